@@ -1,0 +1,236 @@
+//! A fee formula and its evaluation, in the order the language fixes:
+//! amount × rate, round, apply the minimum and the cap, add fixed amounts.
+
+use crate::rounding::Rounding;
+use crate::{ArithError, Decimal};
+use alloc::vec::Vec;
+
+/// How tiered bands charge an amount.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum TierMode {
+    /// The band that contains the amount sets the rate for the whole amount.
+    Whole,
+    /// Each band's rate applies to the part of the amount inside that band.
+    Marginal,
+}
+
+/// One band of a tiered fee.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Band {
+    /// Inclusive upper bound of the band; `None` for the last, open band.
+    pub up_to: Option<Decimal>,
+    /// The rate as a fraction (0.6% is `0.006`).
+    pub rate: Decimal,
+}
+
+/// A fee in normal form: what every fee written in a policy becomes.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct FeeFormula {
+    /// Flat rate as a fraction of the amount (0.6% is `0.006`); zero for none.
+    pub rate: Decimal,
+    /// Tiered bands, ascending, the last one open; empty for none.
+    pub tiers: Vec<Band>,
+    /// How `tiers` charge the amount.
+    pub tier_mode: Option<TierMode>,
+    /// Lower bound on the rounded percentage part.
+    pub min: Option<Decimal>,
+    /// Upper bound on the rounded percentage part.
+    pub cap: Option<Decimal>,
+    /// Fixed amount added last.
+    pub fixed: Decimal,
+}
+
+/// Which bound changed the rounded percentage part.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BoundApplied {
+    /// Raised to the minimum.
+    Min,
+    /// Lowered to the cap.
+    Cap,
+}
+
+/// Every step of one fee computation, for explanations.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FeeBreakdown {
+    /// amount × rate (plus the tier parts), before rounding.
+    pub raw: Decimal,
+    /// `raw` after rounding.
+    pub rounded: Decimal,
+    /// `rounded` after the minimum and the cap.
+    pub bounded: Decimal,
+    /// The bound that changed the value, if one did.
+    pub bound_applied: Option<BoundApplied>,
+    /// The fixed amount added.
+    pub fixed: Decimal,
+    /// The fee: `bounded + fixed`.
+    pub total: Decimal,
+}
+
+impl FeeFormula {
+    /// A fee of nothing at all.
+    pub fn zero() -> FeeFormula {
+        FeeFormula::default()
+    }
+
+    /// Computes the fee on `amount`.
+    ///
+    /// # Errors
+    /// [`ArithError`] when a product or sum overflows, or the rounding step is bad.
+    pub fn compute(&self, amount: Decimal, rounding: &Rounding) -> Result<FeeBreakdown, ArithError> {
+        let flat = mul(amount, self.rate)?;
+        let tiered = self.tier_part(amount)?;
+        let raw = flat.checked_add(tiered).ok_or(ArithError::Overflow)?;
+        let rounded = rounding.apply(raw)?;
+        let mut bounded = rounded;
+        let mut bound_applied = None;
+        if let Some(min) = self.min {
+            if bounded < min {
+                bounded = min;
+                bound_applied = Some(BoundApplied::Min);
+            }
+        }
+        if let Some(cap) = self.cap {
+            if bounded > cap {
+                bounded = cap;
+                bound_applied = Some(BoundApplied::Cap);
+            }
+        }
+        let total = bounded.checked_add(self.fixed).ok_or(ArithError::Overflow)?;
+        Ok(FeeBreakdown {
+            raw,
+            rounded,
+            bounded,
+            bound_applied,
+            fixed: self.fixed,
+            total,
+        })
+    }
+
+    fn tier_part(&self, amount: Decimal) -> Result<Decimal, ArithError> {
+        match self.tier_mode {
+            None => Ok(Decimal::ZERO),
+            Some(TierMode::Whole) => {
+                let band = self
+                    .tiers
+                    .iter()
+                    .find(|b| b.up_to.is_none_or(|up| amount <= up));
+                band.map_or(Ok(Decimal::ZERO), |b| mul(amount, b.rate))
+            }
+            Some(TierMode::Marginal) => {
+                let mut total = Decimal::ZERO;
+                let mut lower = Decimal::ZERO;
+                for band in &self.tiers {
+                    let upper = band.up_to.map_or(amount, |up| up.min(amount));
+                    if upper > lower {
+                        let part = upper.checked_sub(lower).ok_or(ArithError::Overflow)?;
+                        total = total
+                            .checked_add(mul(part, band.rate)?)
+                            .ok_or(ArithError::Overflow)?;
+                    }
+                    match band.up_to {
+                        Some(up) if up < amount => lower = up,
+                        _ => break,
+                    }
+                }
+                Ok(total)
+            }
+        }
+    }
+}
+
+fn mul(a: Decimal, b: Decimal) -> Result<Decimal, ArithError> {
+    a.checked_mul(b).ok_or(ArithError::Overflow)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::{String, ToString};
+
+    fn dec(s: &str) -> Decimal {
+        s.parse().unwrap()
+    }
+
+    fn pct(s: &str) -> Decimal {
+        dec(s) / Decimal::ONE_HUNDRED
+    }
+
+    fn fee(f: &FeeFormula, amount: &str) -> String {
+        f.compute(dec(amount), &Rounding::half_up_fen())
+            .map(|b| b.total.to_string())
+            .unwrap_or_else(|e| e.to_string())
+    }
+
+    fn rate(r: &str) -> FeeFormula {
+        FeeFormula {
+            rate: pct(r),
+            ..FeeFormula::zero()
+        }
+    }
+
+    #[test]
+    fn worked_examples_from_the_domain_notes() {
+        let debit = FeeFormula {
+            cap: Some(dec("20.00")),
+            ..rate("0.50")
+        };
+        assert_eq!(fee(&debit, "3000.00"), "15.00");
+        assert_eq!(fee(&debit, "4000.00"), "20.00");
+        assert_eq!(fee(&debit, "50000.00"), "20.00");
+        assert_eq!(fee(&rate("0.60"), "10000.00"), "60.00");
+        assert_eq!(fee(&rate("0.38"), "800.00"), "3.04");
+        assert_eq!(fee(&rate("0.38"), "5.00"), "0.02");
+        assert_eq!(fee(&rate("0.63"), "30580.00"), "192.65");
+        let hike = FeeFormula {
+            fixed: dec("3.00"),
+            ..rate("2.99")
+        };
+        assert_eq!(fee(&hike, "30580.00"), "917.34");
+        assert_eq!(fee(&rate("0.60"), "7.50"), "0.05");
+    }
+
+    #[test]
+    fn minimum_applies_before_fixed() {
+        let f = FeeFormula {
+            min: Some(dec("1.00")),
+            fixed: dec("0.50"),
+            ..rate("0.60")
+        };
+        let b = f.compute(dec("10.00"), &Rounding::half_up_fen()).unwrap();
+        assert_eq!(b.bound_applied, Some(BoundApplied::Min));
+        assert_eq!(b.total, dec("1.50"));
+    }
+
+    #[test]
+    fn tiers_whole_and_marginal() {
+        let bands = alloc::vec![
+            Band { up_to: Some(dec("1000.00")), rate: pct("0.38") },
+            Band { up_to: None, rate: pct("0.60") },
+        ];
+        let whole = FeeFormula {
+            tiers: bands.clone(),
+            tier_mode: Some(TierMode::Whole),
+            ..FeeFormula::zero()
+        };
+        let marginal = FeeFormula {
+            tier_mode: Some(TierMode::Marginal),
+            ..whole.clone()
+        };
+        assert_eq!(fee(&whole, "1000.00"), "3.80");
+        assert_eq!(fee(&whole, "1000.01"), "6.00");
+        assert_eq!(fee(&marginal, "1000.00"), "3.80");
+        // 3.80 on the first 1000, 0.60% of 1000 on the rest.
+        assert_eq!(fee(&marginal, "2000.00"), "9.80");
+    }
+
+    #[test]
+    fn overflow_is_an_error() {
+        let f = rate("100");
+        assert_eq!(fee(&f, "79228162514264337593543950335"), "arithmetic overflow");
+        let fixed = FeeFormula {
+            fixed: Decimal::MAX,
+            ..rate("1")
+        };
+        assert_eq!(fee(&fixed, "100"), "arithmetic overflow");
+    }
+}

@@ -1,0 +1,136 @@
+//! Explicit rounding of money to a step (0.01 by default).
+
+use crate::{ArithError, Decimal};
+use rust_decimal::RoundingStrategy;
+
+/// How a value exactly between two steps, or off a step, is rounded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RoundingMode {
+    /// Half away from zero: 0.005 → 0.01 (acquirers' `ROUND_HALF_UP`).
+    HalfUp,
+    /// Half to the even neighbour: 0.005 → 0.00, 0.015 → 0.02.
+    HalfEven,
+    /// Drop what is below the step: 0.019 → 0.01.
+    TowardZero,
+    /// Any remainder goes up in magnitude: 0.011 → 0.02.
+    AwayFromZero,
+}
+
+impl RoundingMode {
+    /// Every mode, in the order the language documents them.
+    pub const ALL: [RoundingMode; 4] = [
+        RoundingMode::HalfUp,
+        RoundingMode::HalfEven,
+        RoundingMode::TowardZero,
+        RoundingMode::AwayFromZero,
+    ];
+
+    /// The mode's name in policy files (`half_up`, ...).
+    pub fn name(self) -> &'static str {
+        match self {
+            RoundingMode::HalfUp => "half_up",
+            RoundingMode::HalfEven => "half_even",
+            RoundingMode::TowardZero => "toward_zero",
+            RoundingMode::AwayFromZero => "away_from_zero",
+        }
+    }
+
+    /// The mode named `name` in a policy file.
+    pub fn from_name(name: &str) -> Option<RoundingMode> {
+        RoundingMode::ALL.into_iter().find(|m| m.name() == name)
+    }
+
+    fn strategy(self) -> RoundingStrategy {
+        match self {
+            RoundingMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+            RoundingMode::HalfEven => RoundingStrategy::MidpointNearestEven,
+            RoundingMode::TowardZero => RoundingStrategy::ToZero,
+            RoundingMode::AwayFromZero => RoundingStrategy::AwayFromZero,
+        }
+    }
+}
+
+/// A rounding rule: a mode and the step to round to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Rounding {
+    /// How ties and remainders go.
+    pub mode: RoundingMode,
+    /// The step, positive: 0.01 rounds to the fen, 1 to the yuan.
+    pub step: Decimal,
+}
+
+impl Rounding {
+    /// Half-up to 0.01, the rounding of Chinese acquirers' reconciliation files.
+    pub fn half_up_fen() -> Rounding {
+        Rounding {
+            mode: RoundingMode::HalfUp,
+            step: Decimal::new(1, 2),
+        }
+    }
+
+    /// Rounds `value` to a whole number of steps.
+    ///
+    /// # Errors
+    /// [`ArithError::BadStep`] for a step of zero or below,
+    /// [`ArithError::Overflow`] when the quotient or product leaves the range.
+    pub fn apply(&self, value: Decimal) -> Result<Decimal, ArithError> {
+        if self.step <= Decimal::ZERO {
+            return Err(ArithError::BadStep);
+        }
+        let steps = value
+            .checked_div(self.step)
+            .ok_or(ArithError::Overflow)?
+            .round_dp_with_strategy(0, self.mode.strategy());
+        // The product carries the step's scale: 3 at step 0.01 is "3.00".
+        steps.checked_mul(self.step).ok_or(ArithError::Overflow)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use alloc::string::String;
+
+    fn dec(s: &str) -> Decimal {
+        s.parse().unwrap_or_default()
+    }
+
+    fn round(mode: RoundingMode, step: &str, v: &str) -> String {
+        let r = Rounding {
+            mode,
+            step: dec(step),
+        };
+        match r.apply(dec(v)) {
+            Ok(d) => alloc::format!("{d}"),
+            Err(e) => alloc::format!("{e}"),
+        }
+    }
+
+    #[test]
+    fn modes_differ_only_where_they_should() {
+        use RoundingMode::*;
+        assert_eq!(round(HalfUp, "0.01", "0.045"), "0.05");
+        assert_eq!(round(HalfEven, "0.01", "0.045"), "0.04");
+        assert_eq!(round(TowardZero, "0.01", "0.049"), "0.04");
+        assert_eq!(round(AwayFromZero, "0.01", "0.041"), "0.05");
+        assert_eq!(round(HalfUp, "0.01", "0.019"), "0.02");
+        assert_eq!(round(HalfUp, "0.01", "-0.045"), "-0.05");
+    }
+
+    #[test]
+    fn steps_other_than_the_fen() {
+        assert_eq!(round(RoundingMode::HalfUp, "1", "2.5"), "3");
+        assert_eq!(round(RoundingMode::HalfUp, "0.05", "0.07"), "0.05");
+        assert_eq!(round(RoundingMode::HalfUp, "0.05", "0.075"), "0.10");
+        assert_eq!(round(RoundingMode::HalfUp, "0.01", "3"), "3.00");
+    }
+
+    #[test]
+    fn bad_step_and_overflow_are_errors() {
+        assert_eq!(round(RoundingMode::HalfUp, "0", "1"), "rounding step must be positive");
+        assert_eq!(
+            round(RoundingMode::HalfUp, "0.0000000001", "79228162514264337593543950335"),
+            "arithmetic overflow"
+        );
+    }
+}

@@ -1,0 +1,383 @@
+//! The checker: names, types, units, enum variants, duplicate definitions and
+//! literal ranges. It reports every error in a file, then yields a
+//! [`crate::model::Policy`] when there are none.
+
+mod cond;
+mod fees;
+mod notify;
+pub mod suggest;
+mod values;
+
+use crate::ast::{self, ConditionDecl, File, Ident, Item, Literal, TypeExpr};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Body, Cond, Field, FieldType, Policy, PolicyKind};
+use crate::span::Span;
+use std::collections::HashMap;
+use tollgate_runtime::rounding::{Rounding, RoundingMode};
+
+/// The currency when a policy names none.
+pub const DEFAULT_CURRENCY: &str = "CNY";
+/// The time zone when a policy names none.
+pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
+
+/// Checks a parsed policy.
+///
+/// # Errors
+/// Every error found, in file order as far as possible.
+pub fn check(file: &File) -> Result<Policy, Vec<Diagnostic>> {
+    let mut c = Checker::new(file);
+    let policy = c.run();
+    match policy {
+        Some(p) if c.diags.is_empty() => Ok(p),
+        _ => Err(c.diags),
+    }
+}
+
+/// Where the check of a named condition stands.
+#[derive(Clone)]
+enum CondState {
+    Todo,
+    InProgress,
+    Done(Option<Cond>),
+}
+
+/// The checker's state for one file.
+struct Checker<'a> {
+    file: &'a File,
+    diags: Vec<Diagnostic>,
+    currency: String,
+    fields: Vec<Field>,
+    field_index: HashMap<&'a str, usize>,
+    consts: HashMap<&'a str, Option<&'a Literal>>,
+    condition_index: HashMap<&'a str, usize>,
+    condition_decls: Vec<&'a ConditionDecl>,
+    cond_states: Vec<CondState>,
+    /// Where each top-level name was first defined, for duplicate reports.
+    defined: HashMap<&'a str, Span>,
+}
+
+/// The header settings, each with the span it was written at.
+#[derive(Default)]
+struct Header<'a> {
+    kind: Option<&'a Ident>,
+    currency: Option<&'a Ident>,
+    timezone: Option<(&'a str, Span)>,
+    rounding: Option<&'a ast::RoundingDecl>,
+    clock: Option<&'a Ident>,
+}
+
+impl<'a> Checker<'a> {
+    fn new(file: &'a File) -> Checker<'a> {
+        Checker {
+            file,
+            diags: Vec::new(),
+            currency: DEFAULT_CURRENCY.to_string(),
+            fields: Vec::new(),
+            field_index: HashMap::new(),
+            consts: HashMap::new(),
+            condition_index: HashMap::new(),
+            condition_decls: Vec::new(),
+            cond_states: Vec::new(),
+            defined: HashMap::new(),
+        }
+    }
+
+    fn run(&mut self) -> Option<Policy> {
+        let header = self.header();
+        let kind = self.kind(&header);
+        let timezone = self.timezone(&header);
+        self.declarations();
+        self.check_conditions();
+        let body = match kind {
+            Some(PolicyKind::Fees) => self.fee_body(header.rounding, header.clock).map(Body::Fees),
+            Some(PolicyKind::Notifications) => self.notify_body(header.rounding, header.clock).map(Body::Notifications),
+            None => None,
+        };
+        Some(Policy {
+            name: self.file.name.name.clone(),
+            version: self.file.version.node,
+            kind: kind?,
+            currency: self.currency.clone(),
+            timezone: timezone?,
+            fields: std::mem::take(&mut self.fields),
+            body: body?,
+        })
+    }
+
+    /// Records a definition of `name`; a second one is an error.
+    fn define(&mut self, id: &'a Ident, what: &str) -> bool {
+        if let Some(first) = self.defined.get(id.name.as_str()) {
+            let d = duplicate(id, *first, what);
+            self.diags.push(d);
+            return false;
+        }
+        self.defined.insert(&id.name, id.span);
+        true
+    }
+
+    fn header(&mut self) -> Header<'a> {
+        let mut h = Header::default();
+        let mut seen: HashMap<&'static str, Span> = HashMap::new();
+        let file = self.file;
+        for item in &file.items {
+            let (key, span) = match item {
+                Item::Kind(id) => ("kind", id.span),
+                Item::Currency(id) => ("currency", id.span),
+                Item::Timezone(tz) => ("timezone", tz.span),
+                Item::Rounding(r) => ("rounding", r.span),
+                Item::Clock(id) => ("clock", id.span),
+                _ => continue,
+            };
+            if let Some(first) = seen.get(key) {
+                self.diags.push(
+                    Diagnostic::error(Code::E0102, format!("`{key}` is declared twice"), span, "second declaration")
+                        .with_label(*first, "first declared here")
+                        .with_help(format!("a policy has one `{key}`; remove one of them")),
+                );
+                continue;
+            }
+            seen.insert(key, span);
+            match item {
+                Item::Kind(id) => h.kind = Some(id),
+                Item::Currency(id) => h.currency = Some(id),
+                Item::Timezone(tz) => h.timezone = Some((tz.node.as_str(), tz.span)),
+                Item::Rounding(r) => h.rounding = Some(r),
+                Item::Clock(id) => h.clock = Some(id),
+                _ => {}
+            }
+        }
+        if let Some(cur) = h.currency {
+            let valid = cur.name.len() == 3 && cur.name.chars().all(|c| c.is_ascii_uppercase());
+            if valid {
+                self.currency = cur.name.clone();
+            } else {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::E0206,
+                        format!("`{}` is not a currency code", cur.name),
+                        cur.span,
+                        "expected three capital letters",
+                    )
+                    .with_help("write an ISO 4217 code such as `CNY`"),
+                );
+            }
+        }
+        h
+    }
+
+    fn kind(&mut self, h: &Header<'a>) -> Option<PolicyKind> {
+        let Some(id) = h.kind else {
+            let guess = if self.file.items.iter().any(|i| matches!(i, Item::Schedule(_))) {
+                "fees"
+            } else {
+                "notifications"
+            };
+            self.diags.push(
+                Diagnostic::error(
+                    Code::E0302,
+                    format!("policy `{}` does not say what it decides", self.file.name.name),
+                    self.file.name.span,
+                    "no `kind` declared",
+                )
+                .with_help(format!("add `kind {guess}` (or the other of `fees` and `notifications`)")),
+            );
+            return None;
+        };
+        match id.name.as_str() {
+            "fees" => Some(PolicyKind::Fees),
+            "notifications" => Some(PolicyKind::Notifications),
+            _ => {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::E0101,
+                        format!("unknown policy kind `{}`", id.name),
+                        id.span,
+                        "not a kind",
+                    )
+                    .with_help(
+                        suggest::did_you_mean(&id.name, ["fees", "notifications"])
+                            .unwrap_or_else(|| "a policy is `kind fees` or `kind notifications`".to_string()),
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    fn timezone(&mut self, h: &Header<'a>) -> Option<String> {
+        let Some((name, span)) = h.timezone else {
+            return Some(DEFAULT_TIMEZONE.to_string());
+        };
+        if name.parse::<chrono_tz::Tz>().is_ok() {
+            return Some(name.to_string());
+        }
+        let exact_case = chrono_tz::TZ_VARIANTS
+            .iter()
+            .map(|t| t.name())
+            .find(|t| t.eq_ignore_ascii_case(name));
+        let china = ["beijing", "china", "prc", "cst"].iter().any(|w| name.to_lowercase().contains(w));
+        let help = exact_case
+            .map(|t| format!("did you mean `{t}`? time zone names are case-sensitive"))
+            .or_else(|| china.then(|| "China's time zone is `Asia/Shanghai`".to_string()))
+            .or_else(|| suggest::did_you_mean(name, chrono_tz::TZ_VARIANTS.iter().map(|t| t.name())))
+            .unwrap_or_else(|| "use an IANA time zone name such as `Asia/Shanghai`".to_string());
+        self.diags.push(
+            Diagnostic::error(Code::E0205, format!("unknown time zone `{name}`"), span, "not an IANA time zone")
+                .with_help(help),
+        );
+        None
+    }
+
+    /// Fields, constants and named conditions: defined once, typed.
+    fn declarations(&mut self) {
+        let file = self.file;
+        for item in &file.items {
+            match item {
+                Item::Field(f) => self.field(f),
+                Item::Const(c) => {
+                    if !self.define(&c.name, "constant") {
+                        continue;
+                    }
+                    let lit = match &c.value {
+                        ast::Value::Literal(l) => Some(&l.node),
+                        ast::Value::Name(id) => {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    Code::E0201,
+                                    format!("constant `{}` must be a literal value", c.name.name),
+                                    id.span,
+                                    "a name, not a value",
+                                )
+                                .with_help("write the value itself: a number, an amount, a rate, a duration..."),
+                            );
+                            None
+                        }
+                    };
+                    self.consts.insert(&c.name.name, lit);
+                }
+                Item::Condition(c) => {
+                    if self.define(&c.name, "condition") {
+                        self.condition_index.insert(&c.name.name, self.condition_decls.len());
+                        self.condition_decls.push(c);
+                        self.cond_states.push(CondState::Todo);
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+
+    fn field(&mut self, f: &'a ast::FieldDecl) {
+        if !self.define(&f.name, "field") {
+            return;
+        }
+        let ty = match &f.ty {
+            TypeExpr::Enum { variants, .. } => {
+                let mut seen: HashMap<&str, Span> = HashMap::new();
+                for v in variants {
+                    if let Some(first) = seen.get(v.name.as_str()) {
+                        self.diags.push(duplicate(v, *first, "variant"));
+                    } else {
+                        seen.insert(&v.name, v.span);
+                    }
+                }
+                FieldType::Enum(variants.iter().map(|v| v.name.clone()).collect())
+            }
+            TypeExpr::Named(id) => match id.name.as_str() {
+                "money" => FieldType::Money,
+                "decimal" => FieldType::Decimal,
+                "integer" => FieldType::Integer,
+                "bool" => FieldType::Bool,
+                "string" => FieldType::String,
+                "timestamp" => FieldType::Timestamp,
+                _ => {
+                    self.diags.push(
+                        Diagnostic::error(Code::E0101, format!("unknown type `{}`", id.name), id.span, "not a type")
+                            .with_help(suggest::did_you_mean(&id.name, FieldType::NAMES).unwrap_or_else(|| {
+                                format!("a field is one of: {}, or `enum {{ ... }}`", FieldType::NAMES.join(", "))
+                            })),
+                    );
+                    return;
+                }
+            },
+        };
+        let default = match &f.default {
+            None => None,
+            Some(v) => match self.coerce(v, &ty, &f.name.name) {
+                Ok(v) => Some(v),
+                Err(d) => {
+                    self.diags.push(d);
+                    None
+                }
+            },
+        };
+        self.field_index.insert(&f.name.name, self.fields.len());
+        self.fields.push(Field {
+            name: f.name.name.clone(),
+            ty,
+            default,
+            span: f.span,
+        });
+    }
+
+    /// Checks a `rounding` declaration.
+    fn rounding(&mut self, r: &'a ast::RoundingDecl) -> Option<Rounding> {
+        let Some(mode) = RoundingMode::from_name(&r.mode.name) else {
+            let names = RoundingMode::ALL.map(RoundingMode::name);
+            self.diags.push(
+                Diagnostic::error(
+                    Code::E0101,
+                    format!("unknown rounding mode `{}`", r.mode.name),
+                    r.mode.span,
+                    "not a rounding mode",
+                )
+                .with_help(
+                    suggest::did_you_mean(&r.mode.name, names)
+                        .unwrap_or_else(|| format!("rounding is one of: {}", names.join(", "))),
+                ),
+            );
+            return None;
+        };
+        let step = match &r.step {
+            None => Rounding::half_up_fen().step,
+            Some(v) => {
+                let step = self.money(v, "a rounding step");
+                let step = self.report(step)?;
+                if step <= rust_decimal::Decimal::ZERO {
+                    self.diags.push(
+                        Diagnostic::error(Code::E0203, "rounding step must be above zero", v.span(), "not positive")
+                            .with_help("round to the fen with `to 0.01`"),
+                    );
+                    return None;
+                }
+                step
+            }
+        };
+        Some(Rounding { mode, step })
+    }
+
+    /// Reports an item that has no place in a policy of this kind.
+    fn misplaced(&mut self, span: Span, what: &str, kind: PolicyKind, help: &str) {
+        self.diags.push(
+            Diagnostic::error(
+                Code::E0301,
+                format!("{what} in a `{}` policy", kind.name()),
+                span,
+                format!("not allowed in a `{}` policy", kind.name()),
+            )
+            .with_help(help.to_string()),
+        );
+    }
+}
+
+/// The error for a second definition of a name.
+fn duplicate(id: &Ident, first: Span, what: &str) -> Diagnostic {
+    Diagnostic::error(
+        Code::E0102,
+        format!("`{}` is defined twice", id.name),
+        id.span,
+        format!("second {what} named `{}`", id.name),
+    )
+    .with_label(first, "first defined here")
+    .with_help("rename one of them; names must be unique")
+}

@@ -1,0 +1,319 @@
+//! Checking notification rules.
+
+use super::values::{unit_error, Resolved};
+use super::{duplicate, suggest, Checker};
+use crate::ast::{self, Ident, Item, Literal, Outcome};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Action, CapAmount, FieldType, LimitPeriod, Notifications, NotifyRule, PolicyKind, QuietMode};
+use crate::span::Span;
+use std::collections::HashMap;
+
+impl<'a> Checker<'a> {
+    /// Checks a notifications policy's rules.
+    pub(super) fn notify_body(
+        &mut self,
+        rounding: Option<&'a ast::RoundingDecl>,
+        clock: Option<&'a Ident>,
+    ) -> Option<Notifications> {
+        if let Some(r) = rounding {
+            self.misplaced(r.span, "`rounding`", PolicyKind::Notifications, "rounding applies to fees; remove it");
+        }
+        let clock = self.clock(clock);
+        let file = self.file;
+        let errors_before = self.diags.len();
+        let mut rules = Vec::new();
+        let mut names: HashMap<&str, Span> = HashMap::new();
+        for item in &file.items {
+            match item {
+                Item::Schedule(s) => self.misplaced(
+                    s.span,
+                    "a fee schedule",
+                    PolicyKind::Notifications,
+                    "fee schedules belong in a `kind fees` policy of their own",
+                ),
+                Item::Rule(r) => {
+                    if let Some(first) = names.get(r.name.name.as_str()) {
+                        self.diags.push(duplicate(&r.name, *first, "rule"));
+                        continue;
+                    }
+                    names.insert(&r.name.name, r.name.span);
+                    let when = r.when.as_ref().and_then(|e| self.cond(e));
+                    let action = match &r.outcome {
+                        Outcome::Action(a) => self.action(a),
+                        Outcome::Fee(f) => {
+                            self.misplaced(
+                                f.span,
+                                "a fee",
+                                PolicyKind::Notifications,
+                                "a notification rule ends in `always deliver`, `dedup ...`, `quiet ...` or `limit ...`",
+                            );
+                            None
+                        }
+                    };
+                    if let (Some(when), Some(action)) = (when, action) {
+                        rules.push(NotifyRule {
+                            name: r.name.name.clone(),
+                            when,
+                            action,
+                            span: r.span,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        if file.items.iter().all(|i| !matches!(i, Item::Rule(_))) {
+            self.diags.push(
+                Diagnostic::error(
+                    Code::E0302,
+                    format!("notifications policy `{}` has no rules", file.name.name),
+                    file.name.span,
+                    "every message would be delivered",
+                )
+                .with_help("add `rule NAME when CONDITION => ACTION`"),
+            );
+        }
+        if self.diags.len() > errors_before {
+            return None;
+        }
+        Some(Notifications { clock: clock?, rules })
+    }
+
+    /// The timestamp field decisions are made at.
+    fn clock(&mut self, declared: Option<&'a Ident>) -> Option<usize> {
+        let stamps: Vec<usize> = (0..self.fields.len())
+            .filter(|&i| self.fields.get(i).is_some_and(|f| f.ty == FieldType::Timestamp))
+            .collect();
+        if let Some(id) = declared {
+            return match self.resolve_name(id) {
+                Resolved::Field(i, _) if stamps.contains(&i) => Some(i),
+                Resolved::Field(i, span) => {
+                    let ty = self.fields.get(i).map_or("?", |f| f.ty.name());
+                    self.diags.push(
+                        Diagnostic::error(Code::E0201, format!("the clock must be a timestamp, but `{}` is {ty}", id.name), span, "not a timestamp")
+                            .with_help("declare it `field NAME: timestamp`"),
+                    );
+                    None
+                }
+                _ => {
+                    let d = self.unknown_name(id, "field");
+                    self.diags.push(d);
+                    None
+                }
+            };
+        }
+        match stamps.as_slice() {
+            [one] => Some(*one),
+            [] => {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::E0302,
+                        "notifications policy has no timestamp field",
+                        self.file.name.span,
+                        "decisions need the time each message is sent",
+                    )
+                    .with_help("declare one: `field at: timestamp`"),
+                );
+                None
+            }
+            several => {
+                let names: Vec<&str> = several.iter().map(|&i| self.field_name(i)).collect();
+                let d = Diagnostic::error(
+                    Code::E0302,
+                    "notifications policy has several timestamp fields and no `clock`",
+                    self.file.name.span,
+                    "which time decides?",
+                )
+                .with_help(format!("say which: `clock {}`", names.join("` or `clock ")));
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    fn action(&mut self, a: &'a ast::Action) -> Option<Action> {
+        match a {
+            ast::Action::AlwaysDeliver(_) => Some(Action::AlwaysDeliver),
+            ast::Action::Dedup { keys, within, .. } => {
+                let keys = self.keys(keys);
+                let window = self.duration(within, "a de-duplication window");
+                let window = self.report(window);
+                Some(Action::Dedup {
+                    keys: keys?,
+                    window_secs: window?,
+                })
+            }
+            ast::Action::Quiet { windows, then, .. } => {
+                let mut out = Vec::with_capacity(windows.len());
+                let mut ok = true;
+                for (start, end) in windows {
+                    match (self.time_of_day(start), self.time_of_day(end)) {
+                        (Some(s), Some(e)) if s == e => {
+                            self.diags.push(
+                                Diagnostic::error(Code::E0305, "quiet window starts and ends at the same time", start.span().to(end.span()), "empty window")
+                                    .with_help("a window runs from its start (included) to its end (excluded); `21:00-08:00` wraps past midnight"),
+                            );
+                            ok = false;
+                        }
+                        (Some(s), Some(e)) => out.push((s, e)),
+                        _ => ok = false,
+                    }
+                }
+                let mode = match then.name.as_str() {
+                    "defer" => Some(QuietMode::Defer),
+                    "drop" => Some(QuietMode::Drop),
+                    _ => {
+                        self.diags.push(
+                            Diagnostic::error(Code::E0101, format!("unknown quiet mode `{}`", then.name), then.span, "not a quiet mode")
+                                .with_help(suggest::did_you_mean(&then.name, ["defer", "drop"]).unwrap_or_else(|| {
+                                    "`then defer` sends the message when the window ends; `then drop` discards it".to_string()
+                                })),
+                        );
+                        None
+                    }
+                };
+                ok.then_some(Action::Quiet { windows: out, mode: mode? })
+            }
+            ast::Action::Limit { max, bounds, period, keys, .. } => {
+                let max = self.cap_amount(max, bounds.as_ref());
+                let period = match period {
+                    ast::Period::CalendarDay(_) => Some(LimitPeriod::CalendarDay),
+                    ast::Period::Rolling(v) => {
+                        let d = self.duration(v, "a limit's period");
+                        self.report(d).map(LimitPeriod::Rolling)
+                    }
+                };
+                let keys = self.keys(keys);
+                Some(Action::Limit {
+                    max: max?,
+                    period: period?,
+                    keys: keys?,
+                })
+            }
+        }
+    }
+
+    /// Key fields: declared, distinct, and of a type that makes a key.
+    fn keys(&mut self, keys: &'a [Ident]) -> Option<Vec<usize>> {
+        let mut out = Vec::with_capacity(keys.len());
+        let mut ok = true;
+        let mut seen: HashMap<&str, Span> = HashMap::new();
+        for k in keys {
+            if let Some(first) = seen.get(k.name.as_str()) {
+                self.diags.push(duplicate(k, *first, "key"));
+                ok = false;
+                continue;
+            }
+            seen.insert(&k.name, k.span);
+            match self.resolve_name(k) {
+                Resolved::Field(i, span) => {
+                    let ty = self.fields.get(i).map(|f| f.ty.clone());
+                    if matches!(ty, Some(FieldType::Enum(_) | FieldType::String | FieldType::Integer | FieldType::Bool)) {
+                        out.push(i);
+                    } else {
+                        self.diags.push(
+                            Diagnostic::error(
+                                Code::E0201,
+                                format!("`{}` is {} and can't be a key", k.name, ty.map_or("?", |t| t.name())),
+                                span,
+                                "not a key type",
+                            )
+                            .with_help("keys are string, enum, integer or bool fields, such as a terminal or merchant id"),
+                        );
+                        ok = false;
+                    }
+                }
+                _ => {
+                    let d = self.unknown_name(k, "field");
+                    self.diags.push(d);
+                    ok = false;
+                }
+            }
+        }
+        ok.then_some(out)
+    }
+
+    fn time_of_day(&mut self, v: &'a ast::Value) -> Option<u32> {
+        match self.resolve(v) {
+            Resolved::Lit(Literal::TimeOfDay(t), _) => Some(*t),
+            Resolved::Lit(lit, span) => {
+                self.diags.push(unit_error("a quiet window", "a time of day", lit, span).with_help("write local times as `HH:MM`, e.g. `11:00-13:00`"));
+                None
+            }
+            Resolved::Field(_, span) => {
+                self.diags.push(Diagnostic::error(Code::E0201, "a quiet window must be written in the policy", span, "a field"));
+                None
+            }
+            Resolved::Unknown(id) => {
+                let d = self.unknown_name(id, "constant");
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    /// A limit's cap: a count written in the policy, or an integer field
+    /// clamped to bounds.
+    fn cap_amount(&mut self, max: &'a ast::Value, bounds: Option<&'a (ast::Value, ast::Value)>) -> Option<CapAmount> {
+        match self.resolve(max) {
+            Resolved::Lit(lit, span) => {
+                if let Some((lo, _)) = bounds {
+                    self.diags.push(
+                        Diagnostic::error(Code::E0301, "bounds on a cap written in the policy", lo.span(), "bounds apply only to a cap read from a field")
+                            .with_help("remove `within LO..HI`, or read the cap from an integer field"),
+                    );
+                    return None;
+                }
+                let n = self.count(lit, span, "a cap");
+                self.report(n).map(CapAmount::Fixed)
+            }
+            Resolved::Field(field, span) => {
+                let ty = self.fields.get(field).map(|f| f.ty.clone());
+                if ty != Some(FieldType::Integer) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            Code::E0201,
+                            format!("a cap read from a field needs an integer, but `{}` is {}", self.field_name(field), ty.map_or("?", |t| t.name())),
+                            span,
+                            "not an integer field",
+                        ),
+                    );
+                    return None;
+                }
+                let Some((lo, hi)) = bounds else {
+                    let name = self.field_name(field).to_string();
+                    self.diags.push(
+                        Diagnostic::error(Code::E0302, format!("cap read from `{name}` has no bounds"), span, "merchants could set any value")
+                            .with_help(format!("say what a merchant may choose: `limit {name} within 0..5 per ...`")),
+                    );
+                    return None;
+                };
+                let low = self.bound(lo);
+                let high = self.bound(hi);
+                let (low, high) = (low?, high?);
+                if low > high {
+                    self.diags.push(
+                        Diagnostic::error(Code::E0203, format!("bounds {low}..{high} are reversed"), lo.span().to(hi.span()), "low above high")
+                            .with_help(format!("write `within {high}..{low}`")),
+                    );
+                    return None;
+                }
+                Some(CapAmount::Field { field, low, high })
+            }
+            Resolved::Unknown(id) => {
+                let d = self.unknown_name(id, "field or constant");
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    fn bound(&mut self, v: &'a ast::Value) -> Option<u32> {
+        let r = match self.resolve(v) {
+            Resolved::Lit(lit, span) => self.count(lit, span, "a bound"),
+            Resolved::Field(_, span) => Err(Diagnostic::error(Code::E0201, "a bound must be written in the policy", span, "a field")),
+            Resolved::Unknown(id) => Err(self.unknown_name(id, "constant")),
+        };
+        self.report(r)
+    }
+}

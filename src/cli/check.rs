@@ -1,0 +1,106 @@
+//! `tollgate check PATH...`.
+
+use super::{Format, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+use crate::diagnostic::{has_errors, json, render, Diagnostic, Severity};
+use crate::source::{self, SourceFile};
+use std::path::PathBuf;
+
+/// One checked file and what was found in it.
+pub struct Checked {
+    /// The file.
+    pub source: SourceFile,
+    /// Its diagnostics; empty when clean.
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// Loads and checks one file.
+///
+/// # Errors
+/// [`source::LoadError`] when the file can't be read.
+pub fn check_file(path: &std::path::Path) -> Result<Checked, source::LoadError> {
+    let (source, load_problem) = source::load(path)?;
+    let diagnostics = match load_problem {
+        Some(d) => vec![d],
+        None => match crate::check_source(&source.text) {
+            Ok(_) => Vec::new(),
+            Err(ds) => ds,
+        },
+    };
+    Ok(Checked { source, diagnostics })
+}
+
+/// Checks every policy under `paths` and prints the findings.
+pub fn run(paths: &[PathBuf], format: Format, color: bool) -> u8 {
+    let mut io_failed = false;
+    let mut results = Vec::new();
+    for path in paths {
+        let files = match source::discover(path) {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("error: cannot read {e}");
+                io_failed = true;
+                continue;
+            }
+        };
+        if files.is_empty() {
+            eprintln!("warning: no .toll files under {}", path.display());
+        }
+        for file in files {
+            match check_file(&file) {
+                Ok(c) => results.push(c),
+                Err(e) => {
+                    eprintln!("error: cannot read {e}");
+                    io_failed = true;
+                }
+            }
+        }
+    }
+    let errors = count(&results, Severity::Error);
+    let warnings = count(&results, Severity::Warning);
+    match format {
+        Format::Text => {
+            for r in &results {
+                print!("{}", render::render(&r.diagnostics, &r.source.path, &r.source.text, color));
+            }
+            println!("{}", summary(results.len(), errors, warnings));
+        }
+        Format::Json => {
+            let diagnostics: Vec<_> = results
+                .iter()
+                .flat_map(|r| r.diagnostics.iter().map(|d| json::to_json(d, &r.source.path, &r.source.text)))
+                .collect();
+            let doc = serde_json::json!({
+                "files": results.len(),
+                "errors": errors,
+                "warnings": warnings,
+                "diagnostics": diagnostics,
+            });
+            println!("{doc}");
+        }
+    }
+    if io_failed {
+        EXIT_USAGE
+    } else if results.iter().any(|r| has_errors(&r.diagnostics)) {
+        EXIT_ERRORS
+    } else {
+        EXIT_OK
+    }
+}
+
+fn count(results: &[Checked], severity: Severity) -> usize {
+    results
+        .iter()
+        .flat_map(|r| &r.diagnostics)
+        .filter(|d| d.severity == severity)
+        .count()
+}
+
+fn summary(files: usize, errors: usize, warnings: usize) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "checked {}: {}, {}",
+        plural(files, "file"),
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    )
+}

@@ -1,0 +1,45 @@
+//! Diagnostics as JSON, for editors and CI: the same data the renderer uses.
+
+use super::{Code, Diagnostic, Label, Severity};
+use crate::span::{line_col, Span};
+use serde::Serialize;
+
+/// One diagnostic as it appears in `--format json` output.
+#[derive(Debug, Serialize)]
+pub struct JsonDiagnostic<'a> {
+    /// The file, as given on the command line.
+    pub file: &'a str,
+    /// The stable code.
+    pub code: Code,
+    /// `error` or `warning`.
+    pub severity: Severity,
+    /// The one-line message.
+    pub message: &'a str,
+    /// 1-based line of the main span.
+    pub line: usize,
+    /// 1-based column (in characters) of the main span.
+    pub column: usize,
+    /// Byte span of the main label.
+    pub span: Span,
+    /// Every label, the main one first.
+    pub labels: &'a [Label],
+    /// How to fix it, if known.
+    pub help: Option<&'a str>,
+}
+
+/// Converts `d`, found in the file `path` with text `source`.
+pub fn to_json<'a>(d: &'a Diagnostic, path: &'a str, source: &str) -> JsonDiagnostic<'a> {
+    let span = d.span();
+    let (line, column) = line_col(source, span.start);
+    JsonDiagnostic {
+        file: path,
+        code: d.code,
+        severity: d.severity,
+        message: &d.message,
+        line,
+        column,
+        span,
+        labels: &d.labels,
+        help: d.help.as_deref(),
+    }
+}

@@ -1,0 +1,40 @@
+//! Tollgate: a policy language and engine for payment terminals.
+//!
+//! Product teams write policies for fee schedules and for notification
+//! throttling; this crate parses ([`syntax`]), checks ([`check`]) and reports
+//! on them ([`diagnostic`]). The decisions themselves run in
+//! `tollgate-runtime`, which is `no_std` so terminals can embed it.
+//!
+//! ```
+//! let policy = tollgate::check_source(r#"
+//!     policy demo version 1
+//!     kind fees
+//!     field amount: money
+//!     schedule mdr {
+//!         hit first
+//!         rounding half_up
+//!         otherwise => 0.60%
+//!     }
+//! "#).unwrap();
+//! assert_eq!(policy.name, "demo");
+//! ```
+
+pub mod ast;
+pub mod check;
+pub mod cli;
+pub mod diagnostic;
+pub mod model;
+pub mod source;
+pub mod span;
+pub mod syntax;
+
+pub use diagnostic::Diagnostic;
+
+/// Parses and checks one policy's source text.
+///
+/// # Errors
+/// The diagnostics of the first stage that failed: syntax, then checking.
+pub fn check_source(source: &str) -> Result<model::Policy, Vec<Diagnostic>> {
+    let file = syntax::parse(source)?;
+    check::check(&file)
+}

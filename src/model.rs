@@ -1,0 +1,290 @@
+//! A checked policy: names resolved, values typed, units proven, fees in
+//! normal form. The compiler and the reference interpreter start from here.
+
+use crate::ast::CmpOp;
+use crate::span::Span;
+use rust_decimal::Decimal;
+use tollgate_runtime::fee::FeeFormula;
+use tollgate_runtime::rounding::Rounding;
+
+/// What a policy decides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PolicyKind {
+    /// What a merchant pays per transaction.
+    Fees,
+    /// Which notifications may be sent, and when.
+    Notifications,
+}
+
+impl PolicyKind {
+    /// The kind's name in policy files.
+    pub fn name(self) -> &'static str {
+        match self {
+            PolicyKind::Fees => "fees",
+            PolicyKind::Notifications => "notifications",
+        }
+    }
+}
+
+/// A checked policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Policy {
+    /// `policy NAME`.
+    pub name: String,
+    /// `version N`.
+    pub version: u32,
+    /// Fees or notifications.
+    pub kind: PolicyKind,
+    /// ISO 4217 code of every amount (CNY by default).
+    pub currency: String,
+    /// IANA time zone of local times and calendar days (Asia/Shanghai by default).
+    pub timezone: String,
+    /// The record schema, in declaration order.
+    pub fields: Vec<Field>,
+    /// Schedules or notification rules.
+    pub body: Body,
+}
+
+/// One field of the record schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Field {
+    /// Its name in records.
+    pub name: String,
+    /// Its type.
+    pub ty: FieldType,
+    /// The value when a record leaves it out; `None` makes the field required.
+    pub default: Option<Value>,
+    /// The declaration.
+    pub span: Span,
+}
+
+/// The type of a field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldType {
+    /// One of the declared variants.
+    Enum(Vec<String>),
+    /// An amount in the policy's currency.
+    Money,
+    /// A decimal number without a unit.
+    Decimal,
+    /// A whole number.
+    Integer,
+    /// `true` or `false`.
+    Bool,
+    /// Text, used as a key.
+    String,
+    /// An instant, RFC 3339 with an offset.
+    Timestamp,
+}
+
+impl FieldType {
+    /// The type's name as written in policies (`enum` for enums).
+    pub fn name(&self) -> &'static str {
+        match self {
+            FieldType::Enum(_) => "enum",
+            FieldType::Money => "money",
+            FieldType::Decimal => "decimal",
+            FieldType::Integer => "integer",
+            FieldType::Bool => "bool",
+            FieldType::String => "string",
+            FieldType::Timestamp => "timestamp",
+        }
+    }
+
+    /// Type names that can be written after `field NAME:` (besides `enum {..}`).
+    pub const NAMES: [&'static str; 6] = ["money", "decimal", "integer", "bool", "string", "timestamp"];
+}
+
+/// A typed constant value.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Value {
+    /// An enum variant, by index into the field's variants.
+    Enum(u32),
+    /// An amount of money.
+    Money(Decimal),
+    /// A decimal number.
+    Decimal(Decimal),
+    /// A whole number.
+    Integer(i64),
+    /// A boolean.
+    Bool(bool),
+    /// Text.
+    String(String),
+}
+
+/// A condition over one record, every leaf reading one field.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cond {
+    /// What it tests.
+    pub kind: CondKind,
+    /// Where it was written (for a named condition, where it was used).
+    pub span: Span,
+}
+
+/// The forms of a condition.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CondKind {
+    /// Always this value.
+    Const(bool),
+    /// A bool field is true.
+    Field(usize),
+    /// `field OP value`.
+    Compare {
+        /// Index into [`Policy::fields`].
+        field: usize,
+        /// The operator, with the field on the left.
+        op: CmpOp,
+        /// The value compared with.
+        value: Value,
+    },
+    /// `field in {...}`.
+    In {
+        /// Index into [`Policy::fields`].
+        field: usize,
+        /// The set.
+        set: Vec<Value>,
+    },
+    /// Negation.
+    Not(Box<Cond>),
+    /// All of these.
+    All(Vec<Cond>),
+    /// Any of these.
+    Any(Vec<Cond>),
+}
+
+/// The decisions a policy makes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// A fee policy's schedules; the fee is the sum of their components.
+    Fees(Vec<Schedule>),
+    /// A notifications policy's rules.
+    Notifications(Notifications),
+}
+
+/// How a schedule picks among matching rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HitPolicy {
+    /// The first matching rule wins.
+    First,
+    /// At most one rule may match any record (the linter proves it).
+    Unique,
+}
+
+/// One fee schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Schedule {
+    /// Its name, reported in fee components.
+    pub name: String,
+    /// How matching rules are chosen.
+    pub hit: HitPolicy,
+    /// Index of the money field rates apply to.
+    pub base: usize,
+    /// How each fee is rounded.
+    pub rounding: Rounding,
+    /// The rules in order, `otherwise` last if present.
+    pub rules: Vec<FeeRule>,
+    /// The schedule's declaration.
+    pub span: Span,
+}
+
+/// One rule of a schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeeRule {
+    /// Its name (`otherwise` for the fallback).
+    pub name: String,
+    /// When it applies; `Const(true)` for `otherwise`.
+    pub when: Cond,
+    /// Whether this is the `otherwise` rule.
+    pub otherwise: bool,
+    /// The fee it charges.
+    pub fee: FeeFormula,
+    /// The rule's text.
+    pub span: Span,
+}
+
+/// A notifications policy's decision rules.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Notifications {
+    /// Index of the timestamp field decisions are made at.
+    pub clock: usize,
+    /// The rules in file order.
+    pub rules: Vec<NotifyRule>,
+}
+
+/// One notification rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotifyRule {
+    /// Its name, reported in decisions.
+    pub name: String,
+    /// Which messages it applies to.
+    pub when: Cond,
+    /// What it does to them.
+    pub action: Action,
+    /// The rule's text.
+    pub span: Span,
+}
+
+/// What a notification rule does.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Deliver, exempt from every other rule, and count nowhere.
+    AlwaysDeliver,
+    /// Suppress a key seen within `window_secs` of its last delivery.
+    Dedup {
+        /// Indexes of the key fields.
+        keys: Vec<usize>,
+        /// The window in seconds.
+        window_secs: u64,
+    },
+    /// Local wall-clock windows in which messages wait or are dropped.
+    Quiet {
+        /// `(start, end)` in seconds after midnight; start included, end
+        /// excluded; `start > end` wraps past midnight.
+        windows: Vec<(u32, u32)>,
+        /// Defer to the window's end, or drop.
+        mode: QuietMode,
+    },
+    /// At most `max` deliveries per period per key.
+    Limit {
+        /// The cap.
+        max: CapAmount,
+        /// Rolling or calendar.
+        period: LimitPeriod,
+        /// Indexes of the key fields; empty for one global counter.
+        keys: Vec<usize>,
+    },
+}
+
+/// What a quiet window does with a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum QuietMode {
+    /// Try again when the window ends.
+    Defer,
+    /// Drop the message.
+    Drop,
+}
+
+/// The cap of a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum CapAmount {
+    /// Written in the policy.
+    Fixed(u32),
+    /// Read from an integer field, clamped to `low..=high`.
+    Field {
+        /// Index of the integer field.
+        field: usize,
+        /// Smallest allowed cap.
+        low: u32,
+        /// Largest allowed cap.
+        high: u32,
+    },
+}
+
+/// The period of a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum LimitPeriod {
+    /// Deliveries at t count while now − t < seconds.
+    Rolling(u64),
+    /// Deliveries count until local midnight in the policy's time zone.
+    CalendarDay,
+}

@@ -1,0 +1,121 @@
+//! Reading policy files from disk: bounded in size, with invalid UTF-8
+//! reported as a diagnostic at the first bad byte.
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::span::Span;
+use crate::syntax::limits::{too_large, MAX_SOURCE_BYTES};
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// A policy file's name and text.
+#[derive(Debug, Clone)]
+pub struct SourceFile {
+    /// The path as the user gave it (or as found under a directory).
+    pub path: String,
+    /// The text; invalid UTF-8 is replaced by U+FFFD so it can be shown.
+    pub text: String,
+}
+
+/// Reading a file failed before any policy text could be examined.
+#[derive(Debug)]
+pub struct LoadError {
+    /// The path.
+    pub path: PathBuf,
+    /// What the system said.
+    pub error: std::io::Error,
+}
+
+impl std::fmt::Display for LoadError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.path.display(), self.error)
+    }
+}
+
+/// Reads `path`, at most [`MAX_SOURCE_BYTES`] + 1 bytes of it.
+///
+/// # Errors
+/// [`LoadError`] when the file can't be opened or read. A file that is too
+/// large or not UTF-8 loads, with a diagnostic describing the problem.
+pub fn load(path: &Path) -> Result<(SourceFile, Option<Diagnostic>), LoadError> {
+    let err = |error| LoadError {
+        path: path.to_path_buf(),
+        error,
+    };
+    let file = std::fs::File::open(path).map_err(err)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_SOURCE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(err)?;
+    Ok(from_bytes(path.display().to_string(), bytes))
+}
+
+/// Makes a source file from raw bytes, with a diagnostic if they are too many
+/// or not UTF-8.
+pub fn from_bytes(path: String, bytes: Vec<u8>) -> (SourceFile, Option<Diagnostic>) {
+    if bytes.len() > MAX_SOURCE_BYTES {
+        let text = String::new();
+        let d = too_large(bytes.len(), Span::new(0, 0));
+        let d = Diagnostic {
+            message: format!("policy file is larger than the limit of {MAX_SOURCE_BYTES} bytes"),
+            ..d
+        };
+        return (SourceFile { path, text }, Some(d));
+    }
+    match String::from_utf8(bytes) {
+        Ok(text) => (SourceFile { path, text }, None),
+        Err(e) => {
+            let at = e.utf8_error().valid_up_to();
+            let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
+            let width = text.get(at..).and_then(|s| s.chars().next()).map_or(0, char::len_utf8);
+            let d = Diagnostic::error(
+                Code::E0003,
+                format!("policy file is not valid UTF-8 (first bad byte at offset {at})"),
+                Span::new(at, at + width),
+                "invalid UTF-8 here",
+            )
+            .with_help("save the file as UTF-8");
+            (SourceFile { path, text }, Some(d))
+        }
+    }
+}
+
+/// Every `.toll` file under `path` (recursively, sorted), or `path` itself if
+/// it is a file.
+///
+/// # Errors
+/// [`LoadError`] when a directory can't be read.
+pub fn discover(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    let meta = std::fs::metadata(path).map_err(|error| LoadError {
+        path: path.to_path_buf(),
+        error,
+    })?;
+    if !meta.is_dir() {
+        return Ok(vec![path.to_path_buf()]);
+    }
+    let mut out = Vec::new();
+    let mut stack = vec![path.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|error| LoadError {
+            path: dir.clone(),
+            error,
+        })?;
+        for entry in entries {
+            let entry = entry.map_err(|error| LoadError {
+                path: dir.clone(),
+                error,
+            })?;
+            let p = entry.path();
+            let ty = entry.file_type().map_err(|error| LoadError {
+                path: p.clone(),
+                error,
+            })?;
+            if ty.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| e == "toll") {
+                out.push(p);
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}

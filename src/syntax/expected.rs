@@ -1,0 +1,138 @@
+//! Turns pest's parse errors into diagnostics in the user's words: grammar
+//! rule names are reworded ("a name", "`when`") and the offending token is
+//! named.
+
+use super::grammar::Rule;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::span::Span;
+use pest::error::{Error, ErrorVariant, InputLocation};
+
+/// The words for a grammar rule in "expected ..." messages.
+fn describe(rule: Rule) -> String {
+    let name = format!("{rule:?}");
+    if let Some(word) = name.strip_prefix("kw_") {
+        return format!("`{word}`");
+    }
+    let text = match rule {
+        Rule::EOI => "end of file",
+        Rule::ident => "a name",
+        Rule::integer => "a whole number",
+        Rule::value | Rule::literal => "a value",
+        Rule::number | Rule::decimal | Rule::digits => "a number",
+        Rule::rate | Rule::rate_unit => "a rate (`0.60%` or `38bp`)",
+        Rule::duration | Rule::duration_unit => "a duration (`10m`, `1h`, `1d`)",
+        Rule::time_of_day => "a time of day (`11:00`)",
+        Rule::money | Rule::currency_mark | Rule::currency_code => "an amount of money",
+        Rule::string | Rule::string_body => "a string in double quotes",
+        Rule::bool_lit => "`true` or `false`",
+        Rule::cmp_op => "a comparison (`==`, `!=`, `<`, `<=`, `>`, `>=`)",
+        Rule::expr | Rule::and_expr | Rule::unary | Rule::group => "a condition",
+        Rule::comparison | Rule::membership | Rule::between => "a condition",
+        Rule::set => "a set in braces (`{a, b}`)",
+        Rule::fee | Rule::fee_term => "a fee",
+        Rule::fee_bound => "`min` or `cap`",
+        Rule::band | Rule::band_limit => "a band (`up to 1000.00 => 0.38%` or `above => 0.60%`)",
+        Rule::key_list => "a key field or a list of them in parentheses",
+        Rule::window => "a time window (`11:00-13:00`)",
+        Rule::type_expr | Rule::enum_type => "a type",
+        Rule::item
+        | Rule::kind_decl
+        | Rule::currency_decl
+        | Rule::timezone_decl
+        | Rule::rounding_decl
+        | Rule::clock_decl
+        | Rule::field_decl
+        | Rule::const_decl
+        | Rule::condition_decl
+        | Rule::schedule_decl
+        | Rule::rule_decl => "a declaration",
+        Rule::schedule_item | Rule::hit_decl | Rule::otherwise_rule => "a schedule line",
+        Rule::outcome | Rule::action => "a fee or an action",
+        _ => return name.replace('_', " "),
+    };
+    text.to_string()
+}
+
+/// Joins descriptions as "a, b or c".
+fn one_of(mut items: Vec<String>) -> String {
+    items.sort();
+    items.dedup();
+    match items.len() {
+        0 => "something else".to_string(),
+        1 => items.concat(),
+        n => {
+            let (head, last) = items.split_at(n - 1);
+            format!("{} or {}", head.join(", "), last.concat())
+        }
+    }
+}
+
+/// The token at `pos`: a word, a number, or one character; empty at the end.
+fn token_at(source: &str, pos: usize) -> (&str, Span) {
+    let rest = source.get(pos..).unwrap_or("");
+    let mut chars = rest.char_indices();
+    let len = match chars.next() {
+        None => 0,
+        Some((_, c)) if c.is_alphanumeric() || c == '_' => rest
+            .char_indices()
+            .find(|(_, c)| !(c.is_alphanumeric() || *c == '_' || *c == '.'))
+            .map_or(rest.len(), |(i, _)| i),
+        Some((_, c)) => c.len_utf8(),
+    };
+    let text = rest.get(..len).unwrap_or("");
+    (text, Span::new(pos, pos + len))
+}
+
+/// ASCII stand-ins for full-width punctuation typed with a CJK input method.
+fn ascii_for(c: char) -> Option<char> {
+    Some(match c {
+        '，' => ',',
+        '：' => ':',
+        '％' => '%',
+        '（' => '(',
+        '）' => ')',
+        '｛' => '{',
+        '｝' => '}',
+        '＝' => '=',
+        '＞' => '>',
+        '＜' => '<',
+        '；' => ';',
+        '－' => '-',
+        '＋' => '+',
+        '　' => ' ',
+        '“' | '”' => '"',
+        _ => return None,
+    })
+}
+
+/// The diagnostic for a pest error on `source`.
+pub(super) fn syntax_error(error: &Error<Rule>, source: &str) -> Diagnostic {
+    let pos = match error.location {
+        InputLocation::Pos(p) => p,
+        InputLocation::Span((s, _)) => s,
+    };
+    let (found, span) = token_at(source, pos);
+    let expected = match &error.variant {
+        ErrorVariant::ParsingError { positives, .. } => {
+            one_of(positives.iter().map(|r| describe(*r)).collect())
+        }
+        ErrorVariant::CustomError { message } => message.clone(),
+    };
+    let found_words = if found.is_empty() {
+        "the end of the file".to_string()
+    } else {
+        format!("`{found}`")
+    };
+    let label = format!("expected {expected}");
+    let mut d = Diagnostic::error(Code::E0001, format!("unexpected {found_words}"), span, label);
+    if let Some(c) = found.chars().next() {
+        if let Some(ascii) = ascii_for(c) {
+            d = d.with_help(format!(
+                "`{c}` is a full-width character; write the ASCII `{ascii}` instead"
+            ));
+        } else if found.chars().any(|c| !c.is_ascii()) && found.chars().any(char::is_alphabetic) {
+            d = d.with_help("names use ASCII letters, digits and `_`; put other text in a `#` comment or a string");
+        }
+    }
+    d
+}
