@@ -49,7 +49,7 @@ pub enum Item {
     /// `schedule NAME [on FIELD] { ... }`.
     Schedule(ScheduleDecl),
     /// `rule NAME when EXPR => OUTCOME` at the top level.
-    Rule(RuleDecl),
+    Rule(Box<RuleDecl>),
 }
 
 /// `rounding MODE [to STEP]`.

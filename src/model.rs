@@ -92,7 +92,8 @@ impl FieldType {
     }
 
     /// Type names that can be written after `field NAME:` (besides `enum {..}`).
-    pub const NAMES: [&'static str; 6] = ["money", "decimal", "integer", "bool", "string", "timestamp"];
+    pub const NAMES: [&'static str; 6] =
+        ["money", "decimal", "integer", "bool", "string", "timestamp"];
 }
 
 /// A typed constant value.

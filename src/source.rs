@@ -66,7 +66,10 @@ pub fn from_bytes(path: String, bytes: Vec<u8>) -> (SourceFile, Option<Diagnosti
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
-            let width = text.get(at..).and_then(|s| s.chars().next()).map_or(0, char::len_utf8);
+            let width = text
+                .get(at..)
+                .and_then(|s| s.chars().next())
+                .map_or(0, char::len_utf8);
             let d = Diagnostic::error(
                 Code::E0003,
                 format!("policy file is not valid UTF-8 (first bad byte at offset {at})"),

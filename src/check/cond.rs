@@ -33,7 +33,9 @@ impl<'a> Checker<'a> {
             Expr::Not(inner, _) => CondKind::Not(Box::new(self.cond(inner)?)),
             Expr::Bool(b, _) => CondKind::Const(*b),
             Expr::Name(id) => return self.named_cond(id),
-            Expr::Compare { left, op, right, .. } => {
+            Expr::Compare {
+                left, op, right, ..
+            } => {
                 let (field, value_side, op) = match (self.resolve(left), self.resolve(right)) {
                     (Resolved::Field(f, _), _) => (f, right, op.node),
                     (_, Resolved::Field(f, _)) => (f, left, op.node.flipped()),
@@ -45,7 +47,12 @@ impl<'a> Checker<'a> {
                 let value = self.report(self.coerce(value_side, &ty, &name))?;
                 CondKind::Compare { field, op, value }
             }
-            Expr::Member { value, negated, set, .. } => {
+            Expr::Member {
+                value,
+                negated,
+                set,
+                ..
+            } => {
                 let field = self.subject(value, span)?;
                 let ty = self.field_type(field)?;
                 let name = self.field_name(field).to_string();
@@ -70,7 +77,9 @@ impl<'a> Checker<'a> {
                     test
                 }
             }
-            Expr::Between { value, low, high, .. } => {
+            Expr::Between {
+                value, low, high, ..
+            } => {
                 let field = self.subject(value, span)?;
                 self.ordered(field, CmpOp::Ge, span)?;
                 let ty = self.field_type(field)?;
@@ -82,11 +91,19 @@ impl<'a> Checker<'a> {
                 let (lo, hi) = (lo?, hi?);
                 CondKind::All(vec![
                     Cond {
-                        kind: CondKind::Compare { field, op: CmpOp::Ge, value: lo },
+                        kind: CondKind::Compare {
+                            field,
+                            op: CmpOp::Ge,
+                            value: lo,
+                        },
                         span: low.span(),
                     },
                     Cond {
-                        kind: CondKind::Compare { field, op: CmpOp::Le, value: hi },
+                        kind: CondKind::Compare {
+                            field,
+                            op: CmpOp::Le,
+                            value: hi,
+                        },
                         span: high.span(),
                     },
                 ])
@@ -99,13 +116,19 @@ impl<'a> Checker<'a> {
     fn named_cond(&mut self, id: &'a Ident) -> Option<Cond> {
         if let Some(&i) = self.condition_index.get(id.name.as_str()) {
             let kind = self.resolve_condition(i, id)?.kind;
-            return Some(Cond { kind, span: id.span });
+            return Some(Cond {
+                kind,
+                span: id.span,
+            });
         }
         match self.resolve_name(id) {
             Resolved::Field(f, span) => {
                 let ty = self.field_type(f)?;
                 if ty == FieldType::Bool {
-                    return Some(Cond { kind: CondKind::Field(f), span });
+                    return Some(Cond {
+                        kind: CondKind::Field(f),
+                        span,
+                    });
                 }
                 self.diags.push(
                     Diagnostic::error(
@@ -114,11 +137,17 @@ impl<'a> Checker<'a> {
                         span,
                         "used as a condition",
                     )
-                    .with_help(format!("compare it with a value, e.g. `{} == ...`", id.name)),
+                    .with_help(format!(
+                        "compare it with a value, e.g. `{} == ...`",
+                        id.name
+                    )),
                 );
                 None
             }
-            Resolved::Lit(Literal::Bool(b), span) => Some(Cond { kind: CondKind::Const(*b), span }),
+            Resolved::Lit(Literal::Bool(b), span) => Some(Cond {
+                kind: CondKind::Const(*b),
+                span,
+            }),
             Resolved::Lit(lit, span) => {
                 self.diags.push(Diagnostic::error(
                     Code::E0201,
@@ -150,21 +179,27 @@ impl<'a> Checker<'a> {
                     )
                     .with_help("a condition can use other conditions, but not itself, directly or through others"),
                 );
-                self.cond_states[i] = CondState::Done(None);
+                self.set_state(i, CondState::Done(None));
                 return None;
             }
             _ => {}
         }
         let decl = *self.condition_decls.get(i)?;
-        self.cond_states[i] = CondState::InProgress;
+        self.set_state(i, CondState::InProgress);
         let c = self.cond(&decl.expr);
         // A cycle found below has already poisoned this entry; keep that.
         if matches!(self.cond_states.get(i), Some(CondState::InProgress)) {
-            self.cond_states[i] = CondState::Done(c.clone());
+            self.set_state(i, CondState::Done(c.clone()));
         }
         match self.cond_states.get(i) {
             Some(CondState::Done(c)) => c.clone(),
             _ => None,
+        }
+    }
+
+    fn set_state(&mut self, i: usize, state: CondState) {
+        if let Some(slot) = self.cond_states.get_mut(i) {
+            *slot = state;
         }
     }
 
@@ -214,7 +249,10 @@ impl<'a> Checker<'a> {
     /// Only numbers and money have an order.
     fn ordered(&mut self, field: usize, op: CmpOp, span: Span) -> Option<()> {
         let ty = self.field_type(field)?;
-        let ordered = matches!(ty, FieldType::Money | FieldType::Decimal | FieldType::Integer);
+        let ordered = matches!(
+            ty,
+            FieldType::Money | FieldType::Decimal | FieldType::Integer
+        );
         let equality = matches!(op, CmpOp::Eq | CmpOp::Ne);
         if ordered || (equality && ty != FieldType::Timestamp) {
             return Some(());
@@ -223,12 +261,19 @@ impl<'a> Checker<'a> {
         let help = if ty == FieldType::Timestamp {
             "timestamps are read by notification rules, not compared in conditions".to_string()
         } else {
-            format!("{} values have no order; test them with `==`, `!=` or `in {{...}}`", ty.name())
+            format!(
+                "{} values have no order; test them with `==`, `!=` or `in {{...}}`",
+                ty.name()
+            )
         };
         self.diags.push(
             Diagnostic::error(
                 Code::E0201,
-                format!("`{name}` is {} and can't be compared with `{}`", describe_type(&ty), op.symbol()),
+                format!(
+                    "`{name}` is {} and can't be compared with `{}`",
+                    describe_type(&ty),
+                    op.symbol()
+                ),
                 span,
                 "no order on this field",
             )

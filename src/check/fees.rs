@@ -18,7 +18,12 @@ impl<'a> Checker<'a> {
         clock: Option<&'a Ident>,
     ) -> Option<Vec<Schedule>> {
         if let Some(c) = clock {
-            self.misplaced(c.span, "`clock`", PolicyKind::Fees, "`clock` names the timestamp of notifications; remove it");
+            self.misplaced(
+                c.span,
+                "`clock`",
+                PolicyKind::Fees,
+                "`clock` names the timestamp of notifications; remove it",
+            );
         }
         let default_rounding = match rounding {
             Some(r) => Some(self.rounding(r)?),
@@ -78,8 +83,13 @@ impl<'a> Checker<'a> {
             [r, rest @ ..] => {
                 for extra in rest {
                     self.diags.push(
-                        Diagnostic::error(Code::E0102, "`rounding` is declared twice", extra.span, "second declaration")
-                            .with_label(r.span, "first declared here"),
+                        Diagnostic::error(
+                            Code::E0102,
+                            "`rounding` is declared twice",
+                            extra.span,
+                            "second declaration",
+                        )
+                        .with_label(r.span, "first declared here"),
                     );
                 }
                 self.rounding(r)
@@ -191,8 +201,13 @@ impl<'a> Checker<'a> {
         };
         for extra in rest {
             self.diags.push(
-                Diagnostic::error(Code::E0102, "`hit` is declared twice", extra.span, "second declaration")
-                    .with_label(first.span, "first declared here"),
+                Diagnostic::error(
+                    Code::E0102,
+                    "`hit` is declared twice",
+                    extra.span,
+                    "second declaration",
+                )
+                .with_label(first.span, "first declared here"),
             );
         }
         match first.name.as_str() {
@@ -200,11 +215,17 @@ impl<'a> Checker<'a> {
             "unique" => Some(HitPolicy::Unique),
             _ => {
                 self.diags.push(
-                    Diagnostic::error(Code::E0101, format!("unknown hit policy `{}`", first.name), first.span, "not a hit policy")
-                        .with_help(
-                            suggest::did_you_mean(&first.name, ["first", "unique"])
-                                .unwrap_or_else(|| "a schedule is `hit first` or `hit unique`".to_string()),
+                    Diagnostic::error(
+                        Code::E0101,
+                        format!("unknown hit policy `{}`", first.name),
+                        first.span,
+                        "not a hit policy",
+                    )
+                    .with_help(
+                        suggest::did_you_mean(&first.name, ["first", "unique"]).unwrap_or_else(
+                            || "a schedule is `hit first` or `hit unique`".to_string(),
                         ),
+                    ),
                 );
                 None
             }
@@ -237,11 +258,18 @@ impl<'a> Checker<'a> {
                 let names: Vec<&str> = several.iter().map(|&i| self.field_name(i)).collect();
                 let d = Diagnostic::error(
                     Code::E0302,
-                    format!("schedule `{}` does not say which amount it charges on", s.name.name),
+                    format!(
+                        "schedule `{}` does not say which amount it charges on",
+                        s.name.name
+                    ),
                     s.name.span,
                     format!("the policy has {} money fields", names.len()),
                 )
-                .with_help(format!("name one after the schedule: `schedule {} on {}`", s.name.name, names.join("` or `on ")));
+                .with_help(format!(
+                    "name one after the schedule: `schedule {} on {}`",
+                    s.name.name,
+                    names.join("` or `on ")
+                ));
                 self.diags.push(d);
                 None
             }
@@ -259,7 +287,11 @@ impl<'a> Checker<'a> {
                 self.diags.push(
                     Diagnostic::error(
                         Code::E0201,
-                        format!("fees are charged on money, but `{}` is {}", id.name, ty.map_or("?", |t| t.name())),
+                        format!(
+                            "fees are charged on money, but `{}` is {}",
+                            id.name,
+                            ty.map_or("?", |t| t.name())
+                        ),
                         span,
                         "not a money field",
                     )
@@ -275,8 +307,13 @@ impl<'a> Checker<'a> {
                     .map(|f| f.name.as_str())
                     .collect();
                 self.diags.push(
-                    Diagnostic::error(Code::E0101, format!("unknown name `{}`", id.name), id.span, "no field has this name")
-                        .with_help_opt(suggest::did_you_mean(&id.name, money)),
+                    Diagnostic::error(
+                        Code::E0101,
+                        format!("unknown name `{}`", id.name),
+                        id.span,
+                        "no field has this name",
+                    )
+                    .with_help_opt(suggest::did_you_mean(&id.name, money)),
                 );
                 None
             }
@@ -285,7 +322,12 @@ impl<'a> Checker<'a> {
 
     /// Brings a fee to normal form, enforcing units: a rate alone applies to
     /// the schedule's amount; added to money it must be written `RATE of FIELD`.
-    fn fee(&mut self, fee: &'a ast::Fee, base: usize, s: &'a ast::ScheduleDecl) -> Option<FeeFormula> {
+    fn fee(
+        &mut self,
+        fee: &'a ast::Fee,
+        base: usize,
+        s: &'a ast::ScheduleDecl,
+    ) -> Option<FeeFormula> {
         let mut out = FeeFormula::zero();
         let mut bare_rate: Option<Span> = None;
         let mut money_term: Option<Span> = None;
@@ -296,9 +338,14 @@ impl<'a> Checker<'a> {
                 FeeTerm::Tiered(t) => {
                     if let Some(first) = tiered_at {
                         self.diags.push(
-                            Diagnostic::error(Code::E0102, "a fee has two tiered parts", t.span, "second tiers")
-                                .with_label(first, "first tiers")
-                                .with_help("a fee has at most one set of bands"),
+                            Diagnostic::error(
+                                Code::E0102,
+                                "a fee has two tiered parts",
+                                t.span,
+                                "second tiers",
+                            )
+                            .with_label(first, "first tiers")
+                            .with_help("a fee has at most one set of bands"),
                         );
                         ok = false;
                         continue;
@@ -316,14 +363,22 @@ impl<'a> Checker<'a> {
                             money_term.get_or_insert(span);
                             None
                         }
-                        Resolved::Lit(Literal::Money { amount, currency }, lit_span) if of.is_none() => {
-                            ok &= self.report(self.check_currency(currency, lit_span)).is_some();
+                        Resolved::Lit(Literal::Money { amount, currency }, lit_span)
+                            if of.is_none() =>
+                        {
+                            ok &= self
+                                .report(self.check_currency(currency, lit_span))
+                                .is_some();
                             ok &= self.add(&mut out.fixed, *amount, span);
                             money_term.get_or_insert(span);
                             None
                         }
                         Resolved::Lit(lit, lit_span) => {
-                            let wanted = if of.is_some() { "a rate" } else { "a rate or an amount" };
+                            let wanted = if of.is_some() {
+                                "a rate"
+                            } else {
+                                "a rate or an amount"
+                            };
                             self.diags.push(unit_error("a fee", wanted, lit, lit_span));
                             ok = false;
                             None
@@ -384,15 +439,22 @@ impl<'a> Checker<'a> {
             self.diags.push(
                 Diagnostic::error(Code::E0202, "a rate is added to money", rate_span, "a rate")
                     .with_label(money_span, "money")
-                    .with_help(format!("a rate is not money; charge it on the amount: `RATE of {base_name}`")),
+                    .with_help(format!(
+                        "a rate is not money; charge it on the amount: `RATE of {base_name}`"
+                    )),
             );
             ok = false;
         }
         ok &= self.bounds(fee, &mut out).is_some();
         if out.fixed < Decimal::ZERO {
             self.diags.push(
-                Diagnostic::error(Code::E0203, "fixed fee is negative", money_term.unwrap_or(fee.span), "below zero")
-                    .with_help("fees are charged, never paid out; write a positive amount"),
+                Diagnostic::error(
+                    Code::E0203,
+                    "fixed fee is negative",
+                    money_term.unwrap_or(fee.span),
+                    "below zero",
+                )
+                .with_help("fees are charged, never paid out; write a positive amount"),
             );
             ok = false;
         }
@@ -407,7 +469,12 @@ impl<'a> Checker<'a> {
                 true
             }
             None => {
-                self.diags.push(Diagnostic::error(Code::E0203, "fee terms add up to more than can be represented", span, "overflows here"));
+                self.diags.push(Diagnostic::error(
+                    Code::E0203,
+                    "fee terms add up to more than can be represented",
+                    span,
+                    "overflows here",
+                ));
                 false
             }
         }
@@ -418,7 +485,11 @@ impl<'a> Checker<'a> {
         if rate >= Decimal::ZERO && rate <= Decimal::ONE {
             return true;
         }
-        let msg = if rate < Decimal::ZERO { "rate is negative" } else { "rate is above 100%" };
+        let msg = if rate < Decimal::ZERO {
+            "rate is negative"
+        } else {
+            "rate is above 100%"
+        };
         self.diags.push(
             Diagnostic::error(Code::E0203, msg, span, "out of range")
                 .with_help("a rate lies between 0% and 100%; card rates are usually below 1%"),
@@ -456,7 +527,12 @@ impl<'a> Checker<'a> {
                     Decimal::ZERO
                 }
                 Resolved::Field(_, span) => {
-                    self.diags.push(Diagnostic::error(Code::E0201, "a band's rate must be written in the policy", span, "a field"));
+                    self.diags.push(Diagnostic::error(
+                        Code::E0201,
+                        "a band's rate must be written in the policy",
+                        span,
+                        "a field",
+                    ));
                     ok = false;
                     Decimal::ZERO
                 }
@@ -470,8 +546,13 @@ impl<'a> Checker<'a> {
             let up_to = match &b.up_to {
                 None if i != last => {
                     self.diags.push(
-                        Diagnostic::error(Code::E0304, "`above` band is not the last", b.span, "bands after this are never reached")
-                            .with_help("list bands from the lowest `up to` to the open `above` band"),
+                        Diagnostic::error(
+                            Code::E0304,
+                            "`above` band is not the last",
+                            b.span,
+                            "bands after this are never reached",
+                        )
+                        .with_help("list bands from the lowest `up to` to the open `above` band"),
                     );
                     ok = false;
                     None
@@ -483,14 +564,26 @@ impl<'a> Checker<'a> {
                     match (bound, previous) {
                         (Some(x), Some((p, pspan))) if x <= p => {
                             self.diags.push(
-                                Diagnostic::error(Code::E0304, format!("band bound {x} is not above the previous one, {p}"), v.span(), "out of order")
-                                    .with_label(pspan, "previous bound")
-                                    .with_help("bands go up: each `up to` must be larger than the one before"),
+                                Diagnostic::error(
+                                    Code::E0304,
+                                    format!("band bound {x} is not above the previous one, {p}"),
+                                    v.span(),
+                                    "out of order",
+                                )
+                                .with_label(pspan, "previous bound")
+                                .with_help(
+                                    "bands go up: each `up to` must be larger than the one before",
+                                ),
                             );
                             ok = false;
                         }
                         (Some(x), _) if x < Decimal::ZERO => {
-                            self.diags.push(Diagnostic::error(Code::E0203, "band bound is negative", v.span(), "below zero"));
+                            self.diags.push(Diagnostic::error(
+                                Code::E0203,
+                                "band bound is negative",
+                                v.span(),
+                                "below zero",
+                            ));
                             ok = false;
                         }
                         (Some(x), _) => previous = Some((x, v.span())),
@@ -504,8 +597,13 @@ impl<'a> Checker<'a> {
         if let Some(b) = t.bands.last() {
             if b.up_to.is_some() {
                 self.diags.push(
-                    Diagnostic::error(Code::E0304, "tiers end without an `above` band", b.span, "amounts above this bound have no rate")
-                        .with_help("end the bands with `above => RATE`"),
+                    Diagnostic::error(
+                        Code::E0304,
+                        "tiers end without an `above` band",
+                        b.span,
+                        "amounts above this bound have no rate",
+                    )
+                    .with_help("end the bands with `above => RATE`"),
                 );
                 ok = false;
             }
@@ -525,8 +623,13 @@ impl<'a> Checker<'a> {
             };
             if let Some(Some(first)) = spans.get(slot) {
                 self.diags.push(
-                    Diagnostic::error(Code::E0102, format!("`{word}` is given twice"), b.span, "second")
-                        .with_label(*first, "first"),
+                    Diagnostic::error(
+                        Code::E0102,
+                        format!("`{word}` is given twice"),
+                        b.span,
+                        "second",
+                    )
+                    .with_label(*first, "first"),
                 );
                 ok = false;
                 continue;
@@ -540,7 +643,12 @@ impl<'a> Checker<'a> {
                 continue;
             };
             if v < Decimal::ZERO {
-                self.diags.push(Diagnostic::error(Code::E0203, format!("`{word}` is negative"), b.value.span(), "below zero"));
+                self.diags.push(Diagnostic::error(
+                    Code::E0203,
+                    format!("`{word}` is negative"),
+                    b.value.span(),
+                    "below zero",
+                ));
                 ok = false;
             }
             match b.kind {
@@ -548,12 +656,18 @@ impl<'a> Checker<'a> {
                 BoundKind::Cap => out.cap = Some(v),
             }
         }
-        if let (Some(min), Some(cap), [Some(min_span), Some(cap_span)]) = (out.min, out.cap, spans) {
+        if let (Some(min), Some(cap), [Some(min_span), Some(cap_span)]) = (out.min, out.cap, spans)
+        {
             if cap < min {
                 self.diags.push(
-                    Diagnostic::error(Code::E0204, format!("cap {cap} is below the minimum {min}"), cap_span, "cap")
-                        .with_label(min_span, "minimum")
-                        .with_help("the cap must be at least the minimum; swap or correct them"),
+                    Diagnostic::error(
+                        Code::E0204,
+                        format!("cap {cap} is below the minimum {min}"),
+                        cap_span,
+                        "cap",
+                    )
+                    .with_label(min_span, "minimum")
+                    .with_help("the cap must be at least the minimum; swap or correct them"),
                 );
                 ok = false;
             }

@@ -90,7 +90,9 @@ impl<'a> Checker<'a> {
         self.check_conditions();
         let body = match kind {
             Some(PolicyKind::Fees) => self.fee_body(header.rounding, header.clock).map(Body::Fees),
-            Some(PolicyKind::Notifications) => self.notify_body(header.rounding, header.clock).map(Body::Notifications),
+            Some(PolicyKind::Notifications) => self
+                .notify_body(header.rounding, header.clock)
+                .map(Body::Notifications),
             None => None,
         };
         Some(Policy {
@@ -130,9 +132,14 @@ impl<'a> Checker<'a> {
             };
             if let Some(first) = seen.get(key) {
                 self.diags.push(
-                    Diagnostic::error(Code::E0102, format!("`{key}` is declared twice"), span, "second declaration")
-                        .with_label(*first, "first declared here")
-                        .with_help(format!("a policy has one `{key}`; remove one of them")),
+                    Diagnostic::error(
+                        Code::E0102,
+                        format!("`{key}` is declared twice"),
+                        span,
+                        "second declaration",
+                    )
+                    .with_label(*first, "first declared here")
+                    .with_help(format!("a policy has one `{key}`; remove one of them")),
                 );
                 continue;
             }
@@ -167,7 +174,12 @@ impl<'a> Checker<'a> {
 
     fn kind(&mut self, h: &Header<'a>) -> Option<PolicyKind> {
         let Some(id) = h.kind else {
-            let guess = if self.file.items.iter().any(|i| matches!(i, Item::Schedule(_))) {
+            let guess = if self
+                .file
+                .items
+                .iter()
+                .any(|i| matches!(i, Item::Schedule(_)))
+            {
                 "fees"
             } else {
                 "notifications"
@@ -175,11 +187,16 @@ impl<'a> Checker<'a> {
             self.diags.push(
                 Diagnostic::error(
                     Code::E0302,
-                    format!("policy `{}` does not say what it decides", self.file.name.name),
+                    format!(
+                        "policy `{}` does not say what it decides",
+                        self.file.name.name
+                    ),
                     self.file.name.span,
                     "no `kind` declared",
                 )
-                .with_help(format!("add `kind {guess}` (or the other of `fees` and `notifications`)")),
+                .with_help(format!(
+                    "add `kind {guess}` (or the other of `fees` and `notifications`)"
+                )),
             );
             return None;
         };
@@ -195,8 +212,9 @@ impl<'a> Checker<'a> {
                         "not a kind",
                     )
                     .with_help(
-                        suggest::did_you_mean(&id.name, ["fees", "notifications"])
-                            .unwrap_or_else(|| "a policy is `kind fees` or `kind notifications`".to_string()),
+                        suggest::did_you_mean(&id.name, ["fees", "notifications"]).unwrap_or_else(
+                            || "a policy is `kind fees` or `kind notifications`".to_string(),
+                        ),
                     ),
                 );
                 None
@@ -215,15 +233,24 @@ impl<'a> Checker<'a> {
             .iter()
             .map(|t| t.name())
             .find(|t| t.eq_ignore_ascii_case(name));
-        let china = ["beijing", "china", "prc", "cst"].iter().any(|w| name.to_lowercase().contains(w));
+        let china = ["beijing", "china", "prc", "cst"]
+            .iter()
+            .any(|w| name.to_lowercase().contains(w));
         let help = exact_case
             .map(|t| format!("did you mean `{t}`? time zone names are case-sensitive"))
             .or_else(|| china.then(|| "China's time zone is `Asia/Shanghai`".to_string()))
-            .or_else(|| suggest::did_you_mean(name, chrono_tz::TZ_VARIANTS.iter().map(|t| t.name())))
+            .or_else(|| {
+                suggest::did_you_mean(name, chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()))
+            })
             .unwrap_or_else(|| "use an IANA time zone name such as `Asia/Shanghai`".to_string());
         self.diags.push(
-            Diagnostic::error(Code::E0205, format!("unknown time zone `{name}`"), span, "not an IANA time zone")
-                .with_help(help),
+            Diagnostic::error(
+                Code::E0205,
+                format!("unknown time zone `{name}`"),
+                span,
+                "not an IANA time zone",
+            )
+            .with_help(help),
         );
         None
     }
@@ -255,12 +282,11 @@ impl<'a> Checker<'a> {
                     };
                     self.consts.insert(&c.name.name, lit);
                 }
-                Item::Condition(c) => {
-                    if self.define(&c.name, "condition") {
-                        self.condition_index.insert(&c.name.name, self.condition_decls.len());
-                        self.condition_decls.push(c);
-                        self.cond_states.push(CondState::Todo);
-                    }
+                Item::Condition(c) if self.define(&c.name, "condition") => {
+                    self.condition_index
+                        .insert(&c.name.name, self.condition_decls.len());
+                    self.condition_decls.push(c);
+                    self.cond_states.push(CondState::Todo);
                 }
                 _ => {}
             }
@@ -292,10 +318,22 @@ impl<'a> Checker<'a> {
                 "timestamp" => FieldType::Timestamp,
                 _ => {
                     self.diags.push(
-                        Diagnostic::error(Code::E0101, format!("unknown type `{}`", id.name), id.span, "not a type")
-                            .with_help(suggest::did_you_mean(&id.name, FieldType::NAMES).unwrap_or_else(|| {
-                                format!("a field is one of: {}, or `enum {{ ... }}`", FieldType::NAMES.join(", "))
-                            })),
+                        Diagnostic::error(
+                            Code::E0101,
+                            format!("unknown type `{}`", id.name),
+                            id.span,
+                            "not a type",
+                        )
+                        .with_help(
+                            suggest::did_you_mean(&id.name, FieldType::NAMES).unwrap_or_else(
+                                || {
+                                    format!(
+                                        "a field is one of: {}, or `enum {{ ... }}`",
+                                        FieldType::NAMES.join(", ")
+                                    )
+                                },
+                            ),
+                        ),
                     );
                     return;
                 }
@@ -345,8 +383,13 @@ impl<'a> Checker<'a> {
                 let step = self.report(step)?;
                 if step <= rust_decimal::Decimal::ZERO {
                     self.diags.push(
-                        Diagnostic::error(Code::E0203, "rounding step must be above zero", v.span(), "not positive")
-                            .with_help("round to the fen with `to 0.01`"),
+                        Diagnostic::error(
+                            Code::E0203,
+                            "rounding step must be above zero",
+                            v.span(),
+                            "not positive",
+                        )
+                        .with_help("round to the fen with `to 0.01`"),
                     );
                     return None;
                 }

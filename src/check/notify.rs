@@ -4,7 +4,9 @@ use super::values::{unit_error, Resolved};
 use super::{duplicate, suggest, Checker};
 use crate::ast::{self, Ident, Item, Literal, Outcome};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Action, CapAmount, FieldType, LimitPeriod, Notifications, NotifyRule, PolicyKind, QuietMode};
+use crate::model::{
+    Action, CapAmount, FieldType, LimitPeriod, Notifications, NotifyRule, PolicyKind, QuietMode,
+};
 use crate::span::Span;
 use std::collections::HashMap;
 
@@ -16,7 +18,12 @@ impl<'a> Checker<'a> {
         clock: Option<&'a Ident>,
     ) -> Option<Notifications> {
         if let Some(r) = rounding {
-            self.misplaced(r.span, "`rounding`", PolicyKind::Notifications, "rounding applies to fees; remove it");
+            self.misplaced(
+                r.span,
+                "`rounding`",
+                PolicyKind::Notifications,
+                "rounding applies to fees; remove it",
+            );
         }
         let clock = self.clock(clock);
         let file = self.file;
@@ -26,7 +33,7 @@ impl<'a> Checker<'a> {
         for item in &file.items {
             match item {
                 Item::Schedule(s) => self.misplaced(
-                    s.span,
+                    s.name.span,
                     "a fee schedule",
                     PolicyKind::Notifications,
                     "fee schedules belong in a `kind fees` policy of their own",
@@ -76,13 +83,20 @@ impl<'a> Checker<'a> {
         if self.diags.len() > errors_before {
             return None;
         }
-        Some(Notifications { clock: clock?, rules })
+        Some(Notifications {
+            clock: clock?,
+            rules,
+        })
     }
 
     /// The timestamp field decisions are made at.
     fn clock(&mut self, declared: Option<&'a Ident>) -> Option<usize> {
         let stamps: Vec<usize> = (0..self.fields.len())
-            .filter(|&i| self.fields.get(i).is_some_and(|f| f.ty == FieldType::Timestamp))
+            .filter(|&i| {
+                self.fields
+                    .get(i)
+                    .is_some_and(|f| f.ty == FieldType::Timestamp)
+            })
             .collect();
         if let Some(id) = declared {
             return match self.resolve_name(id) {
@@ -90,8 +104,13 @@ impl<'a> Checker<'a> {
                 Resolved::Field(i, span) => {
                     let ty = self.fields.get(i).map_or("?", |f| f.ty.name());
                     self.diags.push(
-                        Diagnostic::error(Code::E0201, format!("the clock must be a timestamp, but `{}` is {ty}", id.name), span, "not a timestamp")
-                            .with_help("declare it `field NAME: timestamp`"),
+                        Diagnostic::error(
+                            Code::E0201,
+                            format!("the clock must be a timestamp, but `{}` is {ty}", id.name),
+                            span,
+                            "not a timestamp",
+                        )
+                        .with_help("declare it `field NAME: timestamp`"),
                     );
                     None
                 }
@@ -172,9 +191,18 @@ impl<'a> Checker<'a> {
                         None
                     }
                 };
-                ok.then_some(Action::Quiet { windows: out, mode: mode? })
+                ok.then_some(Action::Quiet {
+                    windows: out,
+                    mode: mode?,
+                })
             }
-            ast::Action::Limit { max, bounds, period, keys, .. } => {
+            ast::Action::Limit {
+                max,
+                bounds,
+                period,
+                keys,
+                ..
+            } => {
                 let max = self.cap_amount(max, bounds.as_ref());
                 let period = match period {
                     ast::Period::CalendarDay(_) => Some(LimitPeriod::CalendarDay),
@@ -208,7 +236,15 @@ impl<'a> Checker<'a> {
             match self.resolve_name(k) {
                 Resolved::Field(i, span) => {
                     let ty = self.fields.get(i).map(|f| f.ty.clone());
-                    if matches!(ty, Some(FieldType::Enum(_) | FieldType::String | FieldType::Integer | FieldType::Bool)) {
+                    if matches!(
+                        ty,
+                        Some(
+                            FieldType::Enum(_)
+                                | FieldType::String
+                                | FieldType::Integer
+                                | FieldType::Bool
+                        )
+                    ) {
                         out.push(i);
                     } else {
                         self.diags.push(
@@ -237,11 +273,19 @@ impl<'a> Checker<'a> {
         match self.resolve(v) {
             Resolved::Lit(Literal::TimeOfDay(t), _) => Some(*t),
             Resolved::Lit(lit, span) => {
-                self.diags.push(unit_error("a quiet window", "a time of day", lit, span).with_help("write local times as `HH:MM`, e.g. `11:00-13:00`"));
+                self.diags.push(
+                    unit_error("a quiet window", "a time of day", lit, span)
+                        .with_help("write local times as `HH:MM`, e.g. `11:00-13:00`"),
+                );
                 None
             }
             Resolved::Field(_, span) => {
-                self.diags.push(Diagnostic::error(Code::E0201, "a quiet window must be written in the policy", span, "a field"));
+                self.diags.push(Diagnostic::error(
+                    Code::E0201,
+                    "a quiet window must be written in the policy",
+                    span,
+                    "a field",
+                ));
                 None
             }
             Resolved::Unknown(id) => {
@@ -254,13 +298,22 @@ impl<'a> Checker<'a> {
 
     /// A limit's cap: a count written in the policy, or an integer field
     /// clamped to bounds.
-    fn cap_amount(&mut self, max: &'a ast::Value, bounds: Option<&'a (ast::Value, ast::Value)>) -> Option<CapAmount> {
+    fn cap_amount(
+        &mut self,
+        max: &'a ast::Value,
+        bounds: Option<&'a (ast::Value, ast::Value)>,
+    ) -> Option<CapAmount> {
         match self.resolve(max) {
             Resolved::Lit(lit, span) => {
                 if let Some((lo, _)) = bounds {
                     self.diags.push(
-                        Diagnostic::error(Code::E0301, "bounds on a cap written in the policy", lo.span(), "bounds apply only to a cap read from a field")
-                            .with_help("remove `within LO..HI`, or read the cap from an integer field"),
+                        Diagnostic::error(
+                            Code::E0301,
+                            "bounds on a cap written in the policy",
+                            lo.span(),
+                            "bounds apply only to a cap read from a field",
+                        )
+                        .with_help("remove `within LO..HI`, or read the cap from an integer field"),
                     );
                     return None;
                 }
@@ -270,21 +323,30 @@ impl<'a> Checker<'a> {
             Resolved::Field(field, span) => {
                 let ty = self.fields.get(field).map(|f| f.ty.clone());
                 if ty != Some(FieldType::Integer) {
-                    self.diags.push(
-                        Diagnostic::error(
-                            Code::E0201,
-                            format!("a cap read from a field needs an integer, but `{}` is {}", self.field_name(field), ty.map_or("?", |t| t.name())),
-                            span,
-                            "not an integer field",
+                    self.diags.push(Diagnostic::error(
+                        Code::E0201,
+                        format!(
+                            "a cap read from a field needs an integer, but `{}` is {}",
+                            self.field_name(field),
+                            ty.map_or("?", |t| t.name())
                         ),
-                    );
+                        span,
+                        "not an integer field",
+                    ));
                     return None;
                 }
                 let Some((lo, hi)) = bounds else {
                     let name = self.field_name(field).to_string();
                     self.diags.push(
-                        Diagnostic::error(Code::E0302, format!("cap read from `{name}` has no bounds"), span, "merchants could set any value")
-                            .with_help(format!("say what a merchant may choose: `limit {name} within 0..5 per ...`")),
+                        Diagnostic::error(
+                            Code::E0302,
+                            format!("cap read from `{name}` has no bounds"),
+                            span,
+                            "merchants could set any value",
+                        )
+                        .with_help(format!(
+                            "say what a merchant may choose: `limit {name} within 0..5 per ...`"
+                        )),
                     );
                     return None;
                 };
@@ -293,8 +355,13 @@ impl<'a> Checker<'a> {
                 let (low, high) = (low?, high?);
                 if low > high {
                     self.diags.push(
-                        Diagnostic::error(Code::E0203, format!("bounds {low}..{high} are reversed"), lo.span().to(hi.span()), "low above high")
-                            .with_help(format!("write `within {high}..{low}`")),
+                        Diagnostic::error(
+                            Code::E0203,
+                            format!("bounds {low}..{high} are reversed"),
+                            lo.span().to(hi.span()),
+                            "low above high",
+                        )
+                        .with_help(format!("write `within {high}..{low}`")),
                     );
                     return None;
                 }
@@ -311,7 +378,12 @@ impl<'a> Checker<'a> {
     fn bound(&mut self, v: &'a ast::Value) -> Option<u32> {
         let r = match self.resolve(v) {
             Resolved::Lit(lit, span) => self.count(lit, span, "a bound"),
-            Resolved::Field(_, span) => Err(Diagnostic::error(Code::E0201, "a bound must be written in the policy", span, "a field")),
+            Resolved::Field(_, span) => Err(Diagnostic::error(
+                Code::E0201,
+                "a bound must be written in the policy",
+                span,
+                "a field",
+            )),
             Resolved::Unknown(id) => Err(self.unknown_name(id, "constant")),
         };
         self.report(r)

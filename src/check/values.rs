@@ -58,11 +58,19 @@ impl<'a> Checker<'a> {
 
     /// Types `value` as a constant of the field type `ty`, for comparison with
     /// the field `field_name`.
-    pub(super) fn coerce(&self, value: &'a AstValue, ty: &FieldType, field_name: &str) -> Result<Value, Diagnostic> {
+    pub(super) fn coerce(
+        &self,
+        value: &'a AstValue,
+        ty: &FieldType,
+        field_name: &str,
+    ) -> Result<Value, Diagnostic> {
         match (self.resolve(value), ty) {
             (Resolved::Field(i, span), _) => Err(Diagnostic::error(
                 Code::E0207,
-                format!("`{field_name}` is compared with another field, `{}`", self.field_name(i)),
+                format!(
+                    "`{field_name}` is compared with another field, `{}`",
+                    self.field_name(i)
+                ),
                 span,
                 "a field, where a value is needed",
             )
@@ -81,7 +89,9 @@ impl<'a> Checker<'a> {
                     )
                     .with_help(
                         super::suggest::did_you_mean(&id.name, variants.iter().map(String::as_str))
-                            .unwrap_or_else(|| format!("`{field_name}` is one of: {}", variants.join(", "))),
+                            .unwrap_or_else(|| {
+                                format!("`{field_name}` is one of: {}", variants.join(", "))
+                            }),
                     )
                 }),
             (Resolved::Unknown(id), _) => Err(self.unknown_name(id, "field or constant")),
@@ -90,11 +100,21 @@ impl<'a> Checker<'a> {
     }
 
     /// Types a literal as the field type `ty`.
-    pub(super) fn coerce_literal(&self, lit: &Literal, span: Span, ty: &FieldType, field_name: &str) -> Result<Value, Diagnostic> {
+    pub(super) fn coerce_literal(
+        &self,
+        lit: &Literal,
+        span: Span,
+        ty: &FieldType,
+        field_name: &str,
+    ) -> Result<Value, Diagnostic> {
         let mismatch = |code: Code, help: &str| {
             Diagnostic::error(
                 code,
-                format!("`{field_name}` is {}, but this is {}", describe_type(ty), lit.describe()),
+                format!(
+                    "`{field_name}` is {}, but this is {}",
+                    describe_type(ty),
+                    lit.describe()
+                ),
                 span,
                 format!("expected {}", describe_type(ty)),
             )
@@ -111,9 +131,11 @@ impl<'a> Checker<'a> {
                 "a rate is not money; write an amount such as `100.00`",
             )),
             (FieldType::Decimal, Literal::Number(d)) => Ok(Value::Decimal(*d)),
-            (FieldType::Integer, Literal::Number(d)) => whole(*d)
-                .map(Value::Integer)
-                .ok_or_else(|| mismatch(Code::E0201, "write a whole number without a decimal point")),
+            (FieldType::Integer, Literal::Number(d)) => {
+                whole(*d).map(Value::Integer).ok_or_else(|| {
+                    mismatch(Code::E0201, "write a whole number without a decimal point")
+                })
+            }
             (FieldType::Integer, Literal::Duration(_)) => Err(mismatch(
                 Code::E0202,
                 "a duration is not a count; write a plain number",
@@ -128,9 +150,16 @@ impl<'a> Checker<'a> {
                 Code::E0201,
                 "timestamps are read by notification rules, not compared in conditions",
             )),
-            (_, Literal::Money { .. } | Literal::Rate(_) | Literal::Duration(_) | Literal::TimeOfDay(_)) => {
-                Err(mismatch(Code::E0202, "units must agree: compare like with like"))
-            }
+            (
+                _,
+                Literal::Money { .. }
+                | Literal::Rate(_)
+                | Literal::Duration(_)
+                | Literal::TimeOfDay(_),
+            ) => Err(mismatch(
+                Code::E0202,
+                "units must agree: compare like with like",
+            )),
             _ => Err(mismatch(Code::E0201, "write a value of the field's type")),
         }
     }
@@ -142,11 +171,17 @@ impl<'a> Checker<'a> {
         }
         Err(Diagnostic::error(
             Code::E0206,
-            format!("amount in {currency} in a policy whose currency is {}", self.currency),
+            format!(
+                "amount in {currency} in a policy whose currency is {}",
+                self.currency
+            ),
             span,
             format!("this is {currency}"),
         )
-        .with_help(format!("write the amount in {}, or change the policy's `currency`", self.currency)))
+        .with_help(format!(
+            "write the amount in {}, or change the policy's `currency`",
+            self.currency
+        )))
     }
 
     /// Types a value as an amount of money (a fixed fee, a bound, a step).
@@ -160,7 +195,10 @@ impl<'a> Checker<'a> {
             Resolved::Lit(lit, span) => Err(unit_error(what, "money", lit, span)),
             Resolved::Field(i, span) => Err(Diagnostic::error(
                 Code::E0201,
-                format!("{what} must be written in the policy, not read from `{}`", self.field_name(i)),
+                format!(
+                    "{what} must be written in the policy, not read from `{}`",
+                    self.field_name(i)
+                ),
                 span,
                 "a field",
             )),
@@ -173,18 +211,25 @@ impl<'a> Checker<'a> {
         match self.resolve(value) {
             Resolved::Lit(Literal::Duration(secs), span) => {
                 if *secs == 0 {
-                    Err(Diagnostic::error(Code::E0203, format!("{what} of zero"), span, "zero")
-                        .with_help("a window must be at least one second long"))
+                    Err(
+                        Diagnostic::error(Code::E0203, format!("{what} of zero"), span, "zero")
+                            .with_help("a window must be at least one second long"),
+                    )
                 } else {
                     Ok(*secs)
                 }
             }
-            Resolved::Lit(lit @ Literal::Number(_), span) => Err(unit_error(what, "a duration", lit, span)
-                .with_help("a count is not a duration; add a unit: `10m`, `1h`, `1d`")),
+            Resolved::Lit(lit @ Literal::Number(_), span) => {
+                Err(unit_error(what, "a duration", lit, span)
+                    .with_help("a count is not a duration; add a unit: `10m`, `1h`, `1d`"))
+            }
             Resolved::Lit(lit, span) => Err(unit_error(what, "a duration", lit, span)),
             Resolved::Field(i, span) => Err(Diagnostic::error(
                 Code::E0201,
-                format!("{what} must be written in the policy, not read from `{}`", self.field_name(i)),
+                format!(
+                    "{what} must be written in the policy, not read from `{}`",
+                    self.field_name(i)
+                ),
                 span,
                 "a field",
             )),

@@ -26,7 +26,10 @@ pub fn check_file(path: &std::path::Path) -> Result<Checked, source::LoadError> 
             Err(ds) => ds,
         },
     };
-    Ok(Checked { source, diagnostics })
+    Ok(Checked {
+        source,
+        diagnostics,
+    })
 }
 
 /// Checks every policy under `paths` and prints the findings.
@@ -60,14 +63,21 @@ pub fn run(paths: &[PathBuf], format: Format, color: bool) -> u8 {
     match format {
         Format::Text => {
             for r in &results {
-                print!("{}", render::render(&r.diagnostics, &r.source.path, &r.source.text, color));
+                print!(
+                    "{}",
+                    render::render(&r.diagnostics, &r.source.path, &r.source.text, color)
+                );
             }
             println!("{}", summary(results.len(), errors, warnings));
         }
         Format::Json => {
             let diagnostics: Vec<_> = results
                 .iter()
-                .flat_map(|r| r.diagnostics.iter().map(|d| json::to_json(d, &r.source.path, &r.source.text)))
+                .flat_map(|r| {
+                    r.diagnostics
+                        .iter()
+                        .map(|d| json::to_json(d, &r.source.path, &r.source.text))
+                })
                 .collect();
             let doc = serde_json::json!({
                 "files": results.len(),

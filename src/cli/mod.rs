@@ -67,7 +67,9 @@ impl ColorChoice {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
-            ColorChoice::Auto => std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none(),
+            ColorChoice::Auto => {
+                std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+            }
         }
     }
 }
@@ -89,7 +91,11 @@ pub fn run() -> ExitCode {
         }
     };
     let code = match cli.command {
-        Command::Check { paths, format, color } => check::run(&paths, format, color.enabled()),
+        Command::Check {
+            paths,
+            format,
+            color,
+        } => check::run(&paths, format, color.enabled()),
         Command::Explain { code } => explain::run(code.as_deref()),
     };
     ExitCode::from(code)

@@ -69,7 +69,11 @@ impl Code {
     /// The code named `text` (`E0101`, case-insensitive; `0101` also works).
     pub fn parse(text: &str) -> Option<Code> {
         let upper = text.trim().to_ascii_uppercase();
-        let wanted = if upper.starts_with('E') { upper } else { format!("E{upper}") };
+        let wanted = if upper.starts_with('E') {
+            upper
+        } else {
+            format!("E{upper}")
+        };
         Code::ALL.iter().copied().find(|c| c.as_str() == wanted)
     }
 }
@@ -95,7 +99,10 @@ mod tests {
         for code in Code::ALL {
             let doc = code.explanation();
             let heading = format!("# {}: {}", code.as_str(), code.title());
-            assert!(doc.starts_with(&heading), "{code}: doc must start with `{heading}`");
+            assert!(
+                doc.starts_with(&heading),
+                "{code}: doc must start with `{heading}`"
+            );
             assert!(doc.contains("## Example"), "{code}: doc needs an example");
         }
     }

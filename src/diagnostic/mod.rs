@@ -49,7 +49,12 @@ pub struct Diagnostic {
 
 impl Diagnostic {
     /// An error with `code` and `message`, pointing at `span` with `label`.
-    pub fn error(code: Code, message: impl Into<String>, span: Span, label: impl Into<String>) -> Diagnostic {
+    pub fn error(
+        code: Code,
+        message: impl Into<String>,
+        span: Span,
+        label: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic {
             code,
             severity: Severity::Error,

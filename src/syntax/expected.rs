@@ -14,6 +14,17 @@ fn describe(rule: Rule) -> String {
         return format!("`{word}`");
     }
     let text = match rule {
+        Rule::punct_arrow => "`=>`",
+        Rule::punct_dotdot => "`..`",
+        Rule::punct_comma => "`,`",
+        Rule::punct_colon => "`:`",
+        Rule::punct_lbrace => "`{`",
+        Rule::punct_rbrace => "`}`",
+        Rule::punct_lparen => "`(`",
+        Rule::punct_rparen => "`)`",
+        Rule::punct_equals => "`=`",
+        Rule::punct_plus => "`+`",
+        Rule::punct_dash => "`-`",
         Rule::EOI => "end of file",
         Rule::ident => "a name",
         Rule::integer => "a whole number",
@@ -30,7 +41,7 @@ fn describe(rule: Rule) -> String {
         Rule::comparison | Rule::membership | Rule::between => "a condition",
         Rule::set => "a set in braces (`{a, b}`)",
         Rule::fee | Rule::fee_term => "a fee",
-        Rule::fee_bound => "`min` or `cap`",
+        Rule::fee_bound => "`min`, `cap`",
         Rule::band | Rule::band_limit => "a band (`up to 1000.00 => 0.38%` or `above => 0.60%`)",
         Rule::key_list => "a key field or a list of them in parentheses",
         Rule::window => "a time window (`11:00-13:00`)",
@@ -119,18 +130,26 @@ pub(super) fn syntax_error(error: &Error<Rule>, source: &str) -> Diagnostic {
         ErrorVariant::CustomError { message } => message.clone(),
     };
     let found_words = if found.is_empty() {
-        "the end of the file".to_string()
+        "end of file".to_string()
     } else {
         format!("`{found}`")
     };
     let label = format!("expected {expected}");
-    let mut d = Diagnostic::error(Code::E0001, format!("unexpected {found_words}"), span, label);
+    let mut d = Diagnostic::error(
+        Code::E0001,
+        format!("unexpected {found_words}"),
+        span,
+        label,
+    );
+    if crate::syntax::keywords::is_reserved(found) {
+        return d.with_help(format!("`{found}` is a reserved word; choose another name"));
+    }
     if let Some(c) = found.chars().next() {
         if let Some(ascii) = ascii_for(c) {
             d = d.with_help(format!(
                 "`{c}` is a full-width character; write the ASCII `{ascii}` instead"
             ));
-        } else if found.chars().any(|c| !c.is_ascii()) && found.chars().any(char::is_alphabetic) {
+        } else if !found.is_ascii() && found.chars().any(char::is_alphabetic) {
             d = d.with_help("names use ASCII letters, digits and `_`; put other text in a `#` comment or a string");
         }
     }

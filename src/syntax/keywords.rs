@@ -5,16 +5,54 @@
 
 /// Words that can never be names: they join, negate or introduce conditions.
 pub const RESERVED: &[&str] = &[
-    "and", "or", "not", "in", "between", "true", "false", "when", "otherwise",
+    "and",
+    "or",
+    "not",
+    "in",
+    "between",
+    "true",
+    "false",
+    "when",
+    "otherwise",
 ];
 
 /// Words that are keywords only where the grammar expects them; elsewhere they
 /// are ordinary names (a field may be called `kind` or `day`).
 pub const CONTEXTUAL: &[&str] = &[
-    "policy", "version", "kind", "currency", "timezone", "rounding", "to", "clock", "field",
-    "default", "enum", "const", "condition", "schedule", "on", "hit", "rule", "of", "min", "cap",
-    "tiered", "up", "above", "always", "deliver", "dedup", "by", "within", "quiet", "then",
-    "limit", "per", "calendar", "day",
+    "policy",
+    "version",
+    "kind",
+    "currency",
+    "timezone",
+    "rounding",
+    "to",
+    "clock",
+    "field",
+    "default",
+    "enum",
+    "const",
+    "condition",
+    "schedule",
+    "on",
+    "hit",
+    "rule",
+    "of",
+    "min",
+    "cap",
+    "tiered",
+    "up",
+    "above",
+    "always",
+    "deliver",
+    "dedup",
+    "by",
+    "within",
+    "quiet",
+    "then",
+    "limit",
+    "per",
+    "calendar",
+    "day",
 ];
 
 /// Whether `word` is reserved and so can't name a field, constant or rule.
@@ -42,7 +80,10 @@ mod tests {
             );
         }
         for word in RESERVED.iter().chain(CONTEXTUAL) {
-            assert!(in_grammar.contains(word), "`{word}` is listed but the grammar has no kw_{word}");
+            assert!(
+                in_grammar.contains(word),
+                "`{word}` is listed but the grammar has no kw_{word}"
+            );
         }
     }
 
@@ -53,7 +94,10 @@ mod tests {
             .find(|l| l.starts_with("reserved"))
             .unwrap_or_default();
         for word in RESERVED {
-            assert!(line.contains(&format!("\"{word}\"")), "`{word}` is not reserved in the grammar");
+            assert!(
+                line.contains(&format!("\"{word}\"")),
+                "`{word}` is not reserved in the grammar"
+            );
         }
         assert_eq!(line.matches('"').count() / 2, RESERVED.len());
     }

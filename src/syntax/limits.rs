@@ -45,7 +45,9 @@ pub fn check(source: &str) -> Result<(), Diagnostic> {
                         Span::new(i, i + 1),
                         "too deep from here",
                     )
-                    .with_help("name part of the condition with `condition NAME = ...` and use the name"));
+                    .with_help(
+                        "name part of the condition with `condition NAME = ...` and use the name",
+                    ));
                 }
             }
             ')' => depth = depth.saturating_sub(1),

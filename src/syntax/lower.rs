@@ -10,12 +10,17 @@ use rust_decimal::Decimal;
 
 type P<'i> = Pair<'i, Rule>;
 
-/// Keywords that only mark structure; everything else carries meaning.
+/// Keywords and punctuation that only mark structure; everything else
+/// carries meaning.
 fn is_marker(rule: Rule) -> bool {
-    !matches!(
+    if matches!(
         rule,
         Rule::kw_min | Rule::kw_cap | Rule::kw_not | Rule::kw_above | Rule::kw_of
-    ) && format!("{rule:?}").starts_with("kw_")
+    ) {
+        return false;
+    }
+    let name = format!("{rule:?}");
+    name.starts_with("kw_") || name.starts_with("punct_")
 }
 
 fn span_of(pair: &P<'_>) -> Span {
@@ -25,7 +30,10 @@ fn span_of(pair: &P<'_>) -> Span {
 
 /// The meaningful children of `pair`.
 fn children<'i>(pair: &P<'i>) -> Vec<P<'i>> {
-    pair.clone().into_inner().filter(|p| !is_marker(p.as_rule())).collect()
+    pair.clone()
+        .into_inner()
+        .filter(|p| !is_marker(p.as_rule()))
+        .collect()
 }
 
 /// Collects diagnostics while lowering.
@@ -39,8 +47,13 @@ impl Lowerer {
     /// grammar guarantees it does; this keeps a grammar bug from panicking.
     fn shape(&mut self, span: Span, what: &str) {
         self.errors.push(
-            Diagnostic::error(Code::E0001, format!("internal error: malformed {what}"), span, "here")
-                .with_help("this is a bug in Tollgate; please report it with the file"),
+            Diagnostic::error(
+                Code::E0001,
+                format!("internal error: malformed {what}"),
+                span,
+                "here",
+            )
+            .with_help("this is a bug in Tollgate; please report it with the file"),
         );
     }
 
@@ -71,7 +84,10 @@ impl Lowerer {
         let version = match version_pair.as_str().parse::<u32>() {
             Ok(v) => v,
             Err(_) => {
-                self.literal_error::<()>(&version_pair, "version must be a whole number below 4294967296");
+                self.literal_error::<()>(
+                    &version_pair,
+                    "version must be a whole number below 4294967296",
+                );
                 0
             }
         };
@@ -133,7 +149,7 @@ impl Lowerer {
                 expr: self.expr_at(&kids, 1, pair, "condition")?,
             }),
             Rule::schedule_decl => Item::Schedule(self.schedule(pair, &kids)?),
-            Rule::rule_decl => Item::Rule(self.rule(pair)?),
+            Rule::rule_decl => Item::Rule(Box::new(self.rule(pair)?)),
             _ => {
                 self.shape(span_of(pair), "declaration");
                 return None;
@@ -308,7 +324,11 @@ impl Lowerer {
                     self.shape(span, "quiet");
                     return None;
                 };
-                Action::Quiet { windows, then, span }
+                Action::Quiet {
+                    windows,
+                    then,
+                    span,
+                }
             }
             Rule::limit => {
                 let max = self.value_at(&kids, 0, pair, "limit")?;
@@ -377,12 +397,16 @@ impl Lowerer {
                 let kids = children(pair);
                 let (nots, rest) = kids.split_at(kids.len().saturating_sub(1));
                 let primary = rest.first()?;
-                let mut e = self.expr(primary)?;
-                for not in nots.iter().rev() {
-                    let s = span_of(not).to(e.span());
-                    e = Expr::Not(Box::new(e), s);
+                let e = self.expr(primary)?;
+                // `not not x` is `x`: fold the chain so no run of `not`s,
+                // however long, builds a deep tree.
+                match nots.first() {
+                    Some(first) if nots.len() % 2 == 1 => {
+                        let s = span_of(first).to(e.span());
+                        Some(Expr::Not(Box::new(e), s))
+                    }
+                    _ => Some(e),
                 }
-                Some(e)
             }
             Rule::group => self.expr_at(&children(pair), 0, pair, "group"),
             Rule::comparison => {
@@ -535,7 +559,12 @@ impl Lowerer {
         None
     }
 
-    fn literal_error_help<T>(&mut self, pair: &P<'_>, message: impl Into<String>, help: &str) -> Option<T> {
+    fn literal_error_help<T>(
+        &mut self,
+        pair: &P<'_>,
+        message: impl Into<String>,
+        help: &str,
+    ) -> Option<T> {
         self.errors.push(
             Diagnostic::error(Code::E0002, message, span_of(pair), "this literal").with_help(help),
         );

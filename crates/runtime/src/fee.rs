@@ -76,7 +76,11 @@ impl FeeFormula {
     ///
     /// # Errors
     /// [`ArithError`] when a product or sum overflows, or the rounding step is bad.
-    pub fn compute(&self, amount: Decimal, rounding: &Rounding) -> Result<FeeBreakdown, ArithError> {
+    pub fn compute(
+        &self,
+        amount: Decimal,
+        rounding: &Rounding,
+    ) -> Result<FeeBreakdown, ArithError> {
         let flat = mul(amount, self.rate)?;
         let tiered = self.tier_part(amount)?;
         let raw = flat.checked_add(tiered).ok_or(ArithError::Overflow)?;
@@ -95,7 +99,9 @@ impl FeeFormula {
                 bound_applied = Some(BoundApplied::Cap);
             }
         }
-        let total = bounded.checked_add(self.fixed).ok_or(ArithError::Overflow)?;
+        let total = bounded
+            .checked_add(self.fixed)
+            .ok_or(ArithError::Overflow)?;
         Ok(FeeBreakdown {
             raw,
             rounded,
@@ -204,8 +210,14 @@ mod tests {
     #[test]
     fn tiers_whole_and_marginal() {
         let bands = alloc::vec![
-            Band { up_to: Some(dec("1000.00")), rate: pct("0.38") },
-            Band { up_to: None, rate: pct("0.60") },
+            Band {
+                up_to: Some(dec("1000.00")),
+                rate: pct("0.38")
+            },
+            Band {
+                up_to: None,
+                rate: pct("0.60")
+            },
         ];
         let whole = FeeFormula {
             tiers: bands.clone(),
@@ -226,7 +238,10 @@ mod tests {
     #[test]
     fn overflow_is_an_error() {
         let f = rate("100");
-        assert_eq!(fee(&f, "79228162514264337593543950335"), "arithmetic overflow");
+        assert_eq!(
+            fee(&f, "79228162514264337593543950335"),
+            "arithmetic overflow"
+        );
         let fixed = FeeFormula {
             fixed: Decimal::MAX,
             ..rate("1")

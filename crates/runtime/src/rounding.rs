@@ -127,9 +127,16 @@ mod tests {
 
     #[test]
     fn bad_step_and_overflow_are_errors() {
-        assert_eq!(round(RoundingMode::HalfUp, "0", "1"), "rounding step must be positive");
         assert_eq!(
-            round(RoundingMode::HalfUp, "0.0000000001", "79228162514264337593543950335"),
+            round(RoundingMode::HalfUp, "0", "1"),
+            "rounding step must be positive"
+        );
+        assert_eq!(
+            round(
+                RoundingMode::HalfUp,
+                "0.0000000001",
+                "79228162514264337593543950335"
+            ),
             "arithmetic overflow"
         );
     }

@@ -1,0 +1,80 @@
+//! The diagnostic corpus: every file in `tests/diagnostics/` is a policy that
+//! fails, named after the code it must raise (`E0101_unknown_field.toll`).
+//! Its snapshot is the rendered diagnostic, exactly as a user sees it.
+//! Adding a case is adding a file (then `cargo insta review`).
+
+// A test fails by panicking; helpers here may unwrap and index freely.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use tollgate::diagnostic::{render::render, Code, Diagnostic};
+
+/// Loads a corpus file the way `tollgate check` does and returns its findings.
+fn diagnose(path: &Path) -> (String, String, Vec<Diagnostic>) {
+    let bytes = std::fs::read(path).unwrap();
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    let (source, problem) = tollgate::source::from_bytes(name.clone(), bytes);
+    let diagnostics = match problem {
+        Some(d) => vec![d],
+        None => tollgate::check_source(&source.text)
+            .err()
+            .unwrap_or_default(),
+    };
+    (name, source.text, diagnostics)
+}
+
+#[test]
+fn corpus_snapshots() {
+    insta::glob!("diagnostics/*.toll", |path| {
+        let (name, text, diagnostics) = diagnose(path);
+        let expected = name.split('_').next().unwrap();
+        assert!(
+            diagnostics.iter().any(|d| d.code.as_str() == expected),
+            "{name} must raise {expected}, got {:?}",
+            diagnostics.iter().map(|d| d.code).collect::<Vec<_>>()
+        );
+        insta::assert_snapshot!(render(&diagnostics, &name, &text, false));
+    });
+}
+
+#[test]
+fn every_code_has_a_failing_case() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics");
+    let covered: BTreeSet<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter_map(|n| n.split('_').next().map(str::to_string))
+        .collect();
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|c| !covered.contains(*c))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes without a corpus file: {missing:?}"
+    );
+}
+
+#[test]
+fn json_carries_the_same_data() {
+    let path =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics/E0101_unknown_field.toll");
+    let (name, text, diagnostics) = diagnose(&path);
+    let d = diagnostics.first().unwrap();
+    let json = serde_json::to_value(tollgate::diagnostic::json::to_json(d, &name, &text)).unwrap();
+    assert_eq!(json["code"], "E0101");
+    assert_eq!(json["severity"], "error");
+    assert_eq!(json["line"], 8);
+    assert_eq!(json["column"], 20);
+    let start = json["span"]["start"].as_u64().unwrap() as usize;
+    let end = json["span"]["end"].as_u64().unwrap() as usize;
+    assert_eq!(&text[start..end], "chanel");
+    assert_eq!(json["help"], "did you mean `channel`?");
+}
