@@ -3,7 +3,12 @@
 //! so the reference never teaches something the checker rejects.
 
 // A test fails by panicking; helpers here may unwrap and index freely.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
 
 use std::path::Path;
 
@@ -29,15 +34,28 @@ fn toll_blocks(markdown: &str) -> Vec<String> {
 
 #[test]
 fn whole_policies_in_the_language_reference_check_clean() {
-    let doc = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/language.md")).unwrap();
+    let doc =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/language.md"))
+            .unwrap();
     let policies: Vec<String> = toll_blocks(&doc)
         .into_iter()
-        .filter(|b| b.lines().find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')).is_some_and(|l| l.starts_with("policy ")))
+        .filter(|b| {
+            b.lines()
+                .find(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+                .is_some_and(|l| l.starts_with("policy "))
+        })
         .collect();
-    assert!(policies.len() >= 3, "found {} whole policies", policies.len());
+    assert!(
+        policies.len() >= 3,
+        "found {} whole policies",
+        policies.len()
+    );
     for p in &policies {
         if let Err(d) = tollgate::check_source(p) {
-            panic!("{}\n{p}", tollgate::diagnostic::render::render(&d, "docs/language.md", p, false));
+            panic!(
+                "{}\n{p}",
+                tollgate::diagnostic::render::render(&d, "docs/language.md", p, false)
+            );
         }
     }
 }
