@@ -61,7 +61,7 @@ fn lakala_has_one_unique_schedule_with_the_debit_cap() {
     let names: Vec<&str> = mdr.rules.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["credit", "debit", "scan", "unionpay_qr"]);
     let debit = &mdr.rules[1].fee;
-    assert_eq!(debit.rate.to_string(), "0.005");
+    assert_eq!(debit.rate, rust_decimal::Decimal::new(5, 3));
     assert_eq!(debit.cap.map(|c| c.to_string()), Some("25.00".into()));
     assert_eq!(mdr.rules[3].fee.rate, mdr.rules[0].fee.rate);
 }
