@@ -22,19 +22,41 @@
 pub mod ast;
 pub mod check;
 pub mod cli;
+pub mod compile;
 pub mod diagnostic;
+pub mod interp;
 pub mod model;
+pub mod record;
 pub mod source;
 pub mod span;
 pub mod syntax;
 
 pub use diagnostic::Diagnostic;
 
-/// Parses and checks one policy's source text.
+/// Parses and checks one policy's source text; a fees policy must also
+/// compile to a decision table.
 ///
 /// # Errors
-/// The diagnostics of the first stage that failed: syntax, then checking.
+/// The diagnostics of the first stage that failed: syntax, checking, then
+/// compiling.
 pub fn check_source(source: &str) -> Result<model::Policy, Vec<Diagnostic>> {
     let file = syntax::parse(source)?;
-    check::check(&file)
+    let policy = check::check(&file)?;
+    if policy.kind == model::PolicyKind::Fees {
+        compile::compile(&policy)?;
+    }
+    Ok(policy)
+}
+
+/// Parses, checks and compiles a fees policy's source text.
+///
+/// # Errors
+/// The diagnostics of the first stage that failed.
+pub fn compile_source(
+    source: &str,
+) -> Result<(model::Policy, tollgate_runtime::table::Table), Vec<Diagnostic>> {
+    let file = syntax::parse(source)?;
+    let policy = check::check(&file)?;
+    let table = compile::compile(&policy)?;
+    Ok((policy, table))
 }

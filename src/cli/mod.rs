@@ -4,7 +4,10 @@
 //! I/O errors.
 
 mod check;
+mod eval;
 mod explain;
+mod load;
+mod table;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -35,6 +38,39 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
+    /// Evaluate records against a policy: one JSON line out per record in.
+    Eval {
+        /// A policy source (.toll) or a compiled artifact.
+        policy: PathBuf,
+        /// Records: a JSON Lines or CSV file, or `-` for standard input.
+        #[arg(long, short, default_value = "-")]
+        input: String,
+        /// The input's format (by default from the file's extension: .csv or JSON Lines).
+        #[arg(long, value_enum)]
+        input_format: Option<InputFormat>,
+        /// Add a trace to every decision: rules tried, why they failed, the arithmetic.
+        #[arg(long)]
+        explain: bool,
+    },
+    /// Compile a policy to a binary artifact for terminals.
+    Compile {
+        /// The policy source.
+        policy: PathBuf,
+        /// Where to write the artifact.
+        #[arg(long, short)]
+        output: PathBuf,
+        /// When to color diagnostics.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
+    /// Print a policy's decision table (source or artifact).
+    Table {
+        /// The policy.
+        policy: PathBuf,
+        /// When to color diagnostics.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
     /// Print the documentation of a diagnostic code, or list every code.
     Explain {
         /// A code such as E0101; leave out to list all codes.
@@ -49,6 +85,15 @@ pub enum Format {
     Text,
     /// One JSON document for tools.
     Json,
+}
+
+/// Input format for records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum InputFormat {
+    /// One JSON object per line.
+    Jsonl,
+    /// Comma-separated values with a header row naming the fields.
+    Csv,
 }
 
 /// When to use color.
@@ -97,6 +142,18 @@ pub fn run() -> ExitCode {
             color,
         } => check::run(&paths, format, color.enabled()),
         Command::Explain { code } => explain::run(code.as_deref()),
+        Command::Eval {
+            policy,
+            input,
+            input_format,
+            explain,
+        } => eval::run(&policy, &input, input_format, explain),
+        Command::Compile {
+            policy,
+            output,
+            color,
+        } => table::compile(&policy, &output, color.enabled()),
+        Command::Table { policy, color } => table::print(&policy, color.enabled()),
     };
     ExitCode::from(code)
 }

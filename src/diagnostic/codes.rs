@@ -63,6 +63,7 @@ codes! {
     E0303: "misplaced otherwise",
     E0304: "tier bands out of order",
     E0305: "empty quiet window",
+    E0401: "policy cannot be compiled",
 }
 
 impl Code {

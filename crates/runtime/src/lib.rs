@@ -5,14 +5,21 @@
 //! can be linked into firmware. `crates/nostd-check` proves that no crate in
 //! this graph links `std`; the test suite builds it.
 //!
-//! Today it owns fee arithmetic ([`fee`], [`rounding`]): the order of
-//! operations that the language fixes, with every overflow an error value.
+//! It owns the decision table ([`table`]) that policies compile to, its
+//! binary artifact ([`artifact`], validated before it is trusted), the
+//! evaluator ([`eval`]) with its lookup index, and fee arithmetic ([`fee`],
+//! [`rounding`]) in the order the language fixes, every overflow an error.
 #![no_std]
 
 extern crate alloc;
 
+pub mod artifact;
+pub mod eval;
 pub mod fee;
+mod index;
 pub mod rounding;
+pub mod table;
+pub mod value;
 
 pub use rust_decimal::Decimal;
 

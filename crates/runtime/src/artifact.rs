@@ -1,0 +1,824 @@
+//! The compiled-policy artifact: a versioned binary encoding of a [`Table`]
+//! that terminals load. Built on the host; validated in full on the device
+//! before it is trusted.
+//!
+//! Layout (integers little-endian):
+//!
+//! | bytes | content |
+//! |---|---|
+//! | 8 | magic `TOLLGATE` |
+//! | 2 | format version ([`FORMAT_VERSION`]) |
+//! | 2 | flags, zero |
+//! | 4 | body length `n` |
+//! | n | body: policy name and version, schema, schedules, rows |
+//! | 8 | content hash: XXH64 of the body |
+//! | 4 | checksum: CRC-32 of every byte before it |
+//!
+//! The loader checks the magic, version, lengths, checksum and hash, then
+//! decodes the body with every count bounded by the bytes that remain (so no
+//! input can make it allocate more than a small multiple of its own size),
+//! then validates the table's meaning (indexes in range, cells of the right
+//! kind, rates within 0..=100%, bands ascending...). Any failure is an
+//! [`ArtifactError`]; nothing panics.
+
+use crate::fee::{Band, FeeFormula, TierMode};
+use crate::rounding::{Rounding, RoundingMode};
+use crate::table::{
+    Bound, Cell, FieldKind, FieldSpec, Hit, Interval, Row, Rule, Schedule, Table, MAX_ENUM_VARIANTS,
+};
+use crate::value::Value;
+use crate::Decimal;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// The magic bytes every artifact starts with.
+pub const MAGIC: &[u8; 8] = b"TOLLGATE";
+/// The format version this runtime writes and reads.
+pub const FORMAT_VERSION: u16 = 1;
+const HEADER_LEN: usize = 16;
+const TRAILER_LEN: usize = 12;
+
+/// Why an artifact was rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ArtifactError {
+    /// What was wrong.
+    pub kind: ArtifactErrorKind,
+    /// Byte offset where it was found.
+    pub offset: usize,
+}
+
+/// The kinds of artifact errors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ArtifactErrorKind {
+    /// Shorter than a header and trailer.
+    TooShort,
+    /// Does not start with [`MAGIC`].
+    BadMagic,
+    /// A format version this runtime does not read.
+    UnsupportedVersion(u16),
+    /// Flags this runtime does not know.
+    UnknownFlags,
+    /// The body length disagrees with the file's length.
+    LengthMismatch,
+    /// The CRC-32 does not match: the file was damaged.
+    ChecksumMismatch,
+    /// The content hash does not match the body.
+    ContentHashMismatch,
+    /// The body ends in the middle of a value.
+    Truncated,
+    /// Bytes are left after the body's last value.
+    TrailingBytes,
+    /// A count is larger than the bytes that remain could hold.
+    CountTooLarge,
+    /// A string is not UTF-8.
+    BadUtf8,
+    /// An unknown tag byte.
+    BadTag,
+    /// A decimal out of range.
+    BadDecimal,
+    /// The decoded table is inconsistent.
+    Invalid(&'static str),
+}
+
+impl core::fmt::Display for ArtifactError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use ArtifactErrorKind::*;
+        match self.kind {
+            TooShort => write!(f, "file too short to be a compiled policy"),
+            BadMagic => write!(f, "not a compiled Tollgate policy (bad magic bytes)"),
+            UnsupportedVersion(v) => write!(f, "artifact format version {v} is not supported (this runtime reads {FORMAT_VERSION})"),
+            UnknownFlags => write!(f, "artifact has unknown flags"),
+            LengthMismatch => write!(f, "artifact length does not match its header"),
+            ChecksumMismatch => write!(f, "artifact checksum mismatch: the file is damaged"),
+            ContentHashMismatch => write!(f, "artifact content hash mismatch"),
+            Truncated => write!(f, "artifact body is truncated at byte {}", self.offset),
+            TrailingBytes => write!(f, "unexpected bytes after the artifact body at byte {}", self.offset),
+            CountTooLarge => write!(f, "a count at byte {} exceeds the data that follows", self.offset),
+            BadUtf8 => write!(f, "a string at byte {} is not UTF-8", self.offset),
+            BadTag => write!(f, "unknown tag at byte {}", self.offset),
+            BadDecimal => write!(f, "invalid decimal at byte {}", self.offset),
+            Invalid(why) => write!(f, "inconsistent artifact: {why}"),
+        }
+    }
+}
+
+fn err(kind: ArtifactErrorKind, offset: usize) -> ArtifactError {
+    ArtifactError { kind, offset }
+}
+
+/// Encodes `table` as an artifact.
+pub fn encode(table: &Table) -> Vec<u8> {
+    let body = encode_body(table);
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len() + TRAILER_LEN);
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&0u16.to_le_bytes());
+    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&content_hash(&body).to_le_bytes());
+    let crc = crc32fast::hash(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+/// The content hash of an artifact body: XXH64 with seed 0.
+pub fn content_hash(body: &[u8]) -> u64 {
+    xxhash_rust::xxh64::xxh64(body, 0)
+}
+
+/// Reads the policy name, version and content hash without decoding the
+/// table: what a terminal management system shows. Checks everything but the
+/// table's meaning.
+///
+/// # Errors
+/// [`ArtifactError`] for any damage to the envelope.
+pub fn identify(bytes: &[u8]) -> Result<(String, u32, u64), ArtifactError> {
+    let body = envelope(bytes)?;
+    let mut r = Reader {
+        bytes: body,
+        pos: 0,
+        base: HEADER_LEN,
+    };
+    let name = r.string()?;
+    let version = r.u32()?;
+    Ok((name, version, content_hash(body)))
+}
+
+/// Decodes and validates an artifact.
+///
+/// # Errors
+/// [`ArtifactError`] for any damaged, truncated, hostile or inconsistent input.
+pub fn decode(bytes: &[u8]) -> Result<Table, ArtifactError> {
+    let body = envelope(bytes)?;
+    let mut r = Reader {
+        bytes: body,
+        pos: 0,
+        base: HEADER_LEN,
+    };
+    let table = r.table()?;
+    if r.pos != body.len() {
+        return Err(err(ArtifactErrorKind::TrailingBytes, r.offset()));
+    }
+    validate(&table)?;
+    Ok(table)
+}
+
+/// Checks the header and trailer; returns the body.
+fn envelope(bytes: &[u8]) -> Result<&[u8], ArtifactError> {
+    use ArtifactErrorKind::*;
+    if bytes.len() < HEADER_LEN + TRAILER_LEN {
+        return Err(err(TooShort, bytes.len()));
+    }
+    let (head, rest) = bytes.split_at(HEADER_LEN);
+    if head.get(..8) != Some(MAGIC.as_slice()) {
+        return Err(err(BadMagic, 0));
+    }
+    let u16_at = |i: usize| {
+        head.get(i..i + 2)
+            .and_then(|b| b.try_into().ok())
+            .map(u16::from_le_bytes)
+    };
+    let version = u16_at(8).ok_or(err(TooShort, 8))?;
+    if version != FORMAT_VERSION {
+        return Err(err(UnsupportedVersion(version), 8));
+    }
+    if u16_at(10) != Some(0) {
+        return Err(err(UnknownFlags, 10));
+    }
+    let body_len = head
+        .get(12..16)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_le_bytes)
+        .ok_or(err(TooShort, 12))? as usize;
+    if rest.len()
+        != body_len
+            .checked_add(TRAILER_LEN)
+            .ok_or(err(LengthMismatch, 12))?
+    {
+        return Err(err(LengthMismatch, 12));
+    }
+    let crc_at = bytes.len() - 4;
+    let stored_crc = bytes
+        .get(crc_at..)
+        .and_then(|b| b.try_into().ok())
+        .map(u32::from_le_bytes);
+    let covered = bytes.get(..crc_at).unwrap_or(&[]);
+    if stored_crc != Some(crc32fast::hash(covered)) {
+        return Err(err(ChecksumMismatch, crc_at));
+    }
+    let body = rest.get(..body_len).ok_or(err(Truncated, HEADER_LEN))?;
+    let stored_hash = rest
+        .get(body_len..body_len + 8)
+        .and_then(|b| b.try_into().ok())
+        .map(u64::from_le_bytes);
+    if stored_hash != Some(content_hash(body)) {
+        return Err(err(ContentHashMismatch, HEADER_LEN + body_len));
+    }
+    Ok(body)
+}
+
+// ---------------------------------------------------------------------------
+// Writing.
+
+fn encode_body(t: &Table) -> Vec<u8> {
+    let mut w = Writer(Vec::new());
+    w.string(&t.name);
+    w.u32(t.version);
+    w.string(&t.currency);
+    w.string(&t.timezone);
+    w.u32(t.fields.len() as u32);
+    for f in &t.fields {
+        w.string(&f.name);
+        match &f.kind {
+            FieldKind::Enum(vs) => {
+                w.u8(0);
+                w.u32(vs.len() as u32);
+                for v in vs {
+                    w.string(v);
+                }
+            }
+            FieldKind::Money => w.u8(1),
+            FieldKind::Decimal => w.u8(2),
+            FieldKind::Integer => w.u8(3),
+            FieldKind::Bool => w.u8(4),
+            FieldKind::String => w.u8(5),
+            FieldKind::Timestamp => w.u8(6),
+        }
+        match &f.default {
+            None => w.u8(0),
+            Some(v) => {
+                w.u8(1);
+                w.value(v);
+            }
+        }
+    }
+    w.u32(t.schedules.len() as u32);
+    for s in &t.schedules {
+        w.string(&s.name);
+        w.u8(match s.hit {
+            Hit::First => 0,
+            Hit::Unique => 1,
+        });
+        w.u32(s.base);
+        w.u8(match s.rounding.mode {
+            RoundingMode::HalfUp => 0,
+            RoundingMode::HalfEven => 1,
+            RoundingMode::TowardZero => 2,
+            RoundingMode::AwayFromZero => 3,
+        });
+        w.decimal(s.rounding.step);
+        w.u32(s.rules.len() as u32);
+        for r in &s.rules {
+            w.string(&r.name);
+            w.u8(u8::from(r.otherwise));
+            w.fee(&r.fee);
+        }
+        w.u32(s.columns.len() as u32);
+        for c in &s.columns {
+            w.u32(*c);
+        }
+        w.u32(s.rows.len() as u32);
+        for row in &s.rows {
+            w.u32(row.rule);
+            for cell in &row.cells {
+                w.cell(cell);
+            }
+        }
+    }
+    w.0
+}
+
+struct Writer(Vec<u8>);
+
+impl Writer {
+    fn u8(&mut self, v: u8) {
+        self.0.push(v);
+    }
+    fn u32(&mut self, v: u32) {
+        self.0.extend_from_slice(&v.to_le_bytes());
+    }
+    fn string(&mut self, s: &str) {
+        self.u32(s.len() as u32);
+        self.0.extend_from_slice(s.as_bytes());
+    }
+    fn decimal(&mut self, d: Decimal) {
+        self.0.extend_from_slice(&d.mantissa().to_le_bytes());
+        self.u8(d.scale() as u8);
+    }
+    fn opt_decimal(&mut self, d: Option<Decimal>) {
+        match d {
+            None => self.u8(0),
+            Some(d) => {
+                self.u8(1);
+                self.decimal(d);
+            }
+        }
+    }
+    fn value(&mut self, v: &Value) {
+        match v {
+            Value::Enum(i) => {
+                self.u8(0);
+                self.u32(*i);
+            }
+            Value::Num(d) => {
+                self.u8(1);
+                self.decimal(*d);
+            }
+            Value::Bool(b) => {
+                self.u8(2);
+                self.u8(u8::from(*b));
+            }
+            Value::Str(s) => {
+                self.u8(3);
+                self.string(s);
+            }
+            Value::Time {
+                unix_ms,
+                offset_secs,
+            } => {
+                self.u8(4);
+                self.0.extend_from_slice(&unix_ms.to_le_bytes());
+                self.0.extend_from_slice(&offset_secs.to_le_bytes());
+            }
+        }
+    }
+    fn fee(&mut self, f: &FeeFormula) {
+        self.decimal(f.rate);
+        self.decimal(f.fixed);
+        self.opt_decimal(f.min);
+        self.opt_decimal(f.cap);
+        self.u8(match f.tier_mode {
+            None => 0,
+            Some(TierMode::Whole) => 1,
+            Some(TierMode::Marginal) => 2,
+        });
+        self.u32(f.tiers.len() as u32);
+        for b in &f.tiers {
+            self.opt_decimal(b.up_to);
+            self.decimal(b.rate);
+        }
+    }
+    fn bound(&mut self, b: Bound) {
+        match b {
+            Bound::Unbounded => self.u8(0),
+            Bound::Incl(d) => {
+                self.u8(1);
+                self.decimal(d);
+            }
+            Bound::Excl(d) => {
+                self.u8(2);
+                self.decimal(d);
+            }
+        }
+    }
+    fn strings(&mut self, set: &[String]) {
+        self.u32(set.len() as u32);
+        for s in set {
+            self.string(s);
+        }
+    }
+    fn cell(&mut self, c: &Cell) {
+        match c {
+            Cell::Any => self.u8(0),
+            Cell::Enum(mask) => {
+                self.u8(1);
+                self.0.extend_from_slice(&mask.to_le_bytes());
+            }
+            Cell::Range(iv) => {
+                self.u8(2);
+                self.bound(iv.lo);
+                self.bound(iv.hi);
+            }
+            Cell::Bool(b) => {
+                self.u8(3);
+                self.u8(u8::from(*b));
+            }
+            Cell::StrIn(set) => {
+                self.u8(4);
+                self.strings(set);
+            }
+            Cell::StrNotIn(set) => {
+                self.u8(5);
+                self.strings(set);
+            }
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Reading, with every count bounded by what remains.
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+    /// Offset of `bytes` in the artifact, for error positions.
+    base: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn offset(&self) -> usize {
+        self.base + self.pos
+    }
+
+    fn take(&mut self, n: usize) -> Result<&'a [u8], ArtifactError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or(err(ArtifactErrorKind::Truncated, self.offset()))?;
+        let out = self
+            .bytes
+            .get(self.pos..end)
+            .ok_or(err(ArtifactErrorKind::Truncated, self.offset()))?;
+        self.pos = end;
+        Ok(out)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], ArtifactError> {
+        let at = self.offset();
+        self.take(N)?
+            .try_into()
+            .map_err(|_| err(ArtifactErrorKind::Truncated, at))
+    }
+
+    fn u8(&mut self) -> Result<u8, ArtifactError> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    fn u32(&mut self) -> Result<u32, ArtifactError> {
+        self.array::<4>().map(u32::from_le_bytes)
+    }
+
+    fn bool(&mut self) -> Result<bool, ArtifactError> {
+        let at = self.offset();
+        match self.u8()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(err(ArtifactErrorKind::BadTag, at)),
+        }
+    }
+
+    /// A count of items each at least `min_size` bytes long.
+    fn count(&mut self, min_size: usize) -> Result<usize, ArtifactError> {
+        let at = self.offset();
+        let n = self.u32()? as usize;
+        let remaining = self.bytes.len().saturating_sub(self.pos);
+        if n.saturating_mul(min_size.max(1)) > remaining {
+            return Err(err(ArtifactErrorKind::CountTooLarge, at));
+        }
+        Ok(n)
+    }
+
+    fn string(&mut self) -> Result<String, ArtifactError> {
+        let n = self.count(1)?;
+        let at = self.offset();
+        let bytes = self.take(n)?;
+        core::str::from_utf8(bytes)
+            .map(String::from)
+            .map_err(|_| err(ArtifactErrorKind::BadUtf8, at))
+    }
+
+    fn tag(&mut self, max: u8) -> Result<u8, ArtifactError> {
+        let at = self.offset();
+        let t = self.u8()?;
+        if t > max {
+            return Err(err(ArtifactErrorKind::BadTag, at));
+        }
+        Ok(t)
+    }
+
+    fn decimal(&mut self) -> Result<Decimal, ArtifactError> {
+        let at = self.offset();
+        let mantissa = i128::from_le_bytes(self.array::<16>()?);
+        let scale = u32::from(self.u8()?);
+        Decimal::try_from_i128_with_scale(mantissa, scale)
+            .map_err(|_| err(ArtifactErrorKind::BadDecimal, at))
+    }
+
+    fn opt_decimal(&mut self) -> Result<Option<Decimal>, ArtifactError> {
+        match self.tag(1)? {
+            0 => Ok(None),
+            _ => self.decimal().map(Some),
+        }
+    }
+
+    fn value(&mut self) -> Result<Value, ArtifactError> {
+        Ok(match self.tag(4)? {
+            0 => Value::Enum(self.u32()?),
+            1 => Value::Num(self.decimal()?),
+            2 => Value::Bool(self.bool()?),
+            3 => Value::Str(self.string()?),
+            _ => Value::Time {
+                unix_ms: i64::from_le_bytes(self.array::<8>()?),
+                offset_secs: i32::from_le_bytes(self.array::<4>()?),
+            },
+        })
+    }
+
+    fn table(&mut self) -> Result<Table, ArtifactError> {
+        let name = self.string()?;
+        let version = self.u32()?;
+        let currency = self.string()?;
+        let timezone = self.string()?;
+        let n_fields = self.count(6)?;
+        let mut fields = Vec::with_capacity(n_fields);
+        for _ in 0..n_fields {
+            let name = self.string()?;
+            let kind = match self.tag(6)? {
+                0 => {
+                    let n = self.count(4)?;
+                    let mut vs = Vec::with_capacity(n);
+                    for _ in 0..n {
+                        vs.push(self.string()?);
+                    }
+                    FieldKind::Enum(vs)
+                }
+                1 => FieldKind::Money,
+                2 => FieldKind::Decimal,
+                3 => FieldKind::Integer,
+                4 => FieldKind::Bool,
+                5 => FieldKind::String,
+                _ => FieldKind::Timestamp,
+            };
+            let default = match self.tag(1)? {
+                0 => None,
+                _ => Some(self.value()?),
+            };
+            fields.push(FieldSpec {
+                name,
+                kind,
+                default,
+            });
+        }
+        let n_schedules = self.count(40)?;
+        let mut schedules = Vec::with_capacity(n_schedules);
+        for _ in 0..n_schedules {
+            schedules.push(self.schedule()?);
+        }
+        Ok(Table {
+            name,
+            version,
+            currency,
+            timezone,
+            fields,
+            schedules,
+        })
+    }
+
+    fn schedule(&mut self) -> Result<Schedule, ArtifactError> {
+        let name = self.string()?;
+        let hit = if self.tag(1)? == 0 {
+            Hit::First
+        } else {
+            Hit::Unique
+        };
+        let base = self.u32()?;
+        let mode = match self.tag(3)? {
+            0 => RoundingMode::HalfUp,
+            1 => RoundingMode::HalfEven,
+            2 => RoundingMode::TowardZero,
+            _ => RoundingMode::AwayFromZero,
+        };
+        let step = self.decimal()?;
+        let n_rules = self.count(45)?;
+        let mut rules = Vec::with_capacity(n_rules);
+        for _ in 0..n_rules {
+            let name = self.string()?;
+            let otherwise = self.bool()?;
+            let fee = self.fee()?;
+            rules.push(Rule {
+                name,
+                fee,
+                otherwise,
+            });
+        }
+        let n_cols = self.count(4)?;
+        let mut columns = Vec::with_capacity(n_cols);
+        for _ in 0..n_cols {
+            columns.push(self.u32()?);
+        }
+        let n_rows = self.count(4 + n_cols)?;
+        let mut rows = Vec::with_capacity(n_rows);
+        for _ in 0..n_rows {
+            let rule = self.u32()?;
+            let mut cells = Vec::with_capacity(n_cols);
+            for _ in 0..n_cols {
+                cells.push(self.cell()?);
+            }
+            rows.push(Row { rule, cells });
+        }
+        Ok(Schedule::new(
+            name,
+            hit,
+            base,
+            Rounding { mode, step },
+            rules,
+            columns,
+            rows,
+        ))
+    }
+
+    fn fee(&mut self) -> Result<FeeFormula, ArtifactError> {
+        let rate = self.decimal()?;
+        let fixed = self.decimal()?;
+        let min = self.opt_decimal()?;
+        let cap = self.opt_decimal()?;
+        let tier_mode = match self.tag(2)? {
+            0 => None,
+            1 => Some(TierMode::Whole),
+            _ => Some(TierMode::Marginal),
+        };
+        let n = self.count(18)?;
+        let mut tiers = Vec::with_capacity(n);
+        for _ in 0..n {
+            let up_to = self.opt_decimal()?;
+            let rate = self.decimal()?;
+            tiers.push(Band { up_to, rate });
+        }
+        Ok(FeeFormula {
+            rate,
+            tiers,
+            tier_mode,
+            min,
+            cap,
+            fixed,
+        })
+    }
+
+    fn bound(&mut self) -> Result<Bound, ArtifactError> {
+        Ok(match self.tag(2)? {
+            0 => Bound::Unbounded,
+            1 => Bound::Incl(self.decimal()?),
+            _ => Bound::Excl(self.decimal()?),
+        })
+    }
+
+    fn strings(&mut self) -> Result<Vec<String>, ArtifactError> {
+        let n = self.count(4)?;
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(self.string()?);
+        }
+        Ok(out)
+    }
+
+    fn cell(&mut self) -> Result<Cell, ArtifactError> {
+        Ok(match self.tag(5)? {
+            0 => Cell::Any,
+            1 => Cell::Enum(u64::from_le_bytes(self.array::<8>()?)),
+            2 => {
+                let lo = self.bound()?;
+                let hi = self.bound()?;
+                Cell::Range(Interval { lo, hi })
+            }
+            3 => Cell::Bool(self.bool()?),
+            4 => Cell::StrIn(self.strings()?),
+            _ => Cell::StrNotIn(self.strings()?),
+        })
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Meaning.
+
+fn invalid(why: &'static str) -> ArtifactError {
+    err(ArtifactErrorKind::Invalid(why), 0)
+}
+
+fn check(ok: bool, why: &'static str) -> Result<(), ArtifactError> {
+    if ok {
+        Ok(())
+    } else {
+        Err(invalid(why))
+    }
+}
+
+/// Checks that a decoded table means something: every index in range, every
+/// cell of its column's kind, every fee well formed.
+pub fn validate(t: &Table) -> Result<(), ArtifactError> {
+    for (i, f) in t.fields.iter().enumerate() {
+        check(!f.name.is_empty(), "a field has no name")?;
+        check(
+            !t.fields.iter().take(i).any(|g| g.name == f.name),
+            "two fields share a name",
+        )?;
+        if let FieldKind::Enum(vs) = &f.kind {
+            check(
+                !vs.is_empty() && vs.len() <= MAX_ENUM_VARIANTS,
+                "an enum has no variants or more than 64",
+            )?;
+        }
+        if let Some(v) = &f.default {
+            check(value_fits(v, &f.kind), "a default does not fit its field")?;
+        }
+    }
+    for s in &t.schedules {
+        let base = t
+            .fields
+            .get(s.base as usize)
+            .ok_or(invalid("a schedule's amount field does not exist"))?;
+        check(
+            base.kind == FieldKind::Money,
+            "a schedule's amount field is not money",
+        )?;
+        check(
+            s.rounding.step > Decimal::ZERO,
+            "a rounding step is not positive",
+        )?;
+        for (i, r) in s.rules.iter().enumerate() {
+            check(
+                !r.otherwise || i + 1 == s.rules.len(),
+                "`otherwise` is not the last rule",
+            )?;
+            check_fee(&r.fee)?;
+        }
+        check(
+            s.columns.windows(2).all(|w| w[0] < w[1]),
+            "columns are not in ascending field order",
+        )?;
+        let mut kinds = Vec::with_capacity(s.columns.len());
+        for &c in &s.columns {
+            kinds.push(
+                &t.fields
+                    .get(c as usize)
+                    .ok_or(invalid("a column's field does not exist"))?
+                    .kind,
+            );
+        }
+        let mut last_rule = 0u32;
+        for row in &s.rows {
+            check(
+                (row.rule as usize) < s.rules.len(),
+                "a row points at a rule that does not exist",
+            )?;
+            check(row.rule >= last_rule, "rows are not in rule order")?;
+            last_rule = row.rule;
+            check(
+                row.cells.len() == kinds.len(),
+                "a row has the wrong number of cells",
+            )?;
+            for (cell, kind) in row.cells.iter().zip(&kinds) {
+                check(cell_fits(cell, kind), "a cell does not fit its column")?;
+            }
+        }
+    }
+    Ok(())
+}
+
+fn value_fits(v: &Value, kind: &FieldKind) -> bool {
+    match (v, kind) {
+        (Value::Enum(i), FieldKind::Enum(vs)) => (*i as usize) < vs.len(),
+        (Value::Num(d), FieldKind::Integer) => d.scale() == 0,
+        (Value::Num(_), FieldKind::Money | FieldKind::Decimal) => true,
+        (Value::Bool(_), FieldKind::Bool) => true,
+        (Value::Str(_), FieldKind::String) => true,
+        (Value::Time { .. }, FieldKind::Timestamp) => true,
+        _ => false,
+    }
+}
+
+fn cell_fits(cell: &Cell, kind: &FieldKind) -> bool {
+    let sorted = |set: &[String]| set.windows(2).all(|w| w[0] < w[1]);
+    match (cell, kind) {
+        (Cell::Any, _) => true,
+        (Cell::Enum(mask), FieldKind::Enum(vs)) => vs.len() >= 64 || mask >> vs.len() == 0,
+        (Cell::Range(_), FieldKind::Money | FieldKind::Decimal | FieldKind::Integer) => true,
+        (Cell::Bool(_), FieldKind::Bool) => true,
+        (Cell::StrIn(set) | Cell::StrNotIn(set), FieldKind::String) => sorted(set),
+        _ => false,
+    }
+}
+
+fn check_fee(f: &FeeFormula) -> Result<(), ArtifactError> {
+    let rate_ok = |r: Decimal| r >= Decimal::ZERO && r <= Decimal::ONE;
+    check(rate_ok(f.rate), "a rate is outside 0..=100%")?;
+    check(f.fixed >= Decimal::ZERO, "a fixed fee is negative")?;
+    check(
+        f.min.is_none_or(|m| m >= Decimal::ZERO),
+        "a minimum is negative",
+    )?;
+    check(
+        f.cap.is_none_or(|c| c >= Decimal::ZERO),
+        "a cap is negative",
+    )?;
+    if let (Some(min), Some(cap)) = (f.min, f.cap) {
+        check(cap >= min, "a cap is below its minimum")?;
+    }
+    check(
+        f.tier_mode.is_some() == !f.tiers.is_empty(),
+        "tiers and tier mode disagree",
+    )?;
+    let mut previous: Option<Decimal> = None;
+    for (i, b) in f.tiers.iter().enumerate() {
+        check(rate_ok(b.rate), "a band's rate is outside 0..=100%")?;
+        let last = i + 1 == f.tiers.len();
+        match b.up_to {
+            None => check(last, "an open band is not the last")?,
+            Some(up) => {
+                check(!last, "the last band is not open")?;
+                check(previous.is_none_or(|p| up > p), "bands are not ascending")?;
+                previous = Some(up);
+            }
+        }
+    }
+    Ok(())
+}

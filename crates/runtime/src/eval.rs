@@ -1,0 +1,164 @@
+//! Evaluating a compiled table on one record: find each schedule's rule,
+//! compute its fee, add the components. No allocation on the way.
+
+use crate::fee::FeeBreakdown;
+use crate::table::{Hit, Schedule, Table};
+use crate::value::Value;
+use crate::{ArithError, Decimal};
+use alloc::vec::Vec;
+
+/// Why a record got no fee.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EvalError {
+    /// No rule of the schedule matches, and it has no `otherwise`.
+    NoMatch {
+        /// The schedule's index.
+        schedule: u32,
+    },
+    /// Two rules of a `unique` schedule match.
+    Ambiguous {
+        /// The schedule's index.
+        schedule: u32,
+        /// The first matching rule.
+        first: u32,
+        /// Another matching rule.
+        second: u32,
+    },
+    /// The fee could not be computed exactly.
+    Arith {
+        /// The schedule's index.
+        schedule: u32,
+        /// The rule's index.
+        rule: u32,
+        /// What went wrong.
+        error: ArithError,
+    },
+    /// The record's amount field is missing or not a number.
+    BadAmount {
+        /// The schedule's index.
+        schedule: u32,
+    },
+    /// The components add up to more than can be represented.
+    TotalOverflow,
+}
+
+/// One schedule's part of a fee.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Component {
+    /// The schedule's index.
+    pub schedule: u32,
+    /// The matching rule's index.
+    pub rule: u32,
+    /// The computation.
+    pub fee: FeeBreakdown,
+}
+
+impl Schedule {
+    /// The first row at or after `from` that admits `record`.
+    pub fn first_row_from(&self, record: &[Value], from: usize) -> Option<usize> {
+        if let Some(found) = self.index.first_from(record, &self.columns, from) {
+            return found;
+        }
+        self.rows
+            .iter()
+            .enumerate()
+            .skip(from)
+            .find(|(_, row)| self.row_admits(row, record))
+            .map(|(i, _)| i)
+    }
+
+    /// Whether every cell of `row` admits the record's value.
+    pub fn row_admits(&self, row: &crate::table::Row, record: &[Value]) -> bool {
+        row.cells
+            .iter()
+            .zip(&self.columns)
+            .all(|(cell, &f)| record.get(f as usize).is_some_and(|v| cell.admits(v)))
+    }
+
+    /// The index of the rule that decides `record`.
+    ///
+    /// # Errors
+    /// [`EvalError::NoMatch`], or [`EvalError::Ambiguous`] under `unique`.
+    pub fn decide(&self, index: u32, record: &[Value]) -> Result<u32, EvalError> {
+        let Some(row) = self.first_row_from(record, 0) else {
+            return Err(EvalError::NoMatch { schedule: index });
+        };
+        let rule = self.rows.get(row).map_or(0, |r| r.rule);
+        if self.hit == Hit::Unique {
+            let mut next = row + 1;
+            while let Some(other) = self.first_row_from(record, next) {
+                let other_rule = self.rows.get(other).map_or(rule, |r| r.rule);
+                if other_rule != rule {
+                    return Err(EvalError::Ambiguous {
+                        schedule: index,
+                        first: rule,
+                        second: other_rule,
+                    });
+                }
+                next = other + 1;
+            }
+        }
+        Ok(rule)
+    }
+
+    /// This schedule's component of the fee for `record`.
+    ///
+    /// # Errors
+    /// As [`Schedule::decide`], or when the amount is missing or overflows.
+    pub fn component(&self, index: u32, record: &[Value]) -> Result<Component, EvalError> {
+        let rule = self.decide(index, record)?;
+        let Some(Value::Num(amount)) = record.get(self.base as usize) else {
+            return Err(EvalError::BadAmount { schedule: index });
+        };
+        let formula = self.rules.get(rule as usize).map(|r| &r.fee);
+        let fee = match formula {
+            Some(f) => f.compute(*amount, &self.rounding),
+            None => Err(ArithError::Overflow),
+        }
+        .map_err(|error| EvalError::Arith {
+            schedule: index,
+            rule,
+            error,
+        })?;
+        Ok(Component {
+            schedule: index,
+            rule,
+            fee,
+        })
+    }
+}
+
+impl Table {
+    /// The fee for `record` (one value per field, in schema order), with its
+    /// components appended to `out` (cleared first).
+    ///
+    /// # Errors
+    /// The first schedule's error, in schedule order.
+    pub fn fee(&self, record: &[Value], out: &mut Vec<Component>) -> Result<Decimal, EvalError> {
+        out.clear();
+        let mut total = Decimal::ZERO;
+        for (i, s) in self.schedules.iter().enumerate() {
+            let c = s.component(i as u32, record)?;
+            total = total
+                .checked_add(c.fee.total)
+                .ok_or(EvalError::TotalOverflow)?;
+            out.push(c);
+        }
+        Ok(total)
+    }
+
+    /// The fee for `record`, without its components. Allocates nothing.
+    ///
+    /// # Errors
+    /// As [`Table::fee`].
+    pub fn total(&self, record: &[Value]) -> Result<Decimal, EvalError> {
+        let mut total = Decimal::ZERO;
+        for (i, s) in self.schedules.iter().enumerate() {
+            let c = s.component(i as u32, record)?;
+            total = total
+                .checked_add(c.fee.total)
+                .ok_or(EvalError::TotalOverflow)?;
+        }
+        Ok(total)
+    }
+}

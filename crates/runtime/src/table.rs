@@ -1,0 +1,321 @@
+//! The decision table: what a policy compiles to, and what terminals load.
+//!
+//! Columns are the fields that conditions read; each row belongs to one rule
+//! (rows are in priority order, and an `or` may give a rule several rows);
+//! each cell says which values of its column the row admits.
+
+use crate::fee::FeeFormula;
+use crate::index::Index;
+use crate::rounding::Rounding;
+use crate::value::Value;
+use crate::Decimal;
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cmp::Ordering;
+
+/// The most variants an enum field may have (they are held in a 64-bit mask).
+pub const MAX_ENUM_VARIANTS: usize = 64;
+
+/// A compiled policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    /// The policy's name.
+    pub name: String,
+    /// The policy's version.
+    pub version: u32,
+    /// ISO 4217 code of every amount.
+    pub currency: String,
+    /// IANA time zone name.
+    pub timezone: String,
+    /// The record schema.
+    pub fields: Vec<FieldSpec>,
+    /// The fee schedules; the fee is the sum of their components.
+    pub schedules: Vec<Schedule>,
+}
+
+/// One field of the record schema.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FieldSpec {
+    /// Its name in records.
+    pub name: String,
+    /// Its type.
+    pub kind: FieldKind,
+    /// The value when a record leaves it out; `None` if required.
+    pub default: Option<Value>,
+}
+
+/// The type of a field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldKind {
+    /// One of these variants.
+    Enum(Vec<String>),
+    /// Money.
+    Money,
+    /// A decimal.
+    Decimal,
+    /// A whole number.
+    Integer,
+    /// A boolean.
+    Bool,
+    /// A string key.
+    String,
+    /// An instant.
+    Timestamp,
+}
+
+/// How a schedule picks among matching rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Hit {
+    /// The first matching rule.
+    First,
+    /// Exactly one rule may match.
+    Unique,
+}
+
+/// One schedule's table.
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// Its name.
+    pub name: String,
+    /// How rules are picked.
+    pub hit: Hit,
+    /// Index of the money field fees are charged on.
+    pub base: u32,
+    /// How fees are rounded.
+    pub rounding: Rounding,
+    /// The rules, in priority order.
+    pub rules: Vec<Rule>,
+    /// Field index of each column, ascending.
+    pub columns: Vec<u32>,
+    /// The rows, in priority order.
+    pub rows: Vec<Row>,
+    /// The lookup index, built from the rows (not serialized).
+    pub(crate) index: Index,
+}
+
+impl PartialEq for Schedule {
+    fn eq(&self, other: &Schedule) -> bool {
+        self.name == other.name
+            && self.hit == other.hit
+            && self.base == other.base
+            && self.rounding == other.rounding
+            && self.rules == other.rules
+            && self.columns == other.columns
+            && self.rows == other.rows
+    }
+}
+
+impl Schedule {
+    /// A schedule; its index is built here.
+    pub fn new(
+        name: String,
+        hit: Hit,
+        base: u32,
+        rounding: Rounding,
+        rules: Vec<Rule>,
+        columns: Vec<u32>,
+        rows: Vec<Row>,
+    ) -> Schedule {
+        let index = Index::build(&rows, columns.len());
+        Schedule {
+            name,
+            hit,
+            base,
+            rounding,
+            rules,
+            columns,
+            rows,
+            index,
+        }
+    }
+
+    /// Whether lookups use the per-column bitset index (else a row scan).
+    pub fn is_indexed(&self) -> bool {
+        self.index.is_built()
+    }
+}
+
+/// One rule of a schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rule {
+    /// Its name.
+    pub name: String,
+    /// The fee it charges.
+    pub fee: FeeFormula,
+    /// Whether it is the `otherwise` rule.
+    pub otherwise: bool,
+}
+
+/// One row: a rule and the values it admits in each column.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    /// Index into the schedule's rules.
+    pub rule: u32,
+    /// One cell per column.
+    pub cells: Vec<Cell>,
+}
+
+/// The values of one column that a row admits.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
+    /// Every value.
+    Any,
+    /// Enum variants whose bit is set (bit i is variant i).
+    Enum(u64),
+    /// Numbers inside an interval.
+    Range(Interval),
+    /// This boolean.
+    Bool(bool),
+    /// One of these strings (sorted, distinct).
+    StrIn(Vec<String>),
+    /// None of these strings (sorted, distinct).
+    StrNotIn(Vec<String>),
+}
+
+impl Cell {
+    /// Whether the cell admits `value`. A value of another type is not admitted.
+    pub fn admits(&self, value: &Value) -> bool {
+        match (self, value) {
+            (Cell::Any, _) => true,
+            (Cell::Enum(mask), Value::Enum(v)) => *v < 64 && mask & (1u64 << v) != 0,
+            (Cell::Range(iv), Value::Num(x)) => iv.contains(*x),
+            (Cell::Bool(b), Value::Bool(x)) => b == x,
+            (Cell::StrIn(set), Value::Str(s)) => set.binary_search(s).is_ok(),
+            (Cell::StrNotIn(set), Value::Str(s)) => set.binary_search(s).is_err(),
+            _ => false,
+        }
+    }
+}
+
+/// One end of an interval.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Bound {
+    /// No bound.
+    Unbounded,
+    /// The value is included.
+    Incl(Decimal),
+    /// The value is excluded.
+    Excl(Decimal),
+}
+
+impl Bound {
+    /// The bound's value, if any.
+    pub fn value(self) -> Option<Decimal> {
+        match self {
+            Bound::Unbounded => None,
+            Bound::Incl(v) | Bound::Excl(v) => Some(v),
+        }
+    }
+}
+
+/// An interval of numbers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Interval {
+    /// Lower end.
+    pub lo: Bound,
+    /// Upper end.
+    pub hi: Bound,
+}
+
+impl Interval {
+    /// Every number.
+    pub const ALL: Interval = Interval {
+        lo: Bound::Unbounded,
+        hi: Bound::Unbounded,
+    };
+
+    /// Whether `x` lies inside.
+    pub fn contains(&self, x: Decimal) -> bool {
+        let above = match self.lo {
+            Bound::Unbounded => true,
+            Bound::Incl(v) => x >= v,
+            Bound::Excl(v) => x > v,
+        };
+        let below = match self.hi {
+            Bound::Unbounded => true,
+            Bound::Incl(v) => x <= v,
+            Bound::Excl(v) => x < v,
+        };
+        above && below
+    }
+
+    /// Whether no number lies inside.
+    pub fn is_empty(&self) -> bool {
+        match (self.lo, self.hi) {
+            (Bound::Unbounded, _) | (_, Bound::Unbounded) => false,
+            (Bound::Incl(a), Bound::Incl(b)) => a > b,
+            (lo, hi) => match (lo.value(), hi.value()) {
+                (Some(a), Some(b)) => a >= b,
+                _ => false,
+            },
+        }
+    }
+
+    /// The numbers in both.
+    pub fn intersect(&self, other: &Interval) -> Interval {
+        Interval {
+            lo: tighter(self.lo, other.lo, Ordering::Greater),
+            hi: tighter(self.hi, other.hi, Ordering::Less),
+        }
+    }
+}
+
+/// The tighter of two bounds: for a lower bound the greater, for an upper the lesser.
+fn tighter(a: Bound, b: Bound, want: Ordering) -> Bound {
+    match (a.value(), b.value()) {
+        (None, _) => b,
+        (_, None) => a,
+        (Some(x), Some(y)) => match x.cmp(&y) {
+            Ordering::Equal => {
+                if matches!(a, Bound::Excl(_)) {
+                    a
+                } else {
+                    b
+                }
+            }
+            o if o == want => a,
+            _ => b,
+        },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(n: i64) -> Decimal {
+        Decimal::from(n)
+    }
+
+    #[test]
+    fn intervals() {
+        let a = Interval {
+            lo: Bound::Incl(d(1)),
+            hi: Bound::Excl(d(5)),
+        };
+        let b = Interval {
+            lo: Bound::Excl(d(1)),
+            hi: Bound::Unbounded,
+        };
+        let both = a.intersect(&b);
+        assert_eq!(
+            both,
+            Interval {
+                lo: Bound::Excl(d(1)),
+                hi: Bound::Excl(d(5))
+            }
+        );
+        assert!(!both.contains(d(1)) && both.contains(d(2)) && !both.contains(d(5)));
+        assert!(Interval {
+            lo: Bound::Incl(d(2)),
+            hi: Bound::Excl(d(2))
+        }
+        .is_empty());
+        assert!(!Interval {
+            lo: Bound::Incl(d(2)),
+            hi: Bound::Incl(d(2))
+        }
+        .is_empty());
+        assert!(!Interval::ALL.is_empty());
+    }
+}

@@ -1,0 +1,324 @@
+//! `tollgate eval POLICY --input FILE`: one JSON line out per record in, in
+//! order, streaming in constant memory.
+
+use super::load::load;
+use super::{InputFormat, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+use crate::compile::print::{cell_text, percent};
+use serde_json::{json, Map, Value as Json};
+use std::io::{BufRead, BufWriter, Write};
+use std::path::Path;
+use tollgate_runtime::eval::{Component, EvalError};
+use tollgate_runtime::fee::BoundApplied;
+use tollgate_runtime::table::{Cell, Schedule, Table};
+use tollgate_runtime::value::Value;
+use tollgate_runtime::Decimal;
+
+/// Runs the command.
+pub fn run(policy: &Path, input: &str, format: Option<InputFormat>, explain: bool) -> u8 {
+    let loaded = match load(policy, false) {
+        Ok(l) => l,
+        Err(message) => {
+            eprint!("{message}");
+            if !message.ends_with('\n') {
+                eprintln!();
+            }
+            return EXIT_ERRORS;
+        }
+    };
+    let format = format.unwrap_or(if input.ends_with(".csv") {
+        InputFormat::Csv
+    } else {
+        InputFormat::Jsonl
+    });
+    let reader: Box<dyn BufRead> = if input == "-" {
+        Box::new(std::io::stdin().lock())
+    } else {
+        match std::fs::File::open(input) {
+            Ok(f) => Box::new(std::io::BufReader::new(f)),
+            Err(e) => {
+                eprintln!("error: cannot read {input}: {e}");
+                return EXIT_USAGE;
+            }
+        }
+    };
+    let stdout = std::io::stdout();
+    let mut out = BufWriter::new(stdout.lock());
+    let mut evaluator = Evaluator {
+        table: &loaded.table,
+        explain,
+        components: Vec::with_capacity(loaded.table.schedules.len()),
+        bad: false,
+    };
+    let result = match format {
+        InputFormat::Jsonl => evaluator.jsonl(reader, &mut out),
+        InputFormat::Csv => evaluator.csv(reader, &mut out),
+    };
+    let flushed = out.flush();
+    match (result, flushed) {
+        (Err(e), _) | (Ok(()), Err(e)) => {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                return if evaluator.bad { EXIT_ERRORS } else { EXIT_OK };
+            }
+            eprintln!("error: {e}");
+            EXIT_USAGE
+        }
+        (Ok(()), Ok(())) if evaluator.bad => EXIT_ERRORS,
+        _ => EXIT_OK,
+    }
+}
+
+struct Evaluator<'a> {
+    table: &'a Table,
+    explain: bool,
+    components: Vec<Component>,
+    bad: bool,
+}
+
+impl Evaluator<'_> {
+    fn jsonl(&mut self, reader: Box<dyn BufRead>, out: &mut impl Write) -> std::io::Result<()> {
+        for (n, line) in reader.lines().enumerate() {
+            let line = match line {
+                Ok(l) => l,
+                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
+                    self.emit_error(out, n + 1, "line is not valid UTF-8".into())?;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if line.trim().is_empty() {
+                continue;
+            }
+            let record = crate::record::from_json(&line, &self.table.fields);
+            self.emit(out, n + 1, record)?;
+        }
+        Ok(())
+    }
+
+    fn csv(&mut self, reader: Box<dyn BufRead>, out: &mut impl Write) -> std::io::Result<()> {
+        let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+        let header: Vec<String> = match csv.headers() {
+            Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
+            Err(e) => {
+                self.emit_error(out, 0, format!("cannot read the CSV header: {e}"))?;
+                return Ok(());
+            }
+        };
+        if let Err(e) = crate::record::check_header(&header, &self.table.fields) {
+            self.emit_error(out, 0, format!("CSV header: {e}"))?;
+            return Ok(());
+        }
+        let mut row = csv::StringRecord::new();
+        let mut n = 0;
+        loop {
+            n += 1;
+            match csv.read_record(&mut row) {
+                Ok(false) => return Ok(()),
+                Ok(true) => {
+                    let record = crate::record::from_csv(&header, &row, &self.table.fields);
+                    self.emit(out, n, record)?;
+                }
+                Err(e) => {
+                    if let csv::ErrorKind::Io(_) = e.kind() {
+                        return Err(std::io::Error::other(e.to_string()));
+                    }
+                    self.emit_error(out, n, format!("bad CSV row: {e}"))?;
+                }
+            }
+        }
+    }
+
+    fn emit(
+        &mut self,
+        out: &mut impl Write,
+        n: usize,
+        record: Result<Vec<Value>, String>,
+    ) -> std::io::Result<()> {
+        let record = match record {
+            Ok(r) => r,
+            Err(e) => return self.emit_error(out, n, e),
+        };
+        match self.table.fee(&record, &mut self.components) {
+            Ok(total) => {
+                let line = self.decision(total, &record);
+                writeln!(out, "{line}")
+            }
+            Err(e) => {
+                let message = describe_error(self.table, &e);
+                self.emit_error(out, n, message)
+            }
+        }
+    }
+
+    fn emit_error(
+        &mut self,
+        out: &mut impl Write,
+        n: usize,
+        message: String,
+    ) -> std::io::Result<()> {
+        self.bad = true;
+        writeln!(out, "{}", json!({ "error": message, "record": n }))
+    }
+
+    fn decision(&self, total: Decimal, record: &[Value]) -> Json {
+        let components: Vec<Json> = self
+            .components
+            .iter()
+            .map(|c| {
+                let schedule = self.table.schedules.get(c.schedule as usize);
+                let mut m = Map::new();
+                m.insert(
+                    "schedule".into(),
+                    json!(schedule.map_or("?", |s| s.name.as_str())),
+                );
+                m.insert("rule".into(), json!(rule_name(schedule, c.rule)));
+                m.insert("fee".into(), json!(money(c.fee.total)));
+                if self.explain {
+                    if let Some(s) = schedule {
+                        m.insert("explain".into(), explain(self.table, s, c, record));
+                    }
+                }
+                Json::Object(m)
+            })
+            .collect();
+        json!({ "fee": money(total), "components": components })
+    }
+}
+
+/// Money as a string with at least two decimals.
+pub fn money(d: Decimal) -> String {
+    let mut d = d;
+    if d.scale() < 2 {
+        d.rescale(2);
+    }
+    d.to_string()
+}
+
+fn rule_name(schedule: Option<&Schedule>, rule: u32) -> &str {
+    schedule
+        .and_then(|s| s.rules.get(rule as usize))
+        .map_or("?", |r| r.name.as_str())
+}
+
+fn describe_error(table: &Table, e: &EvalError) -> String {
+    let sname = |i: u32| {
+        table
+            .schedules
+            .get(i as usize)
+            .map_or("?", |s| s.name.as_str())
+    };
+    match e {
+        EvalError::NoMatch { schedule } => {
+            format!(
+                "no rule of schedule `{}` matches this record, and it has no `otherwise`",
+                sname(*schedule)
+            )
+        }
+        EvalError::Ambiguous {
+            schedule,
+            first,
+            second,
+        } => {
+            let s = table.schedules.get(*schedule as usize);
+            format!(
+                "rules `{}` and `{}` of unique schedule `{}` both match this record",
+                rule_name(s, *first),
+                rule_name(s, *second),
+                sname(*schedule)
+            )
+        }
+        EvalError::Arith {
+            schedule,
+            rule,
+            error,
+        } => {
+            let s = table.schedules.get(*schedule as usize);
+            format!(
+                "fee of `{}/{}`: {error}",
+                sname(*schedule),
+                rule_name(s, *rule)
+            )
+        }
+        EvalError::BadAmount { schedule } => {
+            format!("schedule `{}` has no amount to charge on", sname(*schedule))
+        }
+        EvalError::TotalOverflow => "the components add up to more than can be represented".into(),
+    }
+}
+
+/// The trace of one component: the rules tried before the one that matched
+/// and why each failed, then the arithmetic.
+fn explain(table: &Table, s: &Schedule, c: &Component, record: &[Value]) -> Json {
+    let mut tried = Vec::new();
+    let mut seen_rule = None;
+    for row in &s.rows {
+        if row.rule >= c.rule {
+            break;
+        }
+        if seen_rule == Some(row.rule) {
+            continue;
+        }
+        seen_rule = Some(row.rule);
+        let why = s
+            .columns
+            .iter()
+            .zip(&row.cells)
+            .find(|(&f, cell)| record.get(f as usize).is_none_or(|v| !cell.admits(v)))
+            .map(|(&f, cell)| failed(table, f, cell, record))
+            .unwrap_or_else(|| "no row of its condition holds".into());
+        tried.push(json!({ "rule": rule_name(Some(s), row.rule), "failed": why }));
+    }
+    let rule = s.rules.get(c.rule as usize);
+    let amount = match record.get(s.base as usize) {
+        Some(Value::Num(d)) => d.to_string(),
+        _ => "?".into(),
+    };
+    let b = &c.fee;
+    let mut m = Map::new();
+    m.insert("tried".into(), Json::Array(tried));
+    m.insert("matched".into(), json!(rule_name(Some(s), c.rule)));
+    m.insert(
+        "formula".into(),
+        json!(rule.map_or(String::new(), |r| crate::compile::print::fee_text(&r.fee))),
+    );
+    m.insert("amount".into(), json!(amount));
+    if let Some(r) = rule.filter(|r| !r.fee.rate.is_zero()) {
+        m.insert("rate".into(), json!(percent(r.fee.rate)));
+    }
+    m.insert("raw".into(), json!(money(b.raw.normalize())));
+    m.insert(
+        "rounding".into(),
+        json!(format!("{} to {}", s.rounding.mode.name(), s.rounding.step)),
+    );
+    m.insert("rounded".into(), json!(money(b.rounded)));
+    match b.bound_applied {
+        Some(BoundApplied::Min) => {
+            m.insert("minimum_applied".into(), json!(money(b.bounded)));
+        }
+        Some(BoundApplied::Cap) => {
+            m.insert("cap_applied".into(), json!(money(b.bounded)));
+        }
+        None => {}
+    }
+    m.insert("fixed".into(), json!(money(b.fixed)));
+    m.insert("fee".into(), json!(money(b.total)));
+    Json::Object(m)
+}
+
+/// Why `cell` rejected the record's value of field `f`.
+fn failed(table: &Table, f: u32, cell: &Cell, record: &[Value]) -> String {
+    let field = table.fields.get(f as usize);
+    let name = field.map_or("?", |f| f.name.as_str());
+    let shown = match (record.get(f as usize), field.map(|f| &f.kind)) {
+        (Some(Value::Enum(i)), Some(tollgate_runtime::table::FieldKind::Enum(vs))) => {
+            vs.get(*i as usize).cloned().unwrap_or_default()
+        }
+        (Some(Value::Num(d)), _) => d.to_string(),
+        (Some(Value::Bool(b)), _) => b.to_string(),
+        (Some(Value::Str(s)), _) => format!("{s:?}"),
+        _ => "?".into(),
+    };
+    format!(
+        "`{name}` is {shown}, the rule needs {}",
+        cell_text(cell, field.map(|f| &f.kind))
+    )
+}

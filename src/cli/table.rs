@@ -1,0 +1,49 @@
+//! `tollgate table POLICY` and `tollgate compile POLICY -o FILE`.
+
+use super::load::load;
+use super::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+use std::path::Path;
+use tollgate_runtime::artifact;
+
+/// Prints the decision table of a policy (source or artifact).
+pub fn print(policy: &Path, color: bool) -> u8 {
+    match load(policy, color) {
+        Ok(l) => {
+            print!("{}", crate::compile::print_table(&l.table));
+            EXIT_OK
+        }
+        Err(message) => {
+            print!("{message}");
+            EXIT_ERRORS
+        }
+    }
+}
+
+/// Compiles a policy source to an artifact file.
+pub fn compile(policy: &Path, output: &Path, color: bool) -> u8 {
+    let loaded = match load(policy, color) {
+        Ok(l) => l,
+        Err(message) => {
+            print!("{message}");
+            return EXIT_ERRORS;
+        }
+    };
+    let bytes = artifact::encode(&loaded.table);
+    if let Err(e) = std::fs::write(output, &bytes) {
+        eprintln!("error: cannot write {}: {e}", output.display());
+        return EXIT_USAGE;
+    }
+    let (name, version, hash) = match artifact::identify(&bytes) {
+        Ok(id) => id,
+        Err(e) => {
+            eprintln!("error: the artifact just written does not read back: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    println!(
+        "compiled {name} version {version} to {} ({} bytes, content hash {hash:016x})",
+        output.display(),
+        bytes.len()
+    );
+    EXIT_OK
+}

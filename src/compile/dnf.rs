@@ -1,0 +1,288 @@
+//! Conditions to rows: a condition becomes a disjunction of conjunctions
+//! (each conjunction one row), every literal a constraint on one column.
+
+use crate::ast::CmpOp;
+use crate::model::{Cond, CondKind, FieldType, Value};
+use rust_decimal::Decimal;
+use std::collections::BTreeMap;
+use tollgate_runtime::table::{Bound, Cell, Interval};
+
+/// The most rows one rule may expand to; beyond it compiling fails.
+pub const MAX_ROWS_PER_RULE: usize = 4096;
+
+/// A conjunction: field index → the cell it must satisfy. Fields not
+/// mentioned admit anything.
+pub type Conj = BTreeMap<usize, Cell>;
+
+/// Why a condition could not become rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TooManyRows;
+
+/// The rows of `cond` over `fields`: a list of conjunctions, none
+/// unsatisfiable. An empty list never matches.
+///
+/// # Errors
+/// [`TooManyRows`] when the expansion exceeds [`MAX_ROWS_PER_RULE`].
+pub fn rows(cond: &Cond, fields: &[FieldType]) -> Result<Vec<Conj>, TooManyRows> {
+    dnf(cond, false, fields)
+}
+
+fn dnf(cond: &Cond, negate: bool, fields: &[FieldType]) -> Result<Vec<Conj>, TooManyRows> {
+    Ok(match &cond.kind {
+        CondKind::Const(b) => {
+            if *b != negate {
+                vec![Conj::new()]
+            } else {
+                Vec::new()
+            }
+        }
+        CondKind::Not(inner) => dnf(inner, !negate, fields)?,
+        CondKind::All(parts) | CondKind::Any(parts) => {
+            // Under negation, all becomes any and any becomes all.
+            let conjunctive = matches!(cond.kind, CondKind::All(_)) != negate;
+            let mut acc: Vec<Conj> = if conjunctive {
+                vec![Conj::new()]
+            } else {
+                Vec::new()
+            };
+            for p in parts {
+                let sub = dnf(p, negate, fields)?;
+                if conjunctive {
+                    let mut next = Vec::new();
+                    for a in &acc {
+                        for b in &sub {
+                            if let Some(c) = and(a, b) {
+                                next.push(c);
+                                if next.len() > MAX_ROWS_PER_RULE {
+                                    return Err(TooManyRows);
+                                }
+                            }
+                        }
+                    }
+                    acc = next;
+                } else {
+                    acc.extend(sub);
+                    if acc.len() > MAX_ROWS_PER_RULE {
+                        return Err(TooManyRows);
+                    }
+                }
+            }
+            acc
+        }
+        CondKind::Field(f) => single(*f, Cell::Bool(!negate)),
+        CondKind::Compare { field, op, value } => {
+            let ty = fields.get(*field);
+            compare(*field, ty, *op, value, negate)
+        }
+        CondKind::In { field, set } => {
+            let ty = fields.get(*field);
+            member(*field, ty, set, negate)
+        }
+    })
+}
+
+fn single(field: usize, cell: Cell) -> Vec<Conj> {
+    let mut c = Conj::new();
+    c.insert(field, cell);
+    vec![c]
+}
+
+fn num(v: &Value) -> Option<Decimal> {
+    match v {
+        Value::Money(d) | Value::Decimal(d) => Some(*d),
+        Value::Integer(i) => Some(Decimal::from(*i)),
+        _ => None,
+    }
+}
+
+fn range(lo: Bound, hi: Bound) -> Cell {
+    Cell::Range(Interval { lo, hi })
+}
+
+fn compare(
+    field: usize,
+    ty: Option<&FieldType>,
+    op: CmpOp,
+    value: &Value,
+    negate: bool,
+) -> Vec<Conj> {
+    let op = if negate {
+        match op {
+            CmpOp::Eq => CmpOp::Ne,
+            CmpOp::Ne => CmpOp::Eq,
+            CmpOp::Lt => CmpOp::Ge,
+            CmpOp::Le => CmpOp::Gt,
+            CmpOp::Gt => CmpOp::Le,
+            CmpOp::Ge => CmpOp::Lt,
+        }
+    } else {
+        op
+    };
+    match (ty, value) {
+        (Some(FieldType::Enum(vs)), Value::Enum(i)) => {
+            let bit = 1u64 << (i % 64);
+            let mask = if op == CmpOp::Eq {
+                bit
+            } else {
+                all_variants(vs.len()) & !bit
+            };
+            single(field, Cell::Enum(mask))
+        }
+        (Some(FieldType::Bool), Value::Bool(b)) => {
+            single(field, Cell::Bool((op == CmpOp::Eq) == *b))
+        }
+        (Some(FieldType::String), Value::String(s)) => {
+            let set = vec![s.clone()];
+            single(
+                field,
+                if op == CmpOp::Eq {
+                    Cell::StrIn(set)
+                } else {
+                    Cell::StrNotIn(set)
+                },
+            )
+        }
+        (_, v) => {
+            let Some(d) = num(v) else { return Vec::new() };
+            match op {
+                CmpOp::Eq => single(field, range(Bound::Incl(d), Bound::Incl(d))),
+                CmpOp::Ne => {
+                    let mut out = single(field, range(Bound::Unbounded, Bound::Excl(d)));
+                    out.extend(single(field, range(Bound::Excl(d), Bound::Unbounded)));
+                    out
+                }
+                CmpOp::Lt => single(field, range(Bound::Unbounded, Bound::Excl(d))),
+                CmpOp::Le => single(field, range(Bound::Unbounded, Bound::Incl(d))),
+                CmpOp::Gt => single(field, range(Bound::Excl(d), Bound::Unbounded)),
+                CmpOp::Ge => single(field, range(Bound::Incl(d), Bound::Unbounded)),
+            }
+        }
+    }
+}
+
+fn member(field: usize, ty: Option<&FieldType>, set: &[Value], negate: bool) -> Vec<Conj> {
+    match ty {
+        Some(FieldType::Enum(vs)) => {
+            let mut mask = 0u64;
+            for v in set {
+                if let Value::Enum(i) = v {
+                    mask |= 1u64 << (i % 64);
+                }
+            }
+            if negate {
+                mask = all_variants(vs.len()) & !mask;
+            }
+            if mask == 0 {
+                Vec::new()
+            } else {
+                single(field, Cell::Enum(mask))
+            }
+        }
+        Some(FieldType::Bool) => {
+            let has = |b: bool| set.contains(&Value::Bool(b)) != negate;
+            match (has(false), has(true)) {
+                (true, true) => vec![Conj::new()],
+                (false, false) => Vec::new(),
+                (f, _) => single(field, Cell::Bool(!f)),
+            }
+        }
+        Some(FieldType::String) => {
+            let mut strings: Vec<String> = set
+                .iter()
+                .filter_map(|v| match v {
+                    Value::String(s) => Some(s.clone()),
+                    _ => None,
+                })
+                .collect();
+            strings.sort();
+            strings.dedup();
+            single(
+                field,
+                if negate {
+                    Cell::StrNotIn(strings)
+                } else {
+                    Cell::StrIn(strings)
+                },
+            )
+        }
+        _ => {
+            let mut points: Vec<Decimal> = set.iter().filter_map(num).collect();
+            points.sort();
+            points.dedup();
+            if !negate {
+                return points
+                    .iter()
+                    .flat_map(|p| single(field, range(Bound::Incl(*p), Bound::Incl(*p))))
+                    .collect();
+            }
+            // Not in {p1 < p2 < ...}: the gaps between the points.
+            let mut out = Vec::with_capacity(points.len() + 1);
+            let mut lo = Bound::Unbounded;
+            for p in &points {
+                out.extend(single(field, range(lo, Bound::Excl(*p))));
+                lo = Bound::Excl(*p);
+            }
+            out.extend(single(field, range(lo, Bound::Unbounded)));
+            out
+        }
+    }
+}
+
+fn all_variants(n: usize) -> u64 {
+    if n >= 64 {
+        u64::MAX
+    } else {
+        (1u64 << n) - 1
+    }
+}
+
+/// Both conjunctions at once, or `None` when no record satisfies both.
+fn and(a: &Conj, b: &Conj) -> Option<Conj> {
+    let mut out = a.clone();
+    for (field, cell) in b {
+        let merged = match out.get(field) {
+            None => cell.clone(),
+            Some(existing) => intersect(existing, cell)?,
+        };
+        out.insert(*field, merged);
+    }
+    Some(out)
+}
+
+/// The cell admitting what both admit, or `None` when that is nothing.
+pub fn intersect(a: &Cell, b: &Cell) -> Option<Cell> {
+    use Cell::*;
+    let cell = match (a, b) {
+        (Any, x) | (x, Any) => x.clone(),
+        (Enum(x), Enum(y)) => Enum(x & y),
+        (Range(x), Range(y)) => Range(x.intersect(y)),
+        (Bool(x), Bool(y)) if x == y => Bool(*x),
+        (Bool(_), Bool(_)) => return None,
+        (StrIn(x), StrIn(y)) => StrIn(
+            x.iter()
+                .filter(|s| y.binary_search(s).is_ok())
+                .cloned()
+                .collect(),
+        ),
+        (StrIn(x), StrNotIn(y)) | (StrNotIn(y), StrIn(x)) => StrIn(
+            x.iter()
+                .filter(|s| y.binary_search(s).is_err())
+                .cloned()
+                .collect(),
+        ),
+        (StrNotIn(x), StrNotIn(y)) => {
+            let mut all: Vec<String> = x.iter().chain(y).cloned().collect();
+            all.sort();
+            all.dedup();
+            StrNotIn(all)
+        }
+        _ => return None,
+    };
+    let empty = match &cell {
+        Enum(m) => *m == 0,
+        Range(iv) => iv.is_empty(),
+        StrIn(s) => s.is_empty(),
+        _ => false,
+    };
+    (!empty).then_some(cell)
+}

@@ -1,0 +1,155 @@
+//! Compiling a checked policy to a decision table ([`tollgate_runtime::table`]).
+
+pub mod dnf;
+pub mod print;
+
+pub use print::print_table;
+
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{self, Body, FieldType, HitPolicy, Policy};
+use rust_decimal::Decimal;
+use tollgate_runtime::table::{
+    Cell, FieldKind, FieldSpec, Hit, Row, Rule, Schedule, Table, MAX_ENUM_VARIANTS,
+};
+use tollgate_runtime::value::Value;
+
+/// Compiles a checked fees policy.
+///
+/// # Errors
+/// A diagnostic when the policy is not a fees policy, an enum has more than
+/// 64 variants, or a rule's condition expands to too many rows.
+pub fn compile(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
+    let Body::Fees(schedules) = &policy.body else {
+        let span = policy.fields.first().map(|f| f.span).unwrap_or_default();
+        return Err(vec![Diagnostic::error(
+            Code::E0401,
+            format!("`{}` is a notifications policy; only fee policies compile to a table so far", policy.name),
+            span,
+            "in this policy",
+        )
+        .with_help("notification rules are evaluated by the throttling engine, which does not use a decision table")]);
+    };
+    let mut errors = Vec::new();
+    let types: Vec<FieldType> = policy.fields.iter().map(|f| f.ty.clone()).collect();
+    let mut fields = Vec::with_capacity(policy.fields.len());
+    for f in &policy.fields {
+        if let FieldType::Enum(vs) = &f.ty {
+            if vs.len() > MAX_ENUM_VARIANTS {
+                errors.push(
+                    Diagnostic::error(
+                        Code::E0401,
+                        format!(
+                            "`{}` has {} variants; a compiled enum has at most {MAX_ENUM_VARIANTS}",
+                            f.name,
+                            vs.len()
+                        ),
+                        f.span,
+                        "too many variants",
+                    )
+                    .with_help("split the enum into two fields"),
+                );
+            }
+        }
+        fields.push(FieldSpec {
+            name: f.name.clone(),
+            kind: field_kind(&f.ty),
+            default: f.default.as_ref().map(value),
+        });
+    }
+    let mut out = Vec::with_capacity(schedules.len());
+    for s in schedules {
+        match schedule(s, &types) {
+            Ok(s) => out.push(s),
+            Err(d) => errors.push(d),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(Table {
+        name: policy.name.clone(),
+        version: policy.version,
+        currency: policy.currency.clone(),
+        timezone: policy.timezone.clone(),
+        fields,
+        schedules: out,
+    })
+}
+
+fn schedule(s: &model::Schedule, types: &[FieldType]) -> Result<Schedule, Diagnostic> {
+    let mut conjunctions: Vec<(u32, dnf::Conj)> = Vec::new();
+    let mut rules = Vec::with_capacity(s.rules.len());
+    for (i, r) in s.rules.iter().enumerate() {
+        let rows = dnf::rows(&r.when, types).map_err(|_| {
+            Diagnostic::error(
+                Code::E0401,
+                format!(
+                    "rule `{}` expands to more than {} table rows",
+                    r.name,
+                    dnf::MAX_ROWS_PER_RULE
+                ),
+                r.when.span,
+                "this condition",
+            )
+            .with_help("simplify the condition: name parts of it, or split the rule in two")
+        })?;
+        conjunctions.extend(rows.into_iter().map(|c| (i as u32, c)));
+        rules.push(Rule {
+            name: r.name.clone(),
+            fee: r.fee.clone(),
+            otherwise: r.otherwise,
+        });
+    }
+    let mut columns: Vec<usize> = conjunctions
+        .iter()
+        .flat_map(|(_, c)| c.keys().copied())
+        .collect();
+    columns.sort_unstable();
+    columns.dedup();
+    let rows = conjunctions
+        .into_iter()
+        .map(|(rule, c)| Row {
+            rule,
+            cells: columns
+                .iter()
+                .map(|f| c.get(f).cloned().unwrap_or(Cell::Any))
+                .collect(),
+        })
+        .collect();
+    Ok(Schedule::new(
+        s.name.clone(),
+        match s.hit {
+            HitPolicy::First => Hit::First,
+            HitPolicy::Unique => Hit::Unique,
+        },
+        s.base as u32,
+        s.rounding,
+        rules,
+        columns.into_iter().map(|c| c as u32).collect(),
+        rows,
+    ))
+}
+
+/// The runtime's kind for a field type.
+pub fn field_kind(ty: &FieldType) -> FieldKind {
+    match ty {
+        FieldType::Enum(vs) => FieldKind::Enum(vs.clone()),
+        FieldType::Money => FieldKind::Money,
+        FieldType::Decimal => FieldKind::Decimal,
+        FieldType::Integer => FieldKind::Integer,
+        FieldType::Bool => FieldKind::Bool,
+        FieldType::String => FieldKind::String,
+        FieldType::Timestamp => FieldKind::Timestamp,
+    }
+}
+
+/// The runtime's value for a checked constant.
+pub fn value(v: &model::Value) -> Value {
+    match v {
+        model::Value::Enum(i) => Value::Enum(*i),
+        model::Value::Money(d) | model::Value::Decimal(d) => Value::Num(*d),
+        model::Value::Integer(i) => Value::Num(Decimal::from(*i)),
+        model::Value::Bool(b) => Value::Bool(*b),
+        model::Value::String(s) => Value::Str(s.clone()),
+    }
+}

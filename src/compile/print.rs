@@ -1,0 +1,179 @@
+//! The decision table as text: the view product teams and auditors read.
+
+use rust_decimal::Decimal;
+use std::fmt::Write as _;
+use tollgate_runtime::fee::{FeeFormula, TierMode};
+use tollgate_runtime::table::{Bound, Cell, FieldKind, Hit, Table};
+
+/// Renders every schedule of `table` as an aligned text table.
+pub fn print_table(table: &Table) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "policy {} version {} ({}, {})",
+        table.name, table.version, table.currency, table.timezone
+    );
+    for s in &table.schedules {
+        let base = table
+            .fields
+            .get(s.base as usize)
+            .map_or("?", |f| f.name.as_str());
+        let hit = match s.hit {
+            Hit::First => "first",
+            Hit::Unique => "unique",
+        };
+        let _ = writeln!(
+            out,
+            "\nschedule {} (hit {hit}, on {base}, rounding {} to {})",
+            s.name,
+            s.rounding.mode.name(),
+            s.rounding.step
+        );
+        let mut header = vec!["#".to_string(), "rule".to_string()];
+        header.extend(s.columns.iter().map(|&c| {
+            table
+                .fields
+                .get(c as usize)
+                .map_or("?".into(), |f| f.name.clone())
+        }));
+        header.push("fee".to_string());
+        let mut lines = vec![header];
+        for (i, row) in s.rows.iter().enumerate() {
+            let rule = s.rules.get(row.rule as usize);
+            let mut line = vec![
+                (i + 1).to_string(),
+                rule.map_or("?".into(), |r| r.name.clone()),
+            ];
+            for (cell, &c) in row.cells.iter().zip(&s.columns) {
+                let kind = table.fields.get(c as usize).map(|f| &f.kind);
+                line.push(cell_text(cell, kind));
+            }
+            line.push(rule.map_or("?".into(), |r| fee_text(&r.fee)));
+            lines.push(line);
+        }
+        if s.rows.is_empty() {
+            let _ = writeln!(out, "(no rule can match)");
+            continue;
+        }
+        let widths: Vec<usize> = (0..lines.first().map_or(0, Vec::len))
+            .map(|c| {
+                lines
+                    .iter()
+                    .map(|l| l.get(c).map_or(0, |s| s.chars().count()))
+                    .max()
+                    .unwrap_or(0)
+            })
+            .collect();
+        for (n, line) in lines.iter().enumerate() {
+            let cells: Vec<String> = line
+                .iter()
+                .zip(&widths)
+                .map(|(s, w)| format!("{s:<w$}"))
+                .collect();
+            let _ = writeln!(out, "{}", cells.join(" | ").trim_end());
+            if n == 0 {
+                let rule: Vec<String> = widths.iter().map(|w| "-".repeat(*w)).collect();
+                let _ = writeln!(out, "{}", rule.join("-+-"));
+            }
+        }
+    }
+    out
+}
+
+/// A cell in words: `-` for anything.
+pub fn cell_text(cell: &Cell, kind: Option<&FieldKind>) -> String {
+    match cell {
+        Cell::Any => "-".into(),
+        Cell::Enum(mask) => {
+            let names: Vec<&str> = match kind {
+                Some(FieldKind::Enum(vs)) => vs
+                    .iter()
+                    .enumerate()
+                    .filter(|(i, _)| *i < 64 && mask & (1u64 << i) != 0)
+                    .map(|(_, v)| v.as_str())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            names.join(", ")
+        }
+        Cell::Range(iv) => match (iv.lo, iv.hi) {
+            (Bound::Incl(a), Bound::Incl(b)) if a == b => format!("= {a}"),
+            (Bound::Unbounded, Bound::Unbounded) => "-".into(),
+            (Bound::Unbounded, Bound::Incl(b)) => format!("<= {b}"),
+            (Bound::Unbounded, Bound::Excl(b)) => format!("< {b}"),
+            (Bound::Incl(a), Bound::Unbounded) => format!(">= {a}"),
+            (Bound::Excl(a), Bound::Unbounded) => format!("> {a}"),
+            (lo, hi) => {
+                let l = if matches!(lo, Bound::Incl(_)) {
+                    '['
+                } else {
+                    '('
+                };
+                let h = if matches!(hi, Bound::Incl(_)) {
+                    ']'
+                } else {
+                    ')'
+                };
+                format!(
+                    "{l}{}, {}{h}",
+                    lo.value().unwrap_or_default(),
+                    hi.value().unwrap_or_default()
+                )
+            }
+        },
+        Cell::Bool(b) => b.to_string(),
+        Cell::StrIn(set) => format!("in {{{}}}", quoted(set)),
+        Cell::StrNotIn(set) => format!("not in {{{}}}", quoted(set)),
+    }
+}
+
+fn quoted(set: &[String]) -> String {
+    set.iter()
+        .map(|s| format!("{s:?}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A percentage as written in policies: 0.006 → `0.60%`.
+pub fn percent(rate: Decimal) -> String {
+    let p = (rate * Decimal::ONE_HUNDRED).normalize();
+    if p.scale() < 2 {
+        format!("{:.2}%", p)
+    } else {
+        format!("{p}%")
+    }
+}
+
+/// A fee in words, in the language's own notation.
+pub fn fee_text(f: &FeeFormula) -> String {
+    let mut parts = Vec::new();
+    if !f.rate.is_zero() {
+        parts.push(percent(f.rate));
+    }
+    if let Some(mode) = f.tier_mode {
+        let bands: Vec<String> = f
+            .tiers
+            .iter()
+            .map(|b| match b.up_to {
+                Some(up) => format!("up to {up} => {}", percent(b.rate)),
+                None => format!("above => {}", percent(b.rate)),
+            })
+            .collect();
+        let word = match mode {
+            TierMode::Whole => "whole",
+            TierMode::Marginal => "marginal",
+        };
+        parts.push(format!("tiered {word} {{ {} }}", bands.join("; ")));
+    }
+    if !f.fixed.is_zero() || parts.is_empty() {
+        parts.push(format!("{:.2}", f.fixed));
+    }
+    let mut s = parts.join(" + ");
+    if let Some(min) = f.min {
+        let _ = write!(s, " min {min}");
+    }
+    if let Some(cap) = f.cap {
+        let _ = write!(s, " cap {cap}");
+    }
+    s
+}

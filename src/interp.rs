@@ -1,0 +1,175 @@
+//! The reference interpreter: a plain tree-walking evaluator over the checked
+//! policy, written for clarity, not speed. It is the oracle the compiled
+//! evaluator is tested against, so it shares none of its matching or
+//! arithmetic code: only the types of the answer.
+
+use crate::ast::CmpOp;
+use crate::model::{Body, Cond, CondKind, HitPolicy, Policy, Schedule, Value as ModelValue};
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::cmp::Ordering;
+use tollgate_runtime::eval::{Component, EvalError};
+use tollgate_runtime::fee::{BoundApplied, FeeBreakdown, FeeFormula, TierMode};
+use tollgate_runtime::rounding::{Rounding, RoundingMode};
+use tollgate_runtime::value::Value;
+use tollgate_runtime::ArithError;
+
+/// Evaluates a fees policy on one record (one value per field).
+///
+/// # Errors
+/// The first schedule's error, as the compiled evaluator reports it.
+pub fn evaluate(policy: &Policy, record: &[Value]) -> Result<Vec<Component>, EvalError> {
+    let Body::Fees(schedules) = &policy.body else {
+        return Ok(Vec::new());
+    };
+    let mut out = Vec::new();
+    for (i, s) in schedules.iter().enumerate() {
+        out.push(schedule(i as u32, s, record)?);
+    }
+    Ok(out)
+}
+
+fn schedule(index: u32, s: &Schedule, record: &[Value]) -> Result<Component, EvalError> {
+    let matching: Vec<usize> = s
+        .rules
+        .iter()
+        .enumerate()
+        .filter(|(_, r)| holds(&r.when, record))
+        .map(|(i, _)| i)
+        .collect();
+    let rule = match (s.hit, matching.as_slice()) {
+        (_, []) => return Err(EvalError::NoMatch { schedule: index }),
+        (HitPolicy::Unique, [first, second, ..]) => {
+            return Err(EvalError::Ambiguous {
+                schedule: index,
+                first: *first as u32,
+                second: *second as u32,
+            })
+        }
+        (_, [first, ..]) => *first,
+    };
+    let Some(Value::Num(amount)) = record.get(s.base) else {
+        return Err(EvalError::BadAmount { schedule: index });
+    };
+    let formula = s.rules.get(rule).map(|r| &r.fee);
+    let fee = formula
+        .ok_or(ArithError::Overflow)
+        .and_then(|f| fee(f, *amount, &s.rounding))
+        .map_err(|error| EvalError::Arith {
+            schedule: index,
+            rule: rule as u32,
+            error,
+        })?;
+    Ok(Component {
+        schedule: index,
+        rule: rule as u32,
+        fee,
+    })
+}
+
+/// Whether a condition holds for the record.
+pub fn holds(cond: &Cond, record: &[Value]) -> bool {
+    match &cond.kind {
+        CondKind::Const(b) => *b,
+        CondKind::Field(f) => record.get(*f) == Some(&Value::Bool(true)),
+        CondKind::Not(c) => !holds(c, record),
+        CondKind::All(cs) => cs.iter().all(|c| holds(c, record)),
+        CondKind::Any(cs) => cs.iter().any(|c| holds(c, record)),
+        CondKind::Compare { field, op, value } => {
+            let Some(order) = record.get(*field).and_then(|v| compare(v, value)) else {
+                return false;
+            };
+            match op {
+                CmpOp::Eq => order == Ordering::Equal,
+                CmpOp::Ne => order != Ordering::Equal,
+                CmpOp::Lt => order == Ordering::Less,
+                CmpOp::Le => order != Ordering::Greater,
+                CmpOp::Gt => order == Ordering::Greater,
+                CmpOp::Ge => order != Ordering::Less,
+            }
+        }
+        CondKind::In { field, set } => record
+            .get(*field)
+            .is_some_and(|v| set.iter().any(|s| compare(v, s) == Some(Ordering::Equal))),
+    }
+}
+
+/// How a record's value compares with a constant of the policy.
+fn compare(v: &Value, c: &ModelValue) -> Option<Ordering> {
+    match (v, c) {
+        (Value::Enum(a), ModelValue::Enum(b)) => Some(a.cmp(b)),
+        (Value::Num(a), ModelValue::Money(b) | ModelValue::Decimal(b)) => Some(a.cmp(b)),
+        (Value::Num(a), ModelValue::Integer(b)) => Some(a.cmp(&Decimal::from(*b))),
+        (Value::Bool(a), ModelValue::Bool(b)) => Some(a.cmp(b)),
+        (Value::Str(a), ModelValue::String(b)) => Some(a.as_str().cmp(b.as_str())),
+        _ => None,
+    }
+}
+
+/// A fee, step by step: amount × rate, round, minimum and cap, fixed.
+pub fn fee(
+    f: &FeeFormula,
+    amount: Decimal,
+    rounding: &Rounding,
+) -> Result<FeeBreakdown, ArithError> {
+    let over = |x: Option<Decimal>| x.ok_or(ArithError::Overflow);
+    let mut raw = over(amount.checked_mul(f.rate))?;
+    match f.tier_mode {
+        Some(TierMode::Whole) => {
+            // The first band whose bound reaches the amount charges all of it.
+            for band in &f.tiers {
+                if band.up_to.is_none_or(|up| amount <= up) {
+                    raw = over(raw.checked_add(over(amount.checked_mul(band.rate))?))?;
+                    break;
+                }
+            }
+        }
+        Some(TierMode::Marginal) => {
+            // Each band charges the slice of the amount between its bounds.
+            let mut lower = Decimal::ZERO;
+            for band in &f.tiers {
+                let upper = match band.up_to {
+                    Some(up) if up < amount => up,
+                    _ => amount,
+                };
+                if upper > lower {
+                    let slice = over(upper.checked_sub(lower))?;
+                    raw = over(raw.checked_add(over(slice.checked_mul(band.rate))?))?;
+                }
+                lower = upper;
+                if upper >= amount {
+                    break;
+                }
+            }
+        }
+        None => {}
+    }
+    if rounding.step <= Decimal::ZERO {
+        return Err(ArithError::BadStep);
+    }
+    let strategy = match rounding.mode {
+        RoundingMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
+        RoundingMode::HalfEven => RoundingStrategy::MidpointNearestEven,
+        RoundingMode::TowardZero => RoundingStrategy::ToZero,
+        RoundingMode::AwayFromZero => RoundingStrategy::AwayFromZero,
+    };
+    let steps = over(raw.checked_div(rounding.step))?.round_dp_with_strategy(0, strategy);
+    let rounded = over(steps.checked_mul(rounding.step))?;
+    let (mut bounded, mut bound_applied) = (rounded, None);
+    if f.min.is_some_and(|m| bounded < m) {
+        bounded = f.min.unwrap_or(bounded);
+        bound_applied = Some(BoundApplied::Min);
+    }
+    if f.cap.is_some_and(|c| bounded > c) {
+        bounded = f.cap.unwrap_or(bounded);
+        bound_applied = Some(BoundApplied::Cap);
+    }
+    let total = over(bounded.checked_add(f.fixed))?;
+    Ok(FeeBreakdown {
+        raw,
+        rounded,
+        bounded,
+        bound_applied,
+        fixed: f.fixed,
+        total,
+    })
+}

@@ -1,0 +1,267 @@
+//! Reading records (JSON objects or CSV rows) against a policy's schema.
+//!
+//! A record with an unknown field, a missing required field, a value of the
+//! wrong type, a malformed or out-of-range number, or an unknown enum variant
+//! is an error, never a silent "no match".
+
+use rust_decimal::Decimal;
+use serde_json::Value as Json;
+use tollgate_runtime::table::{FieldKind, FieldSpec};
+use tollgate_runtime::value::Value;
+
+/// A raw field value before typing.
+enum Raw<'a> {
+    Json(&'a Json),
+    Text(&'a str),
+}
+
+/// Types one JSON object (a line of JSON Lines) against `schema`.
+///
+/// # Errors
+/// A message naming the field and what is wrong with it.
+pub fn from_json(line: &str, schema: &[FieldSpec]) -> Result<Vec<Value>, String> {
+    let json: Json = serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
+    let Json::Object(map) = json else {
+        return Err("a record must be a JSON object".to_string());
+    };
+    if let Some(unknown) = map.keys().find(|k| !schema.iter().any(|f| &f.name == *k)) {
+        return Err(unknown_field(unknown, schema));
+    }
+    schema
+        .iter()
+        .map(|f| match map.get(&f.name) {
+            None | Some(Json::Null) => missing(f),
+            Some(v) => typed(f, Raw::Json(v)),
+        })
+        .collect()
+}
+
+/// Types one CSV row whose columns are named by `header`. An empty cell is
+/// an absent value.
+///
+/// # Errors
+/// A message naming the field and what is wrong with it.
+pub fn from_csv(
+    header: &[String],
+    row: &csv::StringRecord,
+    schema: &[FieldSpec],
+) -> Result<Vec<Value>, String> {
+    if row.len() != header.len() {
+        return Err(format!(
+            "row has {} cells but the header has {}",
+            row.len(),
+            header.len()
+        ));
+    }
+    schema
+        .iter()
+        .map(|f| {
+            match header
+                .iter()
+                .position(|h| h == &f.name)
+                .and_then(|i| row.get(i))
+            {
+                None | Some("") => missing(f),
+                Some(text) => typed(f, Raw::Text(text)),
+            }
+        })
+        .collect()
+}
+
+/// Checks a CSV header against `schema`.
+///
+/// # Errors
+/// A message for an unknown or repeated column.
+pub fn check_header(header: &[String], schema: &[FieldSpec]) -> Result<(), String> {
+    for (i, h) in header.iter().enumerate() {
+        if !schema.iter().any(|f| &f.name == h) {
+            return Err(unknown_field(h, schema));
+        }
+        if header.iter().take(i).any(|g| g == h) {
+            return Err(format!("column `{h}` appears twice in the header"));
+        }
+    }
+    Ok(())
+}
+
+fn unknown_field(name: &str, schema: &[FieldSpec]) -> String {
+    let names: Vec<&str> = schema.iter().map(|f| f.name.as_str()).collect();
+    match crate::check::suggest::closest(name, names.iter().copied()) {
+        Some(s) => format!("unknown field `{name}` (did you mean `{s}`?)"),
+        None => format!(
+            "unknown field `{name}`; the policy reads {}",
+            names.join(", ")
+        ),
+    }
+}
+
+fn missing(f: &FieldSpec) -> Result<Value, String> {
+    f.default
+        .clone()
+        .ok_or_else(|| format!("missing required field `{}`", f.name))
+}
+
+fn typed(f: &FieldSpec, raw: Raw<'_>) -> Result<Value, String> {
+    let name = &f.name;
+    let text = match &raw {
+        Raw::Text(t) => Some(*t),
+        Raw::Json(Json::String(s)) => Some(s.as_str()),
+        Raw::Json(_) => None,
+    };
+    let shown = match &raw {
+        Raw::Text(t) => format!("`{t}`"),
+        Raw::Json(j) => format!("`{j}`"),
+    };
+    match &f.kind {
+        FieldKind::Enum(variants) => {
+            let t = text.ok_or_else(|| {
+                format!(
+                    "`{name}` must be one of {}, not {shown}",
+                    variants.join(", ")
+                )
+            })?;
+            variants
+                .iter()
+                .position(|v| v == t)
+                .map(|i| Value::Enum(i as u32))
+                .ok_or_else(|| format!("`{name}`: `{t}` is not one of {}", variants.join(", ")))
+        }
+        FieldKind::Money | FieldKind::Decimal | FieldKind::Integer => {
+            let number_text = match &raw {
+                Raw::Json(Json::Number(n)) => n.to_string(),
+                _ => text
+                    .ok_or_else(|| format!("`{name}` must be a number, not {shown}"))?
+                    .to_string(),
+            };
+            let d = parse_decimal(&number_text).map_err(|why| format!("`{name}`: {why}"))?;
+            if f.kind == FieldKind::Integer && d.scale() != 0 {
+                return Err(format!("`{name}` must be a whole number, not {shown}"));
+            }
+            Ok(Value::Num(d))
+        }
+        FieldKind::Bool => match (&raw, text) {
+            (Raw::Json(Json::Bool(b)), _) => Ok(Value::Bool(*b)),
+            (Raw::Text(_), Some("true")) => Ok(Value::Bool(true)),
+            (Raw::Text(_), Some("false")) => Ok(Value::Bool(false)),
+            _ => Err(format!("`{name}` must be true or false, not {shown}")),
+        },
+        FieldKind::String => text
+            .map(|t| Value::Str(t.to_string()))
+            .ok_or_else(|| format!("`{name}` must be a string, not {shown}")),
+        FieldKind::Timestamp => {
+            let t =
+                text.ok_or_else(|| format!("`{name}` must be an RFC 3339 timestamp, not {shown}"))?;
+            let dt = chrono::DateTime::parse_from_rfc3339(t).map_err(|e| {
+                format!("`{name}`: `{t}` is not an RFC 3339 timestamp with an offset ({e})")
+            })?;
+            Ok(Value::Time {
+                unix_ms: dt.timestamp_millis(),
+                offset_secs: dt.offset().local_minus_utc(),
+            })
+        }
+    }
+}
+
+/// Parses an exact decimal: digits, an optional sign and point; exponents
+/// are accepted in JSON numbers.
+fn parse_decimal(text: &str) -> Result<Decimal, String> {
+    let t = text.trim();
+    let plain = t
+        .bytes()
+        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+');
+    let parsed = if plain {
+        Decimal::from_str_exact(t)
+    } else {
+        Decimal::from_scientific(t)
+    };
+    parsed.map_err(|_| {
+        if t.bytes().filter(u8::is_ascii_digit).count() > 28 {
+            format!("`{t}` has more digits than can be represented exactly")
+        } else {
+            format!("`{t}` is not a decimal number")
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn schema() -> Vec<FieldSpec> {
+        vec![
+            FieldSpec {
+                name: "channel".into(),
+                kind: FieldKind::Enum(vec!["credit_card".into(), "wechat".into()]),
+                default: None,
+            },
+            FieldSpec {
+                name: "amount".into(),
+                kind: FieldKind::Money,
+                default: None,
+            },
+            FieldSpec {
+                name: "days".into(),
+                kind: FieldKind::Integer,
+                default: Some(Value::Num(Decimal::ZERO)),
+            },
+            FieldSpec {
+                name: "at".into(),
+                kind: FieldKind::Timestamp,
+                default: Some(Value::Time {
+                    unix_ms: 0,
+                    offset_secs: 0,
+                }),
+            },
+        ]
+    }
+
+    #[test]
+    fn good_records() {
+        let r = from_json(r#"{"channel":"wechat","amount":"800.00"}"#, &schema()).unwrap();
+        assert_eq!(r[0], Value::Enum(1));
+        assert_eq!(r[1], Value::Num("800.00".parse().unwrap()));
+        assert_eq!(r[2], Value::Num(Decimal::ZERO));
+        let r = from_json(
+            r#"{"channel":"wechat","amount":800.10,"days":3,"at":"2026-11-25T12:30:00+08:00"}"#,
+            &schema(),
+        )
+        .unwrap();
+        assert_eq!(
+            r[1],
+            Value::Num("800.10".parse().unwrap()),
+            "JSON numbers keep their exact text"
+        );
+        assert_eq!(
+            r[3],
+            Value::Time {
+                unix_ms: 1_764_045_000_000,
+                offset_secs: 8 * 3600
+            }
+        );
+    }
+
+    #[test]
+    fn bad_records_say_what_is_wrong() {
+        let err = |line: &str| from_json(line, &schema()).unwrap_err();
+        assert_eq!(
+            err(r#"{"channel":"wechat"}"#),
+            "missing required field `amount`"
+        );
+        assert!(err(r#"{"channel":"wechat","amount":"1","chanel":1}"#)
+            .contains("unknown field `chanel` (did you mean `channel`?)"));
+        assert!(err(r#"{"channel":"bitcoin","amount":"1"}"#)
+            .contains("`bitcoin` is not one of credit_card, wechat"));
+        assert!(err(r#"{"channel":"wechat","amount":"1.2.3"}"#).contains("not a decimal number"));
+        assert!(
+            err(r#"{"channel":"wechat","amount":"99999999999999999999999999999999"}"#)
+                .contains("more digits")
+        );
+        assert!(err(r#"{"channel":"wechat","amount":"1","days":1.5}"#).contains("whole number"));
+        assert!(
+            err(r#"{"channel":"wechat","amount":"1","at":"2026-11-25 12:30"}"#)
+                .contains("RFC 3339")
+        );
+        assert!(err(r#"[1,2]"#).contains("JSON object"));
+        assert!(err(r#"{"channel":"wechat","#).contains("invalid JSON"));
+    }
+}
