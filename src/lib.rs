@@ -24,6 +24,7 @@ pub mod check;
 pub mod cli;
 pub mod compile;
 pub mod diagnostic;
+pub mod generate;
 pub mod interp;
 pub mod model;
 pub mod record;

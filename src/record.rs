@@ -234,7 +234,7 @@ mod tests {
         assert_eq!(
             r[3],
             Value::Time {
-                unix_ms: 1_764_045_000_000,
+                unix_ms: 1_795_581_000_000,
                 offset_secs: 8 * 3600
             }
         );

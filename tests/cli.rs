@@ -37,7 +37,7 @@ fn scratch(name: &str) -> PathBuf {
 fn clean_policies_exit_zero() {
     let o = tollgate(&["check", "policies"]);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
-    assert_eq!(stdout(&o).trim(), "checked 3 files: 0 errors, 0 warnings");
+    assert_eq!(stdout(&o).trim(), "checked 4 files: 0 errors, 0 warnings");
 }
 
 #[test]
@@ -66,7 +66,7 @@ fn json_output_lists_every_diagnostic() {
     let corpus = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics"))
         .unwrap()
         .count();
-    assert_eq!(files as usize, corpus + 3);
+    assert_eq!(files as usize, corpus + 4);
     let diags = doc["diagnostics"].as_array().unwrap();
     assert_eq!(doc["errors"].as_u64().unwrap() as usize, diags.len());
     for d in diags {
@@ -177,4 +177,212 @@ fn directories_are_searched_for_toll_files_only() {
     let o = tollgate(&["check", dir.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stdout(&o).trim(), "checked 1 file: 0 errors, 0 warnings");
+}
+
+fn tollgate_stdin(args: &[&str], input: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn eval_prints_one_line_per_record_in_order() {
+    let o = tollgate(&[
+        "eval",
+        "policies/fees/acquirer_2026.toll",
+        "--input",
+        "examples/transactions.jsonl",
+    ]);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let input = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/transactions.jsonl"),
+    )
+    .unwrap();
+    let out = stdout(&o);
+    assert_eq!(out.lines().count(), input.lines().count());
+    let first: serde_json::Value = serde_json::from_str(out.lines().next().unwrap()).unwrap();
+    assert_eq!(
+        first.to_string(),
+        r#"{"fee":"60.00","components":[{"schedule":"mdr","rule":"credit","fee":"60.00"},{"schedule":"cashout_surcharge","rule":"otherwise","fee":"0.00"},{"schedule":"instant_settlement","rule":"otherwise","fee":"0.00"}]}"#
+    );
+}
+
+#[test]
+fn bad_records_give_error_lines_and_processing_continues() {
+    let input = concat!(
+        "{\"channel\":\"credit_card\",\"amount\":\"100.00\"}\n",
+        "{\"channel\":\"bitcoin\",\"amount\":\"100.00\"}\n",
+        "not json\n",
+        "\n",
+        "{\"channel\":\"wechat\"}\n",
+        "{\"channel\":\"wechat\",\"amount\":\"1e3\"}\n",
+        "{\"channel\":\"wechat\",\"amount\":\"12.3.4\"}\n",
+        "{\"channel\":\"debit_card\",\"amount\":\"8000.00\"}\n",
+    );
+    let o = tollgate_stdin(&["eval", "policies/fees/lakala.toll"], input);
+    assert_eq!(o.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 7);
+    assert_eq!(lines[0]["fee"], "0.60");
+    assert_eq!(lines[1]["record"], 2);
+    assert!(lines[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("`bitcoin` is not one of"));
+    assert_eq!(lines[2]["record"], 3);
+    assert!(lines[2]["error"].as_str().unwrap().contains("invalid JSON"));
+    assert_eq!(lines[3]["record"], 5, "records are numbered by input line");
+    assert!(lines[3]["error"]
+        .as_str()
+        .unwrap()
+        .contains("missing required field `amount`"));
+    assert_eq!(lines[4]["fee"], "3.80", "1e3 is exactly 1000");
+    assert!(lines[5]["error"]
+        .as_str()
+        .unwrap()
+        .contains("not a decimal number"));
+    assert_eq!(lines[6]["fee"], "25.00");
+}
+
+#[test]
+fn csv_input_and_artifacts_give_the_same_answers() {
+    let dir = scratch("eval");
+    let artifact = dir.join("lakala.tgc");
+    let o = tollgate(&[
+        "compile",
+        "policies/fees/lakala.toll",
+        "-o",
+        artifact.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(
+        stdout(&o).starts_with("compiled lakala version 1 to "),
+        "{}",
+        stdout(&o)
+    );
+    let from_source = tollgate(&[
+        "eval",
+        "policies/fees/lakala.toll",
+        "--input",
+        "examples/lakala.csv",
+    ]);
+    let from_artifact = tollgate(&[
+        "eval",
+        artifact.to_str().unwrap(),
+        "--input",
+        "examples/lakala.csv",
+    ]);
+    assert_eq!(from_source.status.code(), Some(0));
+    assert_eq!(stdout(&from_source), stdout(&from_artifact));
+    let jsonl = tollgate(&[
+        "eval",
+        "policies/fees/lakala.toll",
+        "--input",
+        "examples/transactions.jsonl",
+    ]);
+    assert_eq!(
+        jsonl.status.code(),
+        Some(1),
+        "the acquirer's records have fields lakala does not read"
+    );
+    let csv = tollgate_stdin(
+        &["eval", "policies/fees/lakala.toll", "--input-format", "csv"],
+        "amount,channel\n800.00,wechat\n5,alipay\n,wechat\n",
+    );
+    let lines: Vec<&str> = std::str::from_utf8(&csv.stdout).unwrap().lines().collect();
+    assert_eq!(
+        lines[0],
+        r#"{"fee":"3.04","components":[{"schedule":"mdr","rule":"scan","fee":"3.04"}]}"#
+    );
+    assert!(lines[1].contains(r#""fee":"0.02""#));
+    assert_eq!(
+        lines[2],
+        r#"{"error":"missing required field `amount`","record":3}"#
+    );
+    let bad_header = tollgate_stdin(
+        &["eval", "policies/fees/lakala.toll", "--input-format", "csv"],
+        "amount,chanel\n1,wechat\n",
+    );
+    assert!(stdout(&bad_header).contains("unknown field `chanel` (did you mean `channel`?)"));
+    assert_eq!(bad_header.status.code(), Some(1));
+}
+
+#[test]
+fn damaged_artifacts_are_refused() {
+    let dir = scratch("damaged");
+    let artifact = dir.join("lakala.tgc");
+    tollgate(&[
+        "compile",
+        "policies/fees/lakala.toll",
+        "-o",
+        artifact.to_str().unwrap(),
+    ]);
+    let mut bytes = std::fs::read(&artifact).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x10;
+    std::fs::write(&artifact, &bytes).unwrap();
+    let o = tollgate_stdin(&["eval", artifact.to_str().unwrap()], "{}\n");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("checksum mismatch"));
+    assert!(o.stdout.is_empty());
+}
+
+#[test]
+fn explain_traces_the_rules_tried_and_the_arithmetic() {
+    let o = tollgate_stdin(
+        &["eval", "policies/fees/lakala.toll", "--explain"],
+        "{\"channel\":\"debit_card\",\"amount\":\"8000.00\"}\n",
+    );
+    let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let e = &line["components"][0]["explain"];
+    assert_eq!(e["tried"][0]["rule"], "credit");
+    assert_eq!(
+        e["tried"][0]["failed"],
+        "`channel` is debit_card, the rule needs credit_card"
+    );
+    assert_eq!(e["matched"], "debit");
+    assert_eq!(e["rate"], "0.50%");
+    assert_eq!(e["raw"], "40.00");
+    assert_eq!(e["rounded"], "40.00");
+    assert_eq!(e["cap_applied"], "25.00");
+    assert_eq!(e["fee"], "25.00");
+}
+
+#[test]
+fn table_prints_rows_and_refuses_notifications() {
+    let o = tollgate(&["table", "policies/fees/lakala.toll"]);
+    assert_eq!(o.status.code(), Some(0));
+    let out = stdout(&o);
+    assert!(
+        out.contains("schedule mdr (hit unique, on amount, rounding half_up to 0.01)"),
+        "{out}"
+    );
+    assert!(
+        out.contains("2 | debit       | debit_card                   | 0.50% cap 25.00"),
+        "{out}"
+    );
+    let n = tollgate(&["table", "policies/notifications/merchant_messages.toll"]);
+    assert_eq!(n.status.code(), Some(1));
+    assert!(stdout(&n).contains("E0401"));
 }

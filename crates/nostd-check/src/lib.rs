@@ -3,8 +3,8 @@
 //! panic handler, which would collide with the one below.
 #![no_std]
 
-use tollgate_runtime::fee::FeeFormula;
-use tollgate_runtime::rounding::Rounding;
+use tollgate_runtime::artifact;
+use tollgate_runtime::value::Value;
 use tollgate_runtime::Decimal;
 
 #[panic_handler]
@@ -12,10 +12,9 @@ fn on_panic(_: &core::panic::PanicInfo) -> ! {
     loop {}
 }
 
-/// Uses the runtime's entry points so they are compiled, not just named.
-pub fn fee_total(formula: &FeeFormula, amount: Decimal) -> Option<Decimal> {
-    formula
-        .compute(amount, &Rounding::half_up_fen())
-        .ok()
-        .map(|b| b.total)
+/// Loads an artifact and prices one record: the terminal's whole job, so
+/// every part of the runtime it needs is compiled here, not just named.
+pub fn price(artifact_bytes: &[u8], record: &[Value]) -> Option<Decimal> {
+    let table = artifact::decode(artifact_bytes).ok()?;
+    table.total(record).ok()
 }

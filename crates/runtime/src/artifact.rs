@@ -732,7 +732,7 @@ pub fn validate(t: &Table) -> Result<(), ArtifactError> {
             check_fee(&r.fee)?;
         }
         check(
-            s.columns.windows(2).all(|w| w[0] < w[1]),
+            ascending(&s.columns),
             "columns are not in ascending field order",
         )?;
         let mut kinds = Vec::with_capacity(s.columns.len());
@@ -764,6 +764,11 @@ pub fn validate(t: &Table) -> Result<(), ArtifactError> {
     Ok(())
 }
 
+/// Whether `items` are strictly ascending (so also distinct).
+fn ascending<T: PartialOrd>(items: &[T]) -> bool {
+    items.iter().zip(items.iter().skip(1)).all(|(a, b)| a < b)
+}
+
 fn value_fits(v: &Value, kind: &FieldKind) -> bool {
     match (v, kind) {
         (Value::Enum(i), FieldKind::Enum(vs)) => (*i as usize) < vs.len(),
@@ -777,7 +782,7 @@ fn value_fits(v: &Value, kind: &FieldKind) -> bool {
 }
 
 fn cell_fits(cell: &Cell, kind: &FieldKind) -> bool {
-    let sorted = |set: &[String]| set.windows(2).all(|w| w[0] < w[1]);
+    let sorted = |set: &[String]| ascending(set);
     match (cell, kind) {
         (Cell::Any, _) => true,
         (Cell::Enum(mask), FieldKind::Enum(vs)) => vs.len() >= 64 || mask >> vs.len() == 0,
@@ -804,7 +809,7 @@ fn check_fee(f: &FeeFormula) -> Result<(), ArtifactError> {
         check(cap >= min, "a cap is below its minimum")?;
     }
     check(
-        f.tier_mode.is_some() == !f.tiers.is_empty(),
+        f.tier_mode.is_some() != f.tiers.is_empty(),
         "tiers and tier mode disagree",
     )?;
     let mut previous: Option<Decimal> = None;

@@ -1,0 +1,266 @@
+//! Generated policies and records, for the property tests and benchmarks:
+//! six columns (two enums, money, an integer, a bool and a string), rules
+//! with overlapping ranges and every fee form. Deterministic for a seed.
+
+use rust_decimal::Decimal;
+use std::fmt::Write as _;
+use tollgate_runtime::table::{FieldKind, FieldSpec};
+use tollgate_runtime::value::Value;
+
+/// A small deterministic generator (SplitMix64).
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    /// A generator for `seed`.
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed)
+    }
+
+    /// The next 64 random bits.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A number in `0..n` (0 when `n` is 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        if n == 0 {
+            0
+        } else {
+            (self.next_u64() % n as u64) as usize
+        }
+    }
+
+    /// True with probability `percent`/100.
+    pub fn chance(&mut self, percent: u64) -> bool {
+        self.next_u64() % 100 < percent
+    }
+
+    /// One of `items`.
+    pub fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+        items.get(self.below(items.len()))
+    }
+}
+
+const CHANNELS: &[&str] = &[
+    "credit_card",
+    "debit_card",
+    "wechat",
+    "alipay",
+    "unionpay_qr",
+    "cloud_quickpass",
+];
+const REGIONS: &[&str] = &["north", "south", "east", "west", "central"];
+const MERCHANTS: &[&str] = &["m1", "m2", "m3", "m4"];
+/// Amount thresholds shared by rules, so that ranges overlap and records hit
+/// their boundaries.
+const AMOUNTS: &[&str] = &[
+    "0", "5.00", "100.00", "999.99", "1000.00", "1000.01", "5000.00", "20000.00",
+];
+const DAYS: &[i64] = &[0, 30, 89, 90, 91, 365];
+const MODES: &[&str] = &["half_up", "half_even", "toward_zero", "away_from_zero"];
+
+/// What to generate.
+#[derive(Debug, Clone, Copy)]
+pub struct Shape {
+    /// Rules per schedule.
+    pub rules: usize,
+    /// Number of schedules.
+    pub schedules: usize,
+    /// Whether schedules may be `hit unique` (often ambiguous at run time).
+    pub unique: bool,
+}
+
+/// A policy's source text.
+pub fn policy(seed: u64, shape: Shape) -> String {
+    let mut r = Rng::new(seed);
+    let mut s = String::new();
+    let _ = writeln!(s, "policy generated_{seed} version 1\nkind fees");
+    let _ = writeln!(s, "field channel: enum {{ {} }}", CHANNELS.join(", "));
+    let _ = writeln!(s, "field region: enum {{ {} }}", REGIONS.join(", "));
+    let _ = writeln!(s, "field amount: money");
+    let _ = writeln!(s, "field onboarded_days: integer default 0");
+    let _ = writeln!(s, "field suspected_cashout: bool default false");
+    let _ = writeln!(s, "field merchant: string default \"\"");
+    for k in 0..shape.schedules.max(1) {
+        let hit = if shape.unique && r.chance(30) {
+            "unique"
+        } else {
+            "first"
+        };
+        let mode = r.pick(MODES).copied().unwrap_or("half_up");
+        let step = if r.chance(15) { " to 0.05" } else { "" };
+        let _ = writeln!(s, "schedule s{k} {{\n  hit {hit}\n  rounding {mode}{step}");
+        for i in 0..shape.rules {
+            let _ = writeln!(
+                s,
+                "  rule r{i} when {} => {}",
+                condition(&mut r, 0),
+                fee(&mut r)
+            );
+        }
+        if r.chance(60) {
+            let _ = writeln!(s, "  otherwise => {}", fee(&mut r));
+        }
+        s.push_str("}\n");
+    }
+    s
+}
+
+fn subset(r: &mut Rng, items: &[&str]) -> String {
+    let mut chosen: Vec<&str> = items.iter().copied().filter(|_| r.chance(40)).collect();
+    if chosen.is_empty() {
+        chosen.push(r.pick(items).copied().unwrap_or("x"));
+    }
+    chosen.join(", ")
+}
+
+fn amount(r: &mut Rng) -> String {
+    if r.chance(75) {
+        r.pick(AMOUNTS).copied().unwrap_or("0").to_string()
+    } else {
+        format!("{}.{:02}", r.below(30_000), r.below(100))
+    }
+}
+
+fn atom(r: &mut Rng) -> String {
+    match r.below(14) {
+        0 => format!("channel in {{{}}}", subset(r, CHANNELS)),
+        1 => format!(
+            "channel == {}",
+            r.pick(CHANNELS).copied().unwrap_or("wechat")
+        ),
+        2 => format!(
+            "channel != {}",
+            r.pick(CHANNELS).copied().unwrap_or("wechat")
+        ),
+        3 => format!("region in {{{}}}", subset(r, REGIONS)),
+        4 => format!("region not in {{{}}}", subset(r, REGIONS)),
+        5 => format!("amount > {}", amount(r)),
+        6 => format!("amount <= {}", amount(r)),
+        7 => {
+            let (a, b) = (amount(r), amount(r));
+            format!("amount between {a} and {b}")
+        }
+        8 => format!("amount != {}", amount(r)),
+        9 => format!("onboarded_days < {}", r.pick(DAYS).copied().unwrap_or(90)),
+        10 => format!("onboarded_days >= {}", r.pick(DAYS).copied().unwrap_or(90)),
+        11 => {
+            if r.chance(50) {
+                "suspected_cashout".into()
+            } else {
+                "not suspected_cashout".into()
+            }
+        }
+        12 => format!(
+            "merchant == \"{}\"",
+            r.pick(MERCHANTS).copied().unwrap_or("m1")
+        ),
+        _ => format!(
+            "merchant not in {{\"{}\", \"{}\"}}",
+            r.pick(MERCHANTS).copied().unwrap_or("m1"),
+            r.pick(MERCHANTS).copied().unwrap_or("m2")
+        ),
+    }
+}
+
+fn condition(r: &mut Rng, depth: usize) -> String {
+    let n = 1 + r.below(3);
+    let mut parts = Vec::with_capacity(n);
+    for _ in 0..n {
+        let part = if depth < 2 && r.chance(12) {
+            let (a, b) = (condition(r, depth + 1), condition(r, depth + 1));
+            if r.chance(50) {
+                format!("({a} or {b})")
+            } else {
+                format!("not ({a} and {b})")
+            }
+        } else {
+            atom(r)
+        };
+        parts.push(part);
+    }
+    parts.join(" and ")
+}
+
+fn rate(r: &mut Rng) -> String {
+    let bp = [20, 38, 50, 55, 60, 63, 72, 100, 299];
+    let v = bp.get(r.below(bp.len())).copied().unwrap_or(60);
+    if r.chance(20) {
+        format!("{v}bp")
+    } else {
+        format!("{}.{:02}%", v / 100, v % 100)
+    }
+}
+
+fn fee(r: &mut Rng) -> String {
+    match r.below(9) {
+        0 => rate(r),
+        1 => format!("{} cap {}.00", rate(r), 5 + r.below(40)),
+        2 => format!(
+            "{} min 0.{:02} cap {}.00",
+            rate(r),
+            1 + r.below(99),
+            1 + r.below(40)
+        ),
+        3 => format!("{} of amount + {}.00", rate(r), r.below(4)),
+        4 => format!("{}.{:02}", r.below(5), r.below(100)),
+        5 => "0".into(),
+        6 => format!("{} + {}", rate(r), rate(r)),
+        7 => {
+            let mode = if r.chance(50) { "whole" } else { "marginal" };
+            format!(
+                "tiered {mode} {{ up to 1000.00 => {} up to 5000.00 => {} above => {} }}",
+                rate(r),
+                rate(r),
+                rate(r)
+            )
+        }
+        _ => format!(
+            "tiered marginal {{ up to 999.99 => {} above => {} }} + 1.00 min 2.00 cap 50.00",
+            rate(r),
+            rate(r)
+        ),
+    }
+}
+
+/// A random record for `fields`, drawing values near the generator's
+/// thresholds so that boundaries are hit.
+pub fn record(r: &mut Rng, fields: &[FieldSpec]) -> Vec<Value> {
+    fields
+        .iter()
+        .map(|f| match &f.kind {
+            FieldKind::Enum(vs) => Value::Enum(r.below(vs.len()) as u32),
+            FieldKind::Money | FieldKind::Decimal => {
+                let base: Decimal = amount(r).parse().unwrap_or_default();
+                let nudge = match r.below(5) {
+                    0 => Decimal::new(-1, 2),
+                    1 => Decimal::new(1, 2),
+                    _ => Decimal::ZERO,
+                };
+                Value::Num((base + nudge).max(Decimal::ZERO))
+            }
+            FieldKind::Integer => {
+                let d = r.pick(DAYS).copied().unwrap_or(0) + r.below(3) as i64 - 1;
+                Value::Num(Decimal::from(d))
+            }
+            FieldKind::Bool => Value::Bool(r.chance(50)),
+            FieldKind::String => {
+                let m = if r.chance(80) {
+                    r.pick(MERCHANTS).copied().unwrap_or("m1")
+                } else {
+                    "other"
+                };
+                Value::Str(m.to_string())
+            }
+            FieldKind::Timestamp => Value::Time {
+                unix_ms: 0,
+                offset_secs: 0,
+            },
+        })
+        .collect()
+}
