@@ -73,6 +73,11 @@ pub struct Shape {
     pub schedules: usize,
     /// Whether schedules may be `hit unique` (often ambiguous at run time).
     pub unique: bool,
+    /// Whether rules are narrow (every column constrained, as in a
+    /// per-region, per-channel, per-amount-band rate sheet), so that a record
+    /// matches few rules and typically late; otherwise rules are broad and
+    /// overlap heavily.
+    pub specific: bool,
 }
 
 /// A policy's source text.
@@ -96,12 +101,12 @@ pub fn policy(seed: u64, shape: Shape) -> String {
         let step = if r.chance(15) { " to 0.05" } else { "" };
         let _ = writeln!(s, "schedule s{k} {{\n  hit {hit}\n  rounding {mode}{step}");
         for i in 0..shape.rules {
-            let _ = writeln!(
-                s,
-                "  rule r{i} when {} => {}",
-                condition(&mut r, 0),
-                fee(&mut r)
-            );
+            let when = if shape.specific {
+                narrow(&mut r)
+            } else {
+                condition(&mut r, 0)
+            };
+            let _ = writeln!(s, "  rule r{i} when {when} => {}", fee(&mut r));
         }
         if r.chance(60) {
             let _ = writeln!(s, "  otherwise => {}", fee(&mut r));
@@ -185,6 +190,21 @@ fn condition(r: &mut Rng, depth: usize) -> String {
         parts.push(part);
     }
     parts.join(" and ")
+}
+
+/// A condition on all six columns, matching a small slice of records.
+fn narrow(r: &mut Rng) -> String {
+    let lo = r.below(200) * 100;
+    format!(
+        "channel == {} and region == {} and amount between {lo}.00 and {}.99 and onboarded_days >= {} and {}suspected_cashout and merchant {} \"{}\"",
+        r.pick(CHANNELS).copied().unwrap_or("wechat"),
+        r.pick(REGIONS).copied().unwrap_or("north"),
+        lo + 99 + r.below(400),
+        r.pick(DAYS).copied().unwrap_or(0),
+        if r.chance(50) { "not " } else { "" },
+        if r.chance(70) { "!=" } else { "==" },
+        r.pick(MERCHANTS).copied().unwrap_or("m1"),
+    )
 }
 
 fn rate(r: &mut Rng) -> String {

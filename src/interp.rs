@@ -11,7 +11,7 @@ use tollgate_runtime::eval::{Component, EvalError};
 use tollgate_runtime::fee::{BoundApplied, FeeBreakdown, FeeFormula, TierMode};
 use tollgate_runtime::rounding::{Rounding, RoundingMode};
 use tollgate_runtime::value::Value;
-use tollgate_runtime::ArithError;
+use tollgate_runtime::{exact, ArithError};
 
 /// Evaluates a fees policy on one record (one value per field).
 ///
@@ -29,12 +29,19 @@ pub fn evaluate(policy: &Policy, record: &[Value]) -> Result<Vec<Component>, Eva
 }
 
 fn schedule(index: u32, s: &Schedule, record: &[Value]) -> Result<Component, EvalError> {
+    // Under `first` the first match decides; under `unique` a second match
+    // is an error, so look for two.
+    let wanted = match s.hit {
+        HitPolicy::First => 1,
+        HitPolicy::Unique => 2,
+    };
     let matching: Vec<usize> = s
         .rules
         .iter()
         .enumerate()
         .filter(|(_, r)| holds(&r.when, record))
         .map(|(i, _)| i)
+        .take(wanted)
         .collect();
     let rule = match (s.hit, matching.as_slice()) {
         (_, []) => return Err(EvalError::NoMatch { schedule: index }),
@@ -112,13 +119,13 @@ pub fn fee(
     rounding: &Rounding,
 ) -> Result<FeeBreakdown, ArithError> {
     let over = |x: Option<Decimal>| x.ok_or(ArithError::Overflow);
-    let mut raw = over(amount.checked_mul(f.rate))?;
+    let mut raw = exact::mul(amount, f.rate)?;
     match f.tier_mode {
         Some(TierMode::Whole) => {
             // The first band whose bound reaches the amount charges all of it.
             for band in &f.tiers {
                 if band.up_to.is_none_or(|up| amount <= up) {
-                    raw = over(raw.checked_add(over(amount.checked_mul(band.rate))?))?;
+                    raw = exact::add(raw, exact::mul(amount, band.rate)?)?;
                     break;
                 }
             }
@@ -132,8 +139,8 @@ pub fn fee(
                     _ => amount,
                 };
                 if upper > lower {
-                    let slice = over(upper.checked_sub(lower))?;
-                    raw = over(raw.checked_add(over(slice.checked_mul(band.rate))?))?;
+                    let slice = exact::sub(upper, lower)?;
+                    raw = exact::add(raw, exact::mul(slice, band.rate)?)?;
                 }
                 lower = upper;
                 if upper >= amount {
@@ -152,8 +159,18 @@ pub fn fee(
         RoundingMode::TowardZero => RoundingStrategy::ToZero,
         RoundingMode::AwayFromZero => RoundingStrategy::AwayFromZero,
     };
-    let steps = over(raw.checked_div(rounding.step))?.round_dp_with_strategy(0, strategy);
-    let rounded = over(steps.checked_mul(rounding.step))?;
+    // Round to a whole number of steps. A step of 10^-n is the same as
+    // rounding to n decimal places, which never overflows.
+    let rounded = if rounding.step.mantissa() == 1 {
+        raw.round_dp_with_strategy(rounding.step.scale(), strategy)
+    } else {
+        let quotient = over(raw.checked_div(rounding.step))?;
+        if quotient.abs() >= Decimal::from_i128_with_scale(10i128.pow(27), 0) {
+            return Err(ArithError::Overflow);
+        }
+        let steps = quotient.round_dp_with_strategy(0, strategy);
+        exact::mul(steps, rounding.step)?
+    };
     let (mut bounded, mut bound_applied) = (rounded, None);
     if f.min.is_some_and(|m| bounded < m) {
         bounded = f.min.unwrap_or(bounded);
@@ -163,7 +180,7 @@ pub fn fee(
         bounded = f.cap.unwrap_or(bounded);
         bound_applied = Some(BoundApplied::Cap);
     }
-    let total = over(bounded.checked_add(f.fixed))?;
+    let total = exact::add(bounded, f.fixed)?;
     Ok(FeeBreakdown {
         raw,
         rounded,

@@ -34,6 +34,13 @@ fn compiled(
 
 fn agree(policy: &Policy, table: &Table, seed: u64, records: usize) {
     let reloaded = artifact::decode(&artifact::encode(table)).unwrap();
+    // The same table searched the other way: scanned if it was indexed,
+    // indexed if it was scanned.
+    let mut flipped = table.clone();
+    for s in &mut flipped.schedules {
+        let indexed = s.is_indexed();
+        s.set_indexing(Some(!indexed));
+    }
     let mut r = Rng::new(seed);
     for _ in 0..records {
         let record = generate::record(&mut r, &table.fields);
@@ -72,6 +79,7 @@ fn large_generated_policies_agree_and_use_the_index() {
                 rules: 1_000,
                 schedules: 1,
                 unique: false,
+                specific: seed % 2 == 1,
             },
         );
         let (policy, table) = tollgate::compile_source(&text).unwrap();
@@ -84,8 +92,8 @@ proptest! {
     #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
     #[test]
-    fn generated_policies_agree(seed in any::<u64>(), rules in 1usize..60, schedules in 1usize..4) {
-        let text = generate::policy(seed, Shape { rules, schedules, unique: true });
+    fn generated_policies_agree(seed in any::<u64>(), rules in 1usize..60, schedules in 1usize..4, specific in any::<bool>()) {
+        let text = generate::policy(seed, Shape { rules, schedules, unique: true, specific });
         let (policy, table) = tollgate::compile_source(&text)
             .unwrap_or_else(|d| panic!("generated policy does not compile: {d:?}\n{text}"));
         agree(&policy, &table, seed ^ 0x5eed, 200);

@@ -55,6 +55,7 @@ pub struct Component {
 
 impl Schedule {
     /// The first row at or after `from` that admits `record`.
+    #[inline]
     pub fn first_row_from(&self, record: &[Value], from: usize) -> Option<usize> {
         if let Some(found) = self.index.first_from(record, &self.columns, from) {
             return found;
@@ -68,6 +69,7 @@ impl Schedule {
     }
 
     /// Whether every cell of `row` admits the record's value.
+    #[inline]
     pub fn row_admits(&self, row: &crate::table::Row, record: &[Value]) -> bool {
         row.cells
             .iter()
@@ -84,7 +86,7 @@ impl Schedule {
             return Err(EvalError::NoMatch { schedule: index });
         };
         let rule = self.rows.get(row).map_or(0, |r| r.rule);
-        if self.hit == Hit::Unique {
+        if self.hit == Hit::Unique && !self.disjoint {
             let mut next = row + 1;
             while let Some(other) = self.first_row_from(record, next) {
                 let other_rule = self.rows.get(other).map_or(rule, |r| r.rule);
@@ -128,6 +130,29 @@ impl Schedule {
     }
 }
 
+impl Schedule {
+    /// This schedule's fee for `record`, without the breakdown.
+    ///
+    /// # Errors
+    /// As [`Schedule::component`].
+    #[inline]
+    pub fn fee_total(&self, index: u32, record: &[Value]) -> Result<Decimal, EvalError> {
+        let rule = self.decide(index, record)?;
+        let Some(Value::Num(amount)) = record.get(self.base as usize) else {
+            return Err(EvalError::BadAmount { schedule: index });
+        };
+        self.rules
+            .get(rule as usize)
+            .ok_or(ArithError::Overflow)
+            .and_then(|r| r.fee.total(*amount, &self.rounding))
+            .map_err(|error| EvalError::Arith {
+                schedule: index,
+                rule,
+                error,
+            })
+    }
+}
+
 impl Table {
     /// The fee for `record` (one value per field, in schema order), with its
     /// components appended to `out` (cleared first).
@@ -139,9 +164,7 @@ impl Table {
         let mut total = Decimal::ZERO;
         for (i, s) in self.schedules.iter().enumerate() {
             let c = s.component(i as u32, record)?;
-            total = total
-                .checked_add(c.fee.total)
-                .ok_or(EvalError::TotalOverflow)?;
+            total = crate::exact::add(total, c.fee.total).map_err(|_| EvalError::TotalOverflow)?;
             out.push(c);
         }
         Ok(total)
@@ -152,13 +175,14 @@ impl Table {
     /// # Errors
     /// As [`Table::fee`].
     pub fn total(&self, record: &[Value]) -> Result<Decimal, EvalError> {
-        let mut total = Decimal::ZERO;
+        let mut total: Option<Decimal> = None;
         for (i, s) in self.schedules.iter().enumerate() {
-            let c = s.component(i as u32, record)?;
-            total = total
-                .checked_add(c.fee.total)
-                .ok_or(EvalError::TotalOverflow)?;
+            let fee = s.fee_total(i as u32, record)?;
+            total = Some(match total {
+                None => fee,
+                Some(t) => crate::exact::add(t, fee).map_err(|_| EvalError::TotalOverflow)?,
+            });
         }
-        Ok(total)
+        Ok(total.unwrap_or(Decimal::ZERO))
     }
 }

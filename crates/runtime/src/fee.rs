@@ -2,7 +2,7 @@
 //! amount × rate, round, apply the minimum and the cap, add fixed amounts.
 
 use crate::rounding::Rounding;
-use crate::{ArithError, Decimal};
+use crate::{exact, ArithError, Decimal};
 use alloc::vec::Vec;
 
 /// How tiered bands charge an amount.
@@ -81,9 +81,12 @@ impl FeeFormula {
         amount: Decimal,
         rounding: &Rounding,
     ) -> Result<FeeBreakdown, ArithError> {
-        let flat = mul(amount, self.rate)?;
-        let tiered = self.tier_part(amount)?;
-        let raw = flat.checked_add(tiered).ok_or(ArithError::Overflow)?;
+        let flat = exact::mul(amount, self.rate)?;
+        let raw = if self.tier_mode.is_some() {
+            exact::add(flat, self.tier_part(amount)?)?
+        } else {
+            flat
+        };
         let rounded = rounding.apply(raw)?;
         let mut bounded = rounded;
         let mut bound_applied = None;
@@ -99,9 +102,11 @@ impl FeeFormula {
                 bound_applied = Some(BoundApplied::Cap);
             }
         }
-        let total = bounded
-            .checked_add(self.fixed)
-            .ok_or(ArithError::Overflow)?;
+        let total = if self.fixed.is_zero() {
+            bounded
+        } else {
+            exact::add(bounded, self.fixed)?
+        };
         Ok(FeeBreakdown {
             raw,
             rounded,
@@ -112,6 +117,31 @@ impl FeeFormula {
         })
     }
 
+    /// The fee on `amount` without its breakdown: the same steps as
+    /// [`FeeFormula::compute`], for the hot path that only needs the total.
+    ///
+    /// # Errors
+    /// As [`FeeFormula::compute`].
+    #[inline]
+    pub fn total(&self, amount: Decimal, rounding: &Rounding) -> Result<Decimal, ArithError> {
+        let mut raw = exact::mul(amount, self.rate)?;
+        if self.tier_mode.is_some() {
+            raw = exact::add(raw, self.tier_part(amount)?)?;
+        }
+        let mut fee = rounding.apply(raw)?;
+        if let Some(min) = self.min {
+            fee = fee.max(min);
+        }
+        if let Some(cap) = self.cap {
+            fee = fee.min(cap);
+        }
+        if self.fixed.is_zero() {
+            Ok(fee)
+        } else {
+            exact::add(fee, self.fixed)
+        }
+    }
+
     fn tier_part(&self, amount: Decimal) -> Result<Decimal, ArithError> {
         match self.tier_mode {
             None => Ok(Decimal::ZERO),
@@ -120,7 +150,7 @@ impl FeeFormula {
                     .tiers
                     .iter()
                     .find(|b| b.up_to.is_none_or(|up| amount <= up));
-                band.map_or(Ok(Decimal::ZERO), |b| mul(amount, b.rate))
+                band.map_or(Ok(Decimal::ZERO), |b| exact::mul(amount, b.rate))
             }
             Some(TierMode::Marginal) => {
                 let mut total = Decimal::ZERO;
@@ -128,10 +158,8 @@ impl FeeFormula {
                 for band in &self.tiers {
                     let upper = band.up_to.map_or(amount, |up| up.min(amount));
                     if upper > lower {
-                        let part = upper.checked_sub(lower).ok_or(ArithError::Overflow)?;
-                        total = total
-                            .checked_add(mul(part, band.rate)?)
-                            .ok_or(ArithError::Overflow)?;
+                        let part = exact::sub(upper, lower)?;
+                        total = exact::add(total, exact::mul(part, band.rate)?)?;
                     }
                     match band.up_to {
                         Some(up) if up < amount => lower = up,
@@ -142,10 +170,6 @@ impl FeeFormula {
             }
         }
     }
-}
-
-fn mul(a: Decimal, b: Decimal) -> Result<Decimal, ArithError> {
-    a.checked_mul(b).ok_or(ArithError::Overflow)
 }
 
 #[cfg(test)]
@@ -237,11 +261,16 @@ mod tests {
 
     #[test]
     fn overflow_is_an_error() {
-        let f = rate("100");
-        assert_eq!(
-            fee(&f, "79228162514264337593543950335"),
-            "arithmetic overflow"
-        );
+        let max = "79228162514264337593543950335";
+        // 100% of the largest amount is exact; one more yuan is not.
+        assert_eq!(fee(&rate("100"), max), max);
+        let plus_one = FeeFormula {
+            fixed: dec("1.00"),
+            ..rate("100")
+        };
+        assert_eq!(fee(&plus_one, max), "arithmetic overflow");
+        // A product that would lose significant digits is an error too.
+        assert_eq!(fee(&rate("2.99"), max), "arithmetic overflow");
         let fixed = FeeFormula {
             fixed: Decimal::MAX,
             ..rate("1")

@@ -52,6 +52,12 @@ impl Index {
         if rows.len() < SCAN_BELOW_ROWS {
             return Index::default();
         }
+        Index::build_always(rows, columns)
+    }
+
+    /// Builds the index whatever the number of rows (empty only when it
+    /// would exceed [`MAX_INDEX_WORDS`] or there are no rows).
+    pub(crate) fn build_always(rows: &[Row], columns: usize) -> Index {
         let words = rows.len().div_ceil(64);
         let mut out = Vec::with_capacity(columns);
         let mut total = 0usize;
@@ -70,12 +76,14 @@ impl Index {
     }
 
     /// Whether the index was built (else the table is scanned).
+    #[inline]
     pub(crate) fn is_built(&self) -> bool {
         self.words > 0
     }
 
     /// The first row at or after `from` that admits the record's values of
     /// `columns`. `None` when the index is not built: the caller scans.
+    #[inline]
     pub(crate) fn first_from(
         &self,
         record: &[Value],

@@ -15,6 +15,7 @@ extern crate alloc;
 
 pub mod artifact;
 pub mod eval;
+pub mod exact;
 pub mod fee;
 mod index;
 pub mod rounding;

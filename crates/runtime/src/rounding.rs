@@ -73,14 +73,27 @@ impl Rounding {
     /// # Errors
     /// [`ArithError::BadStep`] for a step of zero or below,
     /// [`ArithError::Overflow`] when the quotient or product leaves the range.
+    #[inline]
     pub fn apply(&self, value: Decimal) -> Result<Decimal, ArithError> {
-        if self.step <= Decimal::ZERO {
+        if self.step.is_sign_negative() || self.step.is_zero() {
             return Err(ArithError::BadStep);
         }
-        let steps = value
-            .checked_div(self.step)
-            .ok_or(ArithError::Overflow)?
-            .round_dp_with_strategy(0, self.mode.strategy());
+        // A step of 10^-n (0.01, 0.1, 1) rounds to n places directly: the
+        // common case, and much cheaper than dividing.
+        if self.step.mantissa() == 1 {
+            let dp = self.step.scale();
+            let mut rounded = value.round_dp_with_strategy(dp, self.mode.strategy());
+            if rounded.scale() < dp {
+                rounded.rescale(dp);
+            }
+            return Ok(rounded);
+        }
+        let quotient = value.checked_div(self.step).ok_or(ArithError::Overflow)?;
+        // A quotient with more integer digits than 27 may already be rounded.
+        if quotient.abs() >= Decimal::from_i128_with_scale(10i128.pow(27), 0) {
+            return Err(ArithError::Overflow);
+        }
+        let steps = quotient.round_dp_with_strategy(0, self.mode.strategy());
         // The product carries the step's scale: 3 at step 0.01 is "3.00".
         steps.checked_mul(self.step).ok_or(ArithError::Overflow)
     }
@@ -127,17 +140,21 @@ mod tests {
 
     #[test]
     fn bad_step_and_overflow_are_errors() {
+        let max = "79228162514264337593543950335";
         assert_eq!(
             round(RoundingMode::HalfUp, "0", "1"),
             "rounding step must be positive"
         );
+        // Dividing by a step that is not a power of ten can overflow.
         assert_eq!(
-            round(
-                RoundingMode::HalfUp,
-                "0.0000000001",
-                "79228162514264337593543950335"
-            ),
+            round(RoundingMode::HalfUp, "0.05", max),
             "arithmetic overflow"
         );
+        assert_eq!(
+            round(RoundingMode::HalfUp, "0.0000000003", max),
+            "arithmetic overflow"
+        );
+        // A power-of-ten step never does: it only drops digits.
+        assert_eq!(round(RoundingMode::HalfUp, "0.01", max), max);
     }
 }

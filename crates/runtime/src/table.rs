@@ -91,6 +91,10 @@ pub struct Schedule {
     pub rows: Vec<Row>,
     /// The lookup index, built from the rows (not serialized).
     pub(crate) index: Index,
+    /// Whether no two rules' rows can match one record, proven when the
+    /// table was built (not serialized): a `unique` schedule then needs no
+    /// check at run time.
+    pub(crate) disjoint: bool,
 }
 
 impl PartialEq for Schedule {
@@ -117,6 +121,7 @@ impl Schedule {
         rows: Vec<Row>,
     ) -> Schedule {
         let index = Index::build(&rows, columns.len());
+        let disjoint = hit == Hit::Unique && rules_disjoint(&rows);
         Schedule {
             name,
             hit,
@@ -126,6 +131,7 @@ impl Schedule {
             columns,
             rows,
             index,
+            disjoint,
         }
     }
 
@@ -133,6 +139,37 @@ impl Schedule {
     pub fn is_indexed(&self) -> bool {
         self.index.is_built()
     }
+
+    /// Overrides the choice between index and scan: `Some(true)` builds the
+    /// index whatever the size (unless it would be too large), `Some(false)`
+    /// drops it, `None` restores the default. For benchmarks and tests; both
+    /// give the same answers.
+    pub fn set_indexing(&mut self, choice: Option<bool>) {
+        self.index = match choice {
+            Some(false) => Index::default(),
+            Some(true) => Index::build_always(&self.rows, self.columns.len()),
+            None => Index::build(&self.rows, self.columns.len()),
+        };
+    }
+}
+
+/// Above this many rows, rule disjointness is not proven when a table is
+/// built (the pairwise proof is quadratic); `unique` is then checked at run
+/// time on every record.
+pub const MAX_ROWS_FOR_PROOF: usize = 512;
+
+/// Whether rows of different rules never match the same record: for every
+/// such pair some column's cells admit no common value.
+fn rules_disjoint(rows: &[Row]) -> bool {
+    if rows.len() > MAX_ROWS_FOR_PROOF {
+        return false;
+    }
+    rows.iter().enumerate().all(|(i, a)| {
+        rows.iter()
+            .skip(i + 1)
+            .filter(|b| b.rule != a.rule)
+            .all(|b| a.cells.iter().zip(&b.cells).any(|(x, y)| x.disjoint(y)))
+    })
 }
 
 /// One rule of a schedule.
@@ -174,6 +211,7 @@ pub enum Cell {
 
 impl Cell {
     /// Whether the cell admits `value`. A value of another type is not admitted.
+    #[inline]
     pub fn admits(&self, value: &Value) -> bool {
         match (self, value) {
             (Cell::Any, _) => true,
@@ -182,6 +220,27 @@ impl Cell {
             (Cell::Bool(b), Value::Bool(x)) => b == x,
             (Cell::StrIn(set), Value::Str(s)) => set.binary_search(s).is_ok(),
             (Cell::StrNotIn(set), Value::Str(s)) => set.binary_search(s).is_err(),
+            _ => false,
+        }
+    }
+}
+
+impl Cell {
+    /// Whether no value is admitted by both cells. Exact for cells of one
+    /// column; cells of different kinds are never called disjoint.
+    pub fn disjoint(&self, other: &Cell) -> bool {
+        use Cell::*;
+        match (self, other) {
+            (Enum(a), Enum(b)) => a & b == 0,
+            (Enum(0), Any) | (Any, Enum(0)) => true,
+            (Range(a), Range(b)) => a.intersect(b).is_empty(),
+            (Range(a), Any) | (Any, Range(a)) => a.is_empty(),
+            (Bool(a), Bool(b)) => a != b,
+            (StrIn(a), StrIn(b)) => !a.iter().any(|s| b.binary_search(s).is_ok()),
+            (StrIn(a), StrNotIn(b)) | (StrNotIn(b), StrIn(a)) => {
+                a.iter().all(|s| b.binary_search(s).is_ok())
+            }
+            (StrIn(a), Any) | (Any, StrIn(a)) => a.is_empty(),
             _ => false,
         }
     }
@@ -225,6 +284,7 @@ impl Interval {
     };
 
     /// Whether `x` lies inside.
+    #[inline]
     pub fn contains(&self, x: Decimal) -> bool {
         let above = match self.lo {
             Bound::Unbounded => true,

@@ -1,0 +1,200 @@
+//! Decisions per second, single thread, side by side in one run:
+//! the compiled evaluator against the reference interpreter and against a
+//! hand-written `match`, on `lakala.toll` and on a generated 1,000-rule
+//! policy; the index against a row scan by table size (the choice recorded in
+//! `docs/evaluator.md`); and `tollgate eval`'s per-record work end to end.
+//!
+//! Run: `cargo bench --bench engine`. Figures go to BENCHMARKS.md.
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use rust_decimal::{Decimal, RoundingStrategy};
+use std::hint::black_box;
+use std::time::Duration;
+use tollgate::generate::{self, Rng, Shape};
+use tollgate::model::Policy;
+use tollgate_runtime::table::Table;
+use tollgate_runtime::value::Value;
+
+const RECORDS: usize = 1024;
+
+fn load(path: &str) -> (Policy, Table) {
+    let text = std::fs::read_to_string(path).expect("policy file");
+    tollgate::compile_source(&text).expect("policy compiles")
+}
+
+fn records(table: &Table, seed: u64) -> Vec<Vec<Value>> {
+    let mut r = Rng::new(seed);
+    (0..RECORDS)
+        .map(|_| generate::record(&mut r, &table.fields))
+        .collect()
+}
+
+/// `lakala.toll` written by hand, as a programmer would without Tollgate.
+fn lakala_by_hand(record: &[Value]) -> Option<Decimal> {
+    let (Some(Value::Enum(channel)), Some(Value::Num(amount))) = (record.first(), record.get(1))
+    else {
+        return None;
+    };
+    let (rate, cap) = match channel {
+        0 | 4 | 5 => (Decimal::new(6, 3), None), // credit, UnionPay QR, QuickPass
+        1 => (Decimal::new(5, 3), Some(Decimal::new(2500, 2))), // debit
+        2 | 3 => (Decimal::new(38, 4), None),    // WeChat, Alipay
+        _ => return None,
+    };
+    let fee = amount
+        .checked_mul(rate)?
+        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    Some(cap.map_or(fee, |c| fee.min(c)))
+}
+
+fn interpreted(policy: &Policy, record: &[Value]) -> Option<Decimal> {
+    let components = tollgate::interp::evaluate(policy, record).ok()?;
+    Some(components.iter().map(|c| c.fee.total).sum())
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30)
+}
+
+fn lakala(c: &mut Criterion) {
+    let (policy, table) = load("policies/fees/lakala.toll");
+    let recs = records(&table, 1);
+    for r in &recs {
+        assert_eq!(
+            table.total(r).ok(),
+            lakala_by_hand(r),
+            "the hand-written match must agree"
+        );
+    }
+    let mut g = c.benchmark_group("lakala");
+    g.throughput(Throughput::Elements(1));
+    let mut i = 0;
+    g.bench_function("compiled", |b| {
+        b.iter(|| {
+            i = (i + 1) % RECORDS;
+            black_box(table.total(black_box(&recs[i])))
+        })
+    });
+    g.bench_function("hand_written_match", |b| {
+        b.iter(|| {
+            i = (i + 1) % RECORDS;
+            black_box(lakala_by_hand(black_box(&recs[i])))
+        })
+    });
+    g.bench_function("interpreter", |b| {
+        b.iter(|| {
+            i = (i + 1) % RECORDS;
+            black_box(interpreted(&policy, black_box(&recs[i])))
+        })
+    });
+    g.finish();
+}
+
+fn generated(c: &mut Criterion) {
+    let text = generate::policy(
+        42,
+        Shape {
+            rules: 1_000,
+            schedules: 1,
+            unique: false,
+            specific: false,
+        },
+    );
+    let (policy, table) = tollgate::compile_source(&text).expect("generated policy compiles");
+    let mut scanned = table.clone();
+    scanned
+        .schedules
+        .iter_mut()
+        .for_each(|s| s.set_indexing(Some(false)));
+    let recs = records(&table, 2);
+    let mut g = c.benchmark_group("generated_1000_rules");
+    g.throughput(Throughput::Elements(1));
+    let mut i = 0;
+    g.bench_function("compiled", |b| {
+        b.iter(|| {
+            i = (i + 1) % RECORDS;
+            black_box(table.total(black_box(&recs[i])))
+        })
+    });
+    g.bench_function("compiled_scan", |b| {
+        b.iter(|| {
+            i = (i + 1) % RECORDS;
+            black_box(scanned.total(black_box(&recs[i])))
+        })
+    });
+    g.bench_function("interpreter", |b| {
+        b.iter(|| {
+            i = (i + 1) % RECORDS;
+            black_box(interpreted(&policy, black_box(&recs[i])))
+        })
+    });
+    g.finish();
+}
+
+fn index_or_scan(c: &mut Criterion) {
+    let mut g = c.benchmark_group("index_vs_scan");
+    g.throughput(Throughput::Elements(1));
+    for rules in [4usize, 8, 16, 32, 64, 256] {
+        let text = generate::policy(
+            7,
+            Shape {
+                rules,
+                schedules: 1,
+                unique: false,
+                specific: false,
+            },
+        );
+        let (_, table) = tollgate::compile_source(&text).expect("generated policy compiles");
+        let recs = records(&table, 3);
+        for (name, indexed) in [("scan", false), ("index", true)] {
+            let mut t = table.clone();
+            t.schedules
+                .iter_mut()
+                .for_each(|s| s.set_indexing(Some(indexed)));
+            let mut i = 0;
+            g.bench_with_input(BenchmarkId::new(name, rules), &t, |b, t| {
+                b.iter(|| {
+                    i = (i + 1) % RECORDS;
+                    black_box(t.total(black_box(&recs[i])))
+                })
+            });
+        }
+    }
+    g.finish();
+}
+
+fn end_to_end(c: &mut Criterion) {
+    let (_, table) = load("policies/fees/acquirer_2026.toll");
+    let lines: Vec<String> = std::fs::read_to_string("examples/transactions.jsonl")
+        .expect("sample data")
+        .lines()
+        .map(String::from)
+        .collect();
+    let mut g = c.benchmark_group("eval_end_to_end");
+    g.throughput(Throughput::Elements(1));
+    let mut i = 0;
+    let mut components = Vec::new();
+    g.bench_function("parse_decide_print", |b| {
+        b.iter(|| {
+            i = (i + 1) % lines.len();
+            let record = tollgate::record::from_json(&lines[i], &table.fields).expect("sample record");
+            let total = table.fee(&record, &mut components).expect("sample fee");
+            let out = serde_json::json!({
+                "fee": total.to_string(),
+                "components": components.iter().map(|c| c.fee.total.to_string()).collect::<Vec<_>>(),
+            });
+            black_box(out.to_string())
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = lakala, generated, index_or_scan, end_to_end
+}
+criterion_main!(benches);
