@@ -34,6 +34,7 @@ fn artifacts() -> Vec<Vec<u8>> {
                 rules: 20,
                 schedules: 2,
                 unique: true,
+                specific: seed % 2 == 0,
             },
         );
         out.push(artifact::encode(
