@@ -21,7 +21,7 @@ use std::hint::black_box;
 use std::time::Duration;
 use tollgate::generate::{self, Rng, Shape};
 use tollgate::model::Policy;
-use tollgate_runtime::table::Table;
+use tollgate_runtime::table::{Lookup, Table};
 use tollgate_runtime::value::Value;
 
 const RECORDS: usize = 1024;
@@ -103,13 +103,21 @@ fn lakala(c: &mut Criterion) {
 }
 
 fn generated(c: &mut Criterion) {
+    generated_group(c, "generated_1000_rules", true);
+    generated_group(c, "generated_1000_broad_rules", false);
+}
+
+/// A generated 1,000-rule, six-column policy: `specific` rules form a rate
+/// sheet (a record matches few rules, typically deep in the table); broad
+/// rules overlap heavily (a record matches one of the first few).
+fn generated_group(c: &mut Criterion, name: &str, specific: bool) {
     let text = generate::policy(
         42,
         Shape {
             rules: 1_000,
             schedules: 1,
             unique: false,
-            specific: false,
+            specific,
         },
     );
     let (policy, table) = tollgate::compile_source(&text).expect("generated policy compiles");
@@ -117,9 +125,9 @@ fn generated(c: &mut Criterion) {
     scanned
         .schedules
         .iter_mut()
-        .for_each(|s| s.set_indexing(Some(false)));
+        .for_each(|s| s.set_lookup(Some(Lookup::Scan)));
     let recs = records(&table, 2);
-    let mut g = c.benchmark_group("generated_1000_rules");
+    let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Elements(1));
     let mut i = 0;
     g.bench_function("compiled", |b| {
@@ -158,11 +166,18 @@ fn index_or_scan(c: &mut Criterion) {
         );
         let (_, table) = tollgate::compile_source(&text).expect("generated policy compiles");
         let recs = records(&table, 3);
-        for (name, indexed) in [("scan", false), ("index", true)] {
+        for (name, lookup) in [
+            ("scan", Lookup::Scan),
+            ("bitsets", Lookup::Bitsets),
+            ("grid", Lookup::Grid),
+        ] {
             let mut t = table.clone();
             t.schedules
                 .iter_mut()
-                .for_each(|s| s.set_indexing(Some(indexed)));
+                .for_each(|s| s.set_lookup(Some(lookup)));
+            if t.schedules.iter().any(|s| s.lookup() != lookup) {
+                continue; // no grid for this table
+            }
             let mut i = 0;
             g.bench_with_input(BenchmarkId::new(name, rules), &t, |b, t| {
                 b.iter(|| {

@@ -18,7 +18,7 @@ use tollgate::generate::{self, Rng, Shape};
 use tollgate::model::{Policy, PolicyKind};
 use tollgate_runtime::artifact;
 use tollgate_runtime::eval::{Component, EvalError};
-use tollgate_runtime::table::Table;
+use tollgate_runtime::table::{Lookup, Table};
 
 fn compiled(
     table: &Table,
@@ -34,13 +34,17 @@ fn compiled(
 
 fn agree(policy: &Policy, table: &Table, seed: u64, records: usize) {
     let reloaded = artifact::decode(&artifact::encode(table)).unwrap();
-    // The same table searched the other way: scanned if it was indexed,
-    // indexed if it was scanned.
-    let mut flipped = table.clone();
-    for s in &mut flipped.schedules {
-        let indexed = s.is_indexed();
-        s.set_indexing(Some(!indexed));
-    }
+    // The same table searched every other way: scan, bitsets, grid.
+    let variants: Vec<Table> = [Lookup::Scan, Lookup::Bitsets, Lookup::Grid]
+        .into_iter()
+        .map(|lookup| {
+            let mut t = table.clone();
+            t.schedules
+                .iter_mut()
+                .for_each(|s| s.set_lookup(Some(lookup)));
+            t
+        })
+        .collect();
     let mut r = Rng::new(seed);
     for _ in 0..records {
         let record = generate::record(&mut r, &table.fields);
@@ -52,6 +56,9 @@ fn agree(policy: &Policy, table: &Table, seed: u64, records: usize) {
             expected,
             "after the artifact round trip"
         );
+        for (t, lookup) in variants.iter().zip(["scan", "bitsets", "grid"]) {
+            assert_eq!(compiled(t, &record), expected, "{lookup} disagrees");
+        }
     }
 }
 
@@ -83,7 +90,7 @@ fn large_generated_policies_agree_and_use_the_index() {
             },
         );
         let (policy, table) = tollgate::compile_source(&text).unwrap();
-        assert!(table.schedules[0].is_indexed());
+        assert_ne!(table.schedules[0].lookup(), Lookup::Scan);
         agree(&policy, &table, seed, 2_000);
     }
 }

@@ -81,15 +81,31 @@ impl Schedule {
     ///
     /// # Errors
     /// [`EvalError::NoMatch`], or [`EvalError::Ambiguous`] under `unique`.
+    #[inline]
     pub fn decide(&self, index: u32, record: &[Value]) -> Result<u32, EvalError> {
+        let rule_of = |row: usize| self.rows.get(row).map_or(0, |r| r.rule);
+        if let Some((first, other)) = self.index.grid_lookup(record, &self.columns) {
+            let Some(row) = first else {
+                return Err(EvalError::NoMatch { schedule: index });
+            };
+            let rule = rule_of(row);
+            return match other {
+                Some(second) if self.hit == Hit::Unique => Err(EvalError::Ambiguous {
+                    schedule: index,
+                    first: rule,
+                    second,
+                }),
+                _ => Ok(rule),
+            };
+        }
         let Some(row) = self.first_row_from(record, 0) else {
             return Err(EvalError::NoMatch { schedule: index });
         };
-        let rule = self.rows.get(row).map_or(0, |r| r.rule);
+        let rule = rule_of(row);
         if self.hit == Hit::Unique && !self.disjoint {
             let mut next = row + 1;
             while let Some(other) = self.first_row_from(record, next) {
-                let other_rule = self.rows.get(other).map_or(rule, |r| r.rule);
+                let other_rule = rule_of(other);
                 if other_rule != rule {
                     return Err(EvalError::Ambiguous {
                         schedule: index,

@@ -2,7 +2,11 @@
 //! selects a bitset of the rows that admit it; the bitsets of all columns are
 //! intersected word by word and the first set bit is the matching row.
 //!
-//! Small tables are scanned row by row instead, which measures faster (see
+//! When the columns have few distinct segments (enum variants, booleans,
+//! ranges between the table's bounds), the answer for every combination is
+//! precomputed into a grid, and a lookup is one array access after locating
+//! each value's segment. Small tables without a grid are scanned row by row,
+//! which measures faster than intersecting bitsets (see
 //! `docs/evaluator.md`); so are tables whose index would be too large.
 
 use crate::table::{Bound, Cell, Row};
@@ -18,12 +22,47 @@ pub const SCAN_BELOW_ROWS: usize = 16;
 /// The most 64-bit words an index may hold (64 MiB); above it, tables are scanned.
 pub const MAX_INDEX_WORDS: usize = 8 << 20;
 
+/// Schedules with more columns than this are searched by scanning (the
+/// bitset search keeps its segments on the stack).
+pub const STACK_COLUMNS: usize = 32;
+
+/// The most entries a precomputed grid may hold (32 KiB: small enough for
+/// a terminal's SRAM).
+pub const MAX_GRID_ENTRIES: usize = 4096;
+
+/// How a schedule finds its matching row.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lookup {
+    /// Row by row, in priority order.
+    Scan,
+    /// Per-column bitsets, intersected word by word.
+    Bitsets,
+    /// A precomputed answer per combination of column segments.
+    Grid,
+}
+
+/// No row, or no second rule.
+const NONE: u32 = u32::MAX;
+
 /// A schedule's lookup structure.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Index {
-    /// Words per bitset; zero when the table is scanned instead.
+    /// Words per bitset; zero when no bitsets were built.
     words: usize,
     columns: Vec<ColumnIndex>,
+    /// Whether lookups intersect the bitsets (else they scan, or use the grid).
+    use_bitsets: bool,
+    grid: Option<Grid>,
+}
+
+/// The answer for every combination of column segments.
+#[derive(Debug, Clone)]
+struct Grid {
+    /// Per column, the multiplier of its segment number.
+    strides: Vec<usize>,
+    /// First matching row, and the first matching rule other than that
+    /// row's ([`NONE`] for none).
+    entries: Vec<(u32, u32)>,
 }
 
 /// One column's value → rows map. Bitsets are stored back to back.
@@ -31,8 +70,9 @@ pub(crate) struct Index {
 enum ColumnIndex {
     /// Admits every row whatever the value (all cells `Any`).
     All,
-    /// Bitset per enum variant (64 of them).
-    Enum(Vec<u64>),
+    /// Bitset per enum variant (64 of them); variants from `domain` up are
+    /// named by no cell.
+    Enum { sets: Vec<u64>, domain: usize },
     /// Bitsets for false and true.
     Bool(Vec<u64>),
     /// Sorted distinct bounds; bitsets per segment: 2i is the open gap below
@@ -47,17 +87,115 @@ enum ColumnIndex {
 }
 
 impl Index {
-    /// Builds the index of `rows`, or an empty one when scanning is better.
+    /// Builds the lookup measured best for `rows`: a grid when one fits,
+    /// else bitsets for large tables, else a scan.
     pub(crate) fn build(rows: &[Row], columns: usize) -> Index {
-        if rows.len() < SCAN_BELOW_ROWS {
-            return Index::default();
-        }
-        Index::build_always(rows, columns)
+        let mut index = Index::bitsets(rows, columns);
+        index.grid = index.build_grid(rows);
+        index.use_bitsets = index.grid.is_none()
+            && index.words > 0
+            && rows.len() >= SCAN_BELOW_ROWS
+            && columns <= STACK_COLUMNS;
+        index
     }
 
-    /// Builds the index whatever the number of rows (empty only when it
-    /// would exceed [`MAX_INDEX_WORDS`] or there are no rows).
-    pub(crate) fn build_always(rows: &[Row], columns: usize) -> Index {
+    /// Builds the lookup `choice` (when it is possible for these rows).
+    pub(crate) fn build_as(rows: &[Row], columns: usize, choice: Lookup) -> Index {
+        match choice {
+            Lookup::Scan => Index::default(),
+            Lookup::Bitsets => {
+                let mut index = Index::bitsets(rows, columns);
+                index.use_bitsets = index.words > 0 && columns <= STACK_COLUMNS;
+                index
+            }
+            Lookup::Grid => {
+                let mut index = Index::bitsets(rows, columns);
+                index.grid = index.build_grid(rows);
+                index
+            }
+        }
+    }
+
+    /// The lookup in use.
+    pub(crate) fn lookup(&self) -> Lookup {
+        if self.grid.is_some() {
+            Lookup::Grid
+        } else if self.use_bitsets {
+            Lookup::Bitsets
+        } else {
+            Lookup::Scan
+        }
+    }
+
+    /// The grid's answer for `record`: the first matching row and another
+    /// matching rule. `None` when there is no grid.
+    #[inline]
+    pub(crate) fn grid_lookup(
+        &self,
+        record: &[Value],
+        columns: &[u32],
+    ) -> Option<(Option<usize>, Option<u32>)> {
+        let grid = self.grid.as_ref()?;
+        let mut at = 0usize;
+        for ((col, stride), &f) in self.columns.iter().zip(&grid.strides).zip(columns) {
+            let seg = col.segment(record.get(f as usize)?)?;
+            at += seg * stride;
+        }
+        let (first, second) = *grid.entries.get(at)?;
+        Some((
+            (first != NONE).then_some(first as usize),
+            (second != NONE).then_some(second),
+        ))
+    }
+
+    fn build_grid(&self, rows: &[Row]) -> Option<Grid> {
+        if self.words == 0 || self.columns.len() != rows.first().map_or(0, |r| r.cells.len()) {
+            return None;
+        }
+        let mut strides = Vec::with_capacity(self.columns.len());
+        let mut size = 1usize;
+        for col in &self.columns {
+            strides.push(size);
+            size = size.checked_mul(col.segments())?;
+            if size > MAX_GRID_ENTRIES {
+                return None;
+            }
+        }
+        let mut entries = Vec::with_capacity(size);
+        let mut acc = vec![0u64; self.words];
+        for at in 0..size {
+            acc.iter_mut().for_each(|w| *w = u64::MAX);
+            for (col, stride) in self.columns.iter().zip(&strides) {
+                let seg = (at / stride) % col.segments().max(1);
+                for (w, word) in acc.iter_mut().enumerate() {
+                    *word &= col.set_word(seg, w, self.words);
+                }
+            }
+            let mut first = NONE;
+            let mut second = NONE;
+            'words: for (w, word) in acc.iter().enumerate() {
+                let mut bits = *word;
+                while bits != 0 {
+                    let row = w * 64 + bits.trailing_zeros() as usize;
+                    bits &= bits - 1;
+                    let Some(rule) = rows.get(row).map(|r| r.rule) else {
+                        break 'words;
+                    };
+                    if first == NONE {
+                        first = row as u32;
+                    } else if rows.get(first as usize).is_some_and(|r| r.rule != rule) {
+                        second = rule;
+                        break 'words;
+                    }
+                }
+            }
+            entries.push((first, second));
+        }
+        Some(Grid { strides, entries })
+    }
+
+    /// Builds the per-column bitsets (none when too large or no rows).
+    fn bitsets(rows: &[Row], columns: usize) -> Index {
         let words = rows.len().div_ceil(64);
         let mut out = Vec::with_capacity(columns);
         let mut total = 0usize;
@@ -72,13 +210,9 @@ impl Index {
         Index {
             words,
             columns: out,
+            use_bitsets: false,
+            grid: None,
         }
-    }
-
-    /// Whether the index was built (else the table is scanned).
-    #[inline]
-    pub(crate) fn is_built(&self) -> bool {
-        self.words > 0
     }
 
     /// The first row at or after `from` that admits the record's values of
@@ -90,8 +224,19 @@ impl Index {
         columns: &[u32],
         from: usize,
     ) -> Option<Option<usize>> {
-        if !self.is_built() {
+        if !self.use_bitsets {
             return None;
+        }
+        // Locate each value's segment once, not once per word.
+        let mut segs = [0usize; STACK_COLUMNS];
+        if self.columns.len() > STACK_COLUMNS {
+            return None;
+        }
+        for ((slot, col), &f) in segs.iter_mut().zip(&self.columns).zip(columns) {
+            match record.get(f as usize).and_then(|v| col.segment(v)) {
+                Some(seg) => *slot = seg,
+                None => return Some(None),
+            }
         }
         let start_word = from / 64;
         for w in start_word..self.words {
@@ -99,9 +244,8 @@ impl Index {
             if w == start_word {
                 acc &= u64::MAX << (from % 64);
             }
-            for (c, col) in self.columns.iter().enumerate() {
-                let value = columns.get(c).and_then(|&f| record.get(f as usize));
-                acc &= col.word(value, w, self.words);
+            for (col, &seg) in self.columns.iter().zip(&segs) {
+                acc &= col.set_word(seg, w, self.words);
                 if acc == 0 {
                     break;
                 }
@@ -115,30 +259,48 @@ impl Index {
 }
 
 impl ColumnIndex {
-    /// Word `w` of the bitset selected by `value`.
-    fn word(&self, value: Option<&Value>, w: usize, words: usize) -> u64 {
-        let set = match (self, value) {
-            (ColumnIndex::All, _) => return u64::MAX,
-            (ColumnIndex::Enum(_), Some(Value::Enum(v))) if *v < 64 => *v as usize,
-            (ColumnIndex::Bool(_), Some(Value::Bool(b))) => usize::from(*b),
-            (ColumnIndex::Num { points, .. }, Some(Value::Num(x))) => match points.binary_search(x)
-            {
+    /// The segment a value falls in: a variant, a boolean, a gap or point
+    /// between the column's bounds, a named string or any other. `None` for
+    /// a value of the wrong type.
+    #[inline]
+    fn segment(&self, value: &Value) -> Option<usize> {
+        Some(match (self, value) {
+            (ColumnIndex::All, _) => 0,
+            (ColumnIndex::Enum { domain, .. }, Value::Enum(v)) => (*v as usize).min(*domain),
+            (ColumnIndex::Bool(_), Value::Bool(b)) => usize::from(*b),
+            (ColumnIndex::Num { points, .. }, Value::Num(x)) => match points.binary_search(x) {
                 Ok(i) => 2 * i + 1,
                 Err(i) => 2 * i,
             },
-            (ColumnIndex::Str { keys, .. }, Some(Value::Str(s))) => {
+            (ColumnIndex::Str { keys, .. }, Value::Str(s)) => {
                 keys.binary_search(s).unwrap_or(keys.len())
             }
-            _ => return 0,
-        };
+            _ => return None,
+        })
+    }
+
+    /// How many segments the column has.
+    fn segments(&self) -> usize {
+        match self {
+            ColumnIndex::All => 1,
+            ColumnIndex::Enum { domain, .. } => (domain + 1).min(64),
+            ColumnIndex::Bool(_) => 2,
+            ColumnIndex::Num { points, .. } => 2 * points.len() + 1,
+            ColumnIndex::Str { keys, .. } => keys.len() + 1,
+        }
+    }
+
+    /// Word `w` of segment `seg`'s bitset.
+    #[inline]
+    fn set_word(&self, seg: usize, w: usize, words: usize) -> u64 {
         let sets = match self {
-            ColumnIndex::Enum(s)
-            | ColumnIndex::Bool(s)
-            | ColumnIndex::Num { sets: s, .. }
-            | ColumnIndex::Str { sets: s, .. } => s,
             ColumnIndex::All => return u64::MAX,
+            ColumnIndex::Enum { sets, .. }
+            | ColumnIndex::Bool(sets)
+            | ColumnIndex::Num { sets, .. }
+            | ColumnIndex::Str { sets, .. } => sets,
         };
-        sets.get(set * words + w).copied().unwrap_or(0)
+        sets.get(seg * words + w).copied().unwrap_or(0)
     }
 }
 
@@ -176,14 +338,23 @@ fn build_typed<'a>(
     match sample {
         Cell::Enum(_) => {
             let mut sets = alloc_sets(64)?;
-            for (row, cell) in cells.enumerate() {
+            for (row, cell) in cells.clone().enumerate() {
                 for v in 0..64usize {
                     if cell.admits(&Value::Enum(v as u32)) {
                         set_bit(&mut sets, v, row);
                     }
                 }
             }
-            Some(ColumnIndex::Enum(sets))
+            // Variants above the highest one any cell names all behave alike.
+            let domain = cells
+                .clone()
+                .filter_map(|c| match c {
+                    Cell::Enum(mask) if *mask != 0 => Some(64 - mask.leading_zeros() as usize),
+                    _ => None,
+                })
+                .max()
+                .unwrap_or(0);
+            Some(ColumnIndex::Enum { sets, domain })
         }
         Cell::Bool(_) => {
             let mut sets = alloc_sets(2)?;

@@ -6,6 +6,7 @@
 
 use crate::fee::FeeFormula;
 use crate::index::Index;
+pub use crate::index::Lookup;
 use crate::rounding::Rounding;
 use crate::value::Value;
 use crate::Decimal;
@@ -135,19 +136,17 @@ impl Schedule {
         }
     }
 
-    /// Whether lookups use the per-column bitset index (else a row scan).
-    pub fn is_indexed(&self) -> bool {
-        self.index.is_built()
+    /// How lookups find the matching row.
+    pub fn lookup(&self) -> Lookup {
+        self.index.lookup()
     }
 
-    /// Overrides the choice between index and scan: `Some(true)` builds the
-    /// index whatever the size (unless it would be too large), `Some(false)`
-    /// drops it, `None` restores the default. For benchmarks and tests; both
-    /// give the same answers.
-    pub fn set_indexing(&mut self, choice: Option<bool>) {
+    /// Overrides the lookup: `Some(choice)` builds that one where possible
+    /// (a grid or bitsets too large fall back to a scan), `None` restores the
+    /// measured default. For benchmarks and tests: all give the same answers.
+    pub fn set_lookup(&mut self, choice: Option<Lookup>) {
         self.index = match choice {
-            Some(false) => Index::default(),
-            Some(true) => Index::build_always(&self.rows, self.columns.len()),
+            Some(c) => Index::build_as(&self.rows, self.columns.len(), c),
             None => Index::build(&self.rows, self.columns.len()),
         };
     }
