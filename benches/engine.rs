@@ -15,7 +15,7 @@
     missing_docs
 )]
 
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::hint::black_box;
 use std::time::Duration;
@@ -61,6 +61,22 @@ fn interpreted(policy: &Policy, record: &[Value]) -> Option<Decimal> {
     Some(components.iter().map(|c| c.fee.total).sum())
 }
 
+/// Benchmarks `f` on one record per iteration, cycling through `records`.
+fn per_record<T>(
+    g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    id: impl Into<String>,
+    records: &[Vec<Value>],
+    f: impl Fn(&[Value]) -> T,
+) {
+    let mut i = 0;
+    g.bench_function(id.into(), |b| {
+        b.iter(|| {
+            i = (i + 1) % records.len();
+            black_box(f(black_box(&records[i])))
+        })
+    });
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -80,25 +96,9 @@ fn lakala(c: &mut Criterion) {
     }
     let mut g = c.benchmark_group("lakala");
     g.throughput(Throughput::Elements(1));
-    let mut i = 0;
-    g.bench_function("compiled", |b| {
-        b.iter(|| {
-            i = (i + 1) % RECORDS;
-            black_box(table.total(black_box(&recs[i])))
-        })
-    });
-    g.bench_function("hand_written_match", |b| {
-        b.iter(|| {
-            i = (i + 1) % RECORDS;
-            black_box(lakala_by_hand(black_box(&recs[i])))
-        })
-    });
-    g.bench_function("interpreter", |b| {
-        b.iter(|| {
-            i = (i + 1) % RECORDS;
-            black_box(interpreted(&policy, black_box(&recs[i])))
-        })
-    });
+    per_record(&mut g, "compiled", &recs, |r| table.total(r));
+    per_record(&mut g, "hand_written_match", &recs, lakala_by_hand);
+    per_record(&mut g, "interpreter", &recs, |r| interpreted(&policy, r));
     g.finish();
 }
 
@@ -129,25 +129,9 @@ fn generated_group(c: &mut Criterion, name: &str, specific: bool) {
     let recs = records(&table, 2);
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Elements(1));
-    let mut i = 0;
-    g.bench_function("compiled", |b| {
-        b.iter(|| {
-            i = (i + 1) % RECORDS;
-            black_box(table.total(black_box(&recs[i])))
-        })
-    });
-    g.bench_function("compiled_scan", |b| {
-        b.iter(|| {
-            i = (i + 1) % RECORDS;
-            black_box(scanned.total(black_box(&recs[i])))
-        })
-    });
-    g.bench_function("interpreter", |b| {
-        b.iter(|| {
-            i = (i + 1) % RECORDS;
-            black_box(interpreted(&policy, black_box(&recs[i])))
-        })
-    });
+    per_record(&mut g, "compiled", &recs, |r| table.total(r));
+    per_record(&mut g, "compiled_scan", &recs, |r| scanned.total(r));
+    per_record(&mut g, "interpreter", &recs, |r| interpreted(&policy, r));
     g.finish();
 }
 
@@ -178,13 +162,7 @@ fn index_or_scan(c: &mut Criterion) {
             if t.schedules.iter().any(|s| s.lookup() != lookup) {
                 continue; // no grid for this table
             }
-            let mut i = 0;
-            g.bench_with_input(BenchmarkId::new(name, rules), &t, |b, t| {
-                b.iter(|| {
-                    i = (i + 1) % RECORDS;
-                    black_box(t.total(black_box(&recs[i])))
-                })
-            });
+            per_record(&mut g, format!("{name}/{rules}"), &recs, |r| t.total(r));
         }
     }
     g.finish();

@@ -58,43 +58,9 @@ pub struct Field {
     pub span: Span,
 }
 
-/// The type of a field.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum FieldType {
-    /// One of the declared variants.
-    Enum(Vec<String>),
-    /// An amount in the policy's currency.
-    Money,
-    /// A decimal number without a unit.
-    Decimal,
-    /// A whole number.
-    Integer,
-    /// `true` or `false`.
-    Bool,
-    /// Text, used as a key.
-    String,
-    /// An instant, RFC 3339 with an offset.
-    Timestamp,
-}
-
-impl FieldType {
-    /// The type's name as written in policies (`enum` for enums).
-    pub fn name(&self) -> &'static str {
-        match self {
-            FieldType::Enum(_) => "enum",
-            FieldType::Money => "money",
-            FieldType::Decimal => "decimal",
-            FieldType::Integer => "integer",
-            FieldType::Bool => "bool",
-            FieldType::String => "string",
-            FieldType::Timestamp => "timestamp",
-        }
-    }
-
-    /// Type names that can be written after `field NAME:` (besides `enum {..}`).
-    pub const NAMES: [&'static str; 6] =
-        ["money", "decimal", "integer", "bool", "string", "timestamp"];
-}
+/// The type of a field: the runtime's own, so that the schema a policy
+/// declares is the schema its compiled table carries.
+pub use tollgate_runtime::table::FieldKind as FieldType;
 
 /// A typed constant value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]

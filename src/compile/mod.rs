@@ -9,7 +9,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{self, Body, FieldType, HitPolicy, Policy};
 use rust_decimal::Decimal;
 use tollgate_runtime::table::{
-    Cell, FieldKind, FieldSpec, Hit, Row, Rule, Schedule, Table, MAX_ENUM_VARIANTS,
+    Cell, FieldSpec, Hit, Row, Rule, Schedule, Table, MAX_ENUM_VARIANTS,
 };
 use tollgate_runtime::value::Value;
 
@@ -52,7 +52,7 @@ pub fn compile(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
         }
         fields.push(FieldSpec {
             name: f.name.clone(),
-            kind: field_kind(&f.ty),
+            kind: f.ty.clone(),
             default: f.default.as_ref().map(value),
         });
     }
@@ -128,19 +128,6 @@ fn schedule(s: &model::Schedule, types: &[FieldType]) -> Result<Schedule, Diagno
         columns.into_iter().map(|c| c as u32).collect(),
         rows,
     ))
-}
-
-/// The runtime's kind for a field type.
-pub fn field_kind(ty: &FieldType) -> FieldKind {
-    match ty {
-        FieldType::Enum(vs) => FieldKind::Enum(vs.clone()),
-        FieldType::Money => FieldKind::Money,
-        FieldType::Decimal => FieldKind::Decimal,
-        FieldType::Integer => FieldKind::Integer,
-        FieldType::Bool => FieldKind::Bool,
-        FieldType::String => FieldKind::String,
-        FieldType::Timestamp => FieldKind::Timestamp,
-    }
 }
 
 /// The runtime's value for a checked constant.

@@ -64,6 +64,25 @@ pub enum FieldKind {
     Timestamp,
 }
 
+impl FieldKind {
+    /// The type's name as written in policies (`enum` for enums).
+    pub fn name(&self) -> &'static str {
+        match self {
+            FieldKind::Enum(_) => "enum",
+            FieldKind::Money => "money",
+            FieldKind::Decimal => "decimal",
+            FieldKind::Integer => "integer",
+            FieldKind::Bool => "bool",
+            FieldKind::String => "string",
+            FieldKind::Timestamp => "timestamp",
+        }
+    }
+
+    /// Type names that can be written after `field NAME:` (besides `enum {..}`).
+    pub const NAMES: [&'static str; 6] =
+        ["money", "decimal", "integer", "bool", "string", "timestamp"];
+}
+
 /// How a schedule picks among matching rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Hit {
