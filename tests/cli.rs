@@ -382,3 +382,19 @@ fn table_prints_rows_and_refuses_notifications() {
     assert_eq!(n.status.code(), Some(1));
     assert!(stdout(&n).contains("E0401"));
 }
+
+#[test]
+fn over_long_records_are_refused_and_the_stream_goes_on() {
+    let long = format!("{{\"channel\":\"{}\"}}\n", "x".repeat(3 << 20));
+    let input =
+        format!("{long}{{\"channel\":\"credit_card\",\"amount\":\"100.00\"}}\n\u{0}\u{ff}\n");
+    let o = tollgate_stdin(&["eval", "policies/fees/lakala.toll"], &input);
+    assert_eq!(o.status.code(), Some(1));
+    let lines: Vec<&str> = std::str::from_utf8(&o.stdout).unwrap().lines().collect();
+    assert_eq!(
+        lines[0],
+        r#"{"error":"record is longer than 1048576 bytes","record":1}"#
+    );
+    assert!(lines[1].starts_with(r#"{"fee":"0.60""#));
+    assert!(lines[2].contains(r#""record":3"#));
+}

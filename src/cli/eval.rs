@@ -5,7 +5,7 @@ use super::load::load;
 use super::{InputFormat, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::compile::print::{cell_text, percent};
 use serde_json::{json, Map, Value as Json};
-use std::io::{BufRead, BufWriter, Write};
+use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::Path;
 use tollgate_runtime::eval::{Component, EvalError};
 use tollgate_runtime::fee::BoundApplied;
@@ -67,6 +67,25 @@ pub fn run(policy: &Path, input: &str, format: Option<InputFormat>, explain: boo
     }
 }
 
+/// The longest record accepted, in bytes: input is read in bounded memory.
+pub const MAX_RECORD_BYTES: usize = 1 << 20;
+
+/// Discards the rest of an over-long line.
+fn skip_line(reader: &mut dyn BufRead) -> std::io::Result<()> {
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok(());
+        }
+        if let Some(i) = buf.iter().position(|&b| b == b'\n') {
+            reader.consume(i + 1);
+            return Ok(());
+        }
+        let len = buf.len();
+        reader.consume(len);
+    }
+}
+
 struct Evaluator<'a> {
     table: &'a Table,
     explain: bool,
@@ -75,23 +94,37 @@ struct Evaluator<'a> {
 }
 
 impl Evaluator<'_> {
-    fn jsonl(&mut self, reader: Box<dyn BufRead>, out: &mut impl Write) -> std::io::Result<()> {
-        for (n, line) in reader.lines().enumerate() {
-            let line = match line {
-                Ok(l) => l,
-                Err(e) if e.kind() == std::io::ErrorKind::InvalidData => {
-                    self.emit_error(out, n + 1, "line is not valid UTF-8".into())?;
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-            if line.trim().is_empty() {
+    fn jsonl(&mut self, mut reader: Box<dyn BufRead>, out: &mut impl Write) -> std::io::Result<()> {
+        let mut line = Vec::new();
+        let mut n = 0;
+        loop {
+            line.clear();
+            let read = (&mut reader)
+                .take(MAX_RECORD_BYTES as u64 + 1)
+                .read_until(b'\n', &mut line)?;
+            if read == 0 {
+                return Ok(());
+            }
+            n += 1;
+            if line.len() > MAX_RECORD_BYTES && line.last() != Some(&b'\n') {
+                skip_line(&mut reader)?;
+                self.emit_error(
+                    out,
+                    n,
+                    format!("record is longer than {MAX_RECORD_BYTES} bytes"),
+                )?;
                 continue;
             }
-            let record = crate::record::from_json(&line, &self.table.fields);
-            self.emit(out, n + 1, record)?;
+            let Ok(text) = std::str::from_utf8(&line) else {
+                self.emit_error(out, n, "line is not valid UTF-8".into())?;
+                continue;
+            };
+            if text.trim().is_empty() {
+                continue;
+            }
+            let record = crate::record::from_json(text, &self.table.fields);
+            self.emit(out, n, record)?;
         }
-        Ok(())
     }
 
     fn csv(&mut self, reader: Box<dyn BufRead>, out: &mut impl Write) -> std::io::Result<()> {
