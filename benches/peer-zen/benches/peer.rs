@@ -21,7 +21,7 @@ fn workload(c: &mut Criterion, name: &str, table: &Table) {
     let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
     let content: DecisionContent = serde_json::from_value(jdm(table, 0)).unwrap();
     let engine = DecisionEngine::default();
-    let mut decision = engine.create_decision(content.into());
+    let mut decision = engine.create_decision(content.into()).unwrap();
     decision.compile();
     let mut r = Rng::new(9);
     let records: Vec<_> = (0..RECORDS).map(|_| generate::record(&mut r, &table.fields)).collect();

@@ -85,10 +85,9 @@ impl Schedule {
     pub fn decide(&self, index: u32, record: &[Value]) -> Result<u32, EvalError> {
         let rule_of = |row: usize| self.rows.get(row).map_or(0, |r| r.rule);
         if let Some((first, other)) = self.index.grid_lookup(record, &self.columns) {
-            let Some(row) = first else {
+            let Some(rule) = first else {
                 return Err(EvalError::NoMatch { schedule: index });
             };
-            let rule = rule_of(row);
             return match other {
                 Some(second) if self.hit == Hit::Unique => Err(EvalError::Ambiguous {
                     schedule: index,
@@ -187,6 +186,7 @@ impl Table {
     }
 
     /// The fee for `record`, without its components. Allocates nothing.
+    #[inline]
     ///
     /// # Errors
     /// As [`Table::fee`].

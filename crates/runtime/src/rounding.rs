@@ -40,7 +40,8 @@ impl RoundingMode {
         RoundingMode::ALL.into_iter().find(|m| m.name() == name)
     }
 
-    fn strategy(self) -> RoundingStrategy {
+    /// The `rust_decimal` strategy for this mode.
+    pub fn strategy(self) -> RoundingStrategy {
         match self {
             RoundingMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
             RoundingMode::HalfEven => RoundingStrategy::MidpointNearestEven,
