@@ -52,6 +52,9 @@ pub(crate) struct Index {
     columns: Vec<ColumnIndex>,
     /// Whether lookups intersect the bitsets (else they scan, or use the grid).
     use_bitsets: bool,
+    /// Columns in the order their bitsets are intersected: the sparsest
+    /// first, so that a word is found empty after as few loads as possible.
+    order: Vec<usize>,
     grid: Option<Grid>,
 }
 
@@ -210,10 +213,21 @@ impl Index {
                 None => return Index::default(),
             }
         }
+        // Average fraction of rows a segment admits, per column.
+        let density = |col: &ColumnIndex| -> u64 {
+            let ones: u64 = (0..col.segments())
+                .flat_map(|seg| (0..words).map(move |w| (seg, w)))
+                .map(|(seg, w)| u64::from(col.set_word(seg, w, words).count_ones()))
+                .sum();
+            ones * 1_000 / (col.segments().max(1) * rows.len().max(1)) as u64
+        };
+        let mut order: Vec<usize> = (0..out.len()).collect();
+        order.sort_by_key(|&c| out.get(c).map_or(u64::MAX, density));
         Index {
             words,
             columns: out,
             use_bitsets: false,
+            order,
             grid: None,
         }
     }
@@ -230,25 +244,38 @@ impl Index {
         if !self.use_bitsets {
             return None;
         }
-        // Locate each value's segment once, not once per word.
-        let mut segs = [0usize; STACK_COLUMNS];
+        // Locate each value's segment and its bitset once, not once per
+        // word; columns that admit every row are left out.
         if self.columns.len() > STACK_COLUMNS {
             return None;
         }
-        for ((slot, col), &f) in segs.iter_mut().zip(&self.columns).zip(columns) {
-            match record.get(f as usize).and_then(|v| col.segment(v)) {
-                Some(seg) => *slot = seg,
-                None => return Some(None),
+        let empty: &[u64] = &[];
+        let mut sets = [empty; STACK_COLUMNS];
+        let mut n = 0;
+        for &c in &self.order {
+            let (Some(col), Some(&f)) = (self.columns.get(c), columns.get(c)) else {
+                return None;
+            };
+            if matches!(col, ColumnIndex::All) {
+                continue;
+            }
+            let Some(seg) = record.get(f as usize).and_then(|v| col.segment(v)) else {
+                return Some(None);
+            };
+            if let Some(slot) = sets.get_mut(n) {
+                *slot = col.set_slice(seg, self.words);
+                n += 1;
             }
         }
+        let active = sets.get(..n).unwrap_or(&[]);
         let start_word = from / 64;
         for w in start_word..self.words {
             let mut acc = u64::MAX;
             if w == start_word {
                 acc &= u64::MAX << (from % 64);
             }
-            for (col, &seg) in self.columns.iter().zip(&segs) {
-                acc &= col.set_word(seg, w, self.words);
+            for set in active {
+                acc &= set.get(w).copied().unwrap_or(0);
                 if acc == 0 {
                     break;
                 }
@@ -295,6 +322,19 @@ impl ColumnIndex {
             ColumnIndex::Num { points, .. } => 2 * points.len() + 1,
             ColumnIndex::Str { keys, .. } => keys.len() + 1,
         }
+    }
+
+    /// Segment `seg`'s bitset (all `words` of it); empty for `All`.
+    #[inline]
+    fn set_slice(&self, seg: usize, words: usize) -> &[u64] {
+        let sets = match self {
+            ColumnIndex::All => return &[],
+            ColumnIndex::Enum { sets, .. }
+            | ColumnIndex::Bool(sets)
+            | ColumnIndex::Num { sets, .. }
+            | ColumnIndex::Str { sets, .. } => sets,
+        };
+        sets.get(seg * words..(seg + 1) * words).unwrap_or(&[])
     }
 
     /// Word `w` of segment `seg`'s bitset.
