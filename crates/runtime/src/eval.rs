@@ -156,15 +156,55 @@ impl Schedule {
         let Some(Value::Num(amount)) = record.get(self.base as usize) else {
             return Err(EvalError::BadAmount { schedule: index });
         };
-        self.rules
-            .get(rule as usize)
-            .ok_or(ArithError::Overflow)
-            .and_then(|r| r.fee.total(*amount, &self.rounding))
+        let Some(r) = self.rules.get(rule as usize) else {
+            return Err(EvalError::NoMatch { schedule: index });
+        };
+        if let Some(Some(fast)) = self.fast.get(rule as usize) {
+            if let Some(fee) = fast_fee(fast, &r.fee, *amount, self.rounding.mode) {
+                return Ok(fee);
+            }
+        }
+        r.fee
+            .total(*amount, &self.rounding)
             .map_err(|error| EvalError::Arith {
                 schedule: index,
                 rule,
                 error,
             })
+    }
+}
+
+/// The fee of a flat formula when amount × rate is exact by construction
+/// (decided from the inputs' sizes, so the product's own scale is never
+/// read back); `None` sends the caller to the general path.
+#[inline]
+fn fast_fee(
+    fast: &crate::table::FastFee,
+    f: &crate::fee::FeeFormula,
+    amount: Decimal,
+    mode: crate::rounding::RoundingMode,
+) -> Option<Decimal> {
+    let scale = amount.scale() + fast.rate_scale;
+    let amount_bits = 128 - amount.mantissa().unsigned_abs().leading_zeros();
+    if scale > 28 || amount_bits + fast.rate_bits > 95 {
+        return None;
+    }
+    let mut fee = amount
+        .checked_mul(f.rate)?
+        .round_dp_with_strategy(fast.dp, mode.strategy());
+    if scale < fast.dp {
+        fee.rescale(fast.dp);
+    }
+    if let Some(min) = f.min {
+        fee = fee.max(min);
+    }
+    if let Some(cap) = f.cap {
+        fee = fee.min(cap);
+    }
+    if f.fixed.is_zero() {
+        Some(fee)
+    } else {
+        crate::exact::add(fee, f.fixed).ok()
     }
 }
 

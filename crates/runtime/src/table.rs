@@ -115,6 +115,20 @@ pub struct Schedule {
     /// table was built (not serialized): a `unique` schedule then needs no
     /// check at run time.
     pub(crate) disjoint: bool,
+    /// Per rule, what the fee's fast path needs, precomputed (not serialized).
+    pub(crate) fast: Vec<Option<FastFee>>,
+}
+
+/// What a flat fee (no tiers, rounded to a power of ten) needs on the hot
+/// path, computed once when the table is built.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct FastFee {
+    /// Bits in the rate's mantissa.
+    pub(crate) rate_bits: u32,
+    /// The rate's scale.
+    pub(crate) rate_scale: u32,
+    /// Decimal places to round to.
+    pub(crate) dp: u32,
 }
 
 impl PartialEq for Schedule {
@@ -142,6 +156,16 @@ impl Schedule {
     ) -> Schedule {
         let index = Index::build(&rows, columns.len());
         let disjoint = hit == Hit::Unique && rules_disjoint(&rows);
+        let fast = rules
+            .iter()
+            .map(|r| {
+                (r.fee.tier_mode.is_none() && rounding.step.mantissa() == 1).then(|| FastFee {
+                    rate_bits: 128 - r.fee.rate.mantissa().unsigned_abs().leading_zeros(),
+                    rate_scale: r.fee.rate.scale(),
+                    dp: rounding.step.scale(),
+                })
+            })
+            .collect();
         Schedule {
             name,
             hit,
@@ -152,6 +176,7 @@ impl Schedule {
             rows,
             index,
             disjoint,
+            fast,
         }
     }
 
