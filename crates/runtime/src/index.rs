@@ -379,7 +379,31 @@ impl Scaled {
     /// more decimals than the points (the caller then searches decimals).
     #[inline]
     fn search(&self, x: &Decimal) -> Option<Result<usize, usize>> {
-        Scaled::key(x, self.scale).map(|k| self.keys.binary_search(&k))
+        Scaled::key(x, self.scale).map(|k| branchless_search(&self.keys, k))
+    }
+}
+
+/// `slice.binary_search(&key)` for sorted distinct keys, written so that the
+/// loop's only branch is its (predictable) trip count: each step picks the
+/// half with a conditional move. The searched value is random per record, so
+/// the usual early-exit branches mispredict about half the time.
+#[inline]
+fn branchless_search(keys: &[i128], key: i128) -> Result<usize, usize> {
+    let mut base = 0usize;
+    let mut len = keys.len();
+    if len == 0 {
+        return Err(0);
+    }
+    while len > 1 {
+        let half = len / 2;
+        let probe = keys.get(base + half).copied().unwrap_or(i128::MAX);
+        base = if probe <= key { base + half } else { base };
+        len -= half;
+    }
+    match keys.get(base).copied() {
+        Some(k) if k == key => Ok(base),
+        Some(k) if k < key => Err(base + 1),
+        _ => Err(base),
     }
 }
 
@@ -536,4 +560,23 @@ fn admits_segment(lo: Bound, hi: Bound, points: &[Decimal], seg: usize) -> bool 
         (Some(v), Some(a)) => v >= a,
     };
     lo_ok && hi_ok
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn branchless_search_agrees_with_binary_search() {
+        for n in 0..40i128 {
+            let keys: Vec<i128> = (0..n).map(|i| i * 3 - 20).collect();
+            for key in -25..(n * 3) {
+                assert_eq!(
+                    branchless_search(&keys, key),
+                    keys.binary_search(&key),
+                    "n={n} key={key}"
+                );
+            }
+        }
+    }
 }
