@@ -31,6 +31,7 @@ pub mod record;
 pub mod source;
 pub mod span;
 pub mod syntax;
+pub mod zone;
 
 pub use diagnostic::Diagnostic;
 

@@ -21,6 +21,7 @@ mod index;
 pub mod rounding;
 pub mod table;
 pub mod value;
+pub mod zone;
 
 pub use rust_decimal::Decimal;
 

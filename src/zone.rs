@@ -1,0 +1,123 @@
+//! Building a terminal's [`Zone`] from the IANA time zone database (via
+//! `chrono-tz`) on the host: every UTC-offset change of the zone over a span
+//! of years, found by sampling and bisection. The terminal then answers local
+//! times and calendar days without a database of its own.
+
+use chrono::{Offset, TimeZone};
+use tollgate_runtime::zone::Zone;
+
+/// Sampling step: shorter than the gap between any two real offset changes.
+const STEP: i64 = 6 * 3600;
+
+/// The offset of zone `tz` at `utc` (seconds since the epoch).
+fn offset(tz: chrono_tz::Tz, utc: i64) -> i32 {
+    match chrono::DateTime::from_timestamp(utc, 0) {
+        Some(t) => tz
+            .offset_from_utc_datetime(&t.naive_utc())
+            .fix()
+            .local_minus_utc(),
+        None => 0,
+    }
+}
+
+/// The zone named `name` from the start of `from_year` to the end of
+/// `to_year` (UTC); `None` for a name the database does not know.
+pub fn build(name: &str, from_year: i32, to_year: i32) -> Option<Zone> {
+    let tz: chrono_tz::Tz = name.parse().ok()?;
+    let start = chrono::NaiveDate::from_ymd_opt(from_year, 1, 1)?
+        .and_hms_opt(0, 0, 0)?
+        .and_utc()
+        .timestamp();
+    let end = chrono::NaiveDate::from_ymd_opt(to_year + 1, 1, 1)?
+        .and_hms_opt(0, 0, 0)?
+        .and_utc()
+        .timestamp();
+    let initial = offset(tz, start);
+    let mut changes = Vec::new();
+    let mut last = initial;
+    let mut t = start;
+    while t < end {
+        let next = (t + STEP).min(end);
+        let off = offset(tz, next);
+        if off != last {
+            // The change lies in (t, next]: bisect to the second.
+            let (mut lo, mut hi) = (t, next);
+            while hi - lo > 1 {
+                let mid = lo + (hi - lo) / 2;
+                if offset(tz, mid) == last {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            changes.push((hi, off));
+            last = off;
+        }
+        t = next;
+    }
+    Some(Zone {
+        name: name.to_string(),
+        initial,
+        changes,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_york_2026_changes_at_the_known_instants() {
+        let z = build("America/New_York", 2026, 2026).unwrap();
+        assert_eq!(z.initial, -5 * 3600);
+        assert_eq!(
+            z.changes,
+            vec![(1_772_953_200, -4 * 3600), (1_793_512_800, -5 * 3600)]
+        );
+    }
+
+    #[test]
+    fn agrees_with_the_database_everywhere_in_its_span() {
+        for name in [
+            "America/New_York",
+            "Europe/London",
+            "Australia/Lord_Howe",
+            "Asia/Shanghai",
+        ] {
+            let tz: chrono_tz::Tz = name.parse().unwrap();
+            let z = build(name, 2020, 2030).unwrap();
+            let start = 1_577_836_800; // 2020-01-01
+            let mut t = start;
+            while t < start + 11 * 365 * 86_400 {
+                assert_eq!(z.offset_at(t), offset(tz, t), "{name} at {t}");
+                t += 7_919; // a prime step, to land at many times of day
+            }
+        }
+        assert_eq!(build("Asia/Shanghai", 2020, 2030).unwrap().changes, vec![]);
+        assert!(build("Mars/Olympus_Mons", 2020, 2030).is_none());
+    }
+
+    #[test]
+    fn next_time_of_day_lands_on_that_time_or_just_after_a_gap() {
+        let z = build("America/New_York", 2025, 2027).unwrap();
+        let mut t = 1_735_689_600; // 2025-01-01
+        while t < 1_798_761_600 {
+            for tod in [0u32, 1800, 5400, 9000, 39_600, 86_399] {
+                let at = z.next_time_of_day(t, tod);
+                assert!(at >= t);
+                let got = z.time_of_day(at);
+                // Either exactly the time, or (in a spring-forward gap) the
+                // first instant after it, an hour later.
+                assert!(
+                    got == tod
+                        || (got > tod
+                            && got - tod <= 3600
+                            && z.offset_at(at) != z.offset_at(at - 1)),
+                    "{t} {tod}: {at} reads {got}"
+                );
+                assert!(at - t < 2 * 86_400);
+            }
+            t += 50_021;
+        }
+    }
+}
