@@ -65,15 +65,11 @@ impl Zone {
     /// change repeats it (clocks go back), the first occurrence.
     pub fn next_time_of_day(&self, utc: i64, tod: u32) -> i64 {
         let tod = i64::from(tod.min(DAY as u32 - 1));
-        let mut day = self.day(utc);
-        // Two days always suffice; a third covers a skipped local day.
-        for _ in 0..4 {
-            if let Some(at) = self.instant_of(day, tod, utc) {
-                return at;
-            }
-            day += 1;
-        }
-        utc
+        // Two days always suffice; more cover a skipped local day.
+        let first = self.day(utc);
+        (first..first + 4)
+            .find_map(|day| self.instant_of(day, tod, utc))
+            .unwrap_or(utc)
     }
 
     /// The first instant at or after `utc` that starts a new local day.
