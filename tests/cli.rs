@@ -398,3 +398,32 @@ fn over_long_records_are_refused_and_the_stream_goes_on() {
     assert!(lines[1].starts_with(r#"{"fee":"0.60""#));
     assert!(lines[2].contains(r#""record":3"#));
 }
+
+#[test]
+fn explain_names_every_alternative_of_a_failed_rule_and_unique_clashes() {
+    let dir = scratch("overlap");
+    let policy = dir.join("overlap.toll");
+    std::fs::write(
+        &policy,
+        "policy overlap version 1\nkind fees\nrounding half_up\nfield channel: enum { card, qr }\nfield amount: money\n\
+         schedule mdr {\n  hit unique\n  rule big when amount > 1000 or channel == qr => 0.50%\n  rule cards when channel == card => 0.60%\n}\n",
+    )
+    .unwrap();
+    let o = tollgate_stdin(
+        &["eval", policy.to_str().unwrap(), "--explain"],
+        "{\"channel\":\"card\",\"amount\":\"10\"}\n{\"channel\":\"card\",\"amount\":\"2000\"}\n",
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines[0]["components"][0]["explain"]["tried"][0]["failed"],
+        "`amount` is 10, the rule needs > 1000; `channel` is card, the rule needs qr"
+    );
+    assert_eq!(
+        lines[1]["error"],
+        "rules `big` and `cards` of unique schedule `mdr` both match this record"
+    );
+}

@@ -281,25 +281,34 @@ fn describe_error(table: &Table, e: &EvalError) -> String {
 /// The trace of one component: the rules tried before the one that matched
 /// and why each failed, then the arithmetic.
 fn explain(table: &Table, s: &Schedule, c: &Component, record: &[Value]) -> Json {
-    let mut tried = Vec::new();
-    let mut seen_rule = None;
-    for row in &s.rows {
-        if row.rule >= c.rule {
-            break;
+    // Every rule before the one that matched, with why it failed: one
+    // reason per alternative (row) of its condition.
+    let mut tried: Vec<Json> = Vec::new();
+    let mut reasons: Vec<String> = Vec::new();
+    let mut current: Option<u32> = None;
+    let flush = |rule: Option<u32>, reasons: &mut Vec<String>, tried: &mut Vec<Json>| {
+        if let Some(r) = rule {
+            tried.push(json!({ "rule": rule_name(Some(s), r), "failed": reasons.join("; ") }));
         }
-        if seen_rule == Some(row.rule) {
-            continue;
+        reasons.clear();
+    };
+    for row in s.rows.iter().take_while(|row| row.rule < c.rule) {
+        if current != Some(row.rule) {
+            flush(current, &mut reasons, &mut tried);
+            current = Some(row.rule);
         }
-        seen_rule = Some(row.rule);
         let why = s
             .columns
             .iter()
             .zip(&row.cells)
             .find(|(&f, cell)| record.get(f as usize).is_none_or(|v| !cell.admits(v)))
-            .map(|(&f, cell)| failed(table, f, cell, record))
-            .unwrap_or_else(|| "no row of its condition holds".into());
-        tried.push(json!({ "rule": rule_name(Some(s), row.rule), "failed": why }));
+            .map_or_else(
+                || "its condition does not hold".into(),
+                |(&f, cell)| failed(table, f, cell, record),
+            );
+        reasons.push(why);
     }
+    flush(current, &mut reasons, &mut tried);
     let rule = s.rules.get(c.rule as usize);
     let amount = match record.get(s.base as usize) {
         Some(Value::Num(d)) => d.to_string(),
