@@ -427,3 +427,23 @@ fn explain_names_every_alternative_of_a_failed_rule_and_unique_clashes() {
         "rules `big` and `cards` of unique schedule `mdr` both match this record"
     );
 }
+
+#[test]
+fn over_long_csv_lines_stop_the_stream_with_an_error_line() {
+    let input = format!(
+        "channel,amount\nwechat,800.00\ncredit_card,{}\nwechat,1.00\n",
+        "9".repeat(2 << 20)
+    );
+    let o = tollgate_stdin(
+        &["eval", "policies/fees/lakala.toll", "--input-format", "csv"],
+        &input,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let lines: Vec<&str> = std::str::from_utf8(&o.stdout).unwrap().lines().collect();
+    assert!(lines[0].starts_with(r#"{"fee":"3.04""#));
+    assert_eq!(
+        lines[1],
+        r#"{"error":"a line is longer than 1048576 bytes; the rest of the input is not read","record":2}"#
+    );
+    assert_eq!(lines.len(), 2);
+}

@@ -70,6 +70,33 @@ pub fn run(policy: &Path, input: &str, format: Option<InputFormat>, explain: boo
 /// The longest record accepted, in bytes: input is read in bounded memory.
 pub const MAX_RECORD_BYTES: usize = 1 << 20;
 
+/// A reader that fails once a line grows past [`MAX_RECORD_BYTES`], so that
+/// CSV input, like JSON Lines, is read in bounded memory.
+struct LineCap {
+    inner: Box<dyn BufRead>,
+    since_newline: usize,
+}
+
+impl std::io::Read for LineCap {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for &b in buf.get(..n).unwrap_or(&[]) {
+            self.since_newline = if b == b'\n' {
+                0
+            } else {
+                self.since_newline + 1
+            };
+            if self.since_newline > MAX_RECORD_BYTES {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!("a line is longer than {MAX_RECORD_BYTES} bytes"),
+                ));
+            }
+        }
+        Ok(n)
+    }
+}
+
 /// Discards the rest of an over-long line.
 fn skip_line(reader: &mut dyn BufRead) -> std::io::Result<()> {
     loop {
@@ -128,7 +155,12 @@ impl Evaluator<'_> {
     }
 
     fn csv(&mut self, reader: Box<dyn BufRead>, out: &mut impl Write) -> std::io::Result<()> {
-        let mut csv = csv::ReaderBuilder::new().flexible(true).from_reader(reader);
+        let mut csv = csv::ReaderBuilder::new()
+            .flexible(true)
+            .from_reader(LineCap {
+                inner: reader,
+                since_newline: 0,
+            });
         let header: Vec<String> = match csv.headers() {
             Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
             Err(e) => {
@@ -151,8 +183,17 @@ impl Evaluator<'_> {
                     self.emit(out, n, record)?;
                 }
                 Err(e) => {
-                    if let csv::ErrorKind::Io(_) = e.kind() {
-                        return Err(std::io::Error::other(e.to_string()));
+                    if let csv::ErrorKind::Io(io) = e.kind() {
+                        if io.kind() != std::io::ErrorKind::InvalidData {
+                            return Err(std::io::Error::other(e.to_string()));
+                        }
+                        // A line over the limit: the rest cannot be trusted.
+                        self.emit_error(
+                            out,
+                            n,
+                            format!("{io}; the rest of the input is not read"),
+                        )?;
+                        return Ok(());
                     }
                     self.emit_error(out, n, format!("bad CSV row: {e}"))?;
                 }
