@@ -447,3 +447,31 @@ fn over_long_csv_lines_stop_the_stream_with_an_error_line() {
     );
     assert_eq!(lines.len(), 2);
 }
+
+#[test]
+fn unreadable_inputs_and_unwritable_outputs_exit_two() {
+    let o = tollgate(&[
+        "eval",
+        "policies/fees/lakala.toll",
+        "--input",
+        "no/such/records.jsonl",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read no/such/records.jsonl"));
+    let o = tollgate(&[
+        "compile",
+        "policies/fees/lakala.toll",
+        "-o",
+        "no/such/dir/lakala.tgc",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot write no/such/dir/lakala.tgc"));
+    let o = tollgate(&[
+        "eval",
+        "no/such/policy.toll",
+        "--input",
+        "examples/lakala.csv",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read no/such/policy.toll"));
+}

@@ -17,12 +17,9 @@ use tollgate_runtime::Decimal;
 pub fn run(policy: &Path, input: &str, format: Option<InputFormat>, explain: bool) -> u8 {
     let loaded = match load(policy, false) {
         Ok(l) => l,
-        Err(message) => {
-            eprint!("{message}");
-            if !message.ends_with('\n') {
-                eprintln!();
-            }
-            return EXIT_ERRORS;
+        Err(e) => {
+            eprint!("{}", e.message());
+            return e.exit_code();
         }
     };
     let format = format.unwrap_or(if input.ends_with(".csv") {

@@ -12,14 +12,39 @@ pub struct Loaded {
     pub table: Table,
 }
 
-/// Loads `path`; on failure returns the message to print (diagnostics
-/// rendered, or an artifact or I/O error).
-pub fn load(path: &Path, color: bool) -> Result<Loaded, String> {
-    let bytes =
-        std::fs::read(path).map_err(|e| format!("error: cannot read {}: {e}", path.display()))?;
+/// Why a policy could not be loaded, with the message to print.
+pub enum LoadError {
+    /// The file could not be read (exit code 2).
+    Io(String),
+    /// The policy or artifact is invalid: rendered diagnostics or the
+    /// artifact error (exit code 1).
+    Invalid(String),
+}
+
+impl LoadError {
+    /// The exit code for this failure.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            LoadError::Io(_) => super::EXIT_USAGE,
+            LoadError::Invalid(_) => super::EXIT_ERRORS,
+        }
+    }
+
+    /// The message to print.
+    pub fn message(&self) -> &str {
+        match self {
+            LoadError::Io(m) | LoadError::Invalid(m) => m,
+        }
+    }
+}
+
+/// Loads `path`: a policy source or a compiled artifact.
+pub fn load(path: &Path, color: bool) -> Result<Loaded, LoadError> {
+    let bytes = std::fs::read(path)
+        .map_err(|e| LoadError::Io(format!("error: cannot read {}: {e}\n", path.display())))?;
     if bytes.starts_with(artifact::MAGIC) {
-        let table =
-            artifact::decode(&bytes).map_err(|e| format!("error: {}: {e}", path.display()))?;
+        let table = artifact::decode(&bytes)
+            .map_err(|e| LoadError::Invalid(format!("error: {}: {e}\n", path.display())))?;
         return Ok(Loaded { table });
     }
     let name = path.display().to_string();
@@ -30,6 +55,11 @@ pub fn load(path: &Path, color: bool) -> Result<Loaded, String> {
     };
     match result {
         Ok((_, table)) => Ok(Loaded { table }),
-        Err(diagnostics) => Err(render(&diagnostics, &name, &source.text, color)),
+        Err(diagnostics) => Err(LoadError::Invalid(render(
+            &diagnostics,
+            &name,
+            &source.text,
+            color,
+        ))),
     }
 }

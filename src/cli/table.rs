@@ -1,7 +1,7 @@
 //! `tollgate table POLICY` and `tollgate compile POLICY -o FILE`.
 
 use super::load::load;
-use super::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+use super::{EXIT_OK, EXIT_USAGE};
 use std::path::Path;
 use tollgate_runtime::artifact;
 
@@ -12,9 +12,9 @@ pub fn print(policy: &Path, color: bool) -> u8 {
             print!("{}", crate::compile::print_table(&l.table));
             EXIT_OK
         }
-        Err(message) => {
-            print!("{message}");
-            EXIT_ERRORS
+        Err(e) => {
+            print!("{}", e.message());
+            e.exit_code()
         }
     }
 }
@@ -23,9 +23,9 @@ pub fn print(policy: &Path, color: bool) -> u8 {
 pub fn compile(policy: &Path, output: &Path, color: bool) -> u8 {
     let loaded = match load(policy, color) {
         Ok(l) => l,
-        Err(message) => {
-            print!("{message}");
-            return EXIT_ERRORS;
+        Err(e) => {
+            print!("{}", e.message());
+            return e.exit_code();
         }
     };
     let bytes = artifact::encode(&loaded.table);
