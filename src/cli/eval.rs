@@ -1,7 +1,7 @@
 //! `tollgate eval POLICY --input FILE`: one JSON line out per record in, in
 //! order, streaming in constant memory.
 
-use super::load::load;
+use super::load::{load, Loaded};
 use super::{InputFormat, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::compile::print::{cell_text, percent};
 use serde_json::{json, Map, Value as Json};
@@ -9,6 +9,7 @@ use std::io::{BufRead, BufWriter, Read, Write};
 use std::path::Path;
 use tollgate_runtime::eval::{Component, EvalError};
 use tollgate_runtime::fee::BoundApplied;
+use tollgate_runtime::notify::{MemoryState, NotifyPolicy};
 use tollgate_runtime::table::{Cell, Schedule, Table};
 use tollgate_runtime::value::Value;
 use tollgate_runtime::Decimal;
@@ -40,10 +41,14 @@ pub fn run(policy: &Path, input: &str, format: Option<InputFormat>, explain: boo
     };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
+    let engine = match &loaded {
+        Loaded::Fees(table) => Engine::Fees(table),
+        Loaded::Notifications(policy) => Engine::Notify(policy, MemoryState::new()),
+    };
     let mut evaluator = Evaluator {
-        table: &loaded.table,
+        engine,
         explain,
-        components: Vec::with_capacity(loaded.table.schedules.len()),
+        components: Vec::new(),
         bad: false,
     };
     let result = match format {
@@ -110,14 +115,30 @@ fn skip_line(reader: &mut dyn BufRead) -> std::io::Result<()> {
     }
 }
 
+/// What decides the records.
+enum Engine<'a> {
+    /// A fee table: one fee per record.
+    Fees(&'a Table),
+    /// A notifications policy and the throttle state carried across records.
+    Notify(&'a NotifyPolicy, MemoryState),
+}
+
 struct Evaluator<'a> {
-    table: &'a Table,
+    engine: Engine<'a>,
     explain: bool,
     components: Vec<Component>,
     bad: bool,
 }
 
 impl Evaluator<'_> {
+    /// The record schema.
+    fn fields(&self) -> &[tollgate_runtime::table::FieldSpec] {
+        match &self.engine {
+            Engine::Fees(t) => &t.fields,
+            Engine::Notify(p, _) => &p.fields,
+        }
+    }
+
     fn jsonl(&mut self, mut reader: Box<dyn BufRead>, out: &mut impl Write) -> std::io::Result<()> {
         let mut line = Vec::new();
         let mut n = 0;
@@ -146,7 +167,7 @@ impl Evaluator<'_> {
             if text.trim().is_empty() {
                 continue;
             }
-            let record = crate::record::from_json(text, &self.table.fields);
+            let record = crate::record::from_json(text, self.fields());
             self.emit(out, n, record)?;
         }
     }
@@ -165,7 +186,7 @@ impl Evaluator<'_> {
                 return Ok(());
             }
         };
-        if let Err(e) = crate::record::check_header(&header, &self.table.fields) {
+        if let Err(e) = crate::record::check_header(&header, self.fields()) {
             self.emit_error(out, 0, format!("CSV header: {e}"))?;
             return Ok(());
         }
@@ -176,7 +197,7 @@ impl Evaluator<'_> {
             match csv.read_record(&mut row) {
                 Ok(false) => return Ok(()),
                 Ok(true) => {
-                    let record = crate::record::from_csv(&header, &row, &self.table.fields);
+                    let record = crate::record::from_csv(&header, &row, self.fields());
                     self.emit(out, n, record)?;
                 }
                 Err(e) => {
@@ -208,13 +229,23 @@ impl Evaluator<'_> {
             Ok(r) => r,
             Err(e) => return self.emit_error(out, n, e),
         };
-        match self.table.fee(&record, &mut self.components) {
+        let table = match &mut self.engine {
+            Engine::Fees(t) => *t,
+            Engine::Notify(policy, state) => {
+                let line = match policy.decide(&record, state) {
+                    Ok(d) => super::notify_out::decision(policy, d, self.explain, &record),
+                    Err(_) => return self.emit_error(out, n, "the record has no timestamp".into()),
+                };
+                return writeln!(out, "{line}");
+            }
+        };
+        match table.fee(&record, &mut self.components) {
             Ok(total) => {
-                let line = self.decision(total, &record);
+                let line = self.decision(table, total, &record);
                 writeln!(out, "{line}")
             }
             Err(e) => {
-                let message = describe_error(self.table, &e);
+                let message = describe_error(table, &e);
                 self.emit_error(out, n, message)
             }
         }
@@ -230,12 +261,12 @@ impl Evaluator<'_> {
         writeln!(out, "{}", json!({ "error": message, "record": n }))
     }
 
-    fn decision(&self, total: Decimal, record: &[Value]) -> Json {
+    fn decision(&self, table: &Table, total: Decimal, record: &[Value]) -> Json {
         let components: Vec<Json> = self
             .components
             .iter()
             .map(|c| {
-                let schedule = self.table.schedules.get(c.schedule as usize);
+                let schedule = table.schedules.get(c.schedule as usize);
                 let mut m = Map::new();
                 m.insert(
                     "schedule".into(),
@@ -245,7 +276,7 @@ impl Evaluator<'_> {
                 m.insert("fee".into(), json!(money(c.fee.total)));
                 if self.explain {
                     if let Some(s) = schedule {
-                        m.insert("explain".into(), explain(self.table, s, c, record));
+                        m.insert("explain".into(), explain(table, s, c, record));
                     }
                 }
                 Json::Object(m)

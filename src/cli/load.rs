@@ -2,14 +2,31 @@
 //! compiled artifact, told apart by the artifact's magic bytes.
 
 use crate::diagnostic::render::render;
+use crate::model::PolicyKind;
 use std::path::Path;
 use tollgate_runtime::artifact;
+use tollgate_runtime::notify::NotifyPolicy;
 use tollgate_runtime::table::Table;
 
 /// A policy ready to run.
-pub struct Loaded {
-    /// The decision table.
-    pub table: Table,
+pub enum Loaded {
+    /// A fees policy's decision table.
+    Fees(Table),
+    /// A notifications policy.
+    Notifications(NotifyPolicy),
+}
+
+impl Loaded {
+    /// The fee table, or the error for commands that need one.
+    pub fn into_table(self, path: &Path) -> Result<Table, LoadError> {
+        match self {
+            Loaded::Fees(t) => Ok(t),
+            Loaded::Notifications(_) => Err(LoadError::Invalid(format!(
+                "error[E0401]: {} is a notifications policy; only fee policies compile to a table so far\n",
+                path.display()
+            ))),
+        }
+    }
 }
 
 /// Why a policy could not be loaded, with the message to print.
@@ -45,21 +62,26 @@ pub fn load(path: &Path, color: bool) -> Result<Loaded, LoadError> {
     if bytes.starts_with(artifact::MAGIC) {
         let table = artifact::decode(&bytes)
             .map_err(|e| LoadError::Invalid(format!("error: {}: {e}\n", path.display())))?;
-        return Ok(Loaded { table });
+        return Ok(Loaded::Fees(table));
     }
     let name = path.display().to_string();
     let (source, problem) = crate::source::from_bytes(name.clone(), bytes);
     let result = match problem {
         Some(d) => Err(vec![d]),
-        None => crate::compile_source(&source.text),
+        None => compile(&source.text),
     };
-    match result {
-        Ok((_, table)) => Ok(Loaded { table }),
-        Err(diagnostics) => Err(LoadError::Invalid(render(
-            &diagnostics,
-            &name,
-            &source.text,
-            color,
-        ))),
+    result
+        .map_err(|diagnostics| LoadError::Invalid(render(&diagnostics, &name, &source.text, color)))
+}
+
+/// Parses, checks and compiles a source of either kind.
+fn compile(text: &str) -> Result<Loaded, Vec<crate::Diagnostic>> {
+    let file = crate::syntax::parse(text)?;
+    let policy = crate::check::check(&file)?;
+    match policy.kind {
+        PolicyKind::Fees => crate::compile::compile(&policy).map(Loaded::Fees),
+        PolicyKind::Notifications => {
+            crate::compile::notify::compile(&policy).map(Loaded::Notifications)
+        }
     }
 }

@@ -7,6 +7,7 @@ mod check;
 mod eval;
 mod explain;
 mod load;
+mod notify_out;
 mod table;
 
 use clap::{Parser, Subcommand, ValueEnum};

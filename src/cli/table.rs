@@ -7,9 +7,9 @@ use tollgate_runtime::artifact;
 
 /// Prints the decision table of a policy (source or artifact).
 pub fn print(policy: &Path, color: bool) -> u8 {
-    match load(policy, color) {
-        Ok(l) => {
-            print!("{}", crate::compile::print_table(&l.table));
+    match load(policy, color).and_then(|l| l.into_table(policy)) {
+        Ok(table) => {
+            print!("{}", crate::compile::print_table(&table));
             EXIT_OK
         }
         Err(e) => {
@@ -21,14 +21,14 @@ pub fn print(policy: &Path, color: bool) -> u8 {
 
 /// Compiles a policy source to an artifact file.
 pub fn compile(policy: &Path, output: &Path, color: bool) -> u8 {
-    let loaded = match load(policy, color) {
-        Ok(l) => l,
+    let table = match load(policy, color).and_then(|l| l.into_table(policy)) {
+        Ok(t) => t,
         Err(e) => {
             print!("{}", e.message());
             return e.exit_code();
         }
     };
-    let bytes = artifact::encode(&loaded.table);
+    let bytes = artifact::encode(&table);
     if let Err(e) = std::fs::write(output, &bytes) {
         eprintln!("error: cannot write {}: {e}", output.display());
         return EXIT_USAGE;

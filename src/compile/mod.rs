@@ -1,6 +1,7 @@
 //! Compiling a checked policy to a decision table ([`tollgate_runtime::table`]).
 
 pub mod dnf;
+pub mod notify;
 pub mod print;
 
 pub use print::print_table;

@@ -18,6 +18,7 @@ pub mod eval;
 pub mod exact;
 pub mod fee;
 mod index;
+pub mod notify;
 pub mod rounding;
 pub mod table;
 pub mod value;

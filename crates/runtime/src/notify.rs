@@ -1,0 +1,416 @@
+//! Notification decisions: deliver, suppress or defer a message, from the
+//! policy, the message record, its timestamp and the throttle state. The
+//! decision is a pure function of those; the state changes only when the
+//! message is delivered. Time comes from the record, never from a clock.
+//!
+//! Phases, in the order the language fixes: always-deliver rules;
+//! de-duplication; quiet windows; caps (all must admit); deliver and record.
+
+use crate::table::{Cell, FieldSpec};
+use crate::value::Value;
+use crate::zone::Zone;
+use alloc::collections::BTreeMap;
+use alloc::string::String;
+use alloc::vec::Vec;
+
+/// A compiled notifications policy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotifyPolicy {
+    /// The policy's name.
+    pub name: String,
+    /// The policy's version.
+    pub version: u32,
+    /// The record schema.
+    pub fields: Vec<FieldSpec>,
+    /// Index of the timestamp field decisions are made at.
+    pub clock: u32,
+    /// The policy's time zone.
+    pub zone: Zone,
+    /// The rules in file order.
+    pub rules: Vec<NotifyRule>,
+}
+
+/// One rule: which messages it applies to, and what it does to them.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NotifyRule {
+    /// Its name, reported in decisions.
+    pub name: String,
+    /// Field index of each column of `rows`.
+    pub columns: Vec<u32>,
+    /// The rule applies when any row admits the record.
+    pub rows: Vec<Vec<Cell>>,
+    /// What it does.
+    pub action: Action,
+}
+
+/// What a rule does to the messages it applies to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// Deliver, exempt from everything else, counted nowhere.
+    AlwaysDeliver,
+    /// Suppress a key delivered less than `window_ms` ago.
+    Dedup {
+        /// Field indexes of the key.
+        keys: Vec<u32>,
+        /// The window in milliseconds.
+        window_ms: i64,
+    },
+    /// Local wall-clock windows `(start, end)` in seconds after midnight,
+    /// start included, end excluded, wrapping past midnight when start > end.
+    Quiet {
+        /// The windows.
+        windows: Vec<(u32, u32)>,
+        /// Drop the message instead of deferring it.
+        drop: bool,
+    },
+    /// At most `cap` deliveries per period per key.
+    Limit {
+        /// The cap.
+        cap: Cap,
+        /// The period.
+        period: Period,
+        /// Field indexes of the key; empty for one counter.
+        keys: Vec<u32>,
+    },
+}
+
+/// The cap of a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cap {
+    /// Written in the policy.
+    Fixed(u32),
+    /// Read from an integer field, clamped to `low..=high`.
+    Field {
+        /// The field's index.
+        field: u32,
+        /// Smallest allowed.
+        low: u32,
+        /// Largest allowed.
+        high: u32,
+    },
+}
+
+impl Cap {
+    /// The most deliveries any record could be allowed.
+    pub fn most(self) -> u32 {
+        match self {
+            Cap::Fixed(n) => n,
+            Cap::Field { high, .. } => high,
+        }
+    }
+}
+
+/// The period of a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    /// A delivery at t counts while now − t < this many milliseconds.
+    Rolling(i64),
+    /// A delivery counts until local midnight.
+    CalendarDay,
+}
+
+/// What happens to a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decision {
+    /// Send it now. `clamped` reports a merchant-adjustable cap whose value
+    /// in the record was outside its bounds (the first such rule).
+    Deliver {
+        /// The clamped cap, if any.
+        clamped: Option<Clamp>,
+    },
+    /// Do not send it.
+    Suppress {
+        /// The rule that decided.
+        rule: u32,
+        /// Why.
+        reason: Reason,
+    },
+    /// Send it again at `until_ms` (it is then evaluated as new).
+    Defer {
+        /// The quiet rule that decided.
+        rule: u32,
+        /// The first instant at which none of the rule's windows applies.
+        until_ms: i64,
+    },
+}
+
+/// A cap read from the record and clamped to the policy's bounds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Clamp {
+    /// The limit rule.
+    pub rule: u32,
+    /// The record's value.
+    pub from: i64,
+    /// The cap applied.
+    pub to: u32,
+}
+
+/// Why a message was suppressed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reason {
+    /// The same key was delivered at `last_ms`, within the window.
+    Duplicate {
+        /// The earlier delivery.
+        last_ms: i64,
+    },
+    /// A quiet window with `then drop`.
+    Quiet,
+    /// The cap is reached: `count` deliveries in the period already.
+    CapReached {
+        /// Deliveries counted in the period.
+        count: u32,
+        /// The cap that applied.
+        cap: u32,
+        /// The record's own value, when it was outside the bounds and clamped.
+        clamped_from: Option<i64>,
+    },
+}
+
+/// Why a record could not be decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotifyError {
+    /// The clock field is missing or not a timestamp.
+    NoTimestamp,
+}
+
+/// Where deliveries are remembered, per rule and key.
+pub trait ThrottleState {
+    /// The kept deliveries of `(rule, key)`, oldest first.
+    fn history(&self, rule: u32, key: u64) -> &[i64];
+    /// Records a delivery at `at_ms`, keeping only the `keep` most recent.
+    fn record(&mut self, rule: u32, key: u64, at_ms: i64, keep: usize);
+}
+
+/// An in-memory store for servers: one entry per (rule, key) ever
+/// delivered, each holding at most as many instants as its rule needs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct MemoryState {
+    entries: BTreeMap<(u32, u64), Vec<i64>>,
+}
+
+impl MemoryState {
+    /// An empty store.
+    pub fn new() -> MemoryState {
+        MemoryState::default()
+    }
+
+    /// How many (rule, key) entries it holds.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether it holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+impl ThrottleState for MemoryState {
+    fn history(&self, rule: u32, key: u64) -> &[i64] {
+        self.entries.get(&(rule, key)).map_or(&[], Vec::as_slice)
+    }
+
+    fn record(&mut self, rule: u32, key: u64, at_ms: i64, keep: usize) {
+        let h = self.entries.entry((rule, key)).or_default();
+        h.push(at_ms);
+        if h.len() > keep {
+            let extra = h.len() - keep;
+            h.drain(..extra);
+        }
+    }
+}
+
+impl NotifyRule {
+    /// Whether the rule applies to `record`.
+    pub fn applies(&self, record: &[Value]) -> bool {
+        self.rows.iter().any(|cells| {
+            cells
+                .iter()
+                .zip(&self.columns)
+                .all(|(cell, &f)| record.get(f as usize).is_some_and(|v| cell.admits(v)))
+        })
+    }
+}
+
+/// The key of a record for the fields `keys`: a 64-bit hash of their values
+/// (numbers normalized, so 1.0 and 1.00 are one key).
+pub fn key_of(record: &[Value], keys: &[u32]) -> u64 {
+    let mut bytes: Vec<u8> = Vec::new();
+    for &k in keys {
+        match record.get(k as usize) {
+            Some(Value::Enum(i)) => {
+                bytes.push(1);
+                bytes.extend_from_slice(&i.to_le_bytes());
+            }
+            Some(Value::Num(d)) => {
+                let n = d.normalize();
+                bytes.push(2);
+                bytes.extend_from_slice(&n.mantissa().to_le_bytes());
+                bytes.push(n.scale() as u8);
+            }
+            Some(Value::Bool(b)) => bytes.extend_from_slice(&[3, u8::from(*b)]),
+            Some(Value::Str(s)) => {
+                bytes.push(4);
+                bytes.extend_from_slice(&(s.len() as u64).to_le_bytes());
+                bytes.extend_from_slice(s.as_bytes());
+            }
+            Some(Value::Time { unix_ms, .. }) => {
+                bytes.push(5);
+                bytes.extend_from_slice(&unix_ms.to_le_bytes());
+            }
+            None => bytes.push(0),
+        }
+    }
+    xxhash_rust::xxh64::xxh64(&bytes, 0x7011_6a7e)
+}
+
+/// Whether local time of day `tod` lies in window `(start, end)`.
+fn in_window(tod: u32, (start, end): (u32, u32)) -> bool {
+    if start <= end {
+        start <= tod && tod < end
+    } else {
+        tod >= start || tod < end
+    }
+}
+
+impl NotifyPolicy {
+    /// Decides `record` against `state`, and records the delivery in it if
+    /// the decision is to deliver.
+    ///
+    /// # Errors
+    /// [`NotifyError::NoTimestamp`] when the record has no timestamp.
+    pub fn decide(
+        &self,
+        record: &[Value],
+        state: &mut impl ThrottleState,
+    ) -> Result<Decision, NotifyError> {
+        let now_ms = match record.get(self.clock as usize) {
+            Some(Value::Time { unix_ms, .. }) => *unix_ms,
+            _ => return Err(NotifyError::NoTimestamp),
+        };
+        let now_s = now_ms.div_euclid(1000);
+        let applies: Vec<bool> = self.rules.iter().map(|r| r.applies(record)).collect();
+        let matching = || {
+            self.rules
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| applies.get(*i) == Some(&true))
+        };
+        if matching().any(|(_, r)| r.action == Action::AlwaysDeliver) {
+            return Ok(Decision::Deliver { clamped: None });
+        }
+        for (i, r) in matching() {
+            if let Action::Dedup { keys, window_ms } = &r.action {
+                if let Some(&last) = state.history(i as u32, key_of(record, keys)).last() {
+                    if now_ms - last < *window_ms {
+                        return Ok(Decision::Suppress {
+                            rule: i as u32,
+                            reason: Reason::Duplicate { last_ms: last },
+                        });
+                    }
+                }
+            }
+        }
+        for (i, r) in matching() {
+            if let Action::Quiet { windows, drop } = &r.action {
+                if windows
+                    .iter()
+                    .any(|&w| in_window(self.zone.time_of_day(now_s), w))
+                {
+                    if *drop {
+                        return Ok(Decision::Suppress {
+                            rule: i as u32,
+                            reason: Reason::Quiet,
+                        });
+                    }
+                    return Ok(Decision::Defer {
+                        rule: i as u32,
+                        until_ms: self.quiet_end(now_s, windows).saturating_mul(1000),
+                    });
+                }
+            }
+        }
+        let mut clamped = None;
+        for (i, r) in matching() {
+            if let Action::Limit { cap, period, keys } = &r.action {
+                let (allowed, clamped_from) = self.cap_for(*cap, record);
+                if let (None, Some(from)) = (clamped, clamped_from) {
+                    clamped = Some(Clamp {
+                        rule: i as u32,
+                        from,
+                        to: allowed,
+                    });
+                }
+                let history = state.history(i as u32, key_of(record, keys));
+                let count = history
+                    .iter()
+                    .filter(|&&t| match period {
+                        Period::Rolling(d) => now_ms - t < *d,
+                        Period::CalendarDay => {
+                            self.zone.day(t.div_euclid(1000)) == self.zone.day(now_s)
+                        }
+                    })
+                    .count() as u32;
+                if count >= allowed {
+                    return Ok(Decision::Suppress {
+                        rule: i as u32,
+                        reason: Reason::CapReached {
+                            count,
+                            cap: allowed,
+                            clamped_from,
+                        },
+                    });
+                }
+            }
+        }
+        for (i, r) in matching() {
+            match &r.action {
+                Action::Dedup { keys, .. } => {
+                    state.record(i as u32, key_of(record, keys), now_ms, 1)
+                }
+                Action::Limit { cap, keys, .. } => {
+                    state.record(i as u32, key_of(record, keys), now_ms, cap.most() as usize)
+                }
+                _ => {}
+            }
+        }
+        Ok(Decision::Deliver { clamped })
+    }
+
+    /// The cap for `record`, and the record's value when it was clamped.
+    fn cap_for(&self, cap: Cap, record: &[Value]) -> (u32, Option<i64>) {
+        match cap {
+            Cap::Fixed(n) => (n, None),
+            Cap::Field { field, low, high } => {
+                let wanted = match record.get(field as usize) {
+                    Some(Value::Num(d)) => {
+                        i64::try_from(d.mantissa()).ok().filter(|_| d.scale() == 0)
+                    }
+                    _ => None,
+                };
+                match wanted {
+                    Some(v) if v < i64::from(low) => (low, Some(v)),
+                    Some(v) if v > i64::from(high) => (high, Some(v)),
+                    Some(v) => (v as u32, None),
+                    None => (high, None),
+                }
+            }
+        }
+    }
+
+    /// The first instant (seconds) at or after `now_s` outside every window.
+    fn quiet_end(&self, now_s: i64, windows: &[(u32, u32)]) -> i64 {
+        let mut t = now_s;
+        // Each step leaves one window; adjacent windows chain.
+        for _ in 0..=windows.len() {
+            let tod = self.zone.time_of_day(t);
+            let Some(&(_, end)) = windows.iter().find(|&&w| in_window(tod, w)) else {
+                return t;
+            };
+            t = self
+                .zone
+                .next_time_of_day(t.saturating_add(1), end % 86_400);
+        }
+        t
+    }
+}
