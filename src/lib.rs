@@ -26,6 +26,7 @@ pub mod compile;
 pub mod diagnostic;
 pub mod generate;
 pub mod interp;
+pub mod interp_notify;
 pub mod model;
 pub mod record;
 pub mod source;

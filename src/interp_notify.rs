@@ -1,0 +1,198 @@
+//! The reference interpreter for notification rules: the checked policy, a
+//! full history of every delivery, and the IANA database through chrono-tz,
+//! written for clarity. It shares no code with the runtime's engine but the
+//! types of the answer, so the property tests can hold one against the other.
+
+use crate::interp::holds;
+use crate::model::{Action, Body, CapAmount, LimitPeriod, Policy, QuietMode};
+use chrono::{NaiveTime, TimeZone, Timelike};
+use tollgate_runtime::notify::{Clamp, Decision, Reason};
+use tollgate_runtime::value::Value;
+
+/// Every delivery so far: the rule it was recorded for, the key's values,
+/// and the instant (ms).
+#[derive(Debug, Clone, Default)]
+pub struct History {
+    deliveries: Vec<(usize, Vec<Value>, i64)>,
+}
+
+fn key(record: &[Value], keys: &[usize]) -> Vec<Value> {
+    keys.iter()
+        .map(|&k| match record.get(k) {
+            Some(Value::Num(d)) => Value::Num(d.normalize()),
+            Some(v) => v.clone(),
+            None => Value::Bool(false),
+        })
+        .collect()
+}
+
+/// Local time of day (seconds) and date at `ms` in zone `tz`.
+fn local(tz: chrono_tz::Tz, ms: i64) -> (u32, chrono::NaiveDate) {
+    let t = chrono::DateTime::from_timestamp_millis(ms)
+        .unwrap_or_default()
+        .with_timezone(&tz);
+    (t.num_seconds_from_midnight(), t.date_naive())
+}
+
+fn inside(tod: u32, (s, e): (u32, u32)) -> bool {
+    if s <= e {
+        s <= tod && tod < e
+    } else {
+        tod >= s || tod < e
+    }
+}
+
+/// The first instant (ms, whole seconds) at or after `ms` that is outside
+/// every window: found by walking to each window's end in local time.
+fn quiet_end(tz: chrono_tz::Tz, ms: i64, windows: &[(u32, u32)]) -> i64 {
+    let mut t = ms.div_euclid(1000) * 1000;
+    for _ in 0..=windows.len() {
+        let (tod, date) = local(tz, t);
+        let Some(&(_, end)) = windows.iter().find(|w| inside(tod, **w)) else {
+            return t;
+        };
+        // The end on this local date if still ahead, else on the next.
+        let end_time =
+            NaiveTime::from_num_seconds_from_midnight_opt(end % 86_400, 0).unwrap_or_default();
+        let mut next = None;
+        for day in [
+            date,
+            date.succ_opt().unwrap_or(date),
+            date.succ_opt().and_then(|d| d.succ_opt()).unwrap_or(date),
+        ] {
+            let wall = day.and_time(end_time);
+            // A skipped wall time: walk forward a minute at a time to the gap's end.
+            let mut probe = wall;
+            let resolved = loop {
+                if let Some(at) = tz.from_local_datetime(&probe).earliest() {
+                    break at.timestamp_millis();
+                }
+                probe += chrono::Duration::minutes(1);
+            };
+            if resolved > t {
+                next = Some(resolved);
+                break;
+            }
+        }
+        t = next.unwrap_or(t + 1000);
+    }
+    t
+}
+
+/// Decides `record`, recording the delivery in `history` when it is one.
+pub fn decide(policy: &Policy, record: &[Value], history: &mut History) -> Option<Decision> {
+    let Body::Notifications(n) = &policy.body else {
+        return None;
+    };
+    let tz: chrono_tz::Tz = policy.timezone.parse().ok()?;
+    let Some(Value::Time { unix_ms: now, .. }) = record.get(n.clock) else {
+        return None;
+    };
+    let now = *now;
+    let matching: Vec<usize> = (0..n.rules.len())
+        .filter(|&i| n.rules.get(i).is_some_and(|r| holds(&r.when, record)))
+        .collect();
+    let rule = |i: usize| n.rules.get(i);
+    if matching
+        .iter()
+        .any(|&i| rule(i).is_some_and(|r| r.action == Action::AlwaysDeliver))
+    {
+        return Some(Decision::Deliver { clamped: None });
+    }
+    for &i in &matching {
+        if let Some(Action::Dedup { keys, window_secs }) = rule(i).map(|r| &r.action) {
+            let k = key(record, keys);
+            let last = history
+                .deliveries
+                .iter()
+                .filter(|(r, kk, _)| *r == i && *kk == k)
+                .map(|(_, _, t)| *t)
+                .max();
+            if let Some(last) = last {
+                if now - last < (*window_secs as i64) * 1000 {
+                    return Some(Decision::Suppress {
+                        rule: i as u32,
+                        reason: Reason::Duplicate { last_ms: last },
+                    });
+                }
+            }
+        }
+    }
+    for &i in &matching {
+        if let Some(Action::Quiet { windows, mode }) = rule(i).map(|r| &r.action) {
+            let (tod, _) = local(tz, now);
+            if windows.iter().any(|w| inside(tod, *w)) {
+                return Some(match mode {
+                    QuietMode::Drop => Decision::Suppress {
+                        rule: i as u32,
+                        reason: Reason::Quiet,
+                    },
+                    QuietMode::Defer => Decision::Defer {
+                        rule: i as u32,
+                        until_ms: quiet_end(tz, now, windows),
+                    },
+                });
+            }
+        }
+    }
+    let mut clamped = None;
+    for &i in &matching {
+        if let Some(Action::Limit { max, period, keys }) = rule(i).map(|r| &r.action) {
+            let (cap, from) = match max {
+                CapAmount::Fixed(c) => (*c, None),
+                CapAmount::Field { field, low, high } => {
+                    let v = match record.get(*field) {
+                        Some(Value::Num(d)) => i64::try_from(d.mantissa()).ok(),
+                        _ => None,
+                    };
+                    match v {
+                        Some(v) if v < i64::from(*low) => (*low, Some(v)),
+                        Some(v) if v > i64::from(*high) => (*high, Some(v)),
+                        Some(v) => (v as u32, None),
+                        None => (*high, None),
+                    }
+                }
+            };
+            if let (None, Some(f)) = (clamped, from) {
+                clamped = Some(Clamp {
+                    rule: i as u32,
+                    from: f,
+                    to: cap,
+                });
+            }
+            let k = key(record, keys);
+            let (_, today) = local(tz, now);
+            let count = history
+                .deliveries
+                .iter()
+                .filter(|(r, kk, t)| {
+                    *r == i
+                        && *kk == k
+                        && match period {
+                            LimitPeriod::Rolling(secs) => now - t < (*secs as i64) * 1000,
+                            LimitPeriod::CalendarDay => local(tz, *t).1 == today,
+                        }
+                })
+                .count() as u32;
+            if count >= cap {
+                return Some(Decision::Suppress {
+                    rule: i as u32,
+                    reason: Reason::CapReached {
+                        count,
+                        cap,
+                        clamped_from: from,
+                    },
+                });
+            }
+        }
+    }
+    for &i in &matching {
+        match rule(i).map(|r| &r.action) {
+            Some(Action::Dedup { keys, .. }) | Some(Action::Limit { keys, .. }) => {
+                history.deliveries.push((i, key(record, keys), now));
+            }
+            _ => {}
+        }
+    }
+    Some(Decision::Deliver { clamped })
+}

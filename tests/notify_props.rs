@@ -1,0 +1,191 @@
+//! Laws of notification throttling, on random message streams for
+//! `merchant_messages.toll` (in Shanghai, and moved to New York so that
+//! both daylight-saving transitions are crossed): the runtime's engine
+//! agrees with the reference interpreter on every decision; deliveries per
+//! key never exceed a cap in any rolling window; a de-duplication key is
+//! never delivered twice within its window; no promotion is delivered inside
+//! a quiet window; security messages are always delivered.
+
+// A test fails by panicking; helpers here may unwrap and index freely.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use proptest::prelude::*;
+use std::path::Path;
+use tollgate::generate::Rng;
+use tollgate::model::Policy;
+use tollgate_runtime::notify::{Decision, MemoryState, NotifyPolicy};
+use tollgate_runtime::value::Value;
+
+fn load(zone: &str) -> (Policy, NotifyPolicy) {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/notifications/merchant_messages.toll"),
+    )
+    .unwrap()
+    .replace(
+        "timezone \"Asia/Shanghai\"",
+        &format!("timezone \"{zone}\""),
+    );
+    let policy = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();
+    let compiled = tollgate::compile::notify::compile(&policy).unwrap();
+    (policy, compiled)
+}
+
+const KINDS: [&str; 5] = [
+    "txn_success",
+    "txn_failure",
+    "promo",
+    "network_status",
+    "security",
+];
+
+/// A random stream: mostly increasing instants with gaps from 0 s to 5 h.
+fn stream(
+    seed: u64,
+    len: usize,
+    start_ms: i64,
+    fields: &[tollgate_runtime::table::FieldSpec],
+) -> Vec<Vec<Value>> {
+    let mut r = Rng::new(seed);
+    let mut t = start_ms;
+    (0..len)
+        .map(|_| {
+            t += [0, 1_000, 59_000, 600_000, 900_000, 3_600_000, 18_000_000][r.below(7)]
+                + (r.below(1000) as i64) * 1000;
+            let kind = KINDS[r.below(5)];
+            let merchant = ["m1", "m2", "m3"][r.below(3)];
+            let terminal = ["t1", "t2"][r.below(2)];
+            let stamp = chrono::DateTime::from_timestamp_millis(t)
+                .unwrap()
+                .to_rfc3339();
+            let mut json = serde_json::json!({
+                "kind": kind,
+                "merchant": merchant,
+                "terminal": terminal,
+                "at": stamp,
+            });
+            if r.chance(70) {
+                let txn = ["x1", "x2", "x3"][r.below(3)];
+                json["txn_id"] = serde_json::json!(txn);
+            }
+            if r.chance(40) {
+                let cap = [-1, 0, 1, 2, 5][r.below(5)];
+                json["promo_cap"] = serde_json::json!(cap);
+            }
+            tollgate::record::from_json(&json.to_string(), fields).unwrap()
+        })
+        .collect()
+}
+
+fn field(policy: &NotifyPolicy, name: &str) -> usize {
+    policy.fields.iter().position(|f| f.name == name).unwrap()
+}
+
+fn check_laws(zone: &str, seed: u64, len: usize, start_ms: i64) {
+    let (policy, compiled) = load(zone);
+    let records = stream(seed, len, start_ms, &compiled.fields);
+    let mut state = MemoryState::new();
+    let mut history = tollgate::interp_notify::History::default();
+    let mut delivered: Vec<&Vec<Value>> = Vec::new();
+    let (kind, merchant, terminal, txn, at) = (
+        field(&compiled, "kind"),
+        field(&compiled, "merchant"),
+        field(&compiled, "terminal"),
+        field(&compiled, "txn_id"),
+        field(&compiled, "at"),
+    );
+    let ms = |r: &Vec<Value>| match &r[at] {
+        Value::Time { unix_ms, .. } => *unix_ms,
+        _ => unreachable!(),
+    };
+    for rec in &records {
+        let got = compiled.decide(rec, &mut state).unwrap();
+        let expected = tollgate::interp_notify::decide(&policy, rec, &mut history).unwrap();
+        assert_eq!(got, expected, "{zone} seed {seed}: {rec:?}");
+        if rec[kind] == Value::Enum(4) {
+            assert!(
+                matches!(got, Decision::Deliver { .. }),
+                "security must be delivered"
+            );
+        }
+        if let Decision::Deliver { .. } = got {
+            if rec[kind] == Value::Enum(2) {
+                let tod = compiled.zone.time_of_day(ms(rec).div_euclid(1000));
+                let quiet = (39_600..46_800).contains(&tod)
+                    || (61_200..72_000).contains(&tod)
+                    || !(28_800..75_600).contains(&tod);
+                assert!(!quiet, "promotion delivered in a quiet window at {tod}");
+            }
+            delivered.push(rec);
+        }
+    }
+    // Caps and de-duplication, checked on the deliveries alone.
+    for (i, a) in delivered.iter().enumerate() {
+        let window = |k: u32, d: i64, same: &dyn Fn(&Vec<Value>) -> bool| {
+            delivered[..=i]
+                .iter()
+                .filter(|b| b[kind] == Value::Enum(k) && same(b) && ms(a) - ms(b) < d)
+                .count()
+        };
+        if a[kind] == Value::Enum(2) {
+            assert!(
+                window(2, 86_400_000, &|b| b[merchant] == a[merchant]) <= 2,
+                "more than 2 promotions in 24h"
+            );
+        }
+        if a[kind] == Value::Enum(3) {
+            assert!(
+                window(3, 900_000, &|b| b[terminal] == a[terminal]) <= 1,
+                "more than 1 network message in 15m"
+            );
+        }
+        if a[kind] == Value::Enum(0) || a[kind] == Value::Enum(1) {
+            let dup = window(variant(&a[kind]), 600_000, &|b| {
+                b[terminal] == a[terminal] && b[txn] == a[txn]
+            });
+            assert_eq!(
+                dup, 1,
+                "a transaction notice delivered twice within 10 minutes"
+            );
+        }
+        let all = delivered[..=i]
+            .iter()
+            .filter(|b| {
+                b[kind] != Value::Enum(4) && b[terminal] == a[terminal] && ms(a) - ms(b) < 3_600_000
+            })
+            .count();
+        assert!(
+            a[kind] == Value::Enum(4) || all <= 30,
+            "more than 30 messages per terminal per hour"
+        );
+    }
+}
+
+/// The variant index of an enum value.
+fn variant(v: &Value) -> u32 {
+    match v {
+        Value::Enum(i) => *i,
+        _ => u32::MAX,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn shanghai_streams_obey_the_laws(seed in any::<u64>()) {
+        // 2026-11-25T00:00:00+08:00
+        check_laws("Asia/Shanghai", seed, 300, 1_795_536_000_000);
+    }
+
+    #[test]
+    fn new_york_streams_cross_both_transitions(seed in any::<u64>(), spring in any::<bool>()) {
+        // Two days before each 2026 transition: 6 March and 30 October.
+        let start = if spring { 1_772_755_200_000 } else { 1_793_318_400_000 };
+        check_laws("America/New_York", seed, 300, start);
+    }
+}
