@@ -109,7 +109,7 @@ pub fn decide(policy: &Policy, record: &[Value], history: &mut History) -> Optio
                 .map(|(_, _, t)| *t)
                 .max();
             if let Some(last) = last {
-                if now - last < (*window_secs as i64) * 1000 {
+                if now.saturating_sub(last) < (*window_secs as i64).saturating_mul(1000) {
                     return Some(Decision::Suppress {
                         rule: i as u32,
                         reason: Reason::Duplicate { last_ms: last },
@@ -169,7 +169,9 @@ pub fn decide(policy: &Policy, record: &[Value], history: &mut History) -> Optio
                     *r == i
                         && *kk == k
                         && match period {
-                            LimitPeriod::Rolling(secs) => now - t < (*secs as i64) * 1000,
+                            LimitPeriod::Rolling(secs) => {
+                                now.saturating_sub(*t) < (*secs as i64).saturating_mul(1000)
+                            }
                             LimitPeriod::CalendarDay => local(tz, *t).1 == today,
                         }
                 })

@@ -475,3 +475,49 @@ fn unreadable_inputs_and_unwritable_outputs_exit_two() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("cannot read no/such/policy.toll"));
 }
+
+#[test]
+fn state_is_carried_between_runs_and_damage_is_refused() {
+    let dir = scratch("state");
+    let state = dir.join("throttle.state");
+    let promo = |at: &str| {
+        format!("{{\"kind\":\"promo\",\"merchant\":\"m1\",\"terminal\":\"t1\",\"at\":\"2026-11-25T{at}+08:00\"}}\n")
+    };
+    let run = |input: String| {
+        tollgate_stdin(
+            &[
+                "eval",
+                "policies/notifications/merchant_messages.toll",
+                "--state",
+                state.to_str().unwrap(),
+            ],
+            &input,
+        )
+    };
+    let first = run(format!("{}{}", promo("09:00:00"), promo("10:00:00")));
+    assert_eq!(first.status.code(), Some(0));
+    assert!(state.exists());
+    let second = run(promo("14:00:00"));
+    assert_eq!(
+        stdout(&second).trim(),
+        r#"{"decision":"suppress","rule":"promo_cap","reason":"cap reached: 2 delivered in the last 24h, cap 2"}"#
+    );
+    let mut bytes = std::fs::read(&state).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x01;
+    std::fs::write(&state, &bytes).unwrap();
+    let damaged = run(promo("15:00:00"));
+    assert_eq!(damaged.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&damaged.stderr)
+        .contains("saved state is damaged: checksum mismatch"));
+    let fees = tollgate_stdin(
+        &[
+            "eval",
+            "policies/fees/lakala.toll",
+            "--state",
+            state.to_str().unwrap(),
+        ],
+        "",
+    );
+    assert_eq!(fees.status.code(), Some(2));
+}

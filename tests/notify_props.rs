@@ -173,8 +173,105 @@ fn variant(v: &Value) -> u32 {
     }
 }
 
+/// Saving the state mid-stream and restoring it changes no decision.
+fn save_restore_changes_nothing(seed: u64, split: usize) {
+    let (_, compiled) = load("Asia/Shanghai");
+    let records = stream(seed, 200, 1_795_536_000_000, &compiled.fields);
+    let mut straight = MemoryState::new();
+    let expected: Vec<Decision> = records
+        .iter()
+        .map(|r| compiled.decide(r, &mut straight).unwrap())
+        .collect();
+    let mut first = MemoryState::new();
+    let mut got: Vec<Decision> = records[..split]
+        .iter()
+        .map(|r| compiled.decide(r, &mut first).unwrap())
+        .collect();
+    let bytes = first.save(&compiled);
+    let mut restored = MemoryState::load(&bytes, &compiled).unwrap();
+    assert_eq!(restored, first);
+    got.extend(
+        records[split..]
+            .iter()
+            .map(|r| compiled.decide(r, &mut restored).unwrap()),
+    );
+    assert_eq!(got, expected);
+}
+
+/// A damaged saved state is rejected with an error, never a panic; half
+/// the damage gets a recomputed checksum so that it reaches the decoder.
+fn damaged_states_are_rejected(seed: u64) {
+    let (_, compiled) = load("Asia/Shanghai");
+    let records = stream(seed, 200, 1_795_536_000_000, &compiled.fields);
+    let mut state = MemoryState::new();
+    for r in &records {
+        compiled.decide(r, &mut state).unwrap();
+    }
+    let good = state.save(&compiled);
+    let mut r = Rng::new(seed);
+    for i in 0..2_000 {
+        let mut bytes = good.clone();
+        match r.below(3) {
+            0 => bytes.truncate(r.below(bytes.len())),
+            1 => {
+                let at = r.below(bytes.len());
+                bytes[at] ^= 1 << r.below(8);
+            }
+            _ => {
+                let at = r.below(bytes.len().saturating_sub(4)).max(1);
+                let end = (at + 4).min(bytes.len());
+                bytes[at..end].copy_from_slice(&u32::MAX.to_le_bytes()[..end - at]);
+            }
+        }
+        if i % 2 == 0 && bytes.len() >= 4 {
+            let n = bytes.len() - 4;
+            let crc = crc32(&bytes[..n]);
+            bytes[n..].copy_from_slice(&crc.to_le_bytes());
+        }
+        if let Ok(loaded) = MemoryState::load(&bytes, &compiled) {
+            // Whatever loads is a state the engine can use.
+            let mut loaded = loaded;
+            for rec in records.iter().take(20) {
+                compiled.decide(rec, &mut loaded).unwrap();
+            }
+        }
+    }
+    let mut other = compiled.clone();
+    other.version += 1;
+    assert!(
+        MemoryState::load(&good, &other).is_err(),
+        "a state of another policy version is refused"
+    );
+}
+
+/// CRC-32 (IEEE), written out so the test does not share the loader's code.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &b in data {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn saving_and_restoring_mid_stream_changes_no_decision(seed in any::<u64>(), split in 0usize..200) {
+        save_restore_changes_nothing(seed, split);
+    }
+
+    #[test]
+    fn damaged_saved_states_never_panic(seed in any::<u64>()) {
+        damaged_states_are_rejected(seed);
+    }
 
     #[test]
     fn shanghai_streams_obey_the_laws(seed in any::<u64>()) {

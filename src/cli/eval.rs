@@ -15,7 +15,13 @@ use tollgate_runtime::value::Value;
 use tollgate_runtime::Decimal;
 
 /// Runs the command.
-pub fn run(policy: &Path, input: &str, format: Option<InputFormat>, explain: bool) -> u8 {
+pub fn run(
+    policy: &Path,
+    input: &str,
+    format: Option<InputFormat>,
+    explain: bool,
+    state: Option<&Path>,
+) -> u8 {
     let loaded = match load(policy, false) {
         Ok(l) => l,
         Err(e) => {
@@ -41,9 +47,19 @@ pub fn run(policy: &Path, input: &str, format: Option<InputFormat>, explain: boo
     };
     let stdout = std::io::stdout();
     let mut out = BufWriter::new(stdout.lock());
-    let engine = match &loaded {
-        Loaded::Fees(table) => Engine::Fees(table),
-        Loaded::Notifications(policy) => Engine::Notify(policy, MemoryState::new()),
+    let engine = match (&loaded, state) {
+        (Loaded::Fees(_), Some(_)) => {
+            eprintln!("error: --state applies to notifications policies; fees keep no state");
+            return EXIT_USAGE;
+        }
+        (Loaded::Fees(table), None) => Engine::Fees(table),
+        (Loaded::Notifications(policy), path) => match load_state(policy, path) {
+            Ok(s) => Engine::Notify(policy, s),
+            Err(message) => {
+                eprintln!("{message}");
+                return EXIT_USAGE;
+            }
+        },
     };
     let mut evaluator = Evaluator {
         engine,
@@ -56,6 +72,12 @@ pub fn run(policy: &Path, input: &str, format: Option<InputFormat>, explain: boo
         InputFormat::Csv => evaluator.csv(reader, &mut out),
     };
     let flushed = out.flush();
+    if let (Engine::Notify(policy, s), Some(path)) = (&evaluator.engine, state) {
+        if let Err(e) = save_state(policy, s, path) {
+            eprintln!("error: cannot write the state to {}: {e}", path.display());
+            return EXIT_USAGE;
+        }
+    }
     match (result, flushed) {
         (Err(e), _) | (Ok(()), Err(e)) => {
             if e.kind() == std::io::ErrorKind::BrokenPipe {
@@ -113,6 +135,29 @@ fn skip_line(reader: &mut dyn BufRead) -> std::io::Result<()> {
         let len = buf.len();
         reader.consume(len);
     }
+}
+
+/// The state saved at `path`, or an empty one when there is no file yet.
+fn load_state(policy: &NotifyPolicy, path: Option<&Path>) -> Result<MemoryState, String> {
+    let Some(path) = path else {
+        return Ok(MemoryState::new());
+    };
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            MemoryState::load(&bytes, policy).map_err(|e| format!("error: {}: {e}", path.display()))
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(MemoryState::new()),
+        Err(e) => Err(format!("error: cannot read {}: {e}", path.display())),
+    }
+}
+
+/// Writes the state next to `path`, then renames it into place, so that a
+/// crash never leaves half a state behind.
+fn save_state(policy: &NotifyPolicy, state: &MemoryState, path: &Path) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    std::fs::write(&tmp, state.save(policy))?;
+    std::fs::rename(&tmp, path)
 }
 
 /// What decides the records.

@@ -52,6 +52,10 @@ pub enum Command {
         /// Add a trace to every decision: rules tried, why they failed, the arithmetic.
         #[arg(long)]
         explain: bool,
+        /// Throttle state carried between runs (notifications policies): read
+        /// before the first record if the file exists, written after the last.
+        #[arg(long)]
+        state: Option<PathBuf>,
     },
     /// Compile a policy to a binary artifact for terminals.
     Compile {
@@ -148,7 +152,8 @@ pub fn run() -> ExitCode {
             input,
             input_format,
             explain,
-        } => eval::run(&policy, &input, input_format, explain),
+            state,
+        } => eval::run(&policy, &input, input_format, explain, state.as_deref()),
         Command::Compile {
             policy,
             output,

@@ -302,7 +302,7 @@ impl NotifyPolicy {
         for (i, r) in matching() {
             if let Action::Dedup { keys, window_ms } = &r.action {
                 if let Some(&last) = state.history(i as u32, key_of(record, keys)).last() {
-                    if now_ms - last < *window_ms {
+                    if now_ms.saturating_sub(last) < *window_ms {
                         return Ok(Decision::Suppress {
                             rule: i as u32,
                             reason: Reason::Duplicate { last_ms: last },
@@ -345,7 +345,7 @@ impl NotifyPolicy {
                 let count = history
                     .iter()
                     .filter(|&&t| match period {
-                        Period::Rolling(d) => now_ms - t < *d,
+                        Period::Rolling(d) => now_ms.saturating_sub(t) < *d,
                         Period::CalendarDay => {
                             self.zone.day(t.div_euclid(1000)) == self.zone.day(now_s)
                         }
@@ -412,5 +412,175 @@ impl NotifyPolicy {
                 .next_time_of_day(t.saturating_add(1), end % 86_400);
         }
         t
+    }
+}
+
+/// The magic bytes of a saved throttle state.
+pub const STATE_MAGIC: &[u8; 8] = b"TOLLSTAT";
+/// The state format version this runtime writes and reads.
+pub const STATE_VERSION: u16 = 1;
+
+/// Why a saved state was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateError {
+    /// Not a saved state, or damaged (bad magic, checksum or structure).
+    Damaged(&'static str),
+    /// A format version this runtime does not read.
+    UnsupportedVersion(u16),
+    /// Saved for another policy or version: rule numbers would mean other rules.
+    OtherPolicy {
+        /// The policy it was saved for.
+        name: String,
+        /// Its version.
+        version: u32,
+    },
+}
+
+impl core::fmt::Display for StateError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            StateError::Damaged(why) => write!(f, "saved state is damaged: {why}"),
+            StateError::UnsupportedVersion(v) => write!(
+                f,
+                "saved state format {v} is not supported (this runtime reads {STATE_VERSION})"
+            ),
+            StateError::OtherPolicy { name, version } => {
+                write!(
+                    f,
+                    "saved state belongs to policy `{name}` version {version}"
+                )
+            }
+        }
+    }
+}
+
+impl MemoryState {
+    /// Encodes the state for `policy`: magic, format version, the policy's
+    /// name and version, the entries, and a CRC-32 of everything before it.
+    pub fn save(&self, policy: &NotifyPolicy) -> Vec<u8> {
+        let mut out = Vec::new();
+        out.extend_from_slice(STATE_MAGIC);
+        out.extend_from_slice(&STATE_VERSION.to_le_bytes());
+        out.extend_from_slice(&(policy.name.len() as u32).to_le_bytes());
+        out.extend_from_slice(policy.name.as_bytes());
+        out.extend_from_slice(&policy.version.to_le_bytes());
+        out.extend_from_slice(&(self.entries.len() as u32).to_le_bytes());
+        for ((rule, key), times) in &self.entries {
+            out.extend_from_slice(&rule.to_le_bytes());
+            out.extend_from_slice(&key.to_le_bytes());
+            out.extend_from_slice(&(times.len() as u32).to_le_bytes());
+            for t in times {
+                out.extend_from_slice(&t.to_le_bytes());
+            }
+        }
+        let crc = crc32fast::hash(&out);
+        out.extend_from_slice(&crc.to_le_bytes());
+        out
+    }
+
+    /// Decodes a state saved for `policy`, validating all of it.
+    ///
+    /// # Errors
+    /// [`StateError`] for damaged, truncated or hostile bytes, another
+    /// format version, or another policy.
+    pub fn load(bytes: &[u8], policy: &NotifyPolicy) -> Result<MemoryState, StateError> {
+        let damaged = StateError::Damaged;
+        let (body, crc) = bytes
+            .split_at_checked(bytes.len().checked_sub(4).ok_or(damaged("too short"))?)
+            .ok_or(damaged("too short"))?;
+        if crc != crc32fast::hash(body).to_le_bytes() {
+            return Err(damaged("checksum mismatch"));
+        }
+        let mut r = StateReader {
+            bytes: body,
+            pos: 0,
+        };
+        if r.take(8)? != STATE_MAGIC {
+            return Err(damaged("not a saved throttle state"));
+        }
+        let version = u16::from_le_bytes(r.array()?);
+        if version != STATE_VERSION {
+            return Err(StateError::UnsupportedVersion(version));
+        }
+        let name_len = r.count(1)?;
+        let name = core::str::from_utf8(r.take(name_len)?)
+            .map_err(|_| damaged("policy name is not UTF-8"))?;
+        let version = u32::from_le_bytes(r.array()?);
+        if name != policy.name || version != policy.version {
+            return Err(StateError::OtherPolicy {
+                name: String::from(name),
+                version,
+            });
+        }
+        let n = r.count(20)?;
+        let mut entries = BTreeMap::new();
+        let mut previous: Option<(u32, u64)> = None;
+        for _ in 0..n {
+            let rule = u32::from_le_bytes(r.array()?);
+            let key = u64::from_le_bytes(r.array()?);
+            if previous.is_some_and(|p| p >= (rule, key)) {
+                return Err(damaged("entries out of order"));
+            }
+            previous = Some((rule, key));
+            let rule_ok = policy
+                .rules
+                .get(rule as usize)
+                .is_some_and(|r| matches!(r.action, Action::Dedup { .. } | Action::Limit { .. }));
+            if !rule_ok {
+                return Err(damaged("an entry names a rule that keeps no state"));
+            }
+            let m = r.count(8)?;
+            if m == 0 {
+                return Err(damaged("an entry has no deliveries"));
+            }
+            let mut times = Vec::with_capacity(m);
+            for _ in 0..m {
+                let t = i64::from_le_bytes(r.array()?);
+                if times.last().is_some_and(|&p| p > t) {
+                    return Err(damaged("deliveries out of order"));
+                }
+                times.push(t);
+            }
+            entries.insert((rule, key), times);
+        }
+        if r.pos != body.len() {
+            return Err(damaged("bytes after the last entry"));
+        }
+        Ok(MemoryState { entries })
+    }
+}
+
+struct StateReader<'a> {
+    bytes: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> StateReader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], StateError> {
+        let end = self
+            .pos
+            .checked_add(n)
+            .ok_or(StateError::Damaged("truncated"))?;
+        let out = self
+            .bytes
+            .get(self.pos..end)
+            .ok_or(StateError::Damaged("truncated"))?;
+        self.pos = end;
+        Ok(out)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], StateError> {
+        self.take(N)?
+            .try_into()
+            .map_err(|_| StateError::Damaged("truncated"))
+    }
+
+    /// A count of items of at least `min` bytes each, bounded by what remains.
+    fn count(&mut self, min: usize) -> Result<usize, StateError> {
+        let n = u32::from_le_bytes(self.array()?) as usize;
+        if n.saturating_mul(min) > self.bytes.len().saturating_sub(self.pos) {
+            return Err(StateError::Damaged("a count exceeds the data that follows"));
+        }
+        Ok(n)
     }
 }
