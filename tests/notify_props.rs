@@ -18,6 +18,7 @@ use proptest::prelude::*;
 use std::path::Path;
 use tollgate::generate::Rng;
 use tollgate::model::Policy;
+use tollgate_runtime::bounded::BoundedState;
 use tollgate_runtime::notify::{Decision, MemoryState, NotifyPolicy};
 use tollgate_runtime::value::Value;
 
@@ -260,8 +261,29 @@ fn crc32(data: &[u8]) -> u32 {
     !crc
 }
 
+/// With room for every key, the terminal's bounded store decides exactly
+/// as the server's in-memory store, and never evicts.
+fn bounded_matches_memory(seed: u64) {
+    let (_, compiled) = load("Asia/Shanghai");
+    let records = stream(seed, 300, 1_795_536_000_000, &compiled.fields);
+    let mut memory = MemoryState::new();
+    let mut bounded = BoundedState::new(&compiled, 64);
+    for r in &records {
+        assert_eq!(
+            compiled.decide(r, &mut bounded).unwrap(),
+            compiled.decide(r, &mut memory).unwrap()
+        );
+    }
+    assert_eq!(bounded.evictions(), 0);
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn the_bounded_store_decides_like_the_memory_store(seed in any::<u64>()) {
+        bounded_matches_memory(seed);
+    }
 
     #[test]
     fn saving_and_restoring_mid_stream_changes_no_decision(seed in any::<u64>(), split in 0usize..200) {

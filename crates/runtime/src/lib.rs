@@ -14,6 +14,7 @@
 extern crate alloc;
 
 pub mod artifact;
+pub mod bounded;
 pub mod eval;
 pub mod exact;
 pub mod fee;

@@ -1,0 +1,106 @@
+//! The terminal's bounded throttle store allocates nothing after it is
+//! created, whatever the stream; its eviction rule is the documented one.
+//! (A counting allocator lives in this test binary alone.)
+
+// A test fails by panicking; helpers here may unwrap and index freely.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::path::Path;
+use tollgate_runtime::bounded::BoundedState;
+use tollgate_runtime::notify::ThrottleState;
+use tollgate_runtime::value::Value;
+
+struct Counting;
+
+/// Allocations made by each thread (tests run on threads of their own).
+thread_local! {
+    static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+}
+
+fn allocations() -> usize {
+    ALLOCATIONS.with(Cell::get)
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the
+// counter is the only addition.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[test]
+fn deciding_with_the_bounded_store_allocates_only_in_the_engine() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/notifications/merchant_messages.toll"),
+    )
+    .unwrap();
+    let policy = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();
+    let compiled = tollgate::compile::notify::compile(&policy).unwrap();
+    let mut store = BoundedState::new(&compiled, 4);
+    // Drive the store directly: 10,000 deliveries over many keys and rules.
+    let before = allocations();
+    for i in 0..10_000i64 {
+        let rule = (i % 7) as u32;
+        let key = (i % 13) as u64;
+        let _ = store.history(rule, key).len();
+        store.record(rule, key, i * 60_000, 2);
+    }
+    let after = allocations();
+    assert_eq!(after - before, 0, "the bounded store allocated after start");
+    assert!(store.evictions() > 0, "13 keys in 4 slots must evict");
+    // Records are typed once; deciding one does not grow the store.
+    let record = tollgate::record::from_json(
+        r#"{"kind":"promo","merchant":"m1","terminal":"t1","at":"2026-11-25T09:00:00+08:00"}"#,
+        &compiled.fields,
+    )
+    .unwrap();
+    let _ = compiled.decide(&record, &mut store).unwrap();
+    assert!(matches!(record[0], Value::Enum(2)));
+}
+
+#[test]
+fn expired_entries_go_first_and_live_evictions_are_counted() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/notifications/merchant_messages.toll"),
+    )
+    .unwrap();
+    let policy = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();
+    let compiled = tollgate::compile::notify::compile(&policy).unwrap();
+    let network = compiled
+        .rules
+        .iter()
+        .position(|r| r.name == "network_cap")
+        .unwrap() as u32;
+    let mut store = BoundedState::new(&compiled, 1);
+    let minute = 60_000;
+    store.record(network, 1, 0, 1);
+    // Key 2 arrives 20 minutes later: key 1's delivery no longer counts (15m window).
+    store.record(network, 2, 20 * minute, 1);
+    assert_eq!(store.evictions(), 0);
+    assert!(store.history(network, 1).is_empty());
+    assert_eq!(store.history(network, 2), &[20 * minute]);
+    // Key 3 arrives while key 2 is live: key 2 is evicted, and counted.
+    store.record(network, 3, 21 * minute, 1);
+    assert_eq!(store.evictions(), 1);
+    assert_eq!(store.history(network, 3), &[21 * minute]);
+    assert_eq!(BoundedState::entry_bytes(2), 25);
+    assert_eq!(BoundedState::entry_bytes(1), 17);
+}
