@@ -19,7 +19,7 @@ use tollgate_runtime::value::Value;
 
 struct Counting;
 
-/// Allocations made by each thread (tests run on threads of their own).
+// Allocations made by each thread (tests run on threads of their own).
 thread_local! {
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
 }
