@@ -1,6 +1,7 @@
 //! Scenario files: each `tests/notifications/*.jsonl` is one stream of
-//! messages for `policies/notifications/merchant_messages.toll`, evaluated
-//! in order with state carried across, each with the decision it must get.
+//! messages for `policies/notifications/merchant_messages.toll` (or the
+//! policy its first line names), evaluated in order with state carried
+//! across, each with the decision it must get.
 
 // A test fails by panicking; helpers here may unwrap and index freely.
 #![allow(
@@ -28,15 +29,25 @@ fn every_scenario_gets_its_decisions() {
         "one scenario per rule of merchant_messages.toll"
     );
     for file in files {
-        let lines: Vec<serde_json::Value> = std::fs::read_to_string(&file)
+        let all: Vec<serde_json::Value> = std::fs::read_to_string(&file)
             .unwrap()
             .lines()
             .map(|l| serde_json::from_str(l).unwrap())
-            .filter(|v: &serde_json::Value| v.get("record").is_some())
+            .collect();
+        // The first line may name another policy than the reference one.
+        let policy = all
+            .first()
+            .and_then(|h| h.get("policy"))
+            .and_then(|p| p.as_str())
+            .unwrap_or("policies/notifications/merchant_messages.toll")
+            .to_string();
+        let lines: Vec<serde_json::Value> = all
+            .into_iter()
+            .filter(|v| v.get("record").is_some())
             .collect();
         let input: String = lines.iter().map(|l| format!("{}\n", l["record"])).collect();
         let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-            .args(["eval", "policies/notifications/merchant_messages.toll"])
+            .args(["eval", policy.as_str()])
             .current_dir(root)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())

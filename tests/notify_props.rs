@@ -191,6 +191,7 @@ fn save_restore_changes_nothing(seed: u64, split: usize) {
     let bytes = first.save(&compiled);
     let mut restored = MemoryState::load(&bytes, &compiled).unwrap();
     assert_eq!(restored, first);
+    assert!(first.len() <= 200);
     got.extend(
         records[split..]
             .iter()

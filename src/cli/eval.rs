@@ -137,6 +137,9 @@ fn skip_line(reader: &mut dyn BufRead) -> std::io::Result<()> {
     }
 }
 
+/// How often (in records) a notifications stream prunes expired state.
+const PRUNE_EVERY: usize = 4096;
+
 /// The state saved at `path`, or an empty one when there is no file yet.
 fn load_state(policy: &NotifyPolicy, path: Option<&Path>) -> Result<MemoryState, String> {
     let Some(path) = path else {
@@ -277,6 +280,12 @@ impl Evaluator<'_> {
         let table = match &mut self.engine {
             Engine::Fees(t) => *t,
             Engine::Notify(policy, state) => {
+                // Keep memory to the live keys on long streams.
+                if n % PRUNE_EVERY == 0 {
+                    if let Some(Value::Time { unix_ms, .. }) = record.get(policy.clock as usize) {
+                        state.prune(policy, *unix_ms);
+                    }
+                }
                 let line = match policy.decide(&record, state) {
                     Ok(d) => super::notify_out::decision(policy, d, self.explain, &record),
                     Err(_) => return self.emit_error(out, n, "the record has no timestamp".into()),

@@ -203,6 +203,33 @@ impl MemoryState {
     pub fn is_empty(&self) -> bool {
         self.entries.is_empty()
     }
+
+    /// Drops every entry whose last delivery can no longer count at
+    /// `now_ms` under `policy` (older than its rule's window; a day for
+    /// calendar caps), so that memory follows the live keys. Returns how many
+    /// entries were dropped. Decisions are unchanged by pruning as long as
+    /// the records that follow are not older than `now_ms`.
+    pub fn prune(&mut self, policy: &NotifyPolicy, now_ms: i64) -> usize {
+        let before = self.entries.len();
+        self.entries.retain(|&(rule, _), times| {
+            let window = match policy.rules.get(rule as usize).map(|r| &r.action) {
+                Some(Action::Dedup { window_ms, .. }) => *window_ms,
+                Some(Action::Limit {
+                    period: Period::Rolling(ms),
+                    ..
+                }) => *ms,
+                Some(Action::Limit {
+                    period: Period::CalendarDay,
+                    ..
+                }) => 2 * 86_400_000,
+                _ => return false,
+            };
+            times
+                .last()
+                .is_some_and(|&last| now_ms.saturating_sub(last) < window)
+        });
+        before - self.entries.len()
+    }
 }
 
 impl ThrottleState for MemoryState {
