@@ -281,7 +281,7 @@ impl Evaluator<'_> {
             Engine::Fees(t) => *t,
             Engine::Notify(policy, state) => {
                 // Keep memory to the live keys on long streams.
-                if n % PRUNE_EVERY == 0 {
+                if n.is_multiple_of(PRUNE_EVERY) {
                     if let Some(Value::Time { unix_ms, .. }) = record.get(policy.clock as usize) {
                         state.prune(policy, *unix_ms);
                     }
