@@ -521,3 +521,37 @@ fn state_is_carried_between_runs_and_damage_is_refused() {
     );
     assert_eq!(fees.status.code(), Some(2));
 }
+
+#[test]
+fn explain_shows_what_each_notification_rule_saw() {
+    let o = tollgate_stdin(
+        &["eval", "policies/notifications/merchant_messages.toll", "--explain"],
+        concat!(
+            "{\"kind\":\"promo\",\"merchant\":\"m1\",\"terminal\":\"t1\",\"at\":\"2026-11-25T09:00:00+08:00\",\"promo_cap\":5}\n",
+            "{\"kind\":\"promo\",\"merchant\":\"m1\",\"terminal\":\"t1\",\"at\":\"2026-11-25T12:00:00+08:00\",\"promo_cap\":5}\n",
+        ),
+    );
+    assert_eq!(o.status.code(), Some(0));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines[1]["decision"], "defer");
+    let trace = lines[1]["explain"].as_array().unwrap();
+    assert_eq!(trace.len(), 7, "every rule is listed");
+    assert_eq!(
+        trace[0],
+        serde_json::json!({"rule": "security_always", "applies": false})
+    );
+    assert_eq!(trace[2]["saw"]["inside"], true);
+    assert_eq!(trace[2]["saw"]["local_time"], "12:00:00");
+    let cap = &trace[4]["saw"];
+    assert_eq!(
+        (
+            cap["delivered_in_period"].as_u64(),
+            cap["cap"].as_u64(),
+            cap["clamped_from"].as_i64()
+        ),
+        (Some(1), Some(2), Some(5))
+    );
+}

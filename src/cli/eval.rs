@@ -286,8 +286,11 @@ impl Evaluator<'_> {
                         state.prune(policy, *unix_ms);
                     }
                 }
+                let trace = self
+                    .explain
+                    .then(|| super::notify_out::trace(policy, &record, state));
                 let line = match policy.decide(&record, state) {
-                    Ok(d) => super::notify_out::decision(policy, d, self.explain, &record),
+                    Ok(d) => super::notify_out::decision(policy, d, trace),
                     Err(_) => return self.emit_error(out, n, "the record has no timestamp".into()),
                 };
                 return writeln!(out, "{line}");

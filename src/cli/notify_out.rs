@@ -1,7 +1,9 @@
 //! Notification decisions as JSON lines.
 
 use serde_json::{json, Map, Value as Json};
-use tollgate_runtime::notify::{Action, Decision, NotifyPolicy, Reason};
+use tollgate_runtime::notify::{
+    key_of, Action, Cap, Decision, NotifyPolicy, Period, Reason, ThrottleState,
+};
 use tollgate_runtime::value::Value;
 
 /// An instant as RFC 3339 with the offset of the policy's zone at that instant.
@@ -30,7 +32,7 @@ fn duration(ms: i64) -> String {
 }
 
 /// The output line for a decision.
-pub fn decision(policy: &NotifyPolicy, d: Decision, explain: bool, record: &[Value]) -> Json {
+pub fn decision(policy: &NotifyPolicy, d: Decision, explain: Option<Vec<Json>>) -> Json {
     let name = |i: u32| {
         policy
             .rules
@@ -90,14 +92,85 @@ pub fn decision(policy: &NotifyPolicy, d: Decision, explain: bool, record: &[Val
             m.insert("reason".into(), json!(text));
         }
     }
-    if explain {
-        let applies: Vec<Json> = policy
-            .rules
-            .iter()
-            .filter(|r| r.applies(record))
-            .map(|r| json!(r.name))
-            .collect();
-        m.insert("rules_applying".into(), Json::Array(applies));
+    if let Some(trace) = explain {
+        m.insert("explain".into(), Json::Array(trace));
     }
     Json::Object(m)
+}
+
+/// What each rule that applies to `record` sees in `state`, before the
+/// decision: the trace `--explain` prints. Rules that do not apply are
+/// listed as such.
+pub fn trace(policy: &NotifyPolicy, record: &[Value], state: &impl ThrottleState) -> Vec<Json> {
+    let now_ms = match record.get(policy.clock as usize) {
+        Some(Value::Time { unix_ms, .. }) => *unix_ms,
+        _ => return Vec::new(),
+    };
+    let now_s = now_ms.div_euclid(1000);
+    policy
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| {
+            if !r.applies(record) {
+                return json!({ "rule": r.name, "applies": false });
+            }
+            let saw = match &r.action {
+                Action::AlwaysDeliver => json!({ "action": "always deliver" }),
+                Action::Dedup { keys, window_ms } => {
+                    let last = state.history(i as u32, key_of(record, keys)).last().copied();
+                    json!({
+                        "action": "dedup",
+                        "window": duration(*window_ms),
+                        "last_delivery": last.map(|t| instant(policy, t)),
+                        "duplicate": last.is_some_and(|t| now_ms.saturating_sub(t) < *window_ms),
+                    })
+                }
+                Action::Quiet { windows, drop } => {
+                    let tod = policy.zone.time_of_day(now_s);
+                    let hhmm = |s: u32| format!("{:02}:{:02}", s / 3600, s % 3600 / 60);
+                    let inside = windows.iter().any(|&(a, b)| if a <= b { a <= tod && tod < b } else { tod >= a || tod < b });
+                    json!({
+                        "action": if *drop { "quiet, then drop" } else { "quiet, then defer" },
+                        "local_time": format!("{}:{:02}", hhmm(tod), tod % 60),
+                        "windows": windows.iter().map(|&(a, b)| format!("{}-{}", hhmm(a), hhmm(b))).collect::<Vec<_>>(),
+                        "inside": inside,
+                    })
+                }
+                Action::Limit { cap, period, keys } => {
+                    let history = state.history(i as u32, key_of(record, keys));
+                    let count = history
+                        .iter()
+                        .filter(|&&t| match period {
+                            Period::Rolling(d) => now_ms.saturating_sub(t) < *d,
+                            Period::CalendarDay => policy.zone.day(t.div_euclid(1000)) == policy.zone.day(now_s),
+                        })
+                        .count();
+                    let (allowed, asked) = match cap {
+                        Cap::Fixed(n) => (*n, None),
+                        Cap::Field { field, low, high } => {
+                            let v = match record.get(*field as usize) {
+                                Some(Value::Num(d)) => i64::try_from(d.mantissa()).ok(),
+                                _ => None,
+                            };
+                            let clamped = v.map_or(*high, |v| v.clamp(i64::from(*low), i64::from(*high)) as u32);
+                            (clamped, v.filter(|v| *v < i64::from(*low) || *v > i64::from(*high)))
+                        }
+                    };
+                    json!({
+                        "action": "limit",
+                        "period": match period {
+                            Period::Rolling(d) => format!("rolling {}", duration(*d)),
+                            Period::CalendarDay => "calendar day".to_string(),
+                        },
+                        "delivered_in_period": count,
+                        "cap": allowed,
+                        "clamped_from": asked,
+                        "admits": (count as u32) < allowed,
+                    })
+                }
+            };
+            json!({ "rule": r.name, "applies": true, "saw": saw })
+        })
+        .collect()
 }
