@@ -158,15 +158,27 @@ impl ThrottleState for BoundedState {
         let Some(times) = t.times.get_mut(slot * keep..(slot + 1) * keep) else {
             return;
         };
-        if (*len as usize) < keep {
-            if let Some(x) = times.get_mut(*len as usize) {
-                *x = at_ms;
+        // Keep the instants in time order, the oldest dropped when full.
+        let filled = (*len as usize).min(keep);
+        let Some(kept) = times.get_mut(..filled) else {
+            return;
+        };
+        let at = kept.partition_point(|&t| t <= at_ms);
+        if filled < keep {
+            if let Some(run) = times.get_mut(at..=filled) {
+                run.rotate_right(1);
+                if let Some(x) = run.first_mut() {
+                    *x = at_ms;
+                }
             }
             *len += 1;
-        } else {
-            times.rotate_left(1);
-            if let Some(x) = times.last_mut() {
-                *x = at_ms;
+        } else if at > 0 {
+            // Drop the oldest: shift the older part left, insert before `at`.
+            if let Some(run) = times.get_mut(..at) {
+                run.rotate_left(1);
+                if let Some(x) = run.last_mut() {
+                    *x = at_ms;
+                }
             }
         }
     }

@@ -239,7 +239,9 @@ impl ThrottleState for MemoryState {
 
     fn record(&mut self, rule: u32, key: u64, at_ms: i64, keep: usize) {
         let h = self.entries.entry((rule, key)).or_default();
-        h.push(at_ms);
+        // Kept in time order even when records arrive out of order.
+        let at = h.partition_point(|&t| t <= at_ms);
+        h.insert(at, at_ms);
         if h.len() > keep {
             let extra = h.len() - keep;
             h.drain(..extra);
@@ -262,33 +264,52 @@ impl NotifyRule {
 /// The key of a record for the fields `keys`: a 64-bit hash of their values
 /// (numbers normalized, so 1.0 and 1.00 are one key).
 pub fn key_of(record: &[Value], keys: &[u32]) -> u64 {
-    let mut bytes: Vec<u8> = Vec::new();
+    let mut h = xxhash_rust::xxh64::Xxh64::new(0x7011_6a7e);
     for &k in keys {
         match record.get(k as usize) {
             Some(Value::Enum(i)) => {
-                bytes.push(1);
-                bytes.extend_from_slice(&i.to_le_bytes());
+                h.update(&[1]);
+                h.update(&i.to_le_bytes());
             }
             Some(Value::Num(d)) => {
                 let n = d.normalize();
-                bytes.push(2);
-                bytes.extend_from_slice(&n.mantissa().to_le_bytes());
-                bytes.push(n.scale() as u8);
+                h.update(&[2]);
+                h.update(&n.mantissa().to_le_bytes());
+                h.update(&[n.scale() as u8]);
             }
-            Some(Value::Bool(b)) => bytes.extend_from_slice(&[3, u8::from(*b)]),
+            Some(Value::Bool(b)) => h.update(&[3, u8::from(*b)]),
             Some(Value::Str(s)) => {
-                bytes.push(4);
-                bytes.extend_from_slice(&(s.len() as u64).to_le_bytes());
-                bytes.extend_from_slice(s.as_bytes());
+                h.update(&[4]);
+                h.update(&(s.len() as u64).to_le_bytes());
+                h.update(s.as_bytes());
             }
             Some(Value::Time { unix_ms, .. }) => {
-                bytes.push(5);
-                bytes.extend_from_slice(&unix_ms.to_le_bytes());
+                h.update(&[5]);
+                h.update(&unix_ms.to_le_bytes());
             }
-            None => bytes.push(0),
+            None => h.update(&[0]),
         }
     }
-    xxhash_rust::xxh64::xxh64(&bytes, 0x7011_6a7e)
+    h.digest()
+}
+
+/// How many of the (time-ordered) `history` count in the period at `now_ms`:
+/// a delivery at t counts while now − t < D, or on the same local day.
+pub fn count_in_period(history: &[i64], period: Period, now_ms: i64, zone: &Zone) -> usize {
+    match period {
+        Period::Rolling(d) => {
+            // now − t < d, i.e. t > now − d: everything after the first such t.
+            let from = history.partition_point(|&t| now_ms.saturating_sub(t) >= d);
+            history.len() - from
+        }
+        Period::CalendarDay => {
+            let today = zone.day(now_ms.div_euclid(1000));
+            let day = |t: i64| zone.day(t.div_euclid(1000));
+            let from = history.partition_point(|&t| day(t) < today);
+            let to = history.partition_point(|&t| day(t) <= today);
+            to.saturating_sub(from)
+        }
+    }
 }
 
 /// Whether local time of day `tod` lies in window `(start, end)`.
@@ -369,15 +390,7 @@ impl NotifyPolicy {
                     });
                 }
                 let history = state.history(i as u32, key_of(record, keys));
-                let count = history
-                    .iter()
-                    .filter(|&&t| match period {
-                        Period::Rolling(d) => now_ms.saturating_sub(t) < *d,
-                        Period::CalendarDay => {
-                            self.zone.day(t.div_euclid(1000)) == self.zone.day(now_s)
-                        }
-                    })
-                    .count() as u32;
+                let count = count_in_period(history, *period, now_ms, &self.zone) as u32;
                 if count >= allowed {
                     return Ok(Decision::Suppress {
                         rule: i as u32,
@@ -609,5 +622,58 @@ impl<'a> StateReader<'a> {
             return Err(StateError::Damaged("a count exceeds the data that follows"));
         }
         Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_stays_in_time_order_when_records_arrive_out_of_order() {
+        let mut s = MemoryState::new();
+        for at in [50, 10, 30, 40, 20] {
+            s.record(0, 7, at, 3);
+        }
+        assert_eq!(s.history(0, 7), &[30, 40, 50]);
+        let mut b = crate::bounded::BoundedState::new(
+            &NotifyPolicy {
+                name: "p".into(),
+                version: 1,
+                fields: Vec::new(),
+                clock: 0,
+                zone: Zone::fixed("UTC".into(), 0),
+                rules: alloc::vec![NotifyRule {
+                    name: "cap".into(),
+                    columns: Vec::new(),
+                    rows: alloc::vec![Vec::new()],
+                    action: Action::Limit {
+                        cap: Cap::Fixed(3),
+                        period: Period::Rolling(1_000),
+                        keys: Vec::new()
+                    },
+                }],
+            },
+            2,
+        );
+        for at in [50, 10, 30, 40, 20] {
+            b.record(0, 7, at, 3);
+        }
+        assert_eq!(b.history(0, 7), &[30, 40, 50]);
+    }
+
+    #[test]
+    fn counting_in_a_period() {
+        let zone = Zone::fixed("UTC".into(), 0);
+        let h = [1_000, 2_000, 3_000, 90_000_000];
+        assert_eq!(count_in_period(&h, Period::Rolling(2_000), 3_000, &zone), 3);
+        assert_eq!(count_in_period(&h, Period::Rolling(2_001), 3_000, &zone), 4);
+        // A delivery later than now still counts in a rolling window.
+        assert_eq!(count_in_period(&h, Period::Rolling(10), 3_000, &zone), 2);
+        assert_eq!(count_in_period(&h, Period::CalendarDay, 5_000, &zone), 3);
+        assert_eq!(
+            count_in_period(&h, Period::CalendarDay, 90_000_001, &zone),
+            1
+        );
     }
 }

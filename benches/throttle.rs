@@ -1,0 +1,137 @@
+//! Notification decisions per second, single thread, side by side:
+//! `merchant_messages.toll` over 100,000 distinct terminals, and one cap rule
+//! (30 per terminal per rolling hour) against governor's keyed limiter
+//! (GCRA) doing the same job. Tollgate's cap is exact over the rolling
+//! window; governor's GCRA approximates it by spacing.
+//!
+//! Run: `cargo bench --bench throttle`.
+
+// Benchmark setup failures end the run.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    missing_docs
+)]
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use governor::clock::FakeRelativeClock;
+use governor::{Quota, RateLimiter};
+use std::hint::black_box;
+use std::num::NonZeroU32;
+use std::time::Duration;
+use tollgate_runtime::bounded::BoundedState;
+use tollgate_runtime::notify::{MemoryState, NotifyPolicy};
+use tollgate_runtime::value::Value;
+
+const TERMINALS: usize = 100_000;
+
+fn policy(text: &str) -> NotifyPolicy {
+    let file = tollgate::syntax::parse(text).unwrap();
+    let checked = tollgate::check::check(&file).unwrap();
+    tollgate::compile::notify::compile(&checked).unwrap()
+}
+
+/// Records for `TERMINALS` terminals, one second apart, cycling kinds.
+fn records(p: &NotifyPolicy, kinds: &[&str], n: usize) -> Vec<Vec<Value>> {
+    (0..n)
+        .map(|i| {
+            let at = chrono::DateTime::from_timestamp(1_795_536_000 + i as i64, 0)
+                .unwrap()
+                .to_rfc3339();
+            let json = serde_json::json!({
+                "kind": kinds[i % kinds.len()],
+                "merchant": format!("m{}", i % 1000),
+                "terminal": format!("t{}", (i * 7919) % TERMINALS),
+                "txn_id": format!("x{i}"),
+                "at": at,
+            });
+            tollgate::record::from_json(&json.to_string(), &p.fields).unwrap()
+        })
+        .collect()
+}
+
+fn merchant_messages(c: &mut Criterion) {
+    let text = std::fs::read_to_string("policies/notifications/merchant_messages.toml.missing")
+        .unwrap_or_else(|_| {
+            std::fs::read_to_string("policies/notifications/merchant_messages.toll").unwrap()
+        });
+    let p = policy(&text);
+    let recs = records(
+        &p,
+        &[
+            "txn_success",
+            "promo",
+            "network_status",
+            "security",
+            "txn_failure",
+        ],
+        200_000,
+    );
+    let mut g = c.benchmark_group("merchant_messages_100k_terminals");
+    g.throughput(Throughput::Elements(1));
+    let mut state = MemoryState::new();
+    let mut i = 0;
+    g.bench_function("decide_memory_state", |b| {
+        b.iter(|| {
+            i = (i + 1) % recs.len();
+            black_box(p.decide(black_box(&recs[i]), &mut state).ok())
+        })
+    });
+    g.finish();
+}
+
+fn single_cap(c: &mut Criterion) {
+    let p = policy(concat!(
+        "policy cap version 1\n",
+        "kind notifications\n",
+        "field kind: enum { msg }\n",
+        "field merchant: string\n",
+        "field terminal: string\n",
+        "field txn_id: string default \"\"\n",
+        "field at: timestamp\n",
+        "rule per_terminal when kind == msg => limit 30 per 1h by terminal\n",
+    ));
+    let recs = records(&p, &["msg"], 200_000);
+    let keys: Vec<String> = (0..200_000)
+        .map(|i| format!("t{}", (i * 7919) % TERMINALS))
+        .collect();
+    let mut g = c.benchmark_group("single_cap_100k_terminals");
+    g.throughput(Throughput::Elements(1));
+    let mut memory = MemoryState::new();
+    let mut i = 0;
+    g.bench_function("tollgate_exact_memory_state", |b| {
+        b.iter(|| {
+            i = (i + 1) % recs.len();
+            black_box(p.decide(black_box(&recs[i]), &mut memory).ok())
+        })
+    });
+    let mut bounded = BoundedState::new(&p, 64);
+    g.bench_function("tollgate_exact_bounded_64_keys", |b| {
+        b.iter(|| {
+            i = (i + 1) % recs.len();
+            black_box(p.decide(black_box(&recs[i]), &mut bounded).ok())
+        })
+    });
+    let clock = FakeRelativeClock::default();
+    let limiter = RateLimiter::dashmap_with_clock(
+        Quota::per_hour(NonZeroU32::new(30).unwrap()),
+        clock.clone(),
+    );
+    g.bench_function("governor_keyed_gcra", |b| {
+        b.iter(|| {
+            i = (i + 1) % keys.len();
+            clock.advance(Duration::from_secs(1));
+            black_box(limiter.check_key(black_box(&keys[i])).is_ok())
+        })
+    });
+    g.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().warm_up_time(Duration::from_millis(500)).measurement_time(Duration::from_secs(3)).sample_size(30);
+    targets = merchant_messages, single_cap
+}
+criterion_main!(benches);
