@@ -9,9 +9,10 @@
 use crate::table::{Cell, FieldSpec};
 use crate::value::Value;
 use crate::zone::Zone;
-use alloc::collections::BTreeMap;
 use alloc::string::String;
 use alloc::vec::Vec;
+use core::hash::{BuildHasherDefault, Hasher};
+use hashbrown::HashMap;
 
 /// A compiled notifications policy.
 #[derive(Debug, Clone, PartialEq)]
@@ -181,11 +182,36 @@ pub trait ThrottleState {
     fn record(&mut self, rule: u32, key: u64, at_ms: i64, keep: usize);
 }
 
+/// Hashes (rule, key) pairs whose key is already a 64-bit hash: one
+/// multiply-and-mix instead of a general-purpose hash function.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
+
 /// An in-memory store for servers: one entry per (rule, key) ever
 /// delivered, each holding at most as many instants as its rule needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemoryState {
-    entries: BTreeMap<(u32, u64), Vec<i64>>,
+    entries: HashMap<(u32, u64), Vec<i64>, BuildHasherDefault<KeyHasher>>,
 }
 
 impl MemoryState {
@@ -499,13 +525,16 @@ impl MemoryState {
     /// name and version, the entries, and a CRC-32 of everything before it.
     pub fn save(&self, policy: &NotifyPolicy) -> Vec<u8> {
         let mut out = Vec::new();
+        // Entries go out in (rule, key) order, whatever the map's order.
+        let mut sorted: Vec<(&(u32, u64), &Vec<i64>)> = self.entries.iter().collect();
+        sorted.sort_unstable_by_key(|(k, _)| **k);
         out.extend_from_slice(STATE_MAGIC);
         out.extend_from_slice(&STATE_VERSION.to_le_bytes());
         out.extend_from_slice(&(policy.name.len() as u32).to_le_bytes());
         out.extend_from_slice(policy.name.as_bytes());
         out.extend_from_slice(&policy.version.to_le_bytes());
         out.extend_from_slice(&(self.entries.len() as u32).to_le_bytes());
-        for ((rule, key), times) in &self.entries {
+        for ((rule, key), times) in sorted {
             out.extend_from_slice(&rule.to_le_bytes());
             out.extend_from_slice(&key.to_le_bytes());
             out.extend_from_slice(&(times.len() as u32).to_le_bytes());
@@ -553,7 +582,7 @@ impl MemoryState {
             });
         }
         let n = r.count(20)?;
-        let mut entries = BTreeMap::new();
+        let mut entries = HashMap::default();
         let mut previous: Option<(u32, u64)> = None;
         for _ in 0..n {
             let rule = u32::from_le_bytes(r.array()?);
