@@ -11,6 +11,8 @@
     clippy::panic
 )]
 
+mod common;
+
 use std::path::Path;
 use tollgate::generate::{self, Rng, Shape};
 use tollgate_runtime::artifact::{self, ArtifactErrorKind, FORMAT_VERSION, MAGIC};
@@ -56,24 +58,8 @@ fn reseal(bytes: &mut [u8]) {
     let hash = artifact::content_hash(&bytes[16..body_end]);
     bytes[body_end..body_end + 8].copy_from_slice(&hash.to_le_bytes());
     let crc_at = bytes.len() - 4;
-    let crc = crc32fast_hash(&bytes[..crc_at]);
+    let crc = common::crc32(&bytes[..crc_at]);
     bytes[crc_at..].copy_from_slice(&crc.to_le_bytes());
-}
-
-/// CRC-32 (IEEE), written out so the test does not share the loader's code.
-fn crc32fast_hash(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 fn mutate(r: &mut Rng, bytes: &mut Vec<u8>) {
@@ -214,7 +200,7 @@ fn each_kind_of_damage_has_its_error() {
     let at = b.len() - 12;
     b[at] ^= 1;
     let crc_at = b.len() - 4;
-    let crc = crc32fast_hash(&b[..crc_at]);
+    let crc = common::crc32(&b[..crc_at]);
     b[crc_at..].copy_from_slice(&crc.to_le_bytes());
     assert_eq!(kind(&b), ArtifactErrorKind::ContentHashMismatch);
     // A body with a lying count.

@@ -14,6 +14,8 @@
     clippy::panic
 )]
 
+mod common;
+
 use proptest::prelude::*;
 use std::path::Path;
 use tollgate::generate::Rng;
@@ -227,7 +229,7 @@ fn damaged_states_are_rejected(seed: u64) {
         }
         if i % 2 == 0 && bytes.len() >= 4 {
             let n = bytes.len() - 4;
-            let crc = crc32(&bytes[..n]);
+            let crc = common::crc32(&bytes[..n]);
             bytes[n..].copy_from_slice(&crc.to_le_bytes());
         }
         if let Ok(loaded) = MemoryState::load(&bytes, &compiled) {
@@ -244,22 +246,6 @@ fn damaged_states_are_rejected(seed: u64) {
         MemoryState::load(&good, &other).is_err(),
         "a state of another policy version is refused"
     );
-}
-
-/// CRC-32 (IEEE), written out so the test does not share the loader's code.
-fn crc32(data: &[u8]) -> u32 {
-    let mut crc = !0u32;
-    for &b in data {
-        crc ^= u32::from(b);
-        for _ in 0..8 {
-            crc = if crc & 1 != 0 {
-                (crc >> 1) ^ 0xEDB8_8320
-            } else {
-                crc >> 1
-            };
-        }
-    }
-    !crc
 }
 
 /// With room for every key, the terminal's bounded store decides exactly
