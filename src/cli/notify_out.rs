@@ -2,7 +2,8 @@
 
 use serde_json::{json, Map, Value as Json};
 use tollgate_runtime::notify::{
-    key_of, Action, Cap, Decision, NotifyPolicy, Period, Reason, ThrottleState,
+    count_in_period, in_window, key_of, Action, Decision, NotifyPolicy, Period, Reason,
+    ThrottleState,
 };
 use tollgate_runtime::value::Value;
 
@@ -129,7 +130,7 @@ pub fn trace(policy: &NotifyPolicy, record: &[Value], state: &impl ThrottleState
                 Action::Quiet { windows, drop } => {
                     let tod = policy.zone.time_of_day(now_s);
                     let hhmm = |s: u32| format!("{:02}:{:02}", s / 3600, s % 3600 / 60);
-                    let inside = windows.iter().any(|&(a, b)| if a <= b { a <= tod && tod < b } else { tod >= a || tod < b });
+                    let inside = windows.iter().any(|&w| in_window(tod, w));
                     json!({
                         "action": if *drop { "quiet, then drop" } else { "quiet, then defer" },
                         "local_time": format!("{}:{:02}", hhmm(tod), tod % 60),
@@ -139,24 +140,8 @@ pub fn trace(policy: &NotifyPolicy, record: &[Value], state: &impl ThrottleState
                 }
                 Action::Limit { cap, period, keys } => {
                     let history = state.history(i as u32, key_of(record, keys));
-                    let count = history
-                        .iter()
-                        .filter(|&&t| match period {
-                            Period::Rolling(d) => now_ms.saturating_sub(t) < *d,
-                            Period::CalendarDay => policy.zone.day(t.div_euclid(1000)) == policy.zone.day(now_s),
-                        })
-                        .count();
-                    let (allowed, asked) = match cap {
-                        Cap::Fixed(n) => (*n, None),
-                        Cap::Field { field, low, high } => {
-                            let v = match record.get(*field as usize) {
-                                Some(Value::Num(d)) => i64::try_from(d.mantissa()).ok(),
-                                _ => None,
-                            };
-                            let clamped = v.map_or(*high, |v| v.clamp(i64::from(*low), i64::from(*high)) as u32);
-                            (clamped, v.filter(|v| *v < i64::from(*low) || *v > i64::from(*high)))
-                        }
-                    };
+                    let count = count_in_period(history, *period, now_ms, &policy.zone);
+                    let (allowed, asked) = policy.cap_for(*cap, record);
                     json!({
                         "action": "limit",
                         "period": match period {

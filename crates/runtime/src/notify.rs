@@ -338,8 +338,9 @@ pub fn count_in_period(history: &[i64], period: Period, now_ms: i64, zone: &Zone
     }
 }
 
-/// Whether local time of day `tod` lies in window `(start, end)`.
-fn in_window(tod: u32, (start, end): (u32, u32)) -> bool {
+/// Whether local time of day `tod` lies in window `(start, end)`: start
+/// included, end excluded, wrapping past midnight when start > end.
+pub fn in_window(tod: u32, (start, end): (u32, u32)) -> bool {
     if start <= end {
         start <= tod && tod < end
     } else {
@@ -444,7 +445,7 @@ impl NotifyPolicy {
     }
 
     /// The cap for `record`, and the record's value when it was clamped.
-    fn cap_for(&self, cap: Cap, record: &[Value]) -> (u32, Option<i64>) {
+    pub fn cap_for(&self, cap: Cap, record: &[Value]) -> (u32, Option<i64>) {
         match cap {
             Cap::Fixed(n) => (n, None),
             Cap::Field { field, low, high } => {
