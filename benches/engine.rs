@@ -15,8 +15,12 @@
     missing_docs
 )]
 
+#[path = "support/lakala.rs"]
+mod lakala;
+
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use rust_decimal::{Decimal, RoundingStrategy};
+use lakala::lakala_by_hand;
+use rust_decimal::Decimal;
 use std::hint::black_box;
 use std::time::Duration;
 use tollgate::generate::{self, Rng, Shape};
@@ -36,24 +40,6 @@ fn records(table: &Table, seed: u64) -> Vec<Vec<Value>> {
     (0..RECORDS)
         .map(|_| generate::record(&mut r, &table.fields))
         .collect()
-}
-
-/// `lakala.toll` written by hand, as a programmer would without Tollgate.
-fn lakala_by_hand(record: &[Value]) -> Option<Decimal> {
-    let (Some(Value::Enum(channel)), Some(Value::Num(amount))) = (record.first(), record.get(1))
-    else {
-        return None;
-    };
-    let (rate, cap) = match channel {
-        0 | 4 | 5 => (Decimal::new(6, 3), None), // credit, UnionPay QR, QuickPass
-        1 => (Decimal::new(5, 3), Some(Decimal::new(2500, 2))), // debit
-        2 | 3 => (Decimal::new(38, 4), None),    // WeChat, Alipay
-        _ => return None,
-    };
-    let fee = amount
-        .checked_mul(rate)?
-        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    Some(cap.map_or(fee, |c| fee.min(c)))
 }
 
 fn interpreted(policy: &Policy, record: &[Value]) -> Option<Decimal> {

@@ -15,28 +15,14 @@
     missing_docs
 )]
 
-use rust_decimal::{Decimal, RoundingStrategy};
+#[path = "support/lakala.rs"]
+mod lakala;
+
+use lakala::lakala_by_hand;
+use rust_decimal::Decimal;
 use std::hint::black_box;
 use tollgate::generate::{self, Rng};
 use tollgate_runtime::value::Value;
-
-/// `lakala.toll` by hand (the same function as in `benches/engine.rs`).
-fn lakala_by_hand(record: &[Value]) -> Option<Decimal> {
-    let (Some(Value::Enum(channel)), Some(Value::Num(amount))) = (record.first(), record.get(1))
-    else {
-        return None;
-    };
-    let (rate, cap) = match channel {
-        0 | 4 | 5 => (Decimal::new(6, 3), None),
-        1 => (Decimal::new(5, 3), Some(Decimal::new(2500, 2))),
-        2 | 3 => (Decimal::new(38, 4), None),
-        _ => return None,
-    };
-    let fee = amount
-        .checked_mul(rate)?
-        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
-    Some(cap.map_or(fee, |c| fee.min(c)))
-}
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
