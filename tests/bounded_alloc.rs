@@ -66,14 +66,33 @@ fn deciding_with_the_bounded_store_allocates_only_in_the_engine() {
     let after = allocations();
     assert_eq!(after - before, 0, "the bounded store allocated after start");
     assert!(store.evictions() > 0, "13 keys in 4 slots must evict");
-    // Records are typed once; deciding one does not grow the store.
-    let record = tollgate::record::from_json(
-        r#"{"kind":"promo","merchant":"m1","terminal":"t1","at":"2026-11-25T09:00:00+08:00"}"#,
-        &compiled.fields,
-    )
-    .unwrap();
-    let _ = compiled.decide(&record, &mut store).unwrap();
-    assert!(matches!(record[0], Value::Enum(2)));
+    // Records are typed once, before counting; deciding them with the
+    // bounded store allocates nothing either (policies of up to 128 rules).
+    let records: Vec<Vec<Value>> = (0..1_000)
+        .map(|i| {
+            let json = format!(
+                r#"{{"kind":"{}","merchant":"m{}","terminal":"t{}","txn_id":"x{}","at":"2026-11-25T{:02}:{:02}:00+08:00"}}"#,
+                ["promo", "txn_success", "network_status", "security", "txn_failure"][i % 5],
+                i % 7,
+                i % 3,
+                i % 11,
+                (i / 60) % 24,
+                i % 60
+            );
+            tollgate::record::from_json(&json, &compiled.fields).unwrap()
+        })
+        .collect();
+    let before = allocations();
+    let mut deferred = 0;
+    for record in &records {
+        if let tollgate_runtime::notify::Decision::Defer { .. } =
+            compiled.decide(record, &mut store).unwrap()
+        {
+            deferred += 1;
+        }
+    }
+    assert_eq!(allocations() - before, 0, "deciding allocated");
+    assert!(deferred > 0, "the stream crosses quiet hours");
 }
 
 #[test]

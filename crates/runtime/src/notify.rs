@@ -319,6 +319,28 @@ pub fn key_of(record: &[Value], keys: &[u32]) -> u64 {
     h.digest()
 }
 
+/// The keys already hashed for one decision (the first 16 rules with state;
+/// any beyond are hashed again when needed). No allocation.
+#[derive(Default)]
+struct KeyCache {
+    slots: [(usize, u64); 16],
+    len: usize,
+}
+
+impl KeyCache {
+    fn key(&mut self, rule: usize, record: &[Value], keys: &[u32]) -> u64 {
+        if let Some(&(_, k)) = self.slots.iter().take(self.len).find(|(r, _)| *r == rule) {
+            return k;
+        }
+        let k = key_of(record, keys);
+        if let Some(slot) = self.slots.get_mut(self.len) {
+            *slot = (rule, k);
+            self.len += 1;
+        }
+        k
+    }
+}
+
 /// How many of the (time-ordered) `history` count in the period at `now_ms`:
 /// a delivery at t counts while now − t < D, or on the same local day.
 pub fn count_in_period(history: &[i64], period: Period, now_ms: i64, zone: &Zone) -> usize {
@@ -364,19 +386,38 @@ impl NotifyPolicy {
             _ => return Err(NotifyError::NoTimestamp),
         };
         let now_s = now_ms.div_euclid(1000);
-        let applies: Vec<bool> = self.rules.iter().map(|r| r.applies(record)).collect();
+        // Which rules apply, decided once: a bit mask for the first 128
+        // rules (no allocation), a vector only for policies with more.
+        let mut mask = 0u128;
+        for (i, r) in self.rules.iter().enumerate().take(128) {
+            if r.applies(record) {
+                mask |= 1 << i;
+            }
+        }
+        let beyond: Vec<bool> = self
+            .rules
+            .iter()
+            .skip(128)
+            .map(|r| r.applies(record))
+            .collect();
+        let applies = |i: usize| match i.checked_sub(128) {
+            None => mask & (1 << i) != 0,
+            Some(j) => beyond.get(j) == Some(&true),
+        };
         let matching = || {
             self.rules
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| applies.get(*i) == Some(&true))
+                .filter(move |(i, _)| applies(*i))
         };
+        // Each rule's key is hashed once, though it is read and then recorded.
+        let mut cache = KeyCache::default();
         if matching().any(|(_, r)| r.action == Action::AlwaysDeliver) {
             return Ok(Decision::Deliver { clamped: None });
         }
         for (i, r) in matching() {
             if let Action::Dedup { keys, window_ms } = &r.action {
-                if let Some(&last) = state.history(i as u32, key_of(record, keys)).last() {
+                if let Some(&last) = state.history(i as u32, cache.key(i, record, keys)).last() {
                     if now_ms.saturating_sub(last) < *window_ms {
                         return Ok(Decision::Suppress {
                             rule: i as u32,
@@ -416,7 +457,7 @@ impl NotifyPolicy {
                         to: allowed,
                     });
                 }
-                let history = state.history(i as u32, key_of(record, keys));
+                let history = state.history(i as u32, cache.key(i, record, keys));
                 let count = count_in_period(history, *period, now_ms, &self.zone) as u32;
                 if count >= allowed {
                     return Ok(Decision::Suppress {
@@ -433,11 +474,14 @@ impl NotifyPolicy {
         for (i, r) in matching() {
             match &r.action {
                 Action::Dedup { keys, .. } => {
-                    state.record(i as u32, key_of(record, keys), now_ms, 1)
+                    state.record(i as u32, cache.key(i, record, keys), now_ms, 1)
                 }
-                Action::Limit { cap, keys, .. } => {
-                    state.record(i as u32, key_of(record, keys), now_ms, cap.most() as usize)
-                }
+                Action::Limit { cap, keys, .. } => state.record(
+                    i as u32,
+                    cache.key(i, record, keys),
+                    now_ms,
+                    cap.most() as usize,
+                ),
                 _ => {}
             }
         }
