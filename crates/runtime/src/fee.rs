@@ -124,16 +124,11 @@ impl FeeFormula {
     /// As [`FeeFormula::compute`].
     #[inline]
     pub fn total(&self, amount: Decimal, rounding: &Rounding) -> Result<Decimal, ArithError> {
-        let mut fee = match self.flat_fast_path(amount, rounding) {
-            Some(fee) => fee,
-            None => {
-                let mut raw = exact::mul(amount, self.rate)?;
-                if self.tier_mode.is_some() {
-                    raw = exact::add(raw, self.tier_part(amount)?)?;
-                }
-                rounding.apply(raw)?
-            }
-        };
+        let mut raw = exact::mul(amount, self.rate)?;
+        if self.tier_mode.is_some() {
+            raw = exact::add(raw, self.tier_part(amount)?)?;
+        }
+        let mut fee = rounding.apply(raw)?;
         if let Some(min) = self.min {
             fee = fee.max(min);
         }
@@ -145,34 +140,6 @@ impl FeeFormula {
         } else {
             exact::add(fee, self.fixed)
         }
-    }
-
-    /// amount × rate rounded, for the common case that is exact by
-    /// construction: no tiers, a step of 10^-n, and mantissas small enough
-    /// that the product cannot lose a digit. Decided from the inputs alone,
-    /// so the product's own scale is never inspected (which stalls the CPU
-    /// right after the product is written). `None` when the case does not
-    /// apply; the caller then takes the general path.
-    #[inline]
-    fn flat_fast_path(&self, amount: Decimal, rounding: &Rounding) -> Option<Decimal> {
-        let bits = |d: &Decimal| 128 - d.mantissa().unsigned_abs().leading_zeros();
-        let scale = amount.scale() + self.rate.scale();
-        let step = rounding.step;
-        if self.tier_mode.is_some()
-            || step.mantissa() != 1
-            || scale > 28
-            || bits(&amount) + bits(&self.rate) > 95
-        {
-            return None;
-        }
-        let dp = step.scale();
-        let mut fee = amount
-            .checked_mul(self.rate)?
-            .round_dp_with_strategy(dp, rounding.mode.strategy());
-        if scale < dp {
-            fee.rescale(dp);
-        }
-        Some(fee)
     }
 
     fn tier_part(&self, amount: Decimal) -> Result<Decimal, ArithError> {
