@@ -202,6 +202,30 @@ fn save_restore_changes_nothing(seed: u64, split: usize) {
     assert_eq!(got, expected);
 }
 
+/// On a stream in time order, pruning the store before any record (at that
+/// record's time) changes no decision, and leaves it no larger.
+fn pruning_changes_nothing(seed: u64, every: usize) {
+    let (_, compiled) = load("Asia/Shanghai");
+    let records = stream(seed, 300, 1_795_536_000_000, &compiled.fields);
+    let clock = compiled.clock as usize;
+    let mut straight = MemoryState::new();
+    let mut pruned = MemoryState::new();
+    for (i, r) in records.iter().enumerate() {
+        if i % every == 0 {
+            let Value::Time { unix_ms, .. } = r[clock] else {
+                panic!("no clock")
+            };
+            pruned.prune(&compiled, unix_ms);
+            assert!(pruned.len() <= straight.len());
+        }
+        assert_eq!(
+            compiled.decide(r, &mut pruned).unwrap(),
+            compiled.decide(r, &mut straight).unwrap(),
+            "record {i}"
+        );
+    }
+}
+
 /// A damaged saved state is rejected with an error, never a panic; half
 /// the damage gets a recomputed checksum so that it reaches the decoder.
 fn damaged_states_are_rejected(seed: u64) {
@@ -275,6 +299,11 @@ proptest! {
     #[test]
     fn saving_and_restoring_mid_stream_changes_no_decision(seed in any::<u64>(), split in 0usize..200) {
         save_restore_changes_nothing(seed, split);
+    }
+
+    #[test]
+    fn pruning_an_ordered_stream_changes_no_decision(seed in any::<u64>(), every in 1usize..40) {
+        pruning_changes_nothing(seed, every);
     }
 
     #[test]

@@ -66,6 +66,7 @@ pub fn run(
         explain,
         components: Vec::new(),
         bad: false,
+        since_prune: 0,
     };
     let result = match format {
         InputFormat::Jsonl => evaluator.jsonl(reader, &mut out),
@@ -137,9 +138,6 @@ fn skip_line(reader: &mut dyn BufRead) -> std::io::Result<()> {
     }
 }
 
-/// How often (in records) a notifications stream prunes expired state.
-const PRUNE_EVERY: usize = 4096;
-
 /// The state saved at `path`, or an empty one when there is no file yet.
 fn load_state(policy: &NotifyPolicy, path: Option<&Path>) -> Result<MemoryState, String> {
     let Some(path) = path else {
@@ -176,6 +174,8 @@ struct Evaluator<'a> {
     explain: bool,
     components: Vec<Component>,
     bad: bool,
+    /// Notification records decided since the state was last pruned.
+    since_prune: usize,
 }
 
 impl Evaluator<'_> {
@@ -280,10 +280,13 @@ impl Evaluator<'_> {
         let table = match &mut self.engine {
             Engine::Fees(t) => *t,
             Engine::Notify(policy, state) => {
-                // Keep memory to the live keys on long streams.
-                if n.is_multiple_of(PRUNE_EVERY) {
+                // Keep memory to the live keys on long streams, at a bounded
+                // cost per record.
+                self.since_prune += 1;
+                if self.since_prune >= state.prune_interval() {
                     if let Some(Value::Time { unix_ms, .. }) = record.get(policy.clock as usize) {
                         state.prune(policy, *unix_ms);
+                        self.since_prune = 0;
                     }
                 }
                 let trace = self

@@ -22,6 +22,7 @@ mod index;
 pub mod notify;
 pub mod rounding;
 pub mod table;
+pub mod times;
 pub mod value;
 pub mod zone;
 

@@ -7,6 +7,7 @@
 //! de-duplication; quiet windows; caps (all must admit); deliver and record.
 
 use crate::table::{Cell, FieldSpec};
+use crate::times::Times;
 use crate::value::Value;
 use crate::zone::Zone;
 use alloc::string::String;
@@ -211,7 +212,7 @@ impl Hasher for KeyHasher {
 /// delivered, each holding at most as many instants as its rule needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemoryState {
-    entries: HashMap<(u32, u64), Vec<i64>, BuildHasherDefault<KeyHasher>>,
+    entries: HashMap<(u32, u64), Times, BuildHasherDefault<KeyHasher>>,
 }
 
 impl MemoryState {
@@ -230,11 +231,13 @@ impl MemoryState {
         self.entries.is_empty()
     }
 
-    /// Drops every entry whose last delivery can no longer count at
-    /// `now_ms` under `policy` (older than its rule's window; a day for
-    /// calendar caps), so that memory follows the live keys. Returns how many
-    /// entries were dropped. Decisions are unchanged by pruning as long as
-    /// the records that follow are not older than `now_ms`.
+    /// Drops what can no longer count at `now_ms` under `policy`: instants
+    /// older than their rule's window (a day for calendar caps, kept two
+    /// days to be safe across time zones), and entries left with none, so
+    /// that memory follows the live keys and short histories move back
+    /// inline. Returns how many entries were dropped. Decisions are
+    /// unchanged by pruning as long as the records that follow are not older
+    /// than `now_ms`.
     pub fn prune(&mut self, policy: &NotifyPolicy, now_ms: i64) -> usize {
         let before = self.entries.len();
         self.entries.retain(|&(rule, _), times| {
@@ -250,28 +253,32 @@ impl MemoryState {
                 }) => 2 * 86_400_000,
                 _ => return false,
             };
-            times
-                .last()
-                .is_some_and(|&last| now_ms.saturating_sub(last) < window)
+            // t can count while now − t < window: keep t > now − window.
+            times.keep_after(now_ms.saturating_sub(window));
+            !times.is_empty()
         });
         before - self.entries.len()
+    }
+
+    /// How many decisions a stream should make between two calls of
+    /// [`MemoryState::prune`]: four times as many as there are entries, at
+    /// least 4,096, so that pruning visits a quarter of an entry per decision
+    /// however large the store grows.
+    pub fn prune_interval(&self) -> usize {
+        self.entries.len().saturating_mul(4).max(4096)
     }
 }
 
 impl ThrottleState for MemoryState {
     fn history(&self, rule: u32, key: u64) -> &[i64] {
-        self.entries.get(&(rule, key)).map_or(&[], Vec::as_slice)
+        self.entries.get(&(rule, key)).map_or(&[], Times::as_slice)
     }
 
     fn record(&mut self, rule: u32, key: u64, at_ms: i64, keep: usize) {
-        let h = self.entries.entry((rule, key)).or_default();
-        // Kept in time order even when records arrive out of order.
-        let at = h.partition_point(|&t| t <= at_ms);
-        h.insert(at, at_ms);
-        if h.len() > keep {
-            let extra = h.len() - keep;
-            h.drain(..extra);
-        }
+        self.entries
+            .entry((rule, key))
+            .or_default()
+            .insert(at_ms, keep);
     }
 }
 
@@ -571,7 +578,7 @@ impl MemoryState {
     pub fn save(&self, policy: &NotifyPolicy) -> Vec<u8> {
         let mut out = Vec::new();
         // Entries go out in (rule, key) order, whatever the map's order.
-        let mut sorted: Vec<(&(u32, u64), &Vec<i64>)> = self.entries.iter().collect();
+        let mut sorted: Vec<(&(u32, u64), &Times)> = self.entries.iter().collect();
         sorted.sort_unstable_by_key(|(k, _)| **k);
         out.extend_from_slice(STATE_MAGIC);
         out.extend_from_slice(&STATE_VERSION.to_le_bytes());
@@ -583,7 +590,7 @@ impl MemoryState {
             out.extend_from_slice(&rule.to_le_bytes());
             out.extend_from_slice(&key.to_le_bytes());
             out.extend_from_slice(&(times.len() as u32).to_le_bytes());
-            for t in times {
+            for t in times.as_slice() {
                 out.extend_from_slice(&t.to_le_bytes());
             }
         }
@@ -655,7 +662,7 @@ impl MemoryState {
                 }
                 times.push(t);
             }
-            entries.insert((rule, key), times);
+            entries.insert((rule, key), Times::from_slice(&times));
         }
         if r.pos != body.len() {
             return Err(damaged("bytes after the last entry"));
