@@ -324,3 +324,36 @@ proptest! {
         check_laws("America/New_York", seed, 300, start);
     }
 }
+
+/// Pruning at the last instant a delivery still counts keeps it; one
+/// millisecond later it goes.
+#[test]
+fn pruning_keeps_a_delivery_until_its_window_ends() {
+    let text = "policy cap version 1\nkind notifications\nfield kind: enum { msg }\n\
+                field terminal: string\nfield at: timestamp\n\
+                rule per_terminal when kind == msg => limit 2 per 1h by terminal\n";
+    let policy = tollgate::check::check(&tollgate::syntax::parse(text).unwrap()).unwrap();
+    let compiled = tollgate::compile::notify::compile(&policy).unwrap();
+    let at = |ms: i64| {
+        let stamp = chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let json = format!(r#"{{"kind":"msg","terminal":"t1","at":"{stamp}"}}"#);
+        tollgate::record::from_json(&json, &compiled.fields).unwrap()
+    };
+    let t0 = 1_795_536_000_000;
+    let hour = 3_600_000;
+    for (prune_at, expect_deliver) in [(t0 + hour - 1, false), (t0 + hour, true)] {
+        let mut state = MemoryState::new();
+        for t in [t0, t0 + 1] {
+            assert!(matches!(
+                compiled.decide(&at(t), &mut state).unwrap(),
+                Decision::Deliver { .. }
+            ));
+        }
+        state.prune(&compiled, prune_at);
+        assert_eq!(state.len(), 1);
+        let d = compiled.decide(&at(prune_at), &mut state).unwrap();
+        assert_eq!(matches!(d, Decision::Deliver { .. }), expect_deliver, "{d:?}");
+    }
+}
