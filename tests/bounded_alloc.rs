@@ -1,6 +1,7 @@
 //! The terminal's bounded throttle store allocates nothing after it is
 //! created, whatever the stream; its eviction rule is the documented one.
-//! (A counting allocator lives in this test binary alone.)
+//! The server's store's bytes per key are measured here too. (A counting
+//! allocator lives in this test binary alone.)
 
 // A test fails by panicking; helpers here may unwrap and index freely.
 #![allow(
@@ -22,6 +23,11 @@ struct Counting;
 // Allocations made by each thread (tests run on threads of their own).
 thread_local! {
     static ALLOCATIONS: Cell<usize> = const { Cell::new(0) };
+    static LIVE_BYTES: Cell<usize> = const { Cell::new(0) };
+}
+
+fn live_bytes() -> usize {
+    LIVE_BYTES.with(Cell::get)
 }
 
 fn allocations() -> usize {
@@ -34,10 +40,12 @@ fn allocations() -> usize {
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         let _ = ALLOCATIONS.try_with(|c| c.set(c.get() + 1));
+        let _ = LIVE_BYTES.try_with(|c| c.set(c.get() + layout.size()));
         // SAFETY: same contract as the caller's.
         unsafe { System.alloc(layout) }
     }
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let _ = LIVE_BYTES.try_with(|c| c.set(c.get().saturating_sub(layout.size())));
         // SAFETY: same contract as the caller's.
         unsafe { System.dealloc(ptr, layout) }
     }
@@ -122,4 +130,34 @@ fn expired_entries_go_first_and_live_evictions_are_counted() {
     assert_eq!(store.history(network, 3), &[21 * minute]);
     assert_eq!(BoundedState::entry_bytes(2), 25);
     assert_eq!(BoundedState::entry_bytes(1), 17);
+}
+
+/// The server's `MemoryState`, measured by the allocator: heap bytes per
+/// (rule, key) with 100,000 keys holding one, two and three instants (one
+/// or two stay inline in the map's slot; three go to the heap). The figures
+/// are printed for BENCHMARKS.md (`cargo test --test bounded_alloc --
+/// --nocapture`) and held to the slot size the layout promises.
+#[test]
+fn memory_store_bytes_per_key() {
+    use tollgate_runtime::notify::MemoryState;
+    const KEYS: u64 = 100_000;
+    let mut per_key = Vec::new();
+    for instants in 1..=3i64 {
+        let before = live_bytes();
+        let mut store = MemoryState::new();
+        for key in 0..KEYS {
+            for t in 0..instants {
+                store.record(0, key, t, 30);
+            }
+        }
+        let bytes = (live_bytes() - before) as f64 / KEYS as f64;
+        println!("MemoryState, {instants} instant(s) per key: {bytes:.1} bytes per key");
+        per_key.push(bytes);
+        drop(store);
+    }
+    // A slot is 48 bytes and a control byte; the table is a power of two
+    // at most 7/8 full, so at most about twice that per key.
+    assert!(per_key[0] <= 2.0 * 49.0, "{per_key:?}");
+    assert_eq!(per_key[0], per_key[1], "two instants stay inline");
+    assert!(per_key[2] > per_key[1], "three go to the heap");
 }

@@ -354,6 +354,10 @@ fn pruning_keeps_a_delivery_until_its_window_ends() {
         state.prune(&compiled, prune_at);
         assert_eq!(state.len(), 1);
         let d = compiled.decide(&at(prune_at), &mut state).unwrap();
-        assert_eq!(matches!(d, Decision::Deliver { .. }), expect_deliver, "{d:?}");
+        assert_eq!(
+            matches!(d, Decision::Deliver { .. }),
+            expect_deliver,
+            "{d:?}"
+        );
     }
 }
