@@ -50,6 +50,34 @@ pub enum Item {
     Schedule(ScheduleDecl),
     /// `rule NAME when EXPR => OUTCOME` at the top level.
     Rule(Box<RuleDecl>),
+    /// `lint LEVEL NAME, ...`.
+    Lint(LintDecl),
+}
+
+/// `lint LEVEL NAME, ...`: lint levels for this file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LintDecl {
+    /// `allow`, `warn` or `deny`.
+    pub level: Ident,
+    /// The lints, by name or code.
+    pub names: Vec<Ident>,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `expect PART between LOW and HIGH [when EXPR]` in a schedule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpectDecl {
+    /// `rate`, `fixed`, `min` or `cap`.
+    pub part: Ident,
+    /// The lowest allowed value.
+    pub low: Value,
+    /// The highest allowed value.
+    pub high: Value,
+    /// Which records' rules it covers; every rule when absent.
+    pub when: Option<Expr>,
+    /// The whole declaration.
+    pub span: Span,
 }
 
 /// `rounding MODE [to STEP]`.
@@ -119,6 +147,8 @@ pub struct ScheduleDecl {
     pub hits: Vec<Ident>,
     /// `rounding ...` lines inside the schedule.
     pub roundings: Vec<RoundingDecl>,
+    /// `expect ...` lines: ranges its fees must stay in.
+    pub expects: Vec<ExpectDecl>,
     /// Rules and `otherwise` in order.
     pub rules: Vec<RuleDecl>,
     /// The whole schedule.

@@ -27,6 +27,7 @@ pub mod diagnostic;
 pub mod generate;
 pub mod interp;
 pub mod interp_notify;
+pub mod lint;
 pub mod model;
 pub mod record;
 pub mod source;

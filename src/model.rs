@@ -43,6 +43,60 @@ pub struct Policy {
     pub fields: Vec<Field>,
     /// Schedules or notification rules.
     pub body: Body,
+    /// Lint levels the file sets (`lint allow NAME`), in file order.
+    pub lints: Vec<LintSetting>,
+}
+
+/// One lint level a policy file sets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct LintSetting {
+    /// The lint.
+    pub code: crate::diagnostic::Code,
+    /// Its level in this file.
+    pub level: crate::diagnostic::codes::Level,
+    /// Where the file sets it.
+    pub span: Span,
+}
+
+/// A part of a fee that a schedule may declare a range for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FeePart {
+    /// The rate (every band's rate, for tiered fees).
+    Rate,
+    /// The fixed amount.
+    Fixed,
+    /// The minimum.
+    Min,
+    /// The cap.
+    Cap,
+}
+
+impl FeePart {
+    /// The part's name in policy files.
+    pub fn name(self) -> &'static str {
+        match self {
+            FeePart::Rate => "rate",
+            FeePart::Fixed => "fixed",
+            FeePart::Min => "min",
+            FeePart::Cap => "cap",
+        }
+    }
+}
+
+/// `expect PART between LOW and HIGH [when COND]`: a range the fees of a
+/// schedule's rules must stay in, checked by the linter.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expect {
+    /// Which part of the fee.
+    pub part: FeePart,
+    /// Lowest allowed value (a fraction for rates: 0.51% is 0.0051).
+    pub low: Decimal,
+    /// Highest allowed value.
+    pub high: Decimal,
+    /// The records it covers: rules that can match one of them must comply.
+    pub when: Cond,
+    /// The declaration.
+    pub span: Span,
 }
 
 /// One field of the record schema.
@@ -150,6 +204,8 @@ pub struct Schedule {
     pub rounding: Rounding,
     /// The rules in order, `otherwise` last if present.
     pub rules: Vec<FeeRule>,
+    /// Declared ranges its fees must stay in.
+    pub expects: Vec<Expect>,
     /// The schedule's declaration.
     pub span: Span,
 }

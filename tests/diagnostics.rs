@@ -53,6 +53,7 @@ fn every_code_has_a_failing_case() {
         .collect();
     let missing: Vec<&str> = Code::ALL
         .iter()
+        .filter(|c| !c.is_lint())
         .map(|c| c.as_str())
         .filter(|c| !covered.contains(*c))
         .collect();

@@ -4,7 +4,9 @@ use super::values::{unit_error, Resolved};
 use super::{duplicate, suggest, Checker};
 use crate::ast::{self, BoundKind, FeeTerm, Ident, Item, Literal, Outcome};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Cond, CondKind, FeeRule, FieldType, HitPolicy, PolicyKind, Schedule};
+use crate::model::{
+    Cond, CondKind, Expect, FeePart, FeeRule, FieldType, HitPolicy, PolicyKind, Schedule,
+};
 use crate::span::Span;
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -162,6 +164,7 @@ impl<'a> Checker<'a> {
                 });
             }
         }
+        let expects = s.expects.iter().filter_map(|e| self.expect(e)).collect();
         if s.rules.is_empty() {
             self.diags.push(
                 Diagnostic::error(
@@ -182,7 +185,91 @@ impl<'a> Checker<'a> {
             base: base?,
             rounding: rounding?,
             rules,
+            expects,
             span: s.span,
+        })
+    }
+
+    /// `expect PART between LOW and HIGH [when COND]`.
+    fn expect(&mut self, e: &'a ast::ExpectDecl) -> Option<Expect> {
+        let part = match e.part.name.as_str() {
+            "rate" => FeePart::Rate,
+            "fixed" => FeePart::Fixed,
+            "min" => FeePart::Min,
+            "cap" => FeePart::Cap,
+            other => {
+                let parts = ["rate", "fixed", "min", "cap"];
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::E0101,
+                        format!("`{other}` is not a part of a fee"),
+                        e.part.span,
+                        "not a fee part",
+                    )
+                    .with_help(suggest::did_you_mean(other, parts).unwrap_or_else(|| {
+                        "a range bounds a fee's `rate`, `fixed`, `min` or `cap`".to_string()
+                    })),
+                );
+                return None;
+            }
+        };
+        let bound = |this: &mut Self, v: &'a ast::Value| -> Option<Decimal> {
+            if part == FeePart::Rate {
+                match this.resolve(v) {
+                    Resolved::Lit(Literal::Rate(r), _) => Some(*r),
+                    Resolved::Lit(lit, span) => {
+                        this.diags
+                            .push(unit_error("a rate range", "a rate", lit, span));
+                        None
+                    }
+                    Resolved::Field(_, span) => {
+                        this.diags.push(Diagnostic::error(
+                            Code::E0201,
+                            "a range must be written in the policy, not read from a field",
+                            span,
+                            "a field",
+                        ));
+                        None
+                    }
+                    Resolved::Unknown(id) => {
+                        let d = this.unknown_name(id, "constant");
+                        this.diags.push(d);
+                        None
+                    }
+                }
+            } else {
+                let m = this.money(v, "a money range");
+                this.report(m)
+            }
+        };
+        let low = bound(self, &e.low);
+        let high = bound(self, &e.high);
+        let when = match &e.when {
+            Some(x) => self.cond(x)?,
+            None => Cond {
+                kind: CondKind::Const(true),
+                span: e.part.span,
+            },
+        };
+        let (low, high) = (low?, high?);
+        if low > high {
+            self.diags.push(
+                Diagnostic::error(
+                    Code::E0203,
+                    format!("the range from {low} to {high} is empty"),
+                    e.low.span().to(e.high.span()),
+                    "low end above high end",
+                )
+                .with_help("write the lower bound first"),
+            );
+            return None;
+        }
+        Some(Expect {
+            part,
+            low,
+            high,
+            when,
+            span: e.span,
         })
     }
 

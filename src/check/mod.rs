@@ -9,8 +9,9 @@ pub mod suggest;
 mod values;
 
 use crate::ast::{self, ConditionDecl, File, Ident, Item, Literal, TypeExpr};
+use crate::diagnostic::codes::Level;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Body, Cond, Field, FieldType, Policy, PolicyKind};
+use crate::model::{Body, Cond, Field, FieldType, LintSetting, Policy, PolicyKind};
 use crate::span::Span;
 use std::collections::HashMap;
 use tollgate_runtime::rounding::{Rounding, RoundingMode};
@@ -95,7 +96,9 @@ impl<'a> Checker<'a> {
                 .map(Body::Notifications),
             None => None,
         };
+        let lints = self.lint_settings();
         Some(Policy {
+            lints,
             name: self.file.name.name.clone(),
             version: self.file.version.node,
             kind: kind?,
@@ -104,6 +107,50 @@ impl<'a> Checker<'a> {
             fields: std::mem::take(&mut self.fields),
             body: body?,
         })
+    }
+
+    /// The `lint LEVEL NAME, ...` lines; an unknown level or lint is an error.
+    fn lint_settings(&mut self) -> Vec<LintSetting> {
+        let mut out = Vec::new();
+        for item in &self.file.items {
+            let Item::Lint(l) = item else { continue };
+            let Some(level) = Level::parse(&l.level.name) else {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::E0501,
+                        format!("unknown lint level `{}`", l.level.name),
+                        l.level.span,
+                        "not a level",
+                    )
+                    .with_help("a lint line starts `lint allow`, `lint warn` or `lint deny`"),
+                );
+                continue;
+            };
+            for name in &l.names {
+                match Code::lint(&name.name) {
+                    Some(code) => out.push(LintSetting {
+                        code,
+                        level,
+                        span: name.span,
+                    }),
+                    None => {
+                        let names = Code::LINTS.iter().filter_map(|c| c.lint_name());
+                        self.diags.push(
+                            Diagnostic::error(
+                                Code::E0501,
+                                format!("unknown lint `{}`", name.name),
+                                name.span,
+                                "not a lint",
+                            )
+                            .with_help(suggest::did_you_mean(&name.name, names).unwrap_or_else(
+                                || "run `tollgate explain` to list every lint".to_string(),
+                            )),
+                        );
+                    }
+                }
+            }
+        }
+        out
     }
 
     /// Records a definition of `name`; a second one is an error.

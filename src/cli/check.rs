@@ -1,7 +1,7 @@
 //! `tollgate check PATH...`.
 
 use super::{Format, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
-use crate::diagnostic::{has_errors, json, render, Diagnostic, Severity};
+use crate::diagnostic::{json, render, sarif, Diagnostic, Severity};
 use crate::source::{self, SourceFile};
 use std::path::PathBuf;
 
@@ -13,18 +13,18 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Loads and checks one file.
+/// Loads one file and diagnoses its text with `diagnose`.
 ///
 /// # Errors
 /// [`source::LoadError`] when the file can't be read.
-pub fn check_file(path: &std::path::Path) -> Result<Checked, source::LoadError> {
+pub fn check_file(
+    path: &std::path::Path,
+    diagnose: &dyn Fn(&str) -> Vec<Diagnostic>,
+) -> Result<Checked, source::LoadError> {
     let (source, load_problem) = source::load(path)?;
     let diagnostics = match load_problem {
         Some(d) => vec![d],
-        None => match crate::check_source(&source.text) {
-            Ok(_) => Vec::new(),
-            Err(ds) => ds,
-        },
+        None => diagnose(&source.text),
     };
     Ok(Checked {
         source,
@@ -32,8 +32,30 @@ pub fn check_file(path: &std::path::Path) -> Result<Checked, source::LoadError> 
     })
 }
 
+/// What `tollgate check` finds in a text: the errors of the first stage
+/// that fails.
+pub fn check_text(text: &str) -> Vec<Diagnostic> {
+    match crate::check_source(text) {
+        Ok(_) => Vec::new(),
+        Err(ds) => ds,
+    }
+}
+
 /// Checks every policy under `paths` and prints the findings.
 pub fn run(paths: &[PathBuf], format: Format, color: bool) -> u8 {
+    report(paths, format, color, &check_text, "checked", false)
+}
+
+/// Diagnoses every policy under `paths` with `diagnose`, prints the
+/// findings, and returns the exit code; `strict` makes warnings fail too.
+pub fn report(
+    paths: &[PathBuf],
+    format: Format,
+    color: bool,
+    diagnose: &dyn Fn(&str) -> Vec<Diagnostic>,
+    verb: &str,
+    strict: bool,
+) -> u8 {
     let mut io_failed = false;
     let mut results = Vec::new();
     for path in paths {
@@ -49,7 +71,7 @@ pub fn run(paths: &[PathBuf], format: Format, color: bool) -> u8 {
             eprintln!("warning: no .toll files under {}", path.display());
         }
         for file in files {
-            match check_file(&file) {
+            match check_file(&file, diagnose) {
                 Ok(c) => results.push(c),
                 Err(e) => {
                     eprintln!("error: cannot read {e}");
@@ -68,7 +90,7 @@ pub fn run(paths: &[PathBuf], format: Format, color: bool) -> u8 {
                     render::render(&r.diagnostics, &r.source.path, &r.source.text, color)
                 );
             }
-            println!("{}", summary(results.len(), errors, warnings));
+            println!("{}", summary(verb, results.len(), errors, warnings));
         }
         Format::Json => {
             let diagnostics: Vec<_> = results
@@ -87,10 +109,21 @@ pub fn run(paths: &[PathBuf], format: Format, color: bool) -> u8 {
             });
             println!("{doc}");
         }
+        Format::Sarif => {
+            let files: Vec<sarif::FileReport<'_>> = results
+                .iter()
+                .map(|r| sarif::FileReport {
+                    path: &r.source.path,
+                    text: &r.source.text,
+                    diagnostics: &r.diagnostics,
+                })
+                .collect();
+            println!("{}", sarif::log(&files));
+        }
     }
     if io_failed {
         EXIT_USAGE
-    } else if results.iter().any(|r| has_errors(&r.diagnostics)) {
+    } else if errors > 0 || (strict && warnings > 0) {
         EXIT_ERRORS
     } else {
         EXIT_OK
@@ -105,10 +138,10 @@ fn count(results: &[Checked], severity: Severity) -> usize {
         .count()
 }
 
-fn summary(files: usize, errors: usize, warnings: usize) -> String {
+fn summary(verb: &str, files: usize, errors: usize, warnings: usize) -> String {
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     format!(
-        "checked {}: {}, {}",
+        "{verb} {}: {}, {}",
         plural(files, "file"),
         plural(errors, "error"),
         plural(warnings, "warning")

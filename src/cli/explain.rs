@@ -7,7 +7,15 @@ use crate::diagnostic::Code;
 pub fn run(code: Option<&str>) -> u8 {
     let Some(text) = code else {
         for c in Code::ALL {
-            println!("{}  {}", c.as_str(), c.title());
+            match c.lint_name() {
+                Some(name) => println!(
+                    "{}  {name} ({}): {}",
+                    c.as_str(),
+                    c.default_level().name(),
+                    c.title()
+                ),
+                None => println!("{}  {}", c.as_str(), c.title()),
+            }
         }
         return EXIT_OK;
     };
@@ -17,7 +25,7 @@ pub fn run(code: Option<&str>) -> u8 {
             EXIT_OK
         }
         None => {
-            eprintln!("error: `{text}` is not a Tollgate diagnostic code");
+            eprintln!("error: `{text}` is not a Tollgate diagnostic code or lint");
             eprintln!("run `tollgate explain` to list every code");
             EXIT_USAGE
         }

@@ -6,6 +6,7 @@
 mod check;
 mod eval;
 mod explain;
+mod lint;
 mod load;
 mod notify_out;
 mod table;
@@ -38,6 +39,27 @@ pub enum Command {
         /// When to color text output.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
+    },
+    /// Check policies and run the lints (`tollgate explain` lists them).
+    Lint {
+        /// Files or directories.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// How to print findings.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// When to color text output.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+        /// Do not report these lints (names or codes; repeatable).
+        #[arg(long, short = 'A', value_name = "LINT")]
+        allow: Vec<String>,
+        /// Report these lints as warnings.
+        #[arg(long, short = 'W', value_name = "LINT")]
+        warn: Vec<String>,
+        /// Report these lints as errors; `--deny warnings` makes every warning fail.
+        #[arg(long, short = 'D', value_name = "LINT")]
+        deny: Vec<String>,
     },
     /// Evaluate records against a policy: one JSON line out per record in.
     Eval {
@@ -90,6 +112,8 @@ pub enum Format {
     Text,
     /// One JSON document for tools.
     Json,
+    /// SARIF 2.1.0, for code scanning.
+    Sarif,
 }
 
 /// Input format for records.
@@ -147,6 +171,14 @@ pub fn run() -> ExitCode {
             color,
         } => check::run(&paths, format, color.enabled()),
         Command::Explain { code } => explain::run(code.as_deref()),
+        Command::Lint {
+            paths,
+            format,
+            color,
+            allow,
+            warn,
+            deny,
+        } => lint::run(&paths, format, color.enabled(), &allow, &warn, &deny),
         Command::Eval {
             policy,
             input,

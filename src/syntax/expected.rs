@@ -56,7 +56,10 @@ fn describe(rule: Rule) -> String {
         | Rule::const_decl
         | Rule::condition_decl
         | Rule::schedule_decl
-        | Rule::rule_decl => "a declaration",
+        | Rule::rule_decl
+        | Rule::lint_decl => "a declaration",
+        Rule::lint_name => "a lint's name (`shadowed-rule`) or code (`L0101`)",
+        Rule::expect_decl => "a schedule line",
         Rule::schedule_item | Rule::hit_decl | Rule::otherwise_rule => "a schedule line",
         Rule::outcome | Rule::action => "a fee or an action",
         _ => return name.replace('_', " "),

@@ -53,6 +53,8 @@ pub const CONTEXTUAL: &[&str] = &[
     "per",
     "calendar",
     "day",
+    "lint",
+    "expect",
 ];
 
 /// Whether `word` is reserved and so can't name a field, constant or rule.

@@ -150,6 +150,11 @@ impl Lowerer {
             }),
             Rule::schedule_decl => Item::Schedule(self.schedule(pair, &kids)?),
             Rule::rule_decl => Item::Rule(Box::new(self.rule(pair)?)),
+            Rule::lint_decl => Item::Lint(LintDecl {
+                level: ident(&first),
+                names: kids.iter().skip(1).map(ident).collect(),
+                span: span_of(pair),
+            }),
             _ => {
                 self.shape(span_of(pair), "declaration");
                 return None;
@@ -179,6 +184,7 @@ impl Lowerer {
             base: None,
             hits: Vec::new(),
             roundings: Vec::new(),
+            expects: Vec::new(),
             rules: Vec::new(),
             span: span_of(pair),
         };
@@ -199,6 +205,27 @@ impl Lowerer {
                     if let Some(r) = self.rule(p) {
                         sched.rules.push(r);
                     }
+                }
+                Rule::expect_decl => {
+                    let ek = children(p);
+                    let (Some(part), Some(low), Some(high)) = (
+                        ek.first().map(ident),
+                        self.value_at(&ek, 1, p, "expect"),
+                        self.value_at(&ek, 2, p, "expect"),
+                    ) else {
+                        continue;
+                    };
+                    let when = match ek.get(3) {
+                        Some(_) => self.expr_at(&ek, 3, p, "expect"),
+                        None => None,
+                    };
+                    sched.expects.push(ExpectDecl {
+                        part,
+                        low,
+                        high,
+                        when,
+                        span: span_of(p),
+                    });
                 }
                 Rule::otherwise_rule => {
                     let kw = p.clone().into_inner().next()?;

@@ -1,0 +1,150 @@
+//! Diagnostics as SARIF 2.1.0, for code scanning in CI: the same data the
+//! renderer and the JSON output use. `tests/sarif.rs` validates the output
+//! against the official schema.
+
+use super::codes::Level;
+use super::{Code, Diagnostic, Severity};
+use crate::span::{line_col, Span};
+use serde_json::{json, Value};
+use std::collections::BTreeSet;
+
+/// One file's diagnostics: its path as given, its text, its findings.
+pub struct FileReport<'a> {
+    /// The path, as given on the command line.
+    pub path: &'a str,
+    /// The text the spans point into.
+    pub text: &'a str,
+    /// The findings.
+    pub diagnostics: &'a [Diagnostic],
+}
+
+fn level(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "error",
+        Severity::Warning => "warning",
+    }
+}
+
+fn default_level(code: Code) -> &'static str {
+    match code.default_level() {
+        Level::Allow => "none",
+        Level::Warn => "warning",
+        Level::Deny => "error",
+    }
+}
+
+/// The region of `span` in `text`: 1-based lines and columns in characters,
+/// the end exclusive.
+fn region(text: &str, span: Span) -> Value {
+    let (start_line, start_column) = line_col(text, span.start);
+    let (end_line, end_column) = line_col(text, span.end.max(span.start));
+    json!({
+        "startLine": start_line,
+        "startColumn": start_column,
+        "endLine": end_line,
+        "endColumn": end_column.max(if end_line == start_line { start_column } else { 1 }),
+    })
+}
+
+fn location(path: &str, text: &str, span: Span, message: Option<&str>) -> Value {
+    let mut loc = json!({
+        "physicalLocation": {
+            "artifactLocation": { "uri": uri(path) },
+            "region": region(text, span),
+        }
+    });
+    if let (Some(m), Some(obj)) = (message, loc.as_object_mut()) {
+        obj.insert("message".into(), json!({ "text": m }));
+    }
+    loc
+}
+
+/// A relative path as a URI reference: forward slashes, spaces and the few
+/// characters URIs reserve escaped.
+fn uri(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        match c {
+            '\\' => out.push('/'),
+            ' ' => out.push_str("%20"),
+            '%' => out.push_str("%25"),
+            '#' => out.push_str("%23"),
+            '?' => out.push_str("%3F"),
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+/// The SARIF log for `files`.
+pub fn log(files: &[FileReport<'_>]) -> Value {
+    let used: BTreeSet<Code> = files
+        .iter()
+        .flat_map(|f| f.diagnostics.iter().map(|d| d.code))
+        .chain(Code::LINTS.iter().copied())
+        .collect();
+    let used: Vec<Code> = used.into_iter().collect();
+    let rules: Vec<Value> = used
+        .iter()
+        .map(|&c| {
+            let doc = c.explanation();
+            json!({
+                "id": c.as_str(),
+                "name": c.lint_name().unwrap_or(c.title()),
+                "shortDescription": { "text": c.title() },
+                "fullDescription": { "text": c.title() },
+                "help": { "text": doc, "markdown": doc },
+                "defaultConfiguration": { "level": default_level(c) },
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for f in files {
+        for d in f.diagnostics {
+            let index = used.iter().position(|c| *c == d.code).unwrap_or(0);
+            let mut text = d.message.clone();
+            if let Some(help) = &d.help {
+                text.push_str("\nhelp: ");
+                text.push_str(help);
+            }
+            let mut result = json!({
+                "ruleId": d.code.as_str(),
+                "ruleIndex": index,
+                "level": level(d.severity),
+                "message": { "text": text },
+                "locations": [location(f.path, f.text, d.span(), None)],
+            });
+            let related: Vec<Value> = d
+                .labels
+                .iter()
+                .enumerate()
+                .map(|(i, l)| {
+                    let mut loc = location(f.path, f.text, l.span, Some(&l.message));
+                    if let Some(obj) = loc.as_object_mut() {
+                        obj.insert("id".into(), json!(i));
+                    }
+                    loc
+                })
+                .collect();
+            if let Some(obj) = result.as_object_mut() {
+                obj.insert("relatedLocations".into(), Value::Array(related));
+            }
+            results.push(result);
+        }
+    }
+    json!({
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {
+                "driver": {
+                    "name": "tollgate",
+                    "version": env!("CARGO_PKG_VERSION"),
+                    "rules": rules,
+                }
+            },
+            "columnKind": "unicodeCodePoints",
+            "results": results,
+        }]
+    })
+}

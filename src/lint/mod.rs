@@ -1,0 +1,152 @@
+//! The linter: `check`, then the lints of `docs/lints.md`.
+//!
+//! Table analyses ([`table`]) are exact, on boxes of the input space
+//! ([`space`]); value checks ([`values`], [`notify`]) read the checked
+//! policy; token checks ([`tokens`]) read the text. Every finding is a
+//! [`Diagnostic`] with an `L` code; its level comes from the lint's
+//! default, the file's `lint` lines and the command line, in that order.
+
+pub mod example;
+mod notify;
+pub mod space;
+pub mod table;
+pub mod tokens;
+mod unused;
+mod values;
+
+use crate::diagnostic::codes::Level;
+use crate::diagnostic::{Code, Diagnostic, Severity};
+use crate::model::{Body, Policy};
+use crate::span::Span;
+use tollgate_runtime::table::FieldSpec;
+
+/// A finding of lint `code` at its default level (set again by [`apply`]).
+pub fn finding(
+    code: Code,
+    message: impl Into<String>,
+    span: Span,
+    label: impl Into<String>,
+) -> Diagnostic {
+    let mut d = Diagnostic::error(code, message, span, label);
+    d.severity = severity(code.default_level()).unwrap_or(Severity::Warning);
+    d
+}
+
+fn severity(level: Level) -> Option<Severity> {
+    match level {
+        Level::Allow => None,
+        Level::Warn => Some(Severity::Warning),
+        Level::Deny => Some(Severity::Error),
+    }
+}
+
+/// Names joined for a message: "`a`", "`a` and `b`", "`a`, `b` and `c`".
+pub fn list(names: &[String]) -> String {
+    match names {
+        [] => "(none)".into(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The record schema of a checked policy, as the runtime sees it.
+pub fn field_specs(policy: &Policy) -> Vec<FieldSpec> {
+    policy
+        .fields
+        .iter()
+        .map(|f| FieldSpec {
+            name: f.name.clone(),
+            kind: f.ty.clone(),
+            default: f.default.as_ref().map(crate::compile::value),
+        })
+        .collect()
+}
+
+/// Lints one policy's text: token checks, then the checker's errors if it
+/// has any, else every lint. `overrides` are the command line's levels
+/// (the last one for a lint wins); they beat the file's `lint` lines.
+pub fn lint_source(source: &str, overrides: &[(Code, Level)]) -> Vec<Diagnostic> {
+    let mut out = tokens::lint(source);
+    let file = match crate::syntax::parse(source) {
+        Ok(f) => f,
+        Err(errors) => {
+            out.extend(errors);
+            return apply(out, &[], overrides);
+        }
+    };
+    let policy = match crate::check::check(&file) {
+        Ok(p) => p,
+        Err(errors) => {
+            out.extend(errors);
+            return apply(out, &[], overrides);
+        }
+    };
+    let settings: Vec<(Code, Level)> = policy.lints.iter().map(|l| (l.code, l.level)).collect();
+    match &policy.body {
+        Body::Fees(schedules) => match crate::compile::compile(&policy) {
+            Ok(_) => {
+                let fields = field_specs(&policy);
+                for s in schedules {
+                    table::schedule(s, &fields, &mut out);
+                    values::schedule(s, &fields, &mut out);
+                }
+            }
+            Err(errors) => out.extend(errors),
+        },
+        Body::Notifications(n) => notify::lints(&policy, n, &mut out),
+    }
+    unused::lints(&file, &policy, &mut out);
+    let mut out = apply(out, &settings, overrides);
+    for d in &mut out {
+        for l in &mut d.labels {
+            l.span = tidy(source, l.span);
+        }
+    }
+    out
+}
+
+/// `span` without the blank lines and comment lines it ends with (a
+/// declaration's span runs to the next one).
+pub fn tidy(source: &str, span: Span) -> Span {
+    let Some(text) = source.get(span.range()) else {
+        return span;
+    };
+    let mut end = text.len();
+    loop {
+        let kept = text.get(..end).unwrap_or("").trim_end();
+        end = kept.len();
+        // A last line that is only a comment goes too.
+        let line_start = kept.rfind('\n').map_or(0, |i| i + 1);
+        let last = kept.get(line_start..).unwrap_or("");
+        if line_start > 0 && last.trim_start().starts_with('#') {
+            end = line_start;
+        } else {
+            break;
+        }
+    }
+    Span::new(span.start, span.start + end.max(1).min(text.len()))
+}
+
+/// Sets each lint finding's severity from its level, dropping allowed ones,
+/// and orders everything by position.
+fn apply(
+    diagnostics: Vec<Diagnostic>,
+    file: &[(Code, Level)],
+    cli: &[(Code, Level)],
+) -> Vec<Diagnostic> {
+    let level = |code: Code| {
+        let last = |set: &[(Code, Level)]| set.iter().rev().find(|(c, _)| *c == code).map(|(_, l)| *l);
+        last(cli).or_else(|| last(file)).unwrap_or(code.default_level())
+    };
+    let mut out: Vec<Diagnostic> = diagnostics
+        .into_iter()
+        .filter_map(|mut d| {
+            if d.code.is_lint() {
+                d.severity = severity(level(d.code))?;
+            }
+            Some(d)
+        })
+        .collect();
+    out.sort_by_key(|d| (d.span().start, d.code));
+    out
+}

@@ -1,0 +1,225 @@
+//! Value checks on notification policies: whole-day quiet windows, caps of
+//! 0, merchant caps that loosen the policy's own limit, always-deliver
+//! rules that make other rules inert, and rules no message meets.
+
+use super::space::{sweep, Mode, Region, Space, Visitor};
+use super::table::boxes;
+use super::{example, field_specs, finding};
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Action, CapAmount, Cond, Notifications, Policy, Value};
+use tollgate_runtime::table::FieldSpec;
+
+const DAY: u32 = 86_400;
+
+/// The lints of a notifications policy.
+pub fn lints(policy: &Policy, n: &Notifications, out: &mut Vec<Diagnostic>) {
+    let fields = field_specs(policy);
+    let conds: Vec<(u32, &Cond)> = n
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i as u32, &r.when))
+        .collect();
+    let (space, owners) = boxes(&conds, &fields);
+    let rows_of = |owner: usize| -> Vec<u32> {
+        owners
+            .iter()
+            .enumerate()
+            .filter(|(r, &o)| o as usize == owner && !space.row_empty(*r))
+            .map(|(r, _)| r as u32)
+            .collect()
+    };
+    for (i, r) in n.rules.iter().enumerate() {
+        if rows_of(i).is_empty() {
+            out.push(
+                finding(
+                    Code::L0106,
+                    format!("rule `{}` can never apply: no message meets its condition", r.name),
+                    r.when.span,
+                    "no message meets this",
+                )
+                .with_help("check for `and` written for `or`, or bounds that cross"),
+            );
+        }
+        if let Action::Limit { max, .. } = &r.action {
+            match *max {
+                CapAmount::Fixed(0) => out.push(
+                    finding(
+                        Code::L0204,
+                        format!("rule `{}` allows 0 messages: every message it covers is suppressed", r.name),
+                        r.span,
+                        "cap of 0",
+                    )
+                    .with_help("if these messages must never be sent, say so in a comment and allow the lint; otherwise write the cap you mean"),
+                ),
+                CapAmount::Field { high: 0, .. } => out.push(
+                    finding(
+                        Code::L0204,
+                        format!("rule `{}` clamps every merchant's cap to 0: every message it covers is suppressed", r.name),
+                        r.span,
+                        "upper bound 0",
+                    )
+                    .with_help("raise the upper bound to the most a merchant may choose"),
+                ),
+                CapAmount::Field { field, high, .. } => {
+                    let default = policy.fields.get(field).and_then(|f| f.default.as_ref());
+                    if let Some(Value::Integer(d)) = default {
+                        if i64::from(high) > *d {
+                            let name = policy.fields.get(field).map_or("?", |f| f.name.as_str());
+                            out.push(
+                                finding(
+                                    Code::L0205,
+                                    format!(
+                                        "rule `{}` lets a merchant raise `{name}` to {high}, above the policy's own {d}",
+                                        r.name
+                                    ),
+                                    r.span,
+                                    format!("up to {high}"),
+                                )
+                                .with_help(format!("bound it by the default: `within LOW..{d}`, or raise the default if {high} is the policy")),
+                            );
+                        }
+                    }
+                }
+                CapAmount::Fixed(_) => {}
+            }
+        }
+    }
+    exempt(n, &space, &owners, &fields, out);
+    always_quiet(n, &space, &owners, &fields, out);
+}
+
+/// Always-deliver rules whose messages another restricting rule covers.
+fn exempt(n: &Notifications, space: &Space, owners: &[u32], fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
+    let rows = |o: usize| owners.iter().enumerate().filter(move |(_, &x)| x as usize == o).map(|(r, _)| r as u32);
+    for (a, ra) in n.rules.iter().enumerate() {
+        if ra.action != Action::AlwaysDeliver {
+            continue;
+        }
+        for (b, rb) in n.rules.iter().enumerate() {
+            if rb.action == Action::AlwaysDeliver {
+                continue;
+            }
+            let meet = rows(a).find_map(|x| rows(b).find(|&y| space.rows_meet(x as usize, y as usize)).map(|y| (x, y)));
+            let Some((x, y)) = meet else { continue };
+            let record = example::record_in_both(space, x, y, fields);
+            out.push(
+                finding(
+                    Code::L0206,
+                    format!("rule `{}` never acts on messages that `{}` always delivers", rb.name, ra.name),
+                    rb.span,
+                    "inert for those messages",
+                )
+                .with_label(ra.span, "exempts them from every other rule")
+                .with_help(format!("for example {record}; exclude those messages from `{}`, or drop them from `{}`", rb.name, ra.name)),
+            );
+        }
+    }
+}
+
+/// Whether windows `(start, end)` (end excluded, wrapping past midnight
+/// when start > end) cover the whole day.
+pub fn whole_day(windows: &[(u32, u32)]) -> bool {
+    let mut spans: Vec<(u32, u32)> = Vec::new();
+    for &(s, e) in windows {
+        if s < e {
+            spans.push((s, e));
+        } else if s > e {
+            spans.push((s, DAY));
+            spans.push((0, e));
+        }
+    }
+    spans.sort_unstable();
+    let mut reach = 0;
+    for (s, e) in spans {
+        if s > reach {
+            return false;
+        }
+        reach = reach.max(e);
+    }
+    reach >= DAY
+}
+
+struct Quiet<'a> {
+    n: &'a Notifications,
+    space: &'a Space,
+    owners: &'a [u32],
+    fields: &'a [FieldSpec],
+    found: Vec<(Vec<usize>, String)>,
+}
+
+impl Visitor for Quiet<'_> {
+    fn gap(&mut self, _: Region<'_>) {}
+
+    fn leaf(&mut self, active: &[u32], exact: bool, region: Region<'_>) {
+        // Without `exact` only the first row is known to cover the region.
+        let rows = if exact { active } else { active.get(..1).unwrap_or(&[]) };
+        let mut rules: Vec<usize> = rows.iter().filter_map(|&r| self.owners.get(r as usize).map(|&o| o as usize)).collect();
+        rules.sort_unstable();
+        rules.dedup();
+        let windows: Vec<(u32, u32)> = rules
+            .iter()
+            .filter_map(|&i| match self.n.rules.get(i).map(|r| &r.action) {
+                Some(Action::Quiet { windows, .. }) => Some(windows.clone()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        if whole_day(&windows) && !self.found.iter().any(|(r, _)| *r == rules) {
+            let record = example::record(self.space, region, rows.first().copied(), self.fields);
+            self.found.push((rules, record));
+        }
+    }
+}
+
+/// Messages that quiet windows hold all day.
+fn always_quiet(n: &Notifications, space: &Space, owners: &[u32], fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
+    let quiet: Vec<u32> = owners
+        .iter()
+        .enumerate()
+        .filter(|(r, &o)| {
+            !space.row_empty(*r) && matches!(n.rules.get(o as usize).map(|x| &x.action), Some(Action::Quiet { .. }))
+        })
+        .map(|(r, _)| r as u32)
+        .collect();
+    let mut v = Quiet {
+        n,
+        space,
+        owners,
+        fields,
+        found: Vec::new(),
+    };
+    sweep(space, &quiet, Mode::Exact, &mut v);
+    for (rules, record) in v.found {
+        let names: Vec<String> = rules.iter().filter_map(|&i| n.rules.get(i)).map(|r| format!("`{}`", r.name)).collect();
+        let Some(first) = rules.first().and_then(|&i| n.rules.get(i)) else { continue };
+        let mut d = finding(
+            Code::L0203,
+            format!("quiet windows of {} together cover the whole day", super::list(&names)),
+            first.span,
+            "quiet at every hour",
+        )
+        .with_help(format!(
+            "a message such as {record} is never delivered; shorten the windows, or use `limit 0` if it must never be sent"
+        ));
+        for r in rules.iter().skip(1).filter_map(|&i| n.rules.get(i)) {
+            d = d.with_label(r.span, "also quiet");
+        }
+        out.push(d);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::whole_day;
+
+    #[test]
+    fn windows_cover_the_day_only_together() {
+        let h = |x: u32| x * 3600;
+        assert!(!whole_day(&[(h(8), h(20))]));
+        assert!(whole_day(&[(h(8), h(20)), (h(20), h(8))]));
+        assert!(!whole_day(&[(h(8), h(20)), (h(21), h(8))]));
+        assert!(whole_day(&[(h(0), h(12)), (h(12), 0)]));
+        assert!(!whole_day(&[]));
+    }
+}

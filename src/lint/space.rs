@@ -1,0 +1,699 @@
+//! The input space of a decision table, cut into finitely many pieces, and
+//! the sweep that visits every distinct way rows can match.
+//!
+//! Each column's values are split into *segments* at every bound any row
+//! mentions: for a number column the points and the open intervals between
+//! them (an open interval with no integer in it is dropped on an integer
+//! column); for an enum its variants; for a bool its two values; for a
+//! string column each string a row names, plus one segment for every other
+//! string. Within a segment no row can tell two values apart, so a row is a
+//! box of segments and every question about the table is a question about
+//! finitely many boxes.
+//!
+//! The sweep splits the space column by column. At each step it holds the
+//! rows that match everywhere in the current region (the *active* rows),
+//! splits the next column where any active row's cell starts or ends, and
+//! recurses into each piece with the rows active there. Pieces with the
+//! same active rows are visited once, and a subproblem met again (same
+//! depth, same active rows) is not explored twice: its answer cannot
+//! differ. The analysis is exact: every region is either visited or proven
+//! to repeat one that was. `docs/lint-algorithm.md` describes it.
+
+use rust_decimal::Decimal;
+use std::collections::{BTreeSet, HashSet};
+use tollgate_runtime::table::{Bound, Cell, FieldKind, Interval};
+
+/// One segment of a number column.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Seg {
+    /// Exactly this value.
+    Point(Decimal),
+    /// The values strictly between two points (`None`: unbounded).
+    Open(Option<Decimal>, Option<Decimal>),
+}
+
+/// How a column's values are cut.
+#[derive(Debug, Clone)]
+pub enum Axis {
+    /// A number column: its segments in increasing order.
+    Range {
+        /// The segments, in order.
+        segs: Vec<Seg>,
+        /// Whether only whole numbers occur.
+        integer: bool,
+    },
+    /// A column of discrete values: `names[i]` is segment i; for a string
+    /// column the last segment stands for every string not named.
+    Set {
+        /// What each segment is, as written in a condition.
+        names: Vec<String>,
+        /// Whether the last segment is "any other string".
+        other: bool,
+    },
+}
+
+impl Axis {
+    /// How many segments the column has.
+    pub fn len(&self) -> usize {
+        match self {
+            Axis::Range { segs, .. } => segs.len(),
+            Axis::Set { names, .. } => names.len(),
+        }
+    }
+
+    /// Whether it has none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
+/// A row's cell in segment terms.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum SegCell {
+    /// Segments `from..to` of a number column.
+    Span(u32, u32),
+    /// These segments (sorted) of a set column.
+    Only(Vec<u32>),
+    /// Every segment but these (sorted) of a set column.
+    AllBut(Vec<u32>),
+}
+
+impl SegCell {
+    /// Whether the cell admits nothing.
+    pub fn is_empty(&self, axis: &Axis) -> bool {
+        match self {
+            SegCell::Span(a, b) => a >= b,
+            SegCell::Only(ids) => ids.is_empty(),
+            SegCell::AllBut(ids) => ids.len() >= axis.len(),
+        }
+    }
+
+    /// Whether the cell admits every value of the column.
+    pub fn is_full(&self, axis: &Axis) -> bool {
+        match self {
+            SegCell::Span(a, b) => *a == 0 && *b as usize >= axis.len(),
+            SegCell::Only(ids) => ids.len() >= axis.len(),
+            SegCell::AllBut(ids) => ids.is_empty(),
+        }
+    }
+
+    /// Whether segment `s` is inside.
+    pub fn contains(&self, s: u32) -> bool {
+        match self {
+            SegCell::Span(a, b) => *a <= s && s < *b,
+            SegCell::Only(ids) => ids.binary_search(&s).is_ok(),
+            SegCell::AllBut(ids) => ids.binary_search(&s).is_err(),
+        }
+    }
+
+    /// A segment inside, if any (the first).
+    pub fn first(&self, axis: &Axis) -> Option<u32> {
+        match self {
+            SegCell::Span(a, b) => (a < b).then_some(*a),
+            SegCell::Only(ids) => ids.first().copied(),
+            SegCell::AllBut(ids) => (0..axis.len() as u32).find(|s| ids.binary_search(s).is_err()),
+        }
+    }
+
+    /// A segment outside, if any (the first).
+    pub fn first_outside(&self, axis: &Axis) -> Option<u32> {
+        let n = axis.len() as u32;
+        match self {
+            SegCell::Span(a, b) => {
+                if *a > 0 {
+                    Some(0)
+                } else if *b < n {
+                    Some(*b)
+                } else {
+                    None
+                }
+            }
+            SegCell::Only(ids) => (0..n).find(|s| ids.binary_search(s).is_err()),
+            SegCell::AllBut(ids) => ids.first().copied(),
+        }
+    }
+}
+
+/// A table's rows over its columns, in segment terms.
+#[derive(Debug, Clone)]
+pub struct Space {
+    /// Field index of each column.
+    pub fields: Vec<usize>,
+    /// How each column is cut.
+    pub axes: Vec<Axis>,
+    /// Per row, one cell per column.
+    pub rows: Vec<Vec<SegCell>>,
+}
+
+impl Space {
+    /// The space of `rows` (each one cell per column of `fields`, typed by
+    /// `kinds`).
+    pub fn new(fields: Vec<usize>, kinds: &[&FieldKind], rows: &[&[Cell]]) -> Space {
+        let axes: Vec<Axis> = kinds
+            .iter()
+            .enumerate()
+            .map(|(c, kind)| axis(kind, rows.iter().filter_map(|r| r.get(c))))
+            .collect();
+        let rows = rows
+            .iter()
+            .map(|r| {
+                axes.iter()
+                    .enumerate()
+                    .map(|(c, a)| seg_cell(a, r.get(c).unwrap_or(&Cell::Any)))
+                    .collect()
+            })
+            .collect();
+        Space { fields, axes, rows }
+    }
+
+    /// Whether row `r` admits nothing.
+    pub fn row_empty(&self, r: usize) -> bool {
+        self.rows
+            .get(r)
+            .is_none_or(|cells| cells.iter().zip(&self.axes).any(|(c, a)| c.is_empty(a)))
+    }
+
+    /// Whether rows `a` and `b` admit a common input.
+    pub fn rows_meet(&self, a: usize, b: usize) -> bool {
+        let (Some(x), Some(y)) = (self.rows.get(a), self.rows.get(b)) else {
+            return false;
+        };
+        x.iter()
+            .zip(y)
+            .zip(&self.axes)
+            .all(|((p, q), axis)| meet(p, q, axis))
+    }
+}
+
+/// Whether two cells of one column share a segment.
+pub fn meet(p: &SegCell, q: &SegCell, axis: &Axis) -> bool {
+    use SegCell::*;
+    match (p, q) {
+        (Span(a, b), Span(c, d)) => a.max(c) < b.min(d),
+        (Only(x), Only(y)) => x.iter().any(|s| y.binary_search(s).is_ok()),
+        (Only(x), AllBut(y)) | (AllBut(y), Only(x)) => {
+            x.iter().any(|s| y.binary_search(s).is_err())
+        }
+        (AllBut(x), AllBut(y)) => {
+            // Both miss few: they meet unless together they exclude all.
+            let mut excluded: Vec<u32> = x.iter().chain(y).copied().collect();
+            excluded.sort_unstable();
+            excluded.dedup();
+            excluded.len() < axis.len()
+        }
+        _ => false,
+    }
+}
+
+/// The segments of a column, from the cells rows give it.
+fn axis<'a>(kind: &FieldKind, cells: impl Iterator<Item = &'a Cell>) -> Axis {
+    match kind {
+        FieldKind::Enum(variants) => Axis::Set {
+            names: variants.clone(),
+            other: false,
+        },
+        FieldKind::Bool => Axis::Set {
+            names: vec!["false".into(), "true".into()],
+            other: false,
+        },
+        FieldKind::Money | FieldKind::Decimal | FieldKind::Integer => {
+            let integer = *kind == FieldKind::Integer;
+            let mut points: Vec<Decimal> = Vec::new();
+            for c in cells {
+                if let Cell::Range(iv) = c {
+                    points.extend(iv.lo.value().map(|v| v.normalize()));
+                    points.extend(iv.hi.value().map(|v| v.normalize()));
+                }
+            }
+            points.sort_unstable();
+            points.dedup();
+            let mut segs = Vec::with_capacity(points.len() * 2 + 1);
+            let mut prev: Option<Decimal> = None;
+            for p in points {
+                let gap_has_value = match prev {
+                    None => true,
+                    Some(q) => !integer || p - q > Decimal::ONE,
+                };
+                if gap_has_value {
+                    segs.push(Seg::Open(prev, Some(p)));
+                }
+                segs.push(Seg::Point(p));
+                prev = Some(p);
+            }
+            segs.push(Seg::Open(prev, None));
+            Axis::Range { segs, integer }
+        }
+        FieldKind::String | FieldKind::Timestamp => {
+            let mut names: Vec<String> = Vec::new();
+            for c in cells {
+                if let Cell::StrIn(set) | Cell::StrNotIn(set) = c {
+                    names.extend(set.iter().cloned());
+                }
+            }
+            names.sort_unstable();
+            names.dedup();
+            names.push(String::new());
+            Axis::Set { names, other: true }
+        }
+    }
+}
+
+/// The position of point `v` among `segs`.
+fn point_at(segs: &[Seg], v: Decimal) -> u32 {
+    let v = v.normalize();
+    let i = segs.partition_point(|s| match s {
+        Seg::Point(p) => *p < v,
+        Seg::Open(_, Some(hi)) => *hi <= v,
+        Seg::Open(_, None) => false,
+    });
+    i as u32
+}
+
+/// A cell in segment terms.
+fn seg_cell(axis: &Axis, cell: &Cell) -> SegCell {
+    match (axis, cell) {
+        (Axis::Range { segs, .. }, Cell::Range(iv)) => span_of(segs, iv),
+        (Axis::Range { segs, .. }, Cell::Any) => SegCell::Span(0, segs.len() as u32),
+        (Axis::Range { .. }, _) => SegCell::Span(0, 0),
+        (Axis::Set { .. }, Cell::Any) => SegCell::AllBut(Vec::new()),
+        (Axis::Set { names, .. }, Cell::Enum(mask)) => SegCell::Only(
+            (0..names.len() as u32)
+                .filter(|&i| i < 64 && mask & (1u64 << i) != 0)
+                .collect(),
+        ),
+        (Axis::Set { .. }, Cell::Bool(b)) => SegCell::Only(vec![u32::from(*b)]),
+        (Axis::Set { names, other: true }, Cell::StrIn(set)) => {
+            SegCell::Only(ids_of(names, set))
+        }
+        (Axis::Set { names, other: true }, Cell::StrNotIn(set)) => {
+            SegCell::AllBut(ids_of(names, set))
+        }
+        (Axis::Set { .. }, _) => SegCell::Only(Vec::new()),
+    }
+}
+
+/// The segments of the named strings (the last name is "other").
+fn ids_of(names: &[String], set: &[String]) -> Vec<u32> {
+    let named = names.get(..names.len().saturating_sub(1)).unwrap_or(&[]);
+    let mut ids: Vec<u32> = set
+        .iter()
+        .filter_map(|s| named.binary_search(s).ok().map(|i| i as u32))
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// The segments an interval covers.
+fn span_of(segs: &[Seg], iv: &Interval) -> SegCell {
+    let n = segs.len() as u32;
+    let from = match iv.lo {
+        Bound::Unbounded => 0,
+        Bound::Incl(v) => point_at(segs, v),
+        Bound::Excl(v) => point_at(segs, v) + 1,
+    };
+    let to = match iv.hi {
+        Bound::Unbounded => n,
+        Bound::Incl(v) => point_at(segs, v) + 1,
+        Bound::Excl(v) => point_at(segs, v),
+    };
+    SegCell::Span(from.min(n), to.min(n))
+}
+
+/// A part of one column: where a sweep step put the region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Piece {
+    /// Segments `from..to` of a number column.
+    Span(u32, u32),
+    /// These segments of a set column.
+    Ids(Vec<u32>),
+}
+
+impl Piece {
+    /// A segment of the piece.
+    pub fn first(&self) -> Option<u32> {
+        match self {
+            Piece::Span(a, b) => (a < b).then_some(*a),
+            Piece::Ids(ids) => ids.first().copied(),
+        }
+    }
+}
+
+/// A region the sweep reached: a piece for each of the first columns in
+/// sweep order (`columns[i]` is the column `pieces[i]` belongs to); every
+/// value of the other columns.
+#[derive(Debug, Clone, Copy)]
+pub struct Region<'a> {
+    /// Column indices, in sweep order.
+    pub columns: &'a [usize],
+    /// The pieces chosen so far.
+    pub pieces: &'a [Piece],
+}
+
+impl Region<'_> {
+    /// The piece chosen for `column`, if the sweep has split it.
+    pub fn piece(&self, column: usize) -> Option<&Piece> {
+        self.columns
+            .iter()
+            .position(|&c| c == column)
+            .and_then(|i| self.pieces.get(i))
+    }
+}
+
+/// What a sweep reports.
+pub trait Visitor {
+    /// No row matches anywhere in `region`.
+    fn gap(&mut self, region: Region<'_>);
+    /// `active` (rows in priority order) match in `region`: with `exact`,
+    /// every one of them matches every input of the region; otherwise the
+    /// first matches all of it and each of the others matches somewhere in
+    /// it.
+    fn leaf(&mut self, active: &[u32], exact: bool, region: Region<'_>);
+}
+
+/// How much the sweep may shorten.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Every region with at least two rows is split until their matches are
+    /// exact (for `unique` schedules, where every pair matters).
+    Exact,
+    /// A region the first active row covers entirely is not split further
+    /// (for `first` schedules, where that row decides it).
+    First,
+}
+
+/// Sweeps `space`, considering only `rows` (indices into it, in priority
+/// order), and reports to `visitor`.
+pub fn sweep(space: &Space, rows: &[u32], mode: Mode, visitor: &mut impl Visitor) {
+    let order = column_order(space, rows);
+    let full: Vec<u64> = space
+        .rows
+        .iter()
+        .map(|cells| {
+            cells
+                .iter()
+                .zip(&space.axes)
+                .enumerate()
+                .filter(|(_, (c, a))| c.is_full(a))
+                .fold(0u64, |m, (i, _)| m | (1u64 << i.min(63)))
+        })
+        .collect();
+    let mut s = Sweep {
+        space,
+        order,
+        full,
+        mode,
+        seen: HashSet::new(),
+        pieces: Vec::new(),
+    };
+    let live: Vec<u32> = rows
+        .iter()
+        .copied()
+        .filter(|&r| !space.row_empty(r as usize))
+        .collect();
+    s.node(0, live, visitor);
+}
+
+/// Columns in sweep order: those that cut the rows finest first, so that
+/// active sets shrink quickly.
+fn column_order(space: &Space, rows: &[u32]) -> Vec<usize> {
+    let mut score: Vec<(usize, usize)> = (0..space.axes.len())
+        .map(|c| {
+            let axis = &space.axes[c];
+            // How many rows constrain the column.
+            let constrained = rows
+                .iter()
+                .filter(|&&r| {
+                    space
+                        .rows
+                        .get(r as usize)
+                        .and_then(|cells| cells.get(c))
+                        .is_some_and(|cell| !cell.is_full(axis))
+                })
+                .count();
+            (c, constrained.saturating_mul(axis.len().min(64)))
+        })
+        .collect();
+    score.sort_by_key(|&(c, s)| (std::cmp::Reverse(s), c));
+    score.into_iter().map(|(c, _)| c).collect()
+}
+
+struct Sweep<'a> {
+    space: &'a Space,
+    order: Vec<usize>,
+    /// Per row, a bit per column (below 64) whose cell is full.
+    full: Vec<u64>,
+    mode: Mode,
+    seen: HashSet<(usize, Vec<u32>)>,
+    pieces: Vec<Piece>,
+}
+
+impl Sweep<'_> {
+    /// Whether row `r` admits every value of the columns from `depth` on.
+    fn full_from(&self, r: u32, depth: usize) -> bool {
+        let mask = self.full.get(r as usize).copied().unwrap_or(0);
+        self.order
+            .iter()
+            .skip(depth)
+            .all(|&c| c < 64 && mask & (1u64 << c) != 0)
+    }
+
+    fn region(&self) -> Region<'_> {
+        Region {
+            columns: self.order.get(..self.pieces.len()).unwrap_or(&[]),
+            pieces: &self.pieces,
+        }
+    }
+
+    fn node(&mut self, depth: usize, active: Vec<u32>, v: &mut impl Visitor) {
+        let Some(&first) = active.first() else {
+            v.gap(self.region());
+            return;
+        };
+        if depth >= self.order.len() || active.iter().all(|&r| self.full_from(r, depth)) {
+            v.leaf(&active, true, self.region());
+            return;
+        }
+        if active.len() == 1 || (self.mode == Mode::First && self.full_from(first, depth)) {
+            v.leaf(&active, false, self.region());
+            if active.len() == 1 {
+                self.outside_one(depth, first, v);
+            }
+            return;
+        }
+        if !self.seen.insert((depth, active.clone())) {
+            return;
+        }
+        let Some(&column) = self.order.get(depth) else {
+            return;
+        };
+        for (piece, rows) in self.split(column, &active) {
+            self.pieces.push(piece);
+            self.node(depth + 1, rows, v);
+            self.pieces.pop();
+        }
+    }
+
+    /// With one row active, the part of the region outside it is a gap:
+    /// report it at the first column where the row is not full.
+    fn outside_one(&mut self, depth: usize, r: u32, v: &mut impl Visitor) {
+        let Some(cells) = self.space.rows.get(r as usize) else {
+            return;
+        };
+        let pushed = self.pieces.len();
+        for d in depth..self.order.len() {
+            let Some(&c) = self.order.get(d) else { break };
+            let (Some(cell), Some(axis)) = (cells.get(c), self.space.axes.get(c)) else {
+                break;
+            };
+            if let Some(out) = cell.first_outside(axis) {
+                let piece = match axis {
+                    Axis::Range { .. } => Piece::Span(out, out + 1),
+                    Axis::Set { .. } => Piece::Ids(vec![out]),
+                };
+                self.pieces.push(piece);
+                v.gap(self.region());
+                break;
+            }
+            // Inside the row on this column: fix a segment of it and go on.
+            let inside = cell.first(axis).unwrap_or(0);
+            self.pieces.push(match axis {
+                Axis::Range { .. } => Piece::Span(inside, inside + 1),
+                Axis::Set { .. } => Piece::Ids(vec![inside]),
+            });
+        }
+        self.pieces.truncate(pushed);
+    }
+
+    /// Splits `column` where the active rows' cells start or end: each
+    /// piece with the rows active on it (in priority order), pieces with the
+    /// same rows merged.
+    fn split(&self, column: usize, active: &[u32]) -> Vec<(Piece, Vec<u32>)> {
+        let Some(axis) = self.space.axes.get(column) else {
+            return Vec::new();
+        };
+        let cell = |r: u32| {
+            self.space
+                .rows
+                .get(r as usize)
+                .and_then(|cells| cells.get(column))
+        };
+        match axis {
+            Axis::Range { segs, .. } => {
+                let n = segs.len() as u32;
+                // Rows start and end at cuts; between two cuts the active
+                // rows do not change. A sweep keeps them in priority order.
+                let mut starts: Vec<(u32, u32)> = Vec::with_capacity(active.len());
+                let mut ends: Vec<(u32, u32)> = Vec::with_capacity(active.len());
+                let mut cuts: Vec<u32> = vec![0, n];
+                for &r in active {
+                    if let Some(SegCell::Span(a, b)) = cell(r) {
+                        if a < b {
+                            starts.push((*a, r));
+                            ends.push((*b, r));
+                            cuts.push(*a);
+                            cuts.push(*b);
+                        }
+                    }
+                }
+                starts.sort_unstable();
+                ends.sort_unstable();
+                cuts.sort_unstable();
+                cuts.dedup();
+                let mut live: BTreeSet<u32> = BTreeSet::new();
+                let (mut si, mut ei) = (0, 0);
+                let mut out: Vec<(Piece, Vec<u32>)> = Vec::new();
+                for w in cuts.windows(2) {
+                    let (Some(&a), Some(&b)) = (w.first(), w.get(1)) else {
+                        continue;
+                    };
+                    while let Some(&(_, r)) = ends.get(ei).filter(|(pos, _)| *pos <= a) {
+                        live.remove(&r);
+                        ei += 1;
+                    }
+                    while let Some(&(_, r)) = starts.get(si).filter(|(pos, _)| *pos <= a) {
+                        live.insert(r);
+                        si += 1;
+                    }
+                    if a >= b || a >= n {
+                        continue;
+                    }
+                    match out.last_mut() {
+                        Some((Piece::Span(_, end), prev))
+                            if *end == a && prev.iter().eq(live.iter()) =>
+                        {
+                            *end = b;
+                        }
+                        _ => out.push((Piece::Span(a, b), live.iter().copied().collect())),
+                    }
+                }
+                out
+            }
+            Axis::Set { names, .. } => {
+                // Segments some active row names; every other segment is
+                // treated alike by all of them.
+                let mut named: Vec<u32> = Vec::new();
+                for &r in active {
+                    match cell(r) {
+                        Some(SegCell::Only(ids) | SegCell::AllBut(ids)) => {
+                            named.extend(ids.iter().copied())
+                        }
+                        _ => {}
+                    }
+                }
+                named.sort_unstable();
+                named.dedup();
+                let mut groups: Vec<(Piece, Vec<u32>)> = Vec::new();
+                let add = |seg: u32, groups: &mut Vec<(Piece, Vec<u32>)>| {
+                    let rows: Vec<u32> = active
+                        .iter()
+                        .copied()
+                        .filter(|&r| cell(r).is_some_and(|c| c.contains(seg)))
+                        .collect();
+                    match groups.iter_mut().find(|(_, g)| *g == rows) {
+                        Some((Piece::Ids(ids), _)) => ids.push(seg),
+                        _ => groups.push((Piece::Ids(vec![seg]), rows)),
+                    }
+                };
+                for &seg in &named {
+                    add(seg, &mut groups);
+                }
+                // One representative of the unnamed rest, if there is one.
+                let rest: Vec<u32> = (0..names.len() as u32)
+                    .filter(|s| named.binary_search(s).is_err())
+                    .collect();
+                if let Some(&r0) = rest.first() {
+                    add(r0, &mut groups);
+                    // The rest behave alike: add them to r0's group.
+                    if let Some((Piece::Ids(ids), _)) = groups
+                        .iter_mut()
+                        .find(|(p, _)| matches!(p, Piece::Ids(ids) if ids.contains(&r0)))
+                    {
+                        ids.extend(rest.iter().skip(1));
+                        ids.sort_unstable();
+                    }
+                }
+                groups
+            }
+        }
+    }
+}
+
+/// An interval's bounds, as text for messages: `> 1000.00`, `between 0 and 5.00`.
+pub fn describe_interval(iv: &Interval) -> String {
+    match (iv.lo, iv.hi) {
+        (Bound::Unbounded, Bound::Unbounded) => "any value".into(),
+        (Bound::Incl(a), Bound::Incl(b)) if a == b => format!("== {a}"),
+        (Bound::Incl(a), Bound::Incl(b)) => format!("between {a} and {b}"),
+        (lo, hi) => {
+            let l = match lo {
+                Bound::Unbounded => None,
+                Bound::Incl(a) => Some(format!(">= {a}")),
+                Bound::Excl(a) => Some(format!("> {a}")),
+            };
+            let h = match hi {
+                Bound::Unbounded => None,
+                Bound::Incl(b) => Some(format!("<= {b}")),
+                Bound::Excl(b) => Some(format!("< {b}")),
+            };
+            [l, h].into_iter().flatten().collect::<Vec<_>>().join(" and ")
+        }
+    }
+}
+
+/// The interval segments `from..to` of `segs` make up.
+pub fn interval_of(segs: &[Seg], from: u32, to: u32) -> Interval {
+    let lo = match segs.get(from as usize) {
+        Some(Seg::Point(p)) => Bound::Incl(*p),
+        Some(Seg::Open(Some(a), _)) => Bound::Excl(*a),
+        _ => Bound::Unbounded,
+    };
+    let hi = match to.checked_sub(1).and_then(|i| segs.get(i as usize)) {
+        Some(Seg::Point(p)) => Bound::Incl(*p),
+        Some(Seg::Open(_, Some(b))) => Bound::Excl(*b),
+        _ => Bound::Unbounded,
+    };
+    Interval { lo, hi }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(n: i64) -> Decimal {
+        Decimal::from(n)
+    }
+
+    #[test]
+    fn integer_columns_drop_segments_without_integers() {
+        let cells = [Cell::Range(Interval {
+            lo: Bound::Excl(d(1)),
+            hi: Bound::Excl(d(2)),
+        })];
+        let rows: Vec<&[Cell]> = vec![&cells];
+        let s = Space::new(vec![0], &[&FieldKind::Integer], &rows);
+        assert!(s.row_empty(0));
+        let s = Space::new(vec![0], &[&FieldKind::Decimal], &rows);
+        assert!(!s.row_empty(0));
+    }
+}

@@ -1,0 +1,468 @@
+//! The analyses of a fee schedule's decision table: shadowed and partly
+//! shadowed rules, overlaps, gaps, duplicates, unsatisfiable conditions and
+//! mergeable neighbours. Each finding about inputs carries a record that
+//! shows it.
+
+use super::example;
+use super::space::{describe_interval, interval_of, sweep, Axis, Mode, Region, SegCell, Space, Visitor};
+use super::{finding, list};
+use crate::compile::dnf;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::model::{Cond, FieldType, HitPolicy, Schedule};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use tollgate_runtime::table::{Cell, FieldKind, FieldSpec};
+
+/// At most this many gap regions are described per schedule.
+const GAP_EXAMPLES: usize = 3;
+
+/// Conditions as boxes: every owner's rows over the columns any of them
+/// reads. Returns the space and, per row, its owner (rows in owner order).
+/// A condition too large to expand gives its owner no rows.
+pub fn boxes(conds: &[(u32, &Cond)], fields: &[FieldSpec]) -> (Space, Vec<u32>) {
+    let types: Vec<FieldType> = fields.iter().map(|f| f.kind.clone()).collect();
+    let mut conjs: Vec<(u32, dnf::Conj)> = Vec::new();
+    for (owner, cond) in conds {
+        if let Ok(rows) = dnf::rows(cond, &types) {
+            conjs.extend(rows.into_iter().map(|c| (*owner, c)));
+        }
+    }
+    let columns: Vec<usize> = conjs
+        .iter()
+        .flat_map(|(_, c)| c.keys().copied())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let cells: Vec<Vec<Cell>> = conjs
+        .iter()
+        .map(|(_, c)| {
+            columns
+                .iter()
+                .map(|f| c.get(f).cloned().unwrap_or(Cell::Any))
+                .collect()
+        })
+        .collect();
+    let kinds: Vec<&FieldKind> = columns
+        .iter()
+        .filter_map(|&c| fields.get(c).map(|f| &f.kind))
+        .collect();
+    let refs: Vec<&[Cell]> = cells.iter().map(Vec::as_slice).collect();
+    let owners = conjs.iter().map(|(o, _)| *o).collect();
+    (Space::new(columns, &kinds, &refs), owners)
+}
+
+/// What the sweep of one schedule found.
+#[derive(Default)]
+struct Found {
+    /// Per rule, whether some input reaches it.
+    wins: Vec<bool>,
+    /// (earlier rule, later rule) pairs that both match some input, with a
+    /// record where both match (under `first`: where the earlier applies).
+    pairs: BTreeMap<(u32, u32), String>,
+    /// Records no rule matches, with the region each belongs to.
+    gaps: Vec<(String, String)>,
+}
+
+struct Collect<'a> {
+    space: &'a Space,
+    owners: &'a [u32],
+    fields: &'a [FieldSpec],
+    unique: bool,
+    found: Found,
+}
+
+impl Visitor for Collect<'_> {
+    fn gap(&mut self, region: Region<'_>) {
+        if self.found.gaps.len() < GAP_EXAMPLES {
+            let record = example::record(self.space, region, None, self.fields);
+            let described = describe_region(self.space, region, self.fields);
+            self.found.gaps.push((record, described));
+        }
+    }
+
+    fn leaf(&mut self, active: &[u32], exact: bool, region: Region<'_>) {
+        let owner = |r: u32| self.owners.get(r as usize).copied().unwrap_or(u32::MAX);
+        let Some(&first) = active.first() else { return };
+        if let Some(w) = self.found.wins.get_mut(owner(first) as usize) {
+            *w = true;
+        }
+        let add = |a: u32, b: u32, found: &mut Found| {
+            let (ra, rb) = (owner(a), owner(b));
+            if ra != rb {
+                found
+                    .pairs
+                    .entry((ra.min(rb), ra.max(rb)))
+                    .or_insert_with(|| example::record(self.space, region, Some(b), self.fields));
+            }
+        };
+        if self.unique && exact {
+            for (i, &a) in active.iter().enumerate() {
+                for &b in active.iter().skip(i + 1) {
+                    add(a, b, &mut self.found);
+                }
+            }
+        } else {
+            for &b in active.iter().skip(1) {
+                add(first, b, &mut self.found);
+            }
+        }
+    }
+}
+
+/// The region's split columns as conditions: `amount == 1000.00, channel == wechat`.
+fn describe_region(space: &Space, region: Region<'_>, fields: &[FieldSpec]) -> String {
+    let mut parts = Vec::new();
+    for (&c, piece) in region.columns.iter().zip(region.pieces) {
+        let (Some(axis), Some(&f)) = (space.axes.get(c), space.fields.get(c)) else {
+            continue;
+        };
+        let cell = match piece {
+            super::space::Piece::Span(a, b) => SegCell::Span(*a, *b),
+            super::space::Piece::Ids(ids) => {
+                let mut ids = ids.clone();
+                ids.sort_unstable();
+                if matches!(axis, Axis::Range { .. }) {
+                    let a = ids.first().copied().unwrap_or(0);
+                    SegCell::Span(a, a + 1)
+                } else {
+                    SegCell::Only(ids)
+                }
+            }
+        };
+        if let Some(text) = describe_cell(axis, &cell, fields.get(f)) {
+            parts.push(text);
+        }
+    }
+    if parts.is_empty() {
+        "every record".into()
+    } else {
+        parts.join(" and ")
+    }
+}
+
+/// A cell as a condition on its field; `None` when it admits every value.
+pub fn describe_cell(axis: &Axis, cell: &SegCell, field: Option<&FieldSpec>) -> Option<String> {
+    let name = field.map_or("?", |f| f.name.as_str());
+    if cell.is_full(axis) {
+        return None;
+    }
+    Some(match (axis, cell) {
+        (Axis::Range { segs, .. }, SegCell::Span(a, b)) => {
+            let iv = interval_of(segs, *a, *b);
+            format!("{name} {}", describe_interval(&iv))
+        }
+        (Axis::Set { names, other }, SegCell::Only(ids) | SegCell::AllBut(ids)) => {
+            let negated = matches!(cell, SegCell::AllBut(_));
+            let is_bool = matches!(field.map(|f| &f.kind), Some(FieldKind::Bool));
+            let word = |i: &u32| -> String {
+                let n = names.get(*i as usize).map_or("?", String::as_str);
+                if *other {
+                    if *i as usize + 1 == names.len() {
+                        "any other string".into()
+                    } else {
+                        format!("\"{n}\"")
+                    }
+                } else {
+                    n.to_string()
+                }
+            };
+            if is_bool {
+                let v = ids.first() == Some(&1);
+                return Some(if v != negated {
+                    name.to_string()
+                } else {
+                    format!("not {name}")
+                });
+            }
+            let words: Vec<String> = ids.iter().map(word).collect();
+            match (negated, words.as_slice()) {
+                (false, [one]) => format!("{name} == {one}"),
+                (true, [one]) => format!("{name} != {one}"),
+                (false, _) => format!("{name} in {{{}}}", words.join(", ")),
+                (true, _) => format!("{name} not in {{{}}}", words.join(", ")),
+            }
+        }
+        _ => format!("{name} (?)"),
+    })
+}
+
+/// The lints of one schedule.
+pub fn schedule(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
+    let conds: Vec<(u32, &Cond)> = s
+        .rules
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (i as u32, &r.when))
+        .collect();
+    let (space, owners) = boxes(&conds, fields);
+    let n = s.rules.len();
+    // Rows per rule, with the empty ones dropped.
+    let mut rule_rows: Vec<Vec<u32>> = vec![Vec::new(); n];
+    for (r, &o) in owners.iter().enumerate() {
+        if !space.row_empty(r) {
+            if let Some(v) = rule_rows.get_mut(o as usize) {
+                v.push(r as u32);
+            }
+        }
+    }
+    let live: Vec<u32> = rule_rows.iter().flatten().copied().collect::<BTreeSet<_>>().into_iter().collect();
+    let unique = s.hit == HitPolicy::Unique;
+    let mut c = Collect {
+        space: &space,
+        owners: &owners,
+        fields,
+        unique,
+        found: Found {
+            wins: vec![false; n],
+            ..Found::default()
+        },
+    };
+    sweep(&space, &live, if unique { Mode::Exact } else { Mode::First }, &mut c);
+    let found = c.found;
+
+    // Unsatisfiable conditions.
+    let unsat: Vec<bool> = rule_rows.iter().map(Vec::is_empty).collect();
+    for (i, r) in s.rules.iter().enumerate() {
+        if unsat.get(i) == Some(&true) && !r.otherwise {
+            out.push(
+                finding(
+                    Code::L0106,
+                    format!("rule `{}` can never apply: no record meets its condition", r.name),
+                    r.when.span,
+                    "no record meets this",
+                )
+                .with_help("check for `and` written for `or`, or bounds that cross"),
+            );
+        }
+    }
+
+    // Duplicates: same rows and same fee as an earlier rule.
+    let signature = |i: usize| -> Vec<&Vec<SegCell>> {
+        let mut rows: Vec<&Vec<SegCell>> = rule_rows
+            .get(i)
+            .into_iter()
+            .flatten()
+            .filter_map(|&r| space.rows.get(r as usize))
+            .collect();
+        rows.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        rows.dedup();
+        rows
+    };
+    let mut first_with: HashMap<String, usize> = HashMap::new();
+    let mut duplicate_of: Vec<Option<usize>> = vec![None; n];
+    for (i, r) in s.rules.iter().enumerate() {
+        if unsat.get(i) == Some(&true) || r.otherwise {
+            continue;
+        }
+        let key = format!("{:?}|{:?}", signature(i), r.fee);
+        match first_with.get(&key) {
+            Some(&j) => {
+                if let (Some(d), Some(q)) = (duplicate_of.get_mut(i), s.rules.get(j)) {
+                    *d = Some(j);
+                    out.push(
+                        finding(
+                            Code::L0105,
+                            format!("rule `{}` repeats rule `{}`: same condition, same fee", r.name, q.name),
+                            r.span,
+                            "the repeat",
+                        )
+                        .with_label(q.span, "first written here")
+                        .with_help("delete one of them"),
+                    );
+                }
+            }
+            None => {
+                first_with.insert(key, i);
+            }
+        }
+    }
+
+    // Gaps.
+    let has_otherwise = s.rules.iter().any(|r| r.otherwise);
+    if !has_otherwise {
+        if let Some((record, region)) = found.gaps.first() {
+            let more: Vec<String> = found
+                .gaps
+                .iter()
+                .skip(1)
+                .map(|(rec, region)| format!("{region} (e.g. {rec})"))
+                .collect();
+            let also = if more.is_empty() {
+                String::new()
+            } else {
+                format!("; also {}", more.join("; "))
+            };
+            out.push(
+                finding(
+                    Code::L0104,
+                    format!("some records reach no rule of schedule `{}`", s.name),
+                    s.span,
+                    format!("no rule matches {region}"),
+                )
+                .with_help(format!(
+                    "for example {record}{also}; add rules for these records, or `otherwise => FEE`"
+                )),
+            );
+        }
+    }
+
+    // Shadowed, partly shadowed, overlapping.
+    let covering = |r: usize| -> Vec<usize> {
+        found
+            .pairs
+            .keys()
+            .filter(|(_, b)| *b as usize == r)
+            .map(|(a, _)| *a as usize)
+            .collect()
+    };
+    if !unique {
+        for (i, r) in s.rules.iter().enumerate() {
+            let reached = found.wins.get(i) == Some(&true);
+            if reached || unsat.get(i) == Some(&true) || duplicate_of.get(i).is_some_and(Option::is_some) {
+                continue;
+            }
+            let cover = covering(i);
+            let names: Vec<String> = cover
+                .iter()
+                .filter_map(|&j| s.rules.get(j).map(|q| format!("`{}`", q.name)))
+                .collect();
+            let what = if r.otherwise {
+                "`otherwise` is never reached".to_string()
+            } else {
+                format!("rule `{}` is never reached", r.name)
+            };
+            let mut d = finding(
+                Code::L0101,
+                format!("{what}: earlier rules {} match every record it matches", list(&names)),
+                r.span,
+                "shadowed",
+            );
+            for &j in &cover {
+                if let Some(q) = s.rules.get(j) {
+                    d = d.with_label(q.span, "covers part of it");
+                }
+            }
+            if let Some(example) = cover
+                .first()
+                .and_then(|&j| found.pairs.get(&(j as u32, i as u32)))
+            {
+                d = d.with_help(format!(
+                    "for example {example} matches it but takes `{}`; move the rule up or delete it",
+                    cover.first().and_then(|&j| s.rules.get(j)).map_or("?", |q| q.name.as_str())
+                ));
+            }
+            out.push(d);
+        }
+    }
+    for (&(a, b), example) in &found.pairs {
+        let (Some(ra), Some(rb)) = (s.rules.get(a as usize), s.rules.get(b as usize)) else {
+            continue;
+        };
+        if unique {
+            let same = if ra.fee == rb.fee { " (with the same fee)" } else { "" };
+            out.push(
+                finding(
+                    Code::L0102,
+                    format!("rules `{}` and `{}` of unique schedule `{}` both match some records{same}", ra.name, rb.name, s.name),
+                    rb.span,
+                    "overlaps",
+                )
+                .with_label(ra.span, "this rule matches them too")
+                .with_help(format!("for example {example}; make the conditions disjoint, or use `hit first`")),
+            );
+        } else {
+            let reached = found.wins.get(b as usize) == Some(&true);
+            if !reached || rb.otherwise || ra.fee == rb.fee {
+                continue;
+            }
+            out.push(
+                finding(
+                    Code::L0103,
+                    format!("rule `{}` is partly shadowed by `{}`, which charges another fee", rb.name, ra.name),
+                    rb.span,
+                    "some of its records take the earlier rule",
+                )
+                .with_label(ra.span, "applies first")
+                .with_help(format!(
+                    "for example {example} matches both and takes `{}`; if that is intended, exclude those records from `{}`",
+                    ra.name, rb.name
+                )),
+            );
+        }
+    }
+
+    mergeable(s, &space, &rule_rows, &unsat, &duplicate_of, fields, out);
+}
+
+/// Neighbouring rules with the same fee whose single rows differ in one
+/// column, where the two cells together are one cell.
+fn mergeable(
+    s: &Schedule,
+    space: &Space,
+    rule_rows: &[Vec<u32>],
+    unsat: &[bool],
+    duplicate_of: &[Option<usize>],
+    fields: &[FieldSpec],
+    out: &mut Vec<Diagnostic>,
+) {
+    for i in 1..s.rules.len() {
+        let (Some(a), Some(b)) = (s.rules.get(i - 1), s.rules.get(i)) else {
+            continue;
+        };
+        if a.otherwise || b.otherwise || a.fee != b.fee {
+            continue;
+        }
+        if unsat.get(i) == Some(&true) || unsat.get(i - 1) == Some(&true) || duplicate_of.get(i).is_some_and(Option::is_some) {
+            continue;
+        }
+        let (Some([ra]), Some([rb])) = (rule_rows.get(i - 1).map(Vec::as_slice), rule_rows.get(i).map(Vec::as_slice)) else {
+            continue;
+        };
+        let (Some(x), Some(y)) = (space.rows.get(*ra as usize), space.rows.get(*rb as usize)) else {
+            continue;
+        };
+        let differ: Vec<usize> = (0..x.len()).filter(|&c| x.get(c) != y.get(c)).collect();
+        let [c] = differ.as_slice() else { continue };
+        let (Some(p), Some(q), Some(axis)) = (x.get(*c), y.get(*c), space.axes.get(*c)) else {
+            continue;
+        };
+        let Some(merged) = union(p, q) else { continue };
+        let field = space.fields.get(*c).and_then(|&f| fields.get(f));
+        let name = field.map_or("?", |f| f.name.as_str());
+        let merged_text = describe_cell(axis, &merged, field)
+            .map_or_else(|| format!("no condition on `{name}`"), |t| format!("`{t}`"));
+        out.push(
+            finding(
+                Code::L0107,
+                format!("rules `{}` and `{}` charge the same fee and differ only in `{name}`", a.name, b.name),
+                b.span,
+                "could be merged with the rule above",
+            )
+            .with_label(a.span, "same fee")
+            .with_help(format!("one rule with {merged_text} in place of the two says the same")),
+        );
+    }
+}
+
+/// Two cells of one column as one, when they make one.
+fn union(p: &SegCell, q: &SegCell) -> Option<SegCell> {
+    use SegCell::*;
+    Some(match (p, q) {
+        (Span(a, b), Span(c, d)) => {
+            if a.max(c) > b.min(d) {
+                return None;
+            }
+            Span(*a.min(c), *b.max(d))
+        }
+        (Only(x), Only(y)) => {
+            let mut ids: Vec<u32> = x.iter().chain(y).copied().collect();
+            ids.sort_unstable();
+            ids.dedup();
+            Only(ids)
+        }
+        (AllBut(x), AllBut(y)) => AllBut(x.iter().copied().filter(|s| y.binary_search(s).is_ok()).collect()),
+        (Only(o), AllBut(e)) | (AllBut(e), Only(o)) => {
+            AllBut(e.iter().copied().filter(|s| o.binary_search(s).is_err()).collect())
+        }
+        _ => return None,
+    })
+}
