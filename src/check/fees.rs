@@ -206,9 +206,11 @@ impl<'a> Checker<'a> {
                         e.part.span,
                         "not a fee part",
                     )
-                    .with_help(suggest::did_you_mean(other, parts).unwrap_or_else(|| {
-                        "a range bounds a fee's `rate`, `fixed`, `min` or `cap`".to_string()
-                    })),
+                    .with_help(
+                        suggest::did_you_mean(other, parts).unwrap_or_else(|| {
+                            "a range bounds a fee's `rate`, `fixed`, `min` or `cap`".to_string()
+                        }),
+                    ),
                 );
                 return None;
             }

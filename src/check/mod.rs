@@ -142,9 +142,11 @@ impl<'a> Checker<'a> {
                                 name.span,
                                 "not a lint",
                             )
-                            .with_help(suggest::did_you_mean(&name.name, names).unwrap_or_else(
-                                || "run `tollgate explain` to list every lint".to_string(),
-                            )),
+                            .with_help(
+                                suggest::did_you_mean(&name.name, names).unwrap_or_else(|| {
+                                    "run `tollgate explain` to list every lint".to_string()
+                                }),
+                            ),
                         );
                     }
                 }

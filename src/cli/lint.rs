@@ -8,10 +8,18 @@ use std::path::PathBuf;
 /// The command line's lint levels: each lint named in `allow`, `warn` or
 /// `deny` (names or codes); when a lint is named twice, the stricter level
 /// wins. `warnings` in `deny` is not a lint: it makes every warning fail.
-fn levels(allow: &[String], warn: &[String], deny: &[String]) -> Result<(Vec<(Code, Level)>, bool), String> {
+fn levels(
+    allow: &[String],
+    warn: &[String],
+    deny: &[String],
+) -> Result<(Vec<(Code, Level)>, bool), String> {
     let mut out = Vec::new();
     let mut strict = false;
-    for (names, level) in [(allow, Level::Allow), (warn, Level::Warn), (deny, Level::Deny)] {
+    for (names, level) in [
+        (allow, Level::Allow),
+        (warn, Level::Warn),
+        (deny, Level::Deny),
+    ] {
         for name in names {
             if level == Level::Deny && name == "warnings" {
                 strict = true;
@@ -32,7 +40,14 @@ fn levels(allow: &[String], warn: &[String], deny: &[String]) -> Result<(Vec<(Co
 }
 
 /// Lints every policy under `paths` and prints the findings.
-pub fn run(paths: &[PathBuf], format: Format, color: bool, allow: &[String], warn: &[String], deny: &[String]) -> u8 {
+pub fn run(
+    paths: &[PathBuf],
+    format: Format,
+    color: bool,
+    allow: &[String],
+    warn: &[String],
+    deny: &[String],
+) -> u8 {
     let (overrides, strict) = match levels(allow, warn, deny) {
         Ok(l) => l,
         Err(message) => {

@@ -30,33 +30,17 @@ pub fn compile(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
         )
         .with_help("notification rules are evaluated by the throttling engine, which does not use a decision table")]);
     };
-    let mut errors = Vec::new();
     let types: Vec<FieldType> = policy.fields.iter().map(|f| f.ty.clone()).collect();
-    let mut fields = Vec::with_capacity(policy.fields.len());
-    for f in &policy.fields {
-        if let FieldType::Enum(vs) = &f.ty {
-            if vs.len() > MAX_ENUM_VARIANTS {
-                errors.push(
-                    Diagnostic::error(
-                        Code::E0401,
-                        format!(
-                            "`{}` has {} variants; a compiled enum has at most {MAX_ENUM_VARIANTS}",
-                            f.name,
-                            vs.len()
-                        ),
-                        f.span,
-                        "too many variants",
-                    )
-                    .with_help("split the enum into two fields"),
-                );
-            }
-        }
-        fields.push(FieldSpec {
+    let mut errors = variant_errors(policy);
+    let fields: Vec<FieldSpec> = policy
+        .fields
+        .iter()
+        .map(|f| FieldSpec {
             name: f.name.clone(),
             kind: f.ty.clone(),
             default: f.default.as_ref().map(value),
-        });
-    }
+        })
+        .collect();
     let mut out = Vec::with_capacity(schedules.len());
     for s in schedules {
         match schedule(s, &types) {
@@ -77,23 +61,76 @@ pub fn compile(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
     })
 }
 
+/// What [`compile`] would refuse in a fees policy, found without building
+/// the table (the linter needs the errors, not the index).
+///
+/// # Errors
+/// The diagnostics `compile` would give.
+pub fn validate(policy: &Policy) -> Result<(), Vec<Diagnostic>> {
+    let Body::Fees(schedules) = &policy.body else {
+        return compile(policy).map(|_| ());
+    };
+    let types: Vec<FieldType> = policy.fields.iter().map(|f| f.ty.clone()).collect();
+    let mut errors = variant_errors(policy);
+    for s in schedules {
+        if let Some(e) = s.rules.iter().find_map(|r| rule_rows(r, &types).err()) {
+            errors.push(e);
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(errors)
+    }
+}
+
+/// Enum fields with more variants than a compiled table can hold.
+fn variant_errors(policy: &Policy) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    for f in &policy.fields {
+        if let FieldType::Enum(vs) = &f.ty {
+            if vs.len() > MAX_ENUM_VARIANTS {
+                errors.push(
+                    Diagnostic::error(
+                        Code::E0401,
+                        format!(
+                            "`{}` has {} variants; a compiled enum has at most {MAX_ENUM_VARIANTS}",
+                            f.name,
+                            vs.len()
+                        ),
+                        f.span,
+                        "too many variants",
+                    )
+                    .with_help("split the enum into two fields"),
+                );
+            }
+        }
+    }
+    errors
+}
+
+/// A rule's condition as rows, or the error when it expands to too many.
+fn rule_rows(r: &model::FeeRule, types: &[FieldType]) -> Result<Vec<dnf::Conj>, Diagnostic> {
+    dnf::rows(&r.when, types).map_err(|_| {
+        Diagnostic::error(
+            Code::E0401,
+            format!(
+                "rule `{}` expands to more than {} table rows",
+                r.name,
+                dnf::MAX_ROWS_PER_RULE
+            ),
+            r.when.span,
+            "this condition",
+        )
+        .with_help("simplify the condition: name parts of it, or split the rule in two")
+    })
+}
+
 fn schedule(s: &model::Schedule, types: &[FieldType]) -> Result<Schedule, Diagnostic> {
     let mut conjunctions: Vec<(u32, dnf::Conj)> = Vec::new();
     let mut rules = Vec::with_capacity(s.rules.len());
     for (i, r) in s.rules.iter().enumerate() {
-        let rows = dnf::rows(&r.when, types).map_err(|_| {
-            Diagnostic::error(
-                Code::E0401,
-                format!(
-                    "rule `{}` expands to more than {} table rows",
-                    r.name,
-                    dnf::MAX_ROWS_PER_RULE
-                ),
-                r.when.span,
-                "this condition",
-            )
-            .with_help("simplify the condition: name parts of it, or split the rule in two")
-        })?;
+        let rows = rule_rows(r, types)?;
         conjunctions.extend(rows.into_iter().map(|c| (i as u32, c)));
         rules.push(Rule {
             name: r.name.clone(),

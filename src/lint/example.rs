@@ -65,7 +65,7 @@ fn inside(lo: Option<Decimal>, hi: Option<Decimal>, integer: bool) -> Decimal {
 fn fresh(names: &[String]) -> String {
     let mut s = String::from("other");
     let mut n = 1;
-    while names.iter().any(|x| *x == s) {
+    while names.contains(&s) {
         n += 1;
         s = format!("other{n}");
     }
@@ -89,9 +89,7 @@ fn plain(field: &FieldSpec) -> Option<Json> {
         return None;
     }
     Some(match &field.kind {
-        FieldKind::Enum(vs) => vs
-            .first()
-            .map_or(Json::Null, |v| Json::String(v.clone())),
+        FieldKind::Enum(vs) => vs.first().map_or(Json::Null, |v| Json::String(v.clone())),
         FieldKind::Money | FieldKind::Decimal => Json::String("100.00".into()),
         FieldKind::Integer => Json::Number(0.into()),
         FieldKind::Bool => Json::Bool(false),
@@ -103,7 +101,12 @@ fn plain(field: &FieldSpec) -> Option<Json> {
 /// A record inside `region` and, where the region leaves a column free,
 /// inside row `within` (when given): one JSON object, fields in schema
 /// order.
-pub fn record(space: &Space, region: Region<'_>, within: Option<u32>, fields: &[FieldSpec]) -> String {
+pub fn record(
+    space: &Space,
+    region: Region<'_>,
+    within: Option<u32>,
+    fields: &[FieldSpec],
+) -> String {
     let mut map = Map::new();
     for (i, f) in fields.iter().enumerate() {
         let column = space.fields.iter().position(|&x| x == i);

@@ -82,20 +82,31 @@ pub fn lint_source(source: &str, overrides: &[(Code, Level)]) -> Vec<Diagnostic>
         }
     };
     let settings: Vec<(Code, Level)> = policy.lints.iter().map(|l| (l.code, l.level)).collect();
+    let fields = field_specs(&policy);
+    let mut spaces = Vec::new();
     match &policy.body {
-        Body::Fees(schedules) => match crate::compile::compile(&policy) {
-            Ok(_) => {
-                let fields = field_specs(&policy);
+        Body::Fees(schedules) => match crate::compile::validate(&policy) {
+            Ok(()) => {
                 for s in schedules {
-                    table::schedule(s, &fields, &mut out);
-                    values::schedule(s, &fields, &mut out);
+                    let (space, owners) = table::rule_space(s, &fields);
+                    table::schedule(s, &space, &owners, &fields, &mut out);
+                    values::schedule(s, &space, &owners, &fields, &mut out);
+                    spaces.push(space);
                 }
             }
-            Err(errors) => out.extend(errors),
+            Err(errors) => {
+                out.extend(errors);
+                return apply(out, &settings, overrides);
+            }
         },
-        Body::Notifications(n) => notify::lints(&policy, n, &mut out),
+        Body::Notifications(n) => {
+            let (space, owners) = notify::rule_space(&policy, n);
+            notify::lints(&policy, n, &space, &owners, &mut out);
+            spaces.push(space);
+        }
     }
-    unused::lints(&file, &policy, &mut out);
+    let refs: Vec<&space::Space> = spaces.iter().collect();
+    unused::lints(&file, &policy, &refs, &mut out);
     let mut out = apply(out, &settings, overrides);
     for d in &mut out {
         for l in &mut d.labels {
@@ -135,8 +146,11 @@ fn apply(
     cli: &[(Code, Level)],
 ) -> Vec<Diagnostic> {
     let level = |code: Code| {
-        let last = |set: &[(Code, Level)]| set.iter().rev().find(|(c, _)| *c == code).map(|(_, l)| *l);
-        last(cli).or_else(|| last(file)).unwrap_or(code.default_level())
+        let last =
+            |set: &[(Code, Level)]| set.iter().rev().find(|(c, _)| *c == code).map(|(_, l)| *l);
+        last(cli)
+            .or_else(|| last(file))
+            .unwrap_or(code.default_level())
     };
     let mut out: Vec<Diagnostic> = diagnostics
         .into_iter()

@@ -11,16 +11,26 @@ use tollgate_runtime::table::FieldSpec;
 
 const DAY: u32 = 86_400;
 
-/// The lints of a notifications policy.
-pub fn lints(policy: &Policy, n: &Notifications, out: &mut Vec<Diagnostic>) {
-    let fields = field_specs(policy);
+/// A notifications policy's rules as boxes: the space and each row's rule.
+pub fn rule_space(policy: &Policy, n: &Notifications) -> (Space, Vec<u32>) {
     let conds: Vec<(u32, &Cond)> = n
         .rules
         .iter()
         .enumerate()
         .map(|(i, r)| (i as u32, &r.when))
         .collect();
-    let (space, owners) = boxes(&conds, &fields);
+    boxes(&conds, &field_specs(policy))
+}
+
+/// The lints of a notifications policy whose rules are `space`.
+pub fn lints(
+    policy: &Policy,
+    n: &Notifications,
+    space: &Space,
+    owners: &[u32],
+    out: &mut Vec<Diagnostic>,
+) {
+    let fields = field_specs(policy);
     let rows_of = |owner: usize| -> Vec<u32> {
         owners
             .iter()
@@ -34,7 +44,10 @@ pub fn lints(policy: &Policy, n: &Notifications, out: &mut Vec<Diagnostic>) {
             out.push(
                 finding(
                     Code::L0106,
-                    format!("rule `{}` can never apply: no message meets its condition", r.name),
+                    format!(
+                        "rule `{}` can never apply: no message meets its condition",
+                        r.name
+                    ),
                     r.when.span,
                     "no message meets this",
                 )
@@ -85,13 +98,25 @@ pub fn lints(policy: &Policy, n: &Notifications, out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    exempt(n, &space, &owners, &fields, out);
-    always_quiet(n, &space, &owners, &fields, out);
+    exempt(n, space, owners, &fields, out);
+    always_quiet(n, space, owners, &fields, out);
 }
 
 /// Always-deliver rules whose messages another restricting rule covers.
-fn exempt(n: &Notifications, space: &Space, owners: &[u32], fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
-    let rows = |o: usize| owners.iter().enumerate().filter(move |(_, &x)| x as usize == o).map(|(r, _)| r as u32);
+fn exempt(
+    n: &Notifications,
+    space: &Space,
+    owners: &[u32],
+    fields: &[FieldSpec],
+    out: &mut Vec<Diagnostic>,
+) {
+    let rows = |o: usize| {
+        owners
+            .iter()
+            .enumerate()
+            .filter(move |(_, &x)| x as usize == o)
+            .map(|(r, _)| r as u32)
+    };
     for (a, ra) in n.rules.iter().enumerate() {
         if ra.action != Action::AlwaysDeliver {
             continue;
@@ -100,7 +125,11 @@ fn exempt(n: &Notifications, space: &Space, owners: &[u32], fields: &[FieldSpec]
             if rb.action == Action::AlwaysDeliver {
                 continue;
             }
-            let meet = rows(a).find_map(|x| rows(b).find(|&y| space.rows_meet(x as usize, y as usize)).map(|y| (x, y)));
+            let meet = rows(a).find_map(|x| {
+                rows(b)
+                    .find(|&y| space.rows_meet(x as usize, y as usize))
+                    .map(|y| (x, y))
+            });
             let Some((x, y)) = meet else { continue };
             let record = example::record_in_both(space, x, y, fields);
             out.push(
@@ -153,8 +182,15 @@ impl Visitor for Quiet<'_> {
 
     fn leaf(&mut self, active: &[u32], exact: bool, region: Region<'_>) {
         // Without `exact` only the first row is known to cover the region.
-        let rows = if exact { active } else { active.get(..1).unwrap_or(&[]) };
-        let mut rules: Vec<usize> = rows.iter().filter_map(|&r| self.owners.get(r as usize).map(|&o| o as usize)).collect();
+        let rows = if exact {
+            active
+        } else {
+            active.get(..1).unwrap_or(&[])
+        };
+        let mut rules: Vec<usize> = rows
+            .iter()
+            .filter_map(|&r| self.owners.get(r as usize).map(|&o| o as usize))
+            .collect();
         rules.sort_unstable();
         rules.dedup();
         let windows: Vec<(u32, u32)> = rules
@@ -173,12 +209,22 @@ impl Visitor for Quiet<'_> {
 }
 
 /// Messages that quiet windows hold all day.
-fn always_quiet(n: &Notifications, space: &Space, owners: &[u32], fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
+fn always_quiet(
+    n: &Notifications,
+    space: &Space,
+    owners: &[u32],
+    fields: &[FieldSpec],
+    out: &mut Vec<Diagnostic>,
+) {
     let quiet: Vec<u32> = owners
         .iter()
         .enumerate()
         .filter(|(r, &o)| {
-            !space.row_empty(*r) && matches!(n.rules.get(o as usize).map(|x| &x.action), Some(Action::Quiet { .. }))
+            !space.row_empty(*r)
+                && matches!(
+                    n.rules.get(o as usize).map(|x| &x.action),
+                    Some(Action::Quiet { .. })
+                )
         })
         .map(|(r, _)| r as u32)
         .collect();
@@ -191,8 +237,14 @@ fn always_quiet(n: &Notifications, space: &Space, owners: &[u32], fields: &[Fiel
     };
     sweep(space, &quiet, Mode::Exact, &mut v);
     for (rules, record) in v.found {
-        let names: Vec<String> = rules.iter().filter_map(|&i| n.rules.get(i)).map(|r| format!("`{}`", r.name)).collect();
-        let Some(first) = rules.first().and_then(|&i| n.rules.get(i)) else { continue };
+        let names: Vec<String> = rules
+            .iter()
+            .filter_map(|&i| n.rules.get(i))
+            .map(|r| format!("`{}`", r.name))
+            .collect();
+        let Some(first) = rules.first().and_then(|&i| n.rules.get(i)) else {
+            continue;
+        };
         let mut d = finding(
             Code::L0203,
             format!("quiet windows of {} together cover the whole day", super::list(&names)),

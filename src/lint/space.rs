@@ -282,9 +282,7 @@ fn seg_cell(axis: &Axis, cell: &Cell) -> SegCell {
                 .collect(),
         ),
         (Axis::Set { .. }, Cell::Bool(b)) => SegCell::Only(vec![u32::from(*b)]),
-        (Axis::Set { names, other: true }, Cell::StrIn(set)) => {
-            SegCell::Only(ids_of(names, set))
-        }
+        (Axis::Set { names, other: true }, Cell::StrIn(set)) => SegCell::Only(ids_of(names, set)),
         (Axis::Set { names, other: true }, Cell::StrNotIn(set)) => {
             SegCell::AllBut(ids_of(names, set))
         }
@@ -417,9 +415,11 @@ pub fn sweep(space: &Space, rows: &[u32], mode: Mode, visitor: &mut impl Visitor
 /// Columns in sweep order: those that cut the rows finest first, so that
 /// active sets shrink quickly.
 fn column_order(space: &Space, rows: &[u32]) -> Vec<usize> {
-    let mut score: Vec<(usize, usize)> = (0..space.axes.len())
-        .map(|c| {
-            let axis = &space.axes[c];
+    let mut score: Vec<(usize, usize)> = space
+        .axes
+        .iter()
+        .enumerate()
+        .map(|(c, axis)| {
             // How many rows constrain the column.
             let constrained = rows
                 .iter()
@@ -594,11 +594,8 @@ impl Sweep<'_> {
                 // treated alike by all of them.
                 let mut named: Vec<u32> = Vec::new();
                 for &r in active {
-                    match cell(r) {
-                        Some(SegCell::Only(ids) | SegCell::AllBut(ids)) => {
-                            named.extend(ids.iter().copied())
-                        }
-                        _ => {}
+                    if let Some(SegCell::Only(ids) | SegCell::AllBut(ids)) = cell(r) {
+                        named.extend(ids.iter().copied());
                     }
                 }
                 named.sort_unstable();
@@ -656,7 +653,11 @@ pub fn describe_interval(iv: &Interval) -> String {
                 Bound::Incl(b) => Some(format!("<= {b}")),
                 Bound::Excl(b) => Some(format!("< {b}")),
             };
-            [l, h].into_iter().flatten().collect::<Vec<_>>().join(" and ")
+            [l, h]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" and ")
         }
     }
 }

@@ -4,7 +4,9 @@
 //! shows it.
 
 use super::example;
-use super::space::{describe_interval, interval_of, sweep, Axis, Mode, Region, SegCell, Space, Visitor};
+use super::space::{
+    describe_interval, interval_of, sweep, Axis, Mode, Region, SegCell, Space, Visitor,
+};
 use super::{finding, list};
 use crate::compile::dnf;
 use crate::diagnostic::{Code, Diagnostic};
@@ -185,15 +187,26 @@ pub fn describe_cell(axis: &Axis, cell: &SegCell, field: Option<&FieldSpec>) -> 
     })
 }
 
-/// The lints of one schedule.
-pub fn schedule(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
+/// A schedule's rules as boxes: the space and each row's rule.
+pub fn rule_space(s: &Schedule, fields: &[FieldSpec]) -> (Space, Vec<u32>) {
     let conds: Vec<(u32, &Cond)> = s
         .rules
         .iter()
         .enumerate()
         .map(|(i, r)| (i as u32, &r.when))
         .collect();
-    let (space, owners) = boxes(&conds, fields);
+    boxes(&conds, fields)
+}
+
+/// The lints of one schedule, whose rules are `space` (rows owned by
+/// rules as `owners` says).
+pub fn schedule(
+    s: &Schedule,
+    space: &Space,
+    owners: &[u32],
+    fields: &[FieldSpec],
+    out: &mut Vec<Diagnostic>,
+) {
     let n = s.rules.len();
     // Rows per rule, with the empty ones dropped.
     let mut rule_rows: Vec<Vec<u32>> = vec![Vec::new(); n];
@@ -204,11 +217,17 @@ pub fn schedule(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    let live: Vec<u32> = rule_rows.iter().flatten().copied().collect::<BTreeSet<_>>().into_iter().collect();
+    let live: Vec<u32> = rule_rows
+        .iter()
+        .flatten()
+        .copied()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     let unique = s.hit == HitPolicy::Unique;
     let mut c = Collect {
-        space: &space,
-        owners: &owners,
+        space,
+        owners,
         fields,
         unique,
         found: Found {
@@ -216,7 +235,12 @@ pub fn schedule(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
             ..Found::default()
         },
     };
-    sweep(&space, &live, if unique { Mode::Exact } else { Mode::First }, &mut c);
+    sweep(
+        space,
+        &live,
+        if unique { Mode::Exact } else { Mode::First },
+        &mut c,
+    );
     let found = c.found;
 
     // Unsatisfiable conditions.
@@ -226,7 +250,10 @@ pub fn schedule(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
             out.push(
                 finding(
                     Code::L0106,
-                    format!("rule `{}` can never apply: no record meets its condition", r.name),
+                    format!(
+                        "rule `{}` can never apply: no record meets its condition",
+                        r.name
+                    ),
                     r.when.span,
                     "no record meets this",
                 )
@@ -261,7 +288,10 @@ pub fn schedule(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
                     out.push(
                         finding(
                             Code::L0105,
-                            format!("rule `{}` repeats rule `{}`: same condition, same fee", r.name, q.name),
+                            format!(
+                                "rule `{}` repeats rule `{}`: same condition, same fee",
+                                r.name, q.name
+                            ),
                             r.span,
                             "the repeat",
                         )
@@ -317,7 +347,10 @@ pub fn schedule(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
     if !unique {
         for (i, r) in s.rules.iter().enumerate() {
             let reached = found.wins.get(i) == Some(&true);
-            if reached || unsat.get(i) == Some(&true) || duplicate_of.get(i).is_some_and(Option::is_some) {
+            if reached
+                || unsat.get(i) == Some(&true)
+                || duplicate_of.get(i).is_some_and(Option::is_some)
+            {
                 continue;
             }
             let cover = covering(i);
@@ -332,7 +365,10 @@ pub fn schedule(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
             };
             let mut d = finding(
                 Code::L0101,
-                format!("{what}: earlier rules {} match every record it matches", list(&names)),
+                format!(
+                    "{what}: earlier rules {} match every record it matches",
+                    list(&names)
+                ),
                 r.span,
                 "shadowed",
             );
@@ -358,16 +394,25 @@ pub fn schedule(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
             continue;
         };
         if unique {
-            let same = if ra.fee == rb.fee { " (with the same fee)" } else { "" };
+            let same = if ra.fee == rb.fee {
+                " (with the same fee)"
+            } else {
+                ""
+            };
             out.push(
                 finding(
                     Code::L0102,
-                    format!("rules `{}` and `{}` of unique schedule `{}` both match some records{same}", ra.name, rb.name, s.name),
+                    format!(
+                        "rules `{}` and `{}` of unique schedule `{}` both match some records{same}",
+                        ra.name, rb.name, s.name
+                    ),
                     rb.span,
                     "overlaps",
                 )
                 .with_label(ra.span, "this rule matches them too")
-                .with_help(format!("for example {example}; make the conditions disjoint, or use `hit first`")),
+                .with_help(format!(
+                    "for example {example}; make the conditions disjoint, or use `hit first`"
+                )),
             );
         } else {
             let reached = found.wins.get(b as usize) == Some(&true);
@@ -390,7 +435,7 @@ pub fn schedule(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
         }
     }
 
-    mergeable(s, &space, &rule_rows, &unsat, &duplicate_of, fields, out);
+    mergeable(s, space, &rule_rows, &unsat, &duplicate_of, fields, out);
 }
 
 /// Neighbouring rules with the same fee whose single rows differ in one
@@ -411,13 +456,20 @@ fn mergeable(
         if a.otherwise || b.otherwise || a.fee != b.fee {
             continue;
         }
-        if unsat.get(i) == Some(&true) || unsat.get(i - 1) == Some(&true) || duplicate_of.get(i).is_some_and(Option::is_some) {
+        if unsat.get(i) == Some(&true)
+            || unsat.get(i - 1) == Some(&true)
+            || duplicate_of.get(i).is_some_and(Option::is_some)
+        {
             continue;
         }
-        let (Some([ra]), Some([rb])) = (rule_rows.get(i - 1).map(Vec::as_slice), rule_rows.get(i).map(Vec::as_slice)) else {
+        let (Some([ra]), Some([rb])) = (
+            rule_rows.get(i - 1).map(Vec::as_slice),
+            rule_rows.get(i).map(Vec::as_slice),
+        ) else {
             continue;
         };
-        let (Some(x), Some(y)) = (space.rows.get(*ra as usize), space.rows.get(*rb as usize)) else {
+        let (Some(x), Some(y)) = (space.rows.get(*ra as usize), space.rows.get(*rb as usize))
+        else {
             continue;
         };
         let differ: Vec<usize> = (0..x.len()).filter(|&c| x.get(c) != y.get(c)).collect();
@@ -433,12 +485,17 @@ fn mergeable(
         out.push(
             finding(
                 Code::L0107,
-                format!("rules `{}` and `{}` charge the same fee and differ only in `{name}`", a.name, b.name),
+                format!(
+                    "rules `{}` and `{}` charge the same fee and differ only in `{name}`",
+                    a.name, b.name
+                ),
                 b.span,
                 "could be merged with the rule above",
             )
             .with_label(a.span, "same fee")
-            .with_help(format!("one rule with {merged_text} in place of the two says the same")),
+            .with_help(format!(
+                "one rule with {merged_text} in place of the two says the same"
+            )),
         );
     }
 }
@@ -459,10 +516,18 @@ fn union(p: &SegCell, q: &SegCell) -> Option<SegCell> {
             ids.dedup();
             Only(ids)
         }
-        (AllBut(x), AllBut(y)) => AllBut(x.iter().copied().filter(|s| y.binary_search(s).is_ok()).collect()),
-        (Only(o), AllBut(e)) | (AllBut(e), Only(o)) => {
-            AllBut(e.iter().copied().filter(|s| o.binary_search(s).is_err()).collect())
-        }
+        (AllBut(x), AllBut(y)) => AllBut(
+            x.iter()
+                .copied()
+                .filter(|s| y.binary_search(s).is_ok())
+                .collect(),
+        ),
+        (Only(o), AllBut(e)) | (AllBut(e), Only(o)) => AllBut(
+            e.iter()
+                .copied()
+                .filter(|s| o.binary_search(s).is_err())
+                .collect(),
+        ),
         _ => return None,
     })
 }

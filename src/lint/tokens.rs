@@ -58,8 +58,13 @@ pub fn lint(source: &str) -> Vec<Diagnostic> {
                 if let Some(at) = text.find('\t') {
                     let start = span.start + at;
                     out.push(
-                        finding(Code::L0303, "tab character", Span::new(start, start + 1), "a tab")
-                            .with_help("indent and align with spaces"),
+                        finding(
+                            Code::L0303,
+                            "tab character",
+                            Span::new(start, start + 1),
+                            "a tab",
+                        )
+                        .with_help("indent and align with spaces"),
                     );
                 }
                 let at_end = matches!(toks.get(i + 1), None | Some((Some(Token::Newline), _)));
@@ -97,7 +102,8 @@ pub fn lint(source: &str) -> Vec<Diagnostic> {
 }
 
 fn trailing(span: Span) -> Diagnostic {
-    finding(Code::L0304, "trailing whitespace", span, "here").with_help("delete the spaces at the end of the line")
+    finding(Code::L0304, "trailing whitespace", span, "here")
+        .with_help("delete the spaces at the end of the line")
 }
 
 /// The ASCII punctuation a full-width or CJK punctuation mark stands for.
@@ -210,7 +216,13 @@ fn script(c: char) -> &'static str {
 fn confusable(text: &str, span: Span) -> Diagnostic {
     let skeleton: Option<String> = text
         .chars()
-        .map(|c| if c.is_ascii() { Some(c) } else { ascii_for_letter(c) })
+        .map(|c| {
+            if c.is_ascii() {
+                Some(c)
+            } else {
+                ascii_for_letter(c)
+            }
+        })
         .collect();
     // The first character that is not ASCII, for the label.
     let (at, c) = text
@@ -218,7 +230,11 @@ fn confusable(text: &str, span: Span) -> Diagnostic {
         .find(|(_, c)| !c.is_ascii())
         .unwrap_or((0, ' '));
     let char_span = Span::new(span.start + at, span.start + at + c.len_utf8());
-    let mut scripts: Vec<&str> = text.chars().filter(|c| c.is_alphabetic()).map(script).collect();
+    let mut scripts: Vec<&str> = text
+        .chars()
+        .filter(|c| c.is_alphabetic())
+        .map(script)
+        .collect();
     scripts.sort_unstable();
     scripts.dedup();
     let label = format!("U+{:04X}, {}", u32::from(c), script(c));

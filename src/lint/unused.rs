@@ -1,16 +1,17 @@
 //! Declarations nothing uses: fields no rule reads, enum variants no rule
 //! selects, constants and named conditions never referred to.
 
-use super::table::boxes;
-use super::{field_specs, finding};
+use super::finding;
+use super::space::Space;
 use crate::ast::{self, Expr, FeeTerm, File, Item, Outcome};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Action, Body, CapAmount, Cond, CondKind, Policy};
 use std::collections::HashSet;
 use tollgate_runtime::table::FieldKind;
 
-/// The unused-declaration lints of a checked policy.
-pub fn lints(file: &File, policy: &Policy, out: &mut Vec<Diagnostic>) {
+/// The unused-declaration lints of a checked policy whose rules are
+/// `spaces` (one per schedule, or the notification rules').
+pub fn lints(file: &File, policy: &Policy, spaces: &[&Space], out: &mut Vec<Diagnostic>) {
     let names = referenced_names(file);
     for item in &file.items {
         let (id, what) = match item {
@@ -40,11 +41,13 @@ pub fn lints(file: &File, policy: &Policy, out: &mut Vec<Diagnostic>) {
                     f.span,
                     "never read",
                 )
-                .with_help("remove it from the schema, or add the condition that was meant to read it"),
+                .with_help(
+                    "remove it from the schema, or add the condition that was meant to read it",
+                ),
             );
         }
     }
-    unselected_variants(file, policy, &read, out);
+    unselected_variants(file, policy, spaces, &read, out);
 }
 
 /// Every name written where a value or condition is expected.
@@ -124,7 +127,12 @@ fn rule<'a>(r: &'a ast::RuleDecl, names: &mut HashSet<&'a str>) {
                     value(b, names);
                 }
             }
-            ast::Action::Limit { max, bounds, period, .. } => {
+            ast::Action::Limit {
+                max,
+                bounds,
+                period,
+                ..
+            } => {
                 value(max, names);
                 if let Some((a, b)) = bounds {
                     value(a, names);
@@ -156,7 +164,12 @@ fn expr<'a>(e: &'a Expr, names: &mut HashSet<&'a str>) {
             value(v, names);
             set.iter().for_each(|x| value(x, names));
         }
-        Expr::Between { value: v, low, high, .. } => {
+        Expr::Between {
+            value: v,
+            low,
+            high,
+            ..
+        } => {
             value(v, names);
             value(low, names);
             value(high, names);
@@ -229,46 +242,62 @@ fn cond_fields(c: &Cond, read: &mut HashSet<usize>) {
 }
 
 /// Variants of read enum fields that no rule's cell singles out.
-fn unselected_variants(file: &File, policy: &Policy, read: &HashSet<usize>, out: &mut Vec<Diagnostic>) {
-    let fields = field_specs(policy);
-    let conds: Vec<(u32, &Cond)> = match &policy.body {
-        Body::Fees(schedules) => schedules
-            .iter()
-            .flat_map(|s| s.rules.iter().map(|r| &r.when))
-            .map(|c| (0, c))
-            .collect(),
-        Body::Notifications(n) => n.rules.iter().map(|r| (0, &r.when)).collect(),
-    };
-    let (space, _) = boxes(&conds, &fields);
+fn unselected_variants(
+    file: &File,
+    policy: &Policy,
+    spaces: &[&Space],
+    read: &HashSet<usize>,
+    out: &mut Vec<Diagnostic>,
+) {
     // Fields a schedule with `otherwise` reads: their unnamed variants take
     // the `otherwise` on purpose.
     let mut fallthrough = HashSet::new();
     if let Body::Fees(schedules) = &policy.body {
-        for s in schedules.iter().filter(|s| s.rules.iter().any(|r| r.otherwise)) {
+        for s in schedules
+            .iter()
+            .filter(|s| s.rules.iter().any(|r| r.otherwise))
+        {
             for r in &s.rules {
                 cond_fields(&r.when, &mut fallthrough);
             }
         }
     }
-    for (c, axis) in space.axes.iter().enumerate() {
-        let Some(&f) = space.fields.get(c) else { continue };
-        let Some(field) = policy.fields.get(f) else { continue };
-        let FieldKind::Enum(variants) = &field.ty else { continue };
-        if !read.contains(&f) || fallthrough.contains(&f) {
-            continue;
-        }
-        let mut selected = vec![false; variants.len()];
-        for row in &space.rows {
-            let Some(cell) = row.get(c) else { continue };
-            if cell.is_full(axis) || cell.is_empty(axis) {
+    // Per enum field, the variants some row's cell singles out.
+    let mut selected: std::collections::HashMap<usize, Vec<bool>> =
+        std::collections::HashMap::new();
+    for space in spaces {
+        for (c, axis) in space.axes.iter().enumerate() {
+            let Some(&f) = space.fields.get(c) else {
                 continue;
-            }
-            for (v, s) in selected.iter_mut().enumerate() {
-                if cell.contains(v as u32) {
-                    *s = true;
+            };
+            let Some(FieldKind::Enum(variants)) = policy.fields.get(f).map(|x| &x.ty) else {
+                continue;
+            };
+            let marks = selected
+                .entry(f)
+                .or_insert_with(|| vec![false; variants.len()]);
+            for row in &space.rows {
+                let Some(cell) = row.get(c) else { continue };
+                if cell.is_full(axis) || cell.is_empty(axis) {
+                    continue;
+                }
+                for (v, s) in marks.iter_mut().enumerate() {
+                    if cell.contains(v as u32) {
+                        *s = true;
+                    }
                 }
             }
         }
+    }
+    for (f, field) in policy.fields.iter().enumerate() {
+        let FieldKind::Enum(variants) = &field.ty else {
+            continue;
+        };
+        if !read.contains(&f) || fallthrough.contains(&f) {
+            continue;
+        }
+        let none = vec![false; variants.len()];
+        let selected = selected.get(&f).unwrap_or(&none);
         let spans = variant_spans(file, &field.name);
         for (v, name) in variants.iter().enumerate() {
             if selected.get(v) == Some(&false) {
@@ -295,7 +324,9 @@ fn variant_spans(file: &File, name: &str) -> Vec<crate::span::Span> {
         .iter()
         .find_map(|i| match i {
             Item::Field(f) if f.name.name == name => match &f.ty {
-                ast::TypeExpr::Enum { variants, .. } => Some(variants.iter().map(|v| v.span).collect()),
+                ast::TypeExpr::Enum { variants, .. } => {
+                    Some(variants.iter().map(|v| v.span).collect())
+                }
                 ast::TypeExpr::Named(_) => None,
             },
             _ => None,

@@ -10,8 +10,32 @@ use rust_decimal::Decimal;
 use tollgate_runtime::fee::FeeFormula;
 use tollgate_runtime::table::FieldSpec;
 
-/// The value checks of one schedule.
-pub fn schedule(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
+/// The value checks of one schedule, whose rules are `space` (rows owned
+/// by rules as `owners` says).
+pub fn schedule(
+    s: &Schedule,
+    space: &Space,
+    owners: &[u32],
+    fields: &[FieldSpec],
+    out: &mut Vec<Diagnostic>,
+) {
+    if !s.expects.is_empty() {
+        expects(s, fields, out);
+    }
+    let base_column = space.fields.iter().position(|&f| f == s.base);
+    for (ri, r) in s.rules.iter().enumerate() {
+        let rows: Vec<u32> = owners
+            .iter()
+            .enumerate()
+            .filter(|(row, &o)| o as usize == ri && !space.row_empty(*row))
+            .map(|(row, _)| row as u32)
+            .collect();
+        exceeds_amount(r, space, &rows, base_column, fields, out);
+    }
+}
+
+/// Declared ranges: every rule that can match a record a range covers.
+fn expects(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
     // Owner 0..k: the expects' conditions; k..: the rules.
     let k = s.expects.len() as u32;
     let conds: Vec<(u32, &Cond)> = s
@@ -59,11 +83,6 @@ pub fn schedule(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
             }
         }
     }
-    let base = s.base;
-    let base_column = space.fields.iter().position(|&f| f == base);
-    for (ri, r) in s.rules.iter().enumerate() {
-        exceeds_amount(r, &space, &rows_of(k + ri as u32), base_column, fields, out);
-    }
 }
 
 /// How `fee` breaks the declared range, if it does.
@@ -77,13 +96,20 @@ fn breach(e: &Expect, fee: &FeeFormula) -> Option<String> {
             } else {
                 fee.tiers.iter().map(|b| b.rate).collect()
             };
-            rates
-                .into_iter()
-                .find(|&r| !inside(r))
-                .map(|r| format!("charges a rate of {}, outside {}", percent(r), range(percent)))
+            rates.into_iter().find(|&r| !inside(r)).map(|r| {
+                format!(
+                    "charges a rate of {}, outside {}",
+                    percent(r),
+                    range(percent)
+                )
+            })
         }
         FeePart::Fixed => (!inside(fee.fixed)).then(|| {
-            format!("adds a fixed {}, outside {}", fee.fixed, range(|d| d.to_string()))
+            format!(
+                "adds a fixed {}, outside {}",
+                fee.fixed,
+                range(|d| d.to_string())
+            )
         }),
         FeePart::Min | FeePart::Cap => {
             let (value, word) = match e.part {
@@ -91,7 +117,10 @@ fn breach(e: &Expect, fee: &FeeFormula) -> Option<String> {
                 _ => (fee.cap, "cap"),
             };
             match value {
-                None => Some(format!("has no {word}; one from {} is declared", range(|d| d.to_string()))),
+                None => Some(format!(
+                    "has no {word}; one from {} is declared",
+                    range(|d| d.to_string())
+                )),
                 Some(v) if !inside(v) => Some(format!(
                     "has a {word} of {v}, outside {}",
                     range(|d| d.to_string())
