@@ -206,6 +206,8 @@ pub struct Schedule {
     pub rules: Vec<FeeRule>,
     /// Declared ranges its fees must stay in.
     pub expects: Vec<Expect>,
+    /// Where its name is written.
+    pub name_span: Span,
     /// The schedule's declaration.
     pub span: Span,
 }

@@ -186,6 +186,7 @@ impl<'a> Checker<'a> {
             rounding: rounding?,
             rules,
             expects,
+            name_span: s.name.span,
             span: s.span,
         })
     }

@@ -78,7 +78,7 @@ fn number(v: Decimal, kind: &FieldKind) -> Json {
             .ok()
             .filter(|_| v.trunc().scale() == 0)
             .map_or_else(|| Json::String(v.to_string()), |n| Json::Number(n.into())),
-        _ => Json::String(v.to_string()),
+        _ => Json::String(super::space::show(v, kind)),
     }
 }
 

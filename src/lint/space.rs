@@ -636,22 +636,32 @@ impl Sweep<'_> {
     }
 }
 
+/// A value as a record would write it: money with at least two places.
+pub fn show(v: Decimal, kind: &FieldKind) -> String {
+    let mut v = v;
+    if *kind == FieldKind::Money && v.scale() < 2 {
+        v.rescale(2);
+    }
+    v.to_string()
+}
+
 /// An interval's bounds, as text for messages: `> 1000.00`, `between 0 and 5.00`.
-pub fn describe_interval(iv: &Interval) -> String {
+pub fn describe_interval(iv: &Interval, kind: &FieldKind) -> String {
+    let show = |v: Decimal| show(v, kind);
     match (iv.lo, iv.hi) {
         (Bound::Unbounded, Bound::Unbounded) => "any value".into(),
-        (Bound::Incl(a), Bound::Incl(b)) if a == b => format!("== {a}"),
-        (Bound::Incl(a), Bound::Incl(b)) => format!("between {a} and {b}"),
+        (Bound::Incl(a), Bound::Incl(b)) if a == b => format!("== {}", show(a)),
+        (Bound::Incl(a), Bound::Incl(b)) => format!("between {} and {}", show(a), show(b)),
         (lo, hi) => {
             let l = match lo {
                 Bound::Unbounded => None,
-                Bound::Incl(a) => Some(format!(">= {a}")),
-                Bound::Excl(a) => Some(format!("> {a}")),
+                Bound::Incl(a) => Some(format!(">= {}", show(a))),
+                Bound::Excl(a) => Some(format!("> {}", show(a))),
             };
             let h = match hi {
                 Bound::Unbounded => None,
-                Bound::Incl(b) => Some(format!("<= {b}")),
-                Bound::Excl(b) => Some(format!("< {b}")),
+                Bound::Incl(b) => Some(format!("<= {}", show(b))),
+                Bound::Excl(b) => Some(format!("< {}", show(b))),
             };
             [l, h]
                 .into_iter()

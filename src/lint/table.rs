@@ -52,16 +52,24 @@ pub fn boxes(conds: &[(u32, &Cond)], fields: &[FieldSpec]) -> (Space, Vec<u32>) 
     (Space::new(columns, &kinds, &refs), owners)
 }
 
-/// What the sweep of one schedule found.
-#[derive(Default)]
-struct Found {
-    /// Per rule, whether some input reaches it.
-    wins: Vec<bool>,
+/// What the sweep of one schedule found: the facts every table lint is
+/// made of (the brute-force test checks them).
+#[derive(Debug, Default)]
+pub struct Found {
+    /// Per rule, whether some input reaches it (it is the first match).
+    pub wins: Vec<bool>,
+    /// Per rule, whether no input meets its condition.
+    pub unsat: Vec<bool>,
+    /// Per rule, its non-empty rows.
+    pub rule_rows: Vec<Vec<u32>>,
     /// (earlier rule, later rule) pairs that both match some input, with a
-    /// record where both match (under `first`: where the earlier applies).
-    pairs: BTreeMap<(u32, u32), String>,
-    /// Records no rule matches, with the region each belongs to.
-    gaps: Vec<(String, String)>,
+    /// record where both match. Under `first`, only pairs whose earlier
+    /// rule is the first match there, and the record is such an input;
+    /// under `unique`, every pair.
+    pub pairs: BTreeMap<(u32, u32), String>,
+    /// Records no rule matches (at most a few), with the region each
+    /// belongs to.
+    pub gaps: Vec<(String, String)>,
 }
 
 struct Collect<'a> {
@@ -150,7 +158,8 @@ pub fn describe_cell(axis: &Axis, cell: &SegCell, field: Option<&FieldSpec>) -> 
     Some(match (axis, cell) {
         (Axis::Range { segs, .. }, SegCell::Span(a, b)) => {
             let iv = interval_of(segs, *a, *b);
-            format!("{name} {}", describe_interval(&iv))
+            let kind = field.map_or(&FieldKind::Decimal, |f| &f.kind);
+            format!("{name} {}", describe_interval(&iv, kind))
         }
         (Axis::Set { names, other }, SegCell::Only(ids) | SegCell::AllBut(ids)) => {
             let negated = matches!(cell, SegCell::AllBut(_));
@@ -198,17 +207,10 @@ pub fn rule_space(s: &Schedule, fields: &[FieldSpec]) -> (Space, Vec<u32>) {
     boxes(&conds, fields)
 }
 
-/// The lints of one schedule, whose rules are `space` (rows owned by
-/// rules as `owners` says).
-pub fn schedule(
-    s: &Schedule,
-    space: &Space,
-    owners: &[u32],
-    fields: &[FieldSpec],
-    out: &mut Vec<Diagnostic>,
-) {
+/// Sweeps one schedule's rules (`space`, rows owned as `owners` says).
+pub fn analyse(s: &Schedule, space: &Space, owners: &[u32], fields: &[FieldSpec]) -> Found {
     let n = s.rules.len();
-    // Rows per rule, with the empty ones dropped.
+    let unique = s.hit == HitPolicy::Unique;
     let mut rule_rows: Vec<Vec<u32>> = vec![Vec::new(); n];
     for (r, &o) in owners.iter().enumerate() {
         if !space.row_empty(r) {
@@ -224,7 +226,6 @@ pub fn schedule(
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
-    let unique = s.hit == HitPolicy::Unique;
     let mut c = Collect {
         space,
         owners,
@@ -241,10 +242,29 @@ pub fn schedule(
         if unique { Mode::Exact } else { Mode::First },
         &mut c,
     );
-    let found = c.found;
+    let mut found = c.found;
+    found.unsat = rule_rows.iter().map(Vec::is_empty).collect();
+    found.rule_rows = rule_rows;
+    found
+}
+
+/// The lints of one schedule, whose rules are `space` (rows owned by
+/// rules as `owners` says).
+pub fn schedule(
+    s: &Schedule,
+    space: &Space,
+    owners: &[u32],
+    fields: &[FieldSpec],
+    out: &mut Vec<Diagnostic>,
+) {
+    let found = analyse(s, space, owners, fields);
+    let Found {
+        rule_rows, unsat, ..
+    } = &found;
+    let unique = s.hit == HitPolicy::Unique;
+    let n = s.rules.len();
 
     // Unsatisfiable conditions.
-    let unsat: Vec<bool> = rule_rows.iter().map(Vec::is_empty).collect();
     for (i, r) in s.rules.iter().enumerate() {
         if unsat.get(i) == Some(&true) && !r.otherwise {
             out.push(
@@ -325,7 +345,7 @@ pub fn schedule(
                 finding(
                     Code::L0104,
                     format!("some records reach no rule of schedule `{}`", s.name),
-                    s.span,
+                    s.name_span,
                     format!("no rule matches {region}"),
                 )
                 .with_help(format!(
@@ -435,7 +455,7 @@ pub fn schedule(
         }
     }
 
-    mergeable(s, space, &rule_rows, &unsat, &duplicate_of, fields, out);
+    mergeable(s, space, rule_rows, unsat, &duplicate_of, fields, out);
 }
 
 /// Neighbouring rules with the same fee whose single rows differ in one

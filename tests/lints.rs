@@ -1,0 +1,110 @@
+//! The lint fixtures: every file in `tests/lints/` is a policy named after
+//! the lint it is about. `L0101_shadowed_by_three_rules.toll` must raise
+//! L0101; a near miss, `L0101_ok_reordered.toll`, must not. Each snapshot
+//! is the rendered output of `tollgate lint` on the file, exactly as a
+//! product team sees it. Adding a case is adding a file.
+
+// A test fails by panicking; helpers here may unwrap and index freely.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use tollgate::diagnostic::{render::render, Code};
+
+#[test]
+fn fixtures_raise_their_lint_and_near_misses_do_not() {
+    insta::glob!("lints/*.toll", |path| {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(path).unwrap();
+        let found = tollgate::lint::lint_source(&text, &[]);
+        let code = name.split('_').next().unwrap();
+        let near_miss = name.contains("_ok_");
+        let raised = found.iter().any(|d| d.code.as_str() == code);
+        assert_eq!(
+            raised,
+            !near_miss,
+            "{name}: {code} {} expected, got {:?}",
+            if near_miss { "not" } else { "" },
+            found.iter().map(|d| d.code).collect::<Vec<_>>()
+        );
+        insta::assert_snapshot!(render(&found, &name, &text, false));
+    });
+}
+
+#[test]
+fn every_lint_has_a_fixture_and_a_near_miss() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lints");
+    let names: BTreeSet<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    for code in Code::LINTS {
+        let c = code.as_str();
+        assert!(
+            names
+                .iter()
+                .any(|n| n.starts_with(c) && !n.contains("_ok_")),
+            "{c} has no fixture"
+        );
+        assert!(
+            names.iter().any(|n| n.starts_with(&format!("{c}_ok_"))),
+            "{c} has no near miss"
+        );
+    }
+}
+
+#[test]
+fn the_reference_policies_lint_clean() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
+    let mut seen = 0;
+    for kind in ["fees", "notifications"] {
+        for entry in std::fs::read_dir(dir.join(kind)).unwrap() {
+            let path = entry.unwrap().path();
+            let text = std::fs::read_to_string(&path).unwrap();
+            let found = tollgate::lint::lint_source(&text, &[]);
+            assert!(
+                found.is_empty(),
+                "{}:\n{}",
+                path.display(),
+                render(&found, &path.display().to_string(), &text, false)
+            );
+            seen += 1;
+        }
+    }
+    assert!(seen >= 4);
+}
+
+#[test]
+fn levels_come_from_the_file_then_the_command_line() {
+    use tollgate::diagnostic::codes::Level;
+    use tollgate::diagnostic::Severity;
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lints/L0107_mergeable.toll"),
+    )
+    .unwrap();
+    let codes = |text: &str, cli: &[(Code, Level)]| -> Vec<(Code, Severity)> {
+        tollgate::lint::lint_source(text, cli)
+            .iter()
+            .map(|d| (d.code, d.severity))
+            .collect()
+    };
+    assert_eq!(codes(&text, &[]), vec![(Code::L0107, Severity::Warning)]);
+    let allowed = text.replace(
+        "rounding half_up\n",
+        "rounding half_up\nlint allow mergeable-rules\n",
+    );
+    assert_eq!(codes(&allowed, &[]), vec![]);
+    let denied = text.replace("rounding half_up\n", "rounding half_up\nlint deny L0107\n");
+    assert_eq!(codes(&denied, &[]), vec![(Code::L0107, Severity::Error)]);
+    // The command line wins over the file.
+    assert_eq!(
+        codes(&allowed, &[(Code::L0107, Level::Warn)]),
+        vec![(Code::L0107, Severity::Warning)]
+    );
+    assert_eq!(codes(&text, &[(Code::L0107, Level::Allow)]), vec![]);
+}
