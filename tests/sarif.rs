@@ -30,8 +30,7 @@ fn lint(args: &[&str]) -> (Option<i32>, Value) {
 /// The published pattern for `run.language` has a stray `]` that makes it
 /// an invalid regular expression, so validators refuse the schema itself.
 /// It is replaced (in memory, wherever it occurs) by the pattern it means;
-/// Tollgate does not
-/// write a `language`, so no result depends on it.
+/// Tollgate writes no `language`, so no result depends on it.
 const BROKEN_LANGUAGE: &str = r#""^[a-zA-Z]{2}|^[a-zA-Z]{2}-[a-zA-Z]{2}]?$""#;
 const LANGUAGE: &str = r#""^[a-zA-Z]{2}(-[a-zA-Z]{2})?$""#;
 
