@@ -189,6 +189,9 @@ proptest! {
         }
         let (text, diagnostics) = diagnose(bytes);
         assert_well_formed(&text, &diagnostics);
+        // The linter reads the same text without panicking, and what it
+        // says is as well formed.
+        assert_well_formed(&text, &tollgate::lint::lint_source(&text, &[]));
     }
 
     #[test]
@@ -205,6 +208,7 @@ fn every_truncation_of_every_policy_is_handled() {
         for end in 0..bytes.len() {
             let (text, diagnostics) = diagnose(bytes[..end].to_vec());
             assert_well_formed(&text, &diagnostics);
+            assert_well_formed(&text, &tollgate::lint::lint_source(&text, &[]));
             // A cut policy is incomplete, except where the cut only drops
             // trailing comments and blank lines.
             if diagnostics.is_empty() {

@@ -135,7 +135,10 @@ pub fn tidy(source: &str, span: Span) -> Span {
             break;
         }
     }
-    Span::new(span.start, span.start + end.max(1).min(text.len()))
+    if end == 0 {
+        return span;
+    }
+    Span::new(span.start, span.start + end)
 }
 
 /// Sets each lint finding's severity from its level, dropping allowed ones,
