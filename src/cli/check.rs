@@ -3,6 +3,7 @@
 use super::{Format, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::diagnostic::{json, render, sarif, Diagnostic, Severity};
 use crate::source::{self, SourceFile};
+use crate::span::LineIndex;
 use std::path::PathBuf;
 
 /// One checked file and what was found in it.
@@ -96,9 +97,11 @@ pub fn report(
             let diagnostics: Vec<_> = results
                 .iter()
                 .flat_map(|r| {
+                    let lines = LineIndex::new(&r.source.text);
                     r.diagnostics
                         .iter()
-                        .map(|d| json::to_json(d, &r.source.path, &r.source.text))
+                        .map(move |d| json::to_json_indexed(d, &r.source.path, &lines))
+                        .collect::<Vec<_>>()
                 })
                 .collect();
             let doc = serde_json::json!({

@@ -1,7 +1,7 @@
 //! Diagnostics as JSON, for editors and CI: the same data the renderer uses.
 
 use super::{Code, Diagnostic, Label, Severity};
-use crate::span::{line_col, Span};
+use crate::span::{LineIndex, Span};
 use serde::Serialize;
 
 /// One diagnostic as it appears in `--format json` output.
@@ -29,8 +29,18 @@ pub struct JsonDiagnostic<'a> {
 
 /// Converts `d`, found in the file `path` with text `source`.
 pub fn to_json<'a>(d: &'a Diagnostic, path: &'a str, source: &str) -> JsonDiagnostic<'a> {
+    to_json_indexed(d, path, &LineIndex::new(source))
+}
+
+/// Converts `d` with the file's lines already indexed (for many
+/// diagnostics of one file).
+pub fn to_json_indexed<'a>(
+    d: &'a Diagnostic,
+    path: &'a str,
+    lines: &LineIndex<'_>,
+) -> JsonDiagnostic<'a> {
     let span = d.span();
-    let (line, column) = line_col(source, span.start);
+    let (line, column) = lines.line_col(span.start);
     JsonDiagnostic {
         file: path,
         code: d.code,

@@ -4,7 +4,7 @@
 
 use super::codes::Level;
 use super::{Code, Diagnostic, Severity};
-use crate::span::{line_col, Span};
+use crate::span::{LineIndex, Span};
 use serde_json::{json, Value};
 use std::collections::BTreeSet;
 
@@ -35,9 +35,9 @@ fn default_level(code: Code) -> &'static str {
 
 /// The region of `span` in `text`: 1-based lines and columns in characters,
 /// the end exclusive.
-fn region(text: &str, span: Span) -> Value {
-    let (start_line, start_column) = line_col(text, span.start);
-    let (end_line, end_column) = line_col(text, span.end.max(span.start));
+fn region(lines: &LineIndex<'_>, span: Span) -> Value {
+    let (start_line, start_column) = lines.line_col(span.start);
+    let (end_line, end_column) = lines.line_col(span.end.max(span.start));
     json!({
         "startLine": start_line,
         "startColumn": start_column,
@@ -46,11 +46,11 @@ fn region(text: &str, span: Span) -> Value {
     })
 }
 
-fn location(path: &str, text: &str, span: Span, message: Option<&str>) -> Value {
+fn location(path: &str, lines: &LineIndex<'_>, span: Span, message: Option<&str>) -> Value {
     let mut loc = json!({
         "physicalLocation": {
             "artifactLocation": { "uri": uri(path) },
-            "region": region(text, span),
+            "region": region(lines, span),
         }
     });
     if let (Some(m), Some(obj)) = (message, loc.as_object_mut()) {
@@ -100,6 +100,7 @@ pub fn log(files: &[FileReport<'_>]) -> Value {
         .collect();
     let mut results = Vec::new();
     for f in files {
+        let lines = LineIndex::new(f.text);
         for d in f.diagnostics {
             let index = used.iter().position(|c| *c == d.code).unwrap_or(0);
             let mut text = d.message.clone();
@@ -112,14 +113,14 @@ pub fn log(files: &[FileReport<'_>]) -> Value {
                 "ruleIndex": index,
                 "level": level(d.severity),
                 "message": { "text": text },
-                "locations": [location(f.path, f.text, d.span(), None)],
+                "locations": [location(f.path, &lines, d.span(), None)],
             });
             let related: Vec<Value> = d
                 .labels
                 .iter()
                 .enumerate()
                 .map(|(i, l)| {
-                    let mut loc = location(f.path, f.text, l.span, Some(&l.message));
+                    let mut loc = location(f.path, &lines, l.span, Some(&l.message));
                     if let Some(obj) = loc.as_object_mut() {
                         obj.insert("id".into(), json!(i));
                     }

@@ -133,7 +133,10 @@ fn breach(e: &Expect, fee: &FeeFormula) -> Option<String> {
 
 /// A rate fraction as a percentage: 0.0051 → `0.51%`.
 fn percent(r: Decimal) -> String {
-    let p = (r * Decimal::ONE_HUNDRED).normalize();
+    let mut p = (r * Decimal::ONE_HUNDRED).normalize();
+    if p.scale() < 2 {
+        p.rescale(2);
+    }
     format!("{p}%")
 }
 
