@@ -80,6 +80,20 @@ pub struct Shape {
     pub specific: bool,
 }
 
+/// A rate sheet: one `hit first` schedule of `rules` narrow rules over
+/// all six columns (what the lint benchmark measures).
+pub fn rate_sheet(seed: u64, rules: usize) -> String {
+    policy(
+        seed,
+        Shape {
+            rules,
+            schedules: 1,
+            unique: false,
+            specific: true,
+        },
+    )
+}
+
 /// A policy's source text.
 pub fn policy(seed: u64, shape: Shape) -> String {
     let mut r = Rng::new(seed);
