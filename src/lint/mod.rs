@@ -107,38 +107,7 @@ pub fn lint_source(source: &str, overrides: &[(Code, Level)]) -> Vec<Diagnostic>
     }
     let refs: Vec<&space::Space> = spaces.iter().collect();
     unused::lints(&file, &policy, &refs, &mut out);
-    let mut out = apply(out, &settings, overrides);
-    for d in &mut out {
-        for l in &mut d.labels {
-            l.span = tidy(source, l.span);
-        }
-    }
-    out
-}
-
-/// `span` without the blank lines and comment lines it ends with (a
-/// declaration's span runs to the next one).
-pub fn tidy(source: &str, span: Span) -> Span {
-    let Some(text) = source.get(span.range()) else {
-        return span;
-    };
-    let mut end = text.len();
-    loop {
-        let kept = text.get(..end).unwrap_or("").trim_end();
-        end = kept.len();
-        // A last line that is only a comment goes too.
-        let line_start = kept.rfind('\n').map_or(0, |i| i + 1);
-        let last = kept.get(line_start..).unwrap_or("");
-        if line_start > 0 && last.trim_start().starts_with('#') {
-            end = line_start;
-        } else {
-            break;
-        }
-    }
-    if end == 0 {
-        return span;
-    }
-    Span::new(span.start, span.start + end)
+    apply(out, &settings, overrides)
 }
 
 /// Sets each lint finding's severity from its level, dropping allowed ones,

@@ -23,9 +23,28 @@ fn is_marker(rule: Rule) -> bool {
     name.starts_with("kw_") || name.starts_with("punct_")
 }
 
+/// Where `pair` was written, without the blank lines and whole-line
+/// comments a rule that ends in a repetition takes in after its last token
+/// (a declaration's pest span can run up to the next declaration).
 fn span_of(pair: &P<'_>) -> Span {
     let s = pair.as_span();
-    Span::new(s.start(), s.end())
+    let text = pair.as_str();
+    let mut end = text.len();
+    loop {
+        let kept = text.get(..end).unwrap_or("").trim_end();
+        end = kept.len();
+        let line_start = kept.rfind('\n').map_or(0, |i| i + 1);
+        let last = kept.get(line_start..).unwrap_or("");
+        if line_start > 0 && last.trim_start().starts_with('#') {
+            end = line_start;
+        } else {
+            break;
+        }
+    }
+    if end == 0 {
+        return Span::new(s.start(), s.end());
+    }
+    Span::new(s.start(), s.start() + end)
 }
 
 /// The meaningful children of `pair`.
