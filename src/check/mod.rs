@@ -133,22 +133,15 @@ impl<'a> Checker<'a> {
                         level,
                         span: name.span,
                     }),
-                    None => {
-                        let names = Code::LINTS.iter().filter_map(|c| c.lint_name());
-                        self.diags.push(
-                            Diagnostic::error(
-                                Code::E0501,
-                                format!("unknown lint `{}`", name.name),
-                                name.span,
-                                "not a lint",
-                            )
-                            .with_help(
-                                suggest::did_you_mean(&name.name, names).unwrap_or_else(|| {
-                                    "run `tollgate explain` to list every lint".to_string()
-                                }),
-                            ),
-                        );
-                    }
+                    None => self.diags.push(
+                        Diagnostic::error(
+                            Code::E0501,
+                            format!("unknown lint `{}`", name.name),
+                            name.span,
+                            "not a lint",
+                        )
+                        .with_help(suggest::lint_help(&name.name)),
+                    ),
                 }
             }
         }

@@ -22,6 +22,16 @@ pub fn did_you_mean<'a>(
     closest(name, candidates).map(|c| format!("did you mean `{c}`?"))
 }
 
+/// Help for a name that is not a lint: the closest lint's name, or where to
+/// find them all.
+pub fn lint_help(name: &str) -> String {
+    let names = crate::diagnostic::Code::LINTS
+        .iter()
+        .filter_map(|c| c.lint_name());
+    did_you_mean(name, names)
+        .unwrap_or_else(|| "run `tollgate explain` to list every lint".to_string())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -44,18 +44,17 @@ pub fn check_text(text: &str) -> Vec<Diagnostic> {
 
 /// Checks every policy under `paths` and prints the findings.
 pub fn run(paths: &[PathBuf], format: Format, color: bool) -> u8 {
-    report(paths, format, color, &check_text, "checked", false)
+    report(paths, format, color, &check_text, "checked")
 }
 
 /// Diagnoses every policy under `paths` with `diagnose`, prints the
-/// findings, and returns the exit code; `strict` makes warnings fail too.
+/// findings, and returns the exit code.
 pub fn report(
     paths: &[PathBuf],
     format: Format,
     color: bool,
     diagnose: &dyn Fn(&str) -> Vec<Diagnostic>,
     verb: &str,
-    strict: bool,
 ) -> u8 {
     let mut io_failed = false;
     let mut results = Vec::new();
@@ -126,7 +125,7 @@ pub fn report(
     }
     if io_failed {
         EXIT_USAGE
-    } else if errors > 0 || (strict && warnings > 0) {
+    } else if errors > 0 {
         EXIT_ERRORS
     } else {
         EXIT_OK

@@ -28,9 +28,7 @@ fn levels(
             match Code::lint(name) {
                 Some(code) => out.push((code, level)),
                 None => {
-                    let names = Code::LINTS.iter().filter_map(|c| c.lint_name());
-                    let hint = crate::check::suggest::did_you_mean(name, names)
-                        .unwrap_or_else(|| "run `tollgate explain` to list every lint".to_string());
+                    let hint = crate::check::suggest::lint_help(name);
                     return Err(format!("error: `{name}` is not a lint; {hint}"));
                 }
             }
@@ -55,6 +53,7 @@ pub fn run(
             return EXIT_USAGE;
         }
     };
+    // `--deny warnings`: every warning is reported, and fails, as an error.
     let diagnose = move |text: &str| -> Vec<Diagnostic> {
         let mut ds = crate::lint::lint_source(text, &overrides);
         if strict {
@@ -64,5 +63,5 @@ pub fn run(
         }
         ds
     };
-    check::report(paths, format, color, &diagnose, "linted", strict)
+    check::report(paths, format, color, &diagnose, "linted")
 }
