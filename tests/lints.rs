@@ -108,3 +108,25 @@ fn levels_come_from_the_file_then_the_command_line() {
     );
     assert_eq!(codes(&text, &[(Code::L0107, Level::Allow)]), vec![]);
 }
+
+#[test]
+fn gap_regions_are_described_whole() {
+    // Past rule `b`, `m3` falls through at every amount up to 10.00 (not
+    // only below it); the strings no rule names are one region, told by
+    // what it leaves out.
+    let text = "policy p version 1\nkind fees\nrounding half_up\nfield merchant: string\n\
+                field amount: money\nschedule s {\n  hit first\n  \
+                rule a when merchant in {\"m1\", \"m2\"} => 1%\n  \
+                rule b when merchant == \"m3\" and amount > 10 => 2%\n}\n";
+    let found = tollgate::lint::lint_source(text, &[]);
+    let gap = found.iter().find(|d| d.code == Code::L0104).unwrap();
+    assert_eq!(
+        gap.labels[0].message,
+        "no rule matches merchant == \"m3\" and amount <= 10.00"
+    );
+    let help = gap.help.as_deref().unwrap();
+    assert!(
+        help.contains("merchant not in {\"m1\", \"m2\", \"m3\"}"),
+        "{help}"
+    );
+}

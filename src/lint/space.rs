@@ -325,6 +325,10 @@ pub enum Piece {
     Span(u32, u32),
     /// These segments of a set column.
     Ids(Vec<u32>),
+    /// Every segment of a set column but these (sorted), one of which is
+    /// the second value: a string column's thousands of unnamed strings
+    /// stay one short piece.
+    AllBut(Vec<u32>, u32),
 }
 
 impl Piece {
@@ -333,6 +337,7 @@ impl Piece {
         match self {
             Piece::Span(a, b) => (a < b).then_some(*a),
             Piece::Ids(ids) => ids.first().copied(),
+            Piece::AllBut(_, member) => Some(*member),
         }
     }
 }
@@ -392,8 +397,8 @@ pub fn sweep(space: &Space, rows: &[u32], mode: Mode, visitor: &mut impl Visitor
                 .iter()
                 .zip(&space.axes)
                 .enumerate()
-                .filter(|(_, (c, a))| c.is_full(a))
-                .fold(0u64, |m, (i, _)| m | (1u64 << i.min(63)))
+                .filter(|(i, (c, a))| *i < 64 && c.is_full(a))
+                .fold(0u64, |m, (i, _)| m | (1u64 << i))
         })
         .collect();
     let mut s = Sweep {
@@ -495,7 +500,9 @@ impl Sweep<'_> {
     }
 
     /// With one row active, the part of the region outside it is a gap:
-    /// report it at the first column where the row is not full.
+    /// report it at the first column where the row is not full, as all
+    /// that column's values outside the row's cell (on one side, for a
+    /// range).
     fn outside_one(&mut self, depth: usize, r: u32, v: &mut impl Visitor) {
         let Some(cells) = self.space.rows.get(r as usize) else {
             return;
@@ -506,21 +513,23 @@ impl Sweep<'_> {
             let (Some(cell), Some(axis)) = (cells.get(c), self.space.axes.get(c)) else {
                 break;
             };
-            if let Some(out) = cell.first_outside(axis) {
-                let piece = match axis {
-                    Axis::Range { .. } => Piece::Span(out, out + 1),
-                    Axis::Set { .. } => Piece::Ids(vec![out]),
-                };
-                self.pieces.push(piece);
-                v.gap(self.region());
-                break;
-            }
-            // Inside the row on this column: fix a segment of it and go on.
-            let inside = cell.first(axis).unwrap_or(0);
-            self.pieces.push(match axis {
-                Axis::Range { .. } => Piece::Span(inside, inside + 1),
-                Axis::Set { .. } => Piece::Ids(vec![inside]),
+            let n = axis.len() as u32;
+            let Some(out) = cell.first_outside(axis) else {
+                // The row takes every value here: the whole column.
+                self.pieces.push(match axis {
+                    Axis::Range { .. } => Piece::Span(0, n),
+                    Axis::Set { .. } => Piece::AllBut(Vec::new(), 0),
+                });
+                continue;
+            };
+            self.pieces.push(match cell {
+                SegCell::Span(a, _) if *a > 0 => Piece::Span(0, *a),
+                SegCell::Span(_, b) => Piece::Span(*b, n),
+                SegCell::Only(ids) => Piece::AllBut(ids.clone(), out),
+                SegCell::AllBut(ids) => Piece::Ids(ids.clone()),
             });
+            v.gap(self.region());
+            break;
         }
         self.pieces.truncate(pushed);
     }
@@ -575,9 +584,6 @@ impl Sweep<'_> {
                         live.insert(r);
                         si += 1;
                     }
-                    if a >= b || a >= n {
-                        continue;
-                    }
                     match out.last_mut() {
                         Some((Piece::Span(_, end), prev))
                             if *end == a && prev.iter().eq(live.iter()) =>
@@ -600,34 +606,36 @@ impl Sweep<'_> {
                 }
                 named.sort_unstable();
                 named.dedup();
-                let mut groups: Vec<(Piece, Vec<u32>)> = Vec::new();
-                let add = |seg: u32, groups: &mut Vec<(Piece, Vec<u32>)>| {
-                    let rows: Vec<u32> = active
+                let rows_at = |seg: u32| -> Vec<u32> {
+                    active
                         .iter()
                         .copied()
                         .filter(|&r| cell(r).is_some_and(|c| c.contains(seg)))
-                        .collect();
+                        .collect()
+                };
+                let mut groups: Vec<(Piece, Vec<u32>)> = Vec::new();
+                for &seg in &named {
+                    let rows = rows_at(seg);
                     match groups.iter_mut().find(|(_, g)| *g == rows) {
                         Some((Piece::Ids(ids), _)) => ids.push(seg),
                         _ => groups.push((Piece::Ids(vec![seg]), rows)),
                     }
-                };
-                for &seg in &named {
-                    add(seg, &mut groups);
                 }
-                // One representative of the unnamed rest, if there is one.
-                let rest: Vec<u32> = (0..names.len() as u32)
-                    .filter(|s| named.binary_search(s).is_err())
-                    .collect();
-                if let Some(&r0) = rest.first() {
-                    add(r0, &mut groups);
-                    // The rest behave alike: add them to r0's group.
-                    if let Some((Piece::Ids(ids), _)) = groups
-                        .iter_mut()
-                        .find(|(p, _)| matches!(p, Piece::Ids(ids) if ids.contains(&r0)))
-                    {
-                        ids.extend(rest.iter().skip(1));
-                        ids.sort_unstable();
+                // Every segment no active row names is treated alike: one
+                // piece for all of them, told by what it leaves out.
+                let unnamed = (0..names.len() as u32).find(|s| named.binary_search(s).is_err());
+                if let Some(r0) = unnamed {
+                    let rows = rows_at(r0);
+                    match groups.iter_mut().find(|(_, g)| *g == rows) {
+                        Some((piece @ Piece::Ids(_), _)) => {
+                            let Piece::Ids(ids) = &*piece else {
+                                unreachable!()
+                            };
+                            let left_out =
+                                named.iter().copied().filter(|s| !ids.contains(s)).collect();
+                            *piece = Piece::AllBut(left_out, r0);
+                        }
+                        _ => groups.push((Piece::AllBut(named, r0), rows)),
                     }
                 }
                 groups
@@ -693,6 +701,35 @@ mod tests {
 
     fn d(n: i64) -> Decimal {
         Decimal::from(n)
+    }
+
+    #[test]
+    fn columns_past_the_64th_never_count_as_full() {
+        // 65 bool columns. Row 0 needs column 63 true; rows 1 and 2 need
+        // column 64 true and false. Column 64 is swept first (it splits
+        // more rows); row 0 is full there, which must not make it look full
+        // on column 63: where column 63 is false, rows 1 and 2 apply.
+        let mut a = vec![Cell::Any; 65];
+        a[63] = Cell::Bool(true);
+        let mut b = vec![Cell::Any; 65];
+        b[64] = Cell::Bool(true);
+        let mut c = vec![Cell::Any; 65];
+        c[64] = Cell::Bool(false);
+        let rows: Vec<&[Cell]> = vec![&a, &b, &c];
+        let kinds = vec![&FieldKind::Bool; 65];
+        let s = Space::new((0..65).collect(), &kinds, &rows);
+        struct Firsts(Vec<u32>);
+        impl Visitor for Firsts {
+            fn gap(&mut self, _: Region<'_>) {}
+            fn leaf(&mut self, active: &[u32], _: bool, _: Region<'_>) {
+                self.0.extend(active.first());
+            }
+        }
+        let mut v = Firsts(Vec::new());
+        sweep(&s, &[0, 1, 2], Mode::First, &mut v);
+        v.0.sort_unstable();
+        v.0.dedup();
+        assert_eq!(v.0, vec![0, 1, 2]);
     }
 
     #[test]

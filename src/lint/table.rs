@@ -137,6 +137,7 @@ fn describe_region(space: &Space, region: Region<'_>, fields: &[FieldSpec]) -> S
                     SegCell::Only(ids)
                 }
             }
+            super::space::Piece::AllBut(left_out, _) => SegCell::AllBut(left_out.clone()),
         };
         if let Some(text) = describe_cell(axis, &cell, fields.get(f)) {
             parts.push(text);
