@@ -22,7 +22,7 @@ mod index;
 pub mod notify;
 pub mod rounding;
 pub mod table;
-pub mod times;
+mod times;
 pub mod value;
 pub mod zone;
 

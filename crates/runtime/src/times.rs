@@ -71,11 +71,6 @@ impl Times {
         self.as_slice().is_empty()
     }
 
-    /// The latest instant.
-    pub fn last(&self) -> Option<i64> {
-        self.as_slice().last().copied()
-    }
-
     /// Drops the instants at or before `from_ms`; a history left short
     /// moves back inline.
     pub fn keep_after(&mut self, from_ms: i64) {
@@ -83,11 +78,11 @@ impl Times {
         if cut == 0 {
             return;
         }
-        let rest = self.as_slice().get(cut..).unwrap_or(&[]);
-        if rest.len() <= INLINE || !matches!(self, Times::Heap(_)) {
-            *self = Times::from_slice(rest);
-        } else if let Times::Heap(v) = self {
-            v.drain(..cut);
+        match self {
+            Times::Heap(v) if v.len() - cut > INLINE => {
+                v.drain(..cut);
+            }
+            _ => *self = Times::from_slice(self.as_slice().get(cut..).unwrap_or(&[])),
         }
     }
 
@@ -96,34 +91,23 @@ impl Times {
     pub fn insert(&mut self, at_ms: i64, keep: usize) {
         match self {
             Times::Inline { len, at } => {
+                // At most three instants: put the new one last and sort.
                 let n = usize::from(*len);
                 let mut all = [0i64; INLINE + 1];
-                let Some(kept) = at.get(..n) else { return };
-                let pos = kept.partition_point(|&t| t <= at_ms);
-                // `all` = kept[..pos], at_ms, kept[pos..]
-                for (slot, t) in all.iter_mut().zip(
-                    kept.iter()
-                        .take(pos)
-                        .chain([&at_ms])
-                        .chain(kept.iter().skip(pos)),
-                ) {
+                for (slot, t) in all.iter_mut().zip(at.iter().take(n)) {
                     *slot = *t;
                 }
-                let total = n + 1;
-                let drop = total.saturating_sub(keep);
-                let rest = all.get(drop..total).unwrap_or(&[]);
-                if rest.len() <= INLINE {
-                    let mut inline = [0; INLINE];
-                    for (slot, t) in inline.iter_mut().zip(rest) {
-                        *slot = *t;
-                    }
-                    *self = Times::Inline {
-                        len: rest.len() as u8,
-                        at: inline,
-                    };
-                } else {
-                    *self = Times::Heap(rest.to_vec());
+                let Some(filled) = all.get_mut(..=n) else {
+                    return;
+                };
+                if let Some(last) = filled.last_mut() {
+                    *last = at_ms;
                 }
+                filled.sort_unstable();
+                let rest = filled
+                    .get(filled.len().saturating_sub(keep)..)
+                    .unwrap_or(&[]);
+                *self = Times::from_slice(rest);
             }
             Times::Heap(v) => {
                 let pos = v.partition_point(|&t| t <= at_ms);
