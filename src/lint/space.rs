@@ -68,7 +68,7 @@ impl Axis {
 }
 
 /// A row's cell in segment terms.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum SegCell {
     /// Segments `from..to` of a number column.
     Span(u32, u32),

@@ -12,6 +12,7 @@ use crate::compile::dnf;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Cond, FieldType, HitPolicy, Schedule};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use tollgate_runtime::fee::FeeFormula;
 use tollgate_runtime::table::{Cell, FieldKind, FieldSpec};
 
 /// At most this many gap regions are described per schedule.
@@ -291,17 +292,17 @@ pub fn schedule(
             .flatten()
             .filter_map(|&r| space.rows.get(r as usize))
             .collect();
-        rows.sort_by(|a, b| format!("{a:?}").cmp(&format!("{b:?}")));
+        rows.sort();
         rows.dedup();
         rows
     };
-    let mut first_with: HashMap<String, usize> = HashMap::new();
+    let mut first_with: HashMap<(Vec<&Vec<SegCell>>, &FeeFormula), usize> = HashMap::new();
     let mut duplicate_of: Vec<Option<usize>> = vec![None; n];
     for (i, r) in s.rules.iter().enumerate() {
         if unsat.get(i) == Some(&true) || r.otherwise {
             continue;
         }
-        let key = format!("{:?}|{:?}", signature(i), r.fee);
+        let key = (signature(i), &r.fee);
         match first_with.get(&key) {
             Some(&j) => {
                 if let (Some(d), Some(q)) = (duplicate_of.get_mut(i), s.rules.get(j)) {
@@ -356,15 +357,14 @@ pub fn schedule(
         }
     }
 
-    // Shadowed, partly shadowed, overlapping.
-    let covering = |r: usize| -> Vec<usize> {
-        found
-            .pairs
-            .keys()
-            .filter(|(_, b)| *b as usize == r)
-            .map(|(a, _)| *a as usize)
-            .collect()
-    };
+    // Shadowed, partly shadowed, overlapping. Under `first`, the rules
+    // that apply where a later rule matches: its covering rules.
+    let mut covering: Vec<Vec<usize>> = vec![Vec::new(); n];
+    for &(a, b) in found.pairs.keys() {
+        if let Some(c) = covering.get_mut(b as usize) {
+            c.push(a as usize);
+        }
+    }
     if !unique {
         for (i, r) in s.rules.iter().enumerate() {
             let reached = found.wins.get(i) == Some(&true);
@@ -374,7 +374,7 @@ pub fn schedule(
             {
                 continue;
             }
-            let cover = covering(i);
+            let cover = covering.get(i).map_or(&[][..], Vec::as_slice);
             let names: Vec<String> = cover
                 .iter()
                 .filter_map(|&j| s.rules.get(j).map(|q| format!("`{}`", q.name)))
@@ -393,7 +393,7 @@ pub fn schedule(
                 r.span,
                 "shadowed",
             );
-            for &j in &cover {
+            for &j in cover {
                 if let Some(q) = s.rules.get(j) {
                     d = d.with_label(q.span, "covers part of it");
                 }
