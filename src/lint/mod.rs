@@ -89,8 +89,9 @@ pub fn lint_source(source: &str, overrides: &[(Code, Level)]) -> Vec<Diagnostic>
             Ok(()) => {
                 for s in schedules {
                     let (space, owners) = table::rule_space(s, &fields);
-                    table::schedule(s, &space, &owners, &fields, &mut out);
-                    values::schedule(s, &space, &owners, &fields, &mut out);
+                    let found = table::analyse(s, &space, &owners, &fields);
+                    table::schedule(s, &space, &found, &fields, &mut out);
+                    values::schedule(s, &space, &found.rule_rows, &fields, &mut out);
                     spaces.push(space);
                 }
             }

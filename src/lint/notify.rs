@@ -3,7 +3,7 @@
 //! rules that make other rules inert, and rules no message meets.
 
 use super::space::{sweep, Mode, Region, Space, Visitor};
-use super::table::boxes;
+use super::table::{boxes, rows_by_owner};
 use super::{example, field_specs, finding};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Action, CapAmount, Cond, Notifications, Policy, Value};
@@ -31,16 +31,9 @@ pub fn lints(
     out: &mut Vec<Diagnostic>,
 ) {
     let fields = field_specs(policy);
-    let rows_of = |owner: usize| -> Vec<u32> {
-        owners
-            .iter()
-            .enumerate()
-            .filter(|(r, &o)| o as usize == owner && !space.row_empty(*r))
-            .map(|(r, _)| r as u32)
-            .collect()
-    };
-    for (i, r) in n.rules.iter().enumerate() {
-        if rows_of(i).is_empty() {
+    let rows = rows_by_owner(space, owners, n.rules.len());
+    for (r, own) in n.rules.iter().zip(&rows) {
+        if own.is_empty() {
             out.push(
                 finding(
                     Code::L0106,
@@ -98,7 +91,7 @@ pub fn lints(
             }
         }
     }
-    exempt(n, space, owners, &fields, out);
+    exempt(n, space, &rows, &fields, out);
     always_quiet(n, space, owners, &fields, out);
 }
 
@@ -106,31 +99,21 @@ pub fn lints(
 fn exempt(
     n: &Notifications,
     space: &Space,
-    owners: &[u32],
+    rows: &[Vec<u32>],
     fields: &[FieldSpec],
     out: &mut Vec<Diagnostic>,
 ) {
-    let rows = |o: usize| {
-        owners
-            .iter()
-            .enumerate()
-            .filter(move |(_, &x)| x as usize == o)
-            .map(|(r, _)| r as u32)
-    };
-    for (a, ra) in n.rules.iter().enumerate() {
+    for (ra, rows_a) in n.rules.iter().zip(rows) {
         if ra.action != Action::AlwaysDeliver {
             continue;
         }
-        for (b, rb) in n.rules.iter().enumerate() {
+        for (rb, rows_b) in n.rules.iter().zip(rows) {
             if rb.action == Action::AlwaysDeliver {
                 continue;
             }
-            let meet = rows(a).find_map(|x| {
-                rows(b)
-                    .find(|&y| space.rows_meet(x as usize, y as usize))
-                    .map(|y| (x, y))
-            });
-            let Some((x, y)) = meet else { continue };
+            let Some((x, y)) = space.meeting(rows_a, rows_b) else {
+                continue;
+            };
             let record = example::record_in_both(space, x, y, fields);
             out.push(
                 finding(

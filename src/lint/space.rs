@@ -173,6 +173,15 @@ impl Space {
             .is_none_or(|cells| cells.iter().zip(&self.axes).any(|(c, a)| c.is_empty(a)))
     }
 
+    /// A row of `xs` and a row of `ys` that admit a common input, if any.
+    pub fn meeting(&self, xs: &[u32], ys: &[u32]) -> Option<(u32, u32)> {
+        xs.iter().find_map(|&x| {
+            ys.iter()
+                .find(|&&y| self.rows_meet(x as usize, y as usize))
+                .map(|&y| (x, y))
+        })
+    }
+
     /// Whether rows `a` and `b` admit a common input.
     pub fn rows_meet(&self, a: usize, b: usize) -> bool {
         let (Some(x), Some(y)) = (self.rows.get(a), self.rows.get(b)) else {

@@ -209,25 +209,26 @@ pub fn rule_space(s: &Schedule, fields: &[FieldSpec]) -> (Space, Vec<u32>) {
     boxes(&conds, fields)
 }
 
-/// Sweeps one schedule's rules (`space`, rows owned as `owners` says).
-pub fn analyse(s: &Schedule, space: &Space, owners: &[u32], fields: &[FieldSpec]) -> Found {
-    let n = s.rules.len();
-    let unique = s.hit == HitPolicy::Unique;
-    let mut rule_rows: Vec<Vec<u32>> = vec![Vec::new(); n];
+/// Per owner (`0..n`), the rows of `space` it owns that admit something.
+pub fn rows_by_owner(space: &Space, owners: &[u32], n: usize) -> Vec<Vec<u32>> {
+    let mut rows: Vec<Vec<u32>> = vec![Vec::new(); n];
     for (r, &o) in owners.iter().enumerate() {
         if !space.row_empty(r) {
-            if let Some(v) = rule_rows.get_mut(o as usize) {
+            if let Some(v) = rows.get_mut(o as usize) {
                 v.push(r as u32);
             }
         }
     }
-    let live: Vec<u32> = rule_rows
-        .iter()
-        .flatten()
-        .copied()
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    rows
+}
+
+/// Sweeps one schedule's rules (`space`, rows owned as `owners` says).
+pub fn analyse(s: &Schedule, space: &Space, owners: &[u32], fields: &[FieldSpec]) -> Found {
+    let n = s.rules.len();
+    let unique = s.hit == HitPolicy::Unique;
+    let rule_rows = rows_by_owner(space, owners, n);
+    let mut live: Vec<u32> = rule_rows.iter().flatten().copied().collect();
+    live.sort_unstable();
     let mut c = Collect {
         space,
         owners,
@@ -250,19 +251,18 @@ pub fn analyse(s: &Schedule, space: &Space, owners: &[u32], fields: &[FieldSpec]
     found
 }
 
-/// The lints of one schedule, whose rules are `space` (rows owned by
-/// rules as `owners` says).
+/// The lints of one schedule, whose rules are `space`, from what
+/// [`analyse`] found.
 pub fn schedule(
     s: &Schedule,
     space: &Space,
-    owners: &[u32],
+    found: &Found,
     fields: &[FieldSpec],
     out: &mut Vec<Diagnostic>,
 ) {
-    let found = analyse(s, space, owners, fields);
     let Found {
         rule_rows, unsat, ..
-    } = &found;
+    } = found;
     let unique = s.hit == HitPolicy::Unique;
     let n = s.rules.len();
 

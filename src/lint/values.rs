@@ -2,7 +2,7 @@
 //! amounts that can exceed the transaction they are charged on.
 
 use super::space::{Seg, SegCell, Space};
-use super::table::boxes;
+use super::table::{boxes, rows_by_owner};
 use super::{example, finding};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Cond, Expect, FeePart, FeeRule, Schedule};
@@ -10,12 +10,12 @@ use rust_decimal::Decimal;
 use tollgate_runtime::fee::FeeFormula;
 use tollgate_runtime::table::FieldSpec;
 
-/// The value checks of one schedule, whose rules are `space` (rows owned
-/// by rules as `owners` says).
+/// The value checks of one schedule, whose rules are `space` (`rule_rows`
+/// gives each rule's rows).
 pub fn schedule(
     s: &Schedule,
     space: &Space,
-    owners: &[u32],
+    rule_rows: &[Vec<u32>],
     fields: &[FieldSpec],
     out: &mut Vec<Diagnostic>,
 ) {
@@ -23,21 +23,14 @@ pub fn schedule(
         expects(s, fields, out);
     }
     let base_column = space.fields.iter().position(|&f| f == s.base);
-    for (ri, r) in s.rules.iter().enumerate() {
-        let rows: Vec<u32> = owners
-            .iter()
-            .enumerate()
-            .filter(|(row, &o)| o as usize == ri && !space.row_empty(*row))
-            .map(|(row, _)| row as u32)
-            .collect();
-        exceeds_amount(r, space, &rows, base_column, fields, out);
+    for (r, rows) in s.rules.iter().zip(rule_rows) {
+        exceeds_amount(r, space, rows, base_column, fields, out);
     }
 }
 
 /// Declared ranges: every rule that can match a record a range covers.
 fn expects(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
-    // Owner 0..k: the expects' conditions; k..: the rules.
-    let k = s.expects.len() as u32;
+    // The expects' conditions own the first rows, the rules the rest.
     let conds: Vec<(u32, &Cond)> = s
         .expects
         .iter()
@@ -47,40 +40,30 @@ fn expects(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
         .map(|(i, c)| (i as u32, c))
         .collect();
     let (space, owners) = boxes(&conds, fields);
-    let rows_of = |owner: u32| -> Vec<u32> {
-        owners
-            .iter()
-            .enumerate()
-            .filter(|(r, &o)| o == owner && !space.row_empty(*r))
-            .map(|(r, _)| r as u32)
-            .collect()
-    };
-    for (ei, e) in s.expects.iter().enumerate() {
-        let expect_rows = rows_of(ei as u32);
-        for (ri, r) in s.rules.iter().enumerate() {
-            let rule_rows = rows_of(k + ri as u32);
-            let meeting = expect_rows.iter().find_map(|&a| {
-                rule_rows
-                    .iter()
-                    .find(|&&b| space.rows_meet(a as usize, b as usize))
-                    .map(|&b| (a, b))
-            });
-            let Some((a, b)) = meeting else { continue };
-            if let Some(problem) = breach(e, &r.fee) {
-                let record = example::record_in_both(&space, a, b, fields);
-                out.push(
-                    finding(
-                        Code::L0201,
-                        format!("rule `{}` {problem}", r.name),
-                        r.span,
-                        format!("outside the declared {} range", e.part.name()),
-                    )
-                    .with_label(e.span, "range declared here")
-                    .with_help(format!(
-                        "it applies to records the range covers, for example {record}; fix the value, or narrow the range's `when`"
-                    )),
-                );
-            }
+    let rows = rows_by_owner(&space, &owners, conds.len());
+    let (expect_rows, rule_rows) = rows.split_at(s.expects.len().min(rows.len()));
+    for (e, expect_rows) in s.expects.iter().zip(expect_rows) {
+        for (r, rule_rows) in s.rules.iter().zip(rule_rows) {
+            // Only a fee outside the range matters, if the rule meets it.
+            let Some(problem) = breach(e, &r.fee) else {
+                continue;
+            };
+            let Some((a, b)) = space.meeting(expect_rows, rule_rows) else {
+                continue;
+            };
+            let record = example::record_in_both(&space, a, b, fields);
+            out.push(
+                finding(
+                    Code::L0201,
+                    format!("rule `{}` {problem}", r.name),
+                    r.span,
+                    format!("outside the declared {} range", e.part.name()),
+                )
+                .with_label(e.span, "range declared here")
+                .with_help(format!(
+                    "it applies to records the range covers, for example {record}; fix the value, or narrow the range's `when`"
+                )),
+            );
         }
     }
 }
@@ -140,9 +123,8 @@ fn percent(r: Decimal) -> String {
     format!("{p}%")
 }
 
-/// The smallest amount a rule can be charged on, and whether it is
-/// included: from its rows' cells on the base field (0.01 when a row leaves
-/// the amount open below).
+/// The smallest amount a rule can be charged on, from its rows' cells on
+/// the base field (0.01 when a row leaves the amount open below).
 fn smallest_amount(space: &Space, rows: &[u32], base_column: Option<usize>) -> Option<Decimal> {
     let cent = Decimal::new(1, 2);
     rows.iter()
