@@ -225,10 +225,13 @@ impl<'a> Checker<'a> {
                             .push(unit_error("a rate range", "a rate", lit, span));
                         None
                     }
-                    Resolved::Field(_, span) => {
+                    Resolved::Field(i, span) => {
                         this.diags.push(Diagnostic::error(
                             Code::E0201,
-                            "a range must be written in the policy, not read from a field",
+                            format!(
+                                "a rate range must be written in the policy, not read from `{}`",
+                                this.field_name(i)
+                            ),
                             span,
                             "a field",
                         ));

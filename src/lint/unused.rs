@@ -6,7 +6,7 @@ use super::space::Space;
 use crate::ast::{self, Expr, FeeTerm, File, Item, Outcome};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Action, Body, CapAmount, Cond, CondKind, Policy};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use tollgate_runtime::table::FieldKind;
 
 /// The unused-declaration lints of a checked policy whose rules are
@@ -263,8 +263,7 @@ fn unselected_variants(
         }
     }
     // Per enum field, the variants some row's cell singles out.
-    let mut selected: std::collections::HashMap<usize, Vec<bool>> =
-        std::collections::HashMap::new();
+    let mut selected: HashMap<usize, Vec<bool>> = HashMap::new();
     for space in spaces {
         for (c, axis) in space.axes.iter().enumerate() {
             let Some(&f) = space.fields.get(c) else {
