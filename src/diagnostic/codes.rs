@@ -75,8 +75,7 @@ macro_rules! codes {
 }
 
 /// How a lint is reported: not at all, as a warning, or as an error.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Level {
     /// Not reported.
     Allow,
@@ -108,7 +107,7 @@ impl Level {
 }
 
 /// Every lint's documentation, one `## CODE name: title` section each.
-pub const LINTS_DOC: &str = include_str!("../../docs/lints.md");
+const LINTS_DOC: &str = include_str!("../../docs/lints.md");
 
 /// The section of `docs/lints.md` about lint `code`, up to the next one.
 fn lint_section(code: &str) -> &'static str {
