@@ -14,6 +14,7 @@
     clippy::panic
 )]
 
+mod common;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
@@ -214,7 +215,7 @@ fn check(seed: u64, rules: usize, unique: bool) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::cases(300), ..ProptestConfig::default() })]
 
     #[test]
     fn sweep_agrees_with_brute_force_first(seed in any::<u64>(), rules in 1usize..9) {

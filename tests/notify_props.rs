@@ -289,7 +289,7 @@ fn bounded_matches_memory(seed: u64) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::cases(64), ..ProptestConfig::default() })]
 
     #[test]
     fn the_bounded_store_decides_like_the_memory_store(seed in any::<u64>()) {

@@ -12,6 +12,7 @@
     clippy::panic
 )]
 
+mod common;
 use proptest::prelude::*;
 use std::path::Path;
 use tollgate::generate::{self, Rng, Shape};
@@ -96,7 +97,7 @@ fn large_generated_policies_agree_and_use_the_index() {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::cases(300), ..ProptestConfig::default() })]
 
     #[test]
     fn generated_policies_agree(seed in any::<u64>(), rules in 1usize..60, schedules in 1usize..4, specific in any::<bool>()) {
