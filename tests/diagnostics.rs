@@ -79,3 +79,54 @@ fn json_carries_the_same_data() {
     assert_eq!(&text[start..end], "chanel");
     assert_eq!(json["help"], "did you mean `channel`?");
 }
+
+/// The first diagnostic of `text`, checked as `tollgate check` does.
+fn first_of(text: &str) -> Diagnostic {
+    tollgate::check_source(text)
+        .err()
+        .and_then(|d| d.into_iter().next())
+        .unwrap()
+}
+
+#[test]
+fn an_unclosed_brace_is_pointed_at() {
+    let header = "policy p version 1\nkind fees\nrounding half_up\nfield amount: money\n";
+    // A schedule left open before the next schedule, and at the end of file.
+    for tail in ["schedule b {\n  hit first\n  otherwise => 0\n}\n", ""] {
+        let text = format!("{header}schedule a {{\n  hit first\n  otherwise => 1%\n\n{tail}");
+        let d = first_of(&text);
+        assert_eq!(d.code, Code::E0001);
+        let brace = text.find('{').unwrap();
+        assert_eq!(d.span().start, brace, "{d:?}");
+        assert_eq!(d.labels[0].message, "this `{` is never closed");
+        assert!(!d.message.contains("expected"), "{}", d.message);
+    }
+    // An enum's brace left open before the next declaration.
+    let text = "policy p version 1\nkind fees\nrounding half_up\n\
+                field channel: enum { card, scan\nfield amount: money\n";
+    let d = first_of(text);
+    assert_eq!(d.span().start, text.find('{').unwrap(), "{d:?}");
+    // A balanced file with a misplaced line is not about braces.
+    let text = format!("{header}schedule a {{\n  hit first\n  field x: money\n}}\n");
+    let d = first_of(&text);
+    assert_ne!(d.labels[0].message, "this `{` is never closed");
+}
+
+#[test]
+fn a_dollar_amount_gets_a_hint() {
+    let text = "policy p version 1\nkind fees\ncurrency USD\nrounding half_up\n\
+                field amount: money\nschedule a {\n  hit first\n  otherwise => 2.9% + $0.30\n}\n";
+    let d = first_of(text);
+    assert_eq!(d.code, Code::E0001);
+    let help = d.help.unwrap_or_default();
+    assert!(
+        help.contains("`0.30`") && help.contains("`0.30 USD`"),
+        "{help}"
+    );
+    let without = text.replace("currency USD\n", "");
+    let help = first_of(&without).help.unwrap_or_default();
+    assert!(
+        help.contains("`0.30`") && help.contains("`0.30 CNY`"),
+        "{help}"
+    );
+}

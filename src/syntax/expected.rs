@@ -119,12 +119,53 @@ fn ascii_for(c: char) -> Option<char> {
     })
 }
 
+/// Currency symbols people type before an amount; Tollgate reads only the
+/// yuan sign (`¥`, `￥`) or an ISO 4217 code after the number.
+const CURRENCY_SYMBOLS: &[&str] = &["US$", "$", "€", "£", "₩", "₹", "₽", "元"];
+
+/// The policy's currency code as its `currency` line writes it (CNY when
+/// there is none), read from the text because the parse failed.
+fn currency_of(source: &str) -> &str {
+    source
+        .lines()
+        .filter_map(|l| l.split('#').next())
+        .filter_map(|l| l.trim().strip_prefix("currency "))
+        .map(str::trim)
+        .find(|code| code.len() == 3 && code.bytes().all(|b| b.is_ascii_uppercase()))
+        .unwrap_or("CNY")
+}
+
+/// A hint for an amount written with a currency symbol (`$0.10`): the
+/// number alone, or the number with the policy's code.
+fn currency_symbol_help(source: &str, pos: usize) -> Option<String> {
+    let rest = source.get(pos..)?;
+    let symbol = CURRENCY_SYMBOLS.iter().find(|s| rest.starts_with(**s))?;
+    let after = rest.get(symbol.len()..)?;
+    let len = after
+        .find(|c: char| !(c.is_ascii_digit() || c == '.' || c == '_' || c == ','))
+        .unwrap_or(after.len());
+    let amount = after
+        .get(..len)?
+        .trim_end_matches(['.', ','])
+        .replace(',', "");
+    if amount.is_empty() || !amount.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let code = currency_of(source);
+    Some(format!(
+        "write the amount without a currency symbol, `{amount}`, or with the policy's currency code, `{amount} {code}`"
+    ))
+}
+
 /// The diagnostic for a pest error on `source`.
 pub(super) fn syntax_error(error: &Error<Rule>, source: &str) -> Diagnostic {
     let pos = match error.location {
         InputLocation::Pos(p) => p,
         InputLocation::Span((s, _)) => s,
     };
+    if let Some(d) = super::braces::unclosed(source, pos) {
+        return d;
+    }
     let (found, span) = token_at(source, pos);
     let expected = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => {
@@ -146,6 +187,9 @@ pub(super) fn syntax_error(error: &Error<Rule>, source: &str) -> Diagnostic {
     );
     if crate::syntax::keywords::is_reserved(found) {
         return d.with_help(format!("`{found}` is a reserved word; choose another name"));
+    }
+    if let Some(help) = currency_symbol_help(source, pos) {
+        return d.with_help(help);
     }
     if let Some(c) = found.chars().next() {
         if let Some(ascii) = ascii_for(c) {

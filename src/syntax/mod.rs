@@ -1,6 +1,7 @@
 //! Source text to syntax tree. The only module that sees pest: its types never
 //! leave here, and its rule names are reworded before a user sees them.
 
+mod braces;
 mod expected;
 mod grammar;
 pub mod keywords;
