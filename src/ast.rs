@@ -249,6 +249,13 @@ pub struct FeeBound {
 pub enum Action {
     /// `always deliver`.
     AlwaysDeliver(Span),
+    /// `suppress "REASON"`: never send, stating why.
+    Suppress {
+        /// The reason: a string or a constant naming one.
+        reason: Value,
+        /// The whole action.
+        span: Span,
+    },
     /// `dedup by KEYS within DURATION`.
     Dedup {
         /// The key fields.

@@ -99,6 +99,15 @@ pub fn decide(policy: &Policy, record: &[Value], history: &mut History) -> Optio
     {
         return Some(Decision::Deliver { clamped: None });
     }
+    if let Some(&i) = matching
+        .iter()
+        .find(|&&i| matches!(rule(i).map(|r| &r.action), Some(Action::Suppress { .. })))
+    {
+        return Some(Decision::Suppress {
+            rule: i as u32,
+            reason: Reason::Declared,
+        });
+    }
     for &i in &matching {
         if let Some(Action::Dedup { keys, window_secs }) = rule(i).map(|r| &r.action) {
             let k = key(record, keys);

@@ -254,6 +254,11 @@ pub struct NotifyRule {
 pub enum Action {
     /// Deliver, exempt from every other rule, and count nowhere.
     AlwaysDeliver,
+    /// Suppress every message it covers, with the stated reason.
+    Suppress {
+        /// Why, as the policy states it.
+        reason: String,
+    },
     /// Suppress a key seen within `window_secs` of its last delivery.
     Dedup {
         /// Indexes of the key fields.

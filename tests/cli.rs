@@ -548,7 +548,7 @@ fn explain_shows_what_each_notification_rule_saw() {
         .collect();
     assert_eq!(lines[1]["decision"], "defer");
     let trace = lines[1]["explain"].as_array().unwrap();
-    assert_eq!(trace.len(), 7, "every rule is listed");
+    assert_eq!(trace.len(), 8, "every rule is listed");
     assert_eq!(
         trace[0],
         serde_json::json!({"rule": "security_always", "applies": false})
@@ -563,5 +563,30 @@ fn explain_shows_what_each_notification_rule_saw() {
             cap["clamped_from"].as_i64()
         ),
         (Some(1), Some(2), Some(5))
+    );
+}
+
+#[test]
+fn an_opted_out_merchant_gets_no_promotion_and_explain_says_why() {
+    let o = tollgate_stdin(
+        &["eval", "policies/notifications/merchant_messages.toll", "--explain"],
+        "{\"kind\":\"promo\",\"merchant\":\"m1\",\"terminal\":\"t1\",\"at\":\"2026-11-25T12:00:00+08:00\",\"promo_opt_out\":true}\n",
+    );
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    let line: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    // Suppressed, not deferred: the opt-out is decided before quiet windows.
+    assert_eq!(line["decision"], "suppress");
+    assert_eq!(line["rule"], "opted_out");
+    assert_eq!(line["reason"], "merchant opted out of promotions");
+    let trace = line["explain"].as_array().unwrap();
+    let rule = trace.iter().find(|t| t["rule"] == "opted_out").unwrap();
+    assert_eq!(
+        rule["saw"],
+        serde_json::json!({"action": "suppress", "reason": "merchant opted out of promotions"})
     );
 }

@@ -4,7 +4,8 @@
 //! agrees with the reference interpreter on every decision; deliveries per
 //! key never exceed a cap in any rolling window; a de-duplication key is
 //! never delivered twice within its window; no promotion is delivered inside
-//! a quiet window; security messages are always delivered.
+//! a quiet window; a merchant who opted out gets no promotion; security
+//! messages are always delivered.
 
 // A test fails by panicking; helpers here may unwrap and index freely.
 #![allow(
@@ -79,6 +80,9 @@ fn stream(
                 let cap = [-1, 0, 1, 2, 5][r.below(5)];
                 json["promo_cap"] = serde_json::json!(cap);
             }
+            if r.chance(30) {
+                json["promo_opt_out"] = serde_json::json!(r.chance(50));
+            }
             tollgate::record::from_json(&json.to_string(), fields).unwrap()
         })
         .collect()
@@ -94,6 +98,7 @@ fn check_laws(zone: &str, seed: u64, len: usize, start_ms: i64) {
     let mut state = MemoryState::new();
     let mut history = tollgate::interp_notify::History::default();
     let mut delivered: Vec<&Vec<Value>> = Vec::new();
+    let opt_out = field(&compiled, "promo_opt_out");
     let (kind, merchant, terminal, txn, at) = (
         field(&compiled, "kind"),
         field(&compiled, "merchant"),
@@ -113,6 +118,12 @@ fn check_laws(zone: &str, seed: u64, len: usize, start_ms: i64) {
             assert!(
                 matches!(got, Decision::Deliver { .. }),
                 "security must be delivered"
+            );
+        }
+        if rec[kind] == Value::Enum(2) && rec[opt_out] == Value::Bool(true) {
+            assert!(
+                matches!(got, Decision::Suppress { .. }),
+                "a promotion to a merchant who opted out must be suppressed: {got:?}"
             );
         }
         if let Decision::Deliver { .. } = got {

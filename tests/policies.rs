@@ -83,7 +83,8 @@ fn merchant_messages_rules_are_in_file_order_with_their_parameters() {
             "night",
             "promo_cap",
             "network_cap",
-            "terminal_cap"
+            "terminal_cap",
+            "opted_out"
         ]
     );
     assert_eq!(n.rules[0].action, Action::AlwaysDeliver);
@@ -132,4 +133,10 @@ fn merchant_messages_rules_are_in_file_order_with_their_parameters() {
             ..
         }
     ));
+    assert_eq!(
+        n.rules[7].action,
+        Action::Suppress {
+            reason: "merchant opted out of promotions".into()
+        }
+    );
 }

@@ -107,6 +107,7 @@ const FRAGMENTS: &[&str] = &[
     "dedup by",
     "within",
     "always deliver",
+    "suppress \"opted out\"",
     "0.60%",
     "38bp",
     "25.00",

@@ -10,6 +10,9 @@ use crate::model::{
 use crate::span::Span;
 use std::collections::HashMap;
 
+/// The longest reason a `suppress` action may state, in bytes.
+pub const MAX_REASON_BYTES: usize = 200;
+
 impl<'a> Checker<'a> {
     /// Checks a notifications policy's rules.
     pub(super) fn notify_body(
@@ -52,7 +55,7 @@ impl<'a> Checker<'a> {
                                 f.span,
                                 "a fee",
                                 PolicyKind::Notifications,
-                                "a notification rule ends in `always deliver`, `dedup ...`, `quiet ...` or `limit ...`",
+                                "a notification rule ends in `always deliver`, `suppress \"REASON\"`, `dedup ...`, `quiet ...` or `limit ...`",
                             );
                             None
                         }
@@ -153,6 +156,9 @@ impl<'a> Checker<'a> {
     fn action(&mut self, a: &'a ast::Action) -> Option<Action> {
         match a {
             ast::Action::AlwaysDeliver(_) => Some(Action::AlwaysDeliver),
+            ast::Action::Suppress { reason, .. } => self
+                .suppress_reason(reason)
+                .map(|reason| Action::Suppress { reason }),
             ast::Action::Dedup { keys, within, .. } => {
                 let keys = self.keys(keys);
                 let window = self.duration(within, "a de-duplication window");
@@ -217,6 +223,65 @@ impl<'a> Checker<'a> {
                     period: period?,
                     keys: keys?,
                 })
+            }
+        }
+    }
+
+    /// The reason of a `suppress` action: a non-empty string written in the
+    /// policy (directly or through a constant), on one line.
+    fn suppress_reason(&mut self, v: &'a ast::Value) -> Option<String> {
+        let help = "state why in double quotes: `suppress \"merchant opted out\"`";
+        match self.resolve(v) {
+            Resolved::Lit(Literal::String(text), span) => {
+                if text.trim().is_empty() {
+                    self.diags.push(
+                        Diagnostic::error(
+                            Code::E0302,
+                            "`suppress` states no reason",
+                            span,
+                            "empty reason",
+                        )
+                        .with_help(help),
+                    );
+                    return None;
+                }
+                if text.len() > MAX_REASON_BYTES || text.contains(['\n', '\t']) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            Code::E0203,
+                            format!(
+                                "a `suppress` reason is one line of at most {MAX_REASON_BYTES} bytes"
+                            ),
+                            span,
+                            "too long or not one line",
+                        )
+                        .with_help("it is printed in every decision it makes: say why in a few words"),
+                    );
+                    return None;
+                }
+                Some(text.clone())
+            }
+            Resolved::Lit(lit, span) => {
+                self.diags
+                    .push(unit_error("a `suppress` reason", "a string", lit, span).with_help(help));
+                None
+            }
+            Resolved::Field(_, span) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::E0201,
+                        "a `suppress` reason must be written in the policy",
+                        span,
+                        "a field",
+                    )
+                    .with_help(help),
+                );
+                None
+            }
+            Resolved::Unknown(id) => {
+                let d = self.unknown_name(id, "constant");
+                self.diags.push(d);
+                None
             }
         }
     }

@@ -67,6 +67,7 @@ pub fn decision(policy: &NotifyPolicy, d: Decision, explain: Option<Vec<Json>>) 
                     duration(*window_ms)
                 ),
                 (Reason::Quiet, _) => "inside a quiet window that drops messages".to_string(),
+                (Reason::Declared, Some(Action::Suppress { reason })) => reason.clone(),
                 (
                     Reason::CapReached {
                         count,
@@ -118,6 +119,7 @@ pub fn trace(policy: &NotifyPolicy, record: &[Value], state: &impl ThrottleState
             }
             let saw = match &r.action {
                 Action::AlwaysDeliver => json!({ "action": "always deliver" }),
+                Action::Suppress { reason } => json!({ "action": "suppress", "reason": reason }),
                 Action::Dedup { keys, window_ms } => {
                     let last = state.history(i as u32, key_of(record, keys)).last().copied();
                     json!({

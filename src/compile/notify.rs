@@ -103,6 +103,9 @@ fn action(a: &model::Action) -> Action {
     };
     match a {
         model::Action::AlwaysDeliver => Action::AlwaysDeliver,
+        model::Action::Suppress { reason } => Action::Suppress {
+            reason: reason.clone(),
+        },
         model::Action::Dedup {
             keys: k,
             window_secs,

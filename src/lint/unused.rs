@@ -120,6 +120,7 @@ fn rule<'a>(r: &'a ast::RuleDecl, names: &mut HashSet<&'a str>) {
         }
         Outcome::Action(a) => match a {
             ast::Action::AlwaysDeliver(_) => {}
+            ast::Action::Suppress { reason, .. } => value(reason, names),
             ast::Action::Dedup { within, .. } => value(within, names),
             ast::Action::Quiet { windows, .. } => {
                 for (a, b) in windows {

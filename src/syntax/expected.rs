@@ -62,6 +62,7 @@ fn describe(rule: Rule) -> String {
         Rule::expect_decl => "a schedule line",
         Rule::schedule_item | Rule::hit_decl | Rule::otherwise_rule => "a schedule line",
         Rule::outcome | Rule::action => "a fee or an action",
+        Rule::suppress => "`suppress \"REASON\"`",
         _ => return name.replace('_', " "),
     };
     text.to_string()

@@ -44,6 +44,7 @@ pub const CONTEXTUAL: &[&str] = &[
     "above",
     "always",
     "deliver",
+    "suppress",
     "dedup",
     "by",
     "within",

@@ -348,6 +348,10 @@ impl Lowerer {
         let kids = children(pair);
         Some(match pair.as_rule() {
             Rule::always_deliver => Action::AlwaysDeliver(span),
+            Rule::suppress => Action::Suppress {
+                reason: self.value_at(&kids, 0, pair, "suppress")?,
+                span,
+            },
             Rule::dedup => Action::Dedup {
                 keys: keys(&self.child(&kids, 0, pair, "dedup")?),
                 within: self.value_at(&kids, 1, pair, "dedup")?,

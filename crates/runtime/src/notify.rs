@@ -4,7 +4,8 @@
 //! message is delivered. Time comes from the record, never from a clock.
 //!
 //! Phases, in the order the language fixes: always-deliver rules;
-//! de-duplication; quiet windows; caps (all must admit); deliver and record.
+//! suppress rules; de-duplication; quiet windows; caps (all must admit);
+//! deliver and record.
 
 use crate::table::{Cell, FieldSpec};
 use crate::times::Times;
@@ -50,6 +51,12 @@ pub struct NotifyRule {
 pub enum Action {
     /// Deliver, exempt from everything else, counted nowhere.
     AlwaysDeliver,
+    /// Suppress every message it covers (unless an always-deliver rule
+    /// covers it too), with the reason the policy states.
+    Suppress {
+        /// Why, as the policy states it.
+        reason: String,
+    },
     /// Suppress a key delivered less than `window_ms` ago.
     Dedup {
         /// Field indexes of the key.
@@ -157,6 +164,8 @@ pub enum Reason {
     },
     /// A quiet window with `then drop`.
     Quiet,
+    /// A `suppress` rule: the rule's own reason says why.
+    Declared,
     /// The cap is reached: `count` deliveries in the period already.
     CapReached {
         /// Deliveries counted in the period.
@@ -421,6 +430,13 @@ impl NotifyPolicy {
         let mut cache = KeyCache::default();
         if matching().any(|(_, r)| r.action == Action::AlwaysDeliver) {
             return Ok(Decision::Deliver { clamped: None });
+        }
+        if let Some((i, _)) = matching().find(|(_, r)| matches!(r.action, Action::Suppress { .. }))
+        {
+            return Ok(Decision::Suppress {
+                rule: i as u32,
+                reason: Reason::Declared,
+            });
         }
         for (i, r) in matching() {
             if let Action::Dedup { keys, window_ms } = &r.action {
@@ -741,6 +757,57 @@ mod tests {
             b.record(0, 7, at, 3);
         }
         assert_eq!(b.history(0, 7), &[30, 40, 50]);
+    }
+
+    #[test]
+    fn always_deliver_wins_over_suppress_and_suppress_changes_no_state() {
+        let rule = |name: &str, action: Action| NotifyRule {
+            name: name.into(),
+            columns: Vec::new(),
+            rows: alloc::vec![Vec::new()],
+            action,
+        };
+        let mut policy = NotifyPolicy {
+            name: "p".into(),
+            version: 1,
+            fields: Vec::new(),
+            clock: 0,
+            zone: Zone::fixed("UTC".into(), 0),
+            rules: alloc::vec![
+                rule(
+                    "cap",
+                    Action::Limit {
+                        cap: Cap::Fixed(1),
+                        period: Period::Rolling(1_000),
+                        keys: Vec::new(),
+                    }
+                ),
+                rule(
+                    "out",
+                    Action::Suppress {
+                        reason: "opted out".into()
+                    }
+                ),
+            ],
+        };
+        let record = [Value::Time {
+            unix_ms: 5,
+            offset_secs: 0,
+        }];
+        let mut state = MemoryState::new();
+        assert_eq!(
+            policy.decide(&record, &mut state),
+            Ok(Decision::Suppress {
+                rule: 1,
+                reason: Reason::Declared
+            })
+        );
+        assert!(state.is_empty(), "a suppressed message records nothing");
+        policy.rules.push(rule("always", Action::AlwaysDeliver));
+        assert_eq!(
+            policy.decide(&record, &mut state),
+            Ok(Decision::Deliver { clamped: None })
+        );
     }
 
     #[test]
