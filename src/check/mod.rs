@@ -18,8 +18,13 @@ use tollgate_runtime::rounding::{Rounding, RoundingMode};
 
 /// The currency when a policy names none.
 pub const DEFAULT_CURRENCY: &str = "CNY";
-/// The time zone when a policy names none.
+/// The time zone recorded in a fees policy that names none (fees never
+/// read local time).
 pub const DEFAULT_TIMEZONE: &str = "Asia/Shanghai";
+/// The time zone of a notifications policy that names none and has no rule
+/// that reads local time: it only decides the offset instants are printed
+/// with. A policy with quiet windows or calendar-day caps must name one.
+pub const NOTIFY_DEFAULT_TIMEZONE: &str = "UTC";
 
 /// Checks a parsed policy.
 ///
@@ -86,7 +91,7 @@ impl<'a> Checker<'a> {
     fn run(&mut self) -> Option<Policy> {
         let header = self.header();
         let kind = self.kind(&header);
-        let timezone = self.timezone(&header);
+        let timezone = self.timezone(&header, kind);
         self.declarations();
         self.check_conditions();
         let body = match kind {
@@ -264,9 +269,18 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn timezone(&mut self, h: &Header<'a>) -> Option<String> {
+    fn timezone(&mut self, h: &Header<'a>, kind: Option<PolicyKind>) -> Option<String> {
         let Some((name, span)) = h.timezone else {
-            return Some(DEFAULT_TIMEZONE.to_string());
+            if kind != Some(PolicyKind::Notifications) {
+                return Some(DEFAULT_TIMEZONE.to_string());
+            }
+            return match self.first_local_time_rule() {
+                Some(d) => {
+                    self.diags.push(d);
+                    None
+                }
+                None => Some(NOTIFY_DEFAULT_TIMEZONE.to_string()),
+            };
         };
         if name.parse::<chrono_tz::Tz>().is_ok() {
             return Some(name.to_string());

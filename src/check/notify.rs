@@ -92,6 +92,40 @@ impl<'a> Checker<'a> {
         })
     }
 
+    /// The error for a notifications policy without `timezone` whose rules
+    /// read local time (quiet windows, calendar-day caps), at the first
+    /// such rule; `None` when no rule does.
+    pub(super) fn first_local_time_rule(&self) -> Option<Diagnostic> {
+        let (rule, what, span) = self.file.items.iter().find_map(|item| {
+            let Item::Rule(r) = item else { return None };
+            match &r.outcome {
+                Outcome::Action(ast::Action::Quiet { span, .. }) => {
+                    Some((r, "quiet windows are local times of day", *span))
+                }
+                Outcome::Action(ast::Action::Limit {
+                    period: ast::Period::CalendarDay(span),
+                    ..
+                }) => Some((r, "calendar days end at local midnight", *span)),
+                _ => None,
+            }
+        })?;
+        Some(
+            Diagnostic::error(
+                Code::E0302,
+                format!(
+                    "rule `{}` reads local time, but the policy has no `timezone`",
+                    rule.name.name
+                ),
+                span,
+                format!("{what}: in which zone?"),
+            )
+            .with_help(
+                "add the zone of the terminals these rules are for, after the `kind` line: \
+                 `timezone \"Asia/Shanghai\"` (an IANA name, such as `America/New_York`)",
+            ),
+        )
+    }
+
     /// The timestamp field decisions are made at.
     fn clock(&mut self, declared: Option<&'a Ident>) -> Option<usize> {
         let stamps: Vec<usize> = (0..self.fields.len())
