@@ -15,21 +15,106 @@ enum Raw<'a> {
     Text(&'a str),
 }
 
-/// Types one JSON object (a line of JSON Lines) against `schema`.
+/// How strictly records are read, and which input fields are copied out.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Reading<'a> {
+    /// Skip fields the policy does not declare instead of refusing them.
+    pub ignore_unknown: bool,
+    /// Input fields copied into each output line (`--keep`): known fields
+    /// even when the policy does not declare them.
+    pub keep: &'a [String],
+}
+
+impl Reading<'_> {
+    /// Whether `name` may appear in a record for `schema`.
+    fn known(&self, name: &str, schema: &[FieldSpec]) -> bool {
+        self.ignore_unknown
+            || schema.iter().any(|f| f.name == name)
+            || self.keep.iter().any(|k| k == name)
+    }
+}
+
+/// A JSON record's fields, in the order written, each key once.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JsonRecord(pub Vec<(String, Json)>);
+
+impl JsonRecord {
+    /// The value of field `name`, if present.
+    pub fn get(&self, name: &str) -> Option<&Json> {
+        self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for JsonRecord {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<JsonRecord, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = JsonRecord;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<JsonRecord, A::Error> {
+                let mut out = Vec::new();
+                while let Some(entry) = map.next_entry::<String, Json>()? {
+                    out.push(entry);
+                }
+                Ok(JsonRecord(out))
+            }
+        }
+        d.deserialize_map(Fields)
+    }
+}
+
+/// Parses one line of JSON Lines into its fields. A key written twice is an
+/// error (JSON parsers disagree on which value wins).
+///
+/// # Errors
+/// A message for invalid JSON, a value that is not an object, or a
+/// repeated key.
+pub fn parse_json(line: &str) -> Result<JsonRecord, String> {
+    if !line.trim_start().starts_with('{') {
+        return match serde_json::from_str::<serde::de::IgnoredAny>(line) {
+            Ok(_) => Err("a record must be a JSON object".to_string()),
+            Err(e) => Err(format!("invalid JSON: {e}")),
+        };
+    }
+    let record: JsonRecord =
+        serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
+    for (i, (k, _)) in record.0.iter().enumerate() {
+        if record.0.iter().take(i).any(|(earlier, _)| earlier == k) {
+            return Err(format!("field `{k}` appears twice in the record"));
+        }
+    }
+    Ok(record)
+}
+
+/// Types one JSON object (a line of JSON Lines) against `schema`, strictly:
+/// every field must be declared.
 ///
 /// # Errors
 /// A message naming the field and what is wrong with it.
 pub fn from_json(line: &str, schema: &[FieldSpec]) -> Result<Vec<Value>, String> {
-    let json: Json = serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
-    let Json::Object(map) = json else {
-        return Err("a record must be a JSON object".to_string());
-    };
-    if let Some(unknown) = map.keys().find(|k| !schema.iter().any(|f| &f.name == *k)) {
+    from_json_fields(&parse_json(line)?, schema, Reading::default())
+}
+
+/// Types a parsed JSON record against `schema`.
+///
+/// # Errors
+/// A message naming the field and what is wrong with it.
+pub fn from_json_fields(
+    record: &JsonRecord,
+    schema: &[FieldSpec],
+    reading: Reading<'_>,
+) -> Result<Vec<Value>, String> {
+    if let Some((unknown, _)) = record.0.iter().find(|(k, _)| !reading.known(k, schema)) {
         return Err(unknown_field(unknown, schema));
     }
     schema
         .iter()
-        .map(|f| match map.get(&f.name) {
+        .map(|f| match record.get(&f.name) {
             None | Some(Json::Null) => missing(f),
             Some(v) => typed(f, Raw::Json(v)),
         })
@@ -68,13 +153,18 @@ pub fn from_csv(
         .collect()
 }
 
-/// Checks a CSV header against `schema`.
+/// Checks a CSV header against `schema`: every column declared (unless
+/// `reading` allows others) and none repeated.
 ///
 /// # Errors
 /// A message for an unknown or repeated column.
-pub fn check_header(header: &[String], schema: &[FieldSpec]) -> Result<(), String> {
+pub fn check_header(
+    header: &[String],
+    schema: &[FieldSpec],
+    reading: Reading<'_>,
+) -> Result<(), String> {
     for (i, h) in header.iter().enumerate() {
-        if !schema.iter().any(|f| &f.name == h) {
+        if !reading.known(h, schema) {
             return Err(unknown_field(h, schema));
         }
         if header.iter().take(i).any(|g| g == h) {
@@ -262,6 +352,10 @@ mod tests {
                 .contains("RFC 3339")
         );
         assert!(err(r#"[1,2]"#).contains("JSON object"));
+        assert_eq!(
+            err(r#"{"channel":"wechat","amount":"1","channel":"wechat"}"#),
+            "field `channel` appears twice in the record"
+        );
         assert!(err(r#"{"channel":"wechat","#).contains("invalid JSON"));
     }
 }

@@ -49,6 +49,27 @@ pub fn load(path: &Path) -> Result<(SourceFile, Option<Diagnostic>), LoadError> 
     Ok(from_bytes(path.display().to_string(), bytes))
 }
 
+/// The name diagnostics give a policy read from standard input.
+pub const STDIN_NAME: &str = "<stdin>";
+
+/// Reads a policy from standard input (the path `-`), under the same size
+/// bound as a file; it is named [`STDIN_NAME`].
+///
+/// # Errors
+/// [`LoadError`] when standard input can't be read.
+pub fn load_stdin() -> Result<(SourceFile, Option<Diagnostic>), LoadError> {
+    let mut bytes = Vec::new();
+    std::io::stdin()
+        .lock()
+        .take(MAX_SOURCE_BYTES as u64 + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|error| LoadError {
+            path: PathBuf::from(STDIN_NAME),
+            error,
+        })?;
+    Ok(from_bytes(STDIN_NAME.to_string(), bytes))
+}
+
 /// Makes a source file from raw bytes, with a diagnostic if they are too many
 /// or not UTF-8.
 pub fn from_bytes(path: String, bytes: Vec<u8>) -> (SourceFile, Option<Diagnostic>) {

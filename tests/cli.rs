@@ -249,7 +249,11 @@ fn bad_records_give_error_lines_and_processing_continues() {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(lines.len(), 7);
+    assert_eq!(
+        lines.len(),
+        8,
+        "one line out per line in, the blank one too"
+    );
     assert_eq!(lines[0]["fee"], "0.60");
     assert_eq!(lines[1]["record"], 2);
     assert!(lines[1]["error"]
@@ -258,17 +262,19 @@ fn bad_records_give_error_lines_and_processing_continues() {
         .contains("`bitcoin` is not one of"));
     assert_eq!(lines[2]["record"], 3);
     assert!(lines[2]["error"].as_str().unwrap().contains("invalid JSON"));
-    assert_eq!(lines[3]["record"], 5, "records are numbered by input line");
-    assert!(lines[3]["error"]
+    assert_eq!(lines[3]["record"], 4);
+    assert_eq!(lines[3]["error"], "blank line: no record");
+    assert_eq!(lines[4]["record"], 5, "records are numbered by input line");
+    assert!(lines[4]["error"]
         .as_str()
         .unwrap()
         .contains("missing required field `amount`"));
-    assert_eq!(lines[4]["fee"], "3.80", "1e3 is exactly 1000");
-    assert!(lines[5]["error"]
+    assert_eq!(lines[5]["fee"], "3.80", "1e3 is exactly 1000");
+    assert!(lines[6]["error"]
         .as_str()
         .unwrap()
         .contains("not a decimal number"));
-    assert_eq!(lines[6]["fee"], "25.00");
+    assert_eq!(lines[7]["fee"], "25.00");
 }
 
 #[test]
@@ -588,5 +594,198 @@ fn an_opted_out_merchant_gets_no_promotion_and_explain_says_why() {
     assert_eq!(
         rule["saw"],
         serde_json::json!({"action": "suppress", "reason": "merchant opted out of promotions"})
+    );
+}
+
+#[test]
+fn a_json_record_with_a_key_twice_is_an_error_not_the_last_value() {
+    let o = tollgate_stdin(
+        &["eval", "policies/fees/lakala.toll"],
+        concat!(
+            "{\"channel\":\"credit_card\",\"amount\":\"100.00\",\"amount\":\"1.00\"}\n",
+            "{\"channel\":\"credit_card\",\"amount\":\"100.00\"}\n",
+        ),
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let lines: Vec<&str> = std::str::from_utf8(&o.stdout).unwrap().lines().collect();
+    assert_eq!(
+        lines[0],
+        r#"{"error":"field `amount` appears twice in the record","record":1}"#
+    );
+    assert!(lines[1].starts_with(r#"{"fee":"0.60""#), "{}", lines[1]);
+}
+
+#[test]
+fn csv_and_json_lines_number_records_alike_and_answer_blank_lines() {
+    let jsonl = concat!(
+        "{\"channel\":\"wechat\",\"amount\":\"800.00\"}\n",
+        "\n",
+        "{\"channel\":\"bitcoin\",\"amount\":\"1.00\"}\n",
+        "{\"channel\":\"wechat\",\"amount\":\"5.00\"}\n",
+    );
+    let csv = "channel,amount\nwechat,800.00\n\nbitcoin,1.00\nwechat,5.00\n";
+    let j = tollgate_stdin(&["eval", "policies/fees/lakala.toll"], jsonl);
+    let c = tollgate_stdin(
+        &["eval", "policies/fees/lakala.toll", "--input-format", "csv"],
+        csv,
+    );
+    assert_eq!(j.status.code(), Some(1));
+    assert_eq!(c.status.code(), Some(1));
+    let (j, c) = (stdout(&j), stdout(&c));
+    assert_eq!(j.lines().count(), 4, "{j}");
+    let csv_lines: Vec<serde_json::Value> = c
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(csv_lines.len(), 4, "{c}");
+    assert_eq!(csv_lines[1]["record"], 2);
+    assert_eq!(csv_lines[1]["error"], "blank line: no record");
+    assert_eq!(csv_lines[2]["record"], 3);
+    let json_lines: Vec<serde_json::Value> = j
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(json_lines[2]["record"], 3);
+    assert_eq!(csv_lines[2]["error"], json_lines[2]["error"]);
+    assert_eq!(csv_lines[3]["fee"], json_lines[3]["fee"]);
+}
+
+#[test]
+fn check_and_lint_read_the_policy_from_stdin() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/diagnostics/E0103_unknown_variant.toll"),
+    )
+    .unwrap();
+    for command in ["check", "lint"] {
+        let o = tollgate_stdin(&[command, "-"], &text);
+        assert_eq!(o.status.code(), Some(1), "{command}");
+        let out = stdout(&o);
+        assert!(out.contains("[E0103]"), "{command}: {out}");
+        assert!(out.contains("<stdin>:"), "{command} names stdin: {out}");
+        let o = tollgate_stdin(&[command, "--format", "json", "-"], &text);
+        let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+        assert_eq!(doc["diagnostics"][0]["file"], "<stdin>");
+    }
+    let clean = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/fees/lakala.toll"),
+    )
+    .unwrap();
+    let o = tollgate_stdin(&["check", "-"], &clean);
+    assert_eq!(o.status.code(), Some(0));
+    assert_eq!(stdout(&o).trim(), "checked 1 file: 0 errors, 0 warnings");
+    // The size limit holds for standard input too.
+    let huge = format!("{clean}{}", "#".repeat(9 << 20));
+    let o = tollgate_stdin(&["check", "-"], &huge);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("larger than the limit"),
+        "{}",
+        stdout(&o)
+    );
+}
+
+#[test]
+fn unknown_fields_are_refused_unless_ignored_and_kept_fields_join_output_to_input() {
+    let input = concat!(
+        "{\"txn_id\":\"T1\",\"merchant\":\"m9\",\"channel\":\"wechat\",\"amount\":\"800.00\",\"terminal_sn\":\"X\"}\n",
+        "{\"txn_id\":\"T2\",\"channel\":\"bitcoin\",\"amount\":\"1.00\"}\n",
+        "{\"txn_id\":7,\"merchant\":\"m9\",\"channel\":\"wechat\",\"amount\":\"5.00\"}\n",
+    );
+    // Strict by default: the undeclared fields are errors.
+    let o = tollgate_stdin(&["eval", "policies/fees/lakala.toll"], input);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stdout(&o).contains("unknown field `txn_id`"),
+        "{}",
+        stdout(&o)
+    );
+    let o = tollgate_stdin(
+        &[
+            "eval",
+            "policies/fees/lakala.toll",
+            "--ignore-unknown",
+            "--keep",
+            "txn_id,merchant",
+        ],
+        input,
+    );
+    assert_eq!(o.status.code(), Some(1), "record 2 is still bad");
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(lines[0]["fee"], "3.04");
+    assert_eq!(
+        lines[0]["input"],
+        serde_json::json!({"txn_id": "T1", "merchant": "m9"})
+    );
+    assert_eq!(lines[1]["record"], 2);
+    assert_eq!(
+        lines[1]["input"],
+        serde_json::json!({"txn_id": "T2", "merchant": null}),
+        "error lines carry the kept fields too"
+    );
+    assert_eq!(
+        lines[2]["input"]["txn_id"], 7,
+        "values are copied as written"
+    );
+    // A kept field is known without --ignore-unknown; others still are not.
+    let o = tollgate_stdin(
+        &["eval", "policies/fees/lakala.toll", "--keep", "txn_id"],
+        "{\"txn_id\":\"T1\",\"channel\":\"wechat\",\"amount\":\"800.00\"}\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    // CSV: the same, with cells as strings.
+    let o = tollgate_stdin(
+        &[
+            "eval",
+            "policies/fees/lakala.toll",
+            "--input-format",
+            "csv",
+            "--ignore-unknown",
+            "--keep",
+            "txn_id",
+        ],
+        "txn_id,channel,amount,note\nT1,wechat,800.00,x\n",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let line: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
+    assert_eq!(line["input"], serde_json::json!({"txn_id": "T1"}));
+    // Notifications too.
+    let o = tollgate_stdin(
+        &[
+            "eval",
+            "policies/notifications/merchant_messages.toll",
+            "--keep",
+            "msg_id",
+        ],
+        "{\"msg_id\":\"A\",\"kind\":\"security\",\"merchant\":\"m1\",\"terminal\":\"t1\",\"at\":\"2026-11-25T12:00:00+08:00\"}\n",
+    );
+    assert_eq!(
+        stdout(&o).trim(),
+        r#"{"decision":"deliver","input":{"msg_id":"A"}}"#
+    );
+}
+
+#[test]
+fn summary_line_on_stderr_when_asked() {
+    let input = "{\"channel\":\"wechat\",\"amount\":\"800.00\"}\n\n";
+    let quiet = tollgate_stdin(&["eval", "policies/fees/lakala.toll"], input);
+    assert!(
+        quiet.stderr.is_empty(),
+        "no summary when stderr is not a terminal"
+    );
+    let o = tollgate_stdin(&["eval", "policies/fees/lakala.toll", "--summary"], input);
+    let err = String::from_utf8_lossy(&o.stderr);
+    let line = err.trim();
+    assert!(
+        line.starts_with("evaluated 2 records: 1 error, ") && line.ends_with("s elapsed"),
+        "{line}"
+    );
+    assert_eq!(
+        stdout(&o),
+        stdout(&quiet),
+        "the summary changes no output line"
     );
 }

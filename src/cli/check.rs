@@ -14,7 +14,8 @@ pub struct Checked {
     pub diagnostics: Vec<Diagnostic>,
 }
 
-/// Loads one file and diagnoses its text with `diagnose`.
+/// Loads one file (`-`: standard input) and diagnoses its text with
+/// `diagnose`.
 ///
 /// # Errors
 /// [`source::LoadError`] when the file can't be read.
@@ -22,7 +23,11 @@ pub fn check_file(
     path: &std::path::Path,
     diagnose: &dyn Fn(&str) -> Vec<Diagnostic>,
 ) -> Result<Checked, source::LoadError> {
-    let (source, load_problem) = source::load(path)?;
+    let (source, load_problem) = if path == std::path::Path::new("-") {
+        source::load_stdin()?
+    } else {
+        source::load(path)?
+    };
     let diagnostics = match load_problem {
         Some(d) => vec![d],
         None => diagnose(&source.text),
@@ -59,6 +64,16 @@ pub fn report(
     let mut io_failed = false;
     let mut results = Vec::new();
     for path in paths {
+        if path == std::path::Path::new("-") {
+            match check_file(path, diagnose) {
+                Ok(c) => results.push(c),
+                Err(e) => {
+                    eprintln!("error: cannot read {e}");
+                    io_failed = true;
+                }
+            }
+            continue;
+        }
         let files = match source::discover(path) {
             Ok(f) => f,
             Err(e) => {

@@ -4,9 +4,12 @@
 use super::load::{load, Loaded};
 use super::{InputFormat, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::compile::print::{cell_text, percent};
+use crate::record::Reading;
 use serde_json::{json, Map, Value as Json};
+use std::io::IsTerminal;
 use std::io::{BufRead, BufWriter, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
 use tollgate_runtime::eval::{Component, EvalError};
 use tollgate_runtime::fee::BoundApplied;
 use tollgate_runtime::notify::{MemoryState, NotifyPolicy};
@@ -14,14 +17,29 @@ use tollgate_runtime::table::{Cell, Schedule, Table};
 use tollgate_runtime::value::Value;
 use tollgate_runtime::Decimal;
 
+/// How `tollgate eval` reads records and what it adds to its output.
+#[derive(Debug, Default)]
+pub struct Options {
+    /// The input's format; by default from the file's extension.
+    pub format: Option<InputFormat>,
+    /// Add a trace to every decision.
+    pub explain: bool,
+    /// Throttle state carried between runs.
+    pub state: Option<PathBuf>,
+    /// Skip input fields the policy does not declare.
+    pub ignore_unknown: bool,
+    /// Input fields copied into each output line, under `"input"`.
+    pub keep: Vec<String>,
+    /// Print a summary line on stderr even when it is not a terminal.
+    pub summary: bool,
+}
+
 /// Runs the command.
-pub fn run(
-    policy: &Path,
-    input: &str,
-    format: Option<InputFormat>,
-    explain: bool,
-    state: Option<&Path>,
-) -> u8 {
+pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
+    let started = Instant::now();
+    let format = options.format;
+    let explain = options.explain;
+    let state = options.state.as_deref();
     let loaded = match load(policy, false) {
         Ok(l) => l,
         Err(e) => {
@@ -64,15 +82,27 @@ pub fn run(
     let mut evaluator = Evaluator {
         engine,
         explain,
+        reading: Reading {
+            ignore_unknown: options.ignore_unknown,
+            keep: &options.keep,
+        },
         components: Vec::new(),
         bad: false,
         since_prune: 0,
+        records: 0,
+        errors: 0,
     };
     let result = match format {
         InputFormat::Jsonl => evaluator.jsonl(reader, &mut out),
         InputFormat::Csv => evaluator.csv(reader, &mut out),
     };
     let flushed = out.flush();
+    if options.summary || std::io::stderr().is_terminal() {
+        eprintln!(
+            "{}",
+            summary(evaluator.records, evaluator.errors, started.elapsed())
+        );
+    }
     if let (Engine::Notify(policy, s), Some(path)) = (&evaluator.engine, state) {
         if let Err(e) = save_state(policy, s, path) {
             eprintln!("error: cannot write the state to {}: {e}", path.display());
@@ -92,25 +122,76 @@ pub fn run(
     }
 }
 
+/// The end-of-run line: records answered, error lines among them (a bad
+/// CSV header counts as an error but not a record), and elapsed time.
+fn summary(records: usize, errors: usize, elapsed: std::time::Duration) -> String {
+    let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
+    format!(
+        "evaluated {}: {}, {:.3}s elapsed",
+        plural(records, "record"),
+        plural(errors, "error"),
+        elapsed.as_secs_f64()
+    )
+}
+
 /// The longest record accepted, in bytes: input is read in bounded memory.
 pub const MAX_RECORD_BYTES: usize = 1 << 20;
 
 /// A reader that fails once a line grows past [`MAX_RECORD_BYTES`], so that
-/// CSV input, like JSON Lines, is read in bounded memory.
+/// CSV input, like JSON Lines, is read in bounded memory. It also notes the
+/// numbers of empty lines, which the CSV reader skips without a word, so
+/// that each can be answered.
 struct LineCap {
     inner: Box<dyn BufRead>,
     since_newline: usize,
+    /// The 1-based number of the line being read.
+    line: u64,
+    /// Whether the current line so far holds only a carriage return.
+    only_cr: bool,
+    /// Empty lines read and not yet answered, ascending.
+    empty: std::collections::VecDeque<u64>,
+}
+
+impl LineCap {
+    fn new(inner: Box<dyn BufRead>) -> LineCap {
+        LineCap {
+            inner,
+            since_newline: 0,
+            line: 1,
+            only_cr: false,
+            empty: std::collections::VecDeque::new(),
+        }
+    }
+
+    /// How many empty lines run from line `from` on; forgets those before.
+    fn empty_run(&mut self, from: u64) -> u64 {
+        while self.empty.front().is_some_and(|&l| l < from) {
+            self.empty.pop_front();
+        }
+        let mut n = 0;
+        while self.empty.front() == Some(&(from + n)) {
+            self.empty.pop_front();
+            n += 1;
+        }
+        n
+    }
 }
 
 impl std::io::Read for LineCap {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
         for &b in buf.get(..n).unwrap_or(&[]) {
-            self.since_newline = if b == b'\n' {
-                0
-            } else {
-                self.since_newline + 1
-            };
+            if b == b'\n' {
+                if self.since_newline == 0 || self.only_cr {
+                    self.empty.push_back(self.line);
+                }
+                self.line += 1;
+                self.since_newline = 0;
+                self.only_cr = false;
+                continue;
+            }
+            self.only_cr = self.since_newline == 0 && b == b'\r';
+            self.since_newline += 1;
             if self.since_newline > MAX_RECORD_BYTES {
                 return Err(std::io::Error::new(
                     std::io::ErrorKind::InvalidData,
@@ -172,10 +253,16 @@ enum Engine<'a> {
 struct Evaluator<'a> {
     engine: Engine<'a>,
     explain: bool,
+    /// Strict or lenient reading, and the fields copied out.
+    reading: Reading<'a>,
     components: Vec<Component>,
     bad: bool,
     /// Notification records decided since the state was last pruned.
     since_prune: usize,
+    /// Lines answered for records (every line out but a CSV header error).
+    records: usize,
+    /// Error lines written.
+    errors: usize,
 }
 
 impl Evaluator<'_> {
@@ -205,50 +292,79 @@ impl Evaluator<'_> {
                     out,
                     n,
                     format!("record is longer than {MAX_RECORD_BYTES} bytes"),
+                    None,
                 )?;
                 continue;
             }
             let Ok(text) = std::str::from_utf8(&line) else {
-                self.emit_error(out, n, "line is not valid UTF-8".into())?;
+                self.emit_error(out, n, "line is not valid UTF-8".into(), None)?;
                 continue;
             };
             if text.trim().is_empty() {
+                self.emit_error(out, n, BLANK.into(), None)?;
                 continue;
             }
-            let record = crate::record::from_json(text, self.fields());
-            self.emit(out, n, record)?;
+            match crate::record::parse_json(text) {
+                Ok(fields) => {
+                    let kept = self.kept(|name| fields.get(name).cloned());
+                    let record =
+                        crate::record::from_json_fields(&fields, self.fields(), self.reading);
+                    self.emit(out, n, record, kept)?;
+                }
+                Err(e) => self.emit_error(out, n, e, None)?,
+            }
         }
     }
 
     fn csv(&mut self, reader: Box<dyn BufRead>, out: &mut impl Write) -> std::io::Result<()> {
         let mut csv = csv::ReaderBuilder::new()
             .flexible(true)
-            .from_reader(LineCap {
-                inner: reader,
-                since_newline: 0,
-            });
+            .from_reader(LineCap::new(reader));
         let header: Vec<String> = match csv.headers() {
             Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
             Err(e) => {
-                self.emit_error(out, 0, format!("cannot read the CSV header: {e}"))?;
+                self.emit_error(out, 0, format!("cannot read the CSV header: {e}"), None)?;
                 return Ok(());
             }
         };
-        if let Err(e) = crate::record::check_header(&header, self.fields()) {
-            self.emit_error(out, 0, format!("CSV header: {e}"))?;
+        if let Err(e) = crate::record::check_header(&header, self.fields(), self.reading) {
+            self.emit_error(out, 0, format!("CSV header: {e}"), None)?;
             return Ok(());
         }
         let mut row = csv::StringRecord::new();
         let mut n = 0;
+        // The CSV reader skips empty lines: the first line a row (or the
+        // end) is read from starts a run of them, answered before it.
+        let mut after_last = csv.position().line();
         loop {
-            n += 1;
-            match csv.read_record(&mut row) {
+            let read = csv.read_record(&mut row);
+            let from = match &read {
+                Ok(true) => row.position().map(csv::Position::line),
+                Ok(false) => Some(after_last),
+                Err(_) => None,
+            };
+            after_last = csv.position().line();
+            if let Some(from) = from {
+                for _ in 0..csv.get_mut().empty_run(from) {
+                    n += 1;
+                    self.emit_error(out, n, BLANK.into(), None)?;
+                }
+            }
+            match read {
                 Ok(false) => return Ok(()),
                 Ok(true) => {
+                    n += 1;
+                    let kept = self.kept(|name| {
+                        let i = header.iter().position(|h| h == name)?;
+                        row.get(i)
+                            .filter(|cell| !cell.is_empty())
+                            .map(|cell| Json::String(cell.to_string()))
+                    });
                     let record = crate::record::from_csv(&header, &row, self.fields());
-                    self.emit(out, n, record)?;
+                    self.emit(out, n, record, kept)?;
                 }
                 Err(e) => {
+                    n += 1;
                     if let csv::ErrorKind::Io(io) = e.kind() {
                         if io.kind() != std::io::ErrorKind::InvalidData {
                             return Err(std::io::Error::other(e.to_string()));
@@ -258,13 +374,29 @@ impl Evaluator<'_> {
                             out,
                             n,
                             format!("{io}; the rest of the input is not read"),
+                            None,
                         )?;
                         return Ok(());
                     }
-                    self.emit_error(out, n, format!("bad CSV row: {e}"))?;
+                    self.emit_error(out, n, format!("bad CSV row: {e}"), None)?;
                 }
             }
         }
+    }
+
+    /// The `--keep` fields of a record, read by `get` (absent ones are
+    /// null); `None` when nothing is kept.
+    fn kept(&self, get: impl Fn(&str) -> Option<Json>) -> Option<Map<String, Json>> {
+        if self.reading.keep.is_empty() {
+            return None;
+        }
+        Some(
+            self.reading
+                .keep
+                .iter()
+                .map(|k| (k.clone(), get(k).unwrap_or(Json::Null)))
+                .collect(),
+        )
     }
 
     fn emit(
@@ -272,11 +404,13 @@ impl Evaluator<'_> {
         out: &mut impl Write,
         n: usize,
         record: Result<Vec<Value>, String>,
+        kept: Option<Map<String, Json>>,
     ) -> std::io::Result<()> {
         let record = match record {
             Ok(r) => r,
-            Err(e) => return self.emit_error(out, n, e),
+            Err(e) => return self.emit_error(out, n, e, kept),
         };
+        self.records += 1;
         let table = match &mut self.engine {
             Engine::Fees(t) => *t,
             Engine::Notify(policy, state) => {
@@ -294,31 +428,42 @@ impl Evaluator<'_> {
                     .then(|| super::notify_out::trace(policy, &record, state));
                 let line = match policy.decide(&record, state) {
                     Ok(d) => super::notify_out::decision(policy, d, trace),
-                    Err(_) => return self.emit_error(out, n, "the record has no timestamp".into()),
+                    Err(_) => {
+                        self.records -= 1;
+                        return self.emit_error(out, n, "the record has no timestamp".into(), kept);
+                    }
                 };
-                return writeln!(out, "{line}");
+                return write_line(out, line, kept);
             }
         };
         match table.fee(&record, &mut self.components) {
             Ok(total) => {
                 let line = self.decision(table, total, &record);
-                writeln!(out, "{line}")
+                write_line(out, line, kept)
             }
             Err(e) => {
+                self.records -= 1;
                 let message = describe_error(table, &e);
-                self.emit_error(out, n, message)
+                self.emit_error(out, n, message, kept)
             }
         }
     }
 
+    /// An error line for record `n` (0: the CSV header), with the kept
+    /// fields when the record could be read that far.
     fn emit_error(
         &mut self,
         out: &mut impl Write,
         n: usize,
         message: String,
+        kept: Option<Map<String, Json>>,
     ) -> std::io::Result<()> {
         self.bad = true;
-        writeln!(out, "{}", json!({ "error": message, "record": n }))
+        self.errors += 1;
+        if n > 0 {
+            self.records += 1;
+        }
+        write_line(out, json!({ "error": message, "record": n }), kept)
     }
 
     fn decision(&self, table: &Table, total: Decimal, record: &[Value]) -> Json {
@@ -344,6 +489,21 @@ impl Evaluator<'_> {
             .collect();
         json!({ "fee": money(total), "components": components })
     }
+}
+
+/// The error of a blank line, answered like a record.
+const BLANK: &str = "blank line: no record";
+
+/// Writes one output line, with the kept input fields under `"input"`.
+fn write_line(
+    out: &mut impl Write,
+    mut line: Json,
+    kept: Option<Map<String, Json>>,
+) -> std::io::Result<()> {
+    if let (Json::Object(m), Some(kept)) = (&mut line, kept) {
+        m.insert("input".into(), Json::Object(kept));
+    }
+    writeln!(out, "{line}")
 }
 
 /// Money as a string with at least two decimals.

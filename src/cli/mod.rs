@@ -30,7 +30,7 @@ pub struct Cli {
 pub enum Command {
     /// Parse and check policy files (directories are searched for *.toll).
     Check {
-        /// Files or directories.
+        /// Files or directories; `-` reads one policy from standard input.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// How to print diagnostics.
@@ -42,7 +42,7 @@ pub enum Command {
     },
     /// Check policies and run the lints (`tollgate explain` lists them).
     Lint {
-        /// Files or directories.
+        /// Files or directories; `-` reads one policy from standard input.
         #[arg(required = true)]
         paths: Vec<PathBuf>,
         /// How to print findings.
@@ -78,6 +78,18 @@ pub enum Command {
         /// before the first record if the file exists, written after the last.
         #[arg(long)]
         state: Option<PathBuf>,
+        /// Skip input fields the policy does not declare (by default they
+        /// are an error, which catches misspelt field names).
+        #[arg(long)]
+        ignore_unknown: bool,
+        /// Copy these input fields into each output line, under "input",
+        /// to join results to their input by key (comma-separated).
+        #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
+        keep: Vec<String>,
+        /// Print a summary line on stderr at the end (records, errors,
+        /// elapsed); it is printed anyway when stderr is a terminal.
+        #[arg(long)]
+        summary: bool,
     },
     /// Compile a policy to a binary artifact for terminals.
     Compile {
@@ -185,7 +197,21 @@ pub fn run() -> ExitCode {
             input_format,
             explain,
             state,
-        } => eval::run(&policy, &input, input_format, explain, state.as_deref()),
+            ignore_unknown,
+            keep,
+            summary,
+        } => eval::run(
+            &policy,
+            &input,
+            &eval::Options {
+                format: input_format,
+                explain,
+                state,
+                ignore_unknown,
+                keep,
+                summary,
+            },
+        ),
         Command::Compile {
             policy,
             output,
