@@ -223,9 +223,9 @@ fn typed(f: &FieldSpec, raw: Raw<'_>) -> Result<Value, String> {
                     .ok_or_else(|| format!("`{name}` must be a number, not {shown}"))?
                     .to_string(),
             };
-            let d = parse_decimal(&number_text).map_err(|why| format!("`{name}`: {why}"))?;
-            if f.kind == FieldKind::Integer && d.scale() != 0 {
-                return Err(format!("`{name}` must be a whole number, not {shown}"));
+            let mut d = parse_decimal(&number_text).map_err(|why| format!("`{name}`: {why}"))?;
+            if f.kind == FieldKind::Integer {
+                d = whole(d).map_err(|why| format!("`{name}` must be {why}, not {shown}"))?;
             }
             Ok(Value::Num(d))
         }
@@ -252,25 +252,95 @@ fn typed(f: &FieldSpec, raw: Raw<'_>) -> Result<Value, String> {
     }
 }
 
-/// Parses an exact decimal: digits, an optional sign and point; exponents
-/// are accepted in JSON numbers.
-fn parse_decimal(text: &str) -> Result<Decimal, String> {
-    let t = text.trim();
-    let plain = t
-        .bytes()
-        .all(|b| b.is_ascii_digit() || b == b'.' || b == b'-' || b == b'+');
-    let parsed = if plain {
-        Decimal::from_str_exact(t)
-    } else {
-        Decimal::from_scientific(t)
-    };
-    parsed.map_err(|_| {
-        if t.bytes().filter(u8::is_ascii_digit).count() > 28 {
-            format!("`{t}` has more digits than can be represented exactly")
-        } else {
-            format!("`{t}` is not a decimal number")
+/// The largest exponent a number may carry: beyond it no value of a
+/// `Decimal` (28 digits) is exact.
+const MAX_EXPONENT: i64 = 28;
+
+/// Whether `text` follows the number grammar of records (JSON's):
+/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
+fn is_number(text: &str) -> bool {
+    let b = text.as_bytes();
+    let mut i = usize::from(b.first() == Some(&b'-'));
+    let digits = |i: &mut usize| {
+        let start = *i;
+        while b.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
         }
-    })
+        *i - start
+    };
+    let int_start = i;
+    let n = digits(&mut i);
+    if n == 0 || (n > 1 && b.get(int_start) == Some(&b'0')) {
+        return false;
+    }
+    if b.get(i) == Some(&b'.') {
+        i += 1;
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    if matches!(b.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(b.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return false;
+        }
+    }
+    i == b.len()
+}
+
+/// Parses an exact decimal written in the number grammar of records
+/// (`docs/records.md`): the same in JSON numbers, JSON strings and CSV
+/// cells. An exponent scales the digits exactly; a value that needs more
+/// than 28 significant digits, or an exponent beyond ±28, is refused.
+fn parse_decimal(text: &str) -> Result<Decimal, String> {
+    if !is_number(text) {
+        return Err(format!(
+            "`{text}` is not a decimal number (digits with an optional leading `-`, \
+             a `.` and an exponent, such as `-12.50` or `1e3`; no spaces, `+` or separators)"
+        ));
+    }
+    let (digits, exponent) = match text.find(['e', 'E']) {
+        Some(at) => (
+            text.get(..at).unwrap_or(text),
+            text.get(at + 1..).unwrap_or("0"),
+        ),
+        None => (text, "0"),
+    };
+    let out_of_range = || format!("`{text}` is out of range (exponents go up to ±{MAX_EXPONENT})");
+    let exponent: i64 = exponent.parse().map_err(|_| out_of_range())?;
+    if exponent.abs() > MAX_EXPONENT {
+        return Err(out_of_range());
+    }
+    let too_many = || format!("`{text}` has more digits than can be represented exactly");
+    let mut d = Decimal::from_str_exact(digits).map_err(|_| too_many())?;
+    if exponent > 0 {
+        let scale_down = u32::try_from(exponent).unwrap_or(u32::MAX).min(d.scale());
+        d.set_scale(d.scale() - scale_down)
+            .map_err(|_| too_many())?;
+        for _ in scale_down..u32::try_from(exponent).unwrap_or(0) {
+            d = d.checked_mul(Decimal::TEN).ok_or_else(too_many)?;
+        }
+    } else if exponent < 0 {
+        let scale = d.scale() + u32::try_from(-exponent).unwrap_or(u32::MAX);
+        d.set_scale(scale).map_err(|_| too_many())?;
+    }
+    Ok(d)
+}
+
+/// An integer field's value: whole (`90`, `90.0` and `9e1` are all 90) and
+/// within 64 bits, as the language's integers are; kept without a scale.
+fn whole(d: Decimal) -> Result<Decimal, String> {
+    let n = d.normalize();
+    if n.scale() != 0 {
+        return Err("a whole number".to_string());
+    }
+    if n < Decimal::from(i64::MIN) || n > Decimal::from(i64::MAX) {
+        return Err(format!("a 64-bit integer ({} to {})", i64::MIN, i64::MAX));
+    }
+    Ok(n)
 }
 
 #[cfg(test)]
@@ -352,6 +422,7 @@ mod tests {
                 .contains("RFC 3339")
         );
         assert!(err(r#"[1,2]"#).contains("JSON object"));
+        assert!(err(r#"{"channel":"wechat","amount":"1","days":1e20}"#).contains("64-bit"));
         assert_eq!(
             err(r#"{"channel":"wechat","amount":"1","channel":"wechat"}"#),
             "field `channel` appears twice in the record"

@@ -789,3 +789,86 @@ fn summary_line_on_stderr_when_asked() {
         "the summary changes no output line"
     );
 }
+
+/// One number grammar for records (docs/records.md): JSON's, in a JSON
+/// number, a JSON string and a CSV cell alike; integers are whole values in
+/// 64 bits.
+#[test]
+fn numbers_in_records_follow_one_grammar_in_json_and_csv() {
+    let dir = scratch("numbers");
+    let policy = dir.join("numbers.toll");
+    std::fs::write(
+        &policy,
+        "policy numbers version 1\nkind fees\nrounding half_up\nfield n: integer default 0\nfield amount: money\n\
+         schedule mdr {\n  hit first\n  rule many when n > 5 => 1%\n  otherwise => 0.5%\n}\n",
+    )
+    .unwrap();
+    let policy = policy.to_str().unwrap();
+    // (field, text, Some(fee) or None for an error)
+    let cases: &[(&str, &str, Option<&str>)] = &[
+        ("amount", "100.00", Some("0.50")),
+        ("amount", "1e3", Some("5.00")),
+        ("amount", "1.5E2", Some("0.75")),
+        ("amount", "0.5", Some("0.00")),
+        ("amount", " 100", None),
+        ("amount", "100 ", None),
+        ("amount", "+100", None),
+        ("amount", "0100", None),
+        ("amount", ".5", None),
+        ("amount", "5.", None),
+        ("amount", "1_000", None),
+        ("amount", "1,000.00", None),
+        ("amount", "1e999", None),
+        ("amount", "0x10", None),
+        ("n", "6", Some("1.00")),
+        ("n", "6.0", Some("1.00")),
+        ("n", "6e0", Some("1.00")),
+        ("n", "1e1", Some("1.00")),
+        ("n", "6.5", None),
+        ("n", "9223372036854775807", Some("1.00")),
+        ("n", "9223372036854775808", None),
+        ("n", "-9223372036854775809", None),
+        ("n", "99999999999999999999", None),
+    ];
+    for &(field, text, want) in cases {
+        let other = if field == "n" {
+            ("amount", "100.00")
+        } else {
+            ("n", "0")
+        };
+        let json_string = format!(
+            "{{\"{field}\":\"{text}\",\"{}\":\"{}\"}}\n",
+            other.0, other.1
+        );
+        let csv = format!("{field},{}\n\"{text}\",{}\n", other.0, other.1);
+        let mut inputs = vec![
+            ("json string", json_string, vec!["eval", policy]),
+            ("csv", csv, vec!["eval", policy, "--input-format", "csv"]),
+        ];
+        // Texts that are JSON numbers are tried as JSON numbers too.
+        if serde_json::from_str::<serde_json::Number>(text).is_ok() && !text.contains(' ') {
+            let json_number = format!("{{\"{field}\":{text},\"{}\":\"{}\"}}\n", other.0, other.1);
+            inputs.push(("json number", json_number, vec!["eval", policy]));
+        }
+        for (how, input, args) in inputs {
+            let o = tollgate_stdin(&args, &input);
+            let line: serde_json::Value = serde_json::from_str(stdout(&o).trim())
+                .unwrap_or_else(|_| panic!("{how} {text}: {}", stdout(&o)));
+            match want {
+                Some(fee) => assert_eq!(line["fee"], fee, "{how} `{text}`: {line}"),
+                None => assert!(
+                    line["error"].as_str().is_some_and(|e| e.contains(field)),
+                    "{how} `{text}` must be refused: {line}"
+                ),
+            }
+        }
+    }
+    // A byte-order mark at the start of the input is ignored, in both formats.
+    let o = tollgate_stdin(&["eval", policy], "\u{feff}{\"amount\":\"100.00\"}\n");
+    assert!(stdout(&o).starts_with(r#"{"fee":"0.50""#), "{}", stdout(&o));
+    let o = tollgate_stdin(
+        &["eval", policy, "--input-format", "csv"],
+        "\u{feff}amount\n100.00\n",
+    );
+    assert!(stdout(&o).starts_with(r#"{"fee":"0.50""#), "{}", stdout(&o));
+}

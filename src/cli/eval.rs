@@ -296,10 +296,15 @@ impl Evaluator<'_> {
                 )?;
                 continue;
             }
-            let Ok(text) = std::str::from_utf8(&line) else {
+            let Ok(mut text) = std::str::from_utf8(&line) else {
                 self.emit_error(out, n, "line is not valid UTF-8".into(), None)?;
                 continue;
             };
+            if n == 1 {
+                // A byte-order mark opens the input, not the record (the
+                // CSV reader skips one too).
+                text = text.strip_prefix('\u{feff}').unwrap_or(text);
+            }
             if text.trim().is_empty() {
                 self.emit_error(out, n, BLANK.into(), None)?;
                 continue;
