@@ -415,7 +415,6 @@ impl Evaluator<'_> {
             Ok(r) => r,
             Err(e) => return self.emit_error(out, n, e, kept),
         };
-        self.records += 1;
         let table = match &mut self.engine {
             Engine::Fees(t) => *t,
             Engine::Notify(policy, state) => {
@@ -434,20 +433,20 @@ impl Evaluator<'_> {
                 let line = match policy.decide(&record, state) {
                     Ok(d) => super::notify_out::decision(policy, d, trace),
                     Err(_) => {
-                        self.records -= 1;
                         return self.emit_error(out, n, "the record has no timestamp".into(), kept);
                     }
                 };
+                self.records += 1;
                 return write_line(out, line, kept);
             }
         };
         match table.fee(&record, &mut self.components) {
             Ok(total) => {
                 let line = self.decision(table, total, &record);
+                self.records += 1;
                 write_line(out, line, kept)
             }
             Err(e) => {
-                self.records -= 1;
                 let message = describe_error(table, &e);
                 self.emit_error(out, n, message, kept)
             }
