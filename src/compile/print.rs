@@ -144,6 +144,16 @@ pub fn percent(rate: Decimal) -> String {
     }
 }
 
+/// An amount exactly as declared, with at least two decimals: `0.0195`
+/// stays `0.0195`, `3` is `3.00`. Never rounded.
+pub fn amount(d: Decimal) -> String {
+    let mut d = d;
+    if d.scale() < 2 {
+        d.rescale(2);
+    }
+    d.to_string()
+}
+
 /// A fee in words, in the language's own notation.
 pub fn fee_text(f: &FeeFormula) -> String {
     let mut parts = Vec::new();
@@ -155,7 +165,7 @@ pub fn fee_text(f: &FeeFormula) -> String {
             .tiers
             .iter()
             .map(|b| match b.up_to {
-                Some(up) => format!("up to {up} => {}", percent(b.rate)),
+                Some(up) => format!("up to {} => {}", amount(up), percent(b.rate)),
                 None => format!("above => {}", percent(b.rate)),
             })
             .collect();
@@ -166,14 +176,14 @@ pub fn fee_text(f: &FeeFormula) -> String {
         parts.push(format!("tiered {word} {{ {} }}", bands.join("; ")));
     }
     if !f.fixed.is_zero() || parts.is_empty() {
-        parts.push(format!("{:.2}", f.fixed));
+        parts.push(amount(f.fixed));
     }
     let mut s = parts.join(" + ");
     if let Some(min) = f.min {
-        let _ = write!(s, " min {min}");
+        let _ = write!(s, " min {}", amount(min));
     }
     if let Some(cap) = f.cap {
-        let _ = write!(s, " cap {cap}");
+        let _ = write!(s, " cap {}", amount(cap));
     }
     s
 }
