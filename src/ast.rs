@@ -100,6 +100,8 @@ pub struct FieldDecl {
     pub ty: TypeExpr,
     /// The value used when a record leaves the field out.
     pub default: Option<Value>,
+    /// `with refunds`, where written: the field accepts amounts below zero.
+    pub refunds: Option<Span>,
     /// The whole declaration.
     pub span: Span,
 }
@@ -182,7 +184,7 @@ pub enum Outcome {
 pub struct Fee {
     /// The terms joined by `+`.
     pub terms: Vec<FeeTerm>,
-    /// `min X` and `cap X`, in order.
+    /// `min X` and `cap X`, then `total min X` and `total cap X`, in order.
     pub bounds: Vec<FeeBound>,
     /// The whole fee.
     pub span: Span,
@@ -233,11 +235,14 @@ pub enum BoundKind {
     Cap,
 }
 
-/// `min X` or `cap X`.
+/// `min X` or `cap X`, or after `total` a bound of the whole fee.
 #[derive(Debug, Clone, PartialEq)]
 pub struct FeeBound {
     /// Which bound.
     pub kind: BoundKind,
+    /// Whether it bounds the whole fee (`total min X`), after the fixed
+    /// amounts are added, rather than the percentage part.
+    pub total: bool,
     /// Its value.
     pub value: Value,
     /// The whole bound.

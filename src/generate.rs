@@ -1,6 +1,8 @@
 //! Generated policies and records, for the property tests and benchmarks:
 //! six columns (two enums, money, an integer, a bool and a string), rules
-//! with overlapping ranges and every fee form. Deterministic for a seed.
+//! with overlapping ranges and every fee form (bounds of the percentage part
+//! and of the whole fee), and refunds (negative amounts) for policies whose
+//! amount accepts them. Deterministic for a seed.
 
 use rust_decimal::Decimal;
 use std::fmt::Write as _;
@@ -97,11 +99,19 @@ pub fn rate_sheet(seed: u64, rules: usize) -> String {
 /// A policy's source text.
 pub fn policy(seed: u64, shape: Shape) -> String {
     let mut r = Rng::new(seed);
+    // Refunds and bounds of the whole fee draw from their own stream, so
+    // that a seed gives the same rules and conditions as before they existed.
+    let mut extra = Rng::new(seed ^ 0x7e4d_5eed_0f0f_1234);
+    let refunds = if extra.chance(30) {
+        " with refunds"
+    } else {
+        ""
+    };
     let mut s = String::new();
     let _ = writeln!(s, "policy generated_{seed} version 1\nkind fees");
     let _ = writeln!(s, "field channel: enum {{ {} }}", CHANNELS.join(", "));
     let _ = writeln!(s, "field region: enum {{ {} }}", REGIONS.join(", "));
-    let _ = writeln!(s, "field amount: money");
+    let _ = writeln!(s, "field amount: money{refunds}");
     let _ = writeln!(s, "field onboarded_days: integer default 0");
     let _ = writeln!(s, "field suspected_cashout: bool default false");
     let _ = writeln!(s, "field merchant: string default \"\"");
@@ -120,10 +130,12 @@ pub fn policy(seed: u64, shape: Shape) -> String {
             } else {
                 condition(&mut r, 0)
             };
-            let _ = writeln!(s, "  rule r{i} when {when} => {}", fee(&mut r));
+            let fee = fee(&mut r) + &total_bounds(&mut extra);
+            let _ = writeln!(s, "  rule r{i} when {when} => {fee}");
         }
         if r.chance(60) {
-            let _ = writeln!(s, "  otherwise => {}", fee(&mut r));
+            let fee = fee(&mut r) + &total_bounds(&mut extra);
+            let _ = writeln!(s, "  otherwise => {fee}");
         }
         s.push_str("}\n");
     }
@@ -262,6 +274,21 @@ fn fee(r: &mut Rng) -> String {
     }
 }
 
+/// Sometimes a bound of the whole fee: ` total min 0.50`, ` total cap 12.00`
+/// or both; the cap is never below the minimum.
+fn total_bounds(r: &mut Rng) -> String {
+    match r.below(8) {
+        0 => format!(" total min 0.{:02}", 1 + r.below(99)),
+        1 => format!(" total cap {}.00", 1 + r.below(40)),
+        2 => format!(
+            " total min 0.{:02} cap {}.00",
+            1 + r.below(99),
+            1 + r.below(40)
+        ),
+        _ => String::new(),
+    }
+}
+
 /// A random record for `fields`, drawing values near the generator's
 /// thresholds so that boundaries are hit.
 pub fn record(r: &mut Rng, fields: &[FieldSpec]) -> Vec<Value> {
@@ -276,7 +303,13 @@ pub fn record(r: &mut Rng, fields: &[FieldSpec]) -> Vec<Value> {
                     1 => Decimal::new(1, 2),
                     _ => Decimal::ZERO,
                 };
-                Value::Num((base + nudge).max(Decimal::ZERO))
+                let amount = (base + nudge).max(Decimal::ZERO);
+                // A refund: the same amounts, below zero.
+                if f.refunds && !amount.is_zero() && r.chance(35) {
+                    Value::Num(-amount)
+                } else {
+                    Value::Num(amount)
+                }
             }
             FieldKind::Integer => {
                 let d = r.pick(DAYS).copied().unwrap_or(0) + r.below(3) as i64 - 1;

@@ -23,6 +23,13 @@ pub fn evaluate(policy: &Policy, record: &[Value]) -> Result<Vec<Component>, Eva
     };
     let mut out = Vec::new();
     for (i, s) in schedules.iter().enumerate() {
+        // A negative amount is priced only where the field accepts refunds.
+        let accepts_refunds = policy.fields.get(s.base).is_some_and(|f| f.refunds);
+        if let Some(Value::Num(amount)) = record.get(s.base) {
+            if *amount < Decimal::ZERO && !accepts_refunds {
+                return Err(EvalError::NegativeAmount { schedule: i as u32 });
+            }
+        }
         out.push(schedule(i as u32, s, record)?);
     }
     Ok(out)
@@ -112,12 +119,28 @@ fn compare(v: &Value, c: &ModelValue) -> Option<Ordering> {
     }
 }
 
-/// A fee, step by step: amount × rate, round, minimum and cap, fixed.
+/// A fee, step by step: amount × rate, round, minimum and cap, fixed,
+/// total minimum and cap. A refund (an amount below zero) pays the fee of
+/// its magnitude with every value negated.
 pub fn fee(
     f: &FeeFormula,
     amount: Decimal,
     rounding: &Rounding,
 ) -> Result<FeeBreakdown, ArithError> {
+    if amount < Decimal::ZERO {
+        let b = fee(f, -amount, rounding)?;
+        return Ok(FeeBreakdown {
+            raw: Decimal::ZERO - b.raw,
+            rounded: Decimal::ZERO - b.rounded,
+            bounded: Decimal::ZERO - b.bounded,
+            bound_applied: b.bound_applied,
+            fixed: Decimal::ZERO - b.fixed,
+            sum: Decimal::ZERO - b.sum,
+            total_bound_applied: b.total_bound_applied,
+            total: Decimal::ZERO - b.total,
+            refund: true,
+        });
+    }
     let over = |x: Option<Decimal>| x.ok_or(ArithError::Overflow);
     let mut raw = exact::mul(amount, f.rate)?;
     match f.tier_mode {
@@ -180,13 +203,25 @@ pub fn fee(
         bounded = f.cap.unwrap_or(bounded);
         bound_applied = Some(BoundApplied::Cap);
     }
-    let total = exact::add(bounded, f.fixed)?;
+    let sum = exact::add(bounded, f.fixed)?;
+    let (mut total, mut total_bound_applied) = (sum, None);
+    if f.total_min.is_some_and(|m| total < m) {
+        total = f.total_min.unwrap_or(total);
+        total_bound_applied = Some(BoundApplied::Min);
+    }
+    if f.total_cap.is_some_and(|c| total > c) {
+        total = f.total_cap.unwrap_or(total);
+        total_bound_applied = Some(BoundApplied::Cap);
+    }
     Ok(FeeBreakdown {
         raw,
         rounded,
         bounded,
         bound_applied,
         fixed: f.fixed,
+        sum,
+        total_bound_applied,
         total,
+        refund: false,
     })
 }

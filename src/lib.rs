@@ -23,6 +23,7 @@ pub mod ast;
 pub mod check;
 pub mod cli;
 pub mod compile;
+pub mod currency;
 pub mod diagnostic;
 pub mod generate;
 pub mod interp;

@@ -108,6 +108,9 @@ pub struct Field {
     pub ty: FieldType,
     /// The value when a record leaves it out; `None` makes the field required.
     pub default: Option<Value>,
+    /// Whether a money field accepts amounts below zero (`money with
+    /// refunds`); a refund pays the negated fee of its magnitude.
+    pub refunds: bool,
     /// The declaration.
     pub span: Span,
 }

@@ -227,6 +227,7 @@ fn typed(f: &FieldSpec, raw: Raw<'_>) -> Result<Value, String> {
             if f.kind == FieldKind::Integer {
                 d = whole(d).map_err(|why| format!("`{name}` must be {why}, not {shown}"))?;
             }
+            money_sign(f, &mut d, &shown)?;
             Ok(Value::Num(d))
         }
         FieldKind::Bool => match (&raw, text) {
@@ -250,6 +251,21 @@ fn typed(f: &FieldSpec, raw: Raw<'_>) -> Result<Value, String> {
             })
         }
     }
+}
+
+/// Money is not negative unless its field accepts refunds (`money with
+/// refunds`); `-0` is zero.
+fn money_sign(f: &FieldSpec, d: &mut Decimal, shown: &str) -> Result<(), String> {
+    if d.is_zero() {
+        d.set_sign_positive(true);
+    }
+    if f.kind == FieldKind::Money && d.is_sign_negative() && !f.refunds {
+        return Err(format!(
+            "`{}` is negative ({shown}), and the policy does not accept refunds (declare `field {}: money with refunds`)",
+            f.name, f.name
+        ));
+    }
+    Ok(())
 }
 
 /// The largest exponent a number may carry: beyond it no value of a
@@ -353,16 +369,19 @@ mod tests {
                 name: "channel".into(),
                 kind: FieldKind::Enum(vec!["credit_card".into(), "wechat".into()]),
                 default: None,
+                refunds: false,
             },
             FieldSpec {
                 name: "amount".into(),
                 kind: FieldKind::Money,
                 default: None,
+                refunds: false,
             },
             FieldSpec {
                 name: "days".into(),
                 kind: FieldKind::Integer,
                 default: Some(Value::Num(Decimal::ZERO)),
+                refunds: false,
             },
             FieldSpec {
                 name: "at".into(),
@@ -371,6 +390,7 @@ mod tests {
                     unix_ms: 0,
                     offset_secs: 0,
                 }),
+                refunds: false,
             },
         ]
     }

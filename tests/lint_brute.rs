@@ -122,7 +122,16 @@ fn check(seed: u64, rules: usize, unique: bool) {
             .enumerate()
             .map(|(c, &f)| {
                 let cells: Vec<&Cell> = ts.rows.iter().map(|r| &r.cells[c]).collect();
-                candidates(&table.fields[f as usize].kind, &cells)
+                let field = &table.fields[f as usize];
+                let mut values = candidates(&field.kind, &cells);
+                // Money that does not accept refunds is never negative.
+                if field.kind == FieldKind::Money && !field.refunds {
+                    values.retain(|v| matches!(v, Value::Num(d) if !d.is_sign_negative()));
+                    if !values.contains(&Value::Num(Decimal::ZERO)) {
+                        values.insert(0, Value::Num(Decimal::ZERO));
+                    }
+                }
+                values
             })
             .collect();
         let total: usize = per_column.iter().map(Vec::len).product();

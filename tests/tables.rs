@@ -32,7 +32,7 @@ fn declared_amounts_print_exactly() {
     let printed = table_text(&root.join("tests/tables/exact_amounts.toll"));
     for written in [
         "0.14% + 0.0195",
-        "0.0325% + 0.005",
+        "(0.0325% min 0.0015 cap 2.50) + 0.005",
         "min 0.0015",
         "cap 2.50",
         "up to 100.005 => 0.5001%",
@@ -77,5 +77,5 @@ fn explain_shows_the_formula_as_declared() {
         r#"{"channel":"scan","amount":"1000.00"}"#,
     );
     insta::assert_snapshot!(e);
-    assert!(e.contains("0.0325% + 0.005 min 0.0015 cap 2.50"), "{e}");
+    assert!(e.contains("(0.0325% min 0.0015 cap 2.50) + 0.005"), "{e}");
 }

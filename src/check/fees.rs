@@ -706,13 +706,18 @@ impl<'a> Checker<'a> {
         (ok && mode.is_some()).then_some(())
     }
 
+    /// `min` and `cap` of the percentage part, then `total min` and `total
+    /// cap` of the whole fee: each at most once, not negative, the cap not
+    /// below the minimum.
     fn bounds(&mut self, fee: &'a ast::Fee, out: &mut FeeFormula) -> Option<()> {
         let mut ok = true;
-        let mut spans: [Option<Span>; 2] = [None, None];
+        let mut spans: [Option<Span>; 4] = [None, None, None, None];
         for b in &fee.bounds {
-            let (slot, word) = match b.kind {
-                BoundKind::Min => (0, "min"),
-                BoundKind::Cap => (1, "cap"),
+            let (slot, word) = match (b.total, b.kind) {
+                (false, BoundKind::Min) => (0, "min"),
+                (false, BoundKind::Cap) => (1, "cap"),
+                (true, BoundKind::Min) => (2, "total min"),
+                (true, BoundKind::Cap) => (3, "total cap"),
             };
             if let Some(Some(first)) = spans.get(slot) {
                 self.diags.push(
@@ -744,18 +749,35 @@ impl<'a> Checker<'a> {
                 ));
                 ok = false;
             }
-            match b.kind {
-                BoundKind::Min => out.min = Some(v),
-                BoundKind::Cap => out.cap = Some(v),
+            match slot {
+                0 => out.min = Some(v),
+                1 => out.cap = Some(v),
+                2 => out.total_min = Some(v),
+                _ => out.total_cap = Some(v),
             }
         }
-        if let (Some(min), Some(cap), [Some(min_span), Some(cap_span)]) = (out.min, out.cap, spans)
-        {
+        let [min_span, cap_span, total_min_span, total_cap_span] = spans;
+        let pairs = [
+            (out.min, out.cap, min_span, cap_span, ""),
+            (
+                out.total_min,
+                out.total_cap,
+                total_min_span,
+                total_cap_span,
+                "total ",
+            ),
+        ];
+        for (min, cap, min_span, cap_span, word) in pairs {
+            let (Some(min), Some(cap), Some(min_span), Some(cap_span)) =
+                (min, cap, min_span, cap_span)
+            else {
+                continue;
+            };
             if cap < min {
                 self.diags.push(
                     Diagnostic::error(
                         Code::E0204,
-                        format!("cap {cap} is below the minimum {min}"),
+                        format!("{word}cap {cap} is below the {word}minimum {min}"),
                         cap_span,
                         "cap",
                     )

@@ -201,10 +201,33 @@ impl<'a> Checker<'a> {
             }
         }
         if let Some(cur) = h.currency {
-            let valid = cur.name.len() == 3 && cur.name.chars().all(|c| c.is_ascii_uppercase());
-            if valid {
+            let shaped = cur.name.len() == 3 && cur.name.chars().all(|c| c.is_ascii_uppercase());
+            if crate::currency::minor_unit(&cur.name).is_some() {
                 self.currency = cur.name.clone();
+            } else if shaped {
+                let upper = cur.name.to_ascii_uppercase();
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::E0206,
+                        format!("`{}` is not an ISO 4217 currency code", cur.name),
+                        cur.span,
+                        "unknown currency",
+                    )
+                    .with_help(match crate::currency::common_name(&upper) {
+                        Some(code) => format!("the ISO 4217 code of this currency is `{code}`"),
+                        None => suggest::did_you_mean(&upper, crate::currency::codes())
+                            .unwrap_or_else(|| {
+                                "write an ISO 4217 code such as `CNY`, `USD` or `JPY`".to_string()
+                            }),
+                    }),
+                );
             } else {
+                let upper = cur.name.to_ascii_uppercase();
+                let help = if crate::currency::minor_unit(&upper).is_some() {
+                    format!("currency codes are written in capitals: `{upper}`")
+                } else {
+                    "write an ISO 4217 code such as `CNY`".to_string()
+                };
                 self.diags.push(
                     Diagnostic::error(
                         Code::E0206,
@@ -212,7 +235,7 @@ impl<'a> Checker<'a> {
                         cur.span,
                         "expected three capital letters",
                     )
-                    .with_help("write an ISO 4217 code such as `CNY`"),
+                    .with_help(help),
                 );
             }
         }
@@ -405,11 +428,49 @@ impl<'a> Checker<'a> {
                 }
             },
         };
+        if let Some(span) = f.refunds {
+            if ty != FieldType::Money {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::E0201,
+                        format!(
+                            "only money accepts refunds, but `{}` is {}",
+                            f.name.name,
+                            ty.name()
+                        ),
+                        span,
+                        "not a money field",
+                    )
+                    .with_help(
+                        "remove `with refunds`, or declare the field as `money with refunds`",
+                    ),
+                );
+            }
+        }
+        if let (Some(crate::model::Value::Money(d)), None, Some(v)) =
+            (&default, f.refunds, &f.default)
+        {
+            if d.is_sign_negative() && !d.is_zero() {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::E0203,
+                        format!("`{}` defaults to a negative amount", f.name.name),
+                        v.span(),
+                        "below zero",
+                    )
+                    .with_help(format!(
+                        "amounts are not negative unless the field accepts refunds: `field {}: money with refunds`",
+                        f.name.name
+                    )),
+                );
+            }
+        }
         self.field_index.insert(&f.name.name, self.fields.len());
         self.fields.push(Field {
             name: f.name.name.clone(),
             ty,
             default,
+            refunds: f.refunds.is_some(),
             span: f.span,
         });
     }
@@ -433,7 +494,9 @@ impl<'a> Checker<'a> {
             return None;
         };
         let step = match &r.step {
-            None => Rounding::half_up_fen().step,
+            // One minor unit of the policy's currency.
+            None => crate::currency::minor_step(&self.currency)
+                .unwrap_or_else(|| Rounding::half_up_fen().step),
             Some(v) => {
                 let step = self.money(v, "a rounding step");
                 let step = self.report(step)?;

@@ -471,6 +471,8 @@ impl Evaluator<'_> {
     }
 
     fn decision(&self, table: &Table, total: Decimal, record: &[Value]) -> Json {
+        let dp = crate::currency::display_decimals(&table.currency);
+        let money = |d: Decimal| crate::compile::print::amount(d, dp);
         let components: Vec<Json> = self
             .components
             .iter()
@@ -508,15 +510,6 @@ fn write_line(
         m.insert("input".into(), Json::Object(kept));
     }
     writeln!(out, "{line}")
-}
-
-/// Money as a string with at least two decimals.
-pub fn money(d: Decimal) -> String {
-    let mut d = d;
-    if d.scale() < 2 {
-        d.rescale(2);
-    }
-    d.to_string()
 }
 
 fn rule_name(schedule: Option<&Schedule>, rule: u32) -> &str {
@@ -568,6 +561,16 @@ fn describe_error(table: &Table, e: &EvalError) -> String {
             format!("schedule `{}` has no amount to charge on", sname(*schedule))
         }
         EvalError::TotalOverflow => "the components add up to more than can be represented".into(),
+        EvalError::NegativeAmount { schedule } => {
+            let s = table.schedules.get(*schedule as usize);
+            let field = s
+                .and_then(|s| table.fields.get(s.base as usize))
+                .map_or("?", |f| f.name.as_str());
+            format!(
+                "schedule `{}`: `{field}` is negative, and the policy does not accept refunds (declare `field {field}: money with refunds`)",
+                sname(*schedule)
+            )
+        }
     }
 }
 
@@ -608,12 +611,18 @@ fn explain(table: &Table, s: &Schedule, c: &Component, record: &[Value]) -> Json
         _ => "?".into(),
     };
     let b = &c.fee;
+    let dp = crate::currency::display_decimals(&table.currency);
+    let money = |d: Decimal| crate::compile::print::amount(d, dp);
     let mut m = Map::new();
     m.insert("tried".into(), Json::Array(tried));
     m.insert("matched".into(), json!(rule_name(Some(s), c.rule)));
     m.insert(
         "formula".into(),
-        json!(rule.map_or(String::new(), |r| crate::compile::print::fee_text(&r.fee))),
+        json!(
+            rule.map_or(String::new(), |r| crate::compile::print::fee_text(
+                &r.fee, dp
+            ))
+        ),
     );
     m.insert("amount".into(), json!(amount));
     if let Some(r) = rule.filter(|r| !r.fee.rate.is_zero()) {
@@ -635,6 +644,21 @@ fn explain(table: &Table, s: &Schedule, c: &Component, record: &[Value]) -> Json
         None => {}
     }
     m.insert("fixed".into(), json!(money(b.fixed)));
+    if rule.is_some_and(|r| r.fee.total_min.is_some() || r.fee.total_cap.is_some()) {
+        m.insert("subtotal".into(), json!(money(b.sum)));
+    }
+    match b.total_bound_applied {
+        Some(BoundApplied::Min) => {
+            m.insert("total_minimum_applied".into(), json!(money(b.total)));
+        }
+        Some(BoundApplied::Cap) => {
+            m.insert("total_cap_applied".into(), json!(money(b.total)));
+        }
+        None => {}
+    }
+    if b.refund {
+        m.insert("refund".into(), json!(true));
+    }
     m.insert("fee".into(), json!(money(b.total)));
     Json::Object(m)
 }

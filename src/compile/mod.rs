@@ -39,6 +39,7 @@ pub fn compile(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
             name: f.name.clone(),
             kind: f.ty.clone(),
             default: f.default.as_ref().map(value),
+            refunds: f.refunds,
         })
         .collect();
     let mut out = Vec::with_capacity(schedules.len());

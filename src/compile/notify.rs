@@ -83,6 +83,7 @@ pub fn compile(policy: &Policy) -> Result<NotifyPolicy, Vec<Diagnostic>> {
                 name: f.name.clone(),
                 kind: f.ty.clone(),
                 default: f.default.as_ref().map(super::value),
+                refunds: f.refunds,
             })
             .collect(),
         clock: n.clock as u32,

@@ -13,11 +13,15 @@ pub fn print_table(table: &Table) -> String {
         "policy {} version {} ({}, {})",
         table.name, table.version, table.currency, table.timezone
     );
+    let dp = crate::currency::display_decimals(&table.currency);
     for s in &table.schedules {
-        let base = table
-            .fields
-            .get(s.base as usize)
-            .map_or("?", |f| f.name.as_str());
+        let base = table.fields.get(s.base as usize).map_or("?".into(), |f| {
+            if f.refunds {
+                format!("{} with refunds", f.name)
+            } else {
+                f.name.clone()
+            }
+        });
         let hit = match s.hit {
             Hit::First => "first",
             Hit::Unique => "unique",
@@ -48,7 +52,7 @@ pub fn print_table(table: &Table) -> String {
                 let kind = table.fields.get(c as usize).map(|f| &f.kind);
                 line.push(cell_text(cell, kind));
             }
-            line.push(rule.map_or("?".into(), |r| fee_text(&r.fee)));
+            line.push(rule.map_or("?".into(), |r| fee_text(&r.fee, dp)));
             lines.push(line);
         }
         if s.rows.is_empty() {
@@ -144,18 +148,20 @@ pub fn percent(rate: Decimal) -> String {
     }
 }
 
-/// An amount exactly as declared, with at least two decimals: `0.0195`
-/// stays `0.0195`, `3` is `3.00`. Never rounded.
-pub fn amount(d: Decimal) -> String {
+/// An amount exactly as declared, with at least `dp` decimals (the
+/// currency's minor unit): `0.0195` stays `0.0195`, `3` is `3.00` in CNY
+/// and `3` in JPY. Never rounded.
+pub fn amount(d: Decimal, dp: u32) -> String {
     let mut d = d;
-    if d.scale() < 2 {
-        d.rescale(2);
+    if d.scale() < dp {
+        d.rescale(dp);
     }
     d.to_string()
 }
 
-/// A fee in words, in the language's own notation.
-pub fn fee_text(f: &FeeFormula) -> String {
+/// A fee in words, in the language's own notation; amounts get at least
+/// `dp` decimals (the currency's minor unit).
+pub fn fee_text(f: &FeeFormula, dp: u32) -> String {
     let mut parts = Vec::new();
     if !f.rate.is_zero() {
         parts.push(percent(f.rate));
@@ -165,7 +171,7 @@ pub fn fee_text(f: &FeeFormula) -> String {
             .tiers
             .iter()
             .map(|b| match b.up_to {
-                Some(up) => format!("up to {} => {}", amount(up), percent(b.rate)),
+                Some(up) => format!("up to {} => {}", amount(up, dp), percent(b.rate)),
                 None => format!("above => {}", percent(b.rate)),
             })
             .collect();
@@ -175,15 +181,41 @@ pub fn fee_text(f: &FeeFormula) -> String {
         };
         parts.push(format!("tiered {word} {{ {} }}", bands.join("; ")));
     }
-    if !f.fixed.is_zero() || parts.is_empty() {
-        parts.push(amount(f.fixed));
-    }
-    let mut s = parts.join(" + ");
-    if let Some(min) = f.min {
-        let _ = write!(s, " min {}", amount(min));
-    }
-    if let Some(cap) = f.cap {
-        let _ = write!(s, " cap {}", amount(cap));
+    // The percentage part's bounds stay with it, in parentheses when a
+    // fixed amount follows: `(2.90% min 0.50) + 0.30`. Bounds of the whole
+    // fee follow `total`: `2.90% + 0.30 total min 0.50`.
+    let fixed = (!f.fixed.is_zero()).then(|| amount(f.fixed, dp));
+    let mut s = if f.min.is_some() || f.cap.is_some() {
+        let mut bounded = if parts.is_empty() {
+            amount(Decimal::ZERO, dp)
+        } else {
+            parts.join(" + ")
+        };
+        if let Some(min) = f.min {
+            let _ = write!(bounded, " min {}", amount(min, dp));
+        }
+        if let Some(cap) = f.cap {
+            let _ = write!(bounded, " cap {}", amount(cap, dp));
+        }
+        match fixed {
+            Some(fixed) => format!("({bounded}) + {fixed}"),
+            None => bounded,
+        }
+    } else {
+        parts.extend(fixed);
+        if parts.is_empty() {
+            parts.push(amount(Decimal::ZERO, dp));
+        }
+        parts.join(" + ")
+    };
+    if f.total_min.is_some() || f.total_cap.is_some() {
+        s.push_str(" total");
+        if let Some(min) = f.total_min {
+            let _ = write!(s, " min {}", amount(min, dp));
+        }
+        if let Some(cap) = f.total_cap {
+            let _ = write!(s, " cap {}", amount(cap, dp));
+        }
     }
     s
 }

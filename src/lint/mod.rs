@@ -58,6 +58,7 @@ pub fn field_specs(policy: &Policy) -> Vec<FieldSpec> {
             name: f.name.clone(),
             kind: f.ty.clone(),
             default: f.default.as_ref().map(crate::compile::value),
+            refunds: f.refunds,
         })
         .collect()
 }

@@ -52,7 +52,36 @@ pub enum Axis {
     },
 }
 
+/// Zero and above.
+const NOT_NEGATIVE: Interval = Interval {
+    lo: Bound::Incl(Decimal::ZERO),
+    hi: Bound::Unbounded,
+};
+
 impl Axis {
+    /// Drops a number column's values below zero: its first segment becomes
+    /// the point zero.
+    fn floor_at_zero(&mut self) {
+        let Axis::Range { segs, .. } = self else {
+            return;
+        };
+        let mut kept: Vec<Seg> = Vec::with_capacity(segs.len() + 2);
+        kept.push(Seg::Point(Decimal::ZERO));
+        let mut prev = Decimal::ZERO;
+        for s in segs.iter() {
+            match *s {
+                Seg::Point(p) if p > Decimal::ZERO => {
+                    kept.push(Seg::Open(Some(prev), Some(p)));
+                    kept.push(Seg::Point(p));
+                    prev = p;
+                }
+                _ => {}
+            }
+        }
+        kept.push(Seg::Open(Some(prev), None));
+        *segs = kept;
+    }
+
     /// How many segments the column has.
     pub fn len(&self) -> usize {
         match self {
@@ -149,17 +178,48 @@ impl Space {
     /// The space of `rows` (each one cell per column of `fields`, typed by
     /// `kinds`).
     pub fn new(fields: Vec<usize>, kinds: &[&FieldKind], rows: &[&[Cell]]) -> Space {
+        Space::with_floors(fields, kinds, &[], rows)
+    }
+
+    /// The space of `rows`, where a column whose `floors` entry is true
+    /// holds no value below zero (money that does not accept refunds).
+    pub fn with_floors(
+        fields: Vec<usize>,
+        kinds: &[&FieldKind],
+        floors: &[bool],
+        rows: &[&[Cell]],
+    ) -> Space {
+        let floored = |c: usize| floors.get(c).copied().unwrap_or(false);
         let axes: Vec<Axis> = kinds
             .iter()
             .enumerate()
-            .map(|(c, kind)| axis(kind, rows.iter().filter_map(|r| r.get(c))))
+            .map(|(c, kind)| {
+                let mut a = axis(kind, rows.iter().filter_map(|r| r.get(c)));
+                if floored(c) {
+                    a.floor_at_zero();
+                }
+                a
+            })
             .collect();
         let rows = rows
             .iter()
             .map(|r| {
                 axes.iter()
                     .enumerate()
-                    .map(|(c, a)| seg_cell(a, r.get(c).unwrap_or(&Cell::Any)))
+                    .map(|(c, a)| {
+                        let cell = r.get(c).unwrap_or(&Cell::Any);
+                        match cell {
+                            Cell::Range(iv) if floored(c) => {
+                                let iv = iv.intersect(&NOT_NEGATIVE);
+                                if iv.is_empty() {
+                                    SegCell::Span(0, 0)
+                                } else {
+                                    seg_cell(a, &Cell::Range(iv))
+                                }
+                            }
+                            _ => seg_cell(a, cell),
+                        }
+                    })
                     .collect()
             })
             .collect();
@@ -692,6 +752,9 @@ pub fn describe_interval(iv: &Interval, kind: &FieldKind) -> String {
 /// The interval segments `from..to` of `segs` make up.
 pub fn interval_of(segs: &[Seg], from: u32, to: u32) -> Interval {
     let lo = match segs.get(from as usize) {
+        // The first segment is open below, or the floor of a column that
+        // holds no value below it (money without refunds): no bound to say.
+        _ if from == 0 => Bound::Unbounded,
         Some(Seg::Point(p)) => Bound::Incl(*p),
         Some(Seg::Open(Some(a), _)) => Bound::Excl(*a),
         _ => Bound::Unbounded,

@@ -48,9 +48,18 @@ pub fn boxes(conds: &[(u32, &Cond)], fields: &[FieldSpec]) -> (Space, Vec<u32>) 
         .iter()
         .filter_map(|&c| fields.get(c).map(|f| &f.kind))
         .collect();
+    // Money that does not accept refunds holds no value below zero.
+    let floors: Vec<bool> = columns
+        .iter()
+        .map(|&c| {
+            fields
+                .get(c)
+                .is_some_and(|f| f.kind == FieldKind::Money && !f.refunds)
+        })
+        .collect();
     let refs: Vec<&[Cell]> = cells.iter().map(Vec::as_slice).collect();
     let owners = conjs.iter().map(|(o, _)| *o).collect();
-    (Space::new(columns, &kinds, &refs), owners)
+    (Space::with_floors(columns, &kinds, &floors, &refs), owners)
 }
 
 /// What the sweep of one schedule found: the facts every table lint is

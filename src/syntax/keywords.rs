@@ -56,6 +56,9 @@ pub const CONTEXTUAL: &[&str] = &[
     "day",
     "lint",
     "expect",
+    "total",
+    "with",
+    "refunds",
 ];
 
 /// Whether `word` is reserved and so can't name a field, constant or rule.

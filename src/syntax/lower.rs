@@ -148,7 +148,11 @@ impl Lowerer {
                         return None;
                     }
                 };
-                let default = match kids.get(2) {
+                let refunds = kids
+                    .iter()
+                    .find(|k| k.as_rule() == Rule::refunds)
+                    .map(span_of);
+                let default = match kids.iter().skip(2).find(|k| k.as_rule() == Rule::value) {
                     Some(v) => Some(self.value(v)?),
                     None => None,
                 };
@@ -156,6 +160,7 @@ impl Lowerer {
                     name: ident(&first),
                     ty,
                     default,
+                    refunds,
                     span: span_of(pair),
                 })
             }
@@ -300,22 +305,32 @@ impl Lowerer {
                         fee.terms.push(FeeTerm::Value { value, of });
                     }
                 }
-                Rule::fee_bound => {
-                    let kind = match kids.first().map(|k| k.as_rule()) {
-                        Some(Rule::kw_min) => BoundKind::Min,
-                        _ => BoundKind::Cap,
-                    };
-                    let value = self.value_at(&kids, 1, &p, "bound")?;
-                    fee.bounds.push(FeeBound {
-                        kind,
-                        value,
-                        span: span_of(&p),
-                    });
+                Rule::fee_bound => fee.bounds.push(self.fee_bound(&p, false)?),
+                Rule::total_bounds => {
+                    for b in kids.iter().filter(|k| k.as_rule() == Rule::fee_bound) {
+                        fee.bounds.push(self.fee_bound(b, true)?);
+                    }
                 }
                 _ => self.shape(span_of(&p), "fee"),
             }
         }
         Some(fee)
+    }
+
+    /// `min X` or `cap X`; `total` when it follows the word `total`.
+    fn fee_bound(&mut self, p: &P<'_>, total: bool) -> Option<FeeBound> {
+        let kids = children(p);
+        let kind = match kids.first().map(|k| k.as_rule()) {
+            Some(Rule::kw_min) => BoundKind::Min,
+            _ => BoundKind::Cap,
+        };
+        let value = self.value_at(&kids, 1, p, "bound")?;
+        Some(FeeBound {
+            kind,
+            total,
+            value,
+            span: span_of(p),
+        })
     }
 
     fn tiered(&mut self, pair: &P<'_>) -> Option<Tiered> {

@@ -34,7 +34,7 @@ use alloc::vec::Vec;
 /// The magic bytes every artifact starts with.
 pub const MAGIC: &[u8; 8] = b"TOLLGATE";
 /// The format version this runtime writes and reads.
-pub const FORMAT_VERSION: u16 = 1;
+pub const FORMAT_VERSION: u16 = 2;
 const HEADER_LEN: usize = 16;
 const TRAILER_LEN: usize = 12;
 
@@ -237,6 +237,7 @@ fn encode_body(t: &Table) -> Vec<u8> {
                     w.string(v);
                 }
             }
+            FieldKind::Money if f.refunds => w.u8(7),
             FieldKind::Money => w.u8(1),
             FieldKind::Decimal => w.u8(2),
             FieldKind::Integer => w.u8(3),
@@ -357,6 +358,8 @@ impl Writer {
             self.opt_decimal(b.up_to);
             self.decimal(b.rate);
         }
+        self.opt_decimal(f.total_min);
+        self.opt_decimal(f.total_cap);
     }
     fn bound(&mut self, b: Bound) {
         match b {
@@ -523,7 +526,8 @@ impl<'a> Reader<'a> {
         let mut fields = Vec::with_capacity(n_fields);
         for _ in 0..n_fields {
             let name = self.string()?;
-            let kind = match self.tag(6)? {
+            let tag = self.tag(7)?;
+            let kind = match tag {
                 0 => {
                     let n = self.count(4)?;
                     let mut vs = Vec::with_capacity(n);
@@ -532,7 +536,7 @@ impl<'a> Reader<'a> {
                     }
                     FieldKind::Enum(vs)
                 }
-                1 => FieldKind::Money,
+                1 | 7 => FieldKind::Money,
                 2 => FieldKind::Decimal,
                 3 => FieldKind::Integer,
                 4 => FieldKind::Bool,
@@ -547,6 +551,7 @@ impl<'a> Reader<'a> {
                 name,
                 kind,
                 default,
+                refunds: tag == 7,
             });
         }
         let n_schedules = self.count(40)?;
@@ -634,6 +639,8 @@ impl<'a> Reader<'a> {
             let rate = self.decimal()?;
             tiers.push(Band { up_to, rate });
         }
+        let total_min = self.opt_decimal()?;
+        let total_cap = self.opt_decimal()?;
         Ok(FeeFormula {
             rate,
             tiers,
@@ -641,6 +648,8 @@ impl<'a> Reader<'a> {
             min,
             cap,
             fixed,
+            total_min,
+            total_cap,
         })
     }
 
@@ -807,6 +816,17 @@ fn check_fee(f: &FeeFormula) -> Result<(), ArtifactError> {
     )?;
     if let (Some(min), Some(cap)) = (f.min, f.cap) {
         check(cap >= min, "a cap is below its minimum")?;
+    }
+    check(
+        f.total_min.is_none_or(|m| m >= Decimal::ZERO),
+        "a total minimum is negative",
+    )?;
+    check(
+        f.total_cap.is_none_or(|c| c >= Decimal::ZERO),
+        "a total cap is negative",
+    )?;
+    if let (Some(min), Some(cap)) = (f.total_min, f.total_cap) {
+        check(cap >= min, "a total cap is below its total minimum")?;
     }
     check(
         f.tier_mode.is_some() != f.tiers.is_empty(),

@@ -40,6 +40,12 @@ pub enum EvalError {
     },
     /// The components add up to more than can be represented.
     TotalOverflow,
+    /// The schedule's amount is below zero, and its field does not accept
+    /// refunds (`money with refunds`).
+    NegativeAmount {
+        /// The schedule's index.
+        schedule: u32,
+    },
 }
 
 /// One schedule's part of a fee.
@@ -187,6 +193,9 @@ fn fast_fee(
     amount: Decimal,
     mode: crate::rounding::RoundingMode,
 ) -> Option<Decimal> {
+    if amount.is_sign_negative() {
+        return None;
+    }
     let scale = amount.scale() + fast.rate_scale;
     let amount_bits = 128 - amount.mantissa().unsigned_abs().leading_zeros();
     if scale > 28 || amount_bits + fast.rate_bits > 95 {
@@ -204,11 +213,16 @@ fn fast_fee(
     if let Some(cap) = f.cap {
         fee = fee.min(cap);
     }
-    if f.fixed.is_zero() {
-        Some(fee)
-    } else {
-        crate::exact::add(fee, f.fixed).ok()
+    if !f.fixed.is_zero() {
+        fee = crate::exact::add(fee, f.fixed).ok()?;
     }
+    if let Some(min) = f.total_min {
+        fee = fee.max(min);
+    }
+    if let Some(cap) = f.total_cap {
+        fee = fee.min(cap);
+    }
+    Some(fee)
 }
 
 impl Table {
@@ -221,6 +235,7 @@ impl Table {
         out.clear();
         let mut total = Decimal::ZERO;
         for (i, s) in self.schedules.iter().enumerate() {
+            self.check_refund(i as u32, s, record)?;
             let c = s.component(i as u32, record)?;
             total = crate::exact::add(total, c.fee.total).map_err(|_| EvalError::TotalOverflow)?;
             out.push(c);
@@ -236,6 +251,7 @@ impl Table {
     pub fn total(&self, record: &[Value]) -> Result<Decimal, EvalError> {
         let mut total: Option<Decimal> = None;
         for (i, s) in self.schedules.iter().enumerate() {
+            self.check_refund(i as u32, s, record)?;
             let fee = s.fee_total(i as u32, record)?;
             total = Some(match total {
                 None => fee,
@@ -243,5 +259,19 @@ impl Table {
             });
         }
         Ok(total.unwrap_or(Decimal::ZERO))
+    }
+
+    /// A negative amount is priced only on a field that accepts refunds.
+    #[inline]
+    fn check_refund(&self, index: u32, s: &Schedule, record: &[Value]) -> Result<(), EvalError> {
+        match record.get(s.base as usize) {
+            Some(Value::Num(amount))
+                if crate::fee::is_refund(*amount)
+                    && !self.fields.get(s.base as usize).is_some_and(|f| f.refunds) =>
+            {
+                Err(EvalError::NegativeAmount { schedule: index })
+            }
+            _ => Ok(()),
+        }
     }
 }

@@ -1,5 +1,7 @@
 //! A fee formula and its evaluation, in the order the language fixes:
-//! amount × rate, round, apply the minimum and the cap, add fixed amounts.
+//! amount × rate, round, apply the minimum and the cap, add fixed amounts,
+//! apply the total minimum and cap. A refund (a negative amount) pays the
+//! negated fee of its magnitude.
 
 use crate::rounding::Rounding;
 use crate::{exact, ArithError, Decimal};
@@ -36,11 +38,15 @@ pub struct FeeFormula {
     pub min: Option<Decimal>,
     /// Upper bound on the rounded percentage part.
     pub cap: Option<Decimal>,
-    /// Fixed amount added last.
+    /// Fixed amount added after the minimum and the cap.
     pub fixed: Decimal,
+    /// Lower bound on the whole fee, after the fixed amount is added.
+    pub total_min: Option<Decimal>,
+    /// Upper bound on the whole fee, after the fixed amount is added.
+    pub total_cap: Option<Decimal>,
 }
 
-/// Which bound changed the rounded percentage part.
+/// Which bound changed a value (the percentage part, or the whole fee).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BoundApplied {
     /// Raised to the minimum.
@@ -62,8 +68,31 @@ pub struct FeeBreakdown {
     pub bound_applied: Option<BoundApplied>,
     /// The fixed amount added.
     pub fixed: Decimal,
-    /// The fee: `bounded + fixed`.
+    /// `bounded + fixed`, before the total minimum and cap.
+    pub sum: Decimal,
+    /// The total bound that changed `sum`, if one did.
+    pub total_bound_applied: Option<BoundApplied>,
+    /// The fee: `sum` after the total minimum and cap.
     pub total: Decimal,
+    /// Whether the amount was a refund (below zero): every value above is
+    /// then the negation of the computation on the amount's magnitude.
+    pub refund: bool,
+}
+
+impl FeeBreakdown {
+    /// The same computation for the refund of this amount: every value negated.
+    fn negated(self) -> FeeBreakdown {
+        FeeBreakdown {
+            raw: negate(self.raw),
+            rounded: negate(self.rounded),
+            bounded: negate(self.bounded),
+            fixed: negate(self.fixed),
+            sum: negate(self.sum),
+            total: negate(self.total),
+            refund: true,
+            ..self
+        }
+    }
 }
 
 impl FeeFormula {
@@ -72,7 +101,8 @@ impl FeeFormula {
         FeeFormula::default()
     }
 
-    /// Computes the fee on `amount`.
+    /// Computes the fee on `amount`. A refund (an amount below zero) pays the
+    /// negated fee of its magnitude: bounds limit the fee's magnitude.
     ///
     /// # Errors
     /// [`ArithError`] when a product or sum overflows, or the rounding step is bad.
@@ -81,6 +111,11 @@ impl FeeFormula {
         amount: Decimal,
         rounding: &Rounding,
     ) -> Result<FeeBreakdown, ArithError> {
+        if is_refund(amount) {
+            return self
+                .compute(amount.abs(), rounding)
+                .map(FeeBreakdown::negated);
+        }
         let flat = exact::mul(amount, self.rate)?;
         let raw = if self.tier_mode.is_some() {
             exact::add(flat, self.tier_part(amount)?)?
@@ -102,19 +137,44 @@ impl FeeFormula {
                 bound_applied = Some(BoundApplied::Cap);
             }
         }
-        let total = if self.fixed.is_zero() {
+        let sum = if self.fixed.is_zero() {
             bounded
         } else {
             exact::add(bounded, self.fixed)?
         };
+        let (total, total_bound_applied) = self.bound_total(sum);
         Ok(FeeBreakdown {
             raw,
             rounded,
             bounded,
             bound_applied,
             fixed: self.fixed,
+            sum,
+            total_bound_applied,
             total,
+            refund: false,
         })
+    }
+
+    /// `sum` after the total minimum, then the total cap, with the bound
+    /// that changed it.
+    #[inline]
+    pub fn bound_total(&self, sum: Decimal) -> (Decimal, Option<BoundApplied>) {
+        let mut total = sum;
+        let mut applied = None;
+        if let Some(min) = self.total_min {
+            if total < min {
+                total = min;
+                applied = Some(BoundApplied::Min);
+            }
+        }
+        if let Some(cap) = self.total_cap {
+            if total > cap {
+                total = cap;
+                applied = Some(BoundApplied::Cap);
+            }
+        }
+        (total, applied)
     }
 
     /// The fee on `amount` without its breakdown: the same steps as
@@ -124,6 +184,9 @@ impl FeeFormula {
     /// As [`FeeFormula::compute`].
     #[inline]
     pub fn total(&self, amount: Decimal, rounding: &Rounding) -> Result<Decimal, ArithError> {
+        if is_refund(amount) {
+            return self.total(amount.abs(), rounding).map(negate);
+        }
         let mut raw = exact::mul(amount, self.rate)?;
         if self.tier_mode.is_some() {
             raw = exact::add(raw, self.tier_part(amount)?)?;
@@ -135,11 +198,16 @@ impl FeeFormula {
         if let Some(cap) = self.cap {
             fee = fee.min(cap);
         }
-        if self.fixed.is_zero() {
-            Ok(fee)
-        } else {
-            exact::add(fee, self.fixed)
+        if !self.fixed.is_zero() {
+            fee = exact::add(fee, self.fixed)?;
         }
+        if let Some(min) = self.total_min {
+            fee = fee.max(min);
+        }
+        if let Some(cap) = self.total_cap {
+            fee = fee.min(cap);
+        }
+        Ok(fee)
     }
 
     fn tier_part(&self, amount: Decimal) -> Result<Decimal, ArithError> {
@@ -170,6 +238,22 @@ impl FeeFormula {
             }
         }
     }
+}
+
+/// `-d`, except that zero stays zero (never `-0.00`).
+#[inline]
+fn negate(d: Decimal) -> Decimal {
+    if d.is_zero() {
+        d
+    } else {
+        -d
+    }
+}
+
+/// Whether `amount` is a refund: below zero (a negative zero is not).
+#[inline]
+pub fn is_refund(amount: Decimal) -> bool {
+    amount.is_sign_negative() && !amount.is_zero()
 }
 
 #[cfg(test)]

@@ -43,6 +43,9 @@ pub struct FieldSpec {
     pub kind: FieldKind,
     /// The value when a record leaves it out; `None` if required.
     pub default: Option<Value>,
+    /// Whether a money field accepts amounts below zero (refunds); always
+    /// false for other kinds.
+    pub refunds: bool,
 }
 
 /// The type of a field.
