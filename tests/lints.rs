@@ -36,6 +36,37 @@ fn fixtures_raise_their_lint_and_near_misses_do_not() {
     });
 }
 
+/// The corpus of realistic policies: `ok_*.toll` files, written from price
+/// lists and the domain notes, must lint clean at the default levels; every
+/// other file is a known slip and must raise the lint it is named after.
+#[test]
+fn the_realistic_corpus_lints_clean_and_its_slips_are_caught() {
+    let mut seen = (0, 0);
+    insta::glob!("lints/corpus/*.toll", |path| {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let text = std::fs::read_to_string(path).unwrap();
+        let found = tollgate::lint::lint_source(&text, &[]);
+        if name.starts_with("ok_") {
+            assert!(
+                found.is_empty(),
+                "{name} must lint clean:\n{}",
+                render(&found, &name, &text, false)
+            );
+            seen.0 += 1;
+        } else {
+            let code = name.split('_').next().unwrap();
+            assert!(
+                found.iter().any(|d| d.code.as_str() == code),
+                "{name}: {code} expected, got {:?}",
+                found.iter().map(|d| d.code).collect::<Vec<_>>()
+            );
+            seen.1 += 1;
+        }
+        insta::assert_snapshot!(render(&found, &name, &text, false));
+    });
+    assert!(seen.0 >= 6 && seen.1 >= 3, "{seen:?}");
+}
+
 #[test]
 fn every_lint_has_a_fixture_and_a_near_miss() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lints");
@@ -129,4 +160,35 @@ fn gap_regions_are_described_whole() {
         help.contains("merchant not in {\"m1\", \"m2\", \"m3\"}"),
         "{help}"
     );
+}
+
+#[test]
+fn an_expect_outside_schedules_holds_for_each_and_replaces_the_default() {
+    let text = "policy p version 1\nkind fees\nrounding half_up\n\
+                field channel: enum { card, scan }\nfield amount: money\n\
+                schedule a {\n  hit unique\n  rule card when channel == card => 26%\n  \
+                rule scan when channel == scan => 0.38%\n}\n\
+                schedule b {\n  hit first\n  otherwise => 12%\n}\n";
+    let codes = |text: &str| -> Vec<Code> {
+        tollgate::lint::lint_source(text, &[])
+            .iter()
+            .map(|d| d.code)
+            .collect()
+    };
+    assert_eq!(codes(text), vec![Code::L0207, Code::L0207]);
+    let widened = text.replace(
+        "field channel",
+        "expect rate between 0% and 30%\nfield channel",
+    );
+    assert_eq!(codes(&widened), vec![]);
+    let narrow = text.replace(
+        "field channel",
+        "expect rate between 0.3% and 15%\nfield channel",
+    );
+    let found = tollgate::lint::lint_source(&narrow, &[]);
+    assert_eq!(
+        found.iter().map(|d| d.code).collect::<Vec<_>>(),
+        vec![Code::L0201]
+    );
+    assert!(found[0].message.contains("`card`"), "{}", found[0].message);
 }

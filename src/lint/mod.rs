@@ -8,6 +8,7 @@
 
 pub mod example;
 mod notify;
+mod plausible;
 pub mod space;
 pub mod table;
 pub mod tokens;

@@ -1,6 +1,8 @@
-//! Value checks on fee schedules: declared ranges (`expect`), and fixed
-//! amounts that can exceed the transaction they are charged on.
+//! Value checks on fee schedules: declared ranges (`expect`), the built-in
+//! plausible ranges where none is declared, and fixed amounts that exceed
+//! every transaction they are charged on.
 
+use super::plausible::{self, percent};
 use super::space::{Seg, SegCell, Space};
 use super::table::{boxes, rows_by_owner};
 use super::{example, finding};
@@ -19,17 +21,22 @@ pub fn schedule(
     fields: &[FieldSpec],
     out: &mut Vec<Diagnostic>,
 ) {
-    if !s.expects.is_empty() {
-        expects(s, fields, out);
-    }
+    let declared = if s.expects.is_empty() {
+        vec![[false; 4]; s.rules.len()]
+    } else {
+        expects(s, fields, out)
+    };
     let base_column = space.fields.iter().position(|&f| f == s.base);
-    for (r, rows) in s.rules.iter().zip(rule_rows) {
+    for ((r, rows), declared) in s.rules.iter().zip(rule_rows).zip(declared) {
+        plausible::check(r, declared, out);
         exceeds_amount(r, space, rows, base_column, fields, out);
     }
 }
 
 /// Declared ranges: every rule that can match a record a range covers.
-fn expects(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
+/// Returns, per rule, which parts (in [`plausible::PARTS`] order) a
+/// declared range covers.
+fn expects(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) -> Vec<[bool; 4]> {
     // The expects' conditions own the first rows, the rules the rest.
     let conds: Vec<(u32, &Cond)> = s
         .expects
@@ -42,13 +49,24 @@ fn expects(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
     let (space, owners) = boxes(&conds, fields);
     let rows = rows_by_owner(&space, &owners, conds.len());
     let (expect_rows, rule_rows) = rows.split_at(s.expects.len().min(rows.len()));
+    let mut declared = vec![[false; 4]; s.rules.len()];
     for (e, expect_rows) in s.expects.iter().zip(expect_rows) {
-        for (r, rule_rows) in s.rules.iter().zip(rule_rows) {
-            // Only a fee outside the range matters, if the rule meets it.
-            let Some(problem) = breach(e, &r.fee) else {
+        let part = plausible::index(e.part);
+        for ((r, rule_rows), covered) in s.rules.iter().zip(rule_rows).zip(&mut declared) {
+            // A fee outside the range matters if the rule meets it; a fee
+            // inside it only tells whether the part is covered.
+            let problem = breach(e, &r.fee);
+            let done = covered.get(part).copied().unwrap_or(true);
+            if problem.is_none() && done {
+                continue;
+            }
+            let Some((a, b)) = space.meeting(expect_rows, rule_rows) else {
                 continue;
             };
-            let Some((a, b)) = space.meeting(expect_rows, rule_rows) else {
+            if let Some(c) = covered.get_mut(part) {
+                *c = true;
+            }
+            let Some(problem) = problem else {
                 continue;
             };
             let record = example::record_in_both(&space, a, b, fields);
@@ -66,6 +84,7 @@ fn expects(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) {
             );
         }
     }
+    declared
 }
 
 /// How `fee` breaks the declared range, if it does.
@@ -114,40 +133,37 @@ fn breach(e: &Expect, fee: &FeeFormula) -> Option<String> {
     }
 }
 
-/// A rate fraction as a percentage: 0.0051 → `0.51%`.
-fn percent(r: Decimal) -> String {
-    let mut p = (r * Decimal::ONE_HUNDRED).normalize();
-    if p.scale() < 2 {
-        p.rescale(2);
+/// The largest amount a rule can be charged on, from its rows' cells on
+/// the base field, and whether that amount itself is included; `None` when
+/// some row leaves the amount open above.
+fn largest_amount(
+    space: &Space,
+    rows: &[u32],
+    base_column: Option<usize>,
+) -> Option<(Decimal, bool)> {
+    let column = base_column?;
+    let Some(super::space::Axis::Range { segs, .. }) = space.axes.get(column) else {
+        return None;
+    };
+    let mut largest: Option<(Decimal, bool)> = None;
+    for &r in rows {
+        let Some(SegCell::Span(_, to)) = space.rows.get(r as usize)?.get(column) else {
+            return None;
+        };
+        let top = match segs.get((*to as usize).checked_sub(1)?)? {
+            Seg::Point(p) => (*p, true),
+            Seg::Open(_, Some(hi)) => (*hi, false),
+            Seg::Open(_, None) => return None,
+        };
+        largest = Some(match largest {
+            Some(l) if (l.0, l.1) >= (top.0, top.1) => l,
+            _ => top,
+        });
     }
-    format!("{p}%")
+    largest
 }
 
-/// The smallest amount a rule can be charged on, from its rows' cells on
-/// the base field (0.01 when a row leaves the amount open below).
-fn smallest_amount(space: &Space, rows: &[u32], base_column: Option<usize>) -> Option<Decimal> {
-    let cent = Decimal::new(1, 2);
-    rows.iter()
-        .map(|&r| {
-            let cell = base_column.and_then(|c| space.rows.get(r as usize)?.get(c));
-            let segs = base_column.and_then(|c| match space.axes.get(c) {
-                Some(super::space::Axis::Range { segs, .. }) => Some(segs),
-                _ => None,
-            });
-            match (cell, segs) {
-                (Some(SegCell::Span(a, _)), Some(segs)) => match segs.get(*a as usize) {
-                    Some(Seg::Point(p)) => *p,
-                    Some(Seg::Open(Some(lo), _)) => *lo + Decimal::new(1, lo.scale().max(2)),
-                    _ => cent,
-                },
-                _ => cent,
-            }
-        })
-        .map(|x| x.max(cent))
-        .min()
-}
-
-/// A fixed amount or minimum larger than the smallest amount the rule is
+/// A fixed amount plus minimum larger than every amount the rule is
 /// charged on.
 fn exceeds_amount(
     r: &FeeRule,
@@ -161,28 +177,38 @@ fn exceeds_amount(
     if floor <= Decimal::ZERO {
         return;
     }
-    let Some(smallest) = smallest_amount(space, rows, base_column) else {
+    let Some((largest, included)) = largest_amount(space, rows, base_column) else {
         return;
     };
-    if floor <= smallest {
+    let above_all = if included {
+        floor > largest
+    } else {
+        floor >= largest
+    };
+    if largest <= Decimal::ZERO || !above_all {
         return;
     }
     let base = base_column
         .and_then(|c| space.fields.get(c))
         .and_then(|&f| fields.get(f))
         .map_or("amount", |f| f.name.as_str());
+    let bound = if included { "up to" } else { "below" };
+    let mut largest = largest;
+    if largest.scale() < 2 {
+        largest.rescale(2);
+    }
     out.push(
         finding(
             Code::L0202,
             format!(
-                "rule `{}` charges at least {floor}, more than the smallest {base} it applies to ({smallest})",
+                "rule `{}` charges at least {floor}, more than every {base} it applies to ({bound} {largest})",
                 r.name
             ),
             r.span,
-            format!("at least {floor} on any {base}"),
+            format!("at least {floor} on {base}s {bound} {largest}"),
         )
         .with_help(format!(
-            "on every {base} below {floor} the fee exceeds the payment; change the fee or the rule's {base} range, or allow the lint with a comment where this is the published fee"
+            "the fee is more than the payment on every record this rule prices; fix the fee (a minimum or fixed amount in the wrong unit?) or the rule's {base} range"
         )),
     );
 }

@@ -111,13 +111,16 @@ impl Lowerer {
             }
         };
         let mut items = Vec::new();
+        let mut expects = Vec::new();
         for item in kids.iter().skip(1) {
-            if item.as_rule() == Rule::EOI {
-                continue;
+            match item.as_rule() {
+                Rule::EOI => {}
+                Rule::expect_decl => expects.extend(self.expect(item)),
+                _ => items.extend(self.item(item)),
             }
-            if let Some(it) = self.item(item) {
-                items.push(it);
-            }
+        }
+        if !expects.is_empty() {
+            self.share_expects(expects, &mut items);
         }
         Some(File {
             name,
@@ -186,6 +189,51 @@ impl Lowerer {
         })
     }
 
+    /// `expect PART between LOW and HIGH [when EXPR]`.
+    fn expect(&mut self, p: &P<'_>) -> Option<ExpectDecl> {
+        let ek = children(p);
+        let part = ek.first().map(ident)?;
+        let low = self.value_at(&ek, 1, p, "expect")?;
+        let high = self.value_at(&ek, 2, p, "expect")?;
+        let when = match ek.get(3) {
+            Some(_) => Some(self.expr_at(&ek, 3, p, "expect")?),
+            None => None,
+        };
+        Some(ExpectDecl {
+            part,
+            low,
+            high,
+            when,
+            span: span_of(p),
+        })
+    }
+
+    /// Top-level `expect` lines hold for every schedule: each schedule gets
+    /// a copy after its own. A policy without schedules has nothing for
+    /// them to bound.
+    fn share_expects(&mut self, expects: Vec<ExpectDecl>, items: &mut [Item]) {
+        let mut schedules = 0;
+        for item in items.iter_mut() {
+            if let Item::Schedule(s) = item {
+                s.expects.extend(expects.iter().cloned());
+                schedules += 1;
+            }
+        }
+        if schedules == 0 {
+            for e in expects {
+                self.errors.push(
+                    Diagnostic::error(
+                        Code::E0301,
+                        "`expect` bounds the fees of schedules, and this policy has none",
+                        e.span,
+                        "no schedule to bound",
+                    )
+                    .with_help("`expect` lines belong to fees policies; remove this one"),
+                );
+            }
+        }
+    }
+
     fn rounding(&mut self, pair: &P<'_>) -> Option<RoundingDecl> {
         let kids = children(pair);
         let mode = ident(&self.child(&kids, 0, pair, "rounding")?);
@@ -231,25 +279,9 @@ impl Lowerer {
                     }
                 }
                 Rule::expect_decl => {
-                    let ek = children(p);
-                    let (Some(part), Some(low), Some(high)) = (
-                        ek.first().map(ident),
-                        self.value_at(&ek, 1, p, "expect"),
-                        self.value_at(&ek, 2, p, "expect"),
-                    ) else {
-                        continue;
-                    };
-                    let when = match ek.get(3) {
-                        Some(_) => self.expr_at(&ek, 3, p, "expect"),
-                        None => None,
-                    };
-                    sched.expects.push(ExpectDecl {
-                        part,
-                        low,
-                        high,
-                        when,
-                        span: span_of(p),
-                    });
+                    if let Some(e) = self.expect(p) {
+                        sched.expects.push(e);
+                    }
                 }
                 Rule::otherwise_rule => {
                     let kw = p.clone().into_inner().next()?;
