@@ -158,6 +158,28 @@ fn currency_symbol_help(source: &str, pos: usize) -> Option<String> {
     ))
 }
 
+/// Parsing stopped at `span` because pest's step limit (or, with `stack`,
+/// its stack limit) was reached: a resource limit, not a syntax error.
+fn step_limit(span: Span, stack: bool) -> Diagnostic {
+    let message = if stack {
+        "parsing stopped here: the parser ran out of stack".to_string()
+    } else {
+        format!(
+            "parsing stopped here after {} steps, the parser's limit",
+            super::STEP_LIMIT
+        )
+    };
+    Diagnostic::error(
+        Code::E0004,
+        message,
+        span,
+        "the text up to here is not known to be wrong",
+    )
+    .with_help(
+        "split the policy into smaller files, or write long conditions as named `condition`s",
+    )
+}
+
 /// The diagnostic for a pest error on `source`.
 pub(super) fn syntax_error(error: &Error<Rule>, source: &str) -> Diagnostic {
     let pos = match error.location {
@@ -168,6 +190,11 @@ pub(super) fn syntax_error(error: &Error<Rule>, source: &str) -> Diagnostic {
         return d;
     }
     let (found, span) = token_at(source, pos);
+    if let ErrorVariant::CustomError { message } = &error.variant {
+        if message.contains("limit reached") {
+            return step_limit(span, message.contains("stack"));
+        }
+    }
     let expected = match &error.variant {
         ErrorVariant::ParsingError { positives, .. } => {
             one_of(positives.iter().map(|r| describe(*r)).collect())
@@ -202,4 +229,34 @@ pub(super) fn syntax_error(error: &Error<Rule>, source: &str) -> Diagnostic {
         }
     }
     d
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use pest::Position;
+
+    #[test]
+    fn a_reached_limit_is_a_resource_error_not_a_syntax_error() {
+        let source = "policy p version 1\nkind fees\n";
+        let Some(pos) = Position::new(source, 19) else {
+            return;
+        };
+        for message in ["call limit reached", "stack limit reached"] {
+            let error = Error::<Rule>::new_from_pos(
+                ErrorVariant::CustomError {
+                    message: message.to_string(),
+                },
+                pos,
+            );
+            let d = syntax_error(&error, source);
+            assert_eq!(d.code, Code::E0004, "{d:?}");
+            assert!(
+                d.message.starts_with("parsing stopped here"),
+                "{}",
+                d.message
+            );
+            assert_eq!(d.span().start, 19);
+        }
+    }
 }

@@ -13,17 +13,25 @@ use crate::diagnostic::Diagnostic;
 use grammar::{Rule, TollgateParser};
 use pest::Parser;
 
-/// Upper bound on parser steps, so no input can make parsing run away.
-const CALL_LIMIT: usize = 50_000_000;
+/// Parser steps allowed per byte of the largest policy accepted. A rate
+/// sheet of one-line rules takes about 13 steps per byte; the margin is for
+/// denser text.
+pub const STEPS_PER_BYTE: usize = 64;
+
+/// Upper bound on parser steps, so that no input can make parsing run
+/// away: enough for any realistic policy up to the size limit. (pest's
+/// limit is process-wide, so it is one constant, not one per file.)
+pub const STEP_LIMIT: usize = limits::MAX_SOURCE_BYTES * STEPS_PER_BYTE;
 
 /// Parses one policy file.
 ///
 /// # Errors
-/// Diagnostics for a resource limit (`E0004`), a syntax error (`E0001`, the
-/// first one found) or malformed literals (`E0002`, all of them).
+/// Diagnostics for a resource limit (`E0004`, also when parsing takes more
+/// than [`STEP_LIMIT`] steps), a syntax error (`E0001`, the first one found)
+/// or malformed literals (`E0002`, all of them).
 pub fn parse(source: &str) -> Result<File, Vec<Diagnostic>> {
     limits::check(source).map_err(|d| vec![d])?;
-    pest::set_call_limit(std::num::NonZeroUsize::new(CALL_LIMIT));
+    pest::set_call_limit(std::num::NonZeroUsize::new(STEP_LIMIT));
     let mut pairs = TollgateParser::parse(Rule::file, source)
         .map_err(|e| vec![expected::syntax_error(&e, source)])?;
     let mut lowerer = lower::Lowerer::default();
