@@ -4,6 +4,7 @@ use super::{Format, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::diagnostic::{json, render, sarif, Diagnostic, Severity};
 use crate::source::{self, SourceFile};
 use crate::span::LineIndex;
+use std::fmt::Write as _;
 use std::path::PathBuf;
 
 /// One checked file and what was found in it.
@@ -97,15 +98,18 @@ pub fn report(
     }
     let errors = count(&results, Severity::Error);
     let warnings = count(&results, Severity::Warning);
+    let mut text = String::new();
     match format {
         Format::Text => {
             for r in &results {
-                print!(
-                    "{}",
-                    render::render(&r.diagnostics, &r.source.path, &r.source.text, color)
-                );
+                text.push_str(&render::render(
+                    &r.diagnostics,
+                    &r.source.path,
+                    &r.source.text,
+                    color,
+                ));
             }
-            println!("{}", summary(verb, results.len(), errors, warnings));
+            let _ = writeln!(text, "{}", summary(verb, results.len(), errors, warnings));
         }
         Format::Json => {
             let diagnostics: Vec<_> = results
@@ -124,7 +128,7 @@ pub fn report(
                 "warnings": warnings,
                 "diagnostics": diagnostics,
             });
-            println!("{doc}");
+            let _ = writeln!(text, "{doc}");
         }
         Format::Sarif => {
             let files: Vec<sarif::FileReport<'_>> = results
@@ -135,16 +139,17 @@ pub fn report(
                     diagnostics: &r.diagnostics,
                 })
                 .collect();
-            println!("{}", sarif::log(&files));
+            let _ = writeln!(text, "{}", sarif::log(&files));
         }
     }
-    if io_failed {
+    let code = if io_failed {
         EXIT_USAGE
     } else if errors > 0 {
         EXIT_ERRORS
     } else {
         EXIT_OK
-    }
+    };
+    super::out::emit(&text, code)
 }
 
 fn count(results: &[Checked], severity: Severity) -> usize {

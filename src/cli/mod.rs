@@ -9,6 +9,7 @@ mod explain;
 mod lint;
 mod load;
 mod notify_out;
+mod out;
 mod table;
 
 use clap::{Parser, Subcommand, ValueEnum};

@@ -1,21 +1,15 @@
 //! `tollgate table POLICY` and `tollgate compile POLICY -o FILE`.
 
 use super::load::load;
-use super::{EXIT_OK, EXIT_USAGE};
+use super::{out, EXIT_OK, EXIT_USAGE};
 use std::path::Path;
 use tollgate_runtime::artifact;
 
 /// Prints the decision table of a policy (source or artifact).
 pub fn print(policy: &Path, color: bool) -> u8 {
     match load(policy, color).and_then(|l| l.into_table(policy)) {
-        Ok(table) => {
-            print!("{}", crate::compile::print_table(&table));
-            EXIT_OK
-        }
-        Err(e) => {
-            print!("{}", e.message());
-            e.exit_code()
-        }
+        Ok(table) => out::emit(&crate::compile::print_table(&table), EXIT_OK),
+        Err(e) => out::emit(e.message(), e.exit_code()),
     }
 }
 
@@ -23,10 +17,7 @@ pub fn print(policy: &Path, color: bool) -> u8 {
 pub fn compile(policy: &Path, output: &Path, color: bool) -> u8 {
     let table = match load(policy, color).and_then(|l| l.into_table(policy)) {
         Ok(t) => t,
-        Err(e) => {
-            print!("{}", e.message());
-            return e.exit_code();
-        }
+        Err(e) => return out::emit(e.message(), e.exit_code()),
     };
     let bytes = artifact::encode(&table);
     if let Err(e) = std::fs::write(output, &bytes) {
@@ -40,10 +31,10 @@ pub fn compile(policy: &Path, output: &Path, color: bool) -> u8 {
             return EXIT_USAGE;
         }
     };
-    println!(
-        "compiled {name} version {version} to {} ({} bytes, content hash {hash:016x})",
+    let done = format!(
+        "compiled {name} version {version} to {} ({} bytes, content hash {hash:016x})\n",
         output.display(),
         bytes.len()
     );
-    EXIT_OK
+    out::emit(&done, EXIT_OK)
 }

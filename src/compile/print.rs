@@ -72,7 +72,12 @@ pub fn print_table(table: &Table) -> String {
             let cells: Vec<String> = line
                 .iter()
                 .zip(&widths)
-                .map(|(s, w)| format!("{s:<w$}"))
+                // Padded by hand: `{:<w$}` panics on widths above 65535,
+                // which a long set in one cell reaches.
+                .map(|(s, w)| {
+                    let pad = w.saturating_sub(s.chars().count());
+                    format!("{s}{}", " ".repeat(pad))
+                })
                 .collect();
             let _ = writeln!(out, "{}", cells.join(" | ").trim_end());
             if n == 0 {
