@@ -130,3 +130,19 @@ fn a_dollar_amount_gets_a_hint() {
         "{help}"
     );
 }
+
+#[test]
+fn a_policy_wide_expect_is_reported_once() {
+    // Held by every schedule, checked in each: one finding, not one per
+    // schedule.
+    let text = "policy p version 1\nkind fees\nrounding half_up\n\
+                expect colour between 1% and 2%\nfield amount: money\n\
+                schedule a {\n  hit first\n  otherwise => 1%\n}\n\
+                schedule b {\n  hit first\n  otherwise => 1%\n}\n";
+    let ds = tollgate::check_source(text).err().unwrap_or_default();
+    assert_eq!(
+        ds.iter().map(|d| d.code).collect::<Vec<_>>(),
+        vec![Code::E0101],
+        "{ds:?}"
+    );
+}

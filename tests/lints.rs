@@ -192,3 +192,23 @@ fn an_expect_outside_schedules_holds_for_each_and_replaces_the_default() {
     );
     assert!(found[0].message.contains("`card`"), "{}", found[0].message);
 }
+
+#[test]
+fn whole_fee_bounds_count_as_minimums_and_caps() {
+    let text = "policy p version 1\nkind fees\ncurrency USD\nrounding half_up to 0.01\n\
+                field amount: money\nschedule s {\n  hit first\n  \
+                expect min between 0.30 and 1.00\n  \
+                rule micro when amount < 0.50 => 2.9% of amount + 0.10 total min 0.50\n  \
+                otherwise => 2.9% of amount + 0.30 total min 0.50\n}\n";
+    let found = tollgate::lint::lint_source(text, &[]);
+    // `micro` charges at least 0.50 on payments below 0.50; the declared
+    // minimum range is met by the whole fee's minimum.
+    assert_eq!(
+        found.iter().map(|d| d.code).collect::<Vec<_>>(),
+        vec![Code::L0202],
+        "{}",
+        render(&found, "p.toll", text, false)
+    );
+    let wider = text.replace("amount < 0.50", "amount < 0.60");
+    assert_eq!(tollgate::lint::lint_source(&wider, &[]), vec![]);
+}

@@ -35,8 +35,18 @@ pub fn check(file: &File) -> Result<Policy, Vec<Diagnostic>> {
     let policy = c.run();
     match policy {
         Some(p) if c.diags.is_empty() => Ok(p),
-        _ => Err(c.diags),
+        _ => Err(once_each(c.diags)),
     }
+}
+
+/// `diagnostics` without repeats: a policy-wide `expect` line is checked in
+/// every schedule that holds it, and its problems are reported once.
+fn once_each(diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
+    let mut seen = std::collections::HashSet::new();
+    diagnostics
+        .into_iter()
+        .filter(|d| seen.insert((d.code, d.span(), d.message.clone())))
+        .collect()
 }
 
 /// Where the check of a named condition stands.

@@ -8,6 +8,7 @@ use super::finding;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{FeePart, FeeRule};
 use rust_decimal::Decimal;
+use tollgate_runtime::fee::FeeFormula;
 
 /// Every part, in the order of [`index`].
 pub const PARTS: [FeePart; 4] = [FeePart::Rate, FeePart::Fixed, FeePart::Min, FeePart::Cap];
@@ -38,16 +39,16 @@ fn plausible(part: FeePart, v: Decimal) -> bool {
     (part == FeePart::Rate && v.is_zero()) || (low <= v && v <= high)
 }
 
-/// The values of `part` that rule `r`'s fee sets: one rate per band of a
-/// tiered fee, else at most one value.
-fn values(r: &FeeRule, part: FeePart) -> Vec<Decimal> {
-    let fee = &r.fee;
+/// The values of `part` that `fee` sets: one rate per band of a tiered
+/// fee; a minimum (cap) of the percentage part and one of the whole fee
+/// (`total min`, `total cap`), those written.
+pub fn values(fee: &FeeFormula, part: FeePart) -> Vec<Decimal> {
     match part {
         FeePart::Rate if fee.tiers.is_empty() => vec![fee.rate],
         FeePart::Rate => fee.tiers.iter().map(|b| b.rate).collect(),
         FeePart::Fixed => vec![fee.fixed],
-        FeePart::Min => fee.min.into_iter().collect(),
-        FeePart::Cap => fee.cap.into_iter().collect(),
+        FeePart::Min => fee.min.into_iter().chain(fee.total_min).collect(),
+        FeePart::Cap => fee.cap.into_iter().chain(fee.total_cap).collect(),
     }
 }
 
@@ -81,7 +82,10 @@ pub fn check(r: &FeeRule, declared: [bool; 4], out: &mut Vec<Diagnostic>) {
         if declared.get(index(part)).copied().unwrap_or(false) {
             continue;
         }
-        let Some(v) = values(r, part).into_iter().find(|&v| !plausible(part, v)) else {
+        let Some(v) = values(&r.fee, part)
+            .into_iter()
+            .find(|&v| !plausible(part, v))
+        else {
             continue;
         };
         let (low, high) = range(part);

@@ -92,20 +92,16 @@ fn breach(e: &Expect, fee: &FeeFormula) -> Option<String> {
     let inside = |v: Decimal| e.low <= v && v <= e.high;
     let range = |unit: fn(Decimal) -> String| format!("{} to {}", unit(e.low), unit(e.high));
     match e.part {
-        FeePart::Rate => {
-            let rates: Vec<Decimal> = if fee.tiers.is_empty() {
-                vec![fee.rate]
-            } else {
-                fee.tiers.iter().map(|b| b.rate).collect()
-            };
-            rates.into_iter().find(|&r| !inside(r)).map(|r| {
+        FeePart::Rate => plausible::values(fee, e.part)
+            .into_iter()
+            .find(|&r| !inside(r))
+            .map(|r| {
                 format!(
                     "charges a rate of {}, outside {}",
                     percent(r),
                     range(percent)
                 )
-            })
-        }
+            }),
         FeePart::Fixed => (!inside(fee.fixed)).then(|| {
             format!(
                 "adds a fixed {}, outside {}",
@@ -114,21 +110,24 @@ fn breach(e: &Expect, fee: &FeeFormula) -> Option<String> {
             )
         }),
         FeePart::Min | FeePart::Cap => {
-            let (value, word) = match e.part {
-                FeePart::Min => (fee.min, "minimum"),
-                _ => (fee.cap, "cap"),
+            // Either bound meets a declared range: of the percentage part
+            // or, with `total`, of the whole fee.
+            let word = if e.part == FeePart::Min {
+                "minimum"
+            } else {
+                "cap"
             };
-            match value {
-                None => Some(format!(
+            let present = plausible::values(fee, e.part);
+            if present.is_empty() {
+                return Some(format!(
                     "has no {word}; one from {} is declared",
                     range(|d| d.to_string())
-                )),
-                Some(v) if !inside(v) => Some(format!(
-                    "has a {word} of {v}, outside {}",
-                    range(|d| d.to_string())
-                )),
-                Some(_) => None,
+                ));
             }
+            present
+                .into_iter()
+                .find(|&v| !inside(v))
+                .map(|v| format!("has a {word} of {v}, outside {}", range(|d| d.to_string())))
         }
     }
 }
@@ -173,7 +172,13 @@ fn exceeds_amount(
     fields: &[FieldSpec],
     out: &mut Vec<Diagnostic>,
 ) {
-    let floor = r.fee.fixed + r.fee.min.unwrap_or(Decimal::ZERO);
+    // The least fee the rule charges: the fixed amount plus the percentage
+    // part's minimum, raised to the whole fee's minimum, held to its cap.
+    let part_floor = r.fee.fixed + r.fee.min.unwrap_or(Decimal::ZERO);
+    let mut floor = r.fee.total_min.map_or(part_floor, |m| part_floor.max(m));
+    if let Some(cap) = r.fee.total_cap {
+        floor = floor.min(cap);
+    }
     if floor <= Decimal::ZERO {
         return;
     }
