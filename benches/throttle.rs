@@ -139,7 +139,7 @@ fn single_cap(c: &mut Criterion) {
             black_box(p.decide(black_box(rec), &mut memory).ok())
         })
     });
-    let mut bounded = BoundedState::new(&p, 64);
+    let mut bounded = BoundedState::new(&p, 64).unwrap();
     g.bench_function("tollgate_exact_bounded_64_keys", |b| {
         b.iter(|| {
             i = (i + 1) % recs.len();

@@ -40,6 +40,8 @@ pub enum Item {
     Rounding(RoundingDecl),
     /// `clock at`: the timestamp field notifications are decided at.
     Clock(Ident),
+    /// `late records within 1h`: how late a notification record may be.
+    Lateness(LatenessDecl),
     /// `field NAME: TYPE [default VALUE]`.
     Field(FieldDecl),
     /// `const NAME = VALUE`.
@@ -52,6 +54,16 @@ pub enum Item {
     Rule(Box<RuleDecl>),
     /// `lint LEVEL NAME, ...`.
     Lint(LintDecl),
+}
+
+/// `late records within DURATION`: how late a notification record may
+/// arrive, per rule and key.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LatenessDecl {
+    /// The lateness allowed.
+    pub within: Value,
+    /// The whole declaration.
+    pub span: Span,
 }
 
 /// `lint LEVEL NAME, ...`: lint levels for this file.

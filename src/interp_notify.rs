@@ -6,7 +6,7 @@
 use crate::interp::holds;
 use crate::model::{Action, Body, CapAmount, LimitPeriod, Policy, QuietMode};
 use chrono::{NaiveTime, TimeZone, Timelike};
-use tollgate_runtime::notify::{Clamp, Decision, Reason};
+use tollgate_runtime::notify::{Clamp, Decision, NotifyError, Reason};
 use tollgate_runtime::value::Value;
 
 /// Every delivery so far: the rule it was recorded for, the key's values,
@@ -79,8 +79,37 @@ fn quiet_end(tz: chrono_tz::Tz, ms: i64, windows: &[(u32, u32)]) -> i64 {
     t
 }
 
-/// Decides `record`, recording the delivery in `history` when it is one.
-pub fn decide(policy: &Policy, record: &[Value], history: &mut History) -> Option<Decision> {
+/// The most deliveries among `times` in one window of `d` ms (integer ms,
+/// `[a, a + d − 1]`) that holds `now`, by trying every start at which the
+/// count can change.
+fn fullest_window(times: &[i64], now: i64, d: i64) -> usize {
+    let lowest = now - d + 1;
+    let starts = std::iter::once(lowest)
+        .chain(times.iter().map(|&u| u + 1))
+        .chain(times.iter().map(|&u| u - d + 1))
+        .filter(|&a| lowest <= a && a <= now);
+    starts
+        .map(|a| times.iter().filter(|&&u| a <= u && u < a + d).count())
+        .max()
+        .unwrap_or(0)
+}
+
+/// Decides `record`, recording the delivery in `history` when it is one;
+/// `Some(Err(..))` for a record later than the policy's lateness allows.
+pub fn decide(
+    policy: &Policy,
+    record: &[Value],
+    history: &mut History,
+) -> Option<Result<Decision, NotifyError>> {
+    decide_checked(policy, record, history)
+        .map(|d| d.map_err(|(rule, newest_ms)| NotifyError::TooLate { rule, newest_ms }))
+}
+
+fn decide_checked(
+    policy: &Policy,
+    record: &[Value],
+    history: &mut History,
+) -> Option<Result<Decision, (u32, i64)>> {
     let Body::Notifications(n) = &policy.body else {
         return None;
     };
@@ -97,33 +126,52 @@ pub fn decide(policy: &Policy, record: &[Value], history: &mut History) -> Optio
         .iter()
         .any(|&i| rule(i).is_some_and(|r| r.action == Action::AlwaysDeliver))
     {
-        return Some(Decision::Deliver { clamped: None });
+        return Some(Ok(Decision::Deliver { clamped: None }));
     }
     if let Some(&i) = matching
         .iter()
         .find(|&&i| matches!(rule(i).map(|r| &r.action), Some(Action::Suppress { .. })))
     {
-        return Some(Decision::Suppress {
+        return Some(Ok(Decision::Suppress {
             rule: i as u32,
             reason: Reason::Declared,
-        });
+        }));
+    }
+    let times_of = |history: &History, i: usize, k: &[Value]| -> Vec<i64> {
+        let mut v: Vec<i64> = history
+            .deliveries
+            .iter()
+            .filter(|(r, kk, _)| *r == i && kk.as_slice() == k)
+            .map(|(_, _, t)| *t)
+            .collect();
+        v.sort_unstable();
+        v
+    };
+    let lateness = (n.lateness_secs as i64).saturating_mul(1000);
+    for &i in &matching {
+        if let Some(Action::Dedup { keys, .. } | Action::Limit { keys, .. }) =
+            rule(i).map(|r| &r.action)
+        {
+            if let Some(&newest) = times_of(history, i, &key(record, keys)).last() {
+                if now < newest - lateness {
+                    return Some(Err((i as u32, newest)));
+                }
+            }
+        }
     }
     for &i in &matching {
         if let Some(Action::Dedup { keys, window_secs }) = rule(i).map(|r| &r.action) {
-            let k = key(record, keys);
-            let last = history
-                .deliveries
-                .iter()
-                .filter(|(r, kk, _)| *r == i && *kk == k)
-                .map(|(_, _, t)| *t)
-                .max();
-            if let Some(last) = last {
-                if now.saturating_sub(last) < (*window_secs as i64).saturating_mul(1000) {
-                    return Some(Decision::Suppress {
-                        rule: i as u32,
-                        reason: Reason::Duplicate { last_ms: last },
-                    });
-                }
+            // The delivery nearest in time, before or after; the earlier on a tie.
+            let window = (*window_secs as i64).saturating_mul(1000);
+            let nearest = times_of(history, i, &key(record, keys))
+                .into_iter()
+                .filter(|t| (now - t).abs() < window)
+                .min_by_key(|t| ((now - t).abs(), *t));
+            if let Some(last) = nearest {
+                return Some(Ok(Decision::Suppress {
+                    rule: i as u32,
+                    reason: Reason::Duplicate { last_ms: last },
+                }));
             }
         }
     }
@@ -131,7 +179,7 @@ pub fn decide(policy: &Policy, record: &[Value], history: &mut History) -> Optio
         if let Some(Action::Quiet { windows, mode }) = rule(i).map(|r| &r.action) {
             let (tod, _) = local(tz, now);
             if windows.iter().any(|w| inside(tod, *w)) {
-                return Some(match mode {
+                return Some(Ok(match mode {
                     QuietMode::Drop => Decision::Suppress {
                         rule: i as u32,
                         reason: Reason::Quiet,
@@ -140,7 +188,7 @@ pub fn decide(policy: &Policy, record: &[Value], history: &mut History) -> Optio
                         rule: i as u32,
                         until_ms: quiet_end(tz, now, windows),
                     },
-                });
+                }));
             }
         }
     }
@@ -169,31 +217,25 @@ pub fn decide(policy: &Policy, record: &[Value], history: &mut History) -> Optio
                     to: cap,
                 });
             }
-            let k = key(record, keys);
+            let times = times_of(history, i, &key(record, keys));
             let (_, today) = local(tz, now);
-            let count = history
-                .deliveries
-                .iter()
-                .filter(|(r, kk, t)| {
-                    *r == i
-                        && *kk == k
-                        && match period {
-                            LimitPeriod::Rolling(secs) => {
-                                now.saturating_sub(*t) < (*secs as i64).saturating_mul(1000)
-                            }
-                            LimitPeriod::CalendarDay => local(tz, *t).1 == today,
-                        }
-                })
-                .count() as u32;
+            let count = match period {
+                LimitPeriod::Rolling(secs) => {
+                    fullest_window(&times, now, (*secs as i64).saturating_mul(1000))
+                }
+                LimitPeriod::CalendarDay => {
+                    times.iter().filter(|&&t| local(tz, t).1 == today).count()
+                }
+            } as u32;
             if count >= cap {
-                return Some(Decision::Suppress {
+                return Some(Ok(Decision::Suppress {
                     rule: i as u32,
                     reason: Reason::CapReached {
                         count,
                         cap,
                         clamped_from: from,
                     },
-                });
+                }));
             }
         }
     }
@@ -205,5 +247,5 @@ pub fn decide(policy: &Policy, record: &[Value], history: &mut History) -> Optio
             _ => {}
         }
     }
-    Some(Decision::Deliver { clamped })
+    Some(Ok(Decision::Deliver { clamped }))
 }

@@ -235,6 +235,9 @@ pub struct FeeRule {
 pub struct Notifications {
     /// Index of the timestamp field decisions are made at.
     pub clock: usize,
+    /// How late a record may be, in seconds, measured per rule and key
+    /// against the newest delivery recorded for that key.
+    pub lateness_secs: u64,
     /// The rules in file order.
     pub rules: Vec<NotifyRule>,
 }

@@ -62,14 +62,14 @@ fn deciding_with_the_bounded_store_allocates_only_in_the_engine() {
     .unwrap();
     let policy = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();
     let compiled = tollgate::compile::notify::compile(&policy).unwrap();
-    let mut store = BoundedState::new(&compiled, 4);
+    let mut store = BoundedState::new(&compiled, 4).unwrap();
     // Drive the store directly: 10,000 deliveries over many keys and rules.
     let before = allocations();
     for i in 0..10_000i64 {
         let rule = (i % 7) as u32;
         let key = (i % 13) as u64;
         let _ = store.history(rule, key).len();
-        store.record(rule, key, i * 60_000, 2);
+        store.record(rule, key, i * 60_000, i64::MIN);
     }
     let after = allocations();
     assert_eq!(after - before, 0, "the bounded store allocated after start");
@@ -116,20 +116,21 @@ fn expired_entries_go_first_and_live_evictions_are_counted() {
         .iter()
         .position(|r| r.name == "network_cap")
         .unwrap() as u32;
-    let mut store = BoundedState::new(&compiled, 1);
+    let mut store = BoundedState::new(&compiled, 1).unwrap();
     let minute = 60_000;
-    store.record(network, 1, 0, 1);
-    // Key 2 arrives 20 minutes later: key 1's delivery no longer counts (15m window).
-    store.record(network, 2, 20 * minute, 1);
+    store.record(network, 1, 0, i64::MIN);
+    // Key 2 arrives 75 minutes later: no record it could still be decided
+    // with (down to 1h late) meets key 1's delivery (15m window).
+    store.record(network, 2, 75 * minute, i64::MIN);
     assert_eq!(store.evictions(), 0);
     assert!(store.history(network, 1).is_empty());
-    assert_eq!(store.history(network, 2), &[20 * minute]);
+    assert_eq!(store.history(network, 2), &[75 * minute]);
     // Key 3 arrives while key 2 is live: key 2 is evicted, and counted.
-    store.record(network, 3, 21 * minute, 1);
+    store.record(network, 3, 76 * minute, i64::MIN);
     assert_eq!(store.evictions(), 1);
-    assert_eq!(store.history(network, 3), &[21 * minute]);
-    assert_eq!(BoundedState::entry_bytes(2), 25);
-    assert_eq!(BoundedState::entry_bytes(1), 17);
+    assert_eq!(store.history(network, 3), &[76 * minute]);
+    assert_eq!(BoundedState::entry_bytes(2), 26);
+    assert_eq!(BoundedState::entry_bytes(1), 18);
 }
 
 /// The server's `MemoryState`, measured by the allocator: heap bytes per
@@ -147,7 +148,7 @@ fn memory_store_bytes_per_key() {
         let mut store = MemoryState::new();
         for key in 0..KEYS {
             for t in 0..instants {
-                store.record(0, key, t, 30);
+                store.record(0, key, t, i64::MIN);
             }
         }
         let bytes = (live_bytes() - before) as f64 / KEYS as f64;
@@ -160,4 +161,103 @@ fn memory_store_bytes_per_key() {
     assert!(per_key[0] <= 2.0 * 49.0, "{per_key:?}");
     assert_eq!(per_key[0], per_key[1], "two instants stay inline");
     assert!(per_key[2] > per_key[1], "three go to the heap");
+}
+
+fn compile(text: &str) -> tollgate_runtime::notify::NotifyPolicy {
+    let policy = tollgate::check::check(&tollgate::syntax::parse(text).unwrap()).unwrap();
+    tollgate::compile::notify::compile(&policy).unwrap()
+}
+
+fn message(p: &tollgate_runtime::notify::NotifyPolicy, terminal: &str, secs: i64) -> Vec<Value> {
+    let at = chrono::DateTime::from_timestamp(1_795_536_000 + secs, 0)
+        .unwrap()
+        .to_rfc3339();
+    let json = format!(r#"{{"terminal":"{terminal}","at":"{at}"}}"#);
+    tollgate::record::from_json(&json, &p.fields).unwrap()
+}
+
+const BIG_CAP: &str = "policy big version 1\nkind notifications\ntimezone \"Asia/Shanghai\"\n\
+                       field terminal: string\nfield at: timestamp\n\
+                       rule per_terminal when true => limit 300 per 24h by terminal\n";
+
+/// A cap above 255 is enforced exactly by the terminal store: 300 of 400
+/// messages in a day, as the server store decides.
+#[test]
+fn caps_above_255_are_enforced_by_the_bounded_store() {
+    use tollgate_runtime::notify::{Decision, MemoryState};
+    let p = compile(BIG_CAP);
+    let mut bounded = BoundedState::new(&p, 4).unwrap();
+    let mut memory = MemoryState::new();
+    let (mut b, mut m) = (0, 0);
+    for i in 0..400 {
+        let rec = message(&p, "t1", i * 60);
+        b += usize::from(matches!(
+            p.decide(&rec, &mut bounded),
+            Ok(Decision::Deliver { .. })
+        ));
+        m += usize::from(matches!(
+            p.decide(&rec, &mut memory),
+            Ok(Decision::Deliver { .. })
+        ));
+    }
+    assert_eq!((b, m), (300, 300));
+}
+
+/// A cap no bounded store can keep exactly is refused when the store is
+/// created, naming the rule.
+#[test]
+fn a_cap_the_store_cannot_keep_is_refused_naming_the_rule() {
+    let p = compile(&BIG_CAP.replace("limit 300 per 24h", "limit 40000 per 1h"));
+    let err = BoundedState::new(&p, 4).unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        "rule `per_terminal` needs up to 80000 deliveries per key to enforce its cap exactly \
+         (cap, period and lateness); the terminal store keeps at most 65535"
+    );
+}
+
+/// With every entry live, a full table evicts the oldest (counted) or,
+/// when created to fail closed, suppresses the new key's message and keeps
+/// what it holds.
+#[test]
+fn a_full_store_evicts_or_refuses_as_chosen() {
+    use tollgate_runtime::bounded::WhenFull;
+    use tollgate_runtime::notify::{Decision, Reason};
+    let p = compile(&BIG_CAP.replace("limit 300 per 24h", "limit 1 per 1h"));
+    let mut open = BoundedState::with(&p, 1, WhenFull::EvictOldest).unwrap();
+    let mut closed = BoundedState::with(&p, 1, WhenFull::RefuseNewKeys).unwrap();
+    for store in [&mut open, &mut closed] {
+        assert!(matches!(
+            p.decide(&message(&p, "t1", 0), store),
+            Ok(Decision::Deliver { .. })
+        ));
+    }
+    assert!(matches!(
+        p.decide(&message(&p, "t2", 60), &mut open),
+        Ok(Decision::Deliver { .. })
+    ));
+    assert_eq!(open.evictions(), 1);
+    assert_eq!(
+        p.decide(&message(&p, "t2", 60), &mut closed),
+        Ok(Decision::Suppress {
+            rule: 0,
+            reason: Reason::StoreFull
+        })
+    );
+    assert_eq!(closed.evictions(), 0);
+    // t1 is still held by the closed store, and forgotten by the open one.
+    assert!(matches!(
+        p.decide(&message(&p, "t1", 120), &mut closed),
+        Ok(Decision::Suppress { .. })
+    ));
+    assert!(matches!(
+        p.decide(&message(&p, "t1", 120), &mut open),
+        Ok(Decision::Deliver { .. })
+    ));
+    // Once no accepted record can meet t1's delivery (1h window, 1h late),
+    // a new key takes its place even in the closed store.
+    assert!(matches!(
+        p.decide(&message(&p, "t3", 2 * 3_600 + 1), &mut closed),
+        Ok(Decision::Deliver { .. })
+    ));
 }

@@ -516,7 +516,7 @@ fn state_is_carried_between_runs_and_damage_is_refused() {
     let second = run(promo("14:00:00"));
     assert_eq!(
         stdout(&second).trim(),
-        r#"{"decision":"suppress","rule":"promo_cap","reason":"cap reached: 2 delivered in the last 24h, cap 2"}"#
+        r#"{"decision":"suppress","rule":"promo_cap","reason":"cap reached: 2 delivered in 24h, cap 2"}"#
     );
     let mut bytes = std::fs::read(&state).unwrap();
     let mid = bytes.len() / 2;

@@ -78,3 +78,135 @@ fn every_scenario_gets_its_decisions() {
         }
     }
 }
+
+/// Runs `tollgate eval` with `args` on `input`: stdout lines as JSON, stderr.
+fn eval(args: &[&str], input: &str) -> (Vec<serde_json::Value>, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("eval")
+        .args(args)
+        .current_dir(root)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Written from a thread: the output may fill its pipe before the input ends.
+    let mut stdin = child.stdin.take().unwrap();
+    let input = input.to_string();
+    let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()).unwrap());
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    let lines = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    (lines, String::from_utf8(out.stderr).unwrap())
+}
+
+/// Two promotions at 09:00 and 09:01, then thousands of messages among
+/// which one is dated two days ahead, exactly where the store is pruned:
+/// the promotion at 10:00 is still the third in 24h.
+#[test]
+fn one_record_dated_ahead_does_not_wipe_the_history() {
+    let promo = |at: &str| {
+        format!(
+            r#"{{"kind":"promo","merchant":"m1","terminal":"t1","at":"2026-11-25T{at}+08:00"}}"#
+        )
+    };
+    let mut input = format!("{}\n{}\n", promo("09:00:00"), promo("09:01:00"));
+    // Records 3 to 4,095: security alerts (no state), 09:02 to 09:59.
+    for i in 3..4096 {
+        let secs = 120 + (i - 3) * 3_400 / 4_093;
+        input.push_str(&format!(
+            r#"{{"kind":"security","merchant":"m2","terminal":"t2","at":"2026-11-25T09:{:02}:{:02}+08:00"}}"#,
+            secs / 60,
+            secs % 60
+        ));
+        input.push('\n');
+    }
+    // Record 4,096, where `eval` prunes: a clock two days ahead.
+    input.push_str(
+        r#"{"kind":"network_status","merchant":"m3","terminal":"t3","at":"2026-11-27T09:30:00+08:00"}"#,
+    );
+    input.push('\n');
+    input.push_str(&promo("10:00:00"));
+    input.push('\n');
+    let (lines, _) = eval(&["policies/notifications/merchant_messages.toll"], &input);
+    assert_eq!(lines.len(), 4097);
+    assert_eq!(
+        lines[4096],
+        serde_json::json!({"decision":"suppress","rule":"promo_cap","reason":"cap reached: 2 delivered in 24h, cap 2"})
+    );
+}
+
+/// State saved by version 1 of a policy, loaded by version 2 that raises
+/// one cap, renames one rule and lengthens one window: the unchanged and
+/// re-capped rules keep their deliveries, the others start afresh, and
+/// stderr says which.
+#[test]
+fn state_carries_across_policy_versions() {
+    let dir = std::env::temp_dir().join(format!("tollgate-versions-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("throttle.state");
+    let _ = std::fs::remove_file(&state);
+    let state_arg = state.to_str().unwrap();
+    let msg = |kind: &str, at: &str| {
+        format!(
+            r#"{{"kind":"{kind}","merchant":"m1","terminal":"t1","at":"2026-11-25T{at}:00+08:00"}}"#
+        ) + "\n"
+    };
+    let first: String = [
+        msg("promo", "09:00"),
+        msg("promo", "09:10"),
+        msg("notice", "09:00"),
+        msg("status", "09:00"),
+    ]
+    .concat();
+    let (lines, _) = eval(
+        &["tests/notifications/versions_v1.toll", "--state", state_arg],
+        &first,
+    );
+    assert!(
+        lines.iter().all(|l| l["decision"] == "deliver"),
+        "{lines:?}"
+    );
+    let second: String = [
+        msg("promo", "09:20"),
+        msg("promo", "09:30"),
+        msg("notice", "09:05"),
+        msg("status", "09:10"),
+    ]
+    .concat();
+    let (lines, stderr) = eval(
+        &["tests/notifications/versions_v2.toll", "--state", state_arg],
+        &second,
+    );
+    let decisions: Vec<&str> = lines
+        .iter()
+        .map(|l| l["decision"].as_str().unwrap_or("error"))
+        .collect();
+    // promo_cap kept its two deliveries (now cap 3); notice_dedup kept its
+    // one; status_cap's window changed, so it starts afresh.
+    assert_eq!(
+        decisions,
+        ["deliver", "suppress", "suppress", "deliver"],
+        "{lines:?}"
+    );
+    assert_eq!(lines[1]["rule"], "promo_cap");
+    assert_eq!(lines[2]["rule"], "notice_dedup");
+    assert!(
+        stderr.contains("state of `versions` version 1 loaded into version 2"),
+        "{stderr}"
+    );
+    for line in [
+        "  kept    notice_dedup",
+        "  kept    promo_cap",
+        "  dropped status_cap: its window changed",
+        "  dropped notice_cap: no rule of that name keeps state now",
+    ] {
+        assert!(stderr.contains(line), "{line:?} not in {stderr}");
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

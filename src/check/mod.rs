@@ -80,6 +80,7 @@ struct Header<'a> {
     timezone: Option<(&'a str, Span)>,
     rounding: Option<&'a ast::RoundingDecl>,
     clock: Option<&'a Ident>,
+    lateness: Option<&'a ast::LatenessDecl>,
 }
 
 impl<'a> Checker<'a> {
@@ -105,9 +106,19 @@ impl<'a> Checker<'a> {
         self.declarations();
         self.check_conditions();
         let body = match kind {
-            Some(PolicyKind::Fees) => self.fee_body(header.rounding, header.clock).map(Body::Fees),
+            Some(PolicyKind::Fees) => {
+                if let Some(l) = header.lateness {
+                    self.misplaced(
+                        l.span,
+                        "`late records`",
+                        PolicyKind::Fees,
+                        "lateness applies to notification records; remove it",
+                    );
+                }
+                self.fee_body(header.rounding, header.clock).map(Body::Fees)
+            }
             Some(PolicyKind::Notifications) => self
-                .notify_body(header.rounding, header.clock)
+                .notify_body(header.rounding, header.clock, header.lateness)
                 .map(Body::Notifications),
             None => None,
         };
@@ -185,6 +196,7 @@ impl<'a> Checker<'a> {
                 Item::Timezone(tz) => ("timezone", tz.span),
                 Item::Rounding(r) => ("rounding", r.span),
                 Item::Clock(id) => ("clock", id.span),
+                Item::Lateness(l) => ("late records", l.span),
                 _ => continue,
             };
             if let Some(first) = seen.get(key) {
@@ -207,6 +219,7 @@ impl<'a> Checker<'a> {
                 Item::Timezone(tz) => h.timezone = Some((tz.node.as_str(), tz.span)),
                 Item::Rounding(r) => h.rounding = Some(r),
                 Item::Clock(id) => h.clock = Some(id),
+                Item::Lateness(l) => h.lateness = Some(l),
                 _ => {}
             }
         }

@@ -13,12 +13,29 @@ use std::collections::HashMap;
 /// The longest reason a `suppress` action may state, in bytes.
 pub const MAX_REASON_BYTES: usize = 200;
 
+/// A whole number of seconds as a policy writes it: `30d`, `2h`, `90s`.
+fn written(secs: u64) -> String {
+    [(86_400, "d"), (3_600, "h"), (60, "m")]
+        .iter()
+        .find(|(unit, _)| secs.is_multiple_of(*unit))
+        .map_or_else(
+            || format!("{secs}s"),
+            |(unit, u)| format!("{}{u}", secs / unit),
+        )
+}
+
+/// How late a record may be when the policy does not say: one hour.
+pub const DEFAULT_LATENESS_SECS: u64 = 3_600;
+/// The longest lateness a policy may declare: seven days.
+pub const MAX_LATENESS_SECS: u64 = 7 * 86_400;
+
 impl<'a> Checker<'a> {
     /// Checks a notifications policy's rules.
     pub(super) fn notify_body(
         &mut self,
         rounding: Option<&'a ast::RoundingDecl>,
         clock: Option<&'a Ident>,
+        lateness: Option<&'a ast::LatenessDecl>,
     ) -> Option<Notifications> {
         if let Some(r) = rounding {
             self.misplaced(
@@ -29,6 +46,10 @@ impl<'a> Checker<'a> {
             );
         }
         let clock = self.clock(clock);
+        let lateness = match lateness {
+            Some(l) => self.lateness(l),
+            None => Some(DEFAULT_LATENESS_SECS),
+        };
         let file = self.file;
         let errors_before = self.diags.len();
         let mut rules = Vec::new();
@@ -88,6 +109,7 @@ impl<'a> Checker<'a> {
         }
         Some(Notifications {
             clock: clock?,
+            lateness_secs: lateness?,
             rules,
         })
     }
@@ -124,6 +146,44 @@ impl<'a> Checker<'a> {
                  `timezone \"Asia/Shanghai\"` (an IANA name, such as `America/New_York`)",
             ),
         )
+    }
+
+    /// `late records within DURATION`: zero (records in order per key) up
+    /// to [`MAX_LATENESS_SECS`].
+    fn lateness(&mut self, l: &'a ast::LatenessDecl) -> Option<u64> {
+        let r = match self.resolve(&l.within) {
+            Resolved::Lit(Literal::Duration(secs), span) if *secs > MAX_LATENESS_SECS => {
+                Err(Diagnostic::error(
+                    Code::E0203,
+                    format!("a lateness of {} is too long", written(*secs)),
+                    span,
+                    "longer than 7d",
+                )
+                .with_help(
+                    "state grows with the lateness: each key keeps every delivery that a record \
+                     this late could meet; accept at most `late records within 7d`",
+                ))
+            }
+            Resolved::Lit(Literal::Duration(secs), _) => Ok(*secs),
+            Resolved::Lit(lit @ Literal::Number(_), span) => {
+                Err(unit_error("a lateness", "a duration", lit, span).with_help(
+                    "add a unit: `late records within 1h` (or `0s` for records in order)",
+                ))
+            }
+            Resolved::Lit(lit, span) => Err(unit_error("a lateness", "a duration", lit, span)
+                .with_help("write a duration: `late records within 1h`")),
+            Resolved::Field(i, span) => Err(Diagnostic::error(
+                Code::E0201,
+                format!(
+                    "a lateness must be written in the policy, not read from `{}`",
+                    self.field_name(i)
+                ),
+                span,
+                "a field",
+            )),
+            Resolved::Unknown(id) => Err(self.unknown_name(id, "constant")),
+        };
+        self.report(r)
     }
 
     /// The timestamp field decisions are made at.

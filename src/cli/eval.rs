@@ -91,6 +91,7 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
         since_prune: 0,
         records: 0,
         errors: 0,
+        earliest_since_prune: None,
     };
     let result = match format {
         InputFormat::Jsonl => evaluator.jsonl(reader, &mut out),
@@ -220,13 +221,32 @@ fn skip_line(reader: &mut dyn BufRead) -> std::io::Result<()> {
 }
 
 /// The state saved at `path`, or an empty one when there is no file yet.
+/// A state saved for another version of the policy is carried rule by
+/// rule; what was kept and dropped goes to stderr.
 fn load_state(policy: &NotifyPolicy, path: Option<&Path>) -> Result<MemoryState, String> {
     let Some(path) = path else {
         return Ok(MemoryState::new());
     };
     match std::fs::read(path) {
         Ok(bytes) => {
-            MemoryState::load(&bytes, policy).map_err(|e| format!("error: {}: {e}", path.display()))
+            let (state, carried) = MemoryState::load_carried(&bytes, policy)
+                .map_err(|e| format!("error: {}: {e}", path.display()))?;
+            if carried.from_version != policy.version || !carried.dropped.is_empty() {
+                eprintln!(
+                    "{}: state of `{}` version {} loaded into version {}",
+                    path.display(),
+                    policy.name,
+                    carried.from_version,
+                    policy.version
+                );
+                for rule in &carried.kept {
+                    eprintln!("  kept    {rule}");
+                }
+                for (rule, why) in &carried.dropped {
+                    eprintln!("  dropped {rule}: {}", why.describe());
+                }
+            }
+            Ok(state)
         }
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(MemoryState::new()),
         Err(e) => Err(format!("error: cannot read {}: {e}", path.display())),
@@ -263,6 +283,9 @@ struct Evaluator<'a> {
     records: usize,
     /// Error lines written.
     errors: usize,
+    /// The earliest timestamp among them: the next pruning horizon, which
+    /// one record with a clock running ahead cannot move forward.
+    earliest_since_prune: Option<i64>,
 }
 
 impl Evaluator<'_> {
@@ -421,19 +444,24 @@ impl Evaluator<'_> {
                 // Keep memory to the live keys on long streams, at a bounded
                 // cost per record.
                 self.since_prune += 1;
+                if let Some(Value::Time { unix_ms, .. }) = record.get(policy.clock as usize) {
+                    let earliest = self.earliest_since_prune.get_or_insert(*unix_ms);
+                    *earliest = (*earliest).min(*unix_ms);
+                }
                 if self.since_prune >= state.prune_interval() {
-                    if let Some(Value::Time { unix_ms, .. }) = record.get(policy.clock as usize) {
-                        state.prune(policy, *unix_ms);
-                        self.since_prune = 0;
+                    if let Some(horizon) = self.earliest_since_prune.take() {
+                        state.prune(policy, horizon);
                     }
+                    self.since_prune = 0;
                 }
                 let trace = self
                     .explain
                     .then(|| super::notify_out::trace(policy, &record, state));
                 let line = match policy.decide(&record, state) {
                     Ok(d) => super::notify_out::decision(policy, d, trace),
-                    Err(_) => {
-                        return self.emit_error(out, n, "the record has no timestamp".into(), kept);
+                    Err(e) => {
+                        let message = super::notify_out::error(policy, e);
+                        return self.emit_error(out, n, message, kept);
                     }
                 };
                 self.records += 1;

@@ -2,10 +2,10 @@
 
 use serde_json::{json, Map, Value as Json};
 use tollgate_runtime::notify::{
-    count_in_period, in_window, key_of, Action, Decision, NotifyPolicy, Period, Reason,
-    ThrottleState,
+    in_window, key_of, Action, Decision, NotifyError, NotifyPolicy, Period, Reason, ThrottleState,
 };
 use tollgate_runtime::value::Value;
+use tollgate_runtime::window::{duplicate_of, fullest_period};
 
 /// An instant as RFC 3339 with the offset of the policy's zone at that instant.
 pub fn instant(policy: &NotifyPolicy, ms: i64) -> String {
@@ -21,9 +21,12 @@ pub fn instant(policy: &NotifyPolicy, ms: i64) -> String {
     }
 }
 
-fn duration(ms: i64) -> String {
+/// A duration as the policy would write it (`1h`, `10m`, `30s`).
+pub fn duration(ms: i64) -> String {
     let s = ms / 1000;
-    if s % 3600 == 0 {
+    if s == 0 {
+        "0s".to_string()
+    } else if s % 3600 == 0 {
         format!("{}h", s / 3600)
     } else if s % 60 == 0 {
         format!("{}m", s / 60)
@@ -68,6 +71,9 @@ pub fn decision(policy: &NotifyPolicy, d: Decision, explain: Option<Vec<Json>>) 
                 ),
                 (Reason::Quiet, _) => "inside a quiet window that drops messages".to_string(),
                 (Reason::Declared, Some(Action::Suppress { reason })) => reason.clone(),
+                (Reason::StoreFull, _) => {
+                    "the throttle store is full and refuses new keys".to_string()
+                }
                 (
                     Reason::CapReached {
                         count,
@@ -77,9 +83,7 @@ pub fn decision(policy: &NotifyPolicy, d: Decision, explain: Option<Vec<Json>>) 
                     Some(Action::Limit { period, .. }),
                 ) => {
                     let window = match period {
-                        tollgate_runtime::notify::Period::Rolling(ms) => {
-                            format!("the last {}", duration(*ms))
-                        }
+                        tollgate_runtime::notify::Period::Rolling(ms) => duration(*ms),
                         tollgate_runtime::notify::Period::CalendarDay => {
                             "this calendar day".to_string()
                         }
@@ -121,12 +125,14 @@ pub fn trace(policy: &NotifyPolicy, record: &[Value], state: &impl ThrottleState
                 Action::AlwaysDeliver => json!({ "action": "always deliver" }),
                 Action::Suppress { reason } => json!({ "action": "suppress", "reason": reason }),
                 Action::Dedup { keys, window_ms } => {
-                    let last = state.history(i as u32, key_of(record, keys)).last().copied();
+                    let history = state.history(i as u32, key_of(record, keys));
+                    let near = duplicate_of(history, now_ms, *window_ms);
                     json!({
                         "action": "dedup",
                         "window": duration(*window_ms),
-                        "last_delivery": last.map(|t| instant(policy, t)),
-                        "duplicate": last.is_some_and(|t| now_ms.saturating_sub(t) < *window_ms),
+                        "last_delivery": history.last().map(|&t| instant(policy, t)),
+                        "duplicate_of": near.map(|t| instant(policy, t)),
+                        "duplicate": near.is_some(),
                     })
                 }
                 Action::Quiet { windows, drop } => {
@@ -142,7 +148,7 @@ pub fn trace(policy: &NotifyPolicy, record: &[Value], state: &impl ThrottleState
                 }
                 Action::Limit { cap, period, keys } => {
                     let history = state.history(i as u32, key_of(record, keys));
-                    let count = count_in_period(history, *period, now_ms, &policy.zone);
+                    let count = fullest_period(history, *period, now_ms, &policy.zone);
                     let (allowed, asked) = policy.cap_for(*cap, record);
                     json!({
                         "action": "limit",
@@ -160,4 +166,25 @@ pub fn trace(policy: &NotifyPolicy, record: &[Value], state: &impl ThrottleState
             json!({ "rule": r.name, "applies": true, "saw": saw })
         })
         .collect()
+}
+
+/// The error line's text for a record that could not be decided.
+pub fn error(policy: &NotifyPolicy, e: NotifyError) -> String {
+    match e {
+        NotifyError::NoTimestamp => "the record has no timestamp".to_string(),
+        NotifyError::TooLate { rule, newest_ms } => {
+            let name = policy
+                .rules
+                .get(rule as usize)
+                .map_or("?", |r| r.name.as_str());
+            format!(
+                "the record is too late for rule `{name}`: records of this key are accepted \
+                 from {} on, {} before {} (its newest delivery, or where the state forgot \
+                 the key); not decided",
+                instant(policy, newest_ms.saturating_sub(policy.lateness_ms)),
+                duration(policy.lateness_ms),
+                instant(policy, newest_ms),
+            )
+        }
+    }
 }

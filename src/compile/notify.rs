@@ -88,6 +88,9 @@ pub fn compile(policy: &Policy) -> Result<NotifyPolicy, Vec<Diagnostic>> {
             .collect(),
         clock: n.clock as u32,
         zone,
+        lateness_ms: i64::try_from(n.lateness_secs)
+            .unwrap_or(i64::MAX / 1000)
+            .saturating_mul(1000),
         rules,
     })
 }

@@ -52,6 +52,7 @@ fn describe(rule: Rule) -> String {
         | Rule::timezone_decl
         | Rule::rounding_decl
         | Rule::clock_decl
+        | Rule::lateness_decl
         | Rule::field_decl
         | Rule::const_decl
         | Rule::condition_decl

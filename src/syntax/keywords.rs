@@ -27,6 +27,8 @@ pub const CONTEXTUAL: &[&str] = &[
     "rounding",
     "to",
     "clock",
+    "late",
+    "records",
     "field",
     "default",
     "enum",

@@ -136,6 +136,10 @@ impl Lowerer {
             Rule::kind_decl => Item::Kind(ident(&first)),
             Rule::currency_decl => Item::Currency(ident(&first)),
             Rule::clock_decl => Item::Clock(ident(&first)),
+            Rule::lateness_decl => Item::Lateness(LatenessDecl {
+                within: self.value(&first)?,
+                span: span_of(pair),
+            }),
             Rule::timezone_decl => Item::Timezone(Spanned::new(unescape(&first), span_of(&first))),
             Rule::rounding_decl => Item::Rounding(self.rounding(pair)?),
             Rule::field_decl => {

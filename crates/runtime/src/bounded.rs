@@ -2,34 +2,87 @@
 //! allocation after it.
 //!
 //! Each rule that keeps state (a de-duplication or a limit) gets its own
-//! table of `capacity` entries. An entry is a key (8 bytes), the rule's
-//! number of instants (8 bytes each: 1 for de-duplication, the largest cap
-//! for a limit) and a length byte: 17 bytes for a de-duplication key, 25 for
-//! a cap of 2. Keys are found by a linear scan of the rule's table: a
-//! terminal has few keys (its own terminal and merchant), so capacities are
-//! small.
+//! table of `capacity` entries. An entry is a key (8 bytes), room for the
+//! most instants one key of the rule can need (8 bytes each) and a 2-byte
+//! length. That most is exact, from the cap N, the period D and the
+//! policy's lateness L (see [`crate::window::most_kept`]): `N × (1 + ⌈L/D⌉)`
+//! for a rolling cap, `1 + ⌈L/W⌉` for a de-duplication window W, and
+//! `N × (2 + ⌊L / shortest local day⌋)` for a calendar-day cap. Every cap
+//! is enforced exactly; a policy whose rule would need more than
+//! [`MAX_INSTANTS`] instants per key is refused by [`BoundedState::new`],
+//! naming the rule.
 //!
-//! **Eviction.** A new key in a full table takes the place of an entry
-//! whose last delivery no longer counts (older than the rule's window, or,
-//! for a calendar-day cap, older than a day); if every entry is live, the
-//! entry whose last delivery is oldest is evicted, and the eviction is
-//! counted ([`BoundedState::evictions`]): forgetting a live entry can let a
-//! message through that the policy would hold, so size the capacity for the
-//! keys a terminal really sees and watch the counter.
+//! **When a table is full.** A new key takes the place of an entry none of
+//! whose deliveries can meet a record at or after the new record's time
+//! less the lateness. If every entry is live, the caller's [`WhenFull`]
+//! decides: evict the entry whose last delivery is oldest (counted by
+//! [`BoundedState::evictions`]; forgetting a live entry can let a message
+//! through that the policy would hold), or refuse the new key, so that its
+//! message is suppressed (`Reason::StoreFull`) and nothing is forgotten.
+//! Size the capacity for the keys a terminal really sees (its own terminal
+//! and merchant) and watch the counter.
 
-use crate::notify::{Action, NotifyPolicy, Period, ThrottleState};
+use crate::notify::{Action, NotifyPolicy, ThrottleState};
+use crate::window::{self, Span};
+use crate::zone::Zone;
+use alloc::string::String;
 use alloc::vec;
 use alloc::vec::Vec;
+
+/// The most instants one key of a rule may need in this store.
+pub const MAX_INSTANTS: u64 = u16::MAX as u64;
+
+/// What a full table does with a new key when every entry is live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WhenFull {
+    /// Evict the entry whose last delivery is oldest (fail open), counted.
+    #[default]
+    EvictOldest,
+    /// Keep every entry and suppress the new key's message (fail closed).
+    RefuseNewKeys,
+}
+
+/// Why a policy can't be kept in a bounded store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CapacityError {
+    /// A rule needs more instants per key than the store keeps.
+    TooManyInstants {
+        /// The rule's name.
+        rule: String,
+        /// Instants one key can need.
+        needs: u64,
+    },
+    /// The tables would not fit in memory.
+    TooLarge {
+        /// The rule whose table overflowed.
+        rule: String,
+    },
+}
+
+impl core::fmt::Display for CapacityError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            CapacityError::TooManyInstants { rule, needs } => write!(
+                f,
+                "rule `{rule}` needs up to {needs} deliveries per key to enforce its cap exactly \
+                 (cap, period and lateness); the terminal store keeps at most {MAX_INSTANTS}"
+            ),
+            CapacityError::TooLarge { rule } => write!(
+                f,
+                "rule `{rule}`: the table for this capacity does not fit in memory"
+            ),
+        }
+    }
+}
 
 /// One rule's table.
 #[derive(Debug, Clone)]
 struct Table {
     /// Instants kept per entry.
     keep: usize,
-    /// How long a delivery can count, in ms (a day for calendar caps).
-    window_ms: i64,
+    span: Span,
     keys: Vec<u64>,
-    lens: Vec<u8>,
+    lens: Vec<u16>,
     times: Vec<i64>,
 }
 
@@ -38,41 +91,70 @@ struct Table {
 pub struct BoundedState {
     /// Per rule of the policy: its table, if it keeps state.
     tables: Vec<Option<Table>>,
+    lateness_ms: i64,
+    zone: Zone,
+    when_full: WhenFull,
     evictions: u64,
 }
 
 impl BoundedState {
-    /// A state for `policy` with room for `capacity` keys per stateful rule.
-    /// All memory is allocated here.
-    pub fn new(policy: &NotifyPolicy, capacity: usize) -> BoundedState {
-        let tables = policy
-            .rules
-            .iter()
-            .map(|r| {
-                let (keep, window_ms) = match &r.action {
-                    Action::Dedup { window_ms, .. } => (1, *window_ms),
-                    Action::Limit { cap, period, .. } => (
-                        cap.most().clamp(1, 255) as usize,
-                        match period {
-                            Period::Rolling(ms) => *ms,
-                            Period::CalendarDay => 86_400_000,
-                        },
-                    ),
-                    _ => return None,
-                };
-                Some(Table {
-                    keep,
-                    window_ms,
-                    keys: vec![0; capacity],
-                    lens: vec![0; capacity],
-                    times: vec![0; capacity * keep],
-                })
-            })
-            .collect();
-        BoundedState {
-            tables,
-            evictions: 0,
+    /// A state for `policy` with room for `capacity` keys per stateful rule,
+    /// evicting the oldest entry when a table is full. All memory is
+    /// allocated here.
+    ///
+    /// # Errors
+    /// [`CapacityError`] naming a rule whose cap can't be enforced exactly.
+    pub fn new(policy: &NotifyPolicy, capacity: usize) -> Result<BoundedState, CapacityError> {
+        BoundedState::with(policy, capacity, WhenFull::EvictOldest)
+    }
+
+    /// As [`BoundedState::new`], choosing what a full table does.
+    ///
+    /// # Errors
+    /// [`CapacityError`] naming a rule whose cap can't be enforced exactly.
+    pub fn with(
+        policy: &NotifyPolicy,
+        capacity: usize,
+        when_full: WhenFull,
+    ) -> Result<BoundedState, CapacityError> {
+        let mut tables = Vec::with_capacity(policy.rules.len());
+        for r in &policy.rules {
+            let Some(span) = r.span() else {
+                tables.push(None);
+                continue;
+            };
+            let cap = match &r.action {
+                Action::Limit { cap, .. } => cap.most(),
+                _ => 1,
+            };
+            let too_large = || CapacityError::TooLarge {
+                rule: r.name.clone(),
+            };
+            let needs = window::most_kept(span, cap, policy.lateness_ms, &policy.zone)
+                .ok_or_else(too_large)?;
+            if needs > MAX_INSTANTS {
+                return Err(CapacityError::TooManyInstants {
+                    rule: r.name.clone(),
+                    needs,
+                });
+            }
+            let keep = (needs as usize).max(1);
+            let slots = capacity.checked_mul(keep).ok_or_else(too_large)?;
+            tables.push(Some(Table {
+                keep,
+                span,
+                keys: vec![0; capacity],
+                lens: vec![0; capacity],
+                times: vec![0; slots],
+            }));
         }
+        Ok(BoundedState {
+            tables,
+            lateness_ms: policy.lateness_ms,
+            zone: policy.zone.clone(),
+            when_full,
+            evictions: 0,
+        })
     }
 
     /// How many live entries were evicted to make room.
@@ -80,10 +162,37 @@ impl BoundedState {
         self.evictions
     }
 
+    /// Instants kept per key for each rule of the policy (0: no state).
+    pub fn instants_per_key(&self) -> Vec<usize> {
+        self.tables
+            .iter()
+            .map(|t| t.as_ref().map_or(0, |t| t.keep))
+            .collect()
+    }
+
     /// Bytes the entries take per (rule, key) for a rule keeping `keep`
     /// instants: key, instants, length.
     pub const fn entry_bytes(keep: usize) -> usize {
-        8 + 8 * keep + 1
+        8 + 8 * keep + 2
+    }
+
+    /// A slot for a new key of `rule` at `now`: a free one, else one whose
+    /// deliveries no accepted record can meet, else (when evicting) the one
+    /// whose last delivery is oldest (`true`: a live entry evicted).
+    fn room(&self, rule: u32, now: i64) -> Option<(usize, bool)> {
+        let t = self.tables.get(rule as usize)?.as_ref()?;
+        if let Some(free) = t.lens.iter().position(|&l| l == 0) {
+            return Some((free, false));
+        }
+        let oldest = (0..t.keys.len()).min_by_key(|&s| t.last(s))?;
+        let floor = now.saturating_sub(self.lateness_ms);
+        if window::stale(t.span, t.last(oldest), floor, &self.zone) {
+            return Some((oldest, false));
+        }
+        match self.when_full {
+            WhenFull::EvictOldest => Some((oldest, true)),
+            WhenFull::RefuseNewKeys => None,
+        }
     }
 }
 
@@ -101,17 +210,6 @@ impl Table {
             .get(slot * self.keep + len.saturating_sub(1))
             .copied()
             .unwrap_or(i64::MIN)
-    }
-
-    /// A slot for a new key at `now`: a free one, else an expired one, else
-    /// the one whose last delivery is oldest (`true`: a live entry evicted).
-    fn make_room(&self, now: i64) -> Option<(usize, bool)> {
-        if let Some(free) = self.lens.iter().position(|&l| l == 0) {
-            return Some((free, false));
-        }
-        let oldest = (0..self.keys.len()).min_by_key(|&s| self.last(s))?;
-        let expired = now.saturating_sub(self.last(oldest)) >= self.window_ms;
-        Some((oldest, !expired))
     }
 }
 
@@ -131,19 +229,30 @@ impl ThrottleState for BoundedState {
         }
     }
 
-    fn record(&mut self, rule: u32, key: u64, at_ms: i64, _keep: usize) {
-        let Some(Some(t)) = self.tables.get_mut(rule as usize) else {
-            return;
+    fn has_room(&self, rule: u32, key: u64, at_ms: i64) -> bool {
+        match self.tables.get(rule as usize) {
+            Some(Some(t)) => t.find(key).is_some() || self.room(rule, at_ms).is_some(),
+            _ => true,
+        }
+    }
+
+    fn record(&mut self, rule: u32, key: u64, at_ms: i64, forget_through_ms: i64) {
+        let found = match self.tables.get(rule as usize) {
+            Some(Some(t)) => t.find(key),
+            _ => return,
         };
-        let slot = match t.find(key) {
+        let slot = match found {
             Some(s) => s,
             None => {
-                let Some((s, evicted)) = t.make_room(at_ms) else {
+                let Some((s, evicted)) = self.room(rule, at_ms) else {
                     return;
                 };
                 if evicted {
                     self.evictions += 1;
                 }
+                let Some(Some(t)) = self.tables.get_mut(rule as usize) else {
+                    return;
+                };
                 if let (Some(k), Some(l)) = (t.keys.get_mut(s), t.lens.get_mut(s)) {
                     *k = key;
                     *l = 0;
@@ -151,35 +260,42 @@ impl ThrottleState for BoundedState {
                 s
             }
         };
+        let Some(Some(t)) = self.tables.get_mut(rule as usize) else {
+            return;
+        };
         let keep = t.keep;
-        let Some(len) = t.lens.get_mut(slot) else {
+        let (Some(len), Some(times)) = (
+            t.lens.get_mut(slot),
+            t.times.get_mut(slot * keep..(slot + 1) * keep),
+        ) else {
             return;
         };
-        let Some(times) = t.times.get_mut(slot * keep..(slot + 1) * keep) else {
-            return;
-        };
-        // Keep the instants in time order, the oldest dropped when full.
         let filled = (*len as usize).min(keep);
-        let Some(kept) = times.get_mut(..filled) else {
-            return;
-        };
-        let at = kept.partition_point(|&t| t <= at_ms);
-        if filled < keep {
-            if let Some(run) = times.get_mut(at..=filled) {
-                run.rotate_right(1);
-                if let Some(x) = run.first_mut() {
-                    *x = at_ms;
-                }
-            }
-            *len += 1;
-        } else if at > 0 {
-            // Drop the oldest: shift the older part left, insert before `at`.
-            if let Some(run) = times.get_mut(..at) {
+        // Forget what no accepted record can meet, then insert in order.
+        let cut = times
+            .get(..filled)
+            .map_or(0, |k| k.partition_point(|&t| t <= forget_through_ms));
+        if let Some(run) = times.get_mut(..filled) {
+            run.rotate_left(cut);
+        }
+        let mut filled = filled - cut;
+        if filled == keep {
+            // Unreachable while the bound holds; drop the oldest rather
+            // than overrun.
+            if let Some(run) = times.get_mut(..filled) {
                 run.rotate_left(1);
-                if let Some(x) = run.last_mut() {
-                    *x = at_ms;
-                }
+            }
+            filled -= 1;
+        }
+        let at = times
+            .get(..filled)
+            .map_or(0, |k| k.partition_point(|&t| t <= at_ms));
+        if let Some(run) = times.get_mut(at..=filled) {
+            run.rotate_right(1);
+            if let Some(x) = run.first_mut() {
+                *x = at_ms;
             }
         }
+        *len = (filled + 1) as u16;
     }
 }

@@ -21,9 +21,11 @@ pub mod fee;
 mod index;
 pub mod notify;
 pub mod rounding;
+pub mod state_file;
 pub mod table;
 mod times;
 pub mod value;
+pub mod window;
 pub mod zone;
 
 pub use rust_decimal::Decimal;

@@ -4,12 +4,15 @@
 //! message is delivered. Time comes from the record, never from a clock.
 //!
 //! Phases, in the order the language fixes: always-deliver rules;
-//! suppress rules; de-duplication; quiet windows; caps (all must admit);
-//! deliver and record.
+//! suppress rules; lateness; de-duplication; quiet windows; caps (all must
+//! admit); room in the store; deliver and record. Records may arrive in any
+//! order within the policy's lateness: caps and de-duplication look both
+//! ways in time (see [`crate::window`]).
 
 use crate::table::{Cell, FieldSpec};
 use crate::times::Times;
 use crate::value::Value;
+use crate::window::{self, Span};
 use crate::zone::Zone;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -29,6 +32,10 @@ pub struct NotifyPolicy {
     pub clock: u32,
     /// The policy's time zone.
     pub zone: Zone,
+    /// How late a record may be, in ms: a record of a rule and key is
+    /// accepted at `t ≥ newest − lateness`, where `newest` is the newest
+    /// delivery recorded for that key.
+    pub lateness_ms: i64,
     /// The rules in file order.
     pub rules: Vec<NotifyRule>,
 }
@@ -166,15 +173,19 @@ pub enum Reason {
     Quiet,
     /// A `suppress` rule: the rule's own reason says why.
     Declared,
-    /// The cap is reached: `count` deliveries in the period already.
+    /// The cap is reached: `count` deliveries already in the fullest
+    /// period that would hold the message (before or after it).
     CapReached {
-        /// Deliveries counted in the period.
+        /// Deliveries counted in that period.
         count: u32,
         /// The cap that applied.
         cap: u32,
         /// The record's own value, when it was outside the bounds and clamped.
         clamped_from: Option<i64>,
     },
+    /// The terminal store is full and was created to fail closed: a new key
+    /// gets no room, so its message is not sent.
+    StoreFull,
 }
 
 /// Why a record could not be decided.
@@ -182,14 +193,35 @@ pub enum Reason {
 pub enum NotifyError {
     /// The clock field is missing or not a timestamp.
     NoTimestamp,
+    /// The record is later than the policy accepts for one of its rules:
+    /// older than `newest_ms − lateness` for that rule and key.
+    TooLate {
+        /// The rule.
+        rule: u32,
+        /// What the key is measured against: its newest delivery, or the
+        /// point at which the store forgot the key.
+        newest_ms: i64,
+    },
 }
 
 /// Where deliveries are remembered, per rule and key.
 pub trait ThrottleState {
     /// The kept deliveries of `(rule, key)`, oldest first.
     fn history(&self, rule: u32, key: u64) -> &[i64];
-    /// Records a delivery at `at_ms`, keeping only the `keep` most recent.
-    fn record(&mut self, rule: u32, key: u64, at_ms: i64, keep: usize);
+    /// What a record of `(rule, key)` is measured against for lateness: its
+    /// newest delivery; for a key the store forgot, the point it forgot it
+    /// at; `None` when nothing bounds it.
+    fn newest(&self, rule: u32, key: u64) -> Option<i64> {
+        self.history(rule, key).last().copied()
+    }
+    /// Whether a delivery of `(rule, key)` can be recorded: `false` only for
+    /// a full store that fails closed and has no entry for the key.
+    fn has_room(&self, _rule: u32, _key: u64, _at_ms: i64) -> bool {
+        true
+    }
+    /// Records a delivery at `at_ms`, then forgets the key's deliveries at
+    /// or before `forget_through_ms` (no accepted record can meet them).
+    fn record(&mut self, rule: u32, key: u64, at_ms: i64, forget_through_ms: i64);
 }
 
 /// Hashes (rule, key) pairs whose key is already a 64-bit hash: one
@@ -221,7 +253,11 @@ impl Hasher for KeyHasher {
 /// delivered, each holding at most as many instants as its rule needs.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct MemoryState {
-    entries: HashMap<(u32, u64), Times, BuildHasherDefault<KeyHasher>>,
+    pub(crate) entries: HashMap<(u32, u64), Times, BuildHasherDefault<KeyHasher>>,
+    /// Per rule with forgotten keys, ascending: the pruning point they were
+    /// forgotten at. A record of a key the store does not hold is measured
+    /// against it for lateness.
+    pub(crate) forgotten: Vec<(u32, i64)>,
 }
 
 impl MemoryState {
@@ -240,32 +276,50 @@ impl MemoryState {
         self.entries.is_empty()
     }
 
-    /// Drops what can no longer count at `now_ms` under `policy`: instants
-    /// older than their rule's window (a day for calendar caps, kept two
-    /// days to be safe across time zones), and entries left with none, so
-    /// that memory follows the live keys and short histories move back
-    /// inline. Returns how many entries were dropped. Decisions are
-    /// unchanged by pruning as long as the records that follow are not older
-    /// than `now_ms`.
-    pub fn prune(&mut self, policy: &NotifyPolicy, now_ms: i64) -> usize {
+    /// Drops what no accepted record can need. Each key forgets the
+    /// deliveries that no record within the lateness of its own newest
+    /// delivery can meet (whatever the other keys' times). A key is dropped
+    /// whole only when none of its deliveries can meet a record at or after
+    /// `horizon_ms − lateness`; the rule then remembers the horizon, and a
+    /// record of a key it no longer holds is measured against it: a record
+    /// earlier than `horizon_ms − lateness` is refused as too late, never
+    /// decided on a forgotten history. The caller picks the horizon: the
+    /// earliest time among the records of the last pruning interval (as
+    /// `tollgate eval` does) cannot be moved forward by one record with a
+    /// wrong clock. Returns how many entries were dropped.
+    pub fn prune(&mut self, policy: &NotifyPolicy, horizon_ms: i64) -> usize {
         let before = self.entries.len();
+        let lateness = policy.lateness_ms;
+        let floor = horizon_ms.saturating_sub(lateness);
+        let mut dropped_rules: Vec<u32> = Vec::new();
         self.entries.retain(|&(rule, _), times| {
-            let window = match policy.rules.get(rule as usize).map(|r| &r.action) {
-                Some(Action::Dedup { window_ms, .. }) => *window_ms,
-                Some(Action::Limit {
-                    period: Period::Rolling(ms),
-                    ..
-                }) => *ms,
-                Some(Action::Limit {
-                    period: Period::CalendarDay,
-                    ..
-                }) => 2 * 86_400_000,
-                _ => return false,
+            let Some(span) = policy.rules.get(rule as usize).and_then(|r| r.span()) else {
+                return false;
             };
-            // t can count while now − t < window: keep t > now − window.
-            times.keep_after(now_ms.saturating_sub(window));
+            let Some(&newest) = times.as_slice().last() else {
+                return false;
+            };
+            if window::stale(span, newest, floor, &policy.zone) {
+                if let Err(at) = dropped_rules.binary_search(&rule) {
+                    dropped_rules.insert(at, rule);
+                }
+                return false;
+            }
+            let through =
+                window::forget_through(times.as_slice(), span, newest, lateness, &policy.zone);
+            times.keep_after(through);
             !times.is_empty()
         });
+        for rule in dropped_rules {
+            match self.forgotten.binary_search_by_key(&rule, |&(r, _)| r) {
+                Ok(at) => {
+                    if let Some(slot) = self.forgotten.get_mut(at) {
+                        slot.1 = slot.1.max(horizon_ms);
+                    }
+                }
+                Err(at) => self.forgotten.insert(at, (rule, horizon_ms)),
+            }
+        }
         before - self.entries.len()
     }
 
@@ -283,15 +337,52 @@ impl ThrottleState for MemoryState {
         self.entries.get(&(rule, key)).map_or(&[], Times::as_slice)
     }
 
-    fn record(&mut self, rule: u32, key: u64, at_ms: i64, keep: usize) {
+    fn newest(&self, rule: u32, key: u64) -> Option<i64> {
+        match self.entries.get(&(rule, key)) {
+            Some(times) => times.as_slice().last().copied(),
+            None => self
+                .forgotten
+                .binary_search_by_key(&rule, |&(r, _)| r)
+                .ok()
+                .and_then(|at| self.forgotten.get(at))
+                .map(|&(_, horizon)| horizon),
+        }
+    }
+
+    fn record(&mut self, rule: u32, key: u64, at_ms: i64, forget_through_ms: i64) {
         self.entries
             .entry((rule, key))
             .or_default()
-            .insert(at_ms, keep);
+            .insert(at_ms, forget_through_ms);
     }
 }
 
 impl NotifyRule {
+    /// What the rule's state is measured over; `None` for a rule that keeps
+    /// no state.
+    pub fn span(&self) -> Option<Span> {
+        match &self.action {
+            Action::Dedup { window_ms, .. } => Some(Span::Rolling(*window_ms)),
+            Action::Limit {
+                period: Period::Rolling(ms),
+                ..
+            } => Some(Span::Rolling(*ms)),
+            Action::Limit {
+                period: Period::CalendarDay,
+                ..
+            } => Some(Span::CalendarDay),
+            _ => None,
+        }
+    }
+
+    /// The key fields of a rule that keeps state.
+    pub fn keys(&self) -> Option<&[u32]> {
+        match &self.action {
+            Action::Dedup { keys, .. } | Action::Limit { keys, .. } => Some(keys),
+            _ => None,
+        }
+    }
+
     /// Whether the rule applies to `record`.
     pub fn applies(&self, record: &[Value]) -> bool {
         self.rows.iter().any(|cells| {
@@ -357,25 +448,6 @@ impl KeyCache {
     }
 }
 
-/// How many of the (time-ordered) `history` count in the period at `now_ms`:
-/// a delivery at t counts while now − t < D, or on the same local day.
-pub fn count_in_period(history: &[i64], period: Period, now_ms: i64, zone: &Zone) -> usize {
-    match period {
-        Period::Rolling(d) => {
-            // now − t < d, i.e. t > now − d: everything after the first such t.
-            let from = history.partition_point(|&t| now_ms.saturating_sub(t) >= d);
-            history.len() - from
-        }
-        Period::CalendarDay => {
-            let today = zone.day(now_ms.div_euclid(1000));
-            let day = |t: i64| zone.day(t.div_euclid(1000));
-            let from = history.partition_point(|&t| day(t) < today);
-            let to = history.partition_point(|&t| day(t) <= today);
-            to.saturating_sub(from)
-        }
-    }
-}
-
 /// Whether local time of day `tod` lies in window `(start, end)`: start
 /// included, end excluded, wrapping past midnight when start > end.
 pub fn in_window(tod: u32, (start, end): (u32, u32)) -> bool {
@@ -438,15 +510,30 @@ impl NotifyPolicy {
                 reason: Reason::Declared,
             });
         }
+        // A record later than the lateness for any of its keys is refused
+        // before anything reads the state: the state may no longer hold
+        // what deciding it would need.
         for (i, r) in matching() {
-            if let Action::Dedup { keys, window_ms } = &r.action {
-                if let Some(&last) = state.history(i as u32, cache.key(i, record, keys)).last() {
-                    if now_ms.saturating_sub(last) < *window_ms {
-                        return Ok(Decision::Suppress {
+            if let Some(keys) = r.keys() {
+                let key = cache.key(i, record, keys);
+                if let Some(newest) = state.newest(i as u32, key) {
+                    if now_ms < newest.saturating_sub(self.lateness_ms) {
+                        return Err(NotifyError::TooLate {
                             rule: i as u32,
-                            reason: Reason::Duplicate { last_ms: last },
+                            newest_ms: newest,
                         });
                     }
+                }
+            }
+        }
+        for (i, r) in matching() {
+            if let Action::Dedup { keys, window_ms } = &r.action {
+                let history = state.history(i as u32, cache.key(i, record, keys));
+                if let Some(last) = window::duplicate_of(history, now_ms, *window_ms) {
+                    return Ok(Decision::Suppress {
+                        rule: i as u32,
+                        reason: Reason::Duplicate { last_ms: last },
+                    });
                 }
             }
         }
@@ -481,7 +568,7 @@ impl NotifyPolicy {
                     });
                 }
                 let history = state.history(i as u32, cache.key(i, record, keys));
-                let count = count_in_period(history, *period, now_ms, &self.zone) as u32;
+                let count = window::fullest_period(history, *period, now_ms, &self.zone) as u32;
                 if count >= allowed {
                     return Ok(Decision::Suppress {
                         rule: i as u32,
@@ -495,17 +582,23 @@ impl NotifyPolicy {
             }
         }
         for (i, r) in matching() {
-            match &r.action {
-                Action::Dedup { keys, .. } => {
-                    state.record(i as u32, cache.key(i, record, keys), now_ms, 1)
+            if let Some(keys) = r.keys() {
+                if !state.has_room(i as u32, cache.key(i, record, keys), now_ms) {
+                    return Ok(Decision::Suppress {
+                        rule: i as u32,
+                        reason: Reason::StoreFull,
+                    });
                 }
-                Action::Limit { cap, keys, .. } => state.record(
-                    i as u32,
-                    cache.key(i, record, keys),
-                    now_ms,
-                    cap.most() as usize,
-                ),
-                _ => {}
+            }
+        }
+        for (i, r) in matching() {
+            if let (Some(keys), Some(span)) = (r.keys(), r.span()) {
+                let key = cache.key(i, record, keys);
+                let history = state.history(i as u32, key);
+                let newest = history.last().map_or(now_ms, |&t| t.max(now_ms));
+                let through =
+                    window::forget_through(history, span, newest, self.lateness_ms, &self.zone);
+                state.record(i as u32, key, now_ms, through);
             }
         }
         Ok(Decision::Deliver { clamped })
@@ -549,214 +642,45 @@ impl NotifyPolicy {
     }
 }
 
-/// The magic bytes of a saved throttle state.
-pub const STATE_MAGIC: &[u8; 8] = b"TOLLSTAT";
-/// The state format version this runtime writes and reads.
-pub const STATE_VERSION: u16 = 1;
-
-/// Why a saved state was rejected.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum StateError {
-    /// Not a saved state, or damaged (bad magic, checksum or structure).
-    Damaged(&'static str),
-    /// A format version this runtime does not read.
-    UnsupportedVersion(u16),
-    /// Saved for another policy or version: rule numbers would mean other rules.
-    OtherPolicy {
-        /// The policy it was saved for.
-        name: String,
-        /// Its version.
-        version: u32,
-    },
-}
-
-impl core::fmt::Display for StateError {
-    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        match self {
-            StateError::Damaged(why) => write!(f, "saved state is damaged: {why}"),
-            StateError::UnsupportedVersion(v) => write!(
-                f,
-                "saved state format {v} is not supported (this runtime reads {STATE_VERSION})"
-            ),
-            StateError::OtherPolicy { name, version } => {
-                write!(
-                    f,
-                    "saved state belongs to policy `{name}` version {version}"
-                )
-            }
-        }
-    }
-}
-
-impl MemoryState {
-    /// Encodes the state for `policy`: magic, format version, the policy's
-    /// name and version, the entries, and a CRC-32 of everything before it.
-    pub fn save(&self, policy: &NotifyPolicy) -> Vec<u8> {
-        let mut out = Vec::new();
-        // Entries go out in (rule, key) order, whatever the map's order.
-        let mut sorted: Vec<(&(u32, u64), &Times)> = self.entries.iter().collect();
-        sorted.sort_unstable_by_key(|(k, _)| **k);
-        out.extend_from_slice(STATE_MAGIC);
-        out.extend_from_slice(&STATE_VERSION.to_le_bytes());
-        out.extend_from_slice(&(policy.name.len() as u32).to_le_bytes());
-        out.extend_from_slice(policy.name.as_bytes());
-        out.extend_from_slice(&policy.version.to_le_bytes());
-        out.extend_from_slice(&(self.entries.len() as u32).to_le_bytes());
-        for ((rule, key), times) in sorted {
-            out.extend_from_slice(&rule.to_le_bytes());
-            out.extend_from_slice(&key.to_le_bytes());
-            out.extend_from_slice(&(times.len() as u32).to_le_bytes());
-            for t in times.as_slice() {
-                out.extend_from_slice(&t.to_le_bytes());
-            }
-        }
-        let crc = crc32fast::hash(&out);
-        out.extend_from_slice(&crc.to_le_bytes());
-        out
-    }
-
-    /// Decodes a state saved for `policy`, validating all of it.
-    ///
-    /// # Errors
-    /// [`StateError`] for damaged, truncated or hostile bytes, another
-    /// format version, or another policy.
-    pub fn load(bytes: &[u8], policy: &NotifyPolicy) -> Result<MemoryState, StateError> {
-        let damaged = StateError::Damaged;
-        let (body, crc) = bytes
-            .split_at_checked(bytes.len().checked_sub(4).ok_or(damaged("too short"))?)
-            .ok_or(damaged("too short"))?;
-        if crc != crc32fast::hash(body).to_le_bytes() {
-            return Err(damaged("checksum mismatch"));
-        }
-        let mut r = StateReader {
-            bytes: body,
-            pos: 0,
-        };
-        if r.take(8)? != STATE_MAGIC {
-            return Err(damaged("not a saved throttle state"));
-        }
-        let version = u16::from_le_bytes(r.array()?);
-        if version != STATE_VERSION {
-            return Err(StateError::UnsupportedVersion(version));
-        }
-        let name_len = r.count(1)?;
-        let name = core::str::from_utf8(r.take(name_len)?)
-            .map_err(|_| damaged("policy name is not UTF-8"))?;
-        let version = u32::from_le_bytes(r.array()?);
-        if name != policy.name || version != policy.version {
-            return Err(StateError::OtherPolicy {
-                name: String::from(name),
-                version,
-            });
-        }
-        let n = r.count(20)?;
-        let mut entries = HashMap::default();
-        let mut previous: Option<(u32, u64)> = None;
-        for _ in 0..n {
-            let rule = u32::from_le_bytes(r.array()?);
-            let key = u64::from_le_bytes(r.array()?);
-            if previous.is_some_and(|p| p >= (rule, key)) {
-                return Err(damaged("entries out of order"));
-            }
-            previous = Some((rule, key));
-            let rule_ok = policy
-                .rules
-                .get(rule as usize)
-                .is_some_and(|r| matches!(r.action, Action::Dedup { .. } | Action::Limit { .. }));
-            if !rule_ok {
-                return Err(damaged("an entry names a rule that keeps no state"));
-            }
-            let m = r.count(8)?;
-            if m == 0 {
-                return Err(damaged("an entry has no deliveries"));
-            }
-            let mut times = Vec::with_capacity(m);
-            for _ in 0..m {
-                let t = i64::from_le_bytes(r.array()?);
-                if times.last().is_some_and(|&p| p > t) {
-                    return Err(damaged("deliveries out of order"));
-                }
-                times.push(t);
-            }
-            entries.insert((rule, key), Times::from_slice(&times));
-        }
-        if r.pos != body.len() {
-            return Err(damaged("bytes after the last entry"));
-        }
-        Ok(MemoryState { entries })
-    }
-}
-
-struct StateReader<'a> {
-    bytes: &'a [u8],
-    pos: usize,
-}
-
-impl<'a> StateReader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], StateError> {
-        let end = self
-            .pos
-            .checked_add(n)
-            .ok_or(StateError::Damaged("truncated"))?;
-        let out = self
-            .bytes
-            .get(self.pos..end)
-            .ok_or(StateError::Damaged("truncated"))?;
-        self.pos = end;
-        Ok(out)
-    }
-
-    fn array<const N: usize>(&mut self) -> Result<[u8; N], StateError> {
-        self.take(N)?
-            .try_into()
-            .map_err(|_| StateError::Damaged("truncated"))
-    }
-
-    /// A count of items of at least `min` bytes each, bounded by what remains.
-    fn count(&mut self, min: usize) -> Result<usize, StateError> {
-        let n = u32::from_le_bytes(self.array()?) as usize;
-        if n.saturating_mul(min) > self.bytes.len().saturating_sub(self.pos) {
-            return Err(StateError::Damaged("a count exceeds the data that follows"));
-        }
-        Ok(n)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn policy(cap: u32, lateness_ms: i64) -> NotifyPolicy {
+        NotifyPolicy {
+            name: "p".into(),
+            version: 1,
+            fields: Vec::new(),
+            clock: 0,
+            zone: Zone::fixed("UTC".into(), 0),
+            lateness_ms,
+            rules: alloc::vec![NotifyRule {
+                name: "cap".into(),
+                columns: Vec::new(),
+                rows: alloc::vec![Vec::new()],
+                action: Action::Limit {
+                    cap: Cap::Fixed(cap),
+                    period: Period::Rolling(1_000),
+                    keys: Vec::new()
+                },
+            }],
+        }
+    }
 
     #[test]
     fn history_stays_in_time_order_when_records_arrive_out_of_order() {
         let mut s = MemoryState::new();
         for at in [50, 10, 30, 40, 20] {
-            s.record(0, 7, at, 3);
+            s.record(0, 7, at, 15);
         }
-        assert_eq!(s.history(0, 7), &[30, 40, 50]);
-        let mut b = crate::bounded::BoundedState::new(
-            &NotifyPolicy {
-                name: "p".into(),
-                version: 1,
-                fields: Vec::new(),
-                clock: 0,
-                zone: Zone::fixed("UTC".into(), 0),
-                rules: alloc::vec![NotifyRule {
-                    name: "cap".into(),
-                    columns: Vec::new(),
-                    rows: alloc::vec![Vec::new()],
-                    action: Action::Limit {
-                        cap: Cap::Fixed(3),
-                        period: Period::Rolling(1_000),
-                        keys: Vec::new()
-                    },
-                }],
-            },
-            2,
-        );
+        assert_eq!(s.history(0, 7), &[20, 30, 40, 50]);
+        let mut b = crate::bounded::BoundedState::new(&policy(3, 100), 2).unwrap_or_else(|e| {
+            unreachable!("{e}");
+        });
         for at in [50, 10, 30, 40, 20] {
-            b.record(0, 7, at, 3);
+            b.record(0, 7, at, 15);
         }
-        assert_eq!(b.history(0, 7), &[30, 40, 50]);
+        assert_eq!(b.history(0, 7), &[20, 30, 40, 50]);
     }
 
     #[test]
@@ -773,6 +697,7 @@ mod tests {
             fields: Vec::new(),
             clock: 0,
             zone: Zone::fixed("UTC".into(), 0),
+            lateness_ms: 0,
             rules: alloc::vec![
                 rule(
                     "cap",
@@ -811,17 +736,23 @@ mod tests {
     }
 
     #[test]
-    fn counting_in_a_period() {
-        let zone = Zone::fixed("UTC".into(), 0);
-        let h = [1_000, 2_000, 3_000, 90_000_000];
-        assert_eq!(count_in_period(&h, Period::Rolling(2_000), 3_000, &zone), 3);
-        assert_eq!(count_in_period(&h, Period::Rolling(2_001), 3_000, &zone), 4);
-        // A delivery later than now still counts in a rolling window.
-        assert_eq!(count_in_period(&h, Period::Rolling(10), 3_000, &zone), 2);
-        assert_eq!(count_in_period(&h, Period::CalendarDay, 5_000, &zone), 3);
+    fn a_record_later_than_the_lateness_is_refused() {
+        let p = policy(5, 100);
+        let mut s = MemoryState::new();
+        let at = |ms: i64| {
+            [Value::Time {
+                unix_ms: ms,
+                offset_secs: 0,
+            }]
+        };
+        assert!(p.decide(&at(1_000), &mut s).is_ok());
+        assert!(p.decide(&at(900), &mut s).is_ok());
         assert_eq!(
-            count_in_period(&h, Period::CalendarDay, 90_000_001, &zone),
-            1
+            p.decide(&at(899), &mut s),
+            Err(NotifyError::TooLate {
+                rule: 0,
+                newest_ms: 1_000
+            })
         );
     }
 }

@@ -86,9 +86,9 @@ impl Times {
         }
     }
 
-    /// Adds `at_ms` in time order (records may arrive out of order) and
-    /// keeps only the `keep` most recent instants.
-    pub fn insert(&mut self, at_ms: i64, keep: usize) {
+    /// Adds `at_ms` in time order (records may arrive out of order), then
+    /// drops the instants at or before `after_ms`.
+    pub fn insert(&mut self, at_ms: i64, after_ms: i64) {
         match self {
             Times::Inline { len, at } => {
                 // At most three instants: put the new one last and sort.
@@ -104,18 +104,13 @@ impl Times {
                     *last = at_ms;
                 }
                 filled.sort_unstable();
-                let rest = filled
-                    .get(filled.len().saturating_sub(keep)..)
-                    .unwrap_or(&[]);
-                *self = Times::from_slice(rest);
+                let cut = filled.partition_point(|&t| t <= after_ms);
+                *self = Times::from_slice(filled.get(cut..).unwrap_or(&[]));
             }
             Times::Heap(v) => {
                 let pos = v.partition_point(|&t| t <= at_ms);
                 v.insert(pos, at_ms);
-                if v.len() > keep {
-                    let extra = v.len() - keep;
-                    v.drain(..extra);
-                }
+                self.keep_after(after_ms);
             }
         }
     }
@@ -127,25 +122,23 @@ mod tests {
     use alloc::vec;
 
     /// The plain vector version the inline form must agree with.
-    fn reference(v: &mut Vec<i64>, at: i64, keep: usize) {
+    fn reference(v: &mut Vec<i64>, at: i64, after: i64) {
         let pos = v.partition_point(|&t| t <= at);
         v.insert(pos, at);
-        if v.len() > keep {
-            let extra = v.len() - keep;
-            v.drain(..extra);
-        }
+        v.retain(|&t| t > after);
     }
 
     #[test]
     fn agrees_with_a_plain_vector_in_any_order() {
         let stream = [5, 3, 9, 9, 1, 12, 7, 7, 20, 2, 15, 30, 25];
-        for keep in 1..6 {
+        for span in 1..12 {
             let mut t = Times::default();
             let mut r = vec![];
             for &at in &stream {
-                t.insert(at, keep);
-                reference(&mut r, at, keep);
-                assert_eq!(t.as_slice(), r.as_slice(), "keep {keep} at {at}");
+                let newest = r.last().map_or(at, |&n: &i64| n.max(at));
+                t.insert(at, newest - span);
+                reference(&mut r, at, newest - span);
+                assert_eq!(t.as_slice(), r.as_slice(), "span {span} at {at}");
             }
         }
     }
@@ -165,9 +158,9 @@ mod tests {
     #[test]
     fn small_histories_stay_inline() {
         let mut t = Times::default();
-        t.insert(1, 2);
-        t.insert(2, 2);
-        t.insert(3, 2);
+        t.insert(1, i64::MIN);
+        t.insert(2, i64::MIN);
+        t.insert(3, 1);
         assert!(matches!(t, Times::Inline { len: 2, .. }));
         assert_eq!(t.as_slice(), &[2, 3]);
         assert_eq!(Times::from_slice(&[1, 2, 3]).len(), 3);
