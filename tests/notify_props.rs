@@ -602,3 +602,58 @@ proptest! {
         pruning_late_streams_changes_nothing(seed, every, skew_at);
     }
 }
+
+/// What a saved state carries into another version of its policy: rules
+/// unchanged but for the cap keep their deliveries; a change of key types
+/// (enum variants included), lateness or zone drops them, each with its
+/// reason; another policy's state is refused.
+#[test]
+fn saved_state_carries_rule_by_rule() {
+    use tollgate_runtime::state_file::Dropped;
+    let text = |version: u32, extra: &str, zone: &str, variants: &str, cap: u32| {
+        format!(
+            "policy carry version {version}\nkind notifications\ntimezone \"{zone}\"\n{extra}\n\
+             field kind: enum {{ {variants} }}\nfield merchant: string\nfield at: timestamp\n\
+             rule by_kind when true => dedup by kind within 10m\n\
+             rule per_merchant when true => limit {cap} per 1h by merchant\n"
+        )
+    };
+    let compile = |t: String| {
+        let p = tollgate::check::check(&tollgate::syntax::parse(&t).unwrap()).unwrap();
+        tollgate::compile::notify::compile(&p).unwrap()
+    };
+    let v1 = compile(text(1, "", "Asia/Shanghai", "a, b", 2));
+    let mut state = MemoryState::new();
+    let rec = tollgate::record::from_json(
+        r#"{"kind":"a","merchant":"m1","at":"2026-11-25T09:00:00+08:00"}"#,
+        &v1.fields,
+    )
+    .unwrap();
+    v1.decide(&rec, &mut state).unwrap();
+    let saved = state.save(&v1);
+    let carried = |p: &NotifyPolicy| MemoryState::load_carried(&saved, p).unwrap().1;
+    let c = carried(&compile(text(2, "", "Asia/Shanghai", "a, b", 5)));
+    assert_eq!((c.from_version, c.kept.len()), (1, 2), "{c:?}");
+    let c = carried(&compile(text(2, "", "Asia/Shanghai", "b, a", 2)));
+    assert_eq!(c.kept, ["per_merchant"]);
+    assert_eq!(c.dropped, [("by_kind".to_string(), Dropped::Keys)]);
+    let c = carried(&compile(text(
+        2,
+        "late records within 2h",
+        "Asia/Shanghai",
+        "a, b",
+        2,
+    )));
+    assert!(c.kept.is_empty() && c.dropped.iter().all(|(_, d)| *d == Dropped::Lateness));
+    let c = carried(&compile(text(2, "", "Asia/Tokyo", "a, b", 2)));
+    assert!(c.kept.is_empty() && c.dropped.iter().all(|(_, d)| *d == Dropped::Zone));
+    let other = compile(text(1, "", "Asia/Shanghai", "a, b", 2).replace("carry", "other"));
+    assert!(MemoryState::load(&saved, &other).is_err());
+    // A kept rule's delivery still decides: the same key within 10m is a duplicate.
+    let v2 = compile(text(2, "", "Asia/Shanghai", "a, b", 5));
+    let mut loaded = MemoryState::load(&saved, &v2).unwrap();
+    assert!(matches!(
+        v2.decide(&rec, &mut loaded),
+        Ok(Decision::Suppress { rule: 0, .. })
+    ));
+}
