@@ -130,16 +130,35 @@ pub fn policy(seed: u64, shape: Shape) -> String {
             } else {
                 condition(&mut r, 0)
             };
-            let fee = fee(&mut r) + &total_bounds(&mut extra);
+            let fee = written(fee(&mut r) + &total_bounds(&mut extra), &mut extra);
             let _ = writeln!(s, "  rule r{i} when {when} => {fee}");
         }
         if r.chance(60) {
-            let fee = fee(&mut r) + &total_bounds(&mut extra);
+            let fee = written(fee(&mut r) + &total_bounds(&mut extra), &mut extra);
             let _ = writeln!(s, "  otherwise => {fee}");
         }
         s.push_str("}\n");
     }
     s
+}
+
+/// Sometimes `fee` with its amounts written short: `3` for `3.00`, `0.5`
+/// for `0.50` (the same values, fewer decimals than the minor unit).
+fn written(fee: String, r: &mut Rng) -> String {
+    if !r.chance(25) {
+        return fee;
+    }
+    fee.split(' ')
+        .map(|word| {
+            if word.contains('.') && word.bytes().all(|b| b.is_ascii_digit() || b == b'.') {
+                word.trim_end_matches('0').trim_end_matches('.')
+            } else {
+                word
+            }
+        })
+        .map(|word| if word.is_empty() { "0" } else { word })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn subset(r: &mut Rng, items: &[&str]) -> String {
@@ -297,7 +316,15 @@ pub fn record(r: &mut Rng, fields: &[FieldSpec]) -> Vec<Value> {
         .map(|f| match &f.kind {
             FieldKind::Enum(vs) => Value::Enum(r.below(vs.len()) as u32),
             FieldKind::Money | FieldKind::Decimal => {
-                let base: Decimal = amount(r).parse().unwrap_or_default();
+                // Now and then an amount below one, where a percentage part
+                // often rounds to zero.
+                let base: Decimal = if r.chance(5) {
+                    format!("0.{:02}", r.below(100))
+                } else {
+                    amount(r)
+                }
+                .parse()
+                .unwrap_or_default();
                 let nudge = match r.below(5) {
                     0 => Decimal::new(-1, 2),
                     1 => Decimal::new(1, 2),

@@ -30,6 +30,15 @@ pub fn mul(a: Decimal, b: Decimal) -> Result<Decimal, ArithError> {
 /// [`ArithError::Overflow`] when the sum does not fit, or would lose digits.
 #[inline]
 pub fn add(a: Decimal, b: Decimal) -> Result<Decimal, ArithError> {
+    // `rust_decimal` returns the other operand unchanged when one is zero,
+    // keeping that operand's scale: 3 + 0.00 is 3, not 3.00. No digit is
+    // lost there, so the scale test below must not see it.
+    if a.is_zero() {
+        return Ok(b);
+    }
+    if b.is_zero() {
+        return Ok(a);
+    }
     let sum = a.checked_add(b).ok_or(ArithError::Overflow)?;
     if sum.scale() < a.scale().max(b.scale()) && !sum.is_zero() {
         return Err(ArithError::Overflow);
@@ -66,5 +75,14 @@ mod tests {
         assert_eq!(add(Decimal::MAX, d("0.01")), Err(ArithError::Overflow));
         assert_eq!(add(Decimal::MAX, d("1.00")), Err(ArithError::Overflow));
         assert_eq!(mul(Decimal::MAX, Decimal::ONE), Ok(Decimal::MAX));
+    }
+
+    #[test]
+    fn adding_zero_of_a_larger_scale_is_exact() {
+        assert_eq!(add(d("3"), d("0.00")), Ok(d("3")));
+        assert_eq!(add(d("0.00"), d("0.5")), Ok(d("0.5")));
+        assert_eq!(sub(d("3"), d("0.000")), Ok(d("3")));
+        assert_eq!(sub(d("0.00"), d("3")), Ok(d("-3")));
+        assert_eq!(add(Decimal::MAX, d("0.00")), Ok(Decimal::MAX));
     }
 }
