@@ -872,3 +872,24 @@ fn numbers_in_records_follow_one_grammar_in_json_and_csv() {
     );
     assert!(stdout(&o).starts_with(r#"{"fee":"0.50""#), "{}", stdout(&o));
 }
+
+#[test]
+fn crlf_and_whitespace_only_csv_lines_are_blank_lines_like_json_lines() {
+    let csv = "channel,amount\r\nwechat,800.00\r\n\r\n  \r\n\t\nwechat,5.00\r\n";
+    let o = tollgate_stdin(
+        &["eval", "policies/fees/lakala.toll", "--input-format", "csv"],
+        csv,
+    );
+    assert_eq!(o.status.code(), Some(1));
+    let lines: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 5, "{lines:?}");
+    assert_eq!(lines[0]["fee"], "3.04");
+    for (i, line) in lines.iter().enumerate().take(4).skip(1) {
+        assert_eq!(line["record"], i + 1);
+        assert_eq!(line["error"], "blank line: no record");
+    }
+    assert_eq!(lines[4]["fee"], "0.02");
+}

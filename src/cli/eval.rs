@@ -147,8 +147,6 @@ struct LineCap {
     since_newline: usize,
     /// The 1-based number of the line being read.
     line: u64,
-    /// Whether the current line so far holds only a carriage return.
-    only_cr: bool,
     /// Empty lines read and not yet answered, ascending.
     empty: std::collections::VecDeque<u64>,
 }
@@ -159,7 +157,6 @@ impl LineCap {
             inner,
             since_newline: 0,
             line: 1,
-            only_cr: false,
             empty: std::collections::VecDeque::new(),
         }
     }
@@ -183,15 +180,13 @@ impl std::io::Read for LineCap {
         let n = self.inner.read(buf)?;
         for &b in buf.get(..n).unwrap_or(&[]) {
             if b == b'\n' {
-                if self.since_newline == 0 || self.only_cr {
+                if self.since_newline == 0 {
                     self.empty.push_back(self.line);
                 }
                 self.line += 1;
                 self.since_newline = 0;
-                self.only_cr = false;
                 continue;
             }
-            self.only_cr = self.since_newline == 0 && b == b'\r';
             self.since_newline += 1;
             if self.since_newline > MAX_RECORD_BYTES {
                 return Err(std::io::Error::new(
@@ -201,6 +196,25 @@ impl std::io::Read for LineCap {
             }
         }
         Ok(n)
+    }
+}
+
+/// Removes the `\r` a CRLF line ending leaves at the end of a row's last
+/// cell.
+fn without_cr(row: &mut csv::StringRecord) {
+    if row.iter().next_back().is_some_and(|cell| cell.ends_with('\r')) {
+        let cells: Vec<String> = row
+            .iter()
+            .enumerate()
+            .map(|(i, cell)| {
+                if i + 1 == row.len() {
+                    cell.strip_suffix('\r').unwrap_or(cell).to_string()
+                } else {
+                    cell.to_string()
+                }
+            })
+            .collect();
+        *row = csv::StringRecord::from(cells);
     }
 }
 
@@ -345,8 +359,12 @@ impl Evaluator<'_> {
     }
 
     fn csv(&mut self, reader: Box<dyn BufRead>, out: &mut impl Write) -> std::io::Result<()> {
+        // Lines end at `\n` only: a CRLF line's `\r` stays in its last cell
+        // (removed below), so that a `\r`-only line is a row the blank-line
+        // test sees, not a line the reader skips without counting it.
         let mut csv = csv::ReaderBuilder::new()
             .flexible(true)
+            .terminator(csv::Terminator::Any(b'\n'))
             .from_reader(LineCap::new(reader));
         let header: Vec<String> = match csv.headers() {
             Ok(h) => h.iter().map(|s| s.trim().to_string()).collect(),
@@ -382,6 +400,11 @@ impl Evaluator<'_> {
                 Ok(false) => return Ok(()),
                 Ok(true) => {
                     n += 1;
+                    without_cr(&mut row);
+                    if row.len() == 1 && row.iter().all(|cell| cell.trim().is_empty()) {
+                        self.emit_error(out, n, BLANK.into(), None)?;
+                        continue;
+                    }
                     let kept = self.kept(|name| {
                         let i = header.iter().position(|h| h == name)?;
                         row.get(i)
