@@ -893,3 +893,18 @@ fn crlf_and_whitespace_only_csv_lines_are_blank_lines_like_json_lines() {
     }
     assert_eq!(lines[4]["fee"], "0.02");
 }
+
+#[test]
+fn keep_refuses_empty_or_padded_field_names() {
+    for bad in ["", ",", "txn_id,", " txn_id", "txn_id ,merchant"] {
+        let o = tollgate_stdin(
+            &["eval", "policies/fees/lakala.toll", "--keep", bad],
+            "{\"channel\":\"wechat\",\"amount\":\"800.00\"}\n",
+        );
+        assert_eq!(o.status.code(), Some(2), "--keep {bad:?}");
+        assert!(o.stdout.is_empty(), "--keep {bad:?}");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(err.contains("--keep"), "--keep {bad:?}: {err}");
+        assert!(err.contains("field name"), "--keep {bad:?}: {err}");
+    }
+}

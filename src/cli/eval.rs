@@ -202,7 +202,11 @@ impl std::io::Read for LineCap {
 /// Removes the `\r` a CRLF line ending leaves at the end of a row's last
 /// cell.
 fn without_cr(row: &mut csv::StringRecord) {
-    if row.iter().next_back().is_some_and(|cell| cell.ends_with('\r')) {
+    if row
+        .iter()
+        .next_back()
+        .is_some_and(|cell| cell.ends_with('\r'))
+    {
         let cells: Vec<String> = row
             .iter()
             .enumerate()

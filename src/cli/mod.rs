@@ -85,7 +85,7 @@ pub enum Command {
         ignore_unknown: bool,
         /// Copy these input fields into each output line, under "input",
         /// to join results to their input by key (comma-separated).
-        #[arg(long, value_name = "FIELDS", value_delimiter = ',')]
+        #[arg(long, value_name = "FIELDS", value_delimiter = ',', value_parser = keep_name)]
         keep: Vec<String>,
         /// Print a summary line on stderr at the end (records, errors,
         /// elapsed); it is printed anyway when stderr is a terminal.
@@ -221,4 +221,19 @@ pub fn run() -> ExitCode {
         Command::Table { policy, color } => table::print(&policy, color.enabled()),
     };
     ExitCode::from(code)
+}
+
+/// One name of `--keep`: refused when empty or padded with white space, which
+/// could never name a field.
+fn keep_name(name: &str) -> Result<String, String> {
+    if name.is_empty() {
+        return Err("an empty field name (write names separated by single commas)".into());
+    }
+    if name.trim() != name {
+        return Err(format!(
+            "the field name `{name}` has white space around it (write `{}`)",
+            name.trim()
+        ));
+    }
+    Ok(name.to_string())
 }
