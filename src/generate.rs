@@ -73,7 +73,10 @@ pub struct Shape {
     pub rules: usize,
     /// Number of schedules.
     pub schedules: usize,
-    /// Whether schedules may be `hit unique` (often ambiguous at run time).
+    /// Whether schedules may be `hit unique`. Most unique schedules' rules
+    /// are disjoint by construction (each takes its own cell of a partition
+    /// of the records, sometimes narrowed further); the others overlap. A
+    /// schedule often ends in `otherwise`.
     pub unique: bool,
     /// Whether rules are narrow (every column constrained, as in a
     /// per-region, per-channel, per-amount-band rate sheet), so that a record
@@ -96,6 +99,38 @@ pub fn rate_sheet(seed: u64, rules: usize) -> String {
     )
 }
 
+/// A unique rate sheet: one `hit unique` schedule of `rules` pairwise
+/// disjoint rules (at most [`MAX_DISJOINT_RULES`]) ending in `otherwise`.
+pub fn unique_sheet(seed: u64, rules: usize) -> String {
+    let mut r = Rng::new(seed);
+    let rules = rules.min(MAX_DISJOINT_RULES);
+    let mut s = String::new();
+    header(&mut s, seed, "");
+    s.push_str("schedule s0 {\n  hit unique\n  rounding half_up\n");
+    for i in 0..rules {
+        let _ = writeln!(
+            s,
+            "  rule r{i} when {} => {}",
+            disjoint(&mut r, i, rules),
+            fee(&mut r)
+        );
+    }
+    let _ = writeln!(s, "  otherwise => {}\n}}", fee(&mut r));
+    s
+}
+
+/// The policy line and the six fields every generated policy has;
+/// `refunds` follows the money type (` with refunds` or nothing).
+fn header(s: &mut String, seed: u64, refunds: &str) {
+    let _ = writeln!(s, "policy generated_{seed} version 1\nkind fees");
+    let _ = writeln!(s, "field channel: enum {{ {} }}", CHANNELS.join(", "));
+    let _ = writeln!(s, "field region: enum {{ {} }}", REGIONS.join(", "));
+    let _ = writeln!(s, "field amount: money{refunds}");
+    let _ = writeln!(s, "field onboarded_days: integer default 0");
+    let _ = writeln!(s, "field suspected_cashout: bool default false");
+    let _ = writeln!(s, "field merchant: string default \"\"");
+}
+
 /// A policy's source text.
 pub fn policy(seed: u64, shape: Shape) -> String {
     let mut r = Rng::new(seed);
@@ -108,13 +143,7 @@ pub fn policy(seed: u64, shape: Shape) -> String {
         ""
     };
     let mut s = String::new();
-    let _ = writeln!(s, "policy generated_{seed} version 1\nkind fees");
-    let _ = writeln!(s, "field channel: enum {{ {} }}", CHANNELS.join(", "));
-    let _ = writeln!(s, "field region: enum {{ {} }}", REGIONS.join(", "));
-    let _ = writeln!(s, "field amount: money{refunds}");
-    let _ = writeln!(s, "field onboarded_days: integer default 0");
-    let _ = writeln!(s, "field suspected_cashout: bool default false");
-    let _ = writeln!(s, "field merchant: string default \"\"");
+    header(&mut s, seed, refunds);
     for k in 0..shape.schedules.max(1) {
         let hit = if shape.unique && r.chance(30) {
             "unique"
@@ -124,8 +153,18 @@ pub fn policy(seed: u64, shape: Shape) -> String {
         let mode = r.pick(MODES).copied().unwrap_or("half_up");
         let step = if r.chance(15) { " to 0.05" } else { "" };
         let _ = writeln!(s, "schedule s{k} {{\n  hit {hit}\n  rounding {mode}{step}");
-        for i in 0..shape.rules {
-            let when = if shape.specific {
+        // Most unique schedules are disjoint; the rest overlap, which the
+        // compiler must refuse.
+        let unique = hit == "unique" && r.chance(70);
+        let rules = if unique {
+            shape.rules.min(MAX_DISJOINT_RULES)
+        } else {
+            shape.rules
+        };
+        for i in 0..rules {
+            let when = if unique {
+                disjoint(&mut r, i, rules)
+            } else if shape.specific {
                 narrow(&mut r)
             } else {
                 condition(&mut r, 0)
@@ -233,6 +272,71 @@ fn condition(r: &mut Rng, depth: usize) -> String {
             atom(r)
         };
         parts.push(part);
+    }
+    parts.join(" and ")
+}
+
+/// Bands of `amount` that partition the money axis, from [`AMOUNTS`].
+fn amount_bands() -> Vec<String> {
+    let cuts = AMOUNTS.get(1..).unwrap_or(&[]);
+    let mut bands = Vec::with_capacity(cuts.len() + 1);
+    let mut below: Option<&str> = None;
+    for cut in cuts {
+        bands.push(match below {
+            None => format!("amount < {cut}"),
+            Some(lo) => format!("amount >= {lo} and amount < {cut}"),
+        });
+        below = Some(cut);
+    }
+    bands.push(format!("amount >= {}", below.unwrap_or("0")));
+    bands
+}
+
+/// Day bands that partition `onboarded_days`.
+const DAY_BANDS: &[&str] = &[
+    "onboarded_days < 30",
+    "onboarded_days >= 30 and onboarded_days < 89",
+    "onboarded_days == 89",
+    "onboarded_days == 90",
+    "onboarded_days > 90",
+];
+
+/// The most rules [`disjoint`] can keep apart.
+pub const MAX_DISJOINT_RULES: usize = 6 * 8 * 2 * 5 * 5 * 5;
+
+/// Rule `i` of `n` pairwise disjoint rules: each takes its own cell of a
+/// partition by channel and amount band, then (when `n` needs them) the
+/// cash-out flag, a day band and the region; some are narrowed further by a
+/// random condition, which keeps them disjoint.
+fn disjoint(r: &mut Rng, i: usize, n: usize) -> String {
+    let bands = amount_bands();
+    let flags = ["not suspected_cashout", "suspected_cashout"];
+    let regions: Vec<String> = REGIONS.iter().map(|g| format!("region == {g}")).collect();
+    let channels: Vec<String> = CHANNELS.iter().map(|c| format!("channel == {c}")).collect();
+    let flags: Vec<String> = flags.iter().map(|f| f.to_string()).collect();
+    let days: Vec<String> = DAY_BANDS.iter().map(|d| d.to_string()).collect();
+    let mut merchants: Vec<String> = MERCHANTS
+        .iter()
+        .map(|m| format!("merchant == \"{m}\""))
+        .collect();
+    let named: Vec<String> = MERCHANTS.iter().map(|m| format!("\"{m}\"")).collect();
+    merchants.push(format!("merchant not in {{{}}}", named.join(", ")));
+    let dims: [&[String]; 6] = [&channels, &bands, &flags, &days, &regions, &merchants];
+    let mut parts = Vec::new();
+    let (mut rest, mut capacity) = (i, 1usize);
+    for dim in dims {
+        if capacity >= n && !parts.is_empty() {
+            break;
+        }
+        let len = dim.len().max(1);
+        if let Some(part) = dim.get(rest % len) {
+            parts.push(format!("({part})"));
+        }
+        rest /= len;
+        capacity = capacity.saturating_mul(len);
+    }
+    if r.chance(30) {
+        parts.push(format!("({})", condition(r, 1)));
     }
     parts.join(" and ")
 }

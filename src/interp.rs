@@ -37,19 +37,24 @@ pub fn evaluate(policy: &Policy, record: &[Value]) -> Result<Vec<Component>, Eva
 
 fn schedule(index: u32, s: &Schedule, record: &[Value]) -> Result<Component, EvalError> {
     // Under `first` the first match decides; under `unique` a second match
-    // is an error, so look for two.
+    // is an error, so look for two. `otherwise` is the default for records
+    // no other rule matched: it applies only when nothing else does, and
+    // never makes a second match.
     let wanted = match s.hit {
         HitPolicy::First => 1,
         HitPolicy::Unique => 2,
     };
-    let matching: Vec<usize> = s
+    let mut matching: Vec<usize> = s
         .rules
         .iter()
         .enumerate()
-        .filter(|(_, r)| holds(&r.when, record))
+        .filter(|(_, r)| !r.otherwise && holds(&r.when, record))
         .map(|(i, _)| i)
         .take(wanted)
         .collect();
+    if matching.is_empty() {
+        matching.extend(s.rules.iter().position(|r| r.otherwise));
+    }
     let rule = match (s.hit, matching.as_slice()) {
         (_, []) => return Err(EvalError::NoMatch { schedule: index }),
         (HitPolicy::Unique, [first, second, ..]) => {

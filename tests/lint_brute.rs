@@ -158,6 +158,12 @@ fn check(seed: u64, rules: usize, unique: bool) {
                         satisfiable[r as usize] = true;
                     }
                     if s.hit == HitPolicy::Unique {
+                        // `otherwise` is the default, never an overlap.
+                        let m: Vec<u32> = m
+                            .iter()
+                            .copied()
+                            .filter(|&r| !s.rules[r as usize].otherwise)
+                            .collect();
                         for (i, &a) in m.iter().enumerate() {
                             for &b in &m[i + 1..] {
                                 pairs.insert((a, b));

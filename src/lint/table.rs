@@ -75,7 +75,8 @@ pub struct Found {
     /// (earlier rule, later rule) pairs that both match some input, with a
     /// record where both match. Under `first`, only pairs whose earlier
     /// rule is the first match there, and the record is such an input;
-    /// under `unique`, every pair.
+    /// under `unique`, every pair but those with `otherwise` (the default
+    /// for records no other rule matches, which overlaps none).
     pub pairs: BTreeMap<(u32, u32), String>,
     /// Records no rule matches (at most a few), with the region each
     /// belongs to.
@@ -87,6 +88,8 @@ struct Collect<'a> {
     owners: &'a [u32],
     fields: &'a [FieldSpec],
     unique: bool,
+    /// The `otherwise` rule, if the schedule has one.
+    otherwise: Option<u32>,
     found: Found,
 }
 
@@ -107,7 +110,9 @@ impl Visitor for Collect<'_> {
         }
         let add = |a: u32, b: u32, found: &mut Found| {
             let (ra, rb) = (owner(a), owner(b));
-            if ra != rb {
+            let by_default =
+                self.unique && (Some(ra) == self.otherwise || Some(rb) == self.otherwise);
+            if ra != rb && !by_default {
                 found
                     .pairs
                     .entry((ra.min(rb), ra.max(rb)))
@@ -243,6 +248,7 @@ pub fn analyse(s: &Schedule, space: &Space, owners: &[u32], fields: &[FieldSpec]
         owners,
         fields,
         unique,
+        otherwise: s.rules.iter().position(|r| r.otherwise).map(|i| i as u32),
         found: Found {
             wins: vec![false; n],
             ..Found::default()

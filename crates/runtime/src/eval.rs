@@ -15,7 +15,8 @@ pub enum EvalError {
         /// The schedule's index.
         schedule: u32,
     },
-    /// Two rules of a `unique` schedule match.
+    /// Two rules of a `unique` schedule match (`otherwise` is not one: it
+    /// takes only records no other rule matches).
     Ambiguous {
         /// The schedule's index.
         schedule: u32,
@@ -86,20 +87,26 @@ impl Schedule {
     /// The index of the rule that decides `record`.
     ///
     /// # Errors
-    /// [`EvalError::NoMatch`], or [`EvalError::Ambiguous`] under `unique`.
+    /// [`EvalError::NoMatch`], or [`EvalError::Ambiguous`] under `unique`
+    /// when two rules other than `otherwise` match.
     #[inline]
     pub fn decide(&self, index: u32, record: &[Value]) -> Result<u32, EvalError> {
         let rule_of = |row: usize| self.rows.get(row).map_or(0, |r| r.rule);
+        // `otherwise` is the last rule: a second match that is `otherwise`
+        // means no other rule matched.
+        let is_otherwise = |rule: u32| self.rules.get(rule as usize).is_some_and(|r| r.otherwise);
         if let Some((first, other)) = self.index.grid_lookup(record, &self.columns) {
             let Some(rule) = first else {
                 return Err(EvalError::NoMatch { schedule: index });
             };
             return match other {
-                Some(second) if self.hit == Hit::Unique => Err(EvalError::Ambiguous {
-                    schedule: index,
-                    first: rule,
-                    second,
-                }),
+                Some(second) if self.hit == Hit::Unique && !is_otherwise(second) => {
+                    Err(EvalError::Ambiguous {
+                        schedule: index,
+                        first: rule,
+                        second,
+                    })
+                }
                 _ => Ok(rule),
             };
         }
@@ -111,6 +118,9 @@ impl Schedule {
             let mut next = row + 1;
             while let Some(other) = self.first_row_from(record, next) {
                 let other_rule = rule_of(other);
+                if is_otherwise(other_rule) {
+                    break;
+                }
                 if other_rule != rule {
                     return Err(EvalError::Ambiguous {
                         schedule: index,

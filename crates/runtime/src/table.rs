@@ -158,7 +158,8 @@ impl Schedule {
         rows: Vec<Row>,
     ) -> Schedule {
         let index = Index::build(&rows, columns.len());
-        let disjoint = hit == Hit::Unique && rules_disjoint(&rows);
+        let otherwise = rules.iter().position(|r| r.otherwise).map(|i| i as u32);
+        let disjoint = hit == Hit::Unique && rules_disjoint(&rows, otherwise);
         let fast = rules
             .iter()
             .map(|r| {
@@ -205,13 +206,16 @@ impl Schedule {
 pub const MAX_ROWS_FOR_PROOF: usize = 512;
 
 /// Whether rows of different rules never match the same record: for every
-/// such pair some column's cells admit no common value.
-fn rules_disjoint(rows: &[Row]) -> bool {
+/// such pair some column's cells admit no common value. The `otherwise`
+/// rule takes only records no other rule matched, so it overlaps nothing.
+fn rules_disjoint(rows: &[Row], otherwise: Option<u32>) -> bool {
     if rows.len() > MAX_ROWS_FOR_PROOF {
         return false;
     }
-    rows.iter().enumerate().all(|(i, a)| {
-        rows.iter()
+    let ruled: Vec<&Row> = rows.iter().filter(|r| Some(r.rule) != otherwise).collect();
+    ruled.iter().enumerate().all(|(i, a)| {
+        ruled
+            .iter()
             .skip(i + 1)
             .filter(|b| b.rule != a.rule)
             .all(|b| a.cells.iter().zip(&b.cells).any(|(x, y)| x.disjoint(y)))
@@ -225,7 +229,8 @@ pub struct Rule {
     pub name: String,
     /// The fee it charges.
     pub fee: FeeFormula,
-    /// Whether it is the `otherwise` rule.
+    /// Whether it is the `otherwise` rule: the default for records no
+    /// other rule matches, so under `unique` it never overlaps them.
     pub otherwise: bool,
 }
 
