@@ -1,12 +1,17 @@
 //! Prints a generated rate sheet: one schedule of N narrow rules over six
-//! columns, the policy `cargo bench --bench lint` measures.
+//! columns, the policy `cargo bench --bench lint` measures. With `--unique`,
+//! a `hit unique` sheet of N disjoint rules ending in `otherwise` (what
+//! `tollgate compile` proves disjoint).
 //!
 //! `cargo run --release --example generate_sheet -- 10000 > sheet.toll`
+//! `cargo run --release --example generate_sheet -- 10000 --unique > unique.toll`
 
 fn main() {
-    let rules = std::env::args()
-        .nth(1)
-        .and_then(|a| a.parse().ok())
-        .unwrap_or(1000);
-    print!("{}", tollgate::generate::rate_sheet(7, rules));
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let rules = args.iter().find_map(|a| a.parse().ok()).unwrap_or(1000);
+    if args.iter().any(|a| a == "--unique") {
+        print!("{}", tollgate::generate::unique_sheet(7, rules));
+    } else {
+        print!("{}", tollgate::generate::rate_sheet(7, rules));
+    }
 }

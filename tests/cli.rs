@@ -419,14 +419,26 @@ fn over_long_records_are_refused_and_the_stream_goes_on() {
 fn explain_names_every_alternative_of_a_failed_rule_and_unique_clashes() {
     let dir = scratch("overlap");
     let policy = dir.join("overlap.toll");
-    std::fs::write(
-        &policy,
-        "policy overlap version 1\nkind fees\nrounding half_up\nfield channel: enum { card, qr }\nfield amount: money\n\
-         schedule mdr {\n  hit unique\n  rule big when amount > 1000 or channel == qr => 0.50%\n  rule cards when channel == card => 0.60%\n}\n",
-    )
-    .unwrap();
+    let text = "policy overlap version 1\nkind fees\nrounding half_up\nfield channel: enum { card, qr }\nfield amount: money\n\
+         schedule mdr {\n  hit unique\n  rule big when amount > 1000 or channel == qr => 0.50%\n  rule cards when channel == card => 0.60%\n}\n";
+    std::fs::write(&policy, text).unwrap();
+    // The source is refused: the overlap is proven, with a record.
+    let o = tollgate_stdin(&["eval", policy.to_str().unwrap()], "");
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("[E0402]"), "{err}");
+    assert!(
+        err.contains(r#"for example {"channel":"card","amount":"1000.01"} matches both"#),
+        "{err}"
+    );
+    // A table built without the proof (as an artifact made elsewhere may
+    // be) still checks every record at run time.
+    let file = tollgate::syntax::parse(text).unwrap();
+    let table = tollgate::compile::build(&tollgate::check::check(&file).unwrap()).unwrap();
+    let artifact = dir.join("overlap.tgc");
+    std::fs::write(&artifact, tollgate_runtime::artifact::encode(&table)).unwrap();
     let o = tollgate_stdin(
-        &["eval", policy.to_str().unwrap(), "--explain"],
+        &["eval", artifact.to_str().unwrap(), "--explain"],
         "{\"channel\":\"card\",\"amount\":\"10\"}\n{\"channel\":\"card\",\"amount\":\"2000\"}\n",
     );
     assert_eq!(o.status.code(), Some(1));

@@ -24,10 +24,27 @@ pub struct TooManyRows;
 /// # Errors
 /// [`TooManyRows`] when the expansion exceeds [`MAX_ROWS_PER_RULE`].
 pub fn rows(cond: &Cond, fields: &[FieldType]) -> Result<Vec<Conj>, TooManyRows> {
-    dnf(cond, false, fields)
+    dnf(cond, false, fields, MAX_ROWS_PER_RULE)
 }
 
-fn dnf(cond: &Cond, negate: bool, fields: &[FieldType]) -> Result<Vec<Conj>, TooManyRows> {
+/// The rows of `cond`, as [`rows`], up to `limit` of them.
+///
+/// # Errors
+/// [`TooManyRows`] when the expansion exceeds `limit`.
+pub fn rows_within(
+    cond: &Cond,
+    fields: &[FieldType],
+    limit: usize,
+) -> Result<Vec<Conj>, TooManyRows> {
+    dnf(cond, false, fields, limit)
+}
+
+fn dnf(
+    cond: &Cond,
+    negate: bool,
+    fields: &[FieldType],
+    limit: usize,
+) -> Result<Vec<Conj>, TooManyRows> {
     Ok(match &cond.kind {
         CondKind::Const(b) => {
             if *b != negate {
@@ -36,7 +53,7 @@ fn dnf(cond: &Cond, negate: bool, fields: &[FieldType]) -> Result<Vec<Conj>, Too
                 Vec::new()
             }
         }
-        CondKind::Not(inner) => dnf(inner, !negate, fields)?,
+        CondKind::Not(inner) => dnf(inner, !negate, fields, limit)?,
         CondKind::All(parts) | CondKind::Any(parts) => {
             // Under negation, all becomes any and any becomes all.
             let conjunctive = matches!(cond.kind, CondKind::All(_)) != negate;
@@ -46,14 +63,14 @@ fn dnf(cond: &Cond, negate: bool, fields: &[FieldType]) -> Result<Vec<Conj>, Too
                 Vec::new()
             };
             for p in parts {
-                let sub = dnf(p, negate, fields)?;
+                let sub = dnf(p, negate, fields, limit)?;
                 if conjunctive {
                     let mut next = Vec::new();
                     for a in &acc {
                         for b in &sub {
                             if let Some(c) = and(a, b) {
                                 next.push(c);
-                                if next.len() > MAX_ROWS_PER_RULE {
+                                if next.len() > limit {
                                     return Err(TooManyRows);
                                 }
                             }
@@ -62,7 +79,7 @@ fn dnf(cond: &Cond, negate: bool, fields: &[FieldType]) -> Result<Vec<Conj>, Too
                     acc = next;
                 } else {
                     acc.extend(sub);
-                    if acc.len() > MAX_ROWS_PER_RULE {
+                    if acc.len() > limit {
                         return Err(TooManyRows);
                     }
                 }

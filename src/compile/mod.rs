@@ -14,12 +14,77 @@ use tollgate_runtime::table::{
 };
 use tollgate_runtime::value::Value;
 
+/// Overlapping pairs shown per `unique` schedule that [`compile`] refuses.
+const OVERLAP_EXAMPLES: usize = 3;
+
 /// Compiles a checked fees policy.
+///
+/// # Errors
+/// The diagnostics of [`build`], or one per overlap (E0402) when the
+/// linter's analysis proves that two rules of a `unique` schedule match
+/// one record.
+pub fn compile(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
+    let table = build(policy)?;
+    let overlaps = overlap_errors(policy);
+    if overlaps.is_empty() {
+        Ok(table)
+    } else {
+        Err(overlaps)
+    }
+}
+
+/// The overlaps of every `unique` schedule, as errors with a record that
+/// both rules match. A schedule whose analysis cannot decide (a rule too
+/// large to expand) is left to the run-time check; a compiled table never
+/// has one, since [`build`] refuses such rules first.
+pub fn overlap_errors(policy: &Policy) -> Vec<Diagnostic> {
+    let Body::Fees(schedules) = &policy.body else {
+        return Vec::new();
+    };
+    let fields = crate::lint::field_specs(policy);
+    let mut errors = Vec::new();
+    for s in schedules.iter().filter(|s| s.hit == HitPolicy::Unique) {
+        let Some((pairs, more)) = crate::lint::table::overlaps(s, &fields, OVERLAP_EXAMPLES) else {
+            continue;
+        };
+        let shown = pairs.len();
+        for (k, ((a, b), record)) in pairs.into_iter().enumerate() {
+            let (Some(ra), Some(rb)) = (s.rules.get(a as usize), s.rules.get(b as usize)) else {
+                continue;
+            };
+            let also = if k + 1 == shown && more > 0 {
+                format!("; {more} more pairs of rules overlap too (`tollgate lint` lists them all)")
+            } else {
+                String::new()
+            };
+            errors.push(
+                Diagnostic::error(
+                    Code::E0402,
+                    format!(
+                        "rules `{}` and `{}` of unique schedule `{}` both match some records",
+                        ra.name, rb.name, s.name
+                    ),
+                    rb.span,
+                    "overlaps",
+                )
+                .with_label(ra.span, "this rule matches them too")
+                .with_help(format!(
+                    "for example {record} matches both, and every such record would be an error at run time{also}; make the conditions disjoint, or use `hit first`"
+                )),
+            );
+        }
+    }
+    errors
+}
+
+/// Builds the decision table of a checked fees policy, without proving
+/// `unique` schedules disjoint (their overlaps are then errors at run
+/// time). [`compile`] is this plus that proof.
 ///
 /// # Errors
 /// A diagnostic when the policy is not a fees policy, an enum has more than
 /// 64 variants, or a rule's condition expands to too many rows.
-pub fn compile(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
+pub fn build(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
     let Body::Fees(schedules) = &policy.body else {
         let span = policy.fields.first().map(|f| f.span).unwrap_or_default();
         return Err(vec![Diagnostic::error(

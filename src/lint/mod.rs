@@ -86,11 +86,22 @@ pub fn lint_source(source: &str, overrides: &[(Code, Level)]) -> Vec<Diagnostic>
     let settings: Vec<(Code, Level)> = policy.lints.iter().map(|l| (l.code, l.level)).collect();
     let fields = field_specs(&policy);
     let mut spaces = Vec::new();
+    let mut undecided = Vec::new();
     match &policy.body {
         Body::Fees(schedules) => match crate::compile::validate(&policy) {
             Ok(()) => {
                 for s in schedules {
-                    let (space, owners) = table::rule_space(s, &fields);
+                    let (space, owners, too_large) = table::rule_space(s, &fields);
+                    if !too_large.is_empty() {
+                        // Not reached: `validate` refuses such rules first.
+                        for &i in &too_large {
+                            if let Some(r) = s.rules.get(i as usize) {
+                                out.push(table::undecided(&r.name, r.when.span));
+                                undecided.push(&r.when);
+                            }
+                        }
+                        continue;
+                    }
                     let found = table::analyse(s, &space, &owners, &fields);
                     table::schedule(s, &space, &found, &fields, &mut out);
                     values::schedule(s, &space, &found.rule_rows, &fields, &mut out);
@@ -103,13 +114,18 @@ pub fn lint_source(source: &str, overrides: &[(Code, Level)]) -> Vec<Diagnostic>
             }
         },
         Body::Notifications(n) => {
-            let (space, owners) = notify::rule_space(&policy, n);
-            notify::lints(&policy, n, &space, &owners, &mut out);
+            let (space, owners, too_large) = notify::rule_space(&policy, n);
+            notify::lints(&policy, n, &space, &owners, &too_large, &mut out);
+            undecided.extend(
+                too_large
+                    .iter()
+                    .filter_map(|&i| n.rules.get(i as usize).map(|r| &r.when)),
+            );
             spaces.push(space);
         }
     }
     let refs: Vec<&space::Space> = spaces.iter().collect();
-    unused::lints(&file, &policy, &refs, &mut out);
+    unused::lints(&file, &policy, &refs, &undecided, &mut out);
     apply(out, &settings, overrides)
 }
 

@@ -12,7 +12,8 @@ use tollgate_runtime::table::FieldSpec;
 const DAY: u32 = 86_400;
 
 /// A notifications policy's rules as boxes: the space and each row's rule.
-pub fn rule_space(policy: &Policy, n: &Notifications) -> (Space, Vec<u32>) {
+/// Also the rules too large to analyse.
+pub fn rule_space(policy: &Policy, n: &Notifications) -> (Space, Vec<u32>, Vec<u32>) {
     let conds: Vec<(u32, &Cond)> = n
         .rules
         .iter()
@@ -22,18 +23,23 @@ pub fn rule_space(policy: &Policy, n: &Notifications) -> (Space, Vec<u32>) {
     boxes(&conds, &field_specs(policy))
 }
 
-/// The lints of a notifications policy whose rules are `space`.
+/// The lints of a notifications policy whose rules are `space`; the rules
+/// in `undecided` were too large to expand, and get L0111 instead of
+/// findings that would rest on their missing rows.
 pub fn lints(
     policy: &Policy,
     n: &Notifications,
     space: &Space,
     owners: &[u32],
+    undecided: &[u32],
     out: &mut Vec<Diagnostic>,
 ) {
     let fields = field_specs(policy);
     let rows = rows_by_owner(space, owners, n.rules.len());
-    for (r, own) in n.rules.iter().zip(&rows) {
-        if own.is_empty() {
+    for (i, (r, own)) in n.rules.iter().zip(&rows).enumerate() {
+        if undecided.contains(&(i as u32)) {
+            out.push(super::table::undecided(&r.name, r.when.span));
+        } else if own.is_empty() {
             out.push(
                 finding(
                     Code::L0106,

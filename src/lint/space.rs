@@ -296,11 +296,14 @@ fn axis<'a>(kind: &FieldKind, cells: impl Iterator<Item = &'a Cell>) -> Axis {
             }
             points.sort_unstable();
             points.dedup();
+            // Integers are 64-bit signed: no integer lies below i64::MIN or
+            // above i64::MAX, so the open ends past them are no segments.
+            let (min, max) = (Decimal::from(i64::MIN), Decimal::from(i64::MAX));
             let mut segs = Vec::with_capacity(points.len() * 2 + 1);
             let mut prev: Option<Decimal> = None;
             for p in points {
                 let gap_has_value = match prev {
-                    None => true,
+                    None => !integer || p > min,
                     Some(q) => !integer || p - q > Decimal::ONE,
                 };
                 if gap_has_value {
@@ -309,7 +312,9 @@ fn axis<'a>(kind: &FieldKind, cells: impl Iterator<Item = &'a Cell>) -> Axis {
                 segs.push(Seg::Point(p));
                 prev = Some(p);
             }
-            segs.push(Seg::Open(prev, None));
+            if !integer || prev.is_none_or(|p| p < max) {
+                segs.push(Seg::Open(prev, None));
+            }
             Axis::Range { segs, integer }
         }
         FieldKind::String | FieldKind::Timestamp => {
@@ -802,6 +807,27 @@ mod tests {
         v.0.sort_unstable();
         v.0.dedup();
         assert_eq!(v.0, vec![0, 1, 2]);
+    }
+
+    #[test]
+    fn integer_columns_end_at_the_64_bit_bounds() {
+        let cells = [Cell::Range(Interval {
+            lo: Bound::Incl(Decimal::from(i64::MIN)),
+            hi: Bound::Incl(Decimal::from(i64::MAX)),
+        })];
+        let rows: Vec<&[Cell]> = vec![&cells];
+        let s = Space::new(vec![0], &[&FieldKind::Integer], &rows);
+        // The two points and the integers between them; nothing outside.
+        let Axis::Range { segs, .. } = &s.axes[0] else {
+            panic!("not a range")
+        };
+        assert_eq!(segs.len(), 3);
+        assert_eq!(s.rows[0], vec![SegCell::Span(0, 3)]);
+        let s = Space::new(vec![0], &[&FieldKind::Decimal], &rows);
+        let Axis::Range { segs, .. } = &s.axes[0] else {
+            panic!("not a range")
+        };
+        assert_eq!(segs.len(), 5);
     }
 
     #[test]

@@ -18,15 +18,24 @@ use tollgate_runtime::table::{Cell, FieldKind, FieldSpec};
 /// At most this many gap regions are described per schedule.
 const GAP_EXAMPLES: usize = 3;
 
+/// The most rows the linter expands one condition to (more than a
+/// compiled table takes: notification rules are not compiled). A larger
+/// condition is not analysed, and the linter says so (L0111).
+pub const LINT_MAX_ROWS_PER_RULE: usize = 16_384;
+
 /// Conditions as boxes: every owner's rows over the columns any of them
-/// reads. Returns the space and, per row, its owner (rows in owner order).
-/// A condition too large to expand gives its owner no rows.
-pub fn boxes(conds: &[(u32, &Cond)], fields: &[FieldSpec]) -> (Space, Vec<u32>) {
+/// reads. Returns the space, per row its owner (rows in owner order), and
+/// the owners whose condition expands to more than
+/// [`LINT_MAX_ROWS_PER_RULE`] rows: those have no rows, and no finding may
+/// rest on their absence.
+pub fn boxes(conds: &[(u32, &Cond)], fields: &[FieldSpec]) -> (Space, Vec<u32>, Vec<u32>) {
     let types: Vec<FieldType> = fields.iter().map(|f| f.kind.clone()).collect();
     let mut conjs: Vec<(u32, dnf::Conj)> = Vec::new();
+    let mut undecided = Vec::new();
     for (owner, cond) in conds {
-        if let Ok(rows) = dnf::rows(cond, &types) {
-            conjs.extend(rows.into_iter().map(|c| (*owner, c)));
+        match dnf::rows_within(cond, &types, LINT_MAX_ROWS_PER_RULE) {
+            Ok(rows) => conjs.extend(rows.into_iter().map(|c| (*owner, c))),
+            Err(dnf::TooManyRows) => undecided.push(*owner),
         }
     }
     let columns: Vec<usize> = conjs
@@ -59,7 +68,20 @@ pub fn boxes(conds: &[(u32, &Cond)], fields: &[FieldSpec]) -> (Space, Vec<u32>) 
         .collect();
     let refs: Vec<&[Cell]> = cells.iter().map(Vec::as_slice).collect();
     let owners = conjs.iter().map(|(o, _)| *o).collect();
-    (Space::with_floors(columns, &kinds, &floors, &refs), owners)
+    (Space::with_floors(columns, &kinds, &floors, &refs), owners, undecided)
+}
+
+/// The finding for a rule whose condition is too large to analyse.
+pub fn undecided(name: &str, span: crate::span::Span) -> Diagnostic {
+    finding(
+        Code::L0111,
+        format!(
+            "rule `{name}` is too large for the linter: its condition expands to more than {LINT_MAX_ROWS_PER_RULE} rows"
+        ),
+        span,
+        "not analysed",
+    )
+    .with_help("the linter could not decide whether this rule can apply, which rules it overlaps or shadows, or which variants it selects, and reports none of these; write the condition so that it expands less (a field that carries the combined fact), or allow the lint")
 }
 
 /// What the sweep of one schedule found: the facts every table lint is
@@ -77,7 +99,7 @@ pub struct Found {
     /// rule is the first match there, and the record is such an input;
     /// under `unique`, every pair but those with `otherwise` (the default
     /// for records no other rule matches, which overlaps none).
-    pub pairs: BTreeMap<(u32, u32), String>,
+    pub pairs: Pairs,
     /// Records no rule matches (at most a few), with the region each
     /// belongs to.
     pub gaps: Vec<(String, String)>,
@@ -90,6 +112,10 @@ struct Collect<'a> {
     unique: bool,
     /// The `otherwise` rule, if the schedule has one.
     otherwise: Option<u32>,
+    /// At most this many pairs get an example record; the others are only
+    /// counted in `more`.
+    examples: usize,
+    more: BTreeSet<(u32, u32)>,
     found: Found,
 }
 
@@ -108,15 +134,19 @@ impl Visitor for Collect<'_> {
         if let Some(w) = self.found.wins.get_mut(owner(first) as usize) {
             *w = true;
         }
-        let add = |a: u32, b: u32, found: &mut Found| {
+        let mut add = |a: u32, b: u32, found: &mut Found| {
             let (ra, rb) = (owner(a), owner(b));
             let by_default =
                 self.unique && (Some(ra) == self.otherwise || Some(rb) == self.otherwise);
-            if ra != rb && !by_default {
-                found
-                    .pairs
-                    .entry((ra.min(rb), ra.max(rb)))
-                    .or_insert_with(|| example::record(self.space, region, Some(b), self.fields));
+            let key = (ra.min(rb), ra.max(rb));
+            if ra == rb || by_default || found.pairs.contains_key(&key) {
+                return;
+            }
+            if found.pairs.len() < self.examples {
+                let record = example::record(self.space, region, Some(b), self.fields);
+                found.pairs.insert(key, record);
+            } else {
+                self.more.insert(key);
             }
         };
         if self.unique && exact {
@@ -212,8 +242,10 @@ pub fn describe_cell(axis: &Axis, cell: &SegCell, field: Option<&FieldSpec>) -> 
     })
 }
 
-/// A schedule's rules as boxes: the space and each row's rule.
-pub fn rule_space(s: &Schedule, fields: &[FieldSpec]) -> (Space, Vec<u32>) {
+/// A schedule's rules as boxes: the space, each row's rule, and the rules
+/// too large to analyse (none once `compile::validate` passed: it refuses
+/// conditions above a compiled table's smaller limit).
+pub fn rule_space(s: &Schedule, fields: &[FieldSpec]) -> (Space, Vec<u32>, Vec<u32>) {
     let conds: Vec<(u32, &Cond)> = s
         .rules
         .iter()
@@ -238,6 +270,44 @@ pub fn rows_by_owner(space: &Space, owners: &[u32], n: usize) -> Vec<Vec<u32>> {
 
 /// Sweeps one schedule's rules (`space`, rows owned as `owners` says).
 pub fn analyse(s: &Schedule, space: &Space, owners: &[u32], fields: &[FieldSpec]) -> Found {
+    analyse_with(s, space, owners, fields, usize::MAX).0
+}
+
+/// How many pairs of rules of a unique schedule overlap beyond those
+/// [`overlaps`] shows with an example.
+pub type MoreOverlaps = usize;
+
+/// Pairs of rules (earlier, later) that both match some record, each with
+/// such a record.
+pub type Pairs = BTreeMap<(u32, u32), String>;
+
+/// The overlaps of a `unique` schedule (pairs of rules other than
+/// `otherwise` that both match some record), by the linter's sweep: at
+/// most `examples` of them, each with a record both match, and how many
+/// more there are. `None` when some rule is too large to analyse: then
+/// nothing is proven, and the run-time check decides.
+pub fn overlaps(
+    s: &Schedule,
+    fields: &[FieldSpec],
+    examples: usize,
+) -> Option<(Pairs, MoreOverlaps)> {
+    let (space, owners, too_large) = rule_space(s, fields);
+    if !too_large.is_empty() {
+        return None;
+    }
+    let (found, more) = analyse_with(s, &space, &owners, fields, examples);
+    Some((found.pairs, more))
+}
+
+/// [`analyse`], with example records for at most `examples` pairs (the
+/// others counted).
+fn analyse_with(
+    s: &Schedule,
+    space: &Space,
+    owners: &[u32],
+    fields: &[FieldSpec],
+    examples: usize,
+) -> (Found, MoreOverlaps) {
     let n = s.rules.len();
     let unique = s.hit == HitPolicy::Unique;
     let rule_rows = rows_by_owner(space, owners, n);
@@ -249,6 +319,8 @@ pub fn analyse(s: &Schedule, space: &Space, owners: &[u32], fields: &[FieldSpec]
         fields,
         unique,
         otherwise: s.rules.iter().position(|r| r.otherwise).map(|i| i as u32),
+        examples,
+        more: BTreeSet::new(),
         found: Found {
             wins: vec![false; n],
             ..Found::default()
@@ -260,10 +332,11 @@ pub fn analyse(s: &Schedule, space: &Space, owners: &[u32], fields: &[FieldSpec]
         if unique { Mode::Exact } else { Mode::First },
         &mut c,
     );
+    let more = c.more.len();
     let mut found = c.found;
     found.unsat = rule_rows.iter().map(Vec::is_empty).collect();
     found.rule_rows = rule_rows;
-    found
+    (found, more)
 }
 
 /// The lints of one schedule, whose rules are `space`, from what

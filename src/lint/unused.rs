@@ -11,7 +11,17 @@ use tollgate_runtime::table::FieldKind;
 
 /// The unused-declaration lints of a checked policy whose rules are
 /// `spaces` (one per schedule, or the notification rules').
-pub fn lints(file: &File, policy: &Policy, spaces: &[&Space], out: &mut Vec<Diagnostic>) {
+///
+/// `undecided` are conditions the table analyses could not expand: the
+/// variants they select are unknown, so no variant of a field they read
+/// is reported as selected by no rule.
+pub fn lints(
+    file: &File,
+    policy: &Policy,
+    spaces: &[&Space],
+    undecided: &[&Cond],
+    out: &mut Vec<Diagnostic>,
+) {
     let names = referenced_names(file);
     for item in &file.items {
         let (id, what) = match item {
@@ -47,7 +57,11 @@ pub fn lints(file: &File, policy: &Policy, spaces: &[&Space], out: &mut Vec<Diag
             );
         }
     }
-    unselected_variants(file, policy, spaces, &read, out);
+    let mut unknown = HashSet::new();
+    for c in undecided {
+        cond_fields(c, &mut unknown);
+    }
+    unselected_variants(file, policy, spaces, &read, &unknown, out);
 }
 
 /// Every name written where a value or condition is expected.
@@ -248,6 +262,7 @@ fn unselected_variants(
     policy: &Policy,
     spaces: &[&Space],
     read: &HashSet<usize>,
+    unknown: &HashSet<usize>,
     out: &mut Vec<Diagnostic>,
 ) {
     // Fields a schedule with `otherwise` reads: their unnamed variants take
@@ -293,7 +308,7 @@ fn unselected_variants(
         let FieldKind::Enum(variants) = &field.ty else {
             continue;
         };
-        if !read.contains(&f) || fallthrough.contains(&f) {
+        if !read.contains(&f) || fallthrough.contains(&f) || unknown.contains(&f) {
             continue;
         }
         let none = vec![false; variants.len()];

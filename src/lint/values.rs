@@ -46,7 +46,7 @@ fn expects(s: &Schedule, fields: &[FieldSpec], out: &mut Vec<Diagnostic>) -> Vec
         .enumerate()
         .map(|(i, c)| (i as u32, c))
         .collect();
-    let (space, owners) = boxes(&conds, fields);
+    let (space, owners, _) = boxes(&conds, fields);
     let rows = rows_by_owner(&space, &owners, conds.len());
     let (expect_rows, rule_rows) = rows.split_at(s.expects.len().min(rows.len()));
     let mut declared = vec![[false; 4]; s.rules.len()];
