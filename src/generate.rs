@@ -462,3 +462,57 @@ pub fn record(r: &mut Rng, fields: &[FieldSpec]) -> Vec<Value> {
         })
         .collect()
 }
+
+/// A policy with a large enum: a merchant category field of `variants`
+/// variants (up to 4,096) beside the usual six columns, and `rules` rules of
+/// `schedules` schedules that select categories in every way the language
+/// allows (`==`, `!=`, `in`, `not in`), often combined with other
+/// conditions. Deterministic for a seed.
+pub fn large_enum_policy(seed: u64, variants: usize, rules: usize, schedules: usize) -> String {
+    let mut r = Rng::new(seed);
+    let variants = variants.max(1);
+    let mut s = String::new();
+    header(&mut s, seed, "");
+    let names: Vec<String> = (0..variants).map(|i| format!("c{i:04}")).collect();
+    let _ = writeln!(s, "field category: enum {{ {} }}", names.join(", "));
+    // Categories near the word boundaries of a variant set are picked often.
+    let pick = |r: &mut Rng| -> String {
+        let edges = [0, 1, 62, 63, 64, 65, 127, 128, variants / 2, variants - 1];
+        let i = if r.chance(50) {
+            edges.get(r.below(edges.len())).copied().unwrap_or(0)
+        } else {
+            r.below(variants)
+        };
+        names.get(i.min(variants - 1)).cloned().unwrap_or_default()
+    };
+    for k in 0..schedules.max(1) {
+        let hit = if r.chance(30) { "unique" } else { "first" };
+        let _ = writeln!(s, "schedule s{k} {{\n  hit {hit}\n  rounding half_up");
+        for i in 0..rules {
+            let set: Vec<String> = (0..1 + r.below(6)).map(|_| pick(&mut r)).collect();
+            let on_category = match r.below(4) {
+                0 => format!("category == {}", pick(&mut r)),
+                1 => format!("category != {}", pick(&mut r)),
+                2 => format!("category in {{{}}}", set.join(", ")),
+                _ => format!("category not in {{{}}}", set.join(", ")),
+            };
+            let when = if hit == "unique" {
+                // One category per rule: disjoint, so the schedule compiles.
+                format!(
+                    "category == {}",
+                    names.get(i % variants).cloned().unwrap_or_default()
+                )
+            } else if r.chance(40) {
+                format!("{on_category} and {}", atom(&mut r))
+            } else {
+                on_category
+            };
+            let _ = writeln!(s, "  rule r{i} when {when} => {}", fee(&mut r));
+        }
+        if r.chance(60) {
+            let _ = writeln!(s, "  otherwise => {}", fee(&mut r));
+        }
+        s.push_str("}\n");
+    }
+    s
+}

@@ -175,6 +175,19 @@ fn unique_sheets_with_otherwise_agree() {
 }
 
 proptest! {
+    #![proptest_config(ProptestConfig { cases: common::cases(40), ..ProptestConfig::default() })]
+
+    #[test]
+    fn large_enum_policies_agree(seed in any::<u64>(), variants in 60usize..=4096, rules in 1usize..40) {
+        // Enums past one 64-bit word, up to the 4,096 variants allowed.
+        let text = generate::large_enum_policy(seed, variants, rules, 2);
+        let (policy, table) = tollgate::compile_source(&text)
+            .unwrap_or_else(|d| panic!("generated policy does not compile: {d:?}"));
+        agree(&policy, &table, seed, 200);
+    }
+}
+
+proptest! {
     #![proptest_config(ProptestConfig { cases: common::cases(300), ..ProptestConfig::default() })]
 
     #[test]

@@ -5,7 +5,7 @@ use crate::ast::CmpOp;
 use crate::model::{Cond, CondKind, FieldType, Value};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
-use tollgate_runtime::table::{Bound, Cell, Interval};
+use tollgate_runtime::table::{Bound, Cell, Interval, Variants};
 
 /// The most rows one rule may expand to; beyond it compiling fails.
 pub const MAX_ROWS_PER_RULE: usize = 4096;
@@ -137,13 +137,13 @@ fn compare(
     };
     match (ty, value) {
         (Some(FieldType::Enum(vs)), Value::Enum(i)) => {
-            let bit = 1u64 << (i % 64);
-            let mask = if op == CmpOp::Eq {
-                bit
+            let one = Variants::single(*i);
+            let set = if op == CmpOp::Eq {
+                one
             } else {
-                all_variants(vs.len()) & !bit
+                one.complement(vs.len())
             };
-            single(field, Cell::Enum(mask))
+            single(field, Cell::Enum(set))
         }
         (Some(FieldType::Bool), Value::Bool(b)) => {
             single(field, Cell::Bool((op == CmpOp::Eq) == *b))
@@ -180,19 +180,19 @@ fn compare(
 fn member(field: usize, ty: Option<&FieldType>, set: &[Value], negate: bool) -> Vec<Conj> {
     match ty {
         Some(FieldType::Enum(vs)) => {
-            let mut mask = 0u64;
+            let mut named = Variants::NONE;
             for v in set {
                 if let Value::Enum(i) = v {
-                    mask |= 1u64 << (i % 64);
+                    named = named.union(&Variants::single(*i));
                 }
             }
             if negate {
-                mask = all_variants(vs.len()) & !mask;
+                named = named.complement(vs.len());
             }
-            if mask == 0 {
+            if named.is_empty() {
                 Vec::new()
             } else {
-                single(field, Cell::Enum(mask))
+                single(field, Cell::Enum(named))
             }
         }
         Some(FieldType::Bool) => {
@@ -245,14 +245,6 @@ fn member(field: usize, ty: Option<&FieldType>, set: &[Value], negate: bool) -> 
     }
 }
 
-fn all_variants(n: usize) -> u64 {
-    if n >= 64 {
-        u64::MAX
-    } else {
-        (1u64 << n) - 1
-    }
-}
-
 /// Both conjunctions at once, or `None` when no record satisfies both.
 fn and(a: &Conj, b: &Conj) -> Option<Conj> {
     let mut out = a.clone();
@@ -271,7 +263,7 @@ pub fn intersect(a: &Cell, b: &Cell) -> Option<Cell> {
     use Cell::*;
     let cell = match (a, b) {
         (Any, x) | (x, Any) => x.clone(),
-        (Enum(x), Enum(y)) => Enum(x & y),
+        (Enum(x), Enum(y)) => Enum(x.intersect(y)),
         (Range(x), Range(y)) => Range(x.intersect(y)),
         (Bool(x), Bool(y)) if x == y => Bool(*x),
         (Bool(_), Bool(_)) => return None,
@@ -296,7 +288,7 @@ pub fn intersect(a: &Cell, b: &Cell) -> Option<Cell> {
         _ => return None,
     };
     let empty = match &cell {
-        Enum(m) => *m == 0,
+        Enum(m) => m.is_empty(),
         Range(iv) => iv.is_empty(),
         StrIn(s) => s.is_empty(),
         _ => false,

@@ -93,12 +93,12 @@ pub fn print_table(table: &Table) -> String {
 pub fn cell_text(cell: &Cell, kind: Option<&FieldKind>) -> String {
     match cell {
         Cell::Any => "-".into(),
-        Cell::Enum(mask) => {
+        Cell::Enum(set) => {
             let names: Vec<&str> = match kind {
                 Some(FieldKind::Enum(vs)) => vs
                     .iter()
                     .enumerate()
-                    .filter(|(i, _)| *i < 64 && mask & (1u64 << i) != 0)
+                    .filter(|(i, _)| set.contains(*i as u32))
                     .map(|(_, v)| v.as_str())
                     .collect(),
                 _ => Vec::new(),

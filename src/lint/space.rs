@@ -350,9 +350,9 @@ fn seg_cell(axis: &Axis, cell: &Cell) -> SegCell {
         (Axis::Range { segs, .. }, Cell::Any) => SegCell::Span(0, segs.len() as u32),
         (Axis::Range { .. }, _) => SegCell::Span(0, 0),
         (Axis::Set { .. }, Cell::Any) => SegCell::AllBut(Vec::new()),
-        (Axis::Set { names, .. }, Cell::Enum(mask)) => SegCell::Only(
-            (0..names.len() as u32)
-                .filter(|&i| i < 64 && mask & (1u64 << i) != 0)
+        (Axis::Set { names, .. }, Cell::Enum(set)) => SegCell::Only(
+            set.iter()
+                .take_while(|&i| (i as usize) < names.len())
                 .collect(),
         ),
         (Axis::Set { .. }, Cell::Bool(b)) => SegCell::Only(vec![u32::from(*b)]),

@@ -68,7 +68,11 @@ pub fn boxes(conds: &[(u32, &Cond)], fields: &[FieldSpec]) -> (Space, Vec<u32>, 
         .collect();
     let refs: Vec<&[Cell]> = cells.iter().map(Vec::as_slice).collect();
     let owners = conjs.iter().map(|(o, _)| *o).collect();
-    (Space::with_floors(columns, &kinds, &floors, &refs), owners, undecided)
+    (
+        Space::with_floors(columns, &kinds, &floors, &refs),
+        owners,
+        undecided,
+    )
 }
 
 /// The finding for a rule whose condition is too large to analyse.

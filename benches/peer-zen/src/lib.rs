@@ -57,11 +57,11 @@ fn unary(cell: &Cell, kind: &FieldKind) -> String {
     let quote = |s: &str| format!("'{s}'");
     match cell {
         Cell::Any => String::new(),
-        Cell::Enum(mask) => {
+        Cell::Enum(set) => {
             let FieldKind::Enum(vs) = kind else { return String::new() };
             vs.iter()
                 .enumerate()
-                .filter(|(i, _)| mask & (1u64 << i) != 0)
+                .filter(|(i, _)| set.contains(*i as u32))
                 .map(|(_, v)| quote(v))
                 .collect::<Vec<_>>()
                 .join(", ")

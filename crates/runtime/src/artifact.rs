@@ -24,9 +24,11 @@
 use crate::fee::{Band, FeeFormula, TierMode};
 use crate::rounding::{Rounding, RoundingMode};
 use crate::table::{
-    Bound, Cell, FieldKind, FieldSpec, Hit, Interval, Row, Rule, Schedule, Table, MAX_ENUM_VARIANTS,
+    Bound, Cell, FieldKind, FieldSpec, Hit, Interval, Row, Rule, Schedule, Table, Variants,
+    MAX_ENUM_VARIANTS,
 };
 use crate::value::Value;
+use crate::variants::MAX_WORDS;
 use crate::Decimal;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -383,9 +385,16 @@ impl Writer {
     fn cell(&mut self, c: &Cell) {
         match c {
             Cell::Any => self.u8(0),
-            Cell::Enum(mask) => {
+            Cell::Enum(Variants::Small(mask)) => {
                 self.u8(1);
                 self.0.extend_from_slice(&mask.to_le_bytes());
+            }
+            Cell::Enum(Variants::Large(words)) => {
+                self.u8(6);
+                self.u32(words.len() as u32);
+                for w in words {
+                    self.0.extend_from_slice(&w.to_le_bytes());
+                }
             }
             Cell::Range(iv) => {
                 self.u8(2);
@@ -671,9 +680,25 @@ impl<'a> Reader<'a> {
     }
 
     fn cell(&mut self) -> Result<Cell, ArtifactError> {
-        Ok(match self.tag(5)? {
+        Ok(match self.tag(6)? {
             0 => Cell::Any,
-            1 => Cell::Enum(u64::from_le_bytes(self.array::<8>()?)),
+            1 => Cell::Enum(Variants::Small(u64::from_le_bytes(self.array::<8>()?))),
+            6 => {
+                // A large set in its one form: 2 to MAX_WORDS words, the
+                // last not zero (anything else is refused, not repaired).
+                let n = self.count(8)?;
+                let mut words = Vec::with_capacity(n);
+                for _ in 0..n {
+                    words.push(u64::from_le_bytes(self.array::<8>()?));
+                }
+                let canonical =
+                    (2..=MAX_WORDS).contains(&n) && words.last().is_some_and(|&w| w != 0);
+                check(
+                    canonical,
+                    "an enum cell's variant set is not in its one form",
+                )?;
+                Cell::Enum(Variants::Large(words))
+            }
             2 => {
                 let lo = self.bound()?;
                 let hi = self.bound()?;
@@ -713,7 +738,7 @@ pub fn validate(t: &Table) -> Result<(), ArtifactError> {
         if let FieldKind::Enum(vs) = &f.kind {
             check(
                 !vs.is_empty() && vs.len() <= MAX_ENUM_VARIANTS,
-                "an enum has no variants or more than 64",
+                "an enum has no variants or more than 4096",
             )?;
         }
         if let Some(v) = &f.default {
@@ -794,7 +819,7 @@ fn cell_fits(cell: &Cell, kind: &FieldKind) -> bool {
     let sorted = |set: &[String]| ascending(set);
     match (cell, kind) {
         (Cell::Any, _) => true,
-        (Cell::Enum(mask), FieldKind::Enum(vs)) => vs.len() >= 64 || mask >> vs.len() == 0,
+        (Cell::Enum(set), FieldKind::Enum(vs)) => set.end() <= vs.len(),
         (Cell::Range(_), FieldKind::Money | FieldKind::Decimal | FieldKind::Integer) => true,
         (Cell::Bool(_), FieldKind::Bool) => true,
         (Cell::StrIn(set) | Cell::StrNotIn(set), FieldKind::String) => sorted(set),

@@ -73,8 +73,8 @@ struct Grid {
 enum ColumnIndex {
     /// Admits every row whatever the value (all cells `Any`).
     All,
-    /// Bitset per enum variant (64 of them); variants from `domain` up are
-    /// named by no cell.
+    /// Bitset per enum variant below `domain`, then one for every variant
+    /// from `domain` up (no cell names those, so they all behave alike).
     Enum { sets: Vec<u64>, domain: usize },
     /// Bitsets for false and true.
     Bool(Vec<u64>),
@@ -317,7 +317,7 @@ impl ColumnIndex {
     fn segments(&self) -> usize {
         match self {
             ColumnIndex::All => 1,
-            ColumnIndex::Enum { domain, .. } => (domain + 1).min(64),
+            ColumnIndex::Enum { domain, .. } => domain + 1,
             ColumnIndex::Bool(_) => 2,
             ColumnIndex::Num { points, .. } => 2 * points.len() + 1,
             ColumnIndex::Str { keys, .. } => keys.len() + 1,
@@ -440,23 +440,32 @@ fn build_typed<'a>(
     };
     match sample {
         Cell::Enum(_) => {
-            let mut sets = alloc_sets(64)?;
-            for (row, cell) in cells.clone().enumerate() {
-                for v in 0..64usize {
-                    if cell.admits(&Value::Enum(v as u32)) {
-                        set_bit(&mut sets, v, row);
-                    }
-                }
-            }
-            // Variants above the highest one any cell names all behave alike.
+            // Variants above the highest one any cell names all behave alike:
+            // one set stands for them (segment `domain`).
             let domain = cells
                 .clone()
                 .filter_map(|c| match c {
-                    Cell::Enum(mask) if *mask != 0 => Some(64 - mask.leading_zeros() as usize),
+                    Cell::Enum(set) => Some(set.end()),
                     _ => None,
                 })
                 .max()
                 .unwrap_or(0);
+            let mut sets = alloc_sets(domain + 1)?;
+            for (row, cell) in cells.enumerate() {
+                match cell {
+                    Cell::Enum(set) => {
+                        for v in set.iter() {
+                            set_bit(&mut sets, v as usize, row);
+                        }
+                    }
+                    Cell::Any => {
+                        for v in 0..=domain {
+                            set_bit(&mut sets, v, row);
+                        }
+                    }
+                    _ => {}
+                }
+            }
             Some(ColumnIndex::Enum { sets, domain })
         }
         Cell::Bool(_) => {

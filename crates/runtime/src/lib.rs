@@ -25,6 +25,7 @@ pub mod state_file;
 pub mod table;
 mod times;
 pub mod value;
+pub mod variants;
 pub mod window;
 pub mod zone;
 

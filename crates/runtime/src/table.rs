@@ -14,8 +14,7 @@ use alloc::string::String;
 use alloc::vec::Vec;
 use core::cmp::Ordering;
 
-/// The most variants an enum field may have (they are held in a 64-bit mask).
-pub const MAX_ENUM_VARIANTS: usize = 64;
+pub use crate::variants::{Variants, MAX_ENUM_VARIANTS};
 
 /// A compiled policy.
 #[derive(Debug, Clone, PartialEq)]
@@ -248,8 +247,8 @@ pub struct Row {
 pub enum Cell {
     /// Every value.
     Any,
-    /// Enum variants whose bit is set (bit i is variant i).
-    Enum(u64),
+    /// These enum variants.
+    Enum(Variants),
     /// Numbers inside an interval.
     Range(Interval),
     /// This boolean.
@@ -266,7 +265,7 @@ impl Cell {
     pub fn admits(&self, value: &Value) -> bool {
         match (self, value) {
             (Cell::Any, _) => true,
-            (Cell::Enum(mask), Value::Enum(v)) => *v < 64 && mask & (1u64 << v) != 0,
+            (Cell::Enum(set), Value::Enum(v)) => set.contains(*v),
             (Cell::Range(iv), Value::Num(x)) => iv.contains(*x),
             (Cell::Bool(b), Value::Bool(x)) => b == x,
             (Cell::StrIn(set), Value::Str(s)) => set.binary_search(s).is_ok(),
@@ -282,8 +281,8 @@ impl Cell {
     pub fn disjoint(&self, other: &Cell) -> bool {
         use Cell::*;
         match (self, other) {
-            (Enum(a), Enum(b)) => a & b == 0,
-            (Enum(0), Any) | (Any, Enum(0)) => true,
+            (Enum(a), Enum(b)) => !a.meets(b),
+            (Enum(a), Any) | (Any, Enum(a)) => a.is_empty(),
             (Range(a), Range(b)) => a.intersect(b).is_empty(),
             (Range(a), Any) | (Any, Range(a)) => a.is_empty(),
             (Bool(a), Bool(b)) => a != b,
