@@ -115,7 +115,8 @@ pub fn from_json_fields(
     schema
         .iter()
         .map(|f| match record.get(&f.name) {
-            None | Some(Json::Null) => missing(f),
+            None => missing(f),
+            Some(Json::Null) => Err(null_field(f)),
             Some(v) => typed(f, Raw::Json(v)),
         })
         .collect()
@@ -182,6 +183,19 @@ fn unknown_field(name: &str, schema: &[FieldSpec]) -> String {
             "unknown field `{name}`; the policy reads {}",
             names.join(", ")
         ),
+    }
+}
+
+/// A JSON `null` is neither a value nor an absent field: leaving the field
+/// out is how a record asks for the default.
+fn null_field(f: &FieldSpec) -> String {
+    if f.default.is_some() {
+        format!(
+            "field `{}` is null: write a value, or leave the field out for its default",
+            f.name
+        )
+    } else {
+        format!("field `{}` is null: write a value", f.name)
     }
 }
 
@@ -272,6 +286,10 @@ fn money_sign(f: &FieldSpec, d: &mut Decimal, shown: &str) -> Result<(), String>
 /// `Decimal` (28 digits) is exact.
 const MAX_EXPONENT: i64 = 28;
 
+/// The most significant digits a number may have (leading zeros do not
+/// count): what a `Decimal` holds exactly whatever the digits are.
+const MAX_DIGITS: usize = 28;
+
 /// Whether `text` follows the number grammar of records (JSON's):
 /// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
 fn is_number(text: &str) -> bool {
@@ -331,6 +349,16 @@ fn parse_decimal(text: &str) -> Result<Decimal, String> {
         return Err(out_of_range());
     }
     let too_many = || format!("`{text}` has more digits than can be represented exactly");
+    let significant = digits
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .skip_while(|&b| b == b'0')
+        .count();
+    if significant > MAX_DIGITS {
+        return Err(format!(
+            "`{text}` has more than {MAX_DIGITS} significant digits"
+        ));
+    }
     let mut d = Decimal::from_str_exact(digits).map_err(|_| too_many())?;
     if exponent > 0 {
         let scale_down = u32::try_from(exponent).unwrap_or(u32::MAX).min(d.scale());
@@ -340,8 +368,13 @@ fn parse_decimal(text: &str) -> Result<Decimal, String> {
             d = d.checked_mul(Decimal::TEN).ok_or_else(too_many)?;
         }
     } else if exponent < 0 {
-        let scale = d.scale() + u32::try_from(-exponent).unwrap_or(u32::MAX);
-        d.set_scale(scale).map_err(|_| too_many())?;
+        let shift = u32::try_from(-exponent).unwrap_or(u32::MAX);
+        if d.set_scale(d.scale().saturating_add(shift)).is_err() {
+            // Trailing zeros carry no value: `1.0e-28` is `1e-28`.
+            d = d.normalize();
+            d.set_scale(d.scale().saturating_add(shift))
+                .map_err(|_| too_many())?;
+        }
     }
     Ok(d)
 }
@@ -434,7 +467,7 @@ mod tests {
         assert!(err(r#"{"channel":"wechat","amount":"1.2.3"}"#).contains("not a decimal number"));
         assert!(
             err(r#"{"channel":"wechat","amount":"99999999999999999999999999999999"}"#)
-                .contains("more digits")
+                .contains("significant digits")
         );
         assert!(err(r#"{"channel":"wechat","amount":"1","days":1.5}"#).contains("whole number"));
         assert!(
@@ -448,5 +481,37 @@ mod tests {
             "field `channel` appears twice in the record"
         );
         assert!(err(r#"{"channel":"wechat","#).contains("invalid JSON"));
+    }
+
+    #[test]
+    fn null_is_not_a_missing_field() {
+        let err = |line: &str| from_json(line, &schema()).unwrap_err();
+        assert_eq!(
+            err(r#"{"channel":"wechat","amount":null}"#),
+            "field `amount` is null: write a value"
+        );
+        assert_eq!(
+            err(r#"{"channel":"wechat","amount":"1","days":null}"#),
+            "field `days` is null: write a value, or leave the field out for its default"
+        );
+    }
+
+    #[test]
+    fn numbers_hold_at_most_28_significant_digits() {
+        let num = |text: &str| parse_decimal(text);
+        assert!(num("1234567890123456789012345678").is_ok());
+        assert!(num("12345678901234567890123456789")
+            .unwrap_err()
+            .contains("more than 28 significant digits"));
+        assert!(num("79228162514264337593543950335").is_err());
+        assert!(num("0.0000000000000000000000000001").is_ok());
+        assert_eq!(num("1.0e-28").unwrap(), num("1e-28").unwrap());
+        assert_eq!(
+            num("1.0e-28").unwrap().to_string(),
+            "0.0000000000000000000000000001"
+        );
+        assert!(num("1e-29").is_err());
+        assert!(num("9.9999999999999999999999999999e27").is_err());
+        assert_eq!(num("-0.000120").unwrap().to_string(), "-0.000120");
     }
 }
