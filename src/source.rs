@@ -83,7 +83,17 @@ pub fn from_bytes(path: String, bytes: Vec<u8>) -> (SourceFile, Option<Diagnosti
         return (SourceFile { path, text }, Some(d));
     }
     match String::from_utf8(bytes) {
-        Ok(text) => (SourceFile { path, text }, None),
+        // A byte-order mark (as some Windows editors write) is not text.
+        Ok(text) => match text.strip_prefix('\u{feff}') {
+            Some(rest) => (
+                SourceFile {
+                    path,
+                    text: rest.to_string(),
+                },
+                None,
+            ),
+            None => (SourceFile { path, text }, None),
+        },
         Err(e) => {
             let at = e.utf8_error().valid_up_to();
             let text = String::from_utf8_lossy(e.as_bytes()).into_owned();
@@ -142,4 +152,20 @@ pub fn discover(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
     }
     out.sort();
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_leading_byte_order_mark_is_not_part_of_the_policy() {
+        let policy = "policy p version 1\nkind fees\nrounding half_up\nfield amount: money\nschedule s {\n  hit first\n  otherwise => 0\n}\n";
+        let mut bytes = "\u{feff}".as_bytes().to_vec();
+        bytes.extend_from_slice(policy.as_bytes());
+        let (file, diagnostic) = from_bytes("p.toll".into(), bytes);
+        assert!(diagnostic.is_none());
+        assert_eq!(file.text, policy);
+        assert!(crate::check_source(&file.text).is_ok());
+    }
 }
