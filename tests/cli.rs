@@ -9,6 +9,7 @@
     clippy::panic
 )]
 
+mod common;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -189,21 +190,6 @@ fn directories_are_searched_for_toll_files_only() {
     assert_eq!(stdout(&o).trim(), "checked 1 file: 0 errors, 0 warnings");
 }
 
-fn tollgate_stdin(args: &[&str], input: &str) -> Output {
-    use std::io::Write;
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    // A child that refuses its input may exit before reading it.
-    let _ = child.stdin.take().unwrap().write_all(input.as_bytes());
-    child.wait_with_output().unwrap()
-}
-
 #[test]
 fn eval_prints_one_line_per_record_in_order() {
     let o = tollgate(&[
@@ -243,7 +229,7 @@ fn bad_records_give_error_lines_and_processing_continues() {
         "{\"channel\":\"wechat\",\"amount\":\"12.3.4\"}\n",
         "{\"channel\":\"debit_card\",\"amount\":\"8000.00\"}\n",
     );
-    let o = tollgate_stdin(&["eval", "policies/fees/lakala.toll"], input);
+    let o = common::tollgate_stdin(&["eval", "policies/fees/lakala.toll"], input);
     assert_eq!(o.status.code(), Some(1));
     let lines: Vec<serde_json::Value> = stdout(&o)
         .lines()
@@ -318,7 +304,7 @@ fn csv_input_and_artifacts_give_the_same_answers() {
         Some(1),
         "the acquirer's records have fields lakala does not read"
     );
-    let csv = tollgate_stdin(
+    let csv = common::tollgate_stdin(
         &["eval", "policies/fees/lakala.toll", "--input-format", "csv"],
         "amount,channel\n800.00,wechat\n5,alipay\n,wechat\n",
     );
@@ -332,7 +318,7 @@ fn csv_input_and_artifacts_give_the_same_answers() {
         lines[2],
         r#"{"error":"missing required field `amount`","record":3}"#
     );
-    let bad_header = tollgate_stdin(
+    let bad_header = common::tollgate_stdin(
         &["eval", "policies/fees/lakala.toll", "--input-format", "csv"],
         "amount,chanel\n1,wechat\n",
     );
@@ -354,7 +340,7 @@ fn damaged_artifacts_are_refused() {
     let mid = bytes.len() / 2;
     bytes[mid] ^= 0x10;
     std::fs::write(&artifact, &bytes).unwrap();
-    let o = tollgate_stdin(&["eval", artifact.to_str().unwrap()], "{}\n");
+    let o = common::tollgate_stdin(&["eval", artifact.to_str().unwrap()], "{}\n");
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("checksum mismatch"));
     assert!(o.stdout.is_empty());
@@ -362,7 +348,7 @@ fn damaged_artifacts_are_refused() {
 
 #[test]
 fn explain_traces_the_rules_tried_and_the_arithmetic() {
-    let o = tollgate_stdin(
+    let o = common::tollgate_stdin(
         &["eval", "policies/fees/lakala.toll", "--explain"],
         "{\"channel\":\"debit_card\",\"amount\":\"8000.00\"}\n",
     );
@@ -404,7 +390,7 @@ fn over_long_records_are_refused_and_the_stream_goes_on() {
     let long = format!("{{\"channel\":\"{}\"}}\n", "x".repeat(3 << 20));
     let input =
         format!("{long}{{\"channel\":\"credit_card\",\"amount\":\"100.00\"}}\n\u{0}\u{ff}\n");
-    let o = tollgate_stdin(&["eval", "policies/fees/lakala.toll"], &input);
+    let o = common::tollgate_stdin(&["eval", "policies/fees/lakala.toll"], &input);
     assert_eq!(o.status.code(), Some(1));
     let lines: Vec<&str> = std::str::from_utf8(&o.stdout).unwrap().lines().collect();
     assert_eq!(
@@ -423,7 +409,7 @@ fn explain_names_every_alternative_of_a_failed_rule_and_unique_clashes() {
          schedule mdr {\n  hit unique\n  rule big when amount > 1000 or channel == qr => 0.50%\n  rule cards when channel == card => 0.60%\n}\n";
     std::fs::write(&policy, text).unwrap();
     // The source is refused: the overlap is proven, with a record.
-    let o = tollgate_stdin(&["eval", policy.to_str().unwrap()], "");
+    let o = common::tollgate_stdin(&["eval", policy.to_str().unwrap()], "");
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
     assert!(err.contains("[E0402]"), "{err}");
@@ -437,7 +423,7 @@ fn explain_names_every_alternative_of_a_failed_rule_and_unique_clashes() {
     let table = tollgate::compile::build(&tollgate::check::check(&file).unwrap()).unwrap();
     let artifact = dir.join("overlap.tgc");
     std::fs::write(&artifact, tollgate_runtime::artifact::encode(&table)).unwrap();
-    let o = tollgate_stdin(
+    let o = common::tollgate_stdin(
         &["eval", artifact.to_str().unwrap(), "--explain"],
         "{\"channel\":\"card\",\"amount\":\"10\"}\n{\"channel\":\"card\",\"amount\":\"2000\"}\n",
     );
@@ -462,7 +448,7 @@ fn over_long_csv_lines_stop_the_stream_with_an_error_line() {
         "channel,amount\nwechat,800.00\ncredit_card,{}\nwechat,1.00\n",
         "9".repeat(2 << 20)
     );
-    let o = tollgate_stdin(
+    let o = common::tollgate_stdin(
         &["eval", "policies/fees/lakala.toll", "--input-format", "csv"],
         &input,
     );
@@ -512,7 +498,7 @@ fn state_is_carried_between_runs_and_damage_is_refused() {
         format!("{{\"kind\":\"promo\",\"merchant\":\"m1\",\"terminal\":\"t1\",\"at\":\"2026-11-25T{at}+08:00\"}}\n")
     };
     let run = |input: String| {
-        tollgate_stdin(
+        common::tollgate_stdin(
             &[
                 "eval",
                 "policies/notifications/merchant_messages.toll",
@@ -538,7 +524,7 @@ fn state_is_carried_between_runs_and_damage_is_refused() {
     assert_eq!(damaged.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&damaged.stderr)
         .contains("saved state is damaged: checksum mismatch"));
-    let fees = tollgate_stdin(
+    let fees = common::tollgate_stdin(
         &[
             "eval",
             "policies/fees/lakala.toll",
@@ -552,7 +538,7 @@ fn state_is_carried_between_runs_and_damage_is_refused() {
 
 #[test]
 fn explain_shows_what_each_notification_rule_saw() {
-    let o = tollgate_stdin(
+    let o = common::tollgate_stdin(
         &["eval", "policies/notifications/merchant_messages.toll", "--explain"],
         concat!(
             "{\"kind\":\"promo\",\"merchant\":\"m1\",\"terminal\":\"t1\",\"at\":\"2026-11-25T09:00:00+08:00\",\"promo_cap\":5}\n",
@@ -586,7 +572,7 @@ fn explain_shows_what_each_notification_rule_saw() {
 
 #[test]
 fn an_opted_out_merchant_gets_no_promotion_and_explain_says_why() {
-    let o = tollgate_stdin(
+    let o = common::tollgate_stdin(
         &["eval", "policies/notifications/merchant_messages.toll", "--explain"],
         "{\"kind\":\"promo\",\"merchant\":\"m1\",\"terminal\":\"t1\",\"at\":\"2026-11-25T12:00:00+08:00\",\"promo_opt_out\":true}\n",
     );
@@ -611,7 +597,7 @@ fn an_opted_out_merchant_gets_no_promotion_and_explain_says_why() {
 
 #[test]
 fn a_json_record_with_a_key_twice_is_an_error_not_the_last_value() {
-    let o = tollgate_stdin(
+    let o = common::tollgate_stdin(
         &["eval", "policies/fees/lakala.toll"],
         concat!(
             "{\"channel\":\"credit_card\",\"amount\":\"100.00\",\"amount\":\"1.00\"}\n",
@@ -636,8 +622,8 @@ fn csv_and_json_lines_number_records_alike_and_answer_blank_lines() {
         "{\"channel\":\"wechat\",\"amount\":\"5.00\"}\n",
     );
     let csv = "channel,amount\nwechat,800.00\n\nbitcoin,1.00\nwechat,5.00\n";
-    let j = tollgate_stdin(&["eval", "policies/fees/lakala.toll"], jsonl);
-    let c = tollgate_stdin(
+    let j = common::tollgate_stdin(&["eval", "policies/fees/lakala.toll"], jsonl);
+    let c = common::tollgate_stdin(
         &["eval", "policies/fees/lakala.toll", "--input-format", "csv"],
         csv,
     );
@@ -669,12 +655,12 @@ fn check_and_lint_read_the_policy_from_stdin() {
     )
     .unwrap();
     for command in ["check", "lint"] {
-        let o = tollgate_stdin(&[command, "-"], &text);
+        let o = common::tollgate_stdin(&[command, "-"], &text);
         assert_eq!(o.status.code(), Some(1), "{command}");
         let out = stdout(&o);
         assert!(out.contains("[E0103]"), "{command}: {out}");
         assert!(out.contains("<stdin>:"), "{command} names stdin: {out}");
-        let o = tollgate_stdin(&[command, "--format", "json", "-"], &text);
+        let o = common::tollgate_stdin(&[command, "--format", "json", "-"], &text);
         let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
         assert_eq!(doc["diagnostics"][0]["file"], "<stdin>");
     }
@@ -682,12 +668,12 @@ fn check_and_lint_read_the_policy_from_stdin() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/fees/lakala.toll"),
     )
     .unwrap();
-    let o = tollgate_stdin(&["check", "-"], &clean);
+    let o = common::tollgate_stdin(&["check", "-"], &clean);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stdout(&o).trim(), "checked 1 file: 0 errors, 0 warnings");
     // The size limit holds for standard input too.
     let huge = format!("{clean}{}", "#".repeat(9 << 20));
-    let o = tollgate_stdin(&["check", "-"], &huge);
+    let o = common::tollgate_stdin(&["check", "-"], &huge);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stdout(&o).contains("larger than the limit"),
@@ -704,14 +690,14 @@ fn unknown_fields_are_refused_unless_ignored_and_kept_fields_join_output_to_inpu
         "{\"txn_id\":7,\"merchant\":\"m9\",\"channel\":\"wechat\",\"amount\":\"5.00\"}\n",
     );
     // Strict by default: the undeclared fields are errors.
-    let o = tollgate_stdin(&["eval", "policies/fees/lakala.toll"], input);
+    let o = common::tollgate_stdin(&["eval", "policies/fees/lakala.toll"], input);
     assert_eq!(o.status.code(), Some(1));
     assert!(
         stdout(&o).contains("unknown field `txn_id`"),
         "{}",
         stdout(&o)
     );
-    let o = tollgate_stdin(
+    let o = common::tollgate_stdin(
         &[
             "eval",
             "policies/fees/lakala.toll",
@@ -743,13 +729,13 @@ fn unknown_fields_are_refused_unless_ignored_and_kept_fields_join_output_to_inpu
         "values are copied as written"
     );
     // A kept field is known without --ignore-unknown; others still are not.
-    let o = tollgate_stdin(
+    let o = common::tollgate_stdin(
         &["eval", "policies/fees/lakala.toll", "--keep", "txn_id"],
         "{\"txn_id\":\"T1\",\"channel\":\"wechat\",\"amount\":\"800.00\"}\n",
     );
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
     // CSV: the same, with cells as strings.
-    let o = tollgate_stdin(
+    let o = common::tollgate_stdin(
         &[
             "eval",
             "policies/fees/lakala.toll",
@@ -765,7 +751,7 @@ fn unknown_fields_are_refused_unless_ignored_and_kept_fields_join_output_to_inpu
     let line: serde_json::Value = serde_json::from_str(stdout(&o).trim()).unwrap();
     assert_eq!(line["input"], serde_json::json!({"txn_id": "T1"}));
     // Notifications too.
-    let o = tollgate_stdin(
+    let o = common::tollgate_stdin(
         &[
             "eval",
             "policies/notifications/merchant_messages.toll",
@@ -783,12 +769,12 @@ fn unknown_fields_are_refused_unless_ignored_and_kept_fields_join_output_to_inpu
 #[test]
 fn summary_line_on_stderr_when_asked() {
     let input = "{\"channel\":\"wechat\",\"amount\":\"800.00\"}\n\n";
-    let quiet = tollgate_stdin(&["eval", "policies/fees/lakala.toll"], input);
+    let quiet = common::tollgate_stdin(&["eval", "policies/fees/lakala.toll"], input);
     assert!(
         quiet.stderr.is_empty(),
         "no summary when stderr is not a terminal"
     );
-    let o = tollgate_stdin(&["eval", "policies/fees/lakala.toll", "--summary"], input);
+    let o = common::tollgate_stdin(&["eval", "policies/fees/lakala.toll", "--summary"], input);
     let err = String::from_utf8_lossy(&o.stderr);
     let line = err.trim();
     assert!(
@@ -863,7 +849,7 @@ fn numbers_in_records_follow_one_grammar_in_json_and_csv() {
             inputs.push(("json number", json_number, vec!["eval", policy]));
         }
         for (how, input, args) in inputs {
-            let o = tollgate_stdin(&args, &input);
+            let o = common::tollgate_stdin(&args, &input);
             let line: serde_json::Value = serde_json::from_str(stdout(&o).trim())
                 .unwrap_or_else(|_| panic!("{how} {text}: {}", stdout(&o)));
             match want {
@@ -876,9 +862,9 @@ fn numbers_in_records_follow_one_grammar_in_json_and_csv() {
         }
     }
     // A byte-order mark at the start of the input is ignored, in both formats.
-    let o = tollgate_stdin(&["eval", policy], "\u{feff}{\"amount\":\"100.00\"}\n");
+    let o = common::tollgate_stdin(&["eval", policy], "\u{feff}{\"amount\":\"100.00\"}\n");
     assert!(stdout(&o).starts_with(r#"{"fee":"0.50""#), "{}", stdout(&o));
-    let o = tollgate_stdin(
+    let o = common::tollgate_stdin(
         &["eval", policy, "--input-format", "csv"],
         "\u{feff}amount\n100.00\n",
     );
@@ -888,7 +874,7 @@ fn numbers_in_records_follow_one_grammar_in_json_and_csv() {
 #[test]
 fn crlf_and_whitespace_only_csv_lines_are_blank_lines_like_json_lines() {
     let csv = "channel,amount\r\nwechat,800.00\r\n\r\n  \r\n\t\nwechat,5.00\r\n";
-    let o = tollgate_stdin(
+    let o = common::tollgate_stdin(
         &["eval", "policies/fees/lakala.toll", "--input-format", "csv"],
         csv,
     );
@@ -909,7 +895,7 @@ fn crlf_and_whitespace_only_csv_lines_are_blank_lines_like_json_lines() {
 #[test]
 fn keep_refuses_empty_or_padded_field_names() {
     for bad in ["", ",", "txn_id,", " txn_id", "txn_id ,merchant"] {
-        let o = tollgate_stdin(
+        let o = common::tollgate_stdin(
             &["eval", "policies/fees/lakala.toll", "--keep", bad],
             "{\"channel\":\"wechat\",\"amount\":\"800.00\"}\n",
         );

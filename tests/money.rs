@@ -13,8 +13,6 @@
 mod common;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
-use std::io::Write;
-use std::process::{Command, Stdio};
 use tollgate::generate::{self, Rng, Shape};
 use tollgate_runtime::eval::EvalError;
 use tollgate_runtime::table::FieldKind;
@@ -26,21 +24,7 @@ fn eval(policy: &str, explain: bool, input: &str) -> Vec<serde_json::Value> {
     if explain {
         args.push("--explain");
     }
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .args(&args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(input.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::tollgate_stdin(&args, input);
     String::from_utf8(out.stdout)
         .unwrap()
         .lines()

@@ -9,6 +9,7 @@
     clippy::panic
 )]
 
+mod common;
 use std::path::Path;
 use tollgate::compile::print::print_table;
 
@@ -49,23 +50,7 @@ fn declared_amounts_print_exactly() {
 
 /// `eval --explain` on one record of a `tests/tables/` policy.
 fn explain(policy: &str, record: &str) -> String {
-    use std::io::Write;
-    use std::process::{Command, Stdio};
-    let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .args(["eval", policy, "--explain"])
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(record.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = common::tollgate_stdin(&["eval", policy, "--explain"], record);
     let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     serde_json::to_string_pretty(&line["components"][0]["explain"]).unwrap()
 }

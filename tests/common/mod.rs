@@ -29,3 +29,24 @@ pub fn cases(default: u32) -> u32 {
         .max(1);
     default.saturating_mul(scale)
 }
+
+/// Runs the `tollgate` binary from the repository root with `input` on
+/// stdin. A child that refuses its input may exit before reading it, so a
+/// failed write is not an error.
+#[allow(dead_code)]
+pub fn tollgate_stdin(args: &[&str], input: &str) -> std::process::Output {
+    use std::io::Write;
+    use std::process::{Command, Stdio};
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    if let Some(mut stdin) = child.stdin.take() {
+        let _ = stdin.write_all(input.as_bytes());
+    }
+    child.wait_with_output().unwrap()
+}
