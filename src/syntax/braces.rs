@@ -66,29 +66,11 @@ impl Opens {
 fn open_at(source: &str, pos: usize) -> (Vec<usize>, bool) {
     let mut stack = Vec::new();
     let mut at_pos = None;
-    let mut chars = source.char_indices();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in super::limits::code_chars(source) {
         if i >= pos && at_pos.is_none() {
             at_pos = Some(stack.clone());
         }
         match c {
-            '#' => {
-                for (_, c) in chars.by_ref() {
-                    if c == '\n' {
-                        break;
-                    }
-                }
-            }
-            '"' => {
-                let mut escaped = false;
-                for (_, c) in chars.by_ref() {
-                    match c {
-                        '\\' if !escaped => escaped = true,
-                        '"' | '\n' if !escaped => break,
-                        _ => escaped = false,
-                    }
-                }
-            }
             '{' => stack.push(i),
             '}' => {
                 stack.pop();

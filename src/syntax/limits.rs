@@ -11,14 +11,13 @@ pub const MAX_SOURCE_BYTES: usize = 8 << 20;
 /// The deepest nesting of parentheses accepted in a condition.
 pub const MAX_NESTING: usize = 64;
 
-/// Checks size and nesting; comments and strings are skipped.
-pub fn check(source: &str) -> Result<(), Diagnostic> {
-    if source.len() > MAX_SOURCE_BYTES {
-        return Err(too_large(source.len(), Span::new(0, 0)));
-    }
-    let mut depth = 0usize;
+/// The characters of `source` outside comments and strings, with their
+/// byte offsets (a comment runs from `#` to the end of the line; a string
+/// from `"` to the next unescaped `"` or the end of the line).
+pub(super) fn code_chars(source: &str) -> impl Iterator<Item = (usize, char)> + '_ {
     let mut chars = source.char_indices();
-    while let Some((i, c)) = chars.next() {
+    core::iter::from_fn(move || loop {
+        let (i, c) = chars.next()?;
         match c {
             '#' => {
                 for (_, c) in chars.by_ref() {
@@ -37,6 +36,19 @@ pub fn check(source: &str) -> Result<(), Diagnostic> {
                     }
                 }
             }
+            _ => return Some((i, c)),
+        }
+    })
+}
+
+/// Checks size and nesting; comments and strings are skipped.
+pub fn check(source: &str) -> Result<(), Diagnostic> {
+    if source.len() > MAX_SOURCE_BYTES {
+        return Err(too_large(source.len(), Span::new(0, 0)));
+    }
+    let mut depth = 0usize;
+    for (i, c) in code_chars(source) {
+        match c {
             '(' => {
                 depth += 1;
                 if depth > MAX_NESTING {
