@@ -94,22 +94,28 @@ fn fullest_window(times: &[i64], now: i64, d: i64) -> usize {
         .unwrap_or(0)
 }
 
+/// The instants (ms) the compiled zone is built for, the first included and
+/// the last excluded: from 1 January of the first of
+/// [`ZONE_YEARS`](crate::compile::notify::ZONE_YEARS) to 1 January after the
+/// last, UTC.
+fn zone_span_ms() -> (i64, i64) {
+    let (first, last) = crate::compile::notify::ZONE_YEARS;
+    let new_year = |year: i32| {
+        chrono::NaiveDate::from_ymd_opt(year, 1, 1)
+            .and_then(|d| d.and_hms_opt(0, 0, 0))
+            .map_or(0, |t| t.and_utc().timestamp_millis())
+    };
+    (new_year(first), new_year(last + 1))
+}
+
 /// Decides `record`, recording the delivery in `history` when it is one;
-/// `Some(Err(..))` for a record later than the policy's lateness allows.
+/// `Some(Err(..))` for a record later than the policy's lateness allows, or
+/// outside the years its zone is built for (or deferred past their end).
 pub fn decide(
     policy: &Policy,
     record: &[Value],
     history: &mut History,
 ) -> Option<Result<Decision, NotifyError>> {
-    decide_checked(policy, record, history)
-        .map(|d| d.map_err(|(rule, newest_ms)| NotifyError::TooLate { rule, newest_ms }))
-}
-
-fn decide_checked(
-    policy: &Policy,
-    record: &[Value],
-    history: &mut History,
-) -> Option<Result<Decision, (u32, i64)>> {
     let Body::Notifications(n) = &policy.body else {
         return None;
     };
@@ -147,6 +153,13 @@ fn decide_checked(
         v.sort_unstable();
         v
     };
+    let (span_from, span_until) = zone_span_ms();
+    if now < span_from || now >= span_until {
+        return Some(Err(NotifyError::OutsideZoneSpan {
+            at_ms: now,
+            rule: None,
+        }));
+    }
     let lateness = (n.lateness_secs as i64).saturating_mul(1000);
     for &i in &matching {
         if let Some(Action::Dedup { keys, .. } | Action::Limit { keys, .. }) =
@@ -154,7 +167,10 @@ fn decide_checked(
         {
             if let Some(&newest) = times_of(history, i, &key(record, keys)).last() {
                 if now < newest - lateness {
-                    return Some(Err((i as u32, newest)));
+                    return Some(Err(NotifyError::TooLate {
+                        rule: i as u32,
+                        newest_ms: newest,
+                    }));
                 }
             }
         }
@@ -179,16 +195,26 @@ fn decide_checked(
         if let Some(Action::Quiet { windows, mode }) = rule(i).map(|r| &r.action) {
             let (tod, _) = local(tz, now);
             if windows.iter().any(|w| inside(tod, *w)) {
-                return Some(Ok(match mode {
-                    QuietMode::Drop => Decision::Suppress {
+                return Some(match mode {
+                    QuietMode::Drop => Ok(Decision::Suppress {
                         rule: i as u32,
                         reason: Reason::Quiet,
-                    },
-                    QuietMode::Defer => Decision::Defer {
-                        rule: i as u32,
-                        until_ms: quiet_end(tz, now, windows),
-                    },
-                }));
+                    }),
+                    QuietMode::Defer => {
+                        let until_ms = quiet_end(tz, now, windows);
+                        if until_ms >= span_until {
+                            Err(NotifyError::OutsideZoneSpan {
+                                at_ms: until_ms,
+                                rule: Some(i as u32),
+                            })
+                        } else {
+                            Ok(Decision::Defer {
+                                rule: i as u32,
+                                until_ms,
+                            })
+                        }
+                    }
+                });
             }
         }
     }

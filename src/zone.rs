@@ -6,6 +6,9 @@
 use chrono::{Offset, TimeZone};
 use tollgate_runtime::zone::Zone;
 
+/// The last year whose offsets the database gives correctly.
+pub const LAST_YEAR: i32 = 2099;
+
 /// Sampling step: shorter than the gap between any two real offset changes.
 const STEP: i64 = 6 * 3600;
 
@@ -21,7 +24,11 @@ fn offset(tz: chrono_tz::Tz, utc: i64) -> i32 {
 }
 
 /// The zone named `name` from the start of `from_year` to the end of
-/// `to_year` (UTC); `None` for a name the database does not know.
+/// `to_year` (UTC), its span; `None` for a name the database does not know.
+///
+/// The database's rules are applied only through 2099 (from 2100 on it
+/// reports standard time all year), so `to_year` should be at most
+/// [`LAST_YEAR`].
 pub fn build(name: &str, from_year: i32, to_year: i32) -> Option<Zone> {
     let tz: chrono_tz::Tz = name.parse().ok()?;
     let start = chrono::NaiveDate::from_ymd_opt(from_year, 1, 1)?
@@ -59,6 +66,8 @@ pub fn build(name: &str, from_year: i32, to_year: i32) -> Option<Zone> {
         name: name.to_string(),
         initial,
         changes,
+        from: start,
+        until: end,
     })
 }
 
@@ -73,6 +82,20 @@ mod tests {
         assert_eq!(
             z.changes,
             vec![(1_772_953_200, -4 * 3600), (1_793_512_800, -5 * 3600)]
+        );
+    }
+
+    #[test]
+    fn the_span_runs_from_the_first_year_to_the_end_of_the_last() {
+        let z = build("America/New_York", 2000, LAST_YEAR).unwrap();
+        assert_eq!((z.from, z.until), (946_684_800, 4_102_444_800));
+        // The database still has daylight saving in the last year.
+        assert_eq!(
+            build("America/New_York", LAST_YEAR, LAST_YEAR)
+                .unwrap()
+                .changes
+                .len(),
+            2
         );
     }
 

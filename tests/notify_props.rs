@@ -22,7 +22,9 @@ use std::path::Path;
 use tollgate::generate::Rng;
 use tollgate::model::Policy;
 use tollgate_runtime::bounded::BoundedState;
-use tollgate_runtime::notify::{key_of, Decision, MemoryState, NotifyPolicy, ThrottleState};
+use tollgate_runtime::notify::{
+    key_of, Decision, MemoryState, NotifyError, NotifyPolicy, Reason, ThrottleState,
+};
 use tollgate_runtime::value::Value;
 
 fn load(zone: &str) -> (Policy, NotifyPolicy) {
@@ -114,7 +116,11 @@ fn check_laws(zone: &str, seed: u64, len: usize, start_ms: i64) {
         let got = compiled.decide(rec, &mut state);
         let expected = tollgate::interp_notify::decide(&policy, rec, &mut history).unwrap();
         assert_eq!(got, expected, "{zone} seed {seed}: {rec:?}");
-        let got = got.unwrap();
+        assert_within_span(&compiled, ms(rec), &got);
+        let Ok(got) = got else {
+            assert_ne!(rec[kind], Value::Enum(4), "security must be delivered");
+            continue;
+        };
         if rec[kind] == Value::Enum(4) {
             assert!(
                 matches!(got, Decision::Deliver { .. }),
@@ -179,6 +185,43 @@ fn check_laws(zone: &str, seed: u64, len: usize, start_ms: i64) {
         );
     }
 }
+
+/// What the span of the zone requires of a decision at `now_ms`: a record
+/// outside it is refused (unless an always-deliver or suppress rule took
+/// it), and no
+/// decision defers to an instant outside it.
+fn assert_within_span(compiled: &NotifyPolicy, now_ms: i64, got: &Result<Decision, NotifyError>) {
+    let zone = &compiled.zone;
+    let covers = |ms: i64| zone.covers(ms.div_euclid(1000));
+    match got {
+        Err(NotifyError::OutsideZoneSpan { at_ms, rule: None }) => {
+            assert_eq!(*at_ms, now_ms);
+            assert!(!covers(now_ms), "{now_ms} refused inside the span");
+        }
+        Err(NotifyError::OutsideZoneSpan {
+            at_ms,
+            rule: Some(_),
+        }) => {
+            assert!(covers(now_ms) && !covers(*at_ms), "{now_ms}: {got:?}");
+        }
+        Ok(Decision::Defer { until_ms, .. }) => {
+            assert!(covers(now_ms) && covers(*until_ms), "{now_ms}: {got:?}");
+        }
+        // Always-deliver and suppress rules read no time.
+        Ok(
+            Decision::Deliver { .. }
+            | Decision::Suppress {
+                reason: Reason::Declared,
+                ..
+            },
+        ) => {}
+        _ => assert!(covers(now_ms), "{now_ms} decided outside the span: {got:?}"),
+    }
+}
+
+/// The first instant (ms) of each end of the span compiled zones are built
+/// for: 2000-01-01 and 2100-01-01, UTC.
+const SPAN_ENDS_MS: [i64; 2] = [946_684_800_000, 4_102_444_800_000];
 
 /// The variant index of an enum value.
 fn variant(v: &Value) -> u32 {
@@ -336,6 +379,17 @@ proptest! {
         let start = if spring { 1_772_755_200_000 } else { 1_793_318_400_000 };
         check_laws("America/New_York", seed, 300, start);
     }
+
+    #[test]
+    fn streams_across_an_end_of_the_zone_span_are_refused_outside_it(
+        seed in any::<u64>(),
+        new_york in any::<bool>(),
+        end in 0usize..2,
+    ) {
+        // About twelve days of messages, starting six days before the end.
+        let zone = if new_york { "America/New_York" } else { "Asia/Shanghai" };
+        check_laws(zone, seed, 300, SPAN_ENDS_MS[end] - 6 * 86_400_000);
+    }
 }
 
 /// Pruning at the last instant a delivery still counts keeps it; one
@@ -426,7 +480,14 @@ fn shuffled(
             } else {
                 ["note", "promo", "promo"][r.below(3)]
             };
-            let stamp = chrono::DateTime::from_timestamp_millis(t)
+            // One in two hundred is stamped outside the zone's span: by a
+            // clock 80 years behind or ahead.
+            let stamp_ms = match r.below(400) {
+                0 => t - 80 * 365 * 86_400_000,
+                1 => t + 80 * 365 * 86_400_000,
+                _ => t,
+            };
+            let stamp = chrono::DateTime::from_timestamp_millis(stamp_ms)
                 .unwrap()
                 .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
             let merchant = ["m1", "m2"][r.below(2)];
@@ -515,6 +576,11 @@ fn check_delivered(compiled: &NotifyPolicy, zone: &str, delivered: &[&Vec<Value>
 fn late_streams_agree(zone: &str, seed: u64, bulk: usize, too_late: usize, start_ms: i64) {
     let (policy, compiled) = late_policy(zone);
     let records = shuffled(seed, 400, start_ms, bulk, too_late, &compiled.fields);
+    let at = field(&compiled, "at");
+    let ms = |r: &Vec<Value>| match &r[at] {
+        Value::Time { unix_ms, .. } => *unix_ms,
+        _ => unreachable!(),
+    };
     let mut memory = MemoryState::new();
     let mut bounded = BoundedState::new(&compiled, 8).unwrap();
     let mut history = tollgate::interp_notify::History::default();
@@ -525,6 +591,7 @@ fn late_streams_agree(zone: &str, seed: u64, bulk: usize, too_late: usize, start
         let got = compiled.decide(rec, &mut memory);
         let expected = tollgate::interp_notify::decide(&policy, rec, &mut history).unwrap();
         assert_eq!(got, expected, "{zone} seed {seed}: {rec:?}");
+        assert_within_span(&compiled, ms(rec), &got);
         assert_eq!(compiled.decide(rec, &mut bounded), got, "bounded store");
         for (i, r) in compiled.rules.iter().enumerate() {
             if let Some(keys) = r.keys() {
@@ -590,6 +657,13 @@ proptest! {
     fn shuffled_streams_across_new_york_transitions(seed in any::<u64>(), spring in any::<bool>(), too_late in 0usize..30) {
         let start = if spring { 1_772_755_200_000 } else { 1_793_318_400_000 };
         late_streams_agree("America/New_York", seed, 10, too_late, start);
+    }
+
+    #[test]
+    fn shuffled_streams_across_an_end_of_the_zone_span(seed in any::<u64>(), new_york in any::<bool>(), end in 0usize..2) {
+        // About ten days of messages, starting five days before the end.
+        let zone = if new_york { "America/New_York" } else { "Asia/Shanghai" };
+        late_streams_agree(zone, seed, 10, 5, SPAN_ENDS_MS[end] - 5 * 86_400_000);
     }
 
     #[test]

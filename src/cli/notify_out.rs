@@ -1,5 +1,6 @@
 //! Notification decisions as JSON lines.
 
+use chrono::Datelike;
 use serde_json::{json, Map, Value as Json};
 use tollgate_runtime::notify::{
     in_window, key_of, Action, Decision, NotifyError, NotifyPolicy, Period, Reason, ThrottleState,
@@ -19,6 +20,34 @@ pub fn instant(policy: &NotifyPolicy, ms: i64) -> String {
             .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, false),
         _ => ms.to_string(),
     }
+}
+
+/// An instant as RFC 3339 in UTC, for instants whose local offset may not be
+/// known (outside the zone's span).
+fn utc(ms: i64) -> String {
+    chrono::DateTime::from_timestamp_millis(ms).map_or_else(
+        || ms.to_string(),
+        |t| t.to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+    )
+}
+
+/// The span of the policy's zone, as the error names it: `the years the
+/// policy's time zone `America/New_York` is built for, 2000-2099 (from
+/// 2000-01-01T00:00:00Z, before 2100-01-01T00:00:00Z)`.
+fn zone_span(policy: &NotifyPolicy) -> String {
+    let zone = &policy.zone;
+    let year = |s: i64| {
+        chrono::DateTime::from_timestamp(s, 0)
+            .map_or_else(|| "?".to_string(), |t| t.year().to_string())
+    };
+    format!(
+        "the years the policy's time zone `{}` is built for, {}-{} (from {}, before {})",
+        zone.name,
+        year(zone.from),
+        year(zone.until.saturating_sub(1)),
+        utc(zone.from.saturating_mul(1000)),
+        utc(zone.until.saturating_mul(1000)),
+    )
 }
 
 /// A duration as the policy would write it (`1h`, `10m`, `30s`).
@@ -170,17 +199,34 @@ pub fn trace(policy: &NotifyPolicy, record: &[Value], state: &impl ThrottleState
 
 /// The error line's text for a record that could not be decided.
 pub fn error(policy: &NotifyPolicy, e: NotifyError) -> String {
+    let name = |rule: u32| {
+        policy
+            .rules
+            .get(rule as usize)
+            .map_or("?", |r| r.name.as_str())
+    };
     match e {
         NotifyError::NoTimestamp => "the record has no timestamp".to_string(),
+        NotifyError::OutsideZoneSpan { at_ms, rule: None } => format!(
+            "the record's time {} is outside {}; not decided",
+            utc(at_ms),
+            zone_span(policy)
+        ),
+        NotifyError::OutsideZoneSpan {
+            at_ms,
+            rule: Some(rule),
+        } => format!(
+            "rule `{}` would defer the message until {}, outside {}; not decided",
+            name(rule),
+            utc(at_ms),
+            zone_span(policy)
+        ),
         NotifyError::TooLate { rule, newest_ms } => {
-            let name = policy
-                .rules
-                .get(rule as usize)
-                .map_or("?", |r| r.name.as_str());
             format!(
-                "the record is too late for rule `{name}`: records of this key are accepted \
+                "the record is too late for rule `{}`: records of this key are accepted \
                  from {} on, {} before {} (its newest delivery, or where the state forgot \
                  the key); not decided",
+                name(rule),
                 instant(policy, newest_ms.saturating_sub(policy.lateness_ms)),
                 duration(policy.lateness_ms),
                 instant(policy, newest_ms),

@@ -7,8 +7,9 @@ use crate::model::{self, Body, CapAmount, LimitPeriod, Policy, QuietMode};
 use tollgate_runtime::notify::{Action, Cap, NotifyPolicy, NotifyRule, Period};
 use tollgate_runtime::table::{Cell, FieldSpec};
 
-/// The years a compiled zone covers.
-pub const ZONE_YEARS: (i32, i32) = (2000, 2100);
+/// The years a compiled zone covers, both included (UTC): records outside
+/// them are refused. The database knows offsets through 2099.
+pub const ZONE_YEARS: (i32, i32) = (2000, crate::zone::LAST_YEAR);
 
 /// Compiles a checked notifications policy.
 ///

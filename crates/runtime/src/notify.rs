@@ -4,7 +4,7 @@
 //! message is delivered. Time comes from the record, never from a clock.
 //!
 //! Phases, in the order the language fixes: always-deliver rules;
-//! suppress rules; lateness; de-duplication; quiet windows; caps (all must
+//! suppress rules; the zone's span; lateness; de-duplication; quiet windows; caps (all must
 //! admit); room in the store; deliver and record. Records may arrive in any
 //! order within the policy's lateness: caps and de-duplication look both
 //! ways in time (see [`crate::window`]).
@@ -201,6 +201,16 @@ pub enum NotifyError {
         /// What the key is measured against: its newest delivery, or the
         /// point at which the store forgot the key.
         newest_ms: i64,
+    },
+    /// An instant the decision needs lies outside the span the policy's
+    /// time zone was built for ([`Zone::covers`]), where its local time is
+    /// not known: the record's own instant (`rule` is `None`), or the end of
+    /// the quiet window of `rule` that would defer it.
+    OutsideZoneSpan {
+        /// The instant outside the span, in ms.
+        at_ms: i64,
+        /// The quiet rule whose window ends there, if any.
+        rule: Option<u32>,
     },
 }
 
@@ -463,7 +473,10 @@ impl NotifyPolicy {
     /// the decision is to deliver.
     ///
     /// # Errors
-    /// [`NotifyError::NoTimestamp`] when the record has no timestamp.
+    /// [`NotifyError::NoTimestamp`] when the record has no timestamp;
+    /// [`NotifyError::OutsideZoneSpan`] when it (or the end of the quiet
+    /// window that would defer it) lies outside the zone's span;
+    /// [`NotifyError::TooLate`] when it is later than the lateness allows.
     pub fn decide(
         &self,
         record: &[Value],
@@ -510,6 +523,13 @@ impl NotifyPolicy {
                 reason: Reason::Declared,
             });
         }
+        // Local times and days are known only within the zone's span.
+        if !self.zone.covers(now_s) {
+            return Err(NotifyError::OutsideZoneSpan {
+                at_ms: now_ms,
+                rule: None,
+            });
+        }
         // A record later than the lateness for any of its keys is refused
         // before anything reads the state: the state may no longer hold
         // what deciding it would need.
@@ -549,9 +569,16 @@ impl NotifyPolicy {
                             reason: Reason::Quiet,
                         });
                     }
+                    let until_s = self.quiet_end(now_s, windows);
+                    if !self.zone.covers(until_s) {
+                        return Err(NotifyError::OutsideZoneSpan {
+                            at_ms: until_s.saturating_mul(1000),
+                            rule: Some(i as u32),
+                        });
+                    }
                     return Ok(Decision::Defer {
                         rule: i as u32,
-                        until_ms: self.quiet_end(now_s, windows).saturating_mul(1000),
+                        until_ms: until_s.saturating_mul(1000),
                     });
                 }
             }
@@ -732,6 +759,83 @@ mod tests {
         assert_eq!(
             policy.decide(&record, &mut state),
             Ok(Decision::Deliver { clamped: None })
+        );
+    }
+
+    #[test]
+    fn records_outside_the_zone_span_are_refused_but_always_deliver_is_not() {
+        let rule = |name: &str, columns: Vec<u32>, rows: Vec<Vec<Cell>>, action| NotifyRule {
+            name: name.into(),
+            columns,
+            rows,
+            action,
+        };
+        let mut zone = Zone::fixed("UTC".into(), 0);
+        (zone.from, zone.until) = (86_400, 3 * 86_400);
+        let policy = NotifyPolicy {
+            name: "p".into(),
+            version: 1,
+            fields: Vec::new(),
+            clock: 0,
+            zone,
+            lateness_ms: 0,
+            rules: alloc::vec![
+                rule(
+                    "always",
+                    alloc::vec![1],
+                    alloc::vec![alloc::vec![Cell::Bool(true)]],
+                    Action::AlwaysDeliver
+                ),
+                rule(
+                    "late_evening",
+                    Vec::new(),
+                    alloc::vec![Vec::new()],
+                    Action::Quiet {
+                        windows: alloc::vec![(23 * 3600, 3600)],
+                        drop: false,
+                    }
+                ),
+            ],
+        };
+        let at = |s: i64, urgent: bool| {
+            [
+                Value::Time {
+                    unix_ms: s * 1000,
+                    offset_secs: 0,
+                },
+                Value::Bool(urgent),
+            ]
+        };
+        let mut state = MemoryState::new();
+        let mut decide = |s: i64, urgent: bool| policy.decide(&at(s, urgent), &mut state);
+        let outside = |s: i64, rule| {
+            Err(NotifyError::OutsideZoneSpan {
+                at_ms: s * 1000,
+                rule,
+            })
+        };
+        assert_eq!(decide(86_399, false), outside(86_399, None));
+        assert_eq!(decide(3 * 86_400, false), outside(3 * 86_400, None));
+        assert_eq!(
+            decide(3 * 86_400, true),
+            Ok(Decision::Deliver { clamped: None })
+        );
+        assert_eq!(
+            decide(86_400 + 3600, false),
+            Ok(Decision::Deliver { clamped: None })
+        );
+        // Deferred to 01:00 on the second day: inside the span.
+        assert_eq!(
+            decide(86_400 + 23 * 3600, false),
+            Ok(Decision::Defer {
+                rule: 1,
+                until_ms: (2 * 86_400 + 3600) * 1000
+            })
+        );
+        // The last second of the span is in the window, which ends after it.
+        assert_eq!(
+            decide(3 * 86_400 - 1, false),
+            outside(3 * 86_400 + 3600, Some(1))
         );
     }
 

@@ -4,7 +4,9 @@
 //! windows (local wall-clock ranges) and calendar-day caps (local midnight)
 //! are answered from it, daylight saving included.
 //!
-//! Instants are seconds since the Unix epoch, UTC.
+//! Instants are seconds since the Unix epoch, UTC. A zone knows its offsets
+//! only within the span it was built for ([`Zone::from`] to [`Zone::until`]);
+//! decisions refuse instants outside it (see [`Zone::covers`]).
 
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -21,16 +23,27 @@ pub struct Zone {
     pub initial: i32,
     /// Each change: from this instant on, this offset. Ascending.
     pub changes: Vec<(i64, i32)>,
+    /// The first instant of the span the offsets are known for (included).
+    pub from: i64,
+    /// The end of that span (excluded): later offsets are not known.
+    pub until: i64,
 }
 
 impl Zone {
-    /// A zone with one fixed offset.
+    /// A zone with one fixed offset, known at every instant.
     pub fn fixed(name: String, offset: i32) -> Zone {
         Zone {
             name,
             initial: offset,
             changes: Vec::new(),
+            from: i64::MIN,
+            until: i64::MAX,
         }
+    }
+
+    /// Whether the zone's offset at `utc` is known: `from <= utc < until`.
+    pub fn covers(&self, utc: i64) -> bool {
+        self.from <= utc && utc < self.until
     }
 
     /// The offset in force at `utc`.
@@ -141,6 +154,8 @@ mod tests {
             name: "America/New_York".into(),
             initial: -5 * 3600,
             changes: alloc::vec![(1_772_953_200, -4 * 3600), (1_793_512_800, -5 * 3600)],
+            from: 1_767_225_600,
+            until: 1_798_761_600,
         }
     }
 
@@ -149,6 +164,17 @@ mod tests {
     const MAR8: i64 = 1_772_928_000;
     /// 2026-11-01 00:00 UTC.
     const NOV1: i64 = 1_793_491_200;
+
+    #[test]
+    fn the_span_includes_its_start_and_excludes_its_end() {
+        let z = new_york();
+        assert!(!z.covers(z.from - 1));
+        assert!(z.covers(z.from));
+        assert!(z.covers(z.until - 1));
+        assert!(!z.covers(z.until));
+        let fixed = Zone::fixed("UTC".into(), 0);
+        assert!(fixed.covers(i64::MIN) && fixed.covers(i64::MAX - 1));
+    }
 
     #[test]
     fn offsets_switch_at_the_changes() {
