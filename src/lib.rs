@@ -25,6 +25,7 @@ pub mod cli;
 pub mod compile;
 pub mod currency;
 pub mod diagnostic;
+pub mod fsio;
 pub mod generate;
 pub mod interp;
 pub mod interp_notify;

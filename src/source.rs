@@ -31,7 +31,8 @@ impl std::fmt::Display for LoadError {
     }
 }
 
-/// Reads `path`, at most [`MAX_SOURCE_BYTES`] + 1 bytes of it.
+/// Reads `path` if it is a regular file of at most [`MAX_SOURCE_BYTES`]
+/// (a larger one is refused from its size, unread).
 ///
 /// # Errors
 /// [`LoadError`] when the file can't be opened or read. A file that is too
@@ -41,12 +42,17 @@ pub fn load(path: &Path) -> Result<(SourceFile, Option<Diagnostic>), LoadError> 
         path: path.to_path_buf(),
         error,
     };
-    let file = std::fs::File::open(path).map_err(err)?;
-    let mut bytes = Vec::new();
-    file.take(MAX_SOURCE_BYTES as u64 + 1)
-        .read_to_end(&mut bytes)
-        .map_err(err)?;
-    Ok(from_bytes(path.display().to_string(), bytes))
+    match crate::fsio::read_bounded(path, MAX_SOURCE_BYTES as u64) {
+        Ok(bytes) => Ok(from_bytes(path.display().to_string(), bytes)),
+        Err(crate::fsio::ReadError::TooLarge { size, .. }) => {
+            Ok(too_large_file(path.display().to_string(), size))
+        }
+        Err(crate::fsio::ReadError::Io(e)) => Err(err(e)),
+        Err(e) => Err(err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            e.to_string(),
+        ))),
+    }
 }
 
 /// The name diagnostics give a policy read from standard input.
@@ -70,17 +76,25 @@ pub fn load_stdin() -> Result<(SourceFile, Option<Diagnostic>), LoadError> {
     Ok(from_bytes(STDIN_NAME.to_string(), bytes))
 }
 
+/// An empty source file named `path` with the diagnostic of a policy of
+/// `size` bytes, over the limit.
+pub fn too_large_file(path: String, size: u64) -> (SourceFile, Option<Diagnostic>) {
+    let d = too_large(usize::try_from(size).unwrap_or(usize::MAX), Span::new(0, 0));
+    let d = Diagnostic {
+        message: format!(
+            "policy file of {size} bytes is larger than the limit of {MAX_SOURCE_BYTES} bytes"
+        ),
+        ..d
+    };
+    let text = String::new();
+    (SourceFile { path, text }, Some(d))
+}
+
 /// Makes a source file from raw bytes, with a diagnostic if they are too many
 /// or not UTF-8.
 pub fn from_bytes(path: String, bytes: Vec<u8>) -> (SourceFile, Option<Diagnostic>) {
     if bytes.len() > MAX_SOURCE_BYTES {
-        let text = String::new();
-        let d = too_large(bytes.len(), Span::new(0, 0));
-        let d = Diagnostic {
-            message: format!("policy file is larger than the limit of {MAX_SOURCE_BYTES} bytes"),
-            ..d
-        };
-        return (SourceFile { path, text }, Some(d));
+        return too_large_file(path, bytes.len() as u64);
     }
     match String::from_utf8(bytes) {
         // A byte-order mark (as some Windows editors write) is not text.

@@ -238,6 +238,10 @@ fn skip_line(reader: &mut dyn BufRead) -> std::io::Result<()> {
     }
 }
 
+/// The largest state file read, in bytes (1 GiB): about thirty million
+/// remembered deliveries.
+pub const MAX_STATE_BYTES: u64 = 1 << 30;
+
 /// The state saved at `path`, or an empty one when there is no file yet.
 /// A state saved for another version of the policy is carried rule by
 /// rule; what was kept and dropped goes to stderr.
@@ -245,7 +249,7 @@ fn load_state(policy: &NotifyPolicy, path: Option<&Path>) -> Result<MemoryState,
     let Some(path) = path else {
         return Ok(MemoryState::new());
     };
-    match std::fs::read(path) {
+    match crate::fsio::read_bounded(path, MAX_STATE_BYTES) {
         Ok(bytes) => {
             let (state, carried) = MemoryState::load_carried(&bytes, policy)
                 .map_err(|e| format!("error: {}: {e}", path.display()))?;
@@ -266,7 +270,7 @@ fn load_state(policy: &NotifyPolicy, path: Option<&Path>) -> Result<MemoryState,
             }
             Ok(state)
         }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(MemoryState::new()),
+        Err(e) if e.is_not_found() => Ok(MemoryState::new()),
         Err(e) => Err(format!("error: cannot read {}: {e}", path.display())),
     }
 }

@@ -2,7 +2,9 @@
 //! compiled artifact, told apart by the artifact's magic bytes.
 
 use crate::diagnostic::render::render;
+use crate::fsio::{read_bounded_by, ReadError};
 use crate::model::PolicyKind;
+use crate::syntax::limits::MAX_SOURCE_BYTES;
 use std::path::Path;
 use tollgate_runtime::artifact;
 use tollgate_runtime::notify::NotifyPolicy;
@@ -55,16 +57,46 @@ impl LoadError {
     }
 }
 
-/// Loads `path`: a policy source or a compiled artifact.
+/// The largest compiled artifact accepted, in bytes (64 MiB): the artifact
+/// of a policy source at its own limit (8 MiB, 38,000 generated rules) is
+/// about 7 MB.
+pub const MAX_ARTIFACT_BYTES: u64 = 64 << 20;
+
+/// Loads `path`: a policy source or a compiled artifact, each read under
+/// its own size limit.
 pub fn load(path: &Path, color: bool) -> Result<Loaded, LoadError> {
-    let bytes = std::fs::read(path)
-        .map_err(|e| LoadError::Io(format!("error: cannot read {}: {e}\n", path.display())))?;
+    let name = path.display().to_string();
+    let limit = |head: &[u8]| {
+        if head.starts_with(artifact::MAGIC) {
+            MAX_ARTIFACT_BYTES
+        } else {
+            MAX_SOURCE_BYTES as u64
+        }
+    };
+    let bytes = match read_bounded_by(path, artifact::MAGIC.len(), limit) {
+        Ok(bytes) => bytes,
+        Err(ReadError::TooLarge { size, limit }) if limit == MAX_ARTIFACT_BYTES => {
+            return Err(LoadError::Invalid(format!(
+                "error: {name}: artifact of {size} bytes is larger than the limit of {limit} bytes\n"
+            )))
+        }
+        Err(ReadError::TooLarge { size, .. }) => {
+            let (source, problem) = crate::source::too_large_file(name.clone(), size);
+            let diagnostics: Vec<_> = problem.into_iter().collect();
+            return Err(LoadError::Invalid(render(
+                &diagnostics,
+                &name,
+                &source.text,
+                color,
+            )));
+        }
+        Err(e) => return Err(LoadError::Io(format!("error: cannot read {name}: {e}\n"))),
+    };
     if bytes.starts_with(artifact::MAGIC) {
         let table = artifact::decode(&bytes)
             .map_err(|e| LoadError::Invalid(format!("error: {}: {e}\n", path.display())))?;
         return Ok(Loaded::Fees(table));
     }
-    let name = path.display().to_string();
     let (source, problem) = crate::source::from_bytes(name.clone(), bytes);
     let result = match problem {
         Some(d) => Err(vec![d]),

@@ -20,7 +20,7 @@ pub fn compile(policy: &Path, output: &Path, color: bool) -> u8 {
         Err(e) => return out::emit(e.message(), e.exit_code()),
     };
     let bytes = artifact::encode(&table);
-    if let Err(e) = std::fs::write(output, &bytes) {
+    if let Err(e) = crate::fsio::write_atomic(output, &bytes) {
         eprintln!("error: cannot write {}: {e}", output.display());
         return EXIT_USAGE;
     }
