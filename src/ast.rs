@@ -442,12 +442,14 @@ impl Value {
 pub enum Literal {
     /// A plain number: `2`, `20.00`, `-1`.
     Number(Decimal),
-    /// Money with a currency mark: `¥20.00` (CNY), `20.00 USD`.
+    /// Money with a currency mark: `¥20.00`, `20.00 USD`.
     Money {
         /// The amount.
         amount: Decimal,
-        /// The ISO 4217 code.
-        currency: String,
+        /// The ISO 4217 code written after the number; `None` for the yen
+        /// and yuan sign (`¥`, `￥`), which means the policy's currency when
+        /// that is JPY or CNY.
+        currency: Option<String>,
     },
     /// A rate as a fraction: `0.6%` is `0.006`, `38bp` is `0.0038`.
     Rate(Decimal),

@@ -238,6 +238,9 @@ fn typed(f: &FieldSpec, raw: Raw<'_>) -> Result<Value, String> {
                     .to_string(),
             };
             let mut d = parse_decimal(&number_text).map_err(|why| format!("`{name}`: {why}"))?;
+            // The number as written, whether a JSON number, a JSON string or
+            // a CSV cell brought it: one spelling in every message.
+            let shown = format!("`{number_text}`");
             if f.kind == FieldKind::Integer {
                 d = whole(d).map_err(|why| format!("`{name}` must be {why}, not {shown}"))?;
             }

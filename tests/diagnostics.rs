@@ -132,6 +132,93 @@ fn a_dollar_amount_gets_a_hint() {
 }
 
 #[test]
+fn the_yen_sign_is_the_policys_yen_or_yuan_and_ambiguous_elsewhere() {
+    let policy = |currency: &str| {
+        format!(
+            "policy p version 1\nkind fees\ncurrency {currency}\nrounding half_up\n\
+             field amount: money\nschedule a {{\n  hit first\n  otherwise => 1% of amount + ¥30 min ￥5\n}}\n"
+        )
+    };
+    assert!(tollgate::check_source(&policy("JPY")).is_ok());
+    assert!(tollgate::check_source(&policy("CNY")).is_ok());
+    let d = first_of(&policy("USD"));
+    assert_eq!(d.code, Code::E0206);
+    assert!(
+        d.message.contains("yen (JPY) or yuan (CNY)"),
+        "{}",
+        d.message
+    );
+    let help = d.help.unwrap_or_default();
+    assert!(help.contains("`30`") && help.contains("`30 USD`"), "{help}");
+}
+
+#[test]
+fn the_rounding_step_help_names_the_currencys_own_minor_unit() {
+    let policy = |currency: &str| {
+        format!(
+            "policy p version 1\nkind fees\ncurrency {currency}\nrounding half_up to 0\n\
+             field amount: money\nschedule a {{\n  hit first\n  otherwise => 1%\n}}\n"
+        )
+    };
+    for (currency, wanted) in [
+        ("KWD", "one minor unit of KWD with `to 0.001`"),
+        ("JPY", "one minor unit of JPY with `to 1`"),
+        ("CNY", "the fen with `to 0.01`"),
+    ] {
+        let help = first_of(&policy(currency)).help.unwrap_or_default();
+        assert!(help.contains(wanted), "{currency}: {help}");
+        if currency != "CNY" {
+            assert!(!help.contains("fen"), "{currency}: {help}");
+        }
+    }
+}
+
+#[test]
+fn a_second_total_gets_a_hint_with_the_bounds_joined() {
+    for (bounds, joined) in [
+        ("total min 1 total cap 2", "`total min 1 cap 2`"),
+        ("total min 1.00 total cap 2.00", "`total min 1.00 cap 2.00`"),
+        (
+            "total min ¥1 total cap ¥2 # whole fee",
+            "`total min ¥1 cap ¥2`",
+        ),
+    ] {
+        let text = format!(
+            "policy p version 1\nkind fees\nrounding half_up\nfield amount: money\n\
+             schedule a {{\n  hit first\n  otherwise => 0.6% {bounds}\n}}\n"
+        );
+        let d = first_of(&text);
+        assert_eq!(d.code, Code::E0001);
+        let help = d.help.unwrap_or_default();
+        assert!(help.contains(joined), "{bounds}: {help}");
+    }
+}
+
+#[test]
+fn a_control_character_in_a_suppress_reason_is_refused_by_name() {
+    for (written, named) in [
+        ("\\t", "U+0009"),
+        ("\t", "U+0009"),
+        ("\u{7}", "U+0007"),
+        ("\u{1b}[31m", "U+001B"),
+        ("\u{85}", "U+0085"),
+        ("\r", "U+000D"),
+    ] {
+        let text = format!(
+            "policy p version 1\nkind notifications\nfield kind: enum {{ promo }}\n\
+             field at: timestamp\nrule out when kind == promo => suppress \"opted{written}out\"\n"
+        );
+        let d = first_of(&text);
+        assert_eq!(d.code, Code::E0203, "{written:?}: {d:?}");
+        assert!(
+            d.message.contains(named) && d.message.contains("control character"),
+            "{written:?}: {}",
+            d.message
+        );
+    }
+}
+
+#[test]
 fn a_policy_wide_expect_is_reported_once() {
     // Held by every schedule, checked in each: one finding, not one per
     // schedule.

@@ -78,3 +78,39 @@ proptest! {
         prop_assert_eq!(csv, Ok(Value::Num(d)));
     }
 }
+
+/// An error about a number names the number the same way whether it came
+/// as a JSON string, a JSON number or a CSV cell: as written, in backticks,
+/// without JSON's quotes.
+#[test]
+fn errors_about_a_number_name_it_the_same_way_in_json_and_csv() {
+    let text = "policy numbers version 1\nkind fees\nrounding half_up\n\
+                field paid: money\nfield count: integer\n\
+                schedule mdr {\n  hit first\n  otherwise => 1%\n}\n";
+    let schema = tollgate::compile_source(text).unwrap().1.fields;
+    for (paid, count, named) in [
+        ("-500.00", "1", "(`-500.00`)"),
+        ("-5", "1", "(`-5`)"),
+        ("1", "1.5", "not `1.5`"),
+        ("1", "-2.5", "not `-2.5`"),
+    ] {
+        let header = vec!["paid".to_string(), "count".to_string()];
+        let csv = tollgate::record::from_csv(
+            &header,
+            &csv::StringRecord::from(vec![paid, count]),
+            &schema,
+        )
+        .unwrap_err();
+        let string = tollgate::record::from_json(
+            &serde_json::json!({ "paid": paid, "count": count }).to_string(),
+            &schema,
+        )
+        .unwrap_err();
+        let number =
+            tollgate::record::from_json(&format!(r#"{{"paid":{paid},"count":{count}}}"#), &schema)
+                .unwrap_err();
+        assert!(csv.contains(named), "{csv}");
+        assert_eq!(string, csv);
+        assert_eq!(number, csv);
+    }
+}

@@ -11,6 +11,8 @@
     clippy::panic
 )]
 
+mod common;
+
 use serde_json::Value;
 use std::path::Path;
 use std::process::Command;
@@ -122,4 +124,63 @@ fn deny_warnings_fails_on_warnings_only() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("did you mean `mergeable-rules`?"));
+}
+
+/// Whether `s` is a URI reference (RFC 3986): only unreserved, reserved
+/// and percent-encoded characters.
+fn is_uri_reference(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = |j: usize| bytes.get(j).is_some_and(u8::is_ascii_hexdigit);
+            if !(hex(i + 1) && hex(i + 2)) {
+                return false;
+            }
+            i += 3;
+            continue;
+        }
+        if !(b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=".contains(&b)) {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
+#[test]
+fn a_policy_on_stdin_has_no_invalid_uri() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lints/L0104_gap_at_the_boundary.toll"),
+    )
+    .unwrap();
+    let out = common::tollgate_stdin(&["lint", "--format", "sarif", "-"], &text);
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_valid(&validator(), &sarif);
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(!results.is_empty());
+    for r in results {
+        let locations = r["locations"].as_array().unwrap().iter();
+        for loc in locations.chain(r["relatedLocations"].as_array().unwrap()) {
+            let artifact = &loc["physicalLocation"]["artifactLocation"];
+            assert!(artifact.is_object(), "{loc}");
+            if let Some(uri) = artifact.get("uri") {
+                let uri = uri.as_str().unwrap();
+                assert!(is_uri_reference(uri), "not a URI reference: {uri}");
+            }
+        }
+    }
+    // A file name with characters a URI does not allow is percent-encoded.
+    let dir = std::env::temp_dir().join(format!("tollgate-sarif-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("gap <2026> 100%.toll");
+    std::fs::write(&path, &text).unwrap();
+    let (_, sarif) = lint(&["--format", "sarif", path.to_str().unwrap()]);
+    std::fs::remove_dir_all(&dir).unwrap();
+    let uri = sarif["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+        ["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap();
+    assert!(is_uri_reference(uri), "{uri}");
+    assert!(uri.ends_with("gap%20%3C2026%3E%20100%25.toll"), "{uri}");
 }

@@ -460,7 +460,7 @@ impl<'a> Checker<'a> {
                             if of.is_none() =>
                         {
                             ok &= self
-                                .report(self.check_currency(currency, lit_span))
+                                .report(self.check_currency(*amount, currency, lit_span))
                                 .is_some();
                             ok &= self.add(&mut out.fixed, *amount, span);
                             money_term.get_or_insert(span);

@@ -531,7 +531,18 @@ impl<'a> Checker<'a> {
                             v.span(),
                             "not positive",
                         )
-                        .with_help("round to the fen with `to 0.01`"),
+                        .with_help(
+                            match crate::currency::minor_step(&self.currency) {
+                                Some(unit) if self.currency == "CNY" => {
+                                    format!("round to the fen with `to {unit}`")
+                                }
+                                Some(unit) => format!(
+                                    "round to one minor unit of {} with `to {unit}`",
+                                    self.currency
+                                ),
+                                None => "write a step above zero, such as `to 0.01`".to_string(),
+                            },
+                        ),
                     );
                     return None;
                 }

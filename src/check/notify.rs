@@ -339,7 +339,30 @@ impl<'a> Checker<'a> {
                     );
                     return None;
                 }
-                if text.len() > MAX_REASON_BYTES || text.contains(['\n', '\t']) {
+                if let Some(c) = text.chars().find(|c| c.is_control()) {
+                    let what = match c {
+                        '\t' => "a tab",
+                        '\n' | '\r' => "a line break",
+                        _ => "the",
+                    };
+                    self.diags.push(
+                        Diagnostic::error(
+                            Code::E0203,
+                            format!(
+                                "a `suppress` reason contains {what} control character U+{:04X}",
+                                u32::from(c)
+                            ),
+                            span,
+                            "control character",
+                        )
+                        .with_help(
+                            "the reason is printed in every decision it makes: write it as plain \
+                             text on one line, with spaces",
+                        ),
+                    );
+                    return None;
+                }
+                if text.len() > MAX_REASON_BYTES {
                     self.diags.push(
                         Diagnostic::error(
                             Code::E0203,
@@ -347,7 +370,7 @@ impl<'a> Checker<'a> {
                                 "a `suppress` reason is one line of at most {MAX_REASON_BYTES} bytes"
                             ),
                             span,
-                            "too long or not one line",
+                            "too long",
                         )
                         .with_help("it is printed in every decision it makes: say why in a few words"),
                     );

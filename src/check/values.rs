@@ -123,7 +123,7 @@ impl<'a> Checker<'a> {
         match (ty, lit) {
             (FieldType::Money, Literal::Number(d)) => Ok(Value::Money(*d)),
             (FieldType::Money, Literal::Money { amount, currency }) => {
-                self.check_currency(currency, span)?;
+                self.check_currency(*amount, currency, span)?;
                 Ok(Value::Money(*amount))
             }
             (FieldType::Money, Literal::Rate(_)) => Err(mismatch(
@@ -164,9 +164,35 @@ impl<'a> Checker<'a> {
         }
     }
 
-    /// Checks a currency code written on money against the policy's.
-    pub(super) fn check_currency(&self, currency: &str, span: Span) -> Result<(), Diagnostic> {
-        if currency == self.currency {
+    /// Checks the currency written on money against the policy's: a code
+    /// must be the policy's; the yen and yuan sign (`None`) is the policy's
+    /// currency when that is JPY or CNY, and ambiguous otherwise.
+    pub(super) fn check_currency(
+        &self,
+        amount: Decimal,
+        currency: &Option<String>,
+        span: Span,
+    ) -> Result<(), Diagnostic> {
+        let Some(currency) = currency else {
+            if matches!(self.currency.as_str(), "JPY" | "CNY") {
+                return Ok(());
+            }
+            return Err(Diagnostic::error(
+                Code::E0206,
+                format!(
+                    "`¥` marks yen (JPY) or yuan (CNY), in a policy whose currency is {}",
+                    self.currency
+                ),
+                span,
+                "yen or yuan",
+            )
+            .with_help(format!(
+                "`¥` is both the yen and the yuan sign: write the amount in {0} (`{1}` or \
+                 `{1} {0}`), or change the policy's `currency`",
+                self.currency, amount
+            )));
+        };
+        if *currency == self.currency {
             return Ok(());
         }
         Err(Diagnostic::error(
@@ -189,7 +215,7 @@ impl<'a> Checker<'a> {
         match self.resolve(value) {
             Resolved::Lit(Literal::Number(d), _) => Ok(*d),
             Resolved::Lit(Literal::Money { amount, currency }, span) => {
-                self.check_currency(currency, span)?;
+                self.check_currency(*amount, currency, span)?;
                 Ok(*amount)
             }
             Resolved::Lit(lit, span) => Err(unit_error(what, "money", lit, span)),

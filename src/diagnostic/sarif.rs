@@ -46,10 +46,21 @@ fn region(lines: &LineIndex<'_>, span: Span) -> Value {
     })
 }
 
+/// Where a file is: its path as a URI reference; a policy read from
+/// standard input has no URI, so it is described instead (SARIF allows an
+/// artifact location without `uri`).
+fn artifact(path: &str) -> Value {
+    if path == crate::source::STDIN_NAME {
+        json!({ "description": { "text": "standard input" } })
+    } else {
+        json!({ "uri": uri(path) })
+    }
+}
+
 fn location(path: &str, lines: &LineIndex<'_>, span: Span, message: Option<&str>) -> Value {
     let mut loc = json!({
         "physicalLocation": {
-            "artifactLocation": { "uri": uri(path) },
+            "artifactLocation": artifact(path),
             "region": region(lines, span),
         }
     });
@@ -59,18 +70,18 @@ fn location(path: &str, lines: &LineIndex<'_>, span: Span, message: Option<&str>
     loc
 }
 
-/// A relative path as a URI reference: forward slashes, spaces and the few
-/// characters URIs reserve escaped.
+/// A path as a URI reference (RFC 3986): forward slashes, and every byte
+/// but the unreserved characters, `/` and the sub-delimiters
+/// percent-encoded (spaces, `%`, `#`, `?`, `<`, non-ASCII letters...).
 fn uri(path: &str) -> String {
     let mut out = String::with_capacity(path.len());
-    for c in path.chars() {
-        match c {
-            '\\' => out.push('/'),
-            ' ' => out.push_str("%20"),
-            '%' => out.push_str("%25"),
-            '#' => out.push_str("%23"),
-            '?' => out.push_str("%3F"),
-            _ => out.push(c),
+    for b in path.bytes() {
+        match b {
+            b'\\' | b'/' => out.push('/'),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' => out.push(char::from(b)),
+            b'-' | b'.' | b'_' | b'~' | b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+'
+            | b',' | b';' | b'=' | b'@' => out.push(char::from(b)),
+            _ => out.push_str(&format!("%{b:02X}")),
         }
     }
     out

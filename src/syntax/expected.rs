@@ -159,6 +159,38 @@ fn currency_symbol_help(source: &str, pos: usize) -> Option<String> {
     ))
 }
 
+/// A hint for a second `total` in one fee (`total min 1 total cap 2`): the
+/// bounds of the whole fee follow one `total`, so the fix joins them.
+fn repeated_total_help(source: &str, pos: usize) -> Option<String> {
+    let line_start = source.get(..pos)?.rfind('\n').map_or(0, |i| i + 1);
+    let before = source.get(line_start..pos)?;
+    let first = before
+        .match_indices("total")
+        .map(|(i, _)| i)
+        .find(|&i| is_word_at(before, i, "total"))?;
+    let first_bounds = before.get(first + "total".len()..)?.trim();
+    let rest = source.get(pos + "total".len()..)?;
+    let line_end = rest.find(['\n', '#']).unwrap_or(rest.len());
+    let second_bounds = rest.get(..line_end)?.trim();
+    if first_bounds.is_empty() || second_bounds.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "a fee has one `total`, with the bounds of the whole fee after it: \
+         `total {first_bounds} {second_bounds}`"
+    ))
+}
+
+/// Whether `word` stands at byte `i` of `text` as a whole word.
+fn is_word_at(text: &str, i: usize, word: &str) -> bool {
+    let ident = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let before = text.get(..i).and_then(|t| t.chars().next_back());
+    let after = text.get(i + word.len()..).and_then(|t| t.chars().next());
+    text.get(i..).is_some_and(|t| t.starts_with(word))
+        && !before.is_some_and(ident)
+        && !after.is_some_and(ident)
+}
+
 /// Parsing stopped at `span` because pest's step limit (or, with `stack`,
 /// its stack limit) was reached: a resource limit, not a syntax error.
 fn step_limit(span: Span, stack: bool) -> Diagnostic {
@@ -219,6 +251,11 @@ pub(super) fn syntax_error(error: &Error<Rule>, source: &str) -> Diagnostic {
     }
     if let Some(help) = currency_symbol_help(source, pos) {
         return d.with_help(help);
+    }
+    if found == "total" {
+        if let Some(help) = repeated_total_help(source, pos) {
+            return d.with_help(help);
+        }
     }
     if let Some(c) = found.chars().next() {
         if let Some(ascii) = ascii_for(c) {

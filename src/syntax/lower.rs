@@ -627,7 +627,7 @@ impl Lowerer {
                 let currency = kids
                     .iter()
                     .find(|p| p.as_rule() == Rule::currency_code)
-                    .map_or_else(|| "CNY".to_string(), |p| p.as_str().to_string());
+                    .map(|p| p.as_str().to_string());
                 Some(Literal::Money { amount, currency })
             }
             Rule::string => Some(Literal::String(unescape(pair))),
