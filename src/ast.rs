@@ -54,6 +54,8 @@ pub enum Item {
     Rule(Box<RuleDecl>),
     /// `lint LEVEL NAME, ...`.
     Lint(LintDecl),
+    /// `lint budget UNITS`: the linter's work budget for this file.
+    LintBudget(Spanned<u64>),
 }
 
 /// `late records within DURATION`: how late a notification record may

@@ -45,6 +45,8 @@ pub struct Policy {
     pub body: Body,
     /// Lint levels the file sets (`lint allow NAME`), in file order.
     pub lints: Vec<LintSetting>,
+    /// The linter's work budget the file sets (`lint budget UNITS`).
+    pub lint_budget: Option<u64>,
 }
 
 /// One lint level a policy file sets.

@@ -81,6 +81,7 @@ struct Header<'a> {
     rounding: Option<&'a ast::RoundingDecl>,
     clock: Option<&'a Ident>,
     lateness: Option<&'a ast::LatenessDecl>,
+    lint_budget: Option<u64>,
 }
 
 impl<'a> Checker<'a> {
@@ -125,6 +126,7 @@ impl<'a> Checker<'a> {
         let lints = self.lint_settings();
         Some(Policy {
             lints,
+            lint_budget: header.lint_budget,
             name: self.file.name.name.clone(),
             version: self.file.version.node,
             kind: kind?,
@@ -197,6 +199,7 @@ impl<'a> Checker<'a> {
                 Item::Rounding(r) => ("rounding", r.span),
                 Item::Clock(id) => ("clock", id.span),
                 Item::Lateness(l) => ("late records", l.span),
+                Item::LintBudget(b) => ("lint budget", b.span),
                 _ => continue,
             };
             if let Some(first) = seen.get(key) {
@@ -220,6 +223,7 @@ impl<'a> Checker<'a> {
                 Item::Rounding(r) => h.rounding = Some(r),
                 Item::Clock(id) => h.clock = Some(id),
                 Item::Lateness(l) => h.lateness = Some(l),
+                Item::LintBudget(b) => h.lint_budget = Some(b.node),
                 _ => {}
             }
         }

@@ -5,20 +5,27 @@ use crate::diagnostic::codes::Level;
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use std::path::PathBuf;
 
+/// The lints the command line names at each level (names or codes).
+#[derive(Debug, Clone, Copy)]
+pub struct Levels<'a> {
+    /// `--allow`: not reported.
+    pub allow: &'a [String],
+    /// `--warn`: reported as warnings.
+    pub warn: &'a [String],
+    /// `--deny`: reported as errors (`warnings`: every warning fails).
+    pub deny: &'a [String],
+}
+
 /// The command line's lint levels: each lint named in `allow`, `warn` or
 /// `deny` (names or codes); when a lint is named twice, the stricter level
 /// wins. `warnings` in `deny` is not a lint: it makes every warning fail.
-fn levels(
-    allow: &[String],
-    warn: &[String],
-    deny: &[String],
-) -> Result<(Vec<(Code, Level)>, bool), String> {
+fn levels(named: &Levels<'_>) -> Result<(Vec<(Code, Level)>, bool), String> {
     let mut out = Vec::new();
     let mut strict = false;
     for (names, level) in [
-        (allow, Level::Allow),
-        (warn, Level::Warn),
-        (deny, Level::Deny),
+        (named.allow, Level::Allow),
+        (named.warn, Level::Warn),
+        (named.deny, Level::Deny),
     ] {
         for name in names {
             if level == Level::Deny && name == "warnings" {
@@ -37,16 +44,16 @@ fn levels(
     Ok((out, strict))
 }
 
-/// Lints every policy under `paths` and prints the findings.
+/// Lints every policy under `paths` and prints the findings; `budget`
+/// (work units per policy) beats each file's own and the default.
 pub fn run(
     paths: &[PathBuf],
     format: Format,
     color: bool,
-    allow: &[String],
-    warn: &[String],
-    deny: &[String],
+    named: &Levels<'_>,
+    budget: Option<u64>,
 ) -> u8 {
-    let (overrides, strict) = match levels(allow, warn, deny) {
+    let (overrides, strict) = match levels(named) {
         Ok(l) => l,
         Err(message) => {
             eprintln!("{message}");
@@ -55,7 +62,7 @@ pub fn run(
     };
     // `--deny warnings`: every warning is reported, and fails, as an error.
     let diagnose = move |text: &str| -> Vec<Diagnostic> {
-        let mut ds = crate::lint::lint_source(text, &overrides);
+        let mut ds = crate::lint::lint_source_within(text, &overrides, budget);
         if strict {
             for d in &mut ds {
                 d.severity = Severity::Error;

@@ -61,6 +61,10 @@ pub enum Command {
         /// Report these lints as errors; `--deny warnings` makes every warning fail.
         #[arg(long, short = 'D', value_name = "LINT")]
         deny: Vec<String>,
+        /// Work units the table analyses of each policy may spend (default
+        /// 100000000; beats the file's `lint budget` line).
+        #[arg(long, value_name = "UNITS")]
+        budget: Option<u64>,
     },
     /// Evaluate records against a policy: one JSON line out per record in.
     Eval {
@@ -191,7 +195,18 @@ pub fn run() -> ExitCode {
             allow,
             warn,
             deny,
-        } => lint::run(&paths, format, color.enabled(), &allow, &warn, &deny),
+            budget,
+        } => lint::run(
+            &paths,
+            format,
+            color.enabled(),
+            &lint::Levels {
+                allow: &allow,
+                warn: &warn,
+                deny: &deny,
+            },
+            budget,
+        ),
         Command::Eval {
             policy,
             input,

@@ -160,7 +160,7 @@ codes! {
         L0108 "unused-field" Warn: "field no rule reads",
         L0109 "unused-variant" Warn: "enum variant no rule selects",
         L0110 "unused-name" Warn: "constant or condition never used",
-        L0111 "undecided" Warn: "rule too large for the linter to analyse",
+        L0111 "undecided" Warn: "analysis the linter could not complete",
         L0201 "outside-declared-range" Deny: "value outside a range the policy declares",
         L0202 "fee-exceeds-amount" Warn: "fixed fee exceeds every amount the rule applies to",
         L0203 "always-quiet" Deny: "quiet windows cover the whole day",

@@ -1,11 +1,12 @@
 //! The linter: `check`, then the lints of `docs/lints.md`.
 //!
 //! Table analyses ([`table`]) are exact, on boxes of the input space
-//! ([`space`]); value checks ([`values`], [`notify`]) read the checked
+//! ([`space`]), within a work [`budget`]; value checks ([`values`], [`notify`]) read the checked
 //! policy; token checks ([`tokens`]) read the text. Every finding is a
 //! [`Diagnostic`] with an `L` code; its level comes from the lint's
 //! default, the file's `lint` lines and the command line, in that order.
 
+pub mod budget;
 pub mod example;
 mod notify;
 mod plausible;
@@ -19,6 +20,7 @@ use crate::diagnostic::codes::Level;
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::model::{Body, Policy};
 use crate::span::Span;
+use budget::Budget;
 use tollgate_runtime::table::FieldSpec;
 
 /// A finding of lint `code` at its default level (set again by [`apply`]).
@@ -66,8 +68,19 @@ pub fn field_specs(policy: &Policy) -> Vec<FieldSpec> {
 
 /// Lints one policy's text: token checks, then the checker's errors if it
 /// has any, else every lint. `overrides` are the command line's levels
-/// (the last one for a lint wins); they beat the file's `lint` lines.
+/// (the last one for a lint wins); they beat the file's `lint` lines. The
+/// table analyses spend the file's budget, or the default one.
 pub fn lint_source(source: &str, overrides: &[(Code, Level)]) -> Vec<Diagnostic> {
+    lint_source_within(source, overrides, None)
+}
+
+/// [`lint_source`], with the command line's budget (in work units), which
+/// beats the file's `lint budget` line and the default.
+pub fn lint_source_within(
+    source: &str,
+    overrides: &[(Code, Level)],
+    budget: Option<u64>,
+) -> Vec<Diagnostic> {
     let mut out = tokens::lint(source);
     let file = match crate::syntax::parse(source) {
         Ok(f) => f,
@@ -84,6 +97,8 @@ pub fn lint_source(source: &str, overrides: &[(Code, Level)]) -> Vec<Diagnostic>
         }
     };
     let settings: Vec<(Code, Level)> = policy.lints.iter().map(|l| (l.code, l.level)).collect();
+    let limit = budget.or(policy.lint_budget);
+    let mut budget = Budget::new(limit.unwrap_or(budget::DEFAULT_BUDGET));
     let fields = field_specs(&policy);
     let mut spaces = Vec::new();
     let mut undecided = Vec::new();
@@ -91,7 +106,14 @@ pub fn lint_source(source: &str, overrides: &[(Code, Level)]) -> Vec<Diagnostic>
         Body::Fees(schedules) => match crate::compile::validate(&policy) {
             Ok(()) => {
                 for s in schedules {
-                    let (space, owners, too_large) = table::rule_space(s, &fields);
+                    let what = format!("schedule `{}`", s.name);
+                    let Ok((space, owners, too_large)) =
+                        table::rule_space_within(s, &fields, &mut budget)
+                    else {
+                        out.push(table::unfinished(&what, s.name_span, &budget));
+                        undecided.extend(s.rules.iter().map(|r| &r.when));
+                        continue;
+                    };
                     if !too_large.is_empty() {
                         // Not reached: `validate` refuses such rules first.
                         for &i in &too_large {
@@ -102,8 +124,12 @@ pub fn lint_source(source: &str, overrides: &[(Code, Level)]) -> Vec<Diagnostic>
                         }
                         continue;
                     }
-                    let found = table::analyse(s, &space, &owners, &fields);
-                    table::schedule(s, &space, &found, &fields, &mut out);
+                    let (found, done) =
+                        table::analyse_within(s, &space, &owners, &fields, &mut budget);
+                    table::schedule(s, &space, &found, done.is_ok(), &fields, &mut out);
+                    if done.is_err() {
+                        out.push(table::unfinished(&what, s.name_span, &budget));
+                    }
                     values::schedule(s, &space, &found.rule_rows, &fields, &mut out);
                     spaces.push(space);
                 }
@@ -113,16 +139,29 @@ pub fn lint_source(source: &str, overrides: &[(Code, Level)]) -> Vec<Diagnostic>
                 return apply(out, &settings, overrides);
             }
         },
-        Body::Notifications(n) => {
-            let (space, owners, too_large) = notify::rule_space(&policy, n);
-            notify::lints(&policy, n, &space, &owners, &too_large, &mut out);
-            undecided.extend(
-                too_large
-                    .iter()
-                    .filter_map(|&i| n.rules.get(i as usize).map(|r| &r.when)),
-            );
-            spaces.push(space);
-        }
+        Body::Notifications(n) => match notify::rule_space(&policy, n, &mut budget) {
+            Ok((space, owners, too_large)) => {
+                let boxes = (&space, owners.as_slice(), too_large.as_slice());
+                notify::lints(
+                    &policy,
+                    n,
+                    Some(boxes),
+                    &mut budget,
+                    file.name.span,
+                    &mut out,
+                );
+                undecided.extend(
+                    too_large
+                        .iter()
+                        .filter_map(|&i| n.rules.get(i as usize).map(|r| &r.when)),
+                );
+                spaces.push(space);
+            }
+            Err(budget::OutOfBudget) => {
+                notify::lints(&policy, n, None, &mut budget, file.name.span, &mut out);
+                undecided.extend(n.rules.iter().map(|r| &r.when));
+            }
+        },
     }
     let refs: Vec<&space::Space> = spaces.iter().collect();
     unused::lints(&file, &policy, &refs, &undecided, &mut out);

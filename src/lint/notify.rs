@@ -2,8 +2,9 @@
 //! 0, merchant caps that loosen the policy's own limit, always-deliver
 //! rules that make other rules inert, and rules no message meets.
 
+use super::budget::{Budget, OutOfBudget};
 use super::space::{sweep, Mode, Region, Space, Visitor};
-use super::table::{boxes, rows_by_owner};
+use super::table::{boxes_within, rows_by_owner, unfinished};
 use super::{example, field_specs, finding};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Action, CapAmount, Cond, Notifications, Policy, Value};
@@ -11,33 +12,48 @@ use tollgate_runtime::table::FieldSpec;
 
 const DAY: u32 = 86_400;
 
-/// A notifications policy's rules as boxes: the space and each row's rule.
-/// Also the rules too large to analyse.
-pub fn rule_space(policy: &Policy, n: &Notifications) -> (Space, Vec<u32>, Vec<u32>) {
+/// A notifications policy's rules as boxes, built within `budget`: the
+/// space and each row's rule. Also the rules too large to analyse.
+pub fn rule_space(
+    policy: &Policy,
+    n: &Notifications,
+    budget: &mut Budget,
+) -> Result<(Space, Vec<u32>, Vec<u32>), OutOfBudget> {
     let conds: Vec<(u32, &Cond)> = n
         .rules
         .iter()
         .enumerate()
         .map(|(i, r)| (i as u32, &r.when))
         .collect();
-    boxes(&conds, &field_specs(policy))
+    boxes_within(&conds, &field_specs(policy), budget)
 }
 
-/// The lints of a notifications policy whose rules are `space`; the rules
-/// in `undecided` were too large to expand, and get L0111 instead of
-/// findings that would rest on their missing rows.
+/// The rules of a notifications policy as boxes: the space, each row's
+/// rule, and the rules too large to expand (which get L0111 instead of
+/// findings that would rest on their missing rows).
+pub type RuleBoxes<'a> = (&'a Space, &'a [u32], &'a [u32]);
+
+/// The lints of a notifications policy. `boxes` is `None` when the budget
+/// ran out while building them: then only the checks of values are made,
+/// and the finding at `span` says the rules were not analysed.
 pub fn lints(
     policy: &Policy,
     n: &Notifications,
-    space: &Space,
-    owners: &[u32],
-    undecided: &[u32],
+    boxes: Option<RuleBoxes<'_>>,
+    budget: &mut Budget,
+    span: crate::span::Span,
     out: &mut Vec<Diagnostic>,
 ) {
     let fields = field_specs(policy);
-    let rows = rows_by_owner(space, owners, n.rules.len());
+    let rows = match boxes {
+        Some((space, owners, _)) => rows_by_owner(space, owners, n.rules.len()),
+        None => vec![Vec::new(); n.rules.len()],
+    };
+    let undecided = boxes.map_or(&[][..], |(_, _, u)| u);
     for (i, (r, own)) in n.rules.iter().zip(&rows).enumerate() {
-        if undecided.contains(&(i as u32)) {
+        if boxes.is_none() {
+            // Not analysed: nothing is known of its rows.
+        } else if undecided.contains(&(i as u32)) {
             out.push(super::table::undecided(&r.name, r.when.span));
         } else if own.is_empty() {
             out.push(
@@ -97,18 +113,26 @@ pub fn lints(
             }
         }
     }
-    exempt(n, space, &rows, &fields, out);
-    always_quiet(n, space, owners, &fields, out);
+    let done = match boxes {
+        Some((space, owners, _)) => exempt(n, space, &rows, &fields, budget, out)
+            .and_then(|()| always_quiet(n, space, owners, &fields, budget, out)),
+        None => Err(OutOfBudget),
+    };
+    if done.is_err() {
+        out.push(unfinished("the notification rules", span, budget));
+    }
 }
 
 /// Always-deliver rules whose messages another restricting rule covers.
+/// Each pair of rows compared costs a unit of `budget`.
 fn exempt(
     n: &Notifications,
     space: &Space,
     rows: &[Vec<u32>],
     fields: &[FieldSpec],
+    budget: &mut Budget,
     out: &mut Vec<Diagnostic>,
-) {
+) -> Result<(), OutOfBudget> {
     for (ra, rows_a) in n.rules.iter().zip(rows) {
         if ra.action != Action::AlwaysDeliver {
             continue;
@@ -117,6 +141,7 @@ fn exempt(
             if rb.action == Action::AlwaysDeliver {
                 continue;
             }
+            budget.spend_n(rows_a.len().saturating_mul(rows_b.len()))?;
             let Some((x, y)) = space.meeting(rows_a, rows_b) else {
                 continue;
             };
@@ -133,6 +158,7 @@ fn exempt(
             );
         }
     }
+    Ok(())
 }
 
 /// Whether windows `(start, end)` (end excluded, wrapping past midnight
@@ -197,14 +223,16 @@ impl Visitor for Quiet<'_> {
     }
 }
 
-/// Messages that quiet windows hold all day.
+/// Messages that quiet windows hold all day. The windows found before
+/// the budget ran out are reported: each is shown by a message.
 fn always_quiet(
     n: &Notifications,
     space: &Space,
     owners: &[u32],
     fields: &[FieldSpec],
+    budget: &mut Budget,
     out: &mut Vec<Diagnostic>,
-) {
+) -> Result<(), OutOfBudget> {
     let quiet: Vec<u32> = owners
         .iter()
         .enumerate()
@@ -224,7 +252,7 @@ fn always_quiet(
         fields,
         found: Vec::new(),
     };
-    sweep(space, &quiet, Mode::Exact, &mut v);
+    let done = sweep(space, &quiet, Mode::Exact, &mut v, budget);
     for (rules, record) in v.found {
         let names: Vec<String> = rules
             .iter()
@@ -248,6 +276,7 @@ fn always_quiet(
         }
         out.push(d);
     }
+    done
 }
 
 #[cfg(test)]

@@ -19,8 +19,9 @@
 //! differ. The analysis is exact: every region is either visited or proven
 //! to repeat one that was. `docs/lint-algorithm.md` describes it.
 
+use super::budget::{Budget, OutOfBudget};
 use rust_decimal::Decimal;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use tollgate_runtime::table::{Bound, Cell, FieldKind, Interval};
 
 /// One segment of a number column.
@@ -132,6 +133,15 @@ impl SegCell {
             SegCell::Span(a, b) => *a <= s && s < *b,
             SegCell::Only(ids) => ids.binary_search(&s).is_ok(),
             SegCell::AllBut(ids) => ids.binary_search(&s).is_err(),
+        }
+    }
+
+    /// How many of the column's segments the cell takes.
+    pub fn size(&self, axis: &Axis) -> usize {
+        match self {
+            SegCell::Span(a, b) => b.saturating_sub(*a) as usize,
+            SegCell::Only(ids) => ids.len(),
+            SegCell::AllBut(ids) => axis.len().saturating_sub(ids.len()),
         }
     }
 
@@ -459,9 +469,22 @@ pub enum Mode {
     First,
 }
 
+/// Units charged for remembering one visited subproblem, besides its rows.
+const MEMO_ENTRY: usize = 4;
+
 /// Sweeps `space`, considering only `rows` (indices into it, in priority
-/// order), and reports to `visitor`.
-pub fn sweep(space: &Space, rows: &[u32], mode: Mode, visitor: &mut impl Visitor) {
+/// order), and reports to `visitor`, spending `budget`. On
+/// [`OutOfBudget`] the sweep stopped part way: what it reported holds
+/// (each leaf and gap is exact), but regions were left unvisited.
+pub fn sweep(
+    space: &Space,
+    rows: &[u32],
+    mode: Mode,
+    visitor: &mut impl Visitor,
+    budget: &mut Budget,
+) -> Result<(), OutOfBudget> {
+    // The full-column masks and the column scores: a few units per row.
+    budget.spend_n(rows.len().saturating_mul(space.axes.len().max(1)))?;
     let order = column_order(space, rows);
     let full: Vec<u64> = space
         .rows
@@ -482,39 +505,44 @@ pub fn sweep(space: &Space, rows: &[u32], mode: Mode, visitor: &mut impl Visitor
         mode,
         seen: HashSet::new(),
         pieces: Vec::new(),
+        budget: *budget,
     };
     let live: Vec<u32> = rows
         .iter()
         .copied()
         .filter(|&r| !space.row_empty(r as usize))
         .collect();
-    s.node(0, live, visitor);
+    let result = s.node(0, live, visitor);
+    *budget = s.budget;
+    result
 }
 
 /// Columns in sweep order: those that cut the rows finest first, so that
-/// active sets shrink quickly.
+/// active sets shrink quickly. A column's measure is how many rows stay
+/// active, on average, in one of its segments: the sum over rows of the
+/// share of the column's segments the row's cell takes (a row that does
+/// not constrain the column counts whole). Fewest first; ties in column
+/// order. (`channel == X` over four channels keeps a quarter of the rows;
+/// `amount > N` at distinct amounts keeps half of them.)
 fn column_order(space: &Space, rows: &[u32]) -> Vec<usize> {
-    let mut score: Vec<(usize, usize)> = space
+    // (column, segments taken by the rows, segments of the column): the
+    // average is the ratio of the two, compared without division.
+    let mut score: Vec<(usize, u128, u128)> = space
         .axes
         .iter()
         .enumerate()
         .map(|(c, axis)| {
-            // How many rows constrain the column.
-            let constrained = rows
+            let n = axis.len() as u128;
+            let taken: u128 = rows
                 .iter()
-                .filter(|&&r| {
-                    space
-                        .rows
-                        .get(r as usize)
-                        .and_then(|cells| cells.get(c))
-                        .is_some_and(|cell| !cell.is_full(axis))
-                })
-                .count();
-            (c, constrained.saturating_mul(axis.len().min(64)))
+                .filter_map(|&r| space.rows.get(r as usize).and_then(|cells| cells.get(c)))
+                .map(|cell| cell.size(axis) as u128)
+                .sum();
+            (c, taken, n.max(1))
         })
         .collect();
-    score.sort_by_key(|&(c, s)| (std::cmp::Reverse(s), c));
-    score.into_iter().map(|(c, _)| c).collect()
+    score.sort_by(|&(c, t, n), &(d, u, m)| (t * m).cmp(&(u * n)).then(c.cmp(&d)));
+    score.into_iter().map(|(c, _, _)| c).collect()
 }
 
 struct Sweep<'a> {
@@ -525,6 +553,7 @@ struct Sweep<'a> {
     mode: Mode,
     seen: HashSet<(usize, Vec<u32>)>,
     pieces: Vec<Piece>,
+    budget: Budget,
 }
 
 impl Sweep<'_> {
@@ -544,33 +573,83 @@ impl Sweep<'_> {
         }
     }
 
-    fn node(&mut self, depth: usize, active: Vec<u32>, v: &mut impl Visitor) {
+    /// What a leaf with `n` active rows costs its visitor: every pair under
+    /// [`Mode::Exact`] (a `unique` schedule's overlaps), else each row.
+    fn leaf_cost(&self, n: usize, exact: bool) -> usize {
+        if exact && self.mode == Mode::Exact {
+            n.saturating_mul(n.saturating_add(1)) / 2
+        } else {
+            n
+        }
+    }
+
+    fn node(
+        &mut self,
+        depth: usize,
+        active: Vec<u32>,
+        v: &mut impl Visitor,
+    ) -> Result<(), OutOfBudget> {
+        self.budget.spend(1)?;
         let Some(&first) = active.first() else {
             v.gap(self.region());
-            return;
+            return Ok(());
         };
         if depth >= self.order.len() || active.iter().all(|&r| self.full_from(r, depth)) {
+            self.budget.spend_n(self.leaf_cost(active.len(), true))?;
             v.leaf(&active, true, self.region());
-            return;
+            return Ok(());
         }
         if active.len() == 1 || (self.mode == Mode::First && self.full_from(first, depth)) {
+            self.budget.spend_n(self.leaf_cost(active.len(), false))?;
             v.leaf(&active, false, self.region());
             if active.len() == 1 {
+                self.budget.spend_n(self.order.len())?;
                 self.outside_one(depth, first, v);
             }
-            return;
+            return Ok(());
         }
+        // Remembering the subproblem stores its rows.
+        self.budget
+            .spend_n(active.len().saturating_add(MEMO_ENTRY))?;
         if !self.seen.insert((depth, active.clone())) {
-            return;
+            return Ok(());
         }
         let Some(&column) = self.order.get(depth) else {
-            return;
+            return Ok(());
         };
-        for (piece, rows) in self.split(column, &active) {
-            self.pieces.push(piece);
-            self.node(depth + 1, rows, v);
-            self.pieces.pop();
+        let cell = |r: u32| {
+            self.space
+                .rows
+                .get(r as usize)
+                .and_then(|cells| cells.get(column))
+        };
+        match self.space.axes.get(column) {
+            Some(Axis::Range { segs, .. }) => {
+                self.budget.spend_n(active.len())?;
+                let mut split = RangeSplit::new(segs.len() as u32, &active, cell);
+                // The pieces are made one at a time: only the current
+                // one's rows are held, not every piece's at once.
+                drop(active);
+                while let Some((piece, rows)) = split.next(&mut self.budget)? {
+                    self.pieces.push(piece);
+                    let result = self.node(depth + 1, rows, v);
+                    self.pieces.pop();
+                    result?;
+                }
+            }
+            Some(Axis::Set { names, .. }) => {
+                let groups = split_set(names.len() as u32, &active, cell, &mut self.budget)?;
+                drop(active);
+                for (piece, rows) in groups {
+                    self.pieces.push(piece);
+                    let result = self.node(depth + 1, rows, v);
+                    self.pieces.pop();
+                    result?;
+                }
+            }
+            None => {}
         }
+        Ok(())
     }
 
     /// With one row active, the part of the region outside it is a gap:
@@ -607,115 +686,186 @@ impl Sweep<'_> {
         }
         self.pieces.truncate(pushed);
     }
+}
 
-    /// Splits `column` where the active rows' cells start or end: each
-    /// piece with the rows active on it (in priority order), pieces with the
-    /// same rows merged.
-    fn split(&self, column: usize, active: &[u32]) -> Vec<(Piece, Vec<u32>)> {
-        let Some(axis) = self.space.axes.get(column) else {
-            return Vec::new();
-        };
-        let cell = |r: u32| {
-            self.space
-                .rows
-                .get(r as usize)
-                .and_then(|cells| cells.get(column))
-        };
-        match axis {
-            Axis::Range { segs, .. } => {
-                let n = segs.len() as u32;
-                // Rows start and end at cuts; between two cuts the active
-                // rows do not change. A sweep keeps them in priority order.
-                let mut starts: Vec<(u32, u32)> = Vec::with_capacity(active.len());
-                let mut ends: Vec<(u32, u32)> = Vec::with_capacity(active.len());
-                let mut cuts: Vec<u32> = vec![0, n];
-                for &r in active {
-                    if let Some(SegCell::Span(a, b)) = cell(r) {
-                        if a < b {
-                            starts.push((*a, r));
-                            ends.push((*b, r));
-                            cuts.push(*a);
-                            cuts.push(*b);
-                        }
-                    }
+/// The split of a number column where the active rows' cells start or
+/// end, made piece by piece: between two cuts the active rows do not
+/// change, and a sweep over the cuts keeps them in priority order. Pieces
+/// with the same rows next to each other are one piece.
+struct RangeSplit {
+    /// (first segment, row) per active row, by segment.
+    starts: Vec<(u32, u32)>,
+    /// (segment past the end, row) per active row, by segment.
+    ends: Vec<(u32, u32)>,
+    /// Every start and end, and the column's two ends, sorted.
+    cuts: Vec<u32>,
+    /// The next window (`cuts[at]..cuts[at + 1]`) to make a piece of.
+    at: usize,
+    si: usize,
+    ei: usize,
+    /// The rows active at the current window.
+    live: BTreeSet<u32>,
+}
+
+impl RangeSplit {
+    fn new<'c>(n: u32, active: &[u32], cell: impl Fn(u32) -> Option<&'c SegCell>) -> RangeSplit {
+        let mut starts: Vec<(u32, u32)> = Vec::with_capacity(active.len());
+        let mut ends: Vec<(u32, u32)> = Vec::with_capacity(active.len());
+        let mut cuts: Vec<u32> = vec![0, n];
+        for &r in active {
+            if let Some(SegCell::Span(a, b)) = cell(r) {
+                if a < b {
+                    starts.push((*a, r));
+                    ends.push((*b, r));
+                    cuts.push(*a);
+                    cuts.push(*b);
                 }
-                starts.sort_unstable();
-                ends.sort_unstable();
-                cuts.sort_unstable();
-                cuts.dedup();
-                let mut live: BTreeSet<u32> = BTreeSet::new();
-                let (mut si, mut ei) = (0, 0);
-                let mut out: Vec<(Piece, Vec<u32>)> = Vec::new();
-                for w in cuts.windows(2) {
-                    let (Some(&a), Some(&b)) = (w.first(), w.get(1)) else {
-                        continue;
-                    };
-                    while let Some(&(_, r)) = ends.get(ei).filter(|(pos, _)| *pos <= a) {
-                        live.remove(&r);
-                        ei += 1;
-                    }
-                    while let Some(&(_, r)) = starts.get(si).filter(|(pos, _)| *pos <= a) {
-                        live.insert(r);
-                        si += 1;
-                    }
-                    match out.last_mut() {
-                        Some((Piece::Span(_, end), prev))
-                            if *end == a && prev.iter().eq(live.iter()) =>
-                        {
-                            *end = b;
-                        }
-                        _ => out.push((Piece::Span(a, b), live.iter().copied().collect())),
-                    }
-                }
-                out
             }
-            Axis::Set { names, .. } => {
-                // Segments some active row names; every other segment is
-                // treated alike by all of them.
-                let mut named: Vec<u32> = Vec::new();
-                for &r in active {
-                    if let Some(SegCell::Only(ids) | SegCell::AllBut(ids)) = cell(r) {
-                        named.extend(ids.iter().copied());
+        }
+        starts.sort_unstable();
+        ends.sort_unstable();
+        cuts.sort_unstable();
+        cuts.dedup();
+        RangeSplit {
+            starts,
+            ends,
+            cuts,
+            at: 0,
+            si: 0,
+            ei: 0,
+            live: BTreeSet::new(),
+        }
+    }
+
+    /// Brings the active rows to the window starting at segment `a`.
+    fn advance(&mut self, a: u32) {
+        while let Some(&(_, r)) = self.ends.get(self.ei).filter(|(pos, _)| *pos <= a) {
+            self.live.remove(&r);
+            self.ei += 1;
+        }
+        while let Some(&(_, r)) = self.starts.get(self.si).filter(|(pos, _)| *pos <= a) {
+            self.live.insert(r);
+            self.si += 1;
+        }
+    }
+
+    fn window(&self, i: usize) -> Option<(u32, u32)> {
+        Some((*self.cuts.get(i)?, *self.cuts.get(i + 1)?))
+    }
+
+    /// The next piece and its rows, charging each row carried or compared.
+    fn next(&mut self, budget: &mut Budget) -> Result<Option<(Piece, Vec<u32>)>, OutOfBudget> {
+        let Some((a, mut b)) = self.window(self.at) else {
+            return Ok(None);
+        };
+        self.advance(a);
+        budget.spend_n(self.live.len().max(1))?;
+        let rows: Vec<u32> = self.live.iter().copied().collect();
+        self.at += 1;
+        while let Some((c, d)) = self.window(self.at) {
+            self.advance(c);
+            budget.spend_n(self.live.len().max(1))?;
+            if !self.live.iter().eq(rows.iter()) {
+                break;
+            }
+            b = d;
+            self.at += 1;
+        }
+        Ok(Some((Piece::Span(a, b), rows)))
+    }
+}
+
+/// Splits a column of discrete values: the segments some active row
+/// names, grouped by the rows active on them (in priority order), and one
+/// piece for every segment no active row names, which all of them treat
+/// alike.
+fn split_set<'c>(
+    n: u32,
+    active: &[u32],
+    cell: impl Fn(u32) -> Option<&'c SegCell>,
+    budget: &mut Budget,
+) -> Result<Vec<(Piece, Vec<u32>)>, OutOfBudget> {
+    let mut named: Vec<u32> = Vec::new();
+    for &r in active {
+        if let Some(SegCell::Only(ids) | SegCell::AllBut(ids)) = cell(r) {
+            named.extend(ids.iter().copied());
+        }
+    }
+    named.sort_unstable();
+    named.dedup();
+    // The rows active on each named segment (and, last, on the unnamed
+    // ones), in one pass over the rows: a row's cell lists the segments it
+    // takes, or those it leaves out. Each row put in a list costs a unit.
+    let slots = named.len() + 1;
+    let cost: usize = active
+        .iter()
+        .map(|&r| match cell(r) {
+            Some(SegCell::Only(ids)) => ids.len(),
+            _ => slots,
+        })
+        .sum();
+    budget.spend_n(cost.saturating_add(slots))?;
+    let slot_of = |seg: &u32| named.binary_search(seg).ok();
+    let mut at: Vec<Vec<u32>> = vec![Vec::new(); slots];
+    for &r in active {
+        match cell(r) {
+            Some(SegCell::Only(ids)) => {
+                for i in ids.iter().filter_map(slot_of) {
+                    at.get_mut(i).into_iter().for_each(|v| v.push(r));
+                }
+            }
+            Some(SegCell::AllBut(ids)) => {
+                let mut out = ids.iter().filter_map(slot_of).peekable();
+                for (i, v) in at.iter_mut().enumerate() {
+                    if out.peek() == Some(&i) {
+                        out.next();
+                    } else {
+                        v.push(r);
                     }
                 }
-                named.sort_unstable();
-                named.dedup();
-                let rows_at = |seg: u32| -> Vec<u32> {
-                    active
-                        .iter()
-                        .copied()
-                        .filter(|&r| cell(r).is_some_and(|c| c.contains(seg)))
-                        .collect()
-                };
-                let mut groups: Vec<(Piece, Vec<u32>)> = Vec::new();
-                for &seg in &named {
-                    let rows = rows_at(seg);
-                    match groups.iter_mut().find(|(_, g)| *g == rows) {
-                        Some((Piece::Ids(ids), _)) => ids.push(seg),
-                        _ => groups.push((Piece::Ids(vec![seg]), rows)),
-                    }
+            }
+            // A range cell on a set column takes nothing.
+            _ => {}
+        }
+    }
+    let unnamed_rows = at.pop().unwrap_or_default();
+    // Segments with the same rows are one piece, in segment order.
+    let mut groups: Vec<(Piece, Vec<u32>)> = Vec::new();
+    let mut group_of: HashMap<Vec<u32>, usize> = HashMap::new();
+    for (&seg, rows) in named.iter().zip(at) {
+        match group_of.get(&rows) {
+            Some(&g) => {
+                if let Some((Piece::Ids(ids), _)) = groups.get_mut(g) {
+                    ids.push(seg);
                 }
-                // Every segment no active row names is treated alike: one
-                // piece for all of them, told by what it leaves out.
-                let unnamed = (0..names.len() as u32).find(|s| named.binary_search(s).is_err());
-                if let Some(r0) = unnamed {
-                    let rows = rows_at(r0);
-                    match groups.iter_mut().find(|(_, g)| *g == rows) {
-                        Some((piece @ Piece::Ids(_), _)) => {
-                            let Piece::Ids(ids) = &*piece else {
-                                unreachable!()
-                            };
-                            let left_out =
-                                named.iter().copied().filter(|s| !ids.contains(s)).collect();
-                            *piece = Piece::AllBut(left_out, r0);
-                        }
-                        _ => groups.push((Piece::AllBut(named, r0), rows)),
-                    }
-                }
-                groups
+            }
+            None => {
+                group_of.insert(rows.clone(), groups.len());
+                groups.push((Piece::Ids(vec![seg]), rows));
             }
         }
     }
+    // Every segment no active row names is treated alike: one piece for
+    // all of them, told by what it leaves out.
+    let unnamed = (0..n).find(|s| named.binary_search(s).is_err());
+    if let Some(r0) = unnamed {
+        match group_of.get(&unnamed_rows).and_then(|&g| groups.get_mut(g)) {
+            Some((piece, _)) => {
+                let ids = match &*piece {
+                    Piece::Ids(ids) => ids.clone(),
+                    _ => Vec::new(),
+                };
+                let left_out = named
+                    .iter()
+                    .copied()
+                    .filter(|s| ids.binary_search(s).is_err())
+                    .collect();
+                *piece = Piece::AllBut(left_out, r0);
+            }
+            None => groups.push((Piece::AllBut(named, r0), unnamed_rows)),
+        }
+    }
+    Ok(groups)
 }
 
 /// A value as a record would write it: money with at least two places.
@@ -803,7 +953,7 @@ mod tests {
             }
         }
         let mut v = Firsts(Vec::new());
-        sweep(&s, &[0, 1, 2], Mode::First, &mut v);
+        sweep(&s, &[0, 1, 2], Mode::First, &mut v, &mut Budget::default()).unwrap();
         v.0.sort_unstable();
         v.0.dedup();
         assert_eq!(v.0, vec![0, 1, 2]);

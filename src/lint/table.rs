@@ -3,6 +3,7 @@
 //! mergeable neighbours. Each finding about inputs carries a record that
 //! shows it.
 
+use super::budget::{Budget, OutOfBudget};
 use super::example;
 use super::space::{
     describe_interval, interval_of, sweep, Axis, Mode, Region, SegCell, Space, Visitor,
@@ -29,12 +30,34 @@ pub const LINT_MAX_ROWS_PER_RULE: usize = 16_384;
 /// [`LINT_MAX_ROWS_PER_RULE`] rows: those have no rows, and no finding may
 /// rest on their absence.
 pub fn boxes(conds: &[(u32, &Cond)], fields: &[FieldSpec]) -> (Space, Vec<u32>, Vec<u32>) {
+    let mut unlimited = Budget::new(u64::MAX);
+    match boxes_within(conds, fields, &mut unlimited) {
+        Ok(b) => b,
+        // Not reached: an unlimited budget does not run out.
+        Err(OutOfBudget) => (Space::new(Vec::new(), &[], &[]), Vec::new(), Vec::new()),
+    }
+}
+
+/// Units charged per row built, besides its cells.
+const ROW_COST: usize = 4;
+
+/// [`boxes`], charging every row and cell built to `budget`: when it runs
+/// out, no space is built at all.
+pub fn boxes_within(
+    conds: &[(u32, &Cond)],
+    fields: &[FieldSpec],
+    budget: &mut Budget,
+) -> Result<(Space, Vec<u32>, Vec<u32>), OutOfBudget> {
     let types: Vec<FieldType> = fields.iter().map(|f| f.kind.clone()).collect();
     let mut conjs: Vec<(u32, dnf::Conj)> = Vec::new();
     let mut undecided = Vec::new();
     for (owner, cond) in conds {
         match dnf::rows_within(cond, &types, LINT_MAX_ROWS_PER_RULE) {
-            Ok(rows) => conjs.extend(rows.into_iter().map(|c| (*owner, c))),
+            Ok(rows) => {
+                let cells: usize = rows.iter().map(|c| c.len() + ROW_COST).sum();
+                budget.spend_n(cells)?;
+                conjs.extend(rows.into_iter().map(|c| (*owner, c)));
+            }
             Err(dnf::TooManyRows) => undecided.push(*owner),
         }
     }
@@ -44,6 +67,8 @@ pub fn boxes(conds: &[(u32, &Cond)], fields: &[FieldSpec]) -> (Space, Vec<u32>, 
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
+    // The space holds a cell per row and column, twice while it is built.
+    budget.spend_n(conjs.len().saturating_mul(columns.len()).saturating_mul(2))?;
     let cells: Vec<Vec<Cell>> = conjs
         .iter()
         .map(|(_, c)| {
@@ -68,11 +93,11 @@ pub fn boxes(conds: &[(u32, &Cond)], fields: &[FieldSpec]) -> (Space, Vec<u32>, 
         .collect();
     let refs: Vec<&[Cell]> = cells.iter().map(Vec::as_slice).collect();
     let owners = conjs.iter().map(|(o, _)| *o).collect();
-    (
+    Ok((
         Space::with_floors(columns, &kinds, &floors, &refs),
         owners,
         undecided,
-    )
+    ))
 }
 
 /// The finding for a rule whose condition is too large to analyse.
@@ -86,6 +111,21 @@ pub fn undecided(name: &str, span: crate::span::Span) -> Diagnostic {
         "not analysed",
     )
     .with_help("the linter could not decide whether this rule can apply, which rules it overlaps or shadows, or which variants it selects, and reports none of these; write the condition so that it expands less (a field that carries the combined fact), or allow the lint")
+}
+
+/// The finding for rules whose analysis the budget stopped: `what` names
+/// them (`schedule `mdr``, `the notification rules`).
+pub fn unfinished(what: &str, span: crate::span::Span, budget: &Budget) -> Diagnostic {
+    finding(
+        Code::L0111,
+        format!(
+            "the analysis of {what} was not completed within the linter's budget of {} units",
+            budget.limit()
+        ),
+        span,
+        "not fully analysed",
+    )
+    .with_help("findings that need the whole analysis (a rule never reached) are not reported for it, and gaps, overlaps or other findings may be missing; raise the budget with `tollgate lint --budget UNITS` or a `lint budget UNITS` line in the file, or write conditions that expand less (each `or` inside an `and` multiplies the rows)")
 }
 
 /// What the sweep of one schedule found: the facts every table lint is
@@ -250,13 +290,25 @@ pub fn describe_cell(axis: &Axis, cell: &SegCell, field: Option<&FieldSpec>) -> 
 /// too large to analyse (none once `compile::validate` passed: it refuses
 /// conditions above a compiled table's smaller limit).
 pub fn rule_space(s: &Schedule, fields: &[FieldSpec]) -> (Space, Vec<u32>, Vec<u32>) {
-    let conds: Vec<(u32, &Cond)> = s
-        .rules
+    boxes(&conditions(s), fields)
+}
+
+/// [`rule_space`], within `budget`.
+pub fn rule_space_within(
+    s: &Schedule,
+    fields: &[FieldSpec],
+    budget: &mut Budget,
+) -> Result<(Space, Vec<u32>, Vec<u32>), OutOfBudget> {
+    boxes_within(&conditions(s), fields, budget)
+}
+
+/// Each rule's condition, with its index.
+fn conditions(s: &Schedule) -> Vec<(u32, &Cond)> {
+    s.rules
         .iter()
         .enumerate()
         .map(|(i, r)| (i as u32, &r.when))
-        .collect();
-    boxes(&conds, fields)
+        .collect()
 }
 
 /// Per owner (`0..n`), the rows of `space` it owns that admit something.
@@ -274,7 +326,29 @@ pub fn rows_by_owner(space: &Space, owners: &[u32], n: usize) -> Vec<Vec<u32>> {
 
 /// Sweeps one schedule's rules (`space`, rows owned as `owners` says).
 pub fn analyse(s: &Schedule, space: &Space, owners: &[u32], fields: &[FieldSpec]) -> Found {
-    analyse_with(s, space, owners, fields, usize::MAX).0
+    analyse_with(
+        s,
+        space,
+        owners,
+        fields,
+        usize::MAX,
+        &mut Budget::new(u64::MAX),
+    )
+    .0
+}
+
+/// [`analyse`], within `budget`. On [`OutOfBudget`] what was found is
+/// exact but partial: `wins` may miss rules, and `pairs` and `gaps` may
+/// miss some; [`schedule`] then reports only what holds.
+pub fn analyse_within(
+    s: &Schedule,
+    space: &Space,
+    owners: &[u32],
+    fields: &[FieldSpec],
+    budget: &mut Budget,
+) -> (Found, Result<(), OutOfBudget>) {
+    let (found, _, done) = analyse_with(s, space, owners, fields, usize::MAX, budget);
+    (found, done)
 }
 
 /// How many pairs of rules of a unique schedule overlap beyond those
@@ -288,18 +362,21 @@ pub type Pairs = BTreeMap<(u32, u32), String>;
 /// The overlaps of a `unique` schedule (pairs of rules other than
 /// `otherwise` that both match some record), by the linter's sweep: at
 /// most `examples` of them, each with a record both match, and how many
-/// more there are. `None` when some rule is too large to analyse: then
-/// nothing is proven, and the run-time check decides.
+/// more there are. `None` when some rule is too large to analyse, or the
+/// analysis needs more than the default budget: then nothing is proven,
+/// and the run-time check decides.
 pub fn overlaps(
     s: &Schedule,
     fields: &[FieldSpec],
     examples: usize,
 ) -> Option<(Pairs, MoreOverlaps)> {
-    let (space, owners, too_large) = rule_space(s, fields);
+    let mut budget = Budget::default();
+    let (space, owners, too_large) = rule_space_within(s, fields, &mut budget).ok()?;
     if !too_large.is_empty() {
         return None;
     }
-    let (found, more) = analyse_with(s, &space, &owners, fields, examples);
+    let (found, more, done) = analyse_with(s, &space, &owners, fields, examples, &mut budget);
+    done.ok()?;
     Some((found.pairs, more))
 }
 
@@ -311,7 +388,8 @@ fn analyse_with(
     owners: &[u32],
     fields: &[FieldSpec],
     examples: usize,
-) -> (Found, MoreOverlaps) {
+    budget: &mut Budget,
+) -> (Found, MoreOverlaps, Result<(), OutOfBudget>) {
     let n = s.rules.len();
     let unique = s.hit == HitPolicy::Unique;
     let rule_rows = rows_by_owner(space, owners, n);
@@ -330,25 +408,29 @@ fn analyse_with(
             ..Found::default()
         },
     };
-    sweep(
+    let done = sweep(
         space,
         &live,
         if unique { Mode::Exact } else { Mode::First },
         &mut c,
+        budget,
     );
     let more = c.more.len();
     let mut found = c.found;
     found.unsat = rule_rows.iter().map(Vec::is_empty).collect();
     found.rule_rows = rule_rows;
-    (found, more)
+    (found, more, done)
 }
 
 /// The lints of one schedule, whose rules are `space`, from what
-/// [`analyse`] found.
+/// [`analyse`] found. When the sweep was not `complete`, only findings
+/// that hold on their own are reported: not "never reached", which needs
+/// every region.
 pub fn schedule(
     s: &Schedule,
     space: &Space,
     found: &Found,
+    complete: bool,
     fields: &[FieldSpec],
     out: &mut Vec<Diagnostic>,
 ) {
@@ -457,7 +539,7 @@ pub fn schedule(
             c.push(a as usize);
         }
     }
-    if !unique {
+    if !unique && complete {
         for (i, r) in s.rules.iter().enumerate() {
             let reached = found.wins.get(i) == Some(&true);
             if reached

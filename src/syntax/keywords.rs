@@ -57,6 +57,7 @@ pub const CONTEXTUAL: &[&str] = &[
     "calendar",
     "day",
     "lint",
+    "budget",
     "expect",
     "total",
     "with",

@@ -181,6 +181,18 @@ impl Lowerer {
             }),
             Rule::schedule_decl => Item::Schedule(self.schedule(pair, &kids)?),
             Rule::rule_decl => Item::Rule(Box::new(self.rule(pair)?)),
+            Rule::lint_decl if first.as_rule() == Rule::lint_budget => {
+                let units = self.child(&children(&first), 0, &first, "lint budget")?;
+                match units.as_str().parse::<u64>() {
+                    Ok(n) => Item::LintBudget(Spanned::new(n, span_of(&units))),
+                    Err(_) => {
+                        return self.literal_error(
+                            &units,
+                            "a lint budget must be a whole number below 18446744073709551616",
+                        );
+                    }
+                }
+            }
             Rule::lint_decl => Item::Lint(LintDecl {
                 level: ident(&first),
                 names: kids.iter().skip(1).map(ident).collect(),
