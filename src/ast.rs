@@ -42,6 +42,8 @@ pub enum Item {
     Clock(Ident),
     /// `late records within 1h`: how late a notification record may be.
     Lateness(LatenessDecl),
+    /// `message id FIELD`: the field that identifies a notification message.
+    MessageId(MessageIdDecl),
     /// `field NAME: TYPE [default VALUE]`.
     Field(FieldDecl),
     /// `const NAME = VALUE`.
@@ -64,6 +66,16 @@ pub enum Item {
 pub struct LatenessDecl {
     /// The lateness allowed.
     pub within: Value,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `message id FIELD`: the string field a gateway identifies each message
+/// by, so that a message decided before is answered as a repeat.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageIdDecl {
+    /// The field.
+    pub field: Ident,
     /// The whole declaration.
     pub span: Span,
 }

@@ -6,14 +6,17 @@
 use crate::interp::holds;
 use crate::model::{Action, Body, CapAmount, LimitPeriod, Policy, QuietMode};
 use chrono::{NaiveTime, TimeZone, Timelike};
+use tollgate_runtime::ids::Answer;
 use tollgate_runtime::notify::{Clamp, Decision, NotifyError, Reason};
 use tollgate_runtime::value::Value;
 
 /// Every delivery so far: the rule it was recorded for, the key's values,
-/// and the instant (ms).
+/// and the instant (ms); and every decision made afresh for a message id:
+/// the id as written, the instant and the decision.
 #[derive(Debug, Clone, Default)]
 pub struct History {
     deliveries: Vec<(usize, Vec<Value>, i64)>,
+    decided: Vec<(String, i64, Decision)>,
 }
 
 fn key(record: &[Value], keys: &[usize]) -> Vec<Value> {
@@ -112,6 +115,66 @@ fn zone_span_ms() -> (i64, i64) {
 /// `Some(Err(..))` for a record later than the policy's lateness allows, or
 /// outside the years its zone is built for (or deferred past their end).
 pub fn decide(
+    policy: &Policy,
+    record: &[Value],
+    history: &mut History,
+) -> Option<Result<Decision, NotifyError>> {
+    answer(policy, record, history).map(|a| a.map(|a| a.decision))
+}
+
+/// As [`decide`], also saying whether the decision repeats the one made for
+/// the record's message id: the latest decision made afresh for that id,
+/// when the two records are at most the lateness apart.
+pub fn answer(
+    policy: &Policy,
+    record: &[Value],
+    history: &mut History,
+) -> Option<Result<Answer, NotifyError>> {
+    let Body::Notifications(n) = &policy.body else {
+        return None;
+    };
+    // The id as written; none when empty or the field's default.
+    let id = n.message_id.and_then(|f| {
+        let Some(Value::Str(id)) = record.get(f) else {
+            return None;
+        };
+        let default = policy.fields.get(f).and_then(|f| f.default.as_ref());
+        let is_default = matches!(default, Some(crate::model::Value::String(d)) if d == id);
+        (!id.is_empty() && !is_default).then(|| id.clone())
+    });
+    // Outside the years the zone is built for, a record is decided
+    // without its id.
+    let (from, until) = zone_span_ms();
+    let inside = matches!(record.get(n.clock), Some(Value::Time { unix_ms, .. }) if (from..until).contains(unix_ms));
+    let id = id.filter(|_| inside);
+    if let (Some(id), Some(Value::Time { unix_ms: now, .. })) = (&id, record.get(n.clock)) {
+        let lateness = (n.lateness_secs as i64).saturating_mul(1000);
+        let first = history.decided.iter().rev().find(|(d, _, _)| d == id);
+        if let Some(&(_, at, decision)) = first {
+            if (now - at).abs() <= lateness {
+                return Some(Ok(Answer {
+                    decision,
+                    repeat: true,
+                }));
+            }
+        }
+    }
+    let now = match record.get(n.clock) {
+        Some(Value::Time { unix_ms, .. }) => *unix_ms,
+        _ => 0,
+    };
+    let decided = decide_fresh(policy, record, history)?;
+    if let (Some(id), Ok(d)) = (id, &decided) {
+        history.decided.push((id, now, *d));
+    }
+    Some(decided.map(|decision| Answer {
+        decision,
+        repeat: false,
+    }))
+}
+
+/// Decides `record` as a message never seen before.
+fn decide_fresh(
     policy: &Policy,
     record: &[Value],
     history: &mut History,

@@ -240,6 +240,9 @@ pub struct Notifications {
     /// How late a record may be, in seconds, measured per rule and key
     /// against the newest delivery recorded for that key.
     pub lateness_secs: u64,
+    /// Index of the string field that identifies a message (`message id
+    /// FIELD`), if the policy names one.
+    pub message_id: Option<usize>,
     /// The rules in file order.
     pub rules: Vec<NotifyRule>,
 }

@@ -210,3 +210,57 @@ fn state_carries_across_policy_versions() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+/// A rerun of the same input with `--state` (a gateway replaying after a
+/// crash) answers every line with its first decision, marked as a repeat,
+/// and records no new delivery: a fresh promotion afterwards still finds
+/// room under the cap of 2 per 24h.
+#[test]
+fn a_rerun_answers_every_message_as_a_repeat() {
+    let dir = std::env::temp_dir().join(format!("tollgate-rerun-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let state = dir.join("throttle.state");
+    let _ = std::fs::remove_file(&state);
+    let args = [
+        "policies/notifications/merchant_messages.toll",
+        "--state",
+        state.to_str().unwrap(),
+    ];
+    let msg = |id: &str, kind: &str, at: &str| {
+        format!(
+            r#"{{"msg_id":"{id}","kind":"{kind}","merchant":"m1","terminal":"t1","txn_id":"x1","at":"2026-11-25T{at}+08:00"}}"#
+        ) + "\n"
+    };
+    let input: String = [
+        msg("a", "promo", "09:00:00"),
+        msg("b", "txn_success", "09:01:00"),
+        msg("c", "txn_success", "09:02:00"),
+        msg("d", "promo", "12:00:00"),
+        msg("e", "security", "09:03:00"),
+    ]
+    .concat();
+    let (first, _) = eval(&args, &input);
+    let decisions: Vec<&str> = first
+        .iter()
+        .map(|l| l["decision"].as_str().unwrap_or("error"))
+        .collect();
+    assert_eq!(
+        decisions,
+        ["deliver", "deliver", "suppress", "defer", "deliver"],
+        "{first:?}"
+    );
+    assert!(first.iter().all(|l| l.get("repeat").is_none()), "{first:?}");
+    let (again, _) = eval(&args, &input);
+    assert_eq!(again.len(), first.len());
+    for (a, f) in again.iter().zip(&first) {
+        let mut expected = f.clone();
+        expected["repeat"] = serde_json::json!(true);
+        assert_eq!(a, &expected);
+    }
+    // One promotion was delivered, not two: a new one at 09:30 is the second.
+    let (next, _) = eval(&args, &msg("f", "promo", "09:30:00"));
+    assert_eq!(next, [serde_json::json!({"decision": "deliver"})]);
+    let (cap, _) = eval(&args, &msg("g", "promo", "09:40:00"));
+    assert_eq!(cap[0]["rule"], "promo_cap", "{cap:?}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -5,7 +5,10 @@
 //! key never exceed a cap in any rolling window; a de-duplication key is
 //! never delivered twice within its window; no promotion is delivered inside
 //! a quiet window; a merchant who opted out gets no promotion; security
-//! messages are always delivered.
+//! messages are always delivered. Streams carry message ids, some sent
+//! again (retries, reordered within the lateness, and some beyond it): a
+//! repeat gets its id's first decision and changes no count, in the engine,
+//! the reference interpreter and both stores alike.
 
 // A test fails by panicking; helpers here may unwrap and index freely.
 #![allow(
@@ -21,7 +24,8 @@ use proptest::prelude::*;
 use std::path::Path;
 use tollgate::generate::Rng;
 use tollgate::model::Policy;
-use tollgate_runtime::bounded::BoundedState;
+use tollgate_runtime::bounded::{BoundedState, WhenFull};
+use tollgate_runtime::ids::Answer;
 use tollgate_runtime::notify::{
     key_of, Decision, MemoryState, NotifyError, NotifyPolicy, Reason, ThrottleState,
 };
@@ -85,6 +89,11 @@ fn stream(
             if r.chance(30) {
                 json["promo_opt_out"] = serde_json::json!(r.chance(50));
             }
+            // Ids from a pool a third the stream's length: many are sent
+            // again, some within the lateness (repeats), some beyond it.
+            if r.chance(80) {
+                json["msg_id"] = serde_json::json!(format!("g{}", r.below(len / 3 + 1)));
+            }
             tollgate::record::from_json(&json.to_string(), fields).unwrap()
         })
         .collect()
@@ -113,9 +122,15 @@ fn check_laws(zone: &str, seed: u64, len: usize, start_ms: i64) {
         _ => unreachable!(),
     };
     for rec in &records {
-        let got = compiled.decide(rec, &mut state);
-        let expected = tollgate::interp_notify::decide(&policy, rec, &mut history).unwrap();
-        assert_eq!(got, expected, "{zone} seed {seed}: {rec:?}");
+        let before = state.clone();
+        let answer = compiled.answer(rec, &mut state);
+        let expected = tollgate::interp_notify::answer(&policy, rec, &mut history).unwrap();
+        assert_eq!(answer, expected, "{zone} seed {seed}: {rec:?}");
+        if let Ok(Answer { repeat: true, .. }) = answer {
+            assert_eq!(state, before, "a repeat changes nothing");
+            continue;
+        }
+        let got = answer.map(|a| a.decision);
         assert_within_span(&compiled, ms(rec), &got);
         let Ok(got) = got else {
             assert_ne!(rec[kind], Value::Enum(4), "security must be delivered");
@@ -431,13 +446,13 @@ fn pruning_keeps_a_delivery_until_its_window_ends() {
 
 /// A policy that exercises late records: de-duplication, a quiet window,
 /// a calendar-day and two rolling caps (one above 255), and a lateness of
-/// 2h, in `zone`.
+/// 2h, in `zone`; messages may carry an id (`msg_id`).
 fn late_policy(zone: &str) -> (Policy, NotifyPolicy) {
     let text = format!(
         "policy late_mix version 1\nkind notifications\ntimezone \"{zone}\"\n\
-         late records within 2h\n\
+         late records within 2h\nmessage id msg_id\n\
          field kind: enum {{ note, promo, bulk }}\nfield merchant: string\n\
-         field terminal: string\nfield at: timestamp\n\
+         field terminal: string\nfield at: timestamp\nfield msg_id: string default \"\"\n\
          rule note_dedup when kind == note => dedup by terminal within 10m\n\
          rule night when kind == promo => quiet 22:00-06:00 then defer\n\
          rule promo_day when kind == promo => limit 2 per calendar day by merchant\n\
@@ -456,16 +471,28 @@ const LATENESS_MS: i64 = 2 * 3_600_000;
 /// record is delayed by less than the lateness, so none is later than the
 /// policy accepts; `too_late` in a thousand are delayed by up to a day
 /// more. `bulk` in a hundred are bursts of `bulk` messages seconds apart.
+/// With `retries` above 0, nine messages in ten carry an id, and `retries`
+/// in a hundred are sent again: replayed as they were, or stamped anew up
+/// to one and a half times the lateness later (so some are decided
+/// afresh), each arriving less than the lateness after its stamp, before
+/// or after the first.
 fn shuffled(
     seed: u64,
     len: usize,
     start_ms: i64,
     bulk: usize,
     too_late: usize,
+    retries: usize,
     fields: &[tollgate_runtime::table::FieldSpec],
 ) -> Vec<Vec<Value>> {
     let mut r = Rng::new(seed);
     let mut t = start_ms;
+    let stamp_of = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    };
+    let mut again: Vec<(i64, usize, Vec<Value>)> = Vec::new();
     let mut timed: Vec<(i64, usize, Vec<Value>)> = (0..len)
         .map(|i| {
             let is_bulk = r.below(100) < bulk;
@@ -487,12 +514,10 @@ fn shuffled(
                 1 => t + 80 * 365 * 86_400_000,
                 _ => t,
             };
-            let stamp = chrono::DateTime::from_timestamp_millis(stamp_ms)
-                .unwrap()
-                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            let stamp = stamp_of(stamp_ms);
             let merchant = ["m1", "m2"][r.below(2)];
             let terminal = ["t1", "t2", "t3"][r.below(3)];
-            let json = serde_json::json!({
+            let mut json = serde_json::json!({
                 "kind": kind,
                 "merchant": merchant,
                 "terminal": terminal,
@@ -502,10 +527,28 @@ fn shuffled(
             if r.below(1000) < too_late {
                 delay += r.below(86_400_000) as i64;
             }
+            if retries > 0 {
+                if r.below(10) > 0 {
+                    json["msg_id"] = serde_json::json!(format!("i{i}"));
+                }
+                if r.below(100) < retries {
+                    let sent = if r.chance(30) {
+                        t
+                    } else {
+                        t + r.below(LATENESS_MS as usize * 3 / 2) as i64
+                    };
+                    let mut retry = json.clone();
+                    retry["at"] = serde_json::json!(stamp_of(sent));
+                    let arrival = sent + r.below(LATENESS_MS as usize) as i64;
+                    let rec = tollgate::record::from_json(&retry.to_string(), fields).unwrap();
+                    again.push((arrival, len + i, rec));
+                }
+            }
             let record = tollgate::record::from_json(&json.to_string(), fields).unwrap();
             (t + delay, i, record)
         })
         .collect();
+    timed.extend(again);
     timed.sort_by_key(|(arrival, i, _)| (*arrival, *i));
     timed.into_iter().map(|(_, _, rec)| rec).collect()
 }
@@ -575,7 +618,7 @@ fn check_delivered(compiled: &NotifyPolicy, zone: &str, delivered: &[&Vec<Value>
 /// delivered set obeys the laws.
 fn late_streams_agree(zone: &str, seed: u64, bulk: usize, too_late: usize, start_ms: i64) {
     let (policy, compiled) = late_policy(zone);
-    let records = shuffled(seed, 400, start_ms, bulk, too_late, &compiled.fields);
+    let records = shuffled(seed, 400, start_ms, bulk, too_late, 0, &compiled.fields);
     let at = field(&compiled, "at");
     let ms = |r: &Vec<Value>| match &r[at] {
         Value::Time { unix_ms, .. } => *unix_ms,
@@ -614,12 +657,13 @@ fn late_streams_agree(zone: &str, seed: u64, bulk: usize, too_late: usize, start
     check_delivered(&compiled, zone, &delivered);
 }
 
-/// On a shuffled stream within the lateness, pruning every `every` records
-/// at the earliest time among them (as `tollgate eval` does) changes no
-/// decision, even with one record dated two days ahead among them.
+/// On a shuffled stream within the lateness, with retried message ids,
+/// pruning every `every` records at the earliest time among them (as
+/// `tollgate eval` does) changes no decision and no repeat, even with one
+/// record dated two days ahead among them.
 fn pruning_late_streams_changes_nothing(seed: u64, every: usize, skew_at: usize) {
     let (_, compiled) = late_policy("Asia/Shanghai");
-    let mut records = shuffled(seed, 400, 1_795_536_000_000, 20, 0, &compiled.fields);
+    let mut records = shuffled(seed, 400, 1_795_536_000_000, 20, 0, 30, &compiled.fields);
     let at = field(&compiled, "at");
     let skew_at = skew_at % records.len();
     if let Value::Time { unix_ms, .. } = &mut records[skew_at][at] {
@@ -637,16 +681,128 @@ fn pruning_late_streams_changes_nothing(seed: u64, every: usize, skew_at: usize)
             earliest = i64::MAX;
         }
         assert_eq!(
-            compiled.decide(r, &mut pruned),
-            compiled.decide(r, &mut straight),
+            compiled.answer(r, &mut pruned),
+            compiled.answer(r, &mut straight),
             "record {i}"
         );
     }
     assert!(pruned.len() <= straight.len());
+    assert!(pruned.ids().len() <= straight.ids().len());
+}
+
+/// A stream found by the property test below: records stamped outside the
+/// zone's span carry ids, and the pruned store had forgotten ids earlier
+/// than them. Such a record is decided without its id, in every store.
+#[test]
+fn a_record_outside_the_zone_span_is_decided_without_its_id() {
+    pruning_late_streams_changes_nothing(2_309_167_023_994_123_702, 2, 0);
+}
+
+/// Shuffled streams with retried message ids: the engine agrees with the
+/// reference interpreter on every answer (repeats and errors included),
+/// the bounded store with the memory store; a repeat changes nothing in
+/// the store, and the deliveries that are not repeats obey the laws.
+fn retried_streams_agree(zone: &str, seed: u64, retries: usize, too_late: usize, start_ms: i64) {
+    let (policy, compiled) = late_policy(zone);
+    let records = shuffled(seed, 400, start_ms, 10, too_late, retries, &compiled.fields);
+    let mut memory = MemoryState::new();
+    let mut bounded = BoundedState::with_ids(&compiled, 8, WhenFull::EvictOldest, 1024).unwrap();
+    let mut history = tollgate::interp_notify::History::default();
+    let mut delivered = Vec::new();
+    let mut repeats = 0;
+    for rec in &records {
+        let before = memory.clone();
+        let got = compiled.answer(rec, &mut memory);
+        let expected = tollgate::interp_notify::answer(&policy, rec, &mut history).unwrap();
+        assert_eq!(got, expected, "{zone} seed {seed}: {rec:?}");
+        assert_eq!(compiled.answer(rec, &mut bounded), got, "bounded store");
+        for (i, r) in compiled.rules.iter().enumerate() {
+            if let Some(keys) = r.keys() {
+                let key = key_of(rec, keys);
+                assert_eq!(
+                    bounded.history(i as u32, key),
+                    memory.history(i as u32, key),
+                    "rule {}",
+                    r.name
+                );
+            }
+        }
+        match got {
+            Ok(Answer { repeat: true, .. }) => {
+                repeats += 1;
+                assert_eq!(memory, before, "a repeat changes nothing");
+            }
+            Ok(Answer {
+                decision: Decision::Deliver { .. },
+                ..
+            }) => delivered.push(rec),
+            _ => {}
+        }
+    }
+    assert!(repeats > 0, "the stream repeats some ids");
+    assert_eq!(bounded.evictions(), 0);
+    check_delivered(&compiled, zone, &delivered);
+}
+
+/// A terminal store with room for few ids fails safe: it never forgets an
+/// id a record could still repeat, so the same id is never decided afresh
+/// within the lateness of its first decision; a message it has no room for
+/// is not decided; and its deliveries obey the laws.
+fn a_full_id_table_fails_safe(seed: u64, room: usize) {
+    let (_, compiled) = late_policy("Asia/Shanghai");
+    let records = shuffled(seed, 400, 1_795_536_000_000, 10, 0, 40, &compiled.fields);
+    let mut bounded = BoundedState::with_ids(&compiled, 8, WhenFull::EvictOldest, room).unwrap();
+    assert_eq!(bounded.id_capacity(), room);
+    let (id, at) = (field(&compiled, "msg_id"), field(&compiled, "at"));
+    let mut fresh: std::collections::HashMap<Value, Vec<i64>> = Default::default();
+    let mut delivered = Vec::new();
+    for rec in &records {
+        let Value::Time { unix_ms: t, .. } = rec[at] else {
+            panic!("no clock")
+        };
+        match compiled.answer(rec, &mut bounded) {
+            Ok(Answer {
+                decision,
+                repeat: false,
+            }) => {
+                if rec[id] != Value::Str(String::new()) {
+                    let earlier = fresh.entry(rec[id].clone()).or_default();
+                    assert!(
+                        earlier.iter().all(|&a| (t - a).abs() > LATENESS_MS),
+                        "{:?} decided afresh within the lateness of {earlier:?}",
+                        rec[id]
+                    );
+                    earlier.push(t);
+                }
+                if let Decision::Deliver { .. } = decision {
+                    delivered.push(rec);
+                }
+            }
+            Ok(_) | Err(NotifyError::IdMemoryFull | NotifyError::OutsideZoneSpan { .. }) => {}
+            Err(e) => panic!("only a full id table refuses records here: {e:?}"),
+        }
+    }
+    check_delivered(&compiled, "Asia/Shanghai", &delivered);
 }
 
 proptest! {
     #![proptest_config(ProptestConfig { cases: common::cases(48), ..ProptestConfig::default() })]
+
+    #[test]
+    fn retried_ids_in_shanghai_are_repeats(seed in any::<u64>(), retries in 10usize..60, too_late in 0usize..30) {
+        retried_streams_agree("Asia/Shanghai", seed, retries, too_late, 1_795_536_000_000);
+    }
+
+    #[test]
+    fn retried_ids_across_new_york_transitions(seed in any::<u64>(), spring in any::<bool>()) {
+        let start = if spring { 1_772_755_200_000 } else { 1_793_318_400_000 };
+        retried_streams_agree("America/New_York", seed, 30, 0, start);
+    }
+
+    #[test]
+    fn a_full_id_table_never_decides_a_repeat_twice(seed in any::<u64>(), room in 1usize..6) {
+        a_full_id_table_fails_safe(seed, room);
+    }
 
     #[test]
     fn shuffled_streams_in_shanghai_obey_the_laws(seed in any::<u64>(), bulk in 0usize..60, too_late in 0usize..30) {

@@ -82,6 +82,7 @@ struct Header<'a> {
     clock: Option<&'a Ident>,
     lateness: Option<&'a ast::LatenessDecl>,
     lint_budget: Option<u64>,
+    message_id: Option<&'a ast::MessageIdDecl>,
 }
 
 impl<'a> Checker<'a> {
@@ -116,10 +117,23 @@ impl<'a> Checker<'a> {
                         "lateness applies to notification records; remove it",
                     );
                 }
+                if let Some(m) = header.message_id {
+                    self.misplaced(
+                        m.span,
+                        "`message id`",
+                        PolicyKind::Fees,
+                        "message ids identify notification messages; remove it",
+                    );
+                }
                 self.fee_body(header.rounding, header.clock).map(Body::Fees)
             }
             Some(PolicyKind::Notifications) => self
-                .notify_body(header.rounding, header.clock, header.lateness)
+                .notify_body(
+                    header.rounding,
+                    header.clock,
+                    header.lateness,
+                    header.message_id,
+                )
                 .map(Body::Notifications),
             None => None,
         };
@@ -200,6 +214,7 @@ impl<'a> Checker<'a> {
                 Item::Clock(id) => ("clock", id.span),
                 Item::Lateness(l) => ("late records", l.span),
                 Item::LintBudget(b) => ("lint budget", b.span),
+                Item::MessageId(m) => ("message id", m.span),
                 _ => continue,
             };
             if let Some(first) = seen.get(key) {
@@ -224,6 +239,7 @@ impl<'a> Checker<'a> {
                 Item::Clock(id) => h.clock = Some(id),
                 Item::Lateness(l) => h.lateness = Some(l),
                 Item::LintBudget(b) => h.lint_budget = Some(b.node),
+                Item::MessageId(m) => h.message_id = Some(m),
                 _ => {}
             }
         }

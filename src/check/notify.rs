@@ -36,6 +36,7 @@ impl<'a> Checker<'a> {
         rounding: Option<&'a ast::RoundingDecl>,
         clock: Option<&'a Ident>,
         lateness: Option<&'a ast::LatenessDecl>,
+        message_id: Option<&'a ast::MessageIdDecl>,
     ) -> Option<Notifications> {
         if let Some(r) = rounding {
             self.misplaced(
@@ -50,6 +51,7 @@ impl<'a> Checker<'a> {
             Some(l) => self.lateness(l),
             None => Some(DEFAULT_LATENESS_SECS),
         };
+        let message_id = message_id.map(|m| self.message_id(m));
         let file = self.file;
         let errors_before = self.diags.len();
         let mut rules = Vec::new();
@@ -110,6 +112,10 @@ impl<'a> Checker<'a> {
         Some(Notifications {
             clock: clock?,
             lateness_secs: lateness?,
+            message_id: match message_id {
+                Some(field) => Some(field?),
+                None => None,
+            },
             rules,
         })
     }
@@ -184,6 +190,44 @@ impl<'a> Checker<'a> {
             Resolved::Unknown(id) => Err(self.unknown_name(id, "constant")),
         };
         self.report(r)
+    }
+
+    /// `message id FIELD`: a declared string field.
+    fn message_id(&mut self, m: &'a ast::MessageIdDecl) -> Option<usize> {
+        match self.resolve_name(&m.field) {
+            Resolved::Field(i, _)
+                if self
+                    .fields
+                    .get(i)
+                    .is_some_and(|f| f.ty == FieldType::String) =>
+            {
+                Some(i)
+            }
+            Resolved::Field(i, span) => {
+                let ty = self.fields.get(i).map_or("?", |f| f.ty.name());
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::E0201,
+                        format!(
+                            "a message id must be a string field, but `{}` is {ty}",
+                            m.field.name
+                        ),
+                        span,
+                        "not a string",
+                    )
+                    .with_help(
+                        "declare the field the gateway identifies messages by as \
+                         `field NAME: string` (with `default \"\"` when some messages have none)",
+                    ),
+                );
+                None
+            }
+            _ => {
+                let d = self.unknown_name(&m.field, "field");
+                self.diags.push(d);
+                None
+            }
+        }
     }
 
     /// The timestamp field decisions are made at.

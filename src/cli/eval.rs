@@ -488,8 +488,8 @@ impl Evaluator<'_> {
                 let trace = self
                     .explain
                     .then(|| super::notify_out::trace(policy, &record, state));
-                let line = match policy.decide(&record, state) {
-                    Ok(d) => super::notify_out::decision(policy, d, trace),
+                let line = match policy.answer(&record, state) {
+                    Ok(a) => super::notify_out::answer(policy, a, trace),
                     Err(e) => {
                         let message = super::notify_out::error(policy, e);
                         return self.emit_error(out, n, message, kept);

@@ -2,6 +2,7 @@
 
 use chrono::Datelike;
 use serde_json::{json, Map, Value as Json};
+use tollgate_runtime::ids::Answer;
 use tollgate_runtime::notify::{
     in_window, key_of, Action, Decision, NotifyError, NotifyPolicy, Period, Reason, ThrottleState,
 };
@@ -133,6 +134,16 @@ pub fn decision(policy: &NotifyPolicy, d: Decision, explain: Option<Vec<Json>>) 
     Json::Object(m)
 }
 
+/// The output line for an answer: its decision's line, with
+/// `"repeat": true` when it repeats the decision made for the message's id.
+pub fn answer(policy: &NotifyPolicy, a: Answer, explain: Option<Vec<Json>>) -> Json {
+    let mut line = decision(policy, a.decision, explain);
+    if let (true, Json::Object(m)) = (a.repeat, &mut line) {
+        m.insert("repeat".into(), json!(true));
+    }
+    line
+}
+
 /// What each rule that applies to `record` sees in `state`, before the
 /// decision: the trace `--explain` prints. Rules that do not apply are
 /// listed as such.
@@ -232,5 +243,15 @@ pub fn error(policy: &NotifyPolicy, e: NotifyError) -> String {
                 instant(policy, newest_ms),
             )
         }
+        NotifyError::IdForgotten { forgotten_ms } => format!(
+            "the record is too late for the message-id memory: ids are remembered for \
+             records from {} on, {} before {} (where the state forgot older ids); not decided",
+            instant(policy, forgotten_ms.saturating_sub(policy.lateness_ms)),
+            duration(policy.lateness_ms),
+            instant(policy, forgotten_ms),
+        ),
+        NotifyError::IdMemoryFull => "the throttle store has no room to remember this \
+             message id; not decided (nothing is sent or counted)"
+            .to_string(),
     }
 }

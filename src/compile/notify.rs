@@ -92,6 +92,7 @@ pub fn compile(policy: &Policy) -> Result<NotifyPolicy, Vec<Diagnostic>> {
         lateness_ms: i64::try_from(n.lateness_secs)
             .unwrap_or(i64::MAX / 1000)
             .saturating_mul(1000),
+        message_id: n.message_id.map(|f| f as u32),
         rules,
     })
 }

@@ -196,7 +196,8 @@ fn expr<'a>(e: &'a Expr, names: &mut HashSet<&'a str>) {
     }
 }
 
-/// Fields read by a condition, a fee, a key, a cap or the clock.
+/// Fields read by a condition, a fee, a key, a cap, the clock or the
+/// message id.
 fn fields_read(policy: &Policy, file: &File) -> HashSet<usize> {
     let mut read = HashSet::new();
     let index = |name: &str| policy.fields.iter().position(|f| f.name == name);
@@ -214,6 +215,7 @@ fn fields_read(policy: &Policy, file: &File) -> HashSet<usize> {
         }
         Body::Notifications(n) => {
             read.insert(n.clock);
+            read.extend(n.message_id);
             for r in &n.rules {
                 cond_fields(&r.when, &mut read);
                 match &r.action {

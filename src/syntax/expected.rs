@@ -53,6 +53,7 @@ fn describe(rule: Rule) -> String {
         | Rule::rounding_decl
         | Rule::clock_decl
         | Rule::lateness_decl
+        | Rule::message_id_decl
         | Rule::field_decl
         | Rule::const_decl
         | Rule::condition_decl

@@ -29,6 +29,8 @@ pub const CONTEXTUAL: &[&str] = &[
     "clock",
     "late",
     "records",
+    "message",
+    "id",
     "field",
     "default",
     "enum",

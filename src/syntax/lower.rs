@@ -140,6 +140,10 @@ impl Lowerer {
                 within: self.value(&first)?,
                 span: span_of(pair),
             }),
+            Rule::message_id_decl => Item::MessageId(MessageIdDecl {
+                field: ident(&first),
+                span: span_of(pair),
+            }),
             Rule::timezone_decl => Item::Timezone(Spanned::new(unescape(&first), span_of(&first))),
             Rule::rounding_decl => Item::Rounding(self.rounding(pair)?),
             Rule::field_decl => {

@@ -21,8 +21,22 @@
 //! message is suppressed (`Reason::StoreFull`) and nothing is forgotten.
 //! Size the capacity for the keys a terminal really sees (its own terminal
 //! and merchant) and watch the counter.
+//!
+//! **Message ids.** When the policy names a message id, the store keeps a
+//! table of the decisions made for ids, of `capacity` entries unless
+//! [`BoundedState::with_ids`] says otherwise ([`BoundedState::id_capacity`];
+//! [`BoundedState::id_entry_bytes`] each). A new id takes a free entry, or
+//! the entry whose decision is oldest once no record at or after the new
+//! record's time less the lateness can repeat it. While it has room, no
+//! repeat is ever decided twice. When every entry can still be repeated, the
+//! table fails safe: it never forgets a live id, and a message with a new id
+//! is not decided (`NotifyError::IdMemoryFull`, nothing sent, nothing
+//! counted; a message an always-deliver rule covers is delivered,
+//! unremembered). Size it for the messages a terminal sees in twice the
+//! lateness.
 
-use crate::notify::{Action, NotifyPolicy, ThrottleState};
+use crate::ids;
+use crate::notify::{Action, Decision, NotifyPolicy, ThrottleState};
 use crate::window::{self, Span};
 use crate::zone::Zone;
 use alloc::string::String;
@@ -95,6 +109,9 @@ pub struct BoundedState {
     zone: Zone,
     when_full: WhenFull,
     evictions: u64,
+    /// The decisions made for message ids: (id hash, instant, decision);
+    /// `None` for a free entry.
+    ids: Vec<Option<(u64, i64, Decision)>>,
 }
 
 impl BoundedState {
@@ -116,6 +133,20 @@ impl BoundedState {
         policy: &NotifyPolicy,
         capacity: usize,
         when_full: WhenFull,
+    ) -> Result<BoundedState, CapacityError> {
+        BoundedState::with_ids(policy, capacity, when_full, capacity)
+    }
+
+    /// As [`BoundedState::with`], with room for `id_capacity` message ids
+    /// (none when the policy names no message id).
+    ///
+    /// # Errors
+    /// [`CapacityError`] naming a rule whose cap can't be enforced exactly.
+    pub fn with_ids(
+        policy: &NotifyPolicy,
+        capacity: usize,
+        when_full: WhenFull,
+        id_capacity: usize,
     ) -> Result<BoundedState, CapacityError> {
         let mut tables = Vec::with_capacity(policy.rules.len());
         for r in &policy.rules {
@@ -154,7 +185,45 @@ impl BoundedState {
             zone: policy.zone.clone(),
             when_full,
             evictions: 0,
+            ids: match policy.message_id {
+                Some(_) => vec![None; id_capacity],
+                None => Vec::new(),
+            },
         })
+    }
+
+    /// How many message ids it has room for.
+    pub fn id_capacity(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Bytes one message id's entry takes: its hash, the instant, the
+    /// decision and the tag of a free entry.
+    pub const fn id_entry_bytes() -> usize {
+        core::mem::size_of::<Option<(u64, i64, Decision)>>()
+    }
+
+    /// The entry a new id at `now` may take: a free one, else the one
+    /// decided earliest if no record at or after `now − lateness` can repeat
+    /// it.
+    fn id_room(&self, now: i64) -> Option<usize> {
+        if let Some(free) = self.ids.iter().position(Option::is_none) {
+            return Some(free);
+        }
+        let (slot, at) = self
+            .ids
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| e.map(|(_, at, _)| (i, at)))
+            .min_by_key(|&(_, at)| at)?;
+        let floor = now.saturating_sub(self.lateness_ms);
+        ids::stale(at, floor, self.lateness_ms).then_some(slot)
+    }
+
+    fn id_slot(&self, id: u64) -> Option<usize> {
+        self.ids
+            .iter()
+            .position(|e| e.is_some_and(|(h, _, _)| h == id))
     }
 
     /// How many live entries were evicted to make room.
@@ -214,6 +283,28 @@ impl Table {
 }
 
 impl ThrottleState for BoundedState {
+    fn decided(&self, id: u64) -> Option<(i64, Decision)> {
+        let slot = self.id_slot(id)?;
+        self.ids
+            .get(slot)
+            .copied()
+            .flatten()
+            .map(|(_, at, d)| (at, d))
+    }
+
+    fn remember(&mut self, id: u64, at_ms: i64, decision: Decision) {
+        let Some(slot) = self.id_slot(id).or_else(|| self.id_room(at_ms)) else {
+            return;
+        };
+        if let Some(entry) = self.ids.get_mut(slot) {
+            *entry = Some((id, at_ms, decision));
+        }
+    }
+
+    fn has_room_for_id(&self, id: u64, at_ms: i64) -> bool {
+        self.id_slot(id).is_some() || self.id_room(at_ms).is_some()
+    }
+
     fn history(&self, rule: u32, key: u64) -> &[i64] {
         let Some(Some(t)) = self.tables.get(rule as usize) else {
             return &[];

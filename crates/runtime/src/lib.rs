@@ -18,6 +18,7 @@ pub mod bounded;
 pub mod eval;
 pub mod exact;
 pub mod fee;
+pub mod ids;
 mod index;
 pub mod notify;
 pub mod rounding;

@@ -8,7 +8,12 @@
 //! admit); room in the store; deliver and record. Records may arrive in any
 //! order within the policy's lateness: caps and de-duplication look both
 //! ways in time (see [`crate::window`]).
+//!
+//! A policy that names a message id answers a message whose id was
+//! decided within the lateness with that first decision, marked as a
+//! repeat, before any phase (see [`crate::ids`]).
 
+use crate::ids::{self, Answer, DecidedIds};
 use crate::table::{Cell, FieldSpec};
 use crate::times::Times;
 use crate::value::Value;
@@ -36,6 +41,9 @@ pub struct NotifyPolicy {
     /// accepted at `t ≥ newest − lateness`, where `newest` is the newest
     /// delivery recorded for that key.
     pub lateness_ms: i64,
+    /// Index of the string field that identifies a message, if the policy
+    /// names one (`message id FIELD`).
+    pub message_id: Option<u32>,
     /// The rules in file order.
     pub rules: Vec<NotifyRule>,
 }
@@ -212,9 +220,24 @@ pub enum NotifyError {
         /// The quiet rule whose window ends there, if any.
         rule: Option<u32>,
     },
+    /// The record has a message id, and is earlier than the store's
+    /// memory of ids reaches: less than the lateness before the point at
+    /// which it forgot ids, so it might repeat a forgotten decision. (A
+    /// message an always-deliver rule covers is delivered instead,
+    /// unremembered.)
+    IdForgotten {
+        /// Where the store forgot ids.
+        forgotten_ms: i64,
+    },
+    /// The record has a new message id, and the store has no room to
+    /// remember it (a full terminal store): not decided, so that a repeat
+    /// can never be delivered twice. (A message an always-deliver rule
+    /// covers is delivered instead, unremembered.)
+    IdMemoryFull,
 }
 
-/// Where deliveries are remembered, per rule and key.
+/// Where deliveries are remembered, per rule and key, and the decisions
+/// made for message ids.
 pub trait ThrottleState {
     /// The kept deliveries of `(rule, key)`, oldest first.
     fn history(&self, rule: u32, key: u64) -> &[i64];
@@ -232,6 +255,22 @@ pub trait ThrottleState {
     /// Records a delivery at `at_ms`, then forgets the key's deliveries at
     /// or before `forget_through_ms` (no accepted record can meet them).
     fn record(&mut self, rule: u32, key: u64, at_ms: i64, forget_through_ms: i64);
+    /// The decision remembered for message id hash `id`, with the instant
+    /// of the record it was made for.
+    fn decided(&self, id: u64) -> Option<(i64, Decision)>;
+    /// Remembers `decision`, made for a record at `at_ms` with message id
+    /// hash `id`, replacing what was remembered for it.
+    fn remember(&mut self, id: u64, at_ms: i64, decision: Decision);
+    /// Where the store forgot message ids, if it did: a record with an id
+    /// earlier than this less the lateness is refused.
+    fn ids_forgotten(&self) -> Option<i64> {
+        None
+    }
+    /// Whether a decision for a new id at `at_ms` can be remembered:
+    /// `false` only for a full terminal store.
+    fn has_room_for_id(&self, _id: u64, _at_ms: i64) -> bool {
+        true
+    }
 }
 
 /// Hashes (rule, key) pairs whose key is already a 64-bit hash: one
@@ -268,6 +307,8 @@ pub struct MemoryState {
     /// forgotten at. A record of a key the store does not hold is measured
     /// against it for lateness.
     pub(crate) forgotten: Vec<(u32, i64)>,
+    /// The decisions made for message ids.
+    pub(crate) ids: DecidedIds,
 }
 
 impl MemoryState {
@@ -283,7 +324,12 @@ impl MemoryState {
 
     /// Whether it holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.entries.is_empty() && self.ids.is_empty()
+    }
+
+    /// The decisions it remembers for message ids.
+    pub fn ids(&self) -> &DecidedIds {
+        &self.ids
     }
 
     /// Drops what no accepted record can need. Each key forgets the
@@ -296,8 +342,12 @@ impl MemoryState {
     /// decided on a forgotten history. The caller picks the horizon: the
     /// earliest time among the records of the last pruning interval (as
     /// `tollgate eval` does) cannot be moved forward by one record with a
-    /// wrong clock. Returns how many entries were dropped.
+    /// wrong clock. Message ids are forgotten the same way: an id goes when
+    /// no record at or after `horizon_ms − lateness` can repeat it, and a
+    /// record with an id earlier than that is then refused. Returns how
+    /// many entries were dropped (ids not counted).
     pub fn prune(&mut self, policy: &NotifyPolicy, horizon_ms: i64) -> usize {
+        self.ids.prune(policy.lateness_ms, horizon_ms);
         let before = self.entries.len();
         let lateness = policy.lateness_ms;
         let floor = horizon_ms.saturating_sub(lateness);
@@ -364,6 +414,18 @@ impl ThrottleState for MemoryState {
             .entry((rule, key))
             .or_default()
             .insert(at_ms, forget_through_ms);
+    }
+
+    fn decided(&self, id: u64) -> Option<(i64, Decision)> {
+        self.ids.map.get(&id).copied()
+    }
+
+    fn remember(&mut self, id: u64, at_ms: i64, decision: Decision) {
+        self.ids.map.insert(id, (at_ms, decision));
+    }
+
+    fn ids_forgotten(&self) -> Option<i64> {
+        self.ids.forgotten
     }
 }
 
@@ -469,15 +531,111 @@ pub fn in_window(tod: u32, (start, end): (u32, u32)) -> bool {
 }
 
 impl NotifyPolicy {
-    /// Decides `record` against `state`, and records the delivery in it if
-    /// the decision is to deliver.
+    /// Decides `record` against `state`, as [`NotifyPolicy::answer`] does,
+    /// without saying whether the decision is a repeat.
+    ///
+    /// # Errors
+    /// As [`NotifyPolicy::answer`].
+    pub fn decide(
+        &self,
+        record: &[Value],
+        state: &mut impl ThrottleState,
+    ) -> Result<Decision, NotifyError> {
+        self.answer(record, state).map(|a| a.decision)
+    }
+
+    /// The hash of `record`'s message id; `None` when the policy names no
+    /// message id, or the record's is empty or the field's default.
+    pub fn message_id_of(&self, record: &[Value]) -> Option<u64> {
+        let field = self.message_id?;
+        let Some(Value::Str(id)) = record.get(field as usize) else {
+            return None;
+        };
+        let default = self
+            .fields
+            .get(field as usize)
+            .and_then(|f| f.default.as_ref());
+        if id.is_empty() || matches!(default, Some(Value::Str(d)) if d == id) {
+            return None;
+        }
+        Some(ids::id_hash(id))
+    }
+
+    /// Decides `record` against `state`. A record whose message id was
+    /// decided within the lateness gets that decision again, marked as a
+    /// repeat, and changes nothing; otherwise the decision is made (and a
+    /// delivery recorded), and remembered for the record's id.
     ///
     /// # Errors
     /// [`NotifyError::NoTimestamp`] when the record has no timestamp;
     /// [`NotifyError::OutsideZoneSpan`] when it (or the end of the quiet
     /// window that would defer it) lies outside the zone's span;
-    /// [`NotifyError::TooLate`] when it is later than the lateness allows.
-    pub fn decide(
+    /// [`NotifyError::TooLate`] for a record later than the lateness;
+    /// [`NotifyError::IdForgotten`] and [`NotifyError::IdMemoryFull`] when
+    /// the store can't tell whether its id was decided, or can't remember it.
+    pub fn answer(
+        &self,
+        record: &[Value],
+        state: &mut impl ThrottleState,
+    ) -> Result<Answer, NotifyError> {
+        let Some(id) = self.message_id_of(record) else {
+            return self.decide_fresh(record, state).map(|decision| Answer {
+                decision,
+                repeat: false,
+            });
+        };
+        let now_ms = match record.get(self.clock as usize) {
+            Some(Value::Time { unix_ms, .. }) => *unix_ms,
+            _ => return Err(NotifyError::NoTimestamp),
+        };
+        let fresh = |decision| Answer {
+            decision,
+            repeat: false,
+        };
+        // Outside the zone's span nothing is counted (a record there is
+        // refused, or delivered or suppressed by a rule that reads no
+        // time): it is decided without its id.
+        if !self.zone.covers(now_ms.div_euclid(1000)) {
+            return self.decide_fresh(record, state).map(fresh);
+        }
+        let known = state.decided(id);
+        if let Some((at, decision)) = known {
+            if ids::repeats(at, now_ms, self.lateness_ms) {
+                return Ok(Answer {
+                    decision,
+                    repeat: true,
+                });
+            }
+        } else {
+            // A store that forgot ids this early can't tell whether this is
+            // a repeat; a full one can't remember it. Either way it is not
+            // decided, but for a message an always-deliver rule covers,
+            // which is delivered unremembered (it counts nowhere anyway).
+            let forgotten = state
+                .ids_forgotten()
+                .filter(|&f| now_ms < f.saturating_sub(self.lateness_ms));
+            if forgotten.is_some() || !state.has_room_for_id(id, now_ms) {
+                let always = self
+                    .rules
+                    .iter()
+                    .any(|r| r.action == Action::AlwaysDeliver && r.applies(record));
+                if always {
+                    return Ok(fresh(Decision::Deliver { clamped: None }));
+                }
+                return Err(match forgotten {
+                    Some(forgotten_ms) => NotifyError::IdForgotten { forgotten_ms },
+                    None => NotifyError::IdMemoryFull,
+                });
+            }
+        }
+        let decision = self.decide_fresh(record, state)?;
+        state.remember(id, now_ms, decision);
+        Ok(fresh(decision))
+    }
+
+    /// Decides `record` against `state` as a message never seen before,
+    /// and records the delivery in it if the decision is to deliver.
+    fn decide_fresh(
         &self,
         record: &[Value],
         state: &mut impl ThrottleState,
@@ -681,6 +839,7 @@ mod tests {
             clock: 0,
             zone: Zone::fixed("UTC".into(), 0),
             lateness_ms,
+            message_id: None,
             rules: alloc::vec![NotifyRule {
                 name: "cap".into(),
                 columns: Vec::new(),
@@ -725,6 +884,7 @@ mod tests {
             clock: 0,
             zone: Zone::fixed("UTC".into(), 0),
             lateness_ms: 0,
+            message_id: None,
             rules: alloc::vec![
                 rule(
                     "cap",
@@ -762,6 +922,108 @@ mod tests {
         );
     }
 
+    /// A policy with a cap of 5 per second, an always-deliver rule for
+    /// records whose `kind` is "alert", and a message id.
+    fn with_ids(lateness_ms: i64) -> NotifyPolicy {
+        let mut p = policy(5, lateness_ms);
+        let string = |name: &str| FieldSpec {
+            name: name.into(),
+            kind: crate::table::FieldKind::String,
+            default: Some(Value::Str(String::new())),
+            refunds: false,
+        };
+        p.fields = alloc::vec![
+            FieldSpec {
+                name: "at".into(),
+                kind: crate::table::FieldKind::Timestamp,
+                default: None,
+                refunds: false,
+            },
+            string("id"),
+            string("kind"),
+        ];
+        p.message_id = Some(1);
+        p.rules.push(NotifyRule {
+            name: "alerts".into(),
+            columns: alloc::vec![2],
+            rows: alloc::vec![alloc::vec![Cell::StrIn(alloc::vec!["alert".into()])]],
+            action: Action::AlwaysDeliver,
+        });
+        p
+    }
+
+    fn message(ms: i64, id: &str, kind: &str) -> [Value; 3] {
+        [
+            Value::Time {
+                unix_ms: ms,
+                offset_secs: 0,
+            },
+            Value::Str(id.into()),
+            Value::Str(kind.into()),
+        ]
+    }
+
+    #[test]
+    fn a_repeat_gets_the_first_decision_and_counts_nowhere() {
+        let p = with_ids(100);
+        let mut s = MemoryState::new();
+        let first = p.answer(&message(1_000, "a", ""), &mut s);
+        assert_eq!(first.map(|a| a.repeat), Ok(false));
+        let counted = s.history(0, key_of(&message(0, "", ""), &[])).to_vec();
+        for at in [900, 1_000, 1_100] {
+            let again = p.answer(&message(at, "a", ""), &mut s);
+            assert_eq!(again.map(|a| a.repeat), Ok(true), "at {at}");
+        }
+        assert_eq!(s.history(0, key_of(&message(0, "", ""), &[])), counted);
+        // More than the lateness from the first decision: decided afresh.
+        let later = p.answer(&message(1_101, "a", ""), &mut s);
+        assert_eq!(later.map(|a| a.repeat), Ok(false));
+        // No id (empty, the field's default): never a repeat.
+        for _ in 0..2 {
+            let none = p.answer(&message(1_200, "", ""), &mut s);
+            assert_eq!(none.map(|a| a.repeat), Ok(false));
+        }
+    }
+
+    #[test]
+    fn a_full_id_table_fails_safe() {
+        let p = with_ids(100);
+        let mut b =
+            crate::bounded::BoundedState::with_ids(&p, 4, crate::bounded::WhenFull::EvictOldest, 1)
+                .unwrap_or_else(|e| unreachable!("{e}"));
+        assert!(p.answer(&message(1_000, "a", ""), &mut b).is_ok());
+        // "a" can still be repeated: "b" finds no room, and is not decided.
+        assert_eq!(
+            p.answer(&message(1_050, "b", ""), &mut b),
+            Err(NotifyError::IdMemoryFull)
+        );
+        assert_eq!(b.history(0, key_of(&message(0, "", ""), &[])), &[1_000]);
+        // An alert is delivered all the same, and not remembered.
+        for _ in 0..2 {
+            let alert = p.answer(&message(1_050, "c", "alert"), &mut b);
+            assert_eq!(alert.map(|a| a.repeat), Ok(false));
+        }
+        // Once no record can repeat "a", its entry is reused.
+        assert!(p.answer(&message(1_201, "b", ""), &mut b).is_ok());
+        assert_eq!(b.decided(crate::ids::id_hash("a")), None);
+    }
+
+    #[test]
+    fn a_record_earlier_than_the_pruned_ids_reach_is_refused() {
+        let p = with_ids(100);
+        let mut s = MemoryState::new();
+        assert!(p.answer(&message(1_000, "a", ""), &mut s).is_ok());
+        s.prune(&p, 1_201);
+        assert!(s.ids().is_empty());
+        assert_eq!(
+            p.answer(&message(1_100, "a", ""), &mut s),
+            Err(NotifyError::IdForgotten {
+                forgotten_ms: 1_201
+            })
+        );
+        assert!(p.answer(&message(1_101, "a", ""), &mut s).is_ok());
+    }
+
     #[test]
     fn records_outside_the_zone_span_are_refused_but_always_deliver_is_not() {
         let rule = |name: &str, columns: Vec<u32>, rows: Vec<Vec<Cell>>, action| NotifyRule {
@@ -779,6 +1041,7 @@ mod tests {
             clock: 0,
             zone,
             lateness_ms: 0,
+            message_id: None,
             rules: alloc::vec![
                 rule(
                     "always",

@@ -1,24 +1,31 @@
 //! The saved throttle state: its byte format, strict validation of every
 //! byte on load, and carrying state across versions of a policy.
 //!
-//! Format 2, little-endian throughout: magic `TOLLSTAT`, the format
+//! Format 3, little-endian throughout: magic `TOLLSTAT`, the format
 //! version, the policy's name and version, its time zone's name and its
 //! lateness (ms); then a description of each rule that keeps state (its
 //! number, name, action, window, key fields with their types, and the
 //! point at which pruning forgot its keys, if it did); then the entries in
 //! ascending (rule, key) order, each with its instants in ascending order;
-//! last a CRC-32 of everything before it. Strings are a `u32` length and
-//! UTF-8 bytes.
+//! then the message ids (the point at which pruning forgot ids, if it did,
+//! and each id's hash, in ascending order, with the instant and the
+//! decision made for it); last a CRC-32 of everything before it. Strings
+//! are a `u32` length and UTF-8 bytes. Format 2 is format 3 without the
+//! message ids.
 //!
 //! A state saved for another version of the same policy is carried rule by
 //! rule: a rule keeps its deliveries when the new version has a rule of the
 //! same name with the same action kind, window, key fields (names, order
 //! and types), and the policy's lateness and time zone are unchanged. A
 //! changed cap keeps them (they stay true). Everything else is dropped, and
-//! [`Carried`] says what was kept and dropped. Format 1 (no descriptions)
-//! is read only for the very policy version it was saved for.
+//! [`Carried`] says what was kept and dropped. The decisions of message ids
+//! name rules by number, so they are carried only into the very policy
+//! version that made them (with the same lateness); otherwise they are
+//! dropped, and listed as `message ids`. Format 1 (no descriptions) is read
+//! only for the very policy version it was saved for.
 
-use crate::notify::{Action, MemoryState, NotifyPolicy, Period};
+use crate::ids::DecidedIds;
+use crate::notify::{Action, Clamp, Decision, MemoryState, NotifyPolicy, Period, Reason};
 use crate::table::FieldKind;
 use crate::times::Times;
 use alloc::string::String;
@@ -28,9 +35,14 @@ use hashbrown::HashMap;
 /// The magic bytes of a saved throttle state.
 pub const STATE_MAGIC: &[u8; 8] = b"TOLLSTAT";
 /// The state format version this runtime writes.
-pub const STATE_VERSION: u16 = 2;
-/// The older format it still reads (for the policy version it was saved for).
+pub const STATE_VERSION: u16 = 3;
+/// The format before message ids, still read.
+const STATE_VERSION_2: u16 = 2;
+/// The oldest format it still reads (for the policy version it was saved for).
 const STATE_VERSION_1: u16 = 1;
+/// The name under which [`Carried`] lists dropped message ids (no rule can
+/// have it: names have no spaces).
+pub const MESSAGE_IDS: &str = "message ids";
 /// No pruning point: the rule forgot no keys.
 const NEVER: i64 = i64::MIN;
 
@@ -56,7 +68,7 @@ impl core::fmt::Display for StateError {
             StateError::Damaged(why) => write!(f, "saved state is damaged: {why}"),
             StateError::UnsupportedVersion(v) => write!(
                 f,
-                "saved state format {v} is not supported (this runtime reads {STATE_VERSION_1} and {STATE_VERSION})"
+                "saved state format {v} is not supported (this runtime reads {STATE_VERSION_1} to {STATE_VERSION})"
             ),
             StateError::OtherPolicy { name, version } => {
                 write!(
@@ -94,6 +106,9 @@ pub enum Dropped {
     Lateness,
     /// The policy's time zone changed.
     Zone,
+    /// Saved for another version of the policy (message ids only: their
+    /// decisions name rules by number).
+    Version,
 }
 
 impl Dropped {
@@ -106,6 +121,7 @@ impl Dropped {
             Dropped::Keys => "its key fields changed",
             Dropped::Lateness => "the policy's lateness changed",
             Dropped::Zone => "the policy's time zone changed",
+            Dropped::Version => "decisions are carried only into the policy version that made them",
         }
     }
 }
@@ -177,7 +193,7 @@ fn put_kind(out: &mut Vec<u8>, kind: &FieldKind) {
 }
 
 impl MemoryState {
-    /// Encodes the state for `policy` in format 2 (see [`crate::state_file`]).
+    /// Encodes the state for `policy` in format 3 (see [`crate::state_file`]).
     pub fn save(&self, policy: &NotifyPolicy) -> Vec<u8> {
         let mut out = Vec::new();
         out.extend_from_slice(STATE_MAGIC);
@@ -225,6 +241,15 @@ impl MemoryState {
                 out.extend_from_slice(&t.to_le_bytes());
             }
         }
+        out.extend_from_slice(&self.ids.forgotten.unwrap_or(NEVER).to_le_bytes());
+        let mut ids: Vec<(&u64, &(i64, Decision))> = self.ids.map.iter().collect();
+        ids.sort_unstable_by_key(|(id, _)| **id);
+        out.extend_from_slice(&(ids.len() as u32).to_le_bytes());
+        for (id, (at, decision)) in ids {
+            out.extend_from_slice(&id.to_le_bytes());
+            out.extend_from_slice(&at.to_le_bytes());
+            put_decision(&mut out, decision);
+        }
         let crc = crc32fast::hash(&out);
         out.extend_from_slice(&crc.to_le_bytes());
         out
@@ -264,7 +289,7 @@ impl MemoryState {
             return Err(damaged("not a saved throttle state"));
         }
         let format = u16::from_le_bytes(r.array()?);
-        if format != STATE_VERSION && format != STATE_VERSION_1 {
+        if ![STATE_VERSION_1, STATE_VERSION_2, STATE_VERSION].contains(&format) {
             return Err(StateError::UnsupportedVersion(format));
         }
         let name = r.string()?;
@@ -283,6 +308,7 @@ impl MemoryState {
             from_version: version,
             ..Carried::default()
         };
+        let mut same_lateness = true;
         if format == STATE_VERSION_1 {
             for i in 0..policy.rules.len() {
                 if let Some(s) = shape(policy, i) {
@@ -293,6 +319,7 @@ impl MemoryState {
         } else {
             let zone = r.string()?;
             let lateness = i64::from_le_bytes(r.array()?);
+            same_lateness = lateness == policy.lateness_ms;
             let n = r.count(30)?;
             for _ in 0..n {
                 let saved = u32::from_le_bytes(r.array()?);
@@ -350,11 +377,154 @@ impl MemoryState {
                 entries.insert((*now, key), Times::from_slice(&times));
             }
         }
+        let mut ids = DecidedIds::default();
+        if format == STATE_VERSION {
+            let keep = same_version && same_lateness && policy.message_id.is_some();
+            let at = i64::from_le_bytes(r.array()?);
+            let n = r.count(18)?;
+            let mut previous: Option<u64> = None;
+            for _ in 0..n {
+                let id = u64::from_le_bytes(r.array()?);
+                if previous.is_some_and(|p| p >= id) {
+                    return Err(damaged("message ids out of order"));
+                }
+                previous = Some(id);
+                let when = i64::from_le_bytes(r.array()?);
+                let decision = r.decision()?;
+                if keep {
+                    if !fits(policy, &decision) {
+                        return Err(damaged("a decision names a rule that could not make it"));
+                    }
+                    ids.map.insert(id, (when, decision));
+                }
+            }
+            if keep {
+                ids.forgotten = (at != NEVER).then_some(at);
+            } else if n > 0 && policy.message_id.is_some() {
+                let why = if same_version {
+                    Dropped::Lateness
+                } else {
+                    Dropped::Version
+                };
+                carried.dropped.push((String::from(MESSAGE_IDS), why));
+            }
+        }
         if r.pos != body.len() {
             return Err(damaged("bytes after the last entry"));
         }
         forgotten.sort_unstable();
-        Ok((MemoryState { entries, forgotten }, carried))
+        Ok((
+            MemoryState {
+                entries,
+                forgotten,
+                ids,
+            },
+            carried,
+        ))
+    }
+}
+
+/// Appends a decision as saved states write it: a tag (0 deliver, 1
+/// suppress, 2 defer), then its fields; an optional part is a flag byte (0
+/// or 1) and the part. (The journal of `tollgate eval --state` uses it too.)
+pub fn put_decision(out: &mut Vec<u8>, d: &Decision) {
+    match *d {
+        Decision::Deliver { clamped } => {
+            out.push(0);
+            match clamped {
+                None => out.push(0),
+                Some(c) => {
+                    out.push(1);
+                    out.extend_from_slice(&c.rule.to_le_bytes());
+                    out.extend_from_slice(&c.from.to_le_bytes());
+                    out.extend_from_slice(&c.to.to_le_bytes());
+                }
+            }
+        }
+        Decision::Suppress { rule, reason } => {
+            out.push(1);
+            out.extend_from_slice(&rule.to_le_bytes());
+            match reason {
+                Reason::Duplicate { last_ms } => {
+                    out.push(0);
+                    out.extend_from_slice(&last_ms.to_le_bytes());
+                }
+                Reason::Quiet => out.push(1),
+                Reason::Declared => out.push(2),
+                Reason::CapReached {
+                    count,
+                    cap,
+                    clamped_from,
+                } => {
+                    out.push(3);
+                    out.extend_from_slice(&count.to_le_bytes());
+                    out.extend_from_slice(&cap.to_le_bytes());
+                    match clamped_from {
+                        None => out.push(0),
+                        Some(v) => {
+                            out.push(1);
+                            out.extend_from_slice(&v.to_le_bytes());
+                        }
+                    }
+                }
+                Reason::StoreFull => out.push(4),
+            }
+        }
+        Decision::Defer { rule, until_ms } => {
+            out.push(2);
+            out.extend_from_slice(&rule.to_le_bytes());
+            out.extend_from_slice(&until_ms.to_le_bytes());
+        }
+    }
+}
+
+/// Reads a decision written by [`put_decision`] that takes all of `bytes`.
+///
+/// # Errors
+/// [`StateError::Damaged`] for an unknown tag or flag, or bytes missing or
+/// left over.
+pub fn read_decision(bytes: &[u8]) -> Result<Decision, StateError> {
+    let mut r = Reader { bytes, pos: 0 };
+    let d = r.decision()?;
+    if r.pos != bytes.len() {
+        return Err(StateError::Damaged("bytes after a decision"));
+    }
+    Ok(d)
+}
+
+/// Whether `policy` has the rules a saved decision names, with actions that
+/// could have made it.
+pub fn fits(policy: &NotifyPolicy, d: &Decision) -> bool {
+    let action = |rule: u32| policy.rules.get(rule as usize).map(|r| &r.action);
+    match *d {
+        Decision::Deliver { clamped: None } => true,
+        Decision::Deliver {
+            clamped: Some(Clamp { rule, .. }),
+        }
+        | Decision::Suppress {
+            rule,
+            reason: Reason::CapReached { .. },
+        } => matches!(action(rule), Some(Action::Limit { .. })),
+        Decision::Suppress {
+            rule,
+            reason: Reason::Duplicate { .. },
+        } => matches!(action(rule), Some(Action::Dedup { .. })),
+        Decision::Suppress {
+            rule,
+            reason: Reason::Quiet,
+        }
+        | Decision::Defer { rule, .. } => matches!(action(rule), Some(Action::Quiet { .. })),
+        Decision::Suppress {
+            rule,
+            reason: Reason::Declared,
+        } => matches!(action(rule), Some(Action::Suppress { .. })),
+        Decision::Suppress {
+            rule,
+            reason: Reason::StoreFull,
+        } => matches!(
+            action(rule),
+            Some(Action::Limit { .. } | Action::Dedup { .. })
+        ),
     }
 }
 
@@ -450,6 +620,60 @@ impl<'a> Reader<'a> {
         })
     }
 
+    /// A flag byte: 0 or 1.
+    fn flag(&mut self) -> Result<bool, StateError> {
+        match self.byte()? {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(StateError::Damaged("a flag is neither 0 nor 1")),
+        }
+    }
+
+    /// A decision, as [`put_decision`] writes it.
+    fn decision(&mut self) -> Result<Decision, StateError> {
+        let bad = StateError::Damaged("an unknown decision");
+        Ok(match self.byte()? {
+            0 => Decision::Deliver {
+                clamped: if self.flag()? {
+                    Some(Clamp {
+                        rule: u32::from_le_bytes(self.array()?),
+                        from: i64::from_le_bytes(self.array()?),
+                        to: u32::from_le_bytes(self.array()?),
+                    })
+                } else {
+                    None
+                },
+            },
+            1 => {
+                let rule = u32::from_le_bytes(self.array()?);
+                let reason = match self.byte()? {
+                    0 => Reason::Duplicate {
+                        last_ms: i64::from_le_bytes(self.array()?),
+                    },
+                    1 => Reason::Quiet,
+                    2 => Reason::Declared,
+                    3 => Reason::CapReached {
+                        count: u32::from_le_bytes(self.array()?),
+                        cap: u32::from_le_bytes(self.array()?),
+                        clamped_from: if self.flag()? {
+                            Some(i64::from_le_bytes(self.array()?))
+                        } else {
+                            None
+                        },
+                    },
+                    4 => Reason::StoreFull,
+                    _ => return Err(bad),
+                };
+                Decision::Suppress { rule, reason }
+            }
+            2 => Decision::Defer {
+                rule: u32::from_le_bytes(self.array()?),
+                until_ms: i64::from_le_bytes(self.array()?),
+            },
+            _ => return Err(bad),
+        })
+    }
+
     fn shape(&mut self) -> Result<RuleShape, StateError> {
         let name = String::from(self.string()?);
         let action = self.byte()?;
@@ -476,5 +700,233 @@ impl<'a> Reader<'a> {
             window_ms,
             keys,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::notify::{Cap, NotifyRule, ThrottleState};
+    use crate::table::{FieldKind, FieldSpec};
+    use crate::value::Value;
+    use crate::zone::Zone;
+    use alloc::vec;
+
+    /// A policy with a rule of every kind a decision can name, and a
+    /// message id.
+    fn policy(version: u32) -> NotifyPolicy {
+        let field = |name: &str, kind: FieldKind, default: Option<Value>| FieldSpec {
+            name: name.into(),
+            kind,
+            default,
+            refunds: false,
+        };
+        let rule = |name: &str, action: Action| NotifyRule {
+            name: name.into(),
+            columns: Vec::new(),
+            rows: vec![Vec::new()],
+            action,
+        };
+        NotifyPolicy {
+            name: "ids".into(),
+            version,
+            fields: vec![
+                field("at", FieldKind::Timestamp, None),
+                field("terminal", FieldKind::String, None),
+                field("msg_id", FieldKind::String, Some(Value::Str(String::new()))),
+            ],
+            clock: 0,
+            zone: Zone::fixed("UTC".into(), 0),
+            lateness_ms: 3_600_000,
+            message_id: Some(2),
+            rules: vec![
+                rule(
+                    "dedup",
+                    Action::Dedup {
+                        keys: vec![1],
+                        window_ms: 600_000,
+                    },
+                ),
+                rule(
+                    "cap",
+                    Action::Limit {
+                        cap: Cap::Field {
+                            field: 1,
+                            low: 0,
+                            high: 2,
+                        },
+                        period: Period::Rolling(3_600_000),
+                        keys: vec![1],
+                    },
+                ),
+                rule(
+                    "quiet",
+                    Action::Quiet {
+                        windows: vec![(0, 3_600)],
+                        drop: false,
+                    },
+                ),
+                rule(
+                    "out",
+                    Action::Suppress {
+                        reason: "opted out".into(),
+                    },
+                ),
+            ],
+        }
+    }
+
+    /// A decision of every kind.
+    fn decisions() -> Vec<Decision> {
+        let suppress = |rule, reason| Decision::Suppress { rule, reason };
+        vec![
+            Decision::Deliver { clamped: None },
+            Decision::Deliver {
+                clamped: Some(Clamp {
+                    rule: 1,
+                    from: -5,
+                    to: 0,
+                }),
+            },
+            suppress(0, Reason::Duplicate { last_ms: -7 }),
+            suppress(2, Reason::Quiet),
+            suppress(3, Reason::Declared),
+            suppress(
+                1,
+                Reason::CapReached {
+                    count: 2,
+                    cap: 2,
+                    clamped_from: None,
+                },
+            ),
+            suppress(
+                1,
+                Reason::CapReached {
+                    count: 0,
+                    cap: 0,
+                    clamped_from: Some(i64::MIN),
+                },
+            ),
+            suppress(0, Reason::StoreFull),
+            Decision::Defer {
+                rule: 2,
+                until_ms: 3_600_000,
+            },
+        ]
+    }
+
+    fn state() -> MemoryState {
+        let mut s = MemoryState::new();
+        s.record(0, 11, 1_000, 0);
+        s.record(1, 11, 2_000, 0);
+        for (i, d) in decisions().into_iter().enumerate() {
+            s.remember(i as u64 * 7919, 1_000 + i as i64, d);
+        }
+        s
+    }
+
+    fn with_crc(mut body: Vec<u8>) -> Vec<u8> {
+        let crc = crc32fast::hash(&body);
+        body.extend_from_slice(&crc.to_le_bytes());
+        body
+    }
+
+    #[test]
+    fn every_decision_of_an_id_survives_saving() {
+        let p = policy(1);
+        let s = state();
+        assert_eq!(s.ids().len(), decisions().len());
+        let loaded = MemoryState::load(&s.save(&p), &p);
+        assert_eq!(loaded, Ok(s));
+        for d in decisions() {
+            let mut bytes = Vec::new();
+            put_decision(&mut bytes, &d);
+            assert_eq!(read_decision(&bytes), Ok(d));
+            assert!(fits(&p, &d));
+            for cut in 0..bytes.len() {
+                assert!(read_decision(bytes.get(..cut).unwrap_or_default()).is_err());
+            }
+            bytes.push(0);
+            assert!(read_decision(&bytes).is_err());
+        }
+    }
+
+    #[test]
+    fn ids_are_carried_only_into_the_version_that_decided_them() {
+        let saved = state().save(&policy(1));
+        let (loaded, carried) = MemoryState::load_carried(&saved, &policy(2)).unwrap_or_default();
+        assert!(loaded.ids().is_empty());
+        assert_eq!(loaded.len(), 2, "the deliveries are carried");
+        assert_eq!(
+            carried.dropped,
+            [(String::from(MESSAGE_IDS), Dropped::Version)]
+        );
+    }
+
+    #[test]
+    fn a_decision_naming_a_rule_that_could_not_make_it_is_refused() {
+        let p = policy(1);
+        let mut s = MemoryState::new();
+        // A defer names a quiet rule; rule 0 de-duplicates.
+        s.remember(
+            1,
+            5,
+            Decision::Defer {
+                rule: 0,
+                until_ms: 9,
+            },
+        );
+        assert_eq!(
+            MemoryState::load(&s.save(&p), &p),
+            Err(StateError::Damaged(
+                "a decision names a rule that could not make it"
+            ))
+        );
+    }
+
+    #[test]
+    fn formats_1_and_2_are_still_read() {
+        let p = policy(1);
+        let s = state();
+        let v3 = s.save(&p);
+        let body = v3.get(..v3.len() - 4).unwrap_or_default();
+        // Format 2 is format 3 without the ids section (its pruning point,
+        // its count and the ids) at the end.
+        let ids_bytes: usize = 8
+            + 4
+            + s.ids()
+                .map
+                .values()
+                .map(|(_, d)| {
+                    let mut out = Vec::new();
+                    put_decision(&mut out, d);
+                    16 + out.len()
+                })
+                .sum::<usize>();
+        let mut v2 = body
+            .get(..body.len() - ids_bytes)
+            .unwrap_or_default()
+            .to_vec();
+        if let Some(v) = v2.get_mut(8..10) {
+            v.copy_from_slice(&2u16.to_le_bytes());
+        }
+        let from_v2 = MemoryState::load(&with_crc(v2), &p).unwrap_or_default();
+        assert!(from_v2.ids().is_empty());
+        assert_eq!(from_v2.entries, s.entries);
+        // Format 1: the policy's name and version, then the entries.
+        let mut v1 = Vec::new();
+        v1.extend_from_slice(STATE_MAGIC);
+        v1.extend_from_slice(&1u16.to_le_bytes());
+        put_str(&mut v1, "ids");
+        v1.extend_from_slice(&1u32.to_le_bytes());
+        v1.extend_from_slice(&2u32.to_le_bytes());
+        for (rule, at) in [(0u32, 1_000i64), (1, 2_000)] {
+            v1.extend_from_slice(&rule.to_le_bytes());
+            v1.extend_from_slice(&11u64.to_le_bytes());
+            v1.extend_from_slice(&1u32.to_le_bytes());
+            v1.extend_from_slice(&at.to_le_bytes());
+        }
+        let from_v1 = MemoryState::load(&with_crc(v1), &p).unwrap_or_default();
+        assert_eq!(from_v1.entries, s.entries);
     }
 }
