@@ -55,6 +55,9 @@ pub fn load(path: &Path) -> Result<(SourceFile, Option<Diagnostic>), LoadError> 
     }
 }
 
+/// The largest policy file read, in bytes.
+pub const MAX_BYTES: u64 = MAX_SOURCE_BYTES as u64;
+
 /// The name diagnostics give a policy read from standard input.
 pub const STDIN_NAME: &str = "<stdin>";
 

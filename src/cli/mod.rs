@@ -6,6 +6,7 @@
 mod check;
 mod eval;
 mod explain;
+mod fmt;
 mod lint;
 mod load;
 mod notify_out;
@@ -111,6 +112,21 @@ pub enum Command {
     Table {
         /// The policy.
         policy: PathBuf,
+        /// When to color diagnostics.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
+    /// Rewrite policies in the canonical layout (comments kept where they
+    /// stand).
+    Fmt {
+        /// Files or directories; `-` formats standard input to standard
+        /// output.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Change nothing: print a diff of what would change and exit 1 if
+        /// anything would.
+        #[arg(long)]
+        check: bool,
         /// When to color diagnostics.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
@@ -234,6 +250,11 @@ pub fn run() -> ExitCode {
             color,
         } => table::compile(&policy, &output, color.enabled()),
         Command::Table { policy, color } => table::print(&policy, color.enabled()),
+        Command::Fmt {
+            paths,
+            check,
+            color,
+        } => fmt::run(&paths, check, color.enabled()),
     };
     ExitCode::from(code)
 }

@@ -1,7 +1,9 @@
 //! Source text to syntax tree. The only module that sees pest: its types never
-//! leave here, and its rule names are reworded before a user sees them.
+//! leave here (the grammar's rule list leaves only as [`concrete::NodeKind`],
+//! for the formatter), and its rule names are reworded before a user sees them.
 
 mod braces;
+pub mod concrete;
 mod expected;
 mod grammar;
 pub mod keywords;

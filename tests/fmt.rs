@@ -1,0 +1,322 @@
+//! The formatter's laws, over every policy and fixture in the repository
+//! and over generated policies: formatting twice changes nothing; the
+//! formatted policy compiles to the identical table; no comment is lost;
+//! a copy with its whitespace scrambled formats to the same bytes.
+
+// A test fails by panicking; helpers here may unwrap and index freely.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use proptest::prelude::*;
+use std::path::{Path, PathBuf};
+use tollgate::generate::{self, Shape};
+use tollgate::lint::tokens::{tokens, Token};
+
+/// Every `.toll` file under `dir`, recursively.
+fn toll_files(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_dir() {
+            toll_files(&p, out);
+        } else if p.extension().is_some_and(|e| e == "toll") {
+            out.push(p);
+        }
+    }
+}
+
+/// The repository's policies and fixtures that parse.
+fn corpus() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    toll_files(&root.join("policies"), &mut files);
+    toll_files(&root.join("tests"), &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .filter_map(|p| {
+            let text = String::from_utf8(std::fs::read(&p).ok()?).ok()?;
+            let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
+            tollgate::syntax::parse(&text).ok()?;
+            Some((p.display().to_string(), text))
+        })
+        .collect()
+}
+
+/// The comments of a text, in order.
+fn comment_texts(text: &str) -> Vec<String> {
+    tokens(text)
+        .into_iter()
+        .filter(|(t, _)| *t == Some(Token::Comment))
+        .map(|(_, s)| text[s.range()].trim_end().to_string())
+        .collect()
+}
+
+/// What a policy compiles to, as comparable bytes: the artifact of a fee
+/// table, the decision structure of a notifications policy; the
+/// diagnostics' codes when it does not compile.
+fn compiled(text: &str) -> String {
+    match tollgate::check_source(text) {
+        Err(ds) => format!("{:?}", ds.iter().map(|d| d.code).collect::<Vec<_>>()),
+        Ok(policy) => match policy.kind {
+            tollgate::model::PolicyKind::Fees => match tollgate::compile::compile(&policy) {
+                Ok(t) => format!("{:?}", tollgate_runtime::artifact::encode(&t)),
+                Err(ds) => format!("{:?}", ds.iter().map(|d| d.code).collect::<Vec<_>>()),
+            },
+            tollgate::model::PolicyKind::Notifications => {
+                match tollgate::compile::notify::compile(&policy) {
+                    Ok(p) => format!("{p:?}"),
+                    Err(ds) => format!("{:?}", ds.iter().map(|d| d.code).collect::<Vec<_>>()),
+                }
+            }
+        },
+    }
+}
+
+/// A tiny deterministic generator for scrambling.
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        self.0 >> 33
+    }
+
+    fn pick<'a>(&mut self, options: &[&'a str]) -> &'a str {
+        options[(self.next() % options.len() as u64) as usize]
+    }
+}
+
+/// `text` with every run of whitespace between tokens replaced by another:
+/// spaces, tabs and line breaks at random, blank lines added or removed,
+/// indentation changed. A comment keeps its place: one that had a line of
+/// its own still has, one that followed code still does, and every comment
+/// still ends its line. The space inside `20.00 CNY` stays spaces.
+fn scramble(text: &str, seed: u64) -> String {
+    let toks = tokens(text);
+    let mut r = Lcg(seed);
+    let mut out = String::new();
+    let mut i = 0;
+    while i < toks.len() {
+        let (tok, span) = toks[i];
+        if !matches!(tok, Some(Token::Space | Token::Newline)) {
+            out.push_str(&text[span.range()]);
+            i += 1;
+            continue;
+        }
+        // One run of whitespace: tokens i..j.
+        let mut j = i;
+        let mut had_newline = false;
+        while j < toks.len() && matches!(toks[j].0, Some(Token::Space | Token::Newline)) {
+            had_newline |= toks[j].0 == Some(Token::Newline);
+            j += 1;
+        }
+        let before = i.checked_sub(1).map(|k| toks[k]);
+        let after = toks.get(j).copied();
+        let after_comment = before.is_some_and(|(t, _)| t == Some(Token::Comment));
+        let before_own_line_comment =
+            had_newline && after.is_some_and(|(t, _)| t == Some(Token::Comment));
+        let in_money = before.is_some_and(|(t, _)| t == Some(Token::Number))
+            && after.is_some_and(|(t, s)| {
+                t == Some(Token::Name)
+                    && text[s.range()].len() == 3
+                    && text[s.range()].chars().all(|c| c.is_ascii_uppercase())
+            });
+        let run = if in_money {
+            r.pick(&[" ", "  ", "   "]).to_string()
+        } else if after_comment || before_own_line_comment {
+            // A line break must stay; blank lines and indentation may move.
+            format!(
+                "{}\n{}",
+                r.pick(&["", " ", "\t"]),
+                r.pick(&["", "\n", "  ", "\t\t", "\n    "])
+            )
+        } else if after.is_some_and(|(t, _)| t == Some(Token::Comment)) {
+            // Before a comment that followed code: no line break.
+            r.pick(&[" ", "  ", "\t", "      "]).to_string()
+        } else {
+            r.pick(&[" ", "\n", "\t", "  \n\n   ", "\n\t", " \r\n "])
+                .to_string()
+        };
+        out.push_str(&run);
+        i = j;
+    }
+    out
+}
+
+/// Every law for one policy text.
+fn laws(name: &str, text: &str, seed: u64) {
+    let once = tollgate::fmt::format(text)
+        .unwrap_or_else(|e| panic!("{name}: does not format: {:?}", e[0].message));
+    let twice = tollgate::fmt::format(&once).unwrap();
+    assert_eq!(once, twice, "{name}: formatting twice changed it");
+    assert_eq!(
+        comment_texts(text),
+        comment_texts(&once),
+        "{name}: comments lost or moved out of order"
+    );
+    assert_eq!(
+        compiled(text),
+        compiled(&once),
+        "{name}: the formatted policy compiles differently"
+    );
+    for k in 0..3 {
+        let scrambled = scramble(text, seed.wrapping_add(k));
+        let again = tollgate::fmt::format(&scrambled).unwrap_or_else(|e| {
+            panic!(
+                "{name}: scrambled copy does not parse: {:?}\n{scrambled}",
+                e[0].message
+            )
+        });
+        assert_eq!(once, again, "{name}: a scrambled copy formats differently");
+    }
+}
+
+#[test]
+fn every_policy_and_fixture_obeys_the_laws() {
+    let corpus = corpus();
+    assert!(corpus.len() > 50, "only {} files", corpus.len());
+    for (i, (name, text)) in corpus.iter().enumerate() {
+        laws(name, text, i as u64);
+    }
+}
+
+#[test]
+fn the_reference_policies_are_formatted() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    toll_files(&root.join("policies"), &mut files);
+    for file in files {
+        let text = std::fs::read_to_string(&file).unwrap();
+        let formatted = tollgate::fmt::format(&text).unwrap();
+        assert!(
+            formatted == text,
+            "{} is not formatted: run `tollgate fmt policies`",
+            file.display()
+        );
+    }
+}
+
+/// Comments spliced into a generated policy: own-line ones before some
+/// lines, trailing ones after others.
+fn with_comments(text: &str, seed: u64) -> String {
+    let mut r = Lcg(seed);
+    let mut out = String::new();
+    for (i, line) in text.lines().enumerate() {
+        match r.next() % 6 {
+            0 => out.push_str(&format!("# note {i}\n{line}\n")),
+            1 if !line.trim().is_empty() => out.push_str(&format!("{line} # why {i}\n")),
+            _ => out.push_str(&format!("{line}\n")),
+        }
+    }
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(common::cases(24)))]
+
+    #[test]
+    fn generated_policies_obey_the_laws(seed in 0u64..1_000_000, rules in 1usize..12, schedules in 1usize..3, unique: bool, specific: bool) {
+        let text = generate::policy(seed, Shape { rules, schedules, unique, specific });
+        laws("generated", &text, seed);
+        laws("generated with comments", &with_comments(&text, seed), seed);
+    }
+
+    #[test]
+    fn generated_sheets_obey_the_laws(seed in 0u64..1_000_000, rules in 1usize..60) {
+        laws("sheet", &with_comments(&generate::rate_sheet(seed, rules), seed), seed);
+        laws("unique sheet", &generate::unique_sheet(seed, rules), seed);
+        laws("large enum", &generate::large_enum_policy(seed, 150, rules.min(8), 1), seed);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The command.
+
+const UNTIDY: &str = "policy   tidy version 1\nkind fees\nfield amount: money\n\n\n  schedule s {hit first\n   # why\n otherwise => 0.60%}\n";
+
+fn tollgate(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("tollgate-fmt-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+#[test]
+fn fmt_on_standard_input_prints_the_formatted_policy() {
+    let out = common::tollgate_stdin(&["fmt", "-"], UNTIDY);
+    assert_eq!(out.status.code(), Some(0));
+    insta::assert_snapshot!(String::from_utf8(out.stdout).unwrap());
+}
+
+#[test]
+fn fmt_check_prints_a_diff_and_exits_one() {
+    let dir = scratch("check");
+    let path = dir.join("tidy.toll");
+    std::fs::write(&path, UNTIDY).unwrap();
+    let out = tollgate(&["fmt", "--check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        std::fs::read_to_string(&path).unwrap(),
+        UNTIDY,
+        "--check changed the file"
+    );
+    let diff = String::from_utf8(out.stdout)
+        .unwrap()
+        .replace(path.to_str().unwrap(), "tidy.toll");
+    insta::assert_snapshot!(diff);
+    assert!(String::from_utf8_lossy(&out.stderr).contains("1 file would be reformatted"));
+    // Formatted in place, then nothing more to do.
+    let out = tollgate(&["fmt", dir.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = tollgate(&["fmt", "--check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(out.stdout.is_empty());
+    let names: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .collect();
+    assert_eq!(names.len(), 1, "temporary files left: {names:?}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fmt_leaves_a_policy_that_does_not_parse_alone() {
+    let dir = scratch("broken");
+    let path = dir.join("broken.toll");
+    let broken = "policy broken version 1\nkind fees\nfield amount money\n";
+    std::fs::write(&path, broken).unwrap();
+    let out = tollgate(&["fmt", "--color", "never", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("E0001"), "{err}");
+    assert!(err.contains("was not formatted"), "{err}");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), broken);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn fmt_of_a_missing_file_is_a_usage_error() {
+    let out = tollgate(&["fmt", "no/such/policy.toll"]);
+    assert_eq!(out.status.code(), Some(2));
+}
