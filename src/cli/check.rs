@@ -64,35 +64,12 @@ pub fn report(
 ) -> u8 {
     let mut io_failed = false;
     let mut results = Vec::new();
-    for path in paths {
-        if path == std::path::Path::new("-") {
-            match check_file(path, diagnose) {
-                Ok(c) => results.push(c),
-                Err(e) => {
-                    eprintln!("error: cannot read {e}");
-                    io_failed = true;
-                }
-            }
-            continue;
-        }
-        let files = match source::discover(path) {
-            Ok(f) => f,
+    for file in super::policy_paths(paths, &mut io_failed) {
+        match check_file(&file, diagnose) {
+            Ok(c) => results.push(c),
             Err(e) => {
                 eprintln!("error: cannot read {e}");
                 io_failed = true;
-                continue;
-            }
-        };
-        if files.is_empty() {
-            eprintln!("warning: no .toll files under {}", path.display());
-        }
-        for file in files {
-            match check_file(&file, diagnose) {
-                Ok(c) => results.push(c),
-                Err(e) => {
-                    eprintln!("error: cannot read {e}");
-                    io_failed = true;
-                }
             }
         }
     }

@@ -21,23 +21,10 @@ enum Outcome {
 pub fn run(paths: &[PathBuf], check: bool, color: bool) -> u8 {
     let mut io_failed = false;
     let mut outcomes = Vec::new();
-    for path in paths {
-        if path == Path::new("-") {
+    for file in super::policy_paths(paths, &mut io_failed) {
+        if file == Path::new("-") {
             outcomes.push(stdin(check, color, &mut io_failed));
-            continue;
-        }
-        let files = match source::discover(path) {
-            Ok(f) => f,
-            Err(e) => {
-                eprintln!("error: cannot read {e}");
-                io_failed = true;
-                continue;
-            }
-        };
-        if files.is_empty() {
-            eprintln!("warning: no .toll files under {}", path.display());
-        }
-        for file in files {
+        } else {
             outcomes.push(one_file(&file, check, color, &mut io_failed));
         }
     }

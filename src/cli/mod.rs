@@ -259,6 +259,30 @@ pub fn run() -> ExitCode {
     ExitCode::from(code)
 }
 
+/// The policy files the command-line `paths` name: files as given,
+/// directories searched for `*.toll`, and `-` (standard input) kept as is.
+/// An unreadable directory is reported on stderr and sets `io_failed`.
+fn policy_paths(paths: &[PathBuf], io_failed: &mut bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path == std::path::Path::new("-") {
+            out.push(path.clone());
+            continue;
+        }
+        match crate::source::discover(path) {
+            Ok(files) if files.is_empty() => {
+                eprintln!("warning: no .toll files under {}", path.display());
+            }
+            Ok(files) => out.extend(files),
+            Err(e) => {
+                eprintln!("error: cannot read {e}");
+                *io_failed = true;
+            }
+        }
+    }
+    out
+}
+
 /// One name of `--keep`: refused when empty or padded with white space, which
 /// could never name a field.
 fn keep_name(name: &str) -> Result<String, String> {
