@@ -1,13 +1,15 @@
 //! `tollgate eval POLICY --input FILE`: one JSON line out per record in, in
 //! order, streaming in constant memory.
 
+use super::commit::{borrow, CommitBeforeRead, Committer, Failed, Output, Shared};
 use super::load::{load, Loaded};
+use super::state::StateFiles;
 use super::{InputFormat, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::compile::print::{cell_text, percent};
 use crate::record::Reading;
 use serde_json::{json, Map, Value as Json};
 use std::io::IsTerminal;
-use std::io::{BufRead, BufWriter, Read, Write};
+use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use tollgate_runtime::eval::{Component, EvalError};
@@ -52,33 +54,56 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
     } else {
         InputFormat::Jsonl
     });
-    let reader: Box<dyn BufRead> = if input == "-" {
-        Box::new(std::io::stdin().lock())
+    let (input, regular): (Box<dyn Read>, bool) = if input == "-" {
+        match super::commit::stdin() {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: cannot read standard input: {e}");
+                return EXIT_USAGE;
+            }
+        }
     } else {
         match std::fs::File::open(input) {
-            Ok(f) => Box::new(std::io::BufReader::new(f)),
+            Ok(f) => {
+                let regular = f.metadata().is_ok_and(|m| m.is_file());
+                (Box::new(f), regular)
+            }
             Err(e) => {
                 eprintln!("error: cannot read {input}: {e}");
                 return EXIT_USAGE;
             }
         }
     };
-    let stdout = std::io::stdout();
-    let mut out = BufWriter::new(stdout.lock());
-    let engine = match (&loaded, state) {
+    // The state is locked and its journal opened before anything is read
+    // or decided: a run that cannot keep its state prints no decision.
+    let (engine, files) = match (&loaded, state) {
         (Loaded::Fees(_), Some(_)) => {
             eprintln!("error: --state applies to notifications policies; fees keep no state");
             return EXIT_USAGE;
         }
-        (Loaded::Fees(table), None) => Engine::Fees(table),
-        (Loaded::Notifications(policy), path) => match load_state(policy, path) {
-            Ok(s) => Engine::Notify(policy, s),
+        (Loaded::Fees(table), None) => (Engine::Fees(table), None),
+        (Loaded::Notifications(policy), None) => (Engine::Notify(policy, MemoryState::new()), None),
+        (Loaded::Notifications(policy), Some(path)) => match open_state(policy, path) {
+            Ok((s, files)) => (Engine::Notify(policy, s), Some(files)),
             Err(message) => {
                 eprintln!("{message}");
                 return EXIT_USAGE;
             }
         },
     };
+    let journaled = files.is_some();
+    let committer = match Committer::new(files) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: cannot write the output: {e}");
+            return EXIT_USAGE;
+        }
+    };
+    let reader: Box<dyn BufRead> = Box::new(std::io::BufReader::with_capacity(
+        INPUT_BUFFER,
+        CommitBeforeRead::new(input, regular, committer.clone()),
+    ));
+    let mut out = Output(committer.clone());
     let mut evaluator = Evaluator {
         engine,
         explain,
@@ -92,6 +117,7 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
         records: 0,
         errors: 0,
         earliest_since_prune: None,
+        journal: journaled.then(|| committer.clone()),
     };
     let result = match format {
         InputFormat::Jsonl => evaluator.jsonl(reader, &mut out),
@@ -104,9 +130,42 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
             summary(evaluator.records, evaluator.errors, started.elapsed())
         );
     }
-    if let (Engine::Notify(policy, s), Some(path)) = (&evaluator.engine, state) {
-        if let Err(e) = save_state(policy, s, path) {
-            eprintln!("error: cannot write the state to {}: {e}", path.display());
+    let Ok(mut committer) = committer.try_borrow_mut() else {
+        eprintln!("error: internal error: the output batch is in use");
+        return EXIT_USAGE;
+    };
+    // A failed write stopped the run: the journal holds exactly the
+    // deliveries whose lines were written, and stays as it is.
+    match committer.take_failure() {
+        Some(Failed::Output(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+            return if evaluator.bad { EXIT_ERRORS } else { EXIT_OK };
+        }
+        Some(Failed::Output(e)) => {
+            eprintln!("error: cannot write the output: {e}");
+            return EXIT_USAGE;
+        }
+        Some(Failed::Journal(e)) => {
+            let path = state.map(|p| p.display().to_string()).unwrap_or_default();
+            eprintln!("error: cannot write the journal of {path}: {e}");
+            return EXIT_USAGE;
+        }
+        Some(Failed::Snapshot(e)) => {
+            let path = state.map(|p| p.display().to_string()).unwrap_or_default();
+            eprintln!(
+                "error: cannot write the state to {path}: {e} (its journal keeps every delivery printed)"
+            );
+            return EXIT_USAGE;
+        }
+        None => {}
+    }
+    if let (Engine::Notify(policy, s), Some(files), Some(path)) =
+        (&evaluator.engine, committer.files(), state)
+    {
+        if let Err(e) = files.checkpoint(policy, s) {
+            eprintln!(
+                "error: cannot write the state to {}: {e} (its journal keeps every delivery printed)",
+                path.display()
+            );
             return EXIT_USAGE;
         }
     }
@@ -121,6 +180,19 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
         (Ok(()), Ok(())) if evaluator.bad => EXIT_ERRORS,
         _ => EXIT_OK,
     }
+}
+
+/// The input buffer: reads of this size, and a batch is committed before
+/// a read of a pipe that could wait.
+const INPUT_BUFFER: usize = 64 * 1024;
+
+/// Locks the state at `path`, opens its journal, loads the snapshot and
+/// replays the journal onto it.
+fn open_state(policy: &NotifyPolicy, path: &Path) -> Result<(MemoryState, StateFiles), String> {
+    let mut files = StateFiles::open(path)?;
+    let (mut state, snapshot) = load_state(policy, Some(path))?;
+    files.recover(policy, snapshot.as_deref(), &mut state)?;
+    Ok((state, files))
 }
 
 /// The end-of-run line: records answered, error lines among them (a bad
@@ -242,12 +314,16 @@ fn skip_line(reader: &mut dyn BufRead) -> std::io::Result<()> {
 /// remembered deliveries.
 pub const MAX_STATE_BYTES: u64 = 1 << 30;
 
-/// The state saved at `path`, or an empty one when there is no file yet.
+/// The state saved at `path` and its bytes, or an empty one when there is
+/// no file yet.
 /// A state saved for another version of the policy is carried rule by
 /// rule; what was kept and dropped goes to stderr.
-fn load_state(policy: &NotifyPolicy, path: Option<&Path>) -> Result<MemoryState, String> {
+fn load_state(
+    policy: &NotifyPolicy,
+    path: Option<&Path>,
+) -> Result<(MemoryState, Option<Vec<u8>>), String> {
     let Some(path) = path else {
-        return Ok(MemoryState::new());
+        return Ok((MemoryState::new(), None));
     };
     match crate::fsio::read_bounded(path, MAX_STATE_BYTES) {
         Ok(bytes) => {
@@ -268,20 +344,11 @@ fn load_state(policy: &NotifyPolicy, path: Option<&Path>) -> Result<MemoryState,
                     eprintln!("  dropped {rule}: {}", why.describe());
                 }
             }
-            Ok(state)
+            Ok((state, Some(bytes)))
         }
-        Err(e) if e.is_not_found() => Ok(MemoryState::new()),
+        Err(e) if e.is_not_found() => Ok((MemoryState::new(), None)),
         Err(e) => Err(format!("error: cannot read {}: {e}", path.display())),
     }
-}
-
-/// Writes the state next to `path`, then renames it into place, so that a
-/// crash never leaves half a state behind.
-fn save_state(policy: &NotifyPolicy, state: &MemoryState, path: &Path) -> std::io::Result<()> {
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    std::fs::write(&tmp, state.save(policy))?;
-    std::fs::rename(&tmp, path)
 }
 
 /// What decides the records.
@@ -308,6 +375,8 @@ struct Evaluator<'a> {
     /// The earliest timestamp among them: the next pruning horizon, which
     /// one record with a clock running ahead cannot move forward.
     earliest_since_prune: Option<i64>,
+    /// Where deliveries are journaled, when the run keeps state.
+    journal: Option<Shared>,
 }
 
 impl Evaluator<'_> {
@@ -488,7 +557,11 @@ impl Evaluator<'_> {
                 let trace = self
                     .explain
                     .then(|| super::notify_out::trace(policy, &record, state));
-                let line = match policy.answer(&record, state) {
+                let answered = match &self.journal {
+                    Some(shared) => policy.answer(&record, &mut borrow(shared)?.journaling(state)),
+                    None => policy.answer(&record, state),
+                };
+                let line = match answered {
                     Ok(a) => super::notify_out::answer(policy, a, trace),
                     Err(e) => {
                         let message = super::notify_out::error(policy, e);
@@ -496,7 +569,11 @@ impl Evaluator<'_> {
                     }
                 };
                 self.records += 1;
-                return write_line(out, line, kept);
+                write_line(out, line, kept)?;
+                if let Some(shared) = &self.journal {
+                    borrow(shared)?.checkpoint_if_due(policy, state)?;
+                }
+                return Ok(());
             }
         };
         match table.fee(&record, &mut self.components) {

@@ -4,6 +4,7 @@
 //! I/O errors.
 
 mod check;
+mod commit;
 mod eval;
 mod explain;
 mod fmt;
@@ -11,6 +12,7 @@ mod lint;
 mod load;
 mod notify_out;
 mod out;
+mod state;
 mod table;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -80,8 +82,9 @@ pub enum Command {
         /// Add a trace to every decision: rules tried, why they failed, the arithmetic.
         #[arg(long)]
         explain: bool,
-        /// Throttle state carried between runs (notifications policies): read
-        /// before the first record if the file exists, written after the last.
+        /// Throttle state carried between runs (notifications policies): the
+        /// snapshot FILE, with FILE.journal (deliveries synced before they are
+        /// printed) and FILE.lock (one run at a time); see docs/durability.md.
         #[arg(long)]
         state: Option<PathBuf>,
         /// Skip input fields the policy does not declare (by default they
