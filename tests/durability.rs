@@ -618,3 +618,36 @@ fn message_ids_decided_before_a_kill_are_answered_as_repeats() {
         assert_eq!(before, after);
     }
 }
+
+#[test]
+fn a_journal_that_is_a_fifo_is_refused_not_waited_on() {
+    let dir = scratch("durability-fifo");
+    std::fs::write(dir.join("policy.toll"), POLICY).unwrap();
+    let state = dir.join("throttle.state");
+    let made = Command::new("mkfifo")
+        .arg(dir.join("throttle.state.journal"))
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["eval", "policy.toll", "--input", "/dev/null", "--state"])
+        .arg(&state)
+        .current_dir(&dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut waited = Duration::ZERO;
+    while child.try_wait().unwrap().is_none() {
+        if waited > Duration::from_secs(30) {
+            let _ = child.kill();
+            panic!("still waiting on the FIFO after 30 s");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        waited += Duration::from_millis(50);
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("is not a regular file"), "{stderr}");
+}

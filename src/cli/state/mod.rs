@@ -20,6 +20,11 @@ use std::path::{Path, PathBuf};
 use tollgate_runtime::notify::{Decision, MemoryState, NotifyPolicy, ThrottleState};
 use tollgate_runtime::state_file::fits;
 
+/// The largest journal read, in bytes (1 GiB, the limit of a snapshot): a
+/// run saves a snapshot whenever the journal's entries pass 4 MiB, so only
+/// damage makes one larger.
+pub const MAX_JOURNAL_BYTES: u64 = 1 << 30;
+
 /// The files of one state, locked for this run.
 pub struct StateFiles {
     /// The snapshot.
@@ -47,9 +52,15 @@ impl StateFiles {
     /// The message to print: the lock or the journal cannot be opened.
     pub fn open(path: &Path) -> Result<StateFiles, String> {
         let lock_path = beside(path, ".lock");
+        let journal_path = beside(path, ".journal");
+        // Opening a FIFO would wait for a writer: only regular files.
+        for p in [&lock_path, &journal_path] {
+            if std::fs::metadata(p).is_ok_and(|m| !m.is_file()) {
+                return Err(format!("error: {} is not a regular file", p.display()));
+            }
+        }
         let lock = lock::exclusive(&lock_path, path)
             .map_err(|e| format!("error: cannot lock the state {}: {e}", lock_path.display()))?;
-        let journal_path = beside(path, ".journal");
         let journal = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
@@ -86,7 +97,15 @@ impl StateFiles {
         let shown = self.journal_path.display().to_string();
         let io = |e: std::io::Error| format!("error: {shown}: {e}");
         let mut bytes = Vec::new();
-        self.journal.read_to_end(&mut bytes).map_err(io)?;
+        (&self.journal)
+            .take(MAX_JOURNAL_BYTES + 1)
+            .read_to_end(&mut bytes)
+            .map_err(io)?;
+        if bytes.len() as u64 > MAX_JOURNAL_BYTES {
+            return Err(format!(
+                "error: {shown} is larger than the limit of {MAX_JOURNAL_BYTES} bytes (a run keeps it under 5 MiB)"
+            ));
+        }
         let base = Base::of(snapshot);
         let fingerprint = journal::fingerprint(policy);
         let (header, from) = match journal::read_header(&bytes) {
