@@ -162,16 +162,38 @@ pub fn read_bounded_by(
     Ok(bytes)
 }
 
-/// A name for a temporary file beside `path`, unique to this process and
-/// this call: `.NAME.PID.N.tmp` in the same directory (so that the rename
-/// stays on one file system).
+/// The longest part of the target's name kept in a temporary file's name,
+/// in bytes, so that the temporary name stays within the file system's
+/// limit of 255.
+const TEMP_NAME_BYTES: usize = 128;
+
+/// A name for a temporary file beside `path`, unique to this process, this
+/// call and a random draw: `.NAME.PID.N.RANDOM.tmp` in the same directory (so
+/// that the rename stays on one file system). The random part keeps a
+/// leftover of a crashed run whose process id comes back (process 1 in a
+/// container) from blocking later writes.
 fn temp_beside(path: &Path) -> PathBuf {
+    use std::hash::{BuildHasher, Hasher};
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let mut random = std::collections::hash_map::RandomState::new().build_hasher();
+    random.write_u64(n);
+    if let Ok(d) = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+        random.write_u128(d.as_nanos());
+    }
     let name = path
         .file_name()
         .map_or_else(|| "tollgate".into(), |n| n.to_string_lossy().into_owned());
-    path.with_file_name(format!(".{name}.{}.{n}.tmp", std::process::id()))
+    let mut cut = name.len().min(TEMP_NAME_BYTES);
+    while !name.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let short = name.get(..cut).unwrap_or("tollgate");
+    path.with_file_name(format!(
+        ".{short}.{}.{n}.{:08x}.tmp",
+        std::process::id(),
+        random.finish() as u32
+    ))
 }
 
 /// The directory holding `path` (`.` for a bare file name).
@@ -183,26 +205,47 @@ fn parent_dir(path: &Path) -> &Path {
 }
 
 /// Flushes a directory's entries to the disk, so that a rename or a new
-/// file in it survives a power loss.
+/// file in it survives a power loss. A directory the user may write to but
+/// not read cannot be opened to be flushed; the rename in it then stands,
+/// as durable as the file system makes it without the flush.
 ///
 /// # Errors
-/// The system's error.
+/// The system's error, other than a refusal to open the directory.
 pub fn sync_dir(dir: &Path) -> io::Result<()> {
-    File::open(dir)?.sync_all()
+    match File::open(dir) {
+        Ok(d) => d.sync_all(),
+        Err(e) if e.kind() == io::ErrorKind::PermissionDenied => Ok(()),
+        Err(e) => Err(e),
+    }
 }
 
-/// Writes `bytes` to a new unique temporary file beside `path` and flushes
-/// it; the file is removed again if anything fails.
-fn write_temp(path: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
-    let tmp = temp_beside(path);
-    let written = OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(&tmp)
-        .and_then(|mut f| {
-            f.write_all(bytes)?;
-            f.sync_all()
-        });
+/// Writes `bytes` to a new unique temporary file beside `path`, with the
+/// permissions `mode` (those of the file it replaces), and flushes it; the
+/// file is removed again if anything fails.
+fn write_temp(
+    path: &Path,
+    bytes: &[u8],
+    mode: Option<std::fs::Permissions>,
+) -> io::Result<PathBuf> {
+    let mut attempts = 0;
+    let (tmp, file) = loop {
+        let tmp = temp_beside(path);
+        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+            Ok(f) => break (tmp, f),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 16 => {
+                attempts += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let written = (|| {
+        let mut f = file;
+        if let Some(mode) = mode {
+            f.set_permissions(mode)?;
+        }
+        f.write_all(bytes)?;
+        f.sync_all()
+    })();
     match written {
         Ok(()) => Ok(tmp),
         Err(e) => {
@@ -212,27 +255,53 @@ fn write_temp(path: &Path, bytes: &[u8]) -> io::Result<PathBuf> {
     }
 }
 
+/// Where a write to `path` must land: `path` itself, or the file a
+/// symbolic link at `path` points to (the link stays a link).
+fn resolved(path: &Path) -> io::Result<PathBuf> {
+    match std::fs::symlink_metadata(path) {
+        Ok(meta) if meta.file_type().is_symlink() => std::fs::canonicalize(path),
+        _ => Ok(path.to_path_buf()),
+    }
+}
+
+/// Whether `a` and `b` name one existing file (through links or not).
+pub fn same_file(a: &Path, b: &Path) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (std::fs::metadata(a), std::fs::metadata(b)) {
+        (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
+        _ => false,
+    }
+}
+
+/// Whether `path` is a device, FIFO or socket (through links): a stream
+/// to write to in place, not a file to replace.
+pub fn is_stream(path: &Path) -> bool {
+    std::fs::metadata(path).is_ok_and(|m| not_regular(&m).is_some() && !m.is_dir())
+}
+
 /// Replaces `path` with `bytes`, whole or not at all: a crash, a full disk
 /// or a missing directory leaves the old file (or no file) and no temporary
-/// file behind. A `path` that is a device or a FIFO (`/dev/stdout`, a pipe)
-/// is written in place, as a stream.
+/// file behind. The new file keeps the old one's permissions. A `path` that
+/// is a symbolic link replaces the file it points to, and stays a link. A
+/// `path` that is a device or a FIFO (`/dev/stdout` on a pipe) is written
+/// in place, as a stream.
 ///
 /// # Errors
 /// The system's error; the old file is then unchanged.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    if let Ok(meta) = std::fs::metadata(path) {
-        if not_regular(&meta).is_some() && !meta.is_dir() {
-            let mut f = OpenOptions::new().write(true).open(path)?;
-            f.write_all(bytes)?;
-            return f.flush();
-        }
+    if is_stream(path) {
+        let mut f = OpenOptions::new().write(true).open(path)?;
+        f.write_all(bytes)?;
+        return f.flush();
     }
-    let tmp = write_temp(path, bytes)?;
-    if let Err(e) = std::fs::rename(&tmp, path) {
+    let target = resolved(path)?;
+    let mode = std::fs::metadata(&target).ok().map(|m| m.permissions());
+    let tmp = write_temp(&target, bytes, mode)?;
+    if let Err(e) = std::fs::rename(&tmp, &target) {
         let _ = std::fs::remove_file(&tmp);
         return Err(e);
     }
-    sync_dir(parent_dir(path))
+    sync_dir(parent_dir(&target))
 }
 
 /// Creates `path` with `bytes`, whole or not at all, and refuses to replace
@@ -244,7 +313,7 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// [`io::ErrorKind::AlreadyExists`] when `path` exists, or the system's
 /// error; nothing is left behind.
 pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = write_temp(path, bytes)?;
+    let tmp = write_temp(path, bytes, None)?;
     let linked = std::fs::hard_link(&tmp, path);
     let _ = std::fs::remove_file(&tmp);
     linked?;
@@ -288,6 +357,46 @@ mod tests {
         let err = write_atomic(&dir.join("no/a.bin"), b"x").unwrap_err();
         assert_eq!(err.kind(), io::ErrorKind::NotFound);
         assert!(listing(&dir).is_empty());
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn write_atomic_keeps_links_permissions_and_long_names() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = scratch("links");
+        let target = dir.join("target.bin");
+        write_atomic(&target, b"old").unwrap();
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o600)).unwrap();
+        let link = dir.join("link.bin");
+        std::os::unix::fs::symlink(&target, &link).unwrap();
+        write_atomic(&link, b"new").unwrap();
+        assert!(std::fs::symlink_metadata(&link)
+            .unwrap()
+            .file_type()
+            .is_symlink());
+        assert_eq!(std::fs::read(&target).unwrap(), b"new");
+        let mode = std::fs::metadata(&target).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        // A name of 249 bytes: the temporary file's name must stay within 255.
+        let long = dir.join(format!("{}.bin", "a".repeat(245)));
+        write_atomic(&long, b"x").unwrap();
+        assert_eq!(std::fs::read(&long).unwrap(), b"x");
+        assert_eq!(listing(&dir).len(), 3);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_leftover_of_a_run_with_the_same_process_id_does_not_block() {
+        let dir = scratch("leftover");
+        let path = dir.join("p.bin");
+        // What a crashed earlier run with this process id would have left
+        // under the old naming, and under the new one with every counter.
+        for n in 0..4 {
+            let name = format!(".p.bin.{}.{n}.tmp", std::process::id());
+            std::fs::write(dir.join(name), b"junk").unwrap();
+        }
+        write_atomic(&path, b"fresh").unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"fresh");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -45,7 +45,7 @@ pub fn load(path: &Path) -> Result<(SourceFile, Option<Diagnostic>), LoadError> 
     match crate::fsio::read_bounded(path, MAX_SOURCE_BYTES as u64) {
         Ok(bytes) => Ok(from_bytes(path.display().to_string(), bytes)),
         Err(crate::fsio::ReadError::TooLarge { size, .. }) => {
-            Ok(too_large_file(path.display().to_string(), size))
+            Ok(too_large_file(path.display().to_string(), Some(size)))
         }
         Err(crate::fsio::ReadError::Io(e)) => Err(err(e)),
         Err(e) => Err(err(std::io::Error::new(
@@ -80,13 +80,21 @@ pub fn load_stdin() -> Result<(SourceFile, Option<Diagnostic>), LoadError> {
 }
 
 /// An empty source file named `path` with the diagnostic of a policy of
-/// `size` bytes, over the limit.
-pub fn too_large_file(path: String, size: u64) -> (SourceFile, Option<Diagnostic>) {
-    let d = too_large(usize::try_from(size).unwrap_or(usize::MAX), Span::new(0, 0));
+/// `size` bytes, over the limit
+/// (`None` when only part of it was read, as from standard input).
+pub fn too_large_file(path: String, size: Option<u64>) -> (SourceFile, Option<Diagnostic>) {
+    let d = too_large(
+        size.map_or(MAX_SOURCE_BYTES + 1, |s| {
+            usize::try_from(s).unwrap_or(usize::MAX)
+        }),
+        Span::new(0, 0),
+    );
+    let what = match size {
+        Some(size) => format!("policy file of {size} bytes"),
+        None => "policy file".to_string(),
+    };
     let d = Diagnostic {
-        message: format!(
-            "policy file of {size} bytes is larger than the limit of {MAX_SOURCE_BYTES} bytes"
-        ),
+        message: format!("{what} is larger than the limit of {MAX_SOURCE_BYTES} bytes"),
         ..d
     };
     let text = String::new();
@@ -97,7 +105,8 @@ pub fn too_large_file(path: String, size: u64) -> (SourceFile, Option<Diagnostic
 /// or not UTF-8.
 pub fn from_bytes(path: String, bytes: Vec<u8>) -> (SourceFile, Option<Diagnostic>) {
     if bytes.len() > MAX_SOURCE_BYTES {
-        return too_large_file(path, bytes.len() as u64);
+        // Read under the limit: only the first bytes past it were seen.
+        return too_large_file(path, None);
     }
     match String::from_utf8(bytes) {
         // A byte-order mark (as some Windows editors write) is not text.

@@ -229,3 +229,76 @@ fn a_device_as_state_is_refused_at_once() {
     assert!(out.stdout.is_empty(), "decided before the state was read");
     assert!(took < Duration::from_secs(30), "took {took:?}");
 }
+
+#[test]
+fn compile_to_standard_output_writes_only_the_artifact() {
+    let dir = scratch("stdout");
+    // Through a pipe: the artifact alone on stdout, the note on stderr.
+    let (out, _) = tollgate_limited("true", &["compile", FEES, "-o", "/dev/stdout"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let piped = dir.join("piped.tga");
+    std::fs::write(&piped, &out.stdout).unwrap();
+    assert!(stderr(&out).contains("compiled"), "{}", stderr(&out));
+    let (table, _) = tollgate_limited("true", &["table", piped.to_str().unwrap()]);
+    assert!(table.status.success(), "{}", stderr(&table));
+    // Into a file by the shell: the file gets the artifact, and the
+    // `/dev/stdout` link stays a link.
+    let file = dir.join("redirected.tga");
+    let (out, _) = tollgate_limited(
+        &format!("exec > '{}'", file.display()),
+        &["compile", FEES, "-o", "/dev/stdout"],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read(&file).unwrap(),
+        std::fs::read(&piped).unwrap()
+    );
+    let dev = std::fs::symlink_metadata("/dev/stdout").unwrap();
+    assert!(dev.file_type().is_symlink(), "/dev/stdout was replaced");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn compile_writes_through_a_link_and_never_over_its_input() {
+    let dir = scratch("link");
+    let target = dir.join("target.tga");
+    let link = dir.join("link.tga");
+    std::fs::write(&target, b"old").unwrap();
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let (out, _) = tollgate_limited("true", &["compile", FEES, "-o", link.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(std::fs::symlink_metadata(&link)
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    assert!(std::fs::read(&target).unwrap().starts_with(b"TOLLGATE"));
+    // The policy itself as the output: refused, the policy untouched.
+    let policy = dir.join("p.toll");
+    std::fs::copy(root().join(FEES), &policy).unwrap();
+    let p = policy.to_str().unwrap();
+    let (out, _) = tollgate_limited("true", &["compile", p, "-o", p]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("is the policy being compiled"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(
+        std::fs::read(&policy).unwrap(),
+        std::fs::read(root().join(FEES)).unwrap()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_directory_as_records_is_named_in_the_error() {
+    let dir = scratch("input-dir");
+    let (out, _) = tollgate_limited("true", &["eval", FEES, "--input", dir.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(
+        err.contains(dir.to_str().unwrap()) && err.contains("directory"),
+        "{err}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -64,6 +64,10 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
         }
     } else {
         match std::fs::File::open(input) {
+            Ok(f) if f.metadata().is_ok_and(|m| m.is_dir()) => {
+                eprintln!("error: cannot read {input}: it is a directory");
+                return EXIT_USAGE;
+            }
             Ok(f) => {
                 let regular = f.metadata().is_ok_and(|m| m.is_file());
                 (Box::new(f), regular)

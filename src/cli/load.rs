@@ -81,7 +81,7 @@ pub fn load(path: &Path, color: bool) -> Result<Loaded, LoadError> {
             )))
         }
         Err(ReadError::TooLarge { size, .. }) => {
-            let (source, problem) = crate::source::too_large_file(name.clone(), size);
+            let (source, problem) = crate::source::too_large_file(name.clone(), Some(size));
             let diagnostics: Vec<_> = problem.into_iter().collect();
             return Err(LoadError::Invalid(render(
                 &diagnostics,

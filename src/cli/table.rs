@@ -19,7 +19,15 @@ pub fn compile(policy: &Path, output: &Path, color: bool) -> u8 {
         Ok(t) => t,
         Err(e) => return out::emit(e.message(), e.exit_code()),
     };
+    if crate::fsio::same_file(policy, output) {
+        eprintln!(
+            "error: {} is the policy being compiled; write the artifact to another file",
+            output.display()
+        );
+        return EXIT_USAGE;
+    }
     let bytes = artifact::encode(&table);
+    let streamed = crate::fsio::is_stream(output);
     if let Err(e) = crate::fsio::write_atomic(output, &bytes) {
         eprintln!("error: cannot write {}: {e}", output.display());
         return EXIT_USAGE;
@@ -36,5 +44,11 @@ pub fn compile(policy: &Path, output: &Path, color: bool) -> u8 {
         output.display(),
         bytes.len()
     );
+    if streamed {
+        // The artifact went to standard output or a pipe: the note must not
+        // follow it there.
+        eprint!("{done}");
+        return EXIT_OK;
+    }
     out::emit(&done, EXIT_OK)
 }
