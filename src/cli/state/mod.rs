@@ -21,8 +21,8 @@ use tollgate_runtime::notify::{Decision, MemoryState, NotifyPolicy, ThrottleStat
 use tollgate_runtime::state_file::fits;
 
 /// The largest journal read, in bytes (1 GiB, the limit of a snapshot): a
-/// run saves a snapshot whenever the journal's entries pass 4 MiB, so only
-/// damage makes one larger.
+/// run saves a snapshot whenever the journal's entries pass 4 MiB and the
+/// snapshot's size, so only damage makes one larger.
 pub const MAX_JOURNAL_BYTES: u64 = 1 << 30;
 
 /// The files of one state, locked for this run.
@@ -103,7 +103,7 @@ impl StateFiles {
             .map_err(io)?;
         if bytes.len() as u64 > MAX_JOURNAL_BYTES {
             return Err(format!(
-                "error: {shown} is larger than the limit of {MAX_JOURNAL_BYTES} bytes (a run keeps it under 5 MiB)"
+                "error: {shown} is larger than the limit of {MAX_JOURNAL_BYTES} bytes"
             ));
         }
         let base = Base::of(snapshot);
@@ -199,6 +199,14 @@ impl StateFiles {
     /// The bytes of entries in the journal.
     pub fn entry_bytes(&self) -> u64 {
         self.len - self.entries_from
+    }
+
+    /// The length of the snapshot on disk (0 for none).
+    pub fn snapshot_bytes(&self) -> u64 {
+        match self.base {
+            Base::Empty => 0,
+            Base::Snapshot { len, .. } => len,
+        }
     }
 
     /// Cuts the journal back to `len` bytes (a length [`StateFiles::len`]
