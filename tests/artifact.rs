@@ -1,7 +1,9 @@
-//! The artifact loader trusts nothing: 100,000+ mutated artifacts (bit flips,
-//! truncations, insertions, overwritten lengths), half of them with the
-//! checksum and hash recomputed so the damage reaches the decoder, all give
-//! either an error or a table that validates and evaluates without panic.
+//! The artifact loader trusts nothing: 100,000+ mutated artifacts of each
+//! kind (bit flips, truncations, insertions, overwritten lengths), half of
+//! them with the checksum and hash recomputed so the damage reaches the
+//! decoder, all give either an error or a policy that validates and decides
+//! without panic, and decoding allocates at most a small multiple of the
+//! input's size. Fee artifacts of format version 2 still load.
 
 // A test fails by panicking; helpers here may unwrap and index freely.
 #![allow(
@@ -13,10 +15,51 @@
 
 mod common;
 
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
 use std::path::Path;
 use tollgate::generate::{self, Rng, Shape};
 use tollgate_runtime::artifact::{self, ArtifactErrorKind, FORMAT_VERSION, MAGIC};
+use tollgate_runtime::notify::{MemoryState, NotifyPolicy};
 use tollgate_runtime::table::Table;
+
+struct Counting;
+
+// Live and peak bytes of each thread (tests run on threads of their own).
+thread_local! {
+    static LIVE_BYTES: Cell<usize> = const { Cell::new(0) };
+    static PEAK_BYTES: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: every call is forwarded unchanged to the system allocator; the
+// counters are the only addition.
+#[allow(unsafe_code)]
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = LIVE_BYTES.try_with(|c| {
+            c.set(c.get() + layout.size());
+            let _ = PEAK_BYTES.try_with(|p| p.set(p.get().max(c.get())));
+        });
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        let _ = LIVE_BYTES.try_with(|c| c.set(c.get().saturating_sub(layout.size())));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Runs `f` and returns its result with the most bytes it held at once.
+fn peak_of<T>(f: impl FnOnce() -> T) -> (T, usize) {
+    let live = LIVE_BYTES.with(Cell::get);
+    PEAK_BYTES.with(|p| p.set(live));
+    let out = f();
+    (out, PEAK_BYTES.with(Cell::get).saturating_sub(live))
+}
 
 fn artifacts() -> Vec<Vec<u8>> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/fees");
@@ -203,10 +246,220 @@ fn each_kind_of_damage_has_its_error() {
     let crc = common::crc32(&b[..crc_at]);
     b[crc_at..].copy_from_slice(&crc.to_le_bytes());
     assert_eq!(kind(&b), ArtifactErrorKind::ContentHashMismatch);
-    // A body with a lying count.
+    // A body with a lying count (the policy name's, after the kind byte).
     let mut b = good.clone();
-    b[16..20].copy_from_slice(&u32::MAX.to_le_bytes());
+    b[17..21].copy_from_slice(&u32::MAX.to_le_bytes());
     reseal(&mut b);
     assert_eq!(kind(&b), ArtifactErrorKind::CountTooLarge);
     assert!(good.starts_with(MAGIC));
+}
+
+/// Notifications policies: the reference one in Shanghai and in New York
+/// (daylight saving), and every policy of the notification scenarios.
+fn notify_policies() -> Vec<NotifyPolicy> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let compile = |text: &str| {
+        let policy = tollgate::check::check(&tollgate::syntax::parse(text).unwrap()).unwrap();
+        tollgate::compile::notify::compile(&policy).unwrap()
+    };
+    let reference =
+        std::fs::read_to_string(root.join("policies/notifications/merchant_messages.toll"))
+            .unwrap();
+    let mut out = vec![
+        compile(&reference),
+        compile(&reference.replace("Asia/Shanghai", "America/New_York")),
+    ];
+    for p in tollgate::source::discover(&root.join("tests/notifications")).unwrap() {
+        out.push(compile(&std::fs::read_to_string(p).unwrap()));
+    }
+    out
+}
+
+/// A notifications policy that loaded must validate and decide without
+/// panicking, on records of any instant.
+fn exercise_notify(policy: &NotifyPolicy, r: &mut Rng) {
+    artifact::validate_notify(policy).unwrap();
+    let mut state = MemoryState::new();
+    for _ in 0..4 {
+        let mut record = generate::record(r, &policy.fields);
+        if let Some(tollgate_runtime::value::Value::Time { unix_ms, .. }) =
+            record.get_mut(policy.clock as usize)
+        {
+            *unix_ms = 1_795_536_000_000 + r.below(86_400_000) as i64;
+        }
+        let _ = policy.answer(&record, &mut state);
+    }
+}
+
+#[test]
+fn mutated_notification_artifacts_never_panic() {
+    let originals: Vec<Vec<u8>> = notify_policies()
+        .iter()
+        .map(artifact::encode_notify)
+        .collect();
+    let mut r = Rng::new(0x0707_1f1e);
+    let (mut rejected, mut sealed, mut loaded) = (0usize, 0usize, 0usize);
+    let total = common::cases(100_000) as usize;
+    for i in 0..total {
+        let mut bytes = originals[i % originals.len()].clone();
+        for _ in 0..1 + r.below(3) {
+            mutate(&mut r, &mut bytes);
+        }
+        if i % 2 == 0 {
+            reseal(&mut bytes);
+            sealed += 1;
+        }
+        let (decoded, peak) = peak_of(|| artifact::decode_any(&bytes));
+        assert!(
+            peak <= 64 * bytes.len() + 4096,
+            "decoding {} bytes held {peak} bytes at once",
+            bytes.len()
+        );
+        match decoded {
+            Ok(artifact::Compiled::Notifications(policy)) => {
+                loaded += 1;
+                exercise_notify(&policy, &mut r);
+            }
+            Ok(artifact::Compiled::Fees(table)) => {
+                loaded += 1;
+                exercise(&table, &mut r);
+            }
+            Err(e) => {
+                rejected += 1;
+                assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+    assert_eq!(rejected + loaded, total);
+    assert!(sealed >= total / 2);
+    assert!(
+        rejected > total * 9 / 10,
+        "only {rejected} of {total} rejected"
+    );
+}
+
+#[test]
+fn notification_artifacts_round_trip_and_are_told_from_fee_artifacts() {
+    for policy in notify_policies() {
+        let bytes = artifact::encode_notify(&policy);
+        let loaded = artifact::decode_notify(&bytes).unwrap();
+        assert_eq!(loaded, policy);
+        assert_eq!(artifact::encode_notify(&loaded), bytes);
+        let (name, version, _) = artifact::identify(&bytes).unwrap();
+        assert_eq!((name, version), (policy.name.clone(), policy.version));
+        assert_eq!(
+            artifact::decode(&bytes).unwrap_err().kind,
+            ArtifactErrorKind::WrongKind
+        );
+    }
+    let fees = artifacts().remove(0);
+    assert_eq!(
+        artifact::decode_notify(&fees).unwrap_err().kind,
+        ArtifactErrorKind::WrongKind
+    );
+}
+
+#[test]
+fn fee_artifacts_of_format_version_2_still_load() {
+    for bytes in artifacts() {
+        let table = artifact::decode(&bytes).unwrap();
+        // Version 2: the same body without its kind byte.
+        let mut old = bytes.clone();
+        assert_eq!(old[16], 0, "the kind byte of a fee artifact");
+        old.remove(16);
+        old[8..10].copy_from_slice(&2u16.to_le_bytes());
+        reseal(&mut old);
+        assert_eq!(artifact::decode(&old).unwrap(), table);
+        assert_eq!(
+            artifact::identify(&old).unwrap().0,
+            artifact::identify(&bytes).unwrap().0
+        );
+    }
+}
+
+#[test]
+fn inconsistent_notification_policies_are_refused() {
+    let good = notify_policies().remove(1);
+    let refused = |change: &dyn Fn(&mut NotifyPolicy)| {
+        let mut p = good.clone();
+        change(&mut p);
+        let e = artifact::decode_notify(&artifact::encode_notify(&p)).unwrap_err();
+        assert!(matches!(e.kind, ArtifactErrorKind::Invalid(_)), "{e}");
+    };
+    use tollgate_runtime::notify::{Action, Cap, Period};
+    refused(&|p| p.clock = 0);
+    refused(&|p| p.clock = 99);
+    refused(&|p| p.message_id = Some(0));
+    refused(&|p| p.lateness_ms = 7 * 86_400_000 + 1);
+    refused(&|p| p.lateness_ms = -1);
+    refused(&|p| p.zone.until = p.zone.from);
+    refused(&|p| p.zone.changes.swap(0, 1));
+    refused(&|p| p.zone.changes[0].0 = p.zone.from - 1);
+    refused(&|p| p.zone.initial = 86_400);
+    refused(&|p| p.rules[1].name = p.rules[0].name.clone());
+    refused(&|p| p.rules[0].columns[0] = 99);
+    refused(&|p| p.rules[0].rows[0][0] = tollgate_runtime::table::Cell::Bool(true));
+    for (i, rule) in good.rules.iter().enumerate() {
+        match &rule.action {
+            Action::Dedup { .. } => {
+                refused(&|p| {
+                    if let Action::Dedup { window_ms, .. } = &mut p.rules[i].action {
+                        *window_ms = 0;
+                    }
+                });
+                refused(&|p| {
+                    if let Action::Dedup { keys, .. } = &mut p.rules[i].action {
+                        keys.push(keys[0]);
+                    }
+                });
+            }
+            Action::Quiet { .. } => {
+                refused(&|p| {
+                    if let Action::Quiet { windows, .. } = &mut p.rules[i].action {
+                        windows[0].1 = 86_400;
+                    }
+                });
+                refused(&|p| {
+                    if let Action::Quiet { windows, .. } = &mut p.rules[i].action {
+                        windows.clear();
+                    }
+                });
+            }
+            Action::Limit { cap, period, .. } => {
+                if let Cap::Field { .. } = cap {
+                    refused(&|p| {
+                        if let Action::Limit {
+                            cap: Cap::Field { low, high, .. },
+                            ..
+                        } = &mut p.rules[i].action
+                        {
+                            (*low, *high) = (3, 2);
+                        }
+                    });
+                    refused(&|p| {
+                        if let Action::Limit {
+                            cap: Cap::Field { field, .. },
+                            ..
+                        } = &mut p.rules[i].action
+                        {
+                            *field = p.clock;
+                        }
+                    });
+                }
+                if let Period::Rolling(_) = period {
+                    refused(&|p| {
+                        if let Action::Limit { period, .. } = &mut p.rules[i].action {
+                            *period = Period::Rolling(1_500);
+                        }
+                    });
+                }
+            }
+            Action::Suppress { .. } => refused(&|p| {
+                p.rules[i].action = Action::Suppress {
+                    reason: "two\nlines".into(),
+                }
+            }),
+            Action::AlwaysDeliver => {}
+        }
+    }
 }

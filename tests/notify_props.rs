@@ -887,3 +887,49 @@ fn saved_state_carries_rule_by_rule() {
         Ok(Decision::Suppress { rule: 0, .. })
     ));
 }
+
+/// The policy a terminal loads from `compiled`'s artifact.
+fn through_artifact(compiled: &NotifyPolicy) -> NotifyPolicy {
+    use tollgate_runtime::artifact;
+    let bytes = artifact::encode_notify(compiled);
+    let loaded = artifact::decode_notify(&bytes).unwrap();
+    assert_eq!(&loaded, compiled, "the artifact changes nothing");
+    assert_eq!(artifact::encode_notify(&loaded), bytes, "one encoding");
+    loaded
+}
+
+/// The policy's answers to `records` from its source and from its
+/// artifact, each with a store of its own, are the same, and so are the
+/// stores they leave.
+fn artifact_decides_like_source(compiled: &NotifyPolicy, records: &[Vec<Value>]) {
+    let loaded = through_artifact(compiled);
+    let (mut from_source, mut from_artifact) = (MemoryState::new(), MemoryState::new());
+    for (i, r) in records.iter().enumerate() {
+        assert_eq!(
+            loaded.answer(r, &mut from_artifact),
+            compiled.answer(r, &mut from_source),
+            "record {i}"
+        );
+    }
+    assert_eq!(from_artifact, from_source);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: common::cases(32), ..ProptestConfig::default() })]
+
+    #[test]
+    fn an_artifact_decides_like_its_source(seed in any::<u64>(), start in 0usize..3) {
+        // Shanghai; New York two days before each 2026 transition.
+        let (zone, start_ms) = [
+            ("Asia/Shanghai", 1_795_536_000_000),
+            ("America/New_York", 1_772_755_200_000),
+            ("America/New_York", 1_793_318_400_000),
+        ][start];
+        let (_, compiled) = load(zone);
+        artifact_decides_like_source(&compiled, &stream(seed, 300, start_ms, &compiled.fields));
+        // Reordered and late records with retried ids, across the same transitions.
+        let (_, late) = late_policy(zone);
+        let records = shuffled(seed, 300, start_ms, 10, 5, 20, &late.fields);
+        artifact_decides_like_source(&late, &records);
+    }
+}

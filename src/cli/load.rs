@@ -18,19 +18,6 @@ pub enum Loaded {
     Notifications(NotifyPolicy),
 }
 
-impl Loaded {
-    /// The fee table, or the error for commands that need one.
-    pub fn into_table(self, path: &Path) -> Result<Table, LoadError> {
-        match self {
-            Loaded::Fees(t) => Ok(t),
-            Loaded::Notifications(_) => Err(LoadError::Invalid(format!(
-                "error[E0401]: {} is a notifications policy; only fee policies compile to a table so far\n",
-                path.display()
-            ))),
-        }
-    }
-}
-
 /// Why a policy could not be loaded, with the message to print.
 pub enum LoadError {
     /// The file could not be read (exit code 2).
@@ -93,9 +80,12 @@ pub fn load(path: &Path, color: bool) -> Result<Loaded, LoadError> {
         Err(e) => return Err(LoadError::Io(format!("error: cannot read {name}: {e}\n"))),
     };
     if bytes.starts_with(artifact::MAGIC) {
-        let table = artifact::decode(&bytes)
+        let compiled = artifact::decode_any(&bytes)
             .map_err(|e| LoadError::Invalid(format!("error: {}: {e}\n", path.display())))?;
-        return Ok(Loaded::Fees(table));
+        return Ok(match compiled {
+            artifact::Compiled::Fees(table) => Loaded::Fees(table),
+            artifact::Compiled::Notifications(policy) => Loaded::Notifications(policy),
+        });
     }
     let (source, problem) = crate::source::from_bytes(name.clone(), bytes);
     let result = match problem {

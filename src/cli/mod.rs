@@ -111,7 +111,7 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
-    /// Print a policy's decision table (source or artifact).
+    /// Print a policy's decision table, or a notifications policy's rules (source or artifact).
     Table {
         /// The policy.
         policy: PathBuf,

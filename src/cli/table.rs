@@ -1,22 +1,27 @@
 //! `tollgate table POLICY` and `tollgate compile POLICY -o FILE`.
 
-use super::load::load;
+use super::load::{load, Loaded};
 use super::{out, EXIT_OK, EXIT_USAGE};
 use std::path::Path;
 use tollgate_runtime::artifact;
 
-/// Prints the decision table of a policy (source or artifact).
+/// Prints a policy's decision table, or a notifications policy's rules
+/// (source or artifact).
 pub fn print(policy: &Path, color: bool) -> u8 {
-    match load(policy, color).and_then(|l| l.into_table(policy)) {
-        Ok(table) => out::emit(&crate::compile::print_table(&table), EXIT_OK),
+    match load(policy, color) {
+        Ok(Loaded::Fees(table)) => out::emit(&crate::compile::print_table(&table), EXIT_OK),
+        Ok(Loaded::Notifications(p)) => {
+            out::emit(&crate::compile::print_notify::print_rules(&p), EXIT_OK)
+        }
         Err(e) => out::emit(e.message(), e.exit_code()),
     }
 }
 
-/// Compiles a policy source to an artifact file.
+/// Compiles a policy source of either kind to an artifact file.
 pub fn compile(policy: &Path, output: &Path, color: bool) -> u8 {
-    let table = match load(policy, color).and_then(|l| l.into_table(policy)) {
-        Ok(t) => t,
+    let bytes = match load(policy, color) {
+        Ok(Loaded::Fees(table)) => artifact::encode(&table),
+        Ok(Loaded::Notifications(p)) => artifact::encode_notify(&p),
         Err(e) => return out::emit(e.message(), e.exit_code()),
     };
     if crate::fsio::same_file(policy, output) {
@@ -26,7 +31,6 @@ pub fn compile(policy: &Path, output: &Path, color: bool) -> u8 {
         );
         return EXIT_USAGE;
     }
-    let bytes = artifact::encode(&table);
     let streamed = crate::fsio::is_stream(output);
     if let Err(e) = crate::fsio::write_atomic(output, &bytes) {
         eprintln!("error: cannot write {}: {e}", output.display());

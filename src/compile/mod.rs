@@ -3,6 +3,7 @@
 pub mod dnf;
 pub mod notify;
 pub mod print;
+pub mod print_notify;
 
 pub use print::print_table;
 

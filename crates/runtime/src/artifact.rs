@@ -1,5 +1,6 @@
-//! The compiled-policy artifact: a versioned binary encoding of a [`Table`]
-//! that terminals load. Built on the host; validated in full on the device
+//! The compiled-policy artifact: a versioned binary encoding of a policy
+//! that terminals load, of either kind: a fee [`Table`] or a notifications
+//! [`NotifyPolicy`]. Built on the host; validated in full on the device
 //! before it is trusted.
 //!
 //! Layout (integers little-endian):
@@ -10,18 +11,25 @@
 //! | 2 | format version ([`FORMAT_VERSION`]) |
 //! | 2 | flags, zero |
 //! | 4 | body length `n` |
-//! | n | body: policy name and version, schema, schedules, rows |
+//! | n | body: a kind byte (0 fees, 1 notifications), then the policy |
 //! | 8 | content hash: XXH64 of the body |
 //! | 4 | checksum: CRC-32 of every byte before it |
+//!
+//! Format version 2 (fee tables only) had no kind byte; it is still read.
+//! A fee body holds the policy name and version, schema, schedules and rows;
+//! a notifications body is described in [`notify`].
 //!
 //! The loader checks the magic, version, lengths, checksum and hash, then
 //! decodes the body with every count bounded by the bytes that remain (so no
 //! input can make it allocate more than a small multiple of its own size),
-//! then validates the table's meaning (indexes in range, cells of the right
-//! kind, rates within 0..=100%, bands ascending...). Any failure is an
-//! [`ArtifactError`]; nothing panics.
+//! then validates the policy's meaning (indexes in range, cells of the right
+//! kind, rates within 0..=100%, bands ascending, windows within a day...).
+//! Any failure is an [`ArtifactError`]; nothing panics.
+
+mod notify;
 
 use crate::fee::{Band, FeeFormula, TierMode};
+use crate::notify::NotifyPolicy;
 use crate::rounding::{Rounding, RoundingMode};
 use crate::table::{
     Bound, Cell, FieldKind, FieldSpec, Hit, Interval, Row, Rule, Schedule, Table, Variants,
@@ -35,8 +43,16 @@ use alloc::vec::Vec;
 
 /// The magic bytes every artifact starts with.
 pub const MAGIC: &[u8; 8] = b"TOLLGATE";
-/// The format version this runtime writes and reads.
-pub const FORMAT_VERSION: u16 = 2;
+/// The format version this runtime writes (it reads this one and
+/// [`FEES_ONLY_VERSION`]).
+pub const FORMAT_VERSION: u16 = 3;
+/// The previous format version, of fee artifacts without a kind byte:
+/// still read.
+pub const FEES_ONLY_VERSION: u16 = 2;
+/// The kind byte of a fee artifact's body.
+const KIND_FEES: u8 = 0;
+/// The kind byte of a notifications artifact's body.
+const KIND_NOTIFICATIONS: u8 = 1;
 const HEADER_LEN: usize = 16;
 const TRAILER_LEN: usize = 12;
 
@@ -80,6 +96,8 @@ pub enum ArtifactErrorKind {
     BadDecimal,
     /// The decoded table is inconsistent.
     Invalid(&'static str),
+    /// A valid artifact of the other policy kind than the one asked for.
+    WrongKind,
 }
 
 impl core::fmt::Display for ArtifactError {
@@ -88,7 +106,7 @@ impl core::fmt::Display for ArtifactError {
         match self.kind {
             TooShort => write!(f, "file too short to be a compiled policy"),
             BadMagic => write!(f, "not a compiled Tollgate policy (bad magic bytes)"),
-            UnsupportedVersion(v) => write!(f, "artifact format version {v} is not supported (this runtime reads {FORMAT_VERSION})"),
+            UnsupportedVersion(v) => write!(f, "artifact format version {v} is not supported (this runtime reads {FEES_ONLY_VERSION} and {FORMAT_VERSION})"),
             UnknownFlags => write!(f, "artifact has unknown flags"),
             LengthMismatch => write!(f, "artifact length does not match its header"),
             ChecksumMismatch => write!(f, "artifact checksum mismatch: the file is damaged"),
@@ -100,6 +118,7 @@ impl core::fmt::Display for ArtifactError {
             BadTag => write!(f, "unknown tag at byte {}", self.offset),
             BadDecimal => write!(f, "invalid decimal at byte {}", self.offset),
             Invalid(why) => write!(f, "inconsistent artifact: {why}"),
+            WrongKind => write!(f, "the artifact holds the other kind of policy (fees or notifications)"),
         }
     }
 }
@@ -108,16 +127,38 @@ fn err(kind: ArtifactErrorKind, offset: usize) -> ArtifactError {
     ArtifactError { kind, offset }
 }
 
-/// Encodes `table` as an artifact.
+/// A decoded artifact of either kind.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Compiled {
+    /// A fees policy's decision table.
+    Fees(Table),
+    /// A notifications policy.
+    Notifications(NotifyPolicy),
+}
+
+/// Encodes `table` as a fee artifact.
 pub fn encode(table: &Table) -> Vec<u8> {
-    let body = encode_body(table);
+    let mut w = Writer(alloc::vec![KIND_FEES]);
+    w.table(table);
+    seal(&w.0)
+}
+
+/// Encodes `policy` as a notifications artifact.
+pub fn encode_notify(policy: &NotifyPolicy) -> Vec<u8> {
+    let mut w = Writer(alloc::vec![KIND_NOTIFICATIONS]);
+    w.notify_policy(policy);
+    seal(&w.0)
+}
+
+/// Wraps a body in the header and trailer.
+fn seal(body: &[u8]) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + body.len() + TRAILER_LEN);
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    out.extend_from_slice(&body);
-    out.extend_from_slice(&content_hash(&body).to_le_bytes());
+    out.extend_from_slice(body);
+    out.extend_from_slice(&content_hash(body).to_le_bytes());
     let crc = crc32fast::hash(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
@@ -129,44 +170,83 @@ pub fn content_hash(body: &[u8]) -> u64 {
 }
 
 /// Reads the policy name, version and content hash without decoding the
-/// table: what a terminal management system shows. Checks everything but the
-/// table's meaning.
+/// policy: what a terminal management system shows. Checks everything but
+/// the policy's meaning.
 ///
 /// # Errors
 /// [`ArtifactError`] for any damage to the envelope.
 pub fn identify(bytes: &[u8]) -> Result<(String, u32, u64), ArtifactError> {
-    let body = envelope(bytes)?;
-    let mut r = Reader {
-        bytes: body,
-        pos: 0,
-        base: HEADER_LEN,
-    };
+    let (mut r, _) = open(bytes)?;
     let name = r.string()?;
     let version = r.u32()?;
-    Ok((name, version, content_hash(body)))
+    Ok((name, version, content_hash(r.bytes)))
 }
 
-/// Decodes and validates an artifact.
+/// Decodes and validates a fee artifact.
+///
+/// # Errors
+/// [`ArtifactError`] for any damaged, truncated, hostile or inconsistent
+/// input; [`ArtifactErrorKind::WrongKind`] for a notifications artifact.
+pub fn decode(bytes: &[u8]) -> Result<Table, ArtifactError> {
+    match decode_any(bytes)? {
+        Compiled::Fees(table) => Ok(table),
+        Compiled::Notifications(_) => Err(err(ArtifactErrorKind::WrongKind, HEADER_LEN)),
+    }
+}
+
+/// Decodes and validates a notifications artifact.
+///
+/// # Errors
+/// [`ArtifactError`] for any damaged, truncated, hostile or inconsistent
+/// input; [`ArtifactErrorKind::WrongKind`] for a fee artifact.
+pub fn decode_notify(bytes: &[u8]) -> Result<NotifyPolicy, ArtifactError> {
+    match decode_any(bytes)? {
+        Compiled::Notifications(policy) => Ok(policy),
+        Compiled::Fees(_) => Err(err(ArtifactErrorKind::WrongKind, HEADER_LEN)),
+    }
+}
+
+/// Decodes and validates an artifact of either kind.
 ///
 /// # Errors
 /// [`ArtifactError`] for any damaged, truncated, hostile or inconsistent input.
-pub fn decode(bytes: &[u8]) -> Result<Table, ArtifactError> {
-    let body = envelope(bytes)?;
+pub fn decode_any(bytes: &[u8]) -> Result<Compiled, ArtifactError> {
+    let (mut r, kind) = open(bytes)?;
+    let compiled = match kind {
+        KIND_FEES => Compiled::Fees(r.table()?),
+        _ => Compiled::Notifications(r.notify_policy()?),
+    };
+    if r.pos != r.bytes.len() {
+        return Err(err(ArtifactErrorKind::TrailingBytes, r.offset()));
+    }
+    match &compiled {
+        Compiled::Fees(table) => validate(table)?,
+        Compiled::Notifications(policy) => validate_notify(policy)?,
+    }
+    Ok(compiled)
+}
+
+pub use notify::{validate_notify, MAX_DURATION_MS, MAX_LATENESS_MS, MAX_REASON_BYTES};
+
+/// Checks the envelope and reads the kind byte: a reader at the start of
+/// the policy, and its kind.
+fn open(bytes: &[u8]) -> Result<(Reader<'_>, u8), ArtifactError> {
+    let (version, body) = envelope(bytes)?;
     let mut r = Reader {
         bytes: body,
         pos: 0,
         base: HEADER_LEN,
     };
-    let table = r.table()?;
-    if r.pos != body.len() {
-        return Err(err(ArtifactErrorKind::TrailingBytes, r.offset()));
-    }
-    validate(&table)?;
-    Ok(table)
+    let kind = if version == FEES_ONLY_VERSION {
+        KIND_FEES
+    } else {
+        r.tag(KIND_NOTIFICATIONS)?
+    };
+    Ok((r, kind))
 }
 
-/// Checks the header and trailer; returns the body.
-fn envelope(bytes: &[u8]) -> Result<&[u8], ArtifactError> {
+/// Checks the header and trailer; returns the format version and the body.
+fn envelope(bytes: &[u8]) -> Result<(u16, &[u8]), ArtifactError> {
     use ArtifactErrorKind::*;
     if bytes.len() < HEADER_LEN + TRAILER_LEN {
         return Err(err(TooShort, bytes.len()));
@@ -181,7 +261,7 @@ fn envelope(bytes: &[u8]) -> Result<&[u8], ArtifactError> {
             .map(u16::from_le_bytes)
     };
     let version = u16_at(8).ok_or(err(TooShort, 8))?;
-    if version != FORMAT_VERSION {
+    if version != FORMAT_VERSION && version != FEES_ONLY_VERSION {
         return Err(err(UnsupportedVersion(version), 8));
     }
     if u16_at(10) != Some(0) {
@@ -216,79 +296,92 @@ fn envelope(bytes: &[u8]) -> Result<&[u8], ArtifactError> {
     if stored_hash != Some(content_hash(body)) {
         return Err(err(ContentHashMismatch, HEADER_LEN + body_len));
     }
-    Ok(body)
+    Ok((version, body))
 }
 
 // ---------------------------------------------------------------------------
 // Writing.
 
-fn encode_body(t: &Table) -> Vec<u8> {
-    let mut w = Writer(Vec::new());
-    w.string(&t.name);
-    w.u32(t.version);
-    w.string(&t.currency);
-    w.string(&t.timezone);
-    w.u32(t.fields.len() as u32);
-    for f in &t.fields {
-        w.string(&f.name);
-        match &f.kind {
-            FieldKind::Enum(vs) => {
-                w.u8(0);
-                w.u32(vs.len() as u32);
-                for v in vs {
-                    w.string(v);
+impl Writer {
+    /// A fee table, after the kind byte.
+    fn table(&mut self, t: &Table) {
+        let w = self;
+        w.string(&t.name);
+        w.u32(t.version);
+        w.string(&t.currency);
+        w.string(&t.timezone);
+        w.fields(&t.fields);
+        w.schedules(&t.schedules);
+    }
+
+    /// A record schema.
+    fn fields(&mut self, fields: &[FieldSpec]) {
+        let w = self;
+        w.u32(fields.len() as u32);
+        for f in fields {
+            w.string(&f.name);
+            match &f.kind {
+                FieldKind::Enum(vs) => {
+                    w.u8(0);
+                    w.u32(vs.len() as u32);
+                    for v in vs {
+                        w.string(v);
+                    }
+                }
+                FieldKind::Money if f.refunds => w.u8(7),
+                FieldKind::Money => w.u8(1),
+                FieldKind::Decimal => w.u8(2),
+                FieldKind::Integer => w.u8(3),
+                FieldKind::Bool => w.u8(4),
+                FieldKind::String => w.u8(5),
+                FieldKind::Timestamp => w.u8(6),
+            }
+            match &f.default {
+                None => w.u8(0),
+                Some(v) => {
+                    w.u8(1);
+                    w.value(v);
                 }
             }
-            FieldKind::Money if f.refunds => w.u8(7),
-            FieldKind::Money => w.u8(1),
-            FieldKind::Decimal => w.u8(2),
-            FieldKind::Integer => w.u8(3),
-            FieldKind::Bool => w.u8(4),
-            FieldKind::String => w.u8(5),
-            FieldKind::Timestamp => w.u8(6),
         }
-        match &f.default {
-            None => w.u8(0),
-            Some(v) => {
-                w.u8(1);
-                w.value(v);
+    }
+
+    fn schedules(&mut self, schedules: &[Schedule]) {
+        let w = self;
+        w.u32(schedules.len() as u32);
+        for s in schedules {
+            w.string(&s.name);
+            w.u8(match s.hit {
+                Hit::First => 0,
+                Hit::Unique => 1,
+            });
+            w.u32(s.base);
+            w.u8(match s.rounding.mode {
+                RoundingMode::HalfUp => 0,
+                RoundingMode::HalfEven => 1,
+                RoundingMode::TowardZero => 2,
+                RoundingMode::AwayFromZero => 3,
+            });
+            w.decimal(s.rounding.step);
+            w.u32(s.rules.len() as u32);
+            for r in &s.rules {
+                w.string(&r.name);
+                w.u8(u8::from(r.otherwise));
+                w.fee(&r.fee);
+            }
+            w.u32(s.columns.len() as u32);
+            for c in &s.columns {
+                w.u32(*c);
+            }
+            w.u32(s.rows.len() as u32);
+            for row in &s.rows {
+                w.u32(row.rule);
+                for cell in &row.cells {
+                    w.cell(cell);
+                }
             }
         }
     }
-    w.u32(t.schedules.len() as u32);
-    for s in &t.schedules {
-        w.string(&s.name);
-        w.u8(match s.hit {
-            Hit::First => 0,
-            Hit::Unique => 1,
-        });
-        w.u32(s.base);
-        w.u8(match s.rounding.mode {
-            RoundingMode::HalfUp => 0,
-            RoundingMode::HalfEven => 1,
-            RoundingMode::TowardZero => 2,
-            RoundingMode::AwayFromZero => 3,
-        });
-        w.decimal(s.rounding.step);
-        w.u32(s.rules.len() as u32);
-        for r in &s.rules {
-            w.string(&r.name);
-            w.u8(u8::from(r.otherwise));
-            w.fee(&r.fee);
-        }
-        w.u32(s.columns.len() as u32);
-        for c in &s.columns {
-            w.u32(*c);
-        }
-        w.u32(s.rows.len() as u32);
-        for row in &s.rows {
-            w.u32(row.rule);
-            for cell in &row.cells {
-                w.cell(cell);
-            }
-        }
-    }
-    w.0
 }
 
 struct Writer(Vec<u8>);
@@ -531,6 +624,24 @@ impl<'a> Reader<'a> {
         let version = self.u32()?;
         let currency = self.string()?;
         let timezone = self.string()?;
+        let fields = self.fields()?;
+        let n_schedules = self.count(40)?;
+        let mut schedules = Vec::with_capacity(n_schedules);
+        for _ in 0..n_schedules {
+            schedules.push(self.schedule()?);
+        }
+        Ok(Table {
+            name,
+            version,
+            currency,
+            timezone,
+            fields,
+            schedules,
+        })
+    }
+
+    /// A record schema.
+    fn fields(&mut self) -> Result<Vec<FieldSpec>, ArtifactError> {
         let n_fields = self.count(6)?;
         let mut fields = Vec::with_capacity(n_fields);
         for _ in 0..n_fields {
@@ -563,19 +674,7 @@ impl<'a> Reader<'a> {
                 refunds: tag == 7,
             });
         }
-        let n_schedules = self.count(40)?;
-        let mut schedules = Vec::with_capacity(n_schedules);
-        for _ in 0..n_schedules {
-            schedules.push(self.schedule()?);
-        }
-        Ok(Table {
-            name,
-            version,
-            currency,
-            timezone,
-            fields,
-            schedules,
-        })
+        Ok(fields)
     }
 
     fn schedule(&mut self) -> Result<Schedule, ArtifactError> {
@@ -729,10 +828,17 @@ fn check(ok: bool, why: &'static str) -> Result<(), ArtifactError> {
 /// Checks that a decoded table means something: every index in range, every
 /// cell of its column's kind, every fee well formed.
 pub fn validate(t: &Table) -> Result<(), ArtifactError> {
-    for (i, f) in t.fields.iter().enumerate() {
+    validate_fields(&t.fields)?;
+    validate_schedules(t)
+}
+
+/// Checks a record schema: names present and distinct, enums within their
+/// limit, defaults of their field's kind.
+fn validate_fields(fields: &[FieldSpec]) -> Result<(), ArtifactError> {
+    for (i, f) in fields.iter().enumerate() {
         check(!f.name.is_empty(), "a field has no name")?;
         check(
-            !t.fields.iter().take(i).any(|g| g.name == f.name),
+            !fields.iter().take(i).any(|g| g.name == f.name),
             "two fields share a name",
         )?;
         if let FieldKind::Enum(vs) = &f.kind {
@@ -745,6 +851,11 @@ pub fn validate(t: &Table) -> Result<(), ArtifactError> {
             check(value_fits(v, &f.kind), "a default does not fit its field")?;
         }
     }
+    Ok(())
+}
+
+/// Checks a table's schedules against its schema.
+fn validate_schedules(t: &Table) -> Result<(), ArtifactError> {
     for s in &t.schedules {
         let base = t
             .fields
