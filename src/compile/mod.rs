@@ -35,9 +35,11 @@ pub fn compile(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
 }
 
 /// The overlaps of every `unique` schedule, as errors with a record that
-/// both rules match. A schedule whose analysis cannot decide (a rule too
-/// large to expand) is left to the run-time check; a compiled table never
-/// has one, since [`build`] refuses such rules first.
+/// both rules match. An overlap found is reported even when the analysis
+/// ran out of its budget before checking every pair (the record proves
+/// it). A schedule whose analysis found none before it could not go on (a
+/// rule too large to expand, or the budget spent) is left to the run-time
+/// check.
 pub fn overlap_errors(policy: &Policy) -> Vec<Diagnostic> {
     let Body::Fees(schedules) = &policy.body else {
         return Vec::new();
@@ -45,7 +47,8 @@ pub fn overlap_errors(policy: &Policy) -> Vec<Diagnostic> {
     let fields = crate::lint::field_specs(policy);
     let mut errors = Vec::new();
     for s in schedules.iter().filter(|s| s.hit == HitPolicy::Unique) {
-        let Some((pairs, more)) = crate::lint::table::overlaps(s, &fields, OVERLAP_EXAMPLES) else {
+        let Some((pairs, more, done)) = crate::lint::table::overlaps(s, &fields, OVERLAP_EXAMPLES)
+        else {
             continue;
         };
         let shown = pairs.len();
@@ -53,10 +56,16 @@ pub fn overlap_errors(policy: &Policy) -> Vec<Diagnostic> {
             let (Some(ra), Some(rb)) = (s.rules.get(a as usize), s.rules.get(b as usize)) else {
                 continue;
             };
-            let also = if k + 1 == shown && more > 0 {
-                format!("; {more} more pairs of rules overlap too (`tollgate lint` lists them all)")
-            } else {
-                String::new()
+            let also = match (k + 1 == shown, more, done) {
+                (false, _, _) => String::new(),
+                (true, 0, Ok(())) => String::new(),
+                (true, more, Ok(())) => format!(
+                    "; {more} more pairs of rules overlap too (`tollgate lint` lists them all)"
+                ),
+                (true, 0, Err(_)) => "; the analysis ran out of its budget before it checked every pair of rules, so others may overlap too (`tollgate lint --budget UNITS` looks further)".to_string(),
+                (true, more, Err(_)) => format!(
+                    "; {more} more pairs of rules overlap too, and the analysis ran out of its budget before it checked every pair, so others may as well (`tollgate lint --budget UNITS` looks further)"
+                ),
             };
             errors.push(
                 Diagnostic::error(

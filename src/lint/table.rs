@@ -361,23 +361,28 @@ pub type Pairs = BTreeMap<(u32, u32), String>;
 
 /// The overlaps of a `unique` schedule (pairs of rules other than
 /// `otherwise` that both match some record), by the linter's sweep: at
-/// most `examples` of them, each with a record both match, and how many
-/// more there are. `None` when some rule is too large to analyse, or the
-/// analysis needs more than the default budget: then nothing is proven,
-/// and the run-time check decides.
+/// most `examples` of them, each with a record both match, how many more
+/// there are, and whether the sweep finished. Every pair returned is
+/// exact (its record matches both rules), also when the default budget
+/// ran out before the sweep finished: then other pairs may overlap too.
+/// `None` when nothing is proven: some rule is too large to analyse, or
+/// the budget ran out before any overlap was found; the run-time check
+/// then decides.
 pub fn overlaps(
     s: &Schedule,
     fields: &[FieldSpec],
     examples: usize,
-) -> Option<(Pairs, MoreOverlaps)> {
+) -> Option<(Pairs, MoreOverlaps, Result<(), OutOfBudget>)> {
     let mut budget = Budget::default();
     let (space, owners, too_large) = rule_space_within(s, fields, &mut budget).ok()?;
     if !too_large.is_empty() {
         return None;
     }
     let (found, more, done) = analyse_with(s, &space, &owners, fields, examples, &mut budget);
-    done.ok()?;
-    Some((found.pairs, more))
+    if done.is_err() && found.pairs.is_empty() {
+        return None;
+    }
+    Some((found.pairs, more, done))
 }
 
 /// [`analyse`], with example records for at most `examples` pairs (the
