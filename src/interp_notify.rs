@@ -254,32 +254,56 @@ fn decide_fresh(
             }
         }
     }
-    for &i in &matching {
-        if let Some(Action::Quiet { windows, mode }) = rule(i).map(|r| &r.action) {
-            let (tod, _) = local(tz, now);
-            if windows.iter().any(|w| inside(tod, *w)) {
-                return Some(match mode {
-                    QuietMode::Drop => Ok(Decision::Suppress {
-                        rule: i as u32,
-                        reason: Reason::Quiet,
-                    }),
-                    QuietMode::Defer => {
-                        let until_ms = quiet_end(tz, now, windows);
-                        if until_ms >= span_until {
-                            Err(NotifyError::OutsideZoneSpan {
-                                at_ms: until_ms,
-                                rule: Some(i as u32),
-                            })
-                        } else {
-                            Ok(Decision::Defer {
-                                rule: i as u32,
-                                until_ms,
-                            })
-                        }
-                    }
-                });
+    // The matching quiet rules, in file order; the first whose window holds
+    // an instant decides there.
+    let quiet: Vec<_> = matching
+        .iter()
+        .filter_map(|&i| match rule(i).map(|r| &r.action) {
+            Some(Action::Quiet { windows, mode }) => Some((i, windows.as_slice(), *mode)),
+            _ => None,
+        })
+        .collect();
+    let holding = |ms: i64| {
+        let (tod, _) = local(tz, ms);
+        quiet
+            .iter()
+            .find(|(_, windows, _)| windows.iter().any(|w| inside(tod, *w)))
+            .copied()
+    };
+    if let Some((i, windows, mode)) = holding(now) {
+        if mode == QuietMode::Drop {
+            return Some(Ok(Decision::Suppress {
+                rule: i as u32,
+                reason: Reason::Quiet,
+            }));
+        }
+        let until_ms = quiet_end(tz, now, windows);
+        // Sent again at `until_ms`, the message may be deferred again by
+        // another rule, and so on: no defer along the way may leave the span.
+        let mut at = (i, until_ms);
+        let steps: usize = quiet.iter().map(|(_, w, _)| w.len()).sum();
+        for _ in 0..=steps {
+            if at.1 >= span_until {
+                return Some(Err(NotifyError::OutsideZoneSpan {
+                    at_ms: at.1,
+                    rule: Some(at.0 as u32),
+                }));
+            }
+            match holding(at.1) {
+                Some((j, windows, QuietMode::Defer)) => at = (j, quiet_end(tz, at.1, windows)),
+                _ => break,
             }
         }
+        if at.1 >= span_until {
+            return Some(Err(NotifyError::OutsideZoneSpan {
+                at_ms: at.1,
+                rule: Some(at.0 as u32),
+            }));
+        }
+        return Some(Ok(Decision::Defer {
+            rule: i as u32,
+            until_ms,
+        }));
     }
     let mut clamped = None;
     for &i in &matching {

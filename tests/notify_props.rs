@@ -933,3 +933,42 @@ proptest! {
         artifact_decides_like_source(&late, &records);
     }
 }
+
+/// Quiet rules whose windows meet chain a message from one to the next
+/// when it is sent again at the instant its defer names. The engine and
+/// the reference interpreter agree on every minute of the last two days of
+/// the zone's span, and no defer names an instant at which the message,
+/// sent again, is refused.
+#[test]
+fn defers_across_meeting_quiet_windows_stay_inside_the_span() {
+    let text = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/notifications/chained_quiet.toll"),
+    )
+    .unwrap();
+    let policy = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();
+    let compiled = tollgate::compile::notify::compile(&policy).unwrap();
+    let (kind, clock) = (field(&compiled, "kind"), field(&compiled, "at"));
+    let record = |ms: i64| {
+        let mut r = vec![Value::Bool(false); compiled.fields.len()];
+        r[kind] = Value::Enum(1);
+        r[clock] = Value::Time {
+            unix_ms: ms,
+            offset_secs: 8 * 3600,
+        };
+        r
+    };
+    let end_ms = compiled.zone.until * 1000;
+    let mut at = end_ms - 2 * 86_400_000;
+    while at < end_ms {
+        let rec = record(at);
+        let got = compiled.decide(&rec, &mut MemoryState::new());
+        let expected =
+            tollgate::interp_notify::decide(&policy, &rec, &mut Default::default()).unwrap();
+        assert_eq!(got, expected, "at {at}");
+        if let Ok(Decision::Defer { until_ms, .. }) = got {
+            let again = compiled.decide(&record(until_ms), &mut MemoryState::new());
+            assert!(again.is_ok(), "deferred from {at} to {until_ms}: {again:?}");
+        }
+        at += 60_000;
+    }
+}

@@ -24,6 +24,10 @@ use alloc::vec::Vec;
 use core::hash::{BuildHasherDefault, Hasher};
 use hashbrown::HashMap;
 
+/// A matching quiet rule while a message is decided: its index, its
+/// windows, and whether it drops (rather than defers) the message.
+type QuietRule<'a> = (u32, &'a [(u32, u32)], bool);
+
 /// A compiled notifications policy.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NotifyPolicy {
@@ -213,7 +217,8 @@ pub enum NotifyError {
     /// An instant the decision needs lies outside the span the policy's
     /// time zone was built for ([`Zone::covers`]), where its local time is
     /// not known: the record's own instant (`rule` is `None`), or the end of
-    /// the quiet window of `rule` that would defer it.
+    /// the quiet window of `rule` that would defer it, directly or when sent
+    /// again at the instant an earlier defer names.
     OutsideZoneSpan {
         /// The instant outside the span, in ms.
         at_ms: i64,
@@ -715,31 +720,30 @@ impl NotifyPolicy {
                 }
             }
         }
-        for (i, r) in matching() {
-            if let Action::Quiet { windows, drop } = &r.action {
-                if windows
-                    .iter()
-                    .any(|&w| in_window(self.zone.time_of_day(now_s), w))
-                {
-                    if *drop {
-                        return Ok(Decision::Suppress {
-                            rule: i as u32,
-                            reason: Reason::Quiet,
-                        });
-                    }
-                    let until_s = self.quiet_end(now_s, windows);
-                    if !self.zone.covers(until_s) {
-                        return Err(NotifyError::OutsideZoneSpan {
-                            at_ms: until_s.saturating_mul(1000),
-                            rule: Some(i as u32),
-                        });
-                    }
-                    return Ok(Decision::Defer {
-                        rule: i as u32,
-                        until_ms: until_s.saturating_mul(1000),
-                    });
-                }
+        if let Some((rule, windows, drop)) = self.holding(&applies, now_s) {
+            if drop {
+                return Ok(Decision::Suppress {
+                    rule,
+                    reason: Reason::Quiet,
+                });
             }
+            let until_s = self.quiet_end(now_s, windows);
+            if !self.zone.covers(until_s) {
+                return Err(NotifyError::OutsideZoneSpan {
+                    at_ms: until_s.saturating_mul(1000),
+                    rule: Some(rule),
+                });
+            }
+            if let Some((rule, at_s)) = self.chain_leaves_span(&applies, until_s) {
+                return Err(NotifyError::OutsideZoneSpan {
+                    at_ms: at_s.saturating_mul(1000),
+                    rule: Some(rule),
+                });
+            }
+            return Ok(Decision::Defer {
+                rule,
+                until_ms: until_s.saturating_mul(1000),
+            });
         }
         let mut clamped = None;
         for (i, r) in matching() {
@@ -808,6 +812,58 @@ impl NotifyPolicy {
                 }
             }
         }
+    }
+
+    /// The first quiet rule, in file order, that applies to the message
+    /// (`applies` tells by index) and whose window holds the instant `at_s`.
+    fn holding(&self, applies: &dyn Fn(usize) -> bool, at_s: i64) -> Option<QuietRule<'_>> {
+        let tod = self.zone.time_of_day(at_s);
+        self.rules
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| applies(*i))
+            .find_map(|(i, r)| match &r.action {
+                Action::Quiet { windows, drop } if windows.iter().any(|&w| in_window(tod, w)) => {
+                    Some((i as u32, windows.as_slice(), *drop))
+                }
+                _ => None,
+            })
+    }
+
+    /// Follows a message deferred to `from_s` through the defers it gets
+    /// when sent again at each instant named: the deferring rule and the
+    /// instant of the first such defer that would leave the zone's span,
+    /// if any. The walk stops where no window holds the message or a `then
+    /// drop` rule does, and after as many steps as the applicable quiet
+    /// rules have windows (the windows then hold every time of day: lint
+    /// L0203).
+    fn chain_leaves_span(
+        &self,
+        applies: &dyn Fn(usize) -> bool,
+        from_s: i64,
+    ) -> Option<(u32, i64)> {
+        let steps: usize = self
+            .rules
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| applies(*i))
+            .map(|(_, r)| match &r.action {
+                Action::Quiet { windows, .. } => windows.len(),
+                _ => 0,
+            })
+            .sum();
+        let mut t = from_s;
+        for _ in 0..=steps {
+            let (rule, windows, drop) = self.holding(applies, t)?;
+            if drop {
+                return None;
+            }
+            t = self.quiet_end(t, windows);
+            if !self.zone.covers(t) {
+                return Some((rule, t));
+            }
+        }
+        None
     }
 
     /// The first instant (seconds) at or after `now_s` outside every window.
