@@ -10,7 +10,7 @@
 )]
 
 mod common;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output};
 
 fn tollgate(args: &[&str]) -> Output {
@@ -24,14 +24,6 @@ fn tollgate(args: &[&str]) -> Output {
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// A scratch directory under the target directory, fresh for each test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 #[test]
@@ -128,7 +120,7 @@ fn explain_prints_every_code_and_rejects_unknown_ones() {
 
 #[test]
 fn hostile_files_are_diagnosed_not_crashed_on() {
-    let dir = scratch("hostile");
+    let dir = common::scratch("hostile");
     let lakala =
         std::fs::read(Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/fees/lakala.toll"))
             .unwrap();
@@ -177,7 +169,7 @@ fn hostile_files_are_diagnosed_not_crashed_on() {
 
 #[test]
 fn directories_are_searched_for_toll_files_only() {
-    let dir = scratch("tree");
+    let dir = common::scratch("tree");
     std::fs::create_dir_all(dir.join("a/b")).unwrap();
     std::fs::copy(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/fees/lakala.toll"),
@@ -265,7 +257,7 @@ fn bad_records_give_error_lines_and_processing_continues() {
 
 #[test]
 fn csv_input_and_artifacts_give_the_same_answers() {
-    let dir = scratch("eval");
+    let dir = common::scratch("eval");
     let artifact = dir.join("lakala.tgc");
     let o = tollgate(&[
         "compile",
@@ -328,7 +320,7 @@ fn csv_input_and_artifacts_give_the_same_answers() {
 
 #[test]
 fn damaged_artifacts_are_refused() {
-    let dir = scratch("damaged");
+    let dir = common::scratch("damaged");
     let artifact = dir.join("lakala.tgc");
     tollgate(&[
         "compile",
@@ -403,7 +395,7 @@ fn over_long_records_are_refused_and_the_stream_goes_on() {
 
 #[test]
 fn explain_names_every_alternative_of_a_failed_rule_and_unique_clashes() {
-    let dir = scratch("overlap");
+    let dir = common::scratch("overlap");
     let policy = dir.join("overlap.toll");
     let text = "policy overlap version 1\nkind fees\nrounding half_up\nfield channel: enum { card, qr }\nfield amount: money\n\
          schedule mdr {\n  hit unique\n  rule big when amount > 1000 or channel == qr => 0.50%\n  rule cards when channel == card => 0.60%\n}\n";
@@ -492,7 +484,7 @@ fn unreadable_inputs_and_unwritable_outputs_exit_two() {
 
 #[test]
 fn state_is_carried_between_runs_and_damage_is_refused() {
-    let dir = scratch("state");
+    let dir = common::scratch("state");
     let state = dir.join("throttle.state");
     let promo = |at: &str| {
         format!("{{\"kind\":\"promo\",\"merchant\":\"m1\",\"terminal\":\"t1\",\"at\":\"2026-11-25T{at}+08:00\"}}\n")
@@ -793,7 +785,7 @@ fn summary_line_on_stderr_when_asked() {
 /// 64 bits.
 #[test]
 fn numbers_in_records_follow_one_grammar_in_json_and_csv() {
-    let dir = scratch("numbers");
+    let dir = common::scratch("numbers");
     let policy = dir.join("numbers.toll");
     std::fs::write(
         &policy,

@@ -11,17 +11,11 @@
     clippy::panic
 )]
 
-use std::io::{BufRead, BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+mod common;
 
-/// A scratch directory under the target directory, fresh for each test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
+use std::io::{BufRead, BufReader, Read};
+use std::path::Path;
+use std::process::{Command, Stdio};
 
 fn command(args: &[String]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_tollgate"));
@@ -142,7 +136,7 @@ fn strings(args: &[&str]) -> Vec<String> {
 
 #[test]
 fn check_output_errors_are_handled() {
-    let dir = scratch("output_check");
+    let dir = common::scratch("output_check");
     let noisy = many_errors(&dir);
     every_way_of_failing(&strings(&["check", "--format", "json", &noisy]), 1, true);
     every_way_of_failing(&strings(&["check", &noisy]), 1, false);
@@ -151,7 +145,7 @@ fn check_output_errors_are_handled() {
 
 #[test]
 fn lint_output_errors_are_handled() {
-    let dir = scratch("output_lint");
+    let dir = common::scratch("output_lint");
     let noisy = many_errors(&dir);
     for format in ["json", "sarif"] {
         every_way_of_failing(&strings(&["lint", "--format", format, &noisy]), 1, true);
@@ -164,7 +158,7 @@ fn table_output_errors_are_handled() {
     // One rule over a set of 70,000 merchants: one cell wider than 65,535
     // characters (which used to panic in the padding) and a table over
     // 1 MiB, from a policy that compiles fast.
-    let dir = scratch("output_table");
+    let dir = common::scratch("output_table");
     let mut text = String::from(
         "policy listed version 1\nkind fees\nrounding half_up\n\
          field merchant: string\nfield amount: money\nschedule mdr {\n  hit first\n  \
@@ -192,7 +186,7 @@ fn explain_output_errors_are_handled() {
 
 #[test]
 fn compile_output_errors_are_handled() {
-    let dir = scratch("output_compile");
+    let dir = common::scratch("output_compile");
     let artifact = dir.join("out.tgc").display().to_string();
     every_way_of_failing(
         &strings(&["compile", "policies/fees/lakala.toll", "-o", &artifact]),

@@ -19,7 +19,7 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
@@ -48,13 +48,6 @@ rule notice_once when kind == notice => dedup by (id) within 30d
 const BATCH: usize = 1024;
 
 const DAY_MS: i64 = 24 * 3600 * 1000;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// One message of a stream.
 #[derive(Debug, Clone)]
@@ -239,7 +232,7 @@ fn check_run(
 
 #[test]
 fn runs_killed_at_random_points_keep_every_printed_delivery() {
-    let dir = scratch("durability-kill");
+    let dir = common::scratch("durability-kill");
     std::fs::write(dir.join("policy.toll"), POLICY).unwrap();
     let policy = compiled();
     let state = dir.join("throttle.state");
@@ -301,7 +294,7 @@ fn runs_killed_at_random_points_keep_every_printed_delivery() {
 
 #[test]
 fn sigterm_keeps_what_was_printed() {
-    let dir = scratch("durability-term");
+    let dir = common::scratch("durability-term");
     std::fs::write(dir.join("policy.toll"), POLICY).unwrap();
     let policy = compiled();
     let state = dir.join("throttle.state");
@@ -336,7 +329,7 @@ fn sigterm_keeps_what_was_printed() {
 #[test]
 fn two_runs_on_one_state_never_exceed_a_cap_together() {
     for round in 0..common::cases(3) {
-        let dir = scratch(&format!("durability-two-{round}"));
+        let dir = common::scratch(&format!("durability-two-{round}"));
         std::fs::write(dir.join("policy.toll"), POLICY).unwrap();
         let state = dir.join("throttle.state");
         // Promotions for five merchants within one hour, in each run.
@@ -426,7 +419,7 @@ fn notices(seed: u64, n: usize) -> Vec<Message> {
 
 #[test]
 fn a_full_device_leaves_no_delivery_in_the_state() {
-    let dir = scratch("durability-full");
+    let dir = common::scratch("durability-full");
     std::fs::write(dir.join("policy.toll"), POLICY).unwrap();
     let state = dir.join("throttle.state");
     let sent = notices(5, 3000);
@@ -468,7 +461,7 @@ fn a_full_device_leaves_no_delivery_in_the_state() {
 
 #[test]
 fn a_pipe_closed_early_leaves_exactly_the_written_deliveries() {
-    let dir = scratch("durability-closed");
+    let dir = common::scratch("durability-closed");
     std::fs::write(dir.join("policy.toll"), POLICY).unwrap();
     let state = dir.join("throttle.state");
     let sent = notices(9, 60);
@@ -524,7 +517,7 @@ fn a_pipe_closed_early_leaves_exactly_the_written_deliveries() {
 
 #[test]
 fn a_missing_state_directory_fails_before_any_decision() {
-    let dir = scratch("durability-missing");
+    let dir = common::scratch("durability-missing");
     std::fs::write(dir.join("policy.toll"), POLICY).unwrap();
     let state = dir.join("no-such-dir").join("throttle.state");
     let o = run(&dir, &state, &text(&notices(1, 10)));
@@ -536,7 +529,7 @@ fn a_missing_state_directory_fails_before_any_decision() {
 
 #[test]
 fn a_second_run_waits_for_the_lock_and_says_so() {
-    let dir = scratch("durability-wait");
+    let dir = common::scratch("durability-wait");
     std::fs::write(dir.join("policy.toll"), POLICY).unwrap();
     let state = dir.join("throttle.state");
     let held = std::fs::OpenOptions::new()
@@ -569,7 +562,7 @@ fn a_second_run_waits_for_the_lock_and_says_so() {
 
 #[test]
 fn message_ids_decided_before_a_kill_are_answered_as_repeats() {
-    let dir = scratch("durability-ids");
+    let dir = common::scratch("durability-ids");
     std::fs::copy(
         Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/notifications/merchant_messages.toll"),
         dir.join("policy.toll"),
@@ -621,7 +614,7 @@ fn message_ids_decided_before_a_kill_are_answered_as_repeats() {
 
 #[test]
 fn a_journal_that_is_a_fifo_is_refused_not_waited_on() {
-    let dir = scratch("durability-fifo");
+    let dir = common::scratch("durability-fifo");
     std::fs::write(dir.join("policy.toll"), POLICY).unwrap();
     let state = dir.join("throttle.state");
     let made = Command::new("mkfifo")

@@ -11,7 +11,9 @@
     clippy::panic
 )]
 
-use std::path::{Path, PathBuf};
+mod common;
+
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -20,14 +22,6 @@ const NOTIFY: &str = "policies/notifications/merchant_messages.toll";
 
 fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
-/// A fresh scratch directory for one test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tollgate-files-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
 }
 
 /// Runs `tollgate ARGS` under `sh` with the shell limits `limits` (e.g.
@@ -86,7 +80,7 @@ fn others(dir: &Path, keep: &[&str]) -> Vec<String> {
 
 #[test]
 fn compile_on_a_full_disk_keeps_the_old_artifact() {
-    let dir = scratch("full-disk");
+    let dir = common::scratch("full-disk");
     let artifact = dir.join("fees.tga");
     let target = artifact.to_str().unwrap();
     let (first, _) = tollgate_limited("true", &["compile", FEES, "-o", target]);
@@ -122,7 +116,7 @@ fn compile_on_a_full_disk_keeps_the_old_artifact() {
 
 #[test]
 fn compile_to_a_missing_directory_fails_cleanly() {
-    let dir = scratch("missing-dir");
+    let dir = common::scratch("missing-dir");
     let target = dir.join("no/such/dir/fees.tga");
     let (out, _) = tollgate_limited("true", &["compile", FEES, "-o", target.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
@@ -173,7 +167,7 @@ fn a_device_as_policy_is_refused_at_once() {
 
 #[test]
 fn a_fifo_as_policy_does_not_hang() {
-    let dir = scratch("fifo");
+    let dir = common::scratch("fifo");
     let fifo = dir.join("policy.toll");
     let made = Command::new("mkfifo").arg(&fifo).status().unwrap();
     assert!(made.success());
@@ -193,7 +187,7 @@ fn a_fifo_as_policy_does_not_hang() {
 
 #[test]
 fn a_huge_sparse_policy_is_refused_without_reading_it() {
-    let dir = scratch("sparse");
+    let dir = common::scratch("sparse");
     let path = dir.join("huge.toll");
     let file = std::fs::File::create(&path).unwrap();
     file.set_len(2 << 30).unwrap();
@@ -232,7 +226,7 @@ fn a_device_as_state_is_refused_at_once() {
 
 #[test]
 fn compile_to_standard_output_writes_only_the_artifact() {
-    let dir = scratch("stdout");
+    let dir = common::scratch("stdout");
     // Through a pipe: the artifact alone on stdout, the note on stderr.
     let (out, _) = tollgate_limited("true", &["compile", FEES, "-o", "/dev/stdout"]);
     assert!(out.status.success(), "{}", stderr(&out));
@@ -260,7 +254,7 @@ fn compile_to_standard_output_writes_only_the_artifact() {
 
 #[test]
 fn compile_writes_through_a_link_and_never_over_its_input() {
-    let dir = scratch("link");
+    let dir = common::scratch("link");
     let target = dir.join("target.tga");
     let link = dir.join("link.tga");
     std::fs::write(&target, b"old").unwrap();
@@ -292,7 +286,7 @@ fn compile_writes_through_a_link_and_never_over_its_input() {
 
 #[test]
 fn a_directory_as_records_is_named_in_the_error() {
-    let dir = scratch("input-dir");
+    let dir = common::scratch("input-dir");
     let (out, _) = tollgate_limited("true", &["eval", FEES, "--input", dir.to_str().unwrap()]);
     assert_eq!(out.status.code(), Some(2));
     let err = stderr(&out);

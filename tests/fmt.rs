@@ -250,13 +250,6 @@ fn tollgate(args: &[&str]) -> std::process::Output {
         .unwrap()
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("tollgate-fmt-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 #[test]
 fn fmt_on_standard_input_prints_the_formatted_policy() {
     let out = common::tollgate_stdin(&["fmt", "-"], UNTIDY);
@@ -266,7 +259,7 @@ fn fmt_on_standard_input_prints_the_formatted_policy() {
 
 #[test]
 fn fmt_check_prints_a_diff_and_exits_one() {
-    let dir = scratch("check");
+    let dir = common::scratch("check");
     let path = dir.join("tidy.toll");
     std::fs::write(&path, UNTIDY).unwrap();
     let out = tollgate(&["fmt", "--check", path.to_str().unwrap()]);
@@ -302,7 +295,7 @@ fn fmt_check_prints_a_diff_and_exits_one() {
 
 #[test]
 fn fmt_leaves_a_policy_that_does_not_parse_alone() {
-    let dir = scratch("broken");
+    let dir = common::scratch("broken");
     let path = dir.join("broken.toll");
     let broken = "policy broken version 1\nkind fees\nfield amount money\n";
     std::fs::write(&path, broken).unwrap();

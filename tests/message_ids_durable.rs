@@ -17,7 +17,7 @@ mod common;
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use tollgate::generate::Rng;
@@ -40,13 +40,6 @@ rule promo_cap when kind == promo => limit 2 per 24h by merchant
 /// The most records a batch holds (`docs/durability.md`): a killed run may
 /// have decided (and journaled) at most this many records it never printed.
 const BATCH: usize = 1024;
-
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
 
 /// `len` promotions 20 s apart from 2026-11-25 (all within the lateness),
 /// for 300 merchants, each with its own id; and the merchant of each.
@@ -142,7 +135,7 @@ fn a_rerun_after_kill_9_answers_what_was_printed_as_repeats() {
     let runs = common::cases(10) as usize;
     let mut r = Rng::new(5);
     for run in 0..runs {
-        let dir = scratch(&format!("message-ids-kill-{run}"));
+        let dir = common::scratch(&format!("message-ids-kill-{run}"));
         std::fs::write(dir.join("policy.toll"), POLICY).unwrap();
         let len = 1500;
         let (input, merchants) = stream(run as u64, len);

@@ -29,14 +29,6 @@ fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
 
-/// A scratch directory under the target directory, fresh for each test.
-fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
-}
-
 /// Compiles `policy` into `dir`; returns the artifact's path.
 fn compile(policy: &str, dir: &Path) -> PathBuf {
     let out = dir.join("policy.tgc");
@@ -81,7 +73,7 @@ fn scenarios() -> Vec<(String, String)> {
 
 #[test]
 fn an_artifact_answers_every_scenario_like_its_source() {
-    let dir = scratch("notify_artifact_scenarios");
+    let dir = common::scratch("notify_artifact_scenarios");
     let scenarios = scenarios();
     assert!(scenarios.len() >= 7);
     for (policy, input) in scenarios {
@@ -103,7 +95,7 @@ fn an_artifact_answers_every_scenario_like_its_source() {
 
 #[test]
 fn state_carries_between_an_artifact_and_its_source() {
-    let dir = scratch("notify_artifact_state");
+    let dir = common::scratch("notify_artifact_state");
     let artifact = compile("policies/notifications/merchant_messages.toll", &dir);
     let state = dir.join("throttle.state");
     let promo = |at: &str| {
@@ -134,7 +126,7 @@ fn state_carries_between_an_artifact_and_its_source() {
 
 #[test]
 fn table_prints_the_rules_zone_and_span_of_a_policy_or_its_artifact() {
-    let dir = scratch("notify_artifact_table");
+    let dir = common::scratch("notify_artifact_table");
     let policy = "tests/notifications/new_york.toll";
     let artifact = compile(policy, &dir);
     let from_source = tollgate(&["table", policy]);

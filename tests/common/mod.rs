@@ -50,3 +50,16 @@ pub fn tollgate_stdin(args: &[&str], input: &str) -> std::process::Output {
     }
     child.wait_with_output().unwrap()
 }
+
+/// A fresh, empty scratch directory `name` for one test, under the build's
+/// temporary directory and the test binary's own name (so that two test
+/// binaries running at once never share one).
+#[allow(dead_code)]
+pub fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(env!("CARGO_CRATE_NAME"))
+        .join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
