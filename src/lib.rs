@@ -40,8 +40,10 @@ pub mod zone;
 
 pub use diagnostic::Diagnostic;
 
-/// Parses and checks one policy's source text; a fees policy must also
-/// compile to a decision table.
+/// Parses and checks one policy's source text; the policy must also
+/// compile (a fees policy to a decision table, a notifications policy for
+/// the decision engine), so that `check` reports every error `compile`
+/// would.
 ///
 /// # Errors
 /// The diagnostics of the first stage that failed: syntax, checking, then
@@ -49,8 +51,9 @@ pub use diagnostic::Diagnostic;
 pub fn check_source(source: &str) -> Result<model::Policy, Vec<Diagnostic>> {
     let file = syntax::parse(source)?;
     let policy = check::check(&file)?;
-    if policy.kind == model::PolicyKind::Fees {
-        compile::compile(&policy)?;
+    match policy.kind {
+        model::PolicyKind::Fees => drop(compile::compile(&policy)?),
+        model::PolicyKind::Notifications => drop(compile::notify::compile(&policy)?),
     }
     Ok(policy)
 }

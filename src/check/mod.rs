@@ -156,6 +156,23 @@ impl<'a> Checker<'a> {
         let mut out = Vec::new();
         for item in &self.file.items {
             let Item::Lint(l) = item else { continue };
+            if l.level.name == "budget" {
+                // `lint budget WORD`: the grammar read the word as a lint.
+                let span = l.names.first().map_or(l.level.span, |n| n.span);
+                let word = l.names.first().map_or("", |n| n.name.as_str());
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::E0002,
+                        format!("`lint budget` takes a whole number of work units, not `{word}`"),
+                        span,
+                        "not a whole number",
+                    )
+                    .with_help(
+                        "write the units in digits, as in `lint budget 500000000` (docs/lints.md)",
+                    ),
+                );
+                continue;
+            }
             let Some(level) = Level::parse(&l.level.name) else {
                 self.diags.push(
                     Diagnostic::error(

@@ -45,7 +45,7 @@ fn levels(named: &Levels<'_>) -> Result<(Vec<(Code, Level)>, bool), String> {
 }
 
 /// Lints every policy under `paths` and prints the findings; `budget`
-/// (work units per policy) beats each file's own and the default.
+/// (work units per schedule) beats each file's own and the default.
 pub fn run(
     paths: &[PathBuf],
     format: Format,

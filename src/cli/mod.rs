@@ -64,7 +64,7 @@ pub enum Command {
         /// Report these lints as errors; `--deny warnings` makes every warning fail.
         #[arg(long, short = 'D', value_name = "LINT")]
         deny: Vec<String>,
-        /// Work units the table analyses of each policy may spend (default
+        /// Work units the table analyses of each schedule may spend (default
         /// 100000000; beats the file's `lint budget` line).
         #[arg(long, value_name = "UNITS")]
         budget: Option<u64>,

@@ -18,6 +18,39 @@ use tollgate_runtime::value::Value;
 /// Overlapping pairs shown per `unique` schedule that [`compile`] refuses.
 const OVERLAP_EXAMPLES: usize = 3;
 
+/// The most rows a compiled table (every schedule of a fees policy, or
+/// every rule of a notifications policy) may have; beyond it compiling
+/// fails (E0403). Rows are counted as conditions are expanded, rule by
+/// rule, so a table past the limit is refused before it is built.
+pub const MAX_TABLE_ROWS: usize = 131_072;
+
+/// Adds the `rows` of rule `name` (its condition at `span`) to the running
+/// `total` of a table, or the error when the total passes
+/// [`MAX_TABLE_ROWS`].
+pub(crate) fn count_rows(
+    total: &mut usize,
+    rows: usize,
+    name: &str,
+    span: crate::span::Span,
+) -> Result<(), Diagnostic> {
+    match total.checked_add(rows) {
+        Some(t) if t <= MAX_TABLE_ROWS => {
+            *total = t;
+            Ok(())
+        }
+        _ => Err(Diagnostic::error(
+            Code::E0403,
+            format!(
+                "the table has more than {MAX_TABLE_ROWS} rows: rule `{name}` brings it to {}",
+                total.saturating_add(rows)
+            ),
+            span,
+            "the rows pass the limit here",
+        )
+        .with_help("each `or` inside an `and` multiplies a rule's rows; write conditions that expand less (a field that carries the combined fact), or split the policy")),
+    }
+}
+
 /// Compiles a checked fees policy.
 ///
 /// # Errors
@@ -118,10 +151,17 @@ pub fn build(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
         })
         .collect();
     let mut out = Vec::with_capacity(schedules.len());
+    let mut total = 0;
     for s in schedules {
-        match schedule(s, &types) {
+        match schedule(s, &types, &mut total) {
             Ok(s) => out.push(s),
-            Err(d) => errors.push(d),
+            Err(d) => {
+                let too_many = d.code == Code::E0403;
+                errors.push(d);
+                if too_many {
+                    break;
+                }
+            }
         }
     }
     if !errors.is_empty() {
@@ -148,9 +188,19 @@ pub fn validate(policy: &Policy) -> Result<(), Vec<Diagnostic>> {
     };
     let types: Vec<FieldType> = policy.fields.iter().map(|f| f.ty.clone()).collect();
     let mut errors = variant_errors(policy);
-    for s in schedules {
-        if let Some(e) = s.rules.iter().find_map(|r| rule_rows(r, &types).err()) {
-            errors.push(e);
+    let mut total = 0;
+    'schedules: for s in schedules {
+        for r in &s.rules {
+            let counted = rule_rows(r, &types)
+                .and_then(|rows| count_rows(&mut total, rows.len(), &r.name, r.when.span));
+            if let Err(e) = counted {
+                let too_many = e.code == Code::E0403;
+                errors.push(e);
+                if too_many {
+                    break 'schedules;
+                }
+                continue 'schedules;
+            }
         }
     }
     if errors.is_empty() {
@@ -202,11 +252,17 @@ fn rule_rows(r: &model::FeeRule, types: &[FieldType]) -> Result<Vec<dnf::Conj>, 
     })
 }
 
-fn schedule(s: &model::Schedule, types: &[FieldType]) -> Result<Schedule, Diagnostic> {
+/// One schedule's table; `total` counts the rows of the whole table.
+fn schedule(
+    s: &model::Schedule,
+    types: &[FieldType],
+    total: &mut usize,
+) -> Result<Schedule, Diagnostic> {
     let mut conjunctions: Vec<(u32, dnf::Conj)> = Vec::new();
     let mut rules = Vec::with_capacity(s.rules.len());
     for (i, r) in s.rules.iter().enumerate() {
         let rows = rule_rows(r, types)?;
+        count_rows(total, rows.len(), &r.name, r.when.span)?;
         conjunctions.extend(rows.into_iter().map(|c| (i as u32, c)));
         rules.push(Rule {
             name: r.name.clone(),

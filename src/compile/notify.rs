@@ -39,6 +39,7 @@ pub fn compile(policy: &Policy) -> Result<NotifyPolicy, Vec<Diagnostic>> {
     };
     let types: Vec<_> = policy.fields.iter().map(|f| f.ty.clone()).collect();
     let mut rules = Vec::with_capacity(n.rules.len());
+    let mut total = 0;
     for r in &n.rules {
         let conjunctions = dnf::rows(&r.when, &types).map_err(|_| {
             vec![Diagnostic::error(
@@ -52,6 +53,8 @@ pub fn compile(policy: &Policy) -> Result<NotifyPolicy, Vec<Diagnostic>> {
                 "this condition",
             )]
         })?;
+        super::count_rows(&mut total, conjunctions.len(), &r.name, r.when.span)
+            .map_err(|d| vec![d])?;
         let mut columns: Vec<usize> = conjunctions
             .iter()
             .flat_map(|c| c.keys().copied())

@@ -147,6 +147,7 @@ codes! {
         E0305: "empty quiet window",
         E0401: "policy cannot be compiled",
         E0402: "rules of a unique schedule overlap",
+        E0403: "decision table too large",
         E0501: "unknown lint",
     }
     lints {
@@ -160,7 +161,7 @@ codes! {
         L0108 "unused-field" Warn: "field no rule reads",
         L0109 "unused-variant" Warn: "enum variant no rule selects",
         L0110 "unused-name" Warn: "constant or condition never used",
-        L0111 "undecided" Warn: "analysis the linter could not complete",
+        L0111 "undecided" Deny: "analysis the linter could not complete",
         L0201 "outside-declared-range" Deny: "value outside a range the policy declares",
         L0202 "fee-exceeds-amount" Warn: "fixed fee exceeds every amount the rule applies to",
         L0203 "always-quiet" Deny: "quiet windows cover the whole day",

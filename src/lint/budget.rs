@@ -1,4 +1,4 @@
-//! The linter's work budget: how much analysis one policy may cost.
+//! The linter's work budget: how much analysis one schedule may cost.
 //!
 //! The table analyses are exact, and on some small inputs exactness is
 //! expensive (conditions whose `or`s multiply into thousands of
@@ -14,12 +14,12 @@
 //! record), and the linter reports that it did not finish (L0111,
 //! `undecided`). `docs/lint-algorithm.md` (section 6) describes it.
 
-/// The budget of one policy when neither the command line (`--budget`)
+/// The budget of each schedule when neither the command line (`--budget`)
 /// nor the file (`lint budget N`) sets one: 100 million units, a few
 /// seconds and at most a few hundred megabytes.
 pub const DEFAULT_BUDGET: u64 = 100_000_000;
 
-/// Work units left for one policy's analyses.
+/// Work units left for one schedule's analyses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Budget {
     limit: u64,
@@ -79,6 +79,15 @@ impl Budget {
     /// The units allowed.
     pub fn limit(&self) -> u64 {
         self.limit
+    }
+
+    /// The units not spent yet.
+    pub fn remaining(&self) -> u64 {
+        if self.exhausted {
+            0
+        } else {
+            self.limit.saturating_sub(self.spent)
+        }
     }
 
     /// The units spent so far.

@@ -97,8 +97,11 @@ pub fn lint_source_within(
         }
     };
     let settings: Vec<(Code, Level)> = policy.lints.iter().map(|l| (l.code, l.level)).collect();
-    let limit = budget.or(policy.lint_budget);
-    let mut budget = Budget::new(limit.unwrap_or(budget::DEFAULT_BUDGET));
+    // Each schedule (or a notification policy's rules) has the whole
+    // budget: one expensive schedule does not hide another's findings.
+    let limit = budget
+        .or(policy.lint_budget)
+        .unwrap_or(budget::DEFAULT_BUDGET);
     let fields = field_specs(&policy);
     let mut spaces = Vec::new();
     let mut undecided = Vec::new();
@@ -106,6 +109,7 @@ pub fn lint_source_within(
         Body::Fees(schedules) => match crate::compile::validate(&policy) {
             Ok(()) => {
                 for s in schedules {
+                    let mut budget = Budget::new(limit);
                     let what = format!("schedule `{}`", s.name);
                     let Ok((space, owners, too_large)) =
                         table::rule_space_within(s, &fields, &mut budget)
@@ -139,29 +143,36 @@ pub fn lint_source_within(
                 return apply(out, &settings, overrides);
             }
         },
-        Body::Notifications(n) => match notify::rule_space(&policy, n, &mut budget) {
-            Ok((space, owners, too_large)) => {
-                let boxes = (&space, owners.as_slice(), too_large.as_slice());
-                notify::lints(
-                    &policy,
-                    n,
-                    Some(boxes),
-                    &mut budget,
-                    file.name.span,
-                    &mut out,
-                );
-                undecided.extend(
-                    too_large
-                        .iter()
-                        .filter_map(|&i| n.rules.get(i as usize).map(|r| &r.when)),
-                );
-                spaces.push(space);
+        Body::Notifications(n) => {
+            if let Err(errors) = crate::compile::notify::compile(&policy) {
+                out.extend(errors);
+                return apply(out, &settings, overrides);
             }
-            Err(budget::OutOfBudget) => {
-                notify::lints(&policy, n, None, &mut budget, file.name.span, &mut out);
-                undecided.extend(n.rules.iter().map(|r| &r.when));
+            let mut budget = Budget::new(limit);
+            match notify::rule_space(&policy, n, &mut budget) {
+                Ok((space, owners, too_large)) => {
+                    let boxes = (&space, owners.as_slice(), too_large.as_slice());
+                    notify::lints(
+                        &policy,
+                        n,
+                        Some(boxes),
+                        &mut budget,
+                        file.name.span,
+                        &mut out,
+                    );
+                    undecided.extend(
+                        too_large
+                            .iter()
+                            .filter_map(|&i| n.rules.get(i as usize).map(|r| &r.when)),
+                    );
+                    spaces.push(space);
+                }
+                Err(budget::OutOfBudget) => {
+                    notify::lints(&policy, n, None, &mut budget, file.name.span, &mut out);
+                    undecided.extend(n.rules.iter().map(|r| &r.when));
+                }
             }
-        },
+        }
     }
     let refs: Vec<&space::Space> = spaces.iter().collect();
     unused::lints(&file, &policy, &refs, &undecided, &mut out);

@@ -52,7 +52,17 @@ pub fn boxes_within(
     let mut conjs: Vec<(u32, dnf::Conj)> = Vec::new();
     let mut undecided = Vec::new();
     for (owner, cond) in conds {
-        match dnf::rows_within(cond, &types, LINT_MAX_ROWS_PER_RULE) {
+        // Each row costs at least ROW_COST units: expand no more rows than
+        // the budget left can pay for, so rows are never built unpaid.
+        let affordable =
+            usize::try_from(budget.remaining() / ROW_COST as u64).unwrap_or(usize::MAX);
+        let limit = LINT_MAX_ROWS_PER_RULE.min(affordable);
+        match dnf::rows_within(cond, &types, limit) {
+            Err(dnf::TooManyRows) if limit < LINT_MAX_ROWS_PER_RULE => {
+                // More rows than the budget left pays for: it runs out.
+                budget.spend_n(limit.saturating_add(1).saturating_mul(ROW_COST))?;
+                return Err(OutOfBudget);
+            }
             Ok(rows) => {
                 let cells: usize = rows.iter().map(|c| c.len() + ROW_COST).sum();
                 budget.spend_n(cells)?;
