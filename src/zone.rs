@@ -4,6 +4,8 @@
 //! times and calendar days without a database of its own.
 
 use chrono::{Offset, TimeZone};
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
 use tollgate_runtime::zone::Zone;
 
 /// The last year whose offsets the database gives correctly.
@@ -30,6 +32,27 @@ fn offset(tz: chrono_tz::Tz, utc: i64) -> i32 {
 /// reports standard time all year), so `to_year` should be at most
 /// [`LAST_YEAR`].
 pub fn build(name: &str, from_year: i32, to_year: i32) -> Option<Zone> {
+    type Key = (String, i32, i32);
+    /// Zones built so far: the database is fixed for a process's life, and
+    /// building a century of one zone is the dearest step of compiling a
+    /// notifications policy (which `check` and `lint` now do too).
+    static BUILT: OnceLock<Mutex<HashMap<Key, Zone>>> = OnceLock::new();
+    let key = (name.to_string(), from_year, to_year);
+    let cache = BUILT.get_or_init(Mutex::default);
+    if let Some(found) = cache.lock().ok().and_then(|c| c.get(&key).cloned()) {
+        return Some(found);
+    }
+    // Only zones the database knows are kept, so the cache holds at most
+    // one entry per database zone and span.
+    let zone = scan(name, from_year, to_year)?;
+    if let Ok(mut c) = cache.lock() {
+        c.insert(key, zone.clone());
+    }
+    Some(zone)
+}
+
+/// [`build`] without the cache.
+fn scan(name: &str, from_year: i32, to_year: i32) -> Option<Zone> {
     let tz: chrono_tz::Tz = name.parse().ok()?;
     let start = chrono::NaiveDate::from_ymd_opt(from_year, 1, 1)?
         .and_hms_opt(0, 0, 0)?
