@@ -36,6 +36,7 @@ pub mod record;
 pub mod source;
 pub mod span;
 pub mod syntax;
+pub mod testing;
 pub mod zone;
 
 pub use diagnostic::Diagnostic;

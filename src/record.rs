@@ -109,15 +109,55 @@ pub fn from_json_fields(
     schema: &[FieldSpec],
     reading: Reading<'_>,
 ) -> Result<Vec<Value>, String> {
-    if let Some((unknown, _)) = record.0.iter().find(|(k, _)| !reading.known(k, schema)) {
-        return Err(unknown_field(unknown, schema));
+    from_json_fields_located(record, schema, reading).map_err(|e| e.message)
+}
+
+/// Why a record could not be typed, and which of its fields is at fault.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The index in the record of the field at fault; `None` when the
+    /// record as a whole is (a required field is missing).
+    pub field: Option<usize>,
+    /// Whether the field at fault is one the policy does not declare.
+    pub unknown: bool,
+    /// The message, as `eval` prints it.
+    pub message: String,
+}
+
+/// Types a parsed JSON record against `schema`, as [`from_json_fields`]
+/// does, saying which field is at fault (for `tollgate test`, which points
+/// at it in the test file).
+///
+/// # Errors
+/// The first fault found: an unknown field, then the fields in schema
+/// order.
+pub fn from_json_fields_located(
+    record: &JsonRecord,
+    schema: &[FieldSpec],
+    reading: Reading<'_>,
+) -> Result<Vec<Value>, FieldError> {
+    if let Some(i) = record.0.iter().position(|(k, _)| !reading.known(k, schema)) {
+        let name = record.0.get(i).map_or("", |(k, _)| k.as_str());
+        return Err(FieldError {
+            field: Some(i),
+            unknown: true,
+            message: unknown_field(name, schema),
+        });
     }
     schema
         .iter()
-        .map(|f| match record.get(&f.name) {
-            None => missing(f),
-            Some(Json::Null) => Err(null_field(f)),
-            Some(v) => typed(f, Raw::Json(v)),
+        .map(|f| {
+            let at = record.0.iter().position(|(k, _)| k == &f.name);
+            let fault = |message: String| FieldError {
+                field: at,
+                unknown: false,
+                message,
+            };
+            match record.get(&f.name) {
+                None => missing(f).map_err(fault),
+                Some(Json::Null) => Err(fault(null_field(f))),
+                Some(v) => typed(f, Raw::Json(v)).map_err(fault),
+            }
         })
         .collect()
 }

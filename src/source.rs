@@ -139,12 +139,37 @@ pub fn from_bytes(path: String, bytes: Vec<u8>) -> (SourceFile, Option<Diagnosti
     }
 }
 
-/// Every `.toll` file under `path` (recursively, sorted), or `path` itself if
-/// it is a file.
+/// Every policy file (`.toll`, but not a test file `.test.toll`) under
+/// `path` (recursively, sorted), or `path` itself if it is a file.
 ///
 /// # Errors
 /// [`LoadError`] when a directory can't be read.
 pub fn discover(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    walk(path, &|p| {
+        p.extension().is_some_and(|e| e == "toll") && !is_test_file(p)
+    })
+}
+
+/// Whether `path` names a test file (`NAME.test.toll`, docs/testing.md),
+/// which holds tests, not a policy.
+pub fn is_test_file(path: &Path) -> bool {
+    path.file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.ends_with(".test.toll"))
+}
+
+/// Every test file (`*.test.toll`) under `path` (recursively, sorted), or
+/// `path` itself if it is a file.
+///
+/// # Errors
+/// [`LoadError`] when a directory can't be read.
+pub fn discover_tests(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
+    walk(path, &is_test_file)
+}
+
+/// The files under `path` that `keep` admits, or `path` itself if it is a
+/// file.
+fn walk(path: &Path, keep: &dyn Fn(&Path) -> bool) -> Result<Vec<PathBuf>, LoadError> {
     let meta = std::fs::metadata(path).map_err(|error| LoadError {
         path: path.to_path_buf(),
         error,
@@ -171,7 +196,7 @@ pub fn discover(path: &Path) -> Result<Vec<PathBuf>, LoadError> {
             })?;
             if ty.is_dir() {
                 stack.push(p);
-            } else if p.extension().is_some_and(|e| e == "toll") {
+            } else if keep(&p) {
                 out.push(p);
             }
         }

@@ -1,6 +1,7 @@
 //! The examples in `docs/language.md` that are whole policies (fenced as
-//! `toll`, not `toll,fragment`) check clean,
-//! so the reference never teaches something the checker rejects.
+//! `toll`, not `toll,fragment`) check clean, and the test-file examples
+//! (fenced as `toll-test`) parse, so the reference never teaches something
+//! the checker rejects.
 
 // A test fails by panicking; helpers here may unwrap and index freely.
 #![allow(
@@ -13,11 +14,16 @@
 use std::path::Path;
 
 fn toll_blocks(markdown: &str) -> Vec<String> {
+    fenced(markdown, "```toll")
+}
+
+/// The blocks of `markdown` fenced with `fence` exactly.
+fn fenced(markdown: &str, fence: &str) -> Vec<String> {
     let mut blocks = Vec::new();
     let mut current: Option<String> = None;
     for line in markdown.lines() {
         match (&mut current, line.trim_start()) {
-            (None, "```toll") => current = Some(String::new()),
+            (None, f) if f == fence => current = Some(String::new()),
             (Some(block), "```") => {
                 blocks.push(std::mem::take(block));
                 current = None;
@@ -58,4 +64,23 @@ fn whole_policies_in_the_language_reference_check_clean() {
             );
         }
     }
+}
+
+#[test]
+fn test_file_examples_parse() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut found = 0;
+    for doc in ["docs/testing.md", "docs/language.md"] {
+        let text = std::fs::read_to_string(root.join(doc)).unwrap();
+        for block in fenced(&text, "```toll-test") {
+            found += 1;
+            if let Err(d) = tollgate::syntax::parse_tests(&block) {
+                panic!(
+                    "{}\n{block}",
+                    tollgate::diagnostic::render::render(&d, doc, &block, false)
+                );
+            }
+        }
+    }
+    assert!(found >= 3, "found {found} test-file examples");
 }

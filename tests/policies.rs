@@ -30,8 +30,8 @@ fn every_policy_checks_clean() {
         files.len() >= 3,
         "expected the reference policies, found {files:?}"
     );
-    for path in files {
-        let text = std::fs::read_to_string(&path).unwrap();
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
         if let Err(diagnostics) = tollgate::check_source(&text) {
             let shown = tollgate::diagnostic::render::render(
                 &diagnostics,
@@ -41,6 +41,34 @@ fn every_policy_checks_clean() {
             );
             panic!("{} has errors:\n{shown}", path.display());
         }
+    }
+    // Each has a test file beside it (`NAME.test.toll`) whose tests pass
+    // and exercise every rule (and every `otherwise`).
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["test", "--coverage", "--format", "json", "policies"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(
+        o.status.code(),
+        Some(0),
+        "tollgate test policies:\n{report}"
+    );
+    let doc: serde_json::Value = serde_json::from_str(&report).unwrap();
+    let coverage = doc["coverage"].as_array().unwrap();
+    assert_eq!(
+        coverage.len(),
+        files.len(),
+        "one coverage report per policy"
+    );
+    for c in coverage {
+        assert_eq!(c["tested"], true, "{} has no test file", c["file"]);
+        assert_eq!(
+            c["rules_covered"], true,
+            "{}: rules no test exercised: {}",
+            c["file"], c["not_exercised"]
+        );
     }
 }
 

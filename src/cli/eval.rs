@@ -652,13 +652,13 @@ fn write_line(
     writeln!(out, "{line}")
 }
 
-fn rule_name(schedule: Option<&Schedule>, rule: u32) -> &str {
+pub(crate) fn rule_name(schedule: Option<&Schedule>, rule: u32) -> &str {
     schedule
         .and_then(|s| s.rules.get(rule as usize))
         .map_or("?", |r| r.name.as_str())
 }
 
-fn describe_error(table: &Table, e: &EvalError) -> String {
+pub(crate) fn describe_error(table: &Table, e: &EvalError) -> String {
     let sname = |i: u32| {
         table
             .schedules
@@ -716,7 +716,7 @@ fn describe_error(table: &Table, e: &EvalError) -> String {
 
 /// The trace of one component: the rules tried before the one that matched
 /// and why each failed, then the arithmetic.
-fn explain(table: &Table, s: &Schedule, c: &Component, record: &[Value]) -> Json {
+pub(crate) fn explain(table: &Table, s: &Schedule, c: &Component, record: &[Value]) -> Json {
     // Every rule before the one that matched, with why it failed: one
     // reason per alternative (row) of its condition.
     let mut tried: Vec<Json> = Vec::new();

@@ -5,15 +5,16 @@
 
 mod check;
 mod commit;
-mod eval;
+pub(crate) mod eval;
 mod explain;
 mod fmt;
 mod lint;
 mod load;
-mod notify_out;
+pub(crate) mod notify_out;
 mod out;
 mod state;
 mod table;
+mod test;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -131,6 +132,24 @@ pub enum Command {
         #[arg(long)]
         check: bool,
         /// When to color diagnostics.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
+    /// Run the tests written beside policies (`NAME.test.toll`; see
+    /// docs/testing.md).
+    Test {
+        /// Policies (their `NAME.test.toll`), test files, or directories
+        /// searched for `*.test.toll`.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// How to report: text, JSON, or JUnit XML.
+        #[arg(long, value_enum, default_value_t = test::TestFormat::Text)]
+        format: test::TestFormat,
+        /// Also list the rules, tier bands, `otherwise` branches, bounds and
+        /// quiet windows no test exercised.
+        #[arg(long)]
+        coverage: bool,
+        /// When to color text output.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
@@ -258,6 +277,12 @@ pub fn run() -> ExitCode {
             check,
             color,
         } => fmt::run(&paths, check, color.enabled()),
+        Command::Test {
+            paths,
+            format,
+            coverage,
+            color,
+        } => test::run_command(&paths, format, coverage, color.enabled()),
     };
     ExitCode::from(code)
 }

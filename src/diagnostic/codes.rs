@@ -149,6 +149,11 @@ codes! {
         E0402: "rules of a unique schedule overlap",
         E0403: "decision table too large",
         E0501: "unknown lint",
+        E0601: "test file does not fit its policy",
+        E0602: "unknown field in a test record",
+        E0603: "malformed value in a test record",
+        E0604: "unknown schedule or rule in a test",
+        E0605: "test failed",
     }
     lints {
         L0101 "shadowed-rule" Warn: "rule no input can reach",

@@ -25,6 +25,10 @@ pub struct JsonDiagnostic<'a> {
     pub labels: &'a [Label],
     /// How to fix it, if known.
     pub help: Option<&'a str>,
+    /// Further facts (a failed test's record and answers); left out when
+    /// there are none.
+    #[serde(skip_serializing_if = "<[String]>::is_empty")]
+    pub notes: &'a [String],
 }
 
 /// Converts `d`, found in the file `path` with text `source`.
@@ -51,5 +55,6 @@ pub fn to_json_indexed<'a>(
         span,
         labels: &d.labels,
         help: d.help.as_deref(),
+        notes: &d.notes,
     }
 }

@@ -46,6 +46,9 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     /// How to fix it, when there is something specific to say.
     pub help: Option<String>,
+    /// Further facts, one a line, printed after the source (a failed
+    /// test's record, expected and actual answer, and why).
+    pub notes: Vec<String>,
 }
 
 impl Diagnostic {
@@ -65,7 +68,14 @@ impl Diagnostic {
                 message: label.into(),
             }],
             help: None,
+            notes: Vec::new(),
         }
+    }
+
+    /// Adds a note.
+    pub fn with_note(mut self, note: impl Into<String>) -> Diagnostic {
+        self.notes.push(note.into());
+        self
     }
 
     /// Adds a secondary label.

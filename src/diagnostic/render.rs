@@ -51,6 +51,9 @@ pub fn render(diagnostics: &[Diagnostic], path: &str, source: &str, color: bool)
         if let Some(help) = &d.help {
             report = report.with_help(help);
         }
+        for note in &d.notes {
+            report = report.with_note(note);
+        }
         if report.finish().write((path, &indexed), &mut out).is_err() {
             // Writing to a Vec fails only on a formatting bug; fall back.
             out.extend_from_slice(compact(d, path, source).as_bytes());
@@ -80,6 +83,9 @@ fn compact(d: &Diagnostic, path: &str, source: &str) -> String {
     }
     if let Some(help) = &d.help {
         let _ = write!(s, "\n  help: {help}");
+    }
+    for note in &d.notes {
+        let _ = write!(s, "\n  note: {note}");
     }
     s.push('\n');
     s

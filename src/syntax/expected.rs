@@ -65,6 +65,27 @@ fn describe(rule: Rule) -> String {
         Rule::schedule_item | Rule::hit_decl | Rule::otherwise_rule => "a schedule line",
         Rule::outcome | Rule::action => "a fee or an action",
         Rule::suppress => "`suppress \"REASON\"`",
+        Rule::punct_dot => "`.`",
+        Rule::instant => "an instant with its offset (`2026-11-25T12:15:00+08:00`)",
+        Rule::relative_time => "a time after the start (`+15m`)",
+        Rule::test_case => "a test (`test \"NAME\" { ... }`)",
+        Rule::tests_header => "`tests for POLICY`",
+        Rule::fee_test | Rule::stream_test => "`record { ... }` or `message at ...`",
+        Rule::test_record => "`record { ... }`",
+        Rule::test_message => "`message at TIME { ... } => DECISION`",
+        Rule::stream_start => "`start INSTANT`",
+        Rule::expect_fee => "`expect fee AMOUNT`",
+        Rule::expect_component => "`expect SCHEDULE.RULE AMOUNT`",
+        Rule::test_amount => "an amount of money",
+        Rule::expected_decision
+        | Rule::expect_deliver
+        | Rule::expect_suppress
+        | Rule::expect_defer => "a decision (`deliver`, `suppress`, `defer until INSTANT`)",
+        Rule::decided_by => "`by RULE`",
+        Rule::expect_repeat => "`repeat`",
+        Rule::record_fields => "a record in braces (`{ amount: 8000.00 CNY }`)",
+        Rule::record_field => "a field (`NAME: VALUE`)",
+        Rule::record_value => "a value",
         _ => return name.replace('_', " "),
     };
     text.to_string()

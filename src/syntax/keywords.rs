@@ -64,6 +64,16 @@ pub const CONTEXTUAL: &[&str] = &[
     "total",
     "with",
     "refunds",
+    "tests",
+    "for",
+    "test",
+    "record",
+    "fee",
+    "start",
+    "at",
+    "defer",
+    "until",
+    "repeat",
 ];
 
 /// Whether `word` is reserved and so can't name a field, constant or rule.

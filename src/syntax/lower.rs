@@ -12,7 +12,7 @@ type P<'i> = Pair<'i, Rule>;
 
 /// Keywords and punctuation that only mark structure; everything else
 /// carries meaning.
-fn is_marker(rule: Rule) -> bool {
+pub(super) fn is_marker(rule: Rule) -> bool {
     if matches!(
         rule,
         Rule::kw_min | Rule::kw_cap | Rule::kw_not | Rule::kw_above | Rule::kw_of
@@ -26,7 +26,7 @@ fn is_marker(rule: Rule) -> bool {
 /// Where `pair` was written, without the blank lines and whole-line
 /// comments a rule that ends in a repetition takes in after its last token
 /// (a declaration's pest span can run up to the next declaration).
-fn span_of(pair: &P<'_>) -> Span {
+pub(super) fn span_of(pair: &P<'_>) -> Span {
     let s = pair.as_span();
     let text = pair.as_str();
     let mut end = text.len();
@@ -48,7 +48,7 @@ fn span_of(pair: &P<'_>) -> Span {
 }
 
 /// The meaningful children of `pair`.
-fn children<'i>(pair: &P<'i>) -> Vec<P<'i>> {
+pub(super) fn children<'i>(pair: &P<'i>) -> Vec<P<'i>> {
     pair.clone()
         .into_inner()
         .filter(|p| !is_marker(p.as_rule()))
@@ -592,7 +592,7 @@ impl Lowerer {
         Some(Value::Literal(Spanned::new(lit, span_of(&inner))))
     }
 
-    fn literal(&mut self, pair: &P<'_>) -> Option<Literal> {
+    pub(super) fn literal(&mut self, pair: &P<'_>) -> Option<Literal> {
         let kids: Vec<P<'_>> = pair.clone().into_inner().collect();
         let text = pair.as_str();
         match pair.as_rule() {
@@ -689,7 +689,7 @@ impl Lowerer {
     }
 }
 
-fn ident(pair: &P<'_>) -> Ident {
+pub(super) fn ident(pair: &P<'_>) -> Ident {
     Ident {
         name: pair.as_str().to_string(),
         span: span_of(pair),

@@ -9,6 +9,7 @@ mod grammar;
 pub mod keywords;
 pub mod limits;
 mod lower;
+mod test_file;
 
 use crate::ast::File;
 use crate::diagnostic::Diagnostic;
@@ -48,5 +49,24 @@ pub fn parse(source: &str) -> Result<File, Vec<Diagnostic>> {
             "here",
         )]),
         None => Err(lowerer.errors),
+    }
+}
+
+/// Parses one test file (`NAME.test.toll`, docs/testing.md): the grammar's
+/// `test_file` rule, under the same limits as a policy.
+///
+/// # Errors
+/// As [`parse`]: `E0004`, `E0001` (the first syntax error) or `E0002`.
+pub fn parse_tests(source: &str) -> Result<crate::testing::ast::TestFile, Vec<Diagnostic>> {
+    limits::check(source).map_err(|d| vec![d])?;
+    pest::set_call_limit(std::num::NonZeroUsize::new(STEP_LIMIT));
+    let mut pairs = TollgateParser::parse(Rule::test_file, source)
+        .map_err(|e| vec![expected::syntax_error(&e, source)])?;
+    let mut lowerer = lower::Lowerer::default();
+    let file = pairs.next().and_then(|p| test_file::file(&mut lowerer, &p));
+    match file {
+        Some(f) if lowerer.errors.is_empty() => Ok(f),
+        _ if !lowerer.errors.is_empty() => Err(lowerer.errors),
+        _ => Err(vec![test_file::shape_error()]),
     }
 }

@@ -210,14 +210,23 @@ impl FeeFormula {
         Ok(fee)
     }
 
+    /// The tier band `amount` falls in (by its magnitude, as a refund is
+    /// charged): the band whose rate charges the whole amount under
+    /// `whole`, the highest band charged under `marginal`. `None` for a
+    /// fee without tiers.
+    pub fn band_of(&self, amount: Decimal) -> Option<usize> {
+        self.tier_mode?;
+        let magnitude = amount.abs();
+        self.tiers
+            .iter()
+            .position(|b| b.up_to.is_none_or(|up| magnitude <= up))
+    }
+
     fn tier_part(&self, amount: Decimal) -> Result<Decimal, ArithError> {
         match self.tier_mode {
             None => Ok(Decimal::ZERO),
             Some(TierMode::Whole) => {
-                let band = self
-                    .tiers
-                    .iter()
-                    .find(|b| b.up_to.is_none_or(|up| amount <= up));
+                let band = self.band_of(amount).and_then(|i| self.tiers.get(i));
                 band.map_or(Ok(Decimal::ZERO), |b| exact::mul(amount, b.rate))
             }
             Some(TierMode::Marginal) => {
@@ -341,6 +350,14 @@ mod tests {
         assert_eq!(fee(&marginal, "1000.00"), "3.80");
         // 3.80 on the first 1000, 0.60% of 1000 on the rest.
         assert_eq!(fee(&marginal, "2000.00"), "9.80");
+        // The band an amount falls in: the limit belongs to the band below,
+        // and a refund falls where its magnitude does.
+        for f in [&whole, &marginal] {
+            assert_eq!(f.band_of(dec("1000.00")), Some(0));
+            assert_eq!(f.band_of(dec("1000.01")), Some(1));
+            assert_eq!(f.band_of(dec("-2000.00")), Some(1));
+        }
+        assert_eq!(rate("0.60").band_of(dec("5.00")), None);
     }
 
     #[test]

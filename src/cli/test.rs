@@ -1,0 +1,497 @@
+//! `tollgate test PATH...`: runs the tests written beside policies
+//! (`NAME.test.toll`, docs/testing.md) and reports them as text, JSON or
+//! JUnit XML, with `--coverage` the parts of each policy no test exercised.
+
+use super::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
+use crate::diagnostic::{json, render::render, Diagnostic};
+use crate::source::{self, SourceFile};
+use crate::span::LineIndex;
+use crate::testing::coverage::{self, Coverage, Described};
+use crate::testing::junit;
+use crate::testing::run::{compile_policy, run, Compiled, Outcome, Verdict};
+use clap::ValueEnum;
+use serde_json::{json, Value as Json};
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+
+/// How `tollgate test` reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TestFormat {
+    /// For people: failures drawn on the test file, a line per test.
+    Text,
+    /// One JSON document for tools.
+    Json,
+    /// JUnit XML for CI systems.
+    Junit,
+}
+
+/// One test file and what became of it.
+struct FileRun {
+    /// The test file.
+    tests: SourceFile,
+    /// Diagnostics about the test file as a whole (syntax, its policy).
+    diagnostics: Vec<Diagnostic>,
+    /// The policy file, when it could be read.
+    policy: Option<SourceFile>,
+    /// Diagnostics about the policy file.
+    policy_diagnostics: Vec<Diagnostic>,
+    /// The policy's name, once known.
+    policy_name: String,
+    /// Each test's verdict.
+    outcomes: Vec<Outcome>,
+}
+
+impl FileRun {
+    fn broken(&self) -> bool {
+        !self.diagnostics.is_empty() || !self.policy_diagnostics.is_empty()
+    }
+}
+
+/// What the tests of one policy exercised.
+struct PolicyCoverage {
+    name: String,
+    items: Vec<Described>,
+    coverage: Coverage,
+    tested: bool,
+}
+
+/// Runs the command.
+pub fn run_command(paths: &[PathBuf], format: TestFormat, coverage: bool, color: bool) -> u8 {
+    let mut io_failed = false;
+    let mut files: Vec<PathBuf> = Vec::new();
+    let mut policies: Vec<PathBuf> = Vec::new();
+    for path in paths {
+        if path == Path::new("-") {
+            eprintln!(
+                "error: `tollgate test` reads test files beside their policies, not standard input"
+            );
+            return EXIT_USAGE;
+        }
+        let is_dir = std::fs::metadata(path).is_ok_and(|m| m.is_dir());
+        if is_dir {
+            match (source::discover_tests(path), source::discover(path)) {
+                (Ok(t), Ok(p)) => {
+                    if t.is_empty() {
+                        eprintln!("warning: no .test.toll files under {}", path.display());
+                    }
+                    files.extend(t);
+                    policies.extend(p);
+                }
+                (Err(e), _) | (_, Err(e)) => {
+                    eprintln!("error: cannot read {e}");
+                    io_failed = true;
+                }
+            }
+        } else if source::is_test_file(path) {
+            files.push(path.clone());
+        } else {
+            let companion = path.with_extension("test.toll");
+            if companion.is_file() {
+                files.push(companion);
+                policies.push(path.clone());
+            } else {
+                eprintln!(
+                    "error: {} has no tests: {} does not exist",
+                    path.display(),
+                    companion.display()
+                );
+                io_failed = true;
+            }
+        }
+    }
+    files.sort();
+    files.dedup();
+    policies.sort();
+    policies.dedup();
+    let mut covered: BTreeMap<String, PolicyCoverage> = BTreeMap::new();
+    let mut runs = Vec::new();
+    for file in &files {
+        match run_file(file, &mut covered) {
+            Ok(r) => runs.push(r),
+            Err(e) => {
+                eprintln!("error: cannot read {e}");
+                io_failed = true;
+            }
+        }
+    }
+    if coverage {
+        for p in &policies {
+            add_untested(p, &mut covered);
+        }
+    }
+    let failed = count(&runs, |v| matches!(v, Verdict::Failed(_)));
+    let errors = count(&runs, |v| matches!(v, Verdict::Error(_)))
+        + runs.iter().filter(|r| r.broken()).count();
+    let text = match format {
+        TestFormat::Text => text_report(&runs, coverage.then_some(&covered), color),
+        TestFormat::Json => json_report(&runs, coverage.then_some(&covered)),
+        TestFormat::Junit => junit_report(&runs),
+    };
+    let code = if io_failed || errors > 0 {
+        EXIT_USAGE
+    } else if failed > 0 {
+        EXIT_ERRORS
+    } else {
+        EXIT_OK
+    };
+    super::out::emit(&text, code)
+}
+
+fn count(runs: &[FileRun], f: impl Fn(&Verdict) -> bool) -> usize {
+    runs.iter()
+        .flat_map(|r| &r.outcomes)
+        .filter(|o| f(&o.verdict))
+        .count()
+}
+
+/// Reads, parses and runs one test file against the policy it names.
+fn run_file(
+    path: &Path,
+    covered: &mut BTreeMap<String, PolicyCoverage>,
+) -> Result<FileRun, source::LoadError> {
+    let (tests, problem) = source::load(path)?;
+    let mut run_ = FileRun {
+        tests,
+        diagnostics: problem.into_iter().collect(),
+        policy: None,
+        policy_diagnostics: Vec::new(),
+        policy_name: String::new(),
+        outcomes: Vec::new(),
+    };
+    if run_.broken() {
+        return Ok(run_);
+    }
+    let file = match crate::syntax::parse_tests(&run_.tests.text) {
+        Ok(f) => f,
+        Err(ds) => {
+            run_.diagnostics = ds;
+            return Ok(run_);
+        }
+    };
+    run_.policy_name = file.policy.name.clone();
+    let policy_path = path
+        .parent()
+        .unwrap_or(Path::new(""))
+        .join(format!("{}.toll", file.policy.name));
+    if !policy_path.is_file() {
+        run_.diagnostics.push(
+            Diagnostic::error(
+                crate::diagnostic::Code::E0601,
+                format!(
+                    "no policy `{}` beside this test file: {} does not exist",
+                    file.policy.name,
+                    policy_path.display()
+                ),
+                file.policy.span,
+                "the policy tested",
+            )
+            .with_help("a test file tests the policy `NAME.toll` in its own directory"),
+        );
+        return Ok(run_);
+    }
+    let (policy, problem) = source::load(&policy_path)?;
+    let compiled = match problem {
+        Some(d) => Err(vec![d]),
+        None => compile_policy(&policy.text),
+    };
+    let key = policy.path.clone();
+    run_.policy = Some(policy);
+    let compiled = match compiled {
+        Ok(c) => c,
+        Err(ds) => {
+            run_.policy_diagnostics = ds;
+            return Ok(run_);
+        }
+    };
+    if compiled.name() != file.policy.name {
+        run_.diagnostics.push(
+            Diagnostic::error(
+                crate::diagnostic::Code::E0601,
+                format!(
+                    "{key} is the policy `{}`, not `{}`",
+                    compiled.name(),
+                    file.policy.name
+                ),
+                file.policy.span,
+                "the policy tested",
+            )
+            .with_help("name the policy as its `policy` line does"),
+        );
+        return Ok(run_);
+    }
+    let entry = covered.entry(key).or_insert_with(|| PolicyCoverage {
+        name: compiled.name().to_string(),
+        items: items(&compiled),
+        coverage: Coverage::default(),
+        tested: true,
+    });
+    entry.tested = true;
+    run_.outcomes = run(&file, &compiled, &mut entry.coverage);
+    Ok(run_)
+}
+
+fn items(compiled: &Compiled) -> Vec<Described> {
+    match compiled {
+        Compiled::Fees(t) => coverage::fee_items(t),
+        Compiled::Notifications(p) => coverage::notify_items(p),
+    }
+}
+
+/// A policy with no test file: every part of it unexercised (a policy
+/// that does not compile is left out; `check` reports it).
+fn add_untested(path: &Path, covered: &mut BTreeMap<String, PolicyCoverage>) {
+    let key = path.display().to_string();
+    if covered.contains_key(&key) {
+        return;
+    }
+    let Ok((policy, None)) = source::load(path) else {
+        return;
+    };
+    if let Ok(compiled) = compile_policy(&policy.text) {
+        covered.insert(
+            key,
+            PolicyCoverage {
+                name: compiled.name().to_string(),
+                items: items(&compiled),
+                coverage: Coverage::default(),
+                tested: false,
+            },
+        );
+    }
+}
+
+/// Every diagnostic of a file run: the file's, then each test's.
+fn test_diagnostics(r: &FileRun) -> Vec<&Diagnostic> {
+    let mut out: Vec<&Diagnostic> = r.diagnostics.iter().collect();
+    for o in &r.outcomes {
+        match &o.verdict {
+            Verdict::Passed => {}
+            Verdict::Failed(f) => out.push(&f.diagnostic),
+            Verdict::Error(d) => out.push(d),
+        }
+    }
+    out
+}
+
+fn plural(n: usize, word: &str) -> String {
+    format!("{n} {word}{}", if n == 1 { "" } else { "s" })
+}
+
+fn text_report(
+    runs: &[FileRun],
+    coverage: Option<&BTreeMap<String, PolicyCoverage>>,
+    color: bool,
+) -> String {
+    let mut text = String::new();
+    for r in runs {
+        if let Some(p) = &r.policy {
+            text.push_str(&render(&r.policy_diagnostics, &p.path, &p.text, color));
+        }
+        let ds: Vec<Diagnostic> = test_diagnostics(r).into_iter().cloned().collect();
+        text.push_str(&render(&ds, &r.tests.path, &r.tests.text, color));
+    }
+    let (mut tests, mut passed, mut failed, mut errors) = (0, 0, 0, 0);
+    for r in runs {
+        let name = if r.policy_name.is_empty() {
+            String::new()
+        } else {
+            format!(" (policy {})", r.policy_name)
+        };
+        let _ = writeln!(text, "{}{name}", r.tests.path);
+        if r.broken() {
+            errors += 1;
+            let _ = writeln!(text, "  error  the tests could not be run (see above)");
+        }
+        for o in &r.outcomes {
+            tests += 1;
+            let word = match o.verdict {
+                Verdict::Passed => {
+                    passed += 1;
+                    "ok    "
+                }
+                Verdict::Failed(_) => {
+                    failed += 1;
+                    "FAILED"
+                }
+                Verdict::Error(_) => {
+                    errors += 1;
+                    "error "
+                }
+            };
+            let _ = writeln!(text, "  {word} {}", o.name);
+        }
+    }
+    let _ = writeln!(
+        text,
+        "tested {}: {}, {} passed, {} failed, {}",
+        plural(runs.len(), "file"),
+        plural(tests, "test"),
+        passed,
+        failed,
+        plural(errors, "error")
+    );
+    if let Some(covered) = coverage {
+        for (path, c) in covered {
+            let missed: Vec<&Described> = c
+                .items
+                .iter()
+                .filter(|d| !c.coverage.has(&d.item))
+                .collect();
+            let untested = if c.tested { "" } else { ", no tests" };
+            if missed.is_empty() {
+                let _ = writeln!(
+                    text,
+                    "coverage of {} ({path}): all {} exercised",
+                    c.name,
+                    c.items.len()
+                );
+                continue;
+            }
+            let _ = writeln!(
+                text,
+                "coverage of {} ({path}{untested}): {} of {} exercised; not exercised:",
+                c.name,
+                c.items.len() - missed.len(),
+                c.items.len()
+            );
+            for d in missed {
+                let _ = writeln!(text, "  {}", d.text);
+            }
+        }
+    }
+    text
+}
+
+fn json_report(runs: &[FileRun], coverage: Option<&BTreeMap<String, PolicyCoverage>>) -> String {
+    let files: Vec<Json> = runs
+        .iter()
+        .map(|r| {
+            let lines = LineIndex::new(&r.tests.text);
+            let diag = |d: &Diagnostic| {
+                serde_json::to_value(json::to_json_indexed(d, &r.tests.path, &lines))
+                    .unwrap_or(Json::Null)
+            };
+            let mut diagnostics: Vec<Json> = r.diagnostics.iter().map(diag).collect();
+            if let Some(p) = &r.policy {
+                let plines = LineIndex::new(&p.text);
+                diagnostics.extend(r.policy_diagnostics.iter().map(|d| {
+                    serde_json::to_value(json::to_json_indexed(d, &p.path, &plines))
+                        .unwrap_or(Json::Null)
+                }));
+            }
+            let tests: Vec<Json> = r
+                .outcomes
+                .iter()
+                .map(|o| {
+                    let (line, _) = lines.line_col(o.span.start);
+                    match &o.verdict {
+                        Verdict::Passed => {
+                            json!({ "name": o.name, "line": line, "status": "passed" })
+                        }
+                        Verdict::Failed(f) => json!({
+                            "name": o.name,
+                            "line": line,
+                            "status": "failed",
+                            "record": f.record,
+                            "expected": f.expected,
+                            "actual": f.actual,
+                            "explain": f.explain,
+                            "diagnostic": diag(&f.diagnostic),
+                        }),
+                        Verdict::Error(d) => json!({
+                            "name": o.name,
+                            "line": line,
+                            "status": "error",
+                            "diagnostic": diag(d),
+                        }),
+                    }
+                })
+                .collect();
+            json!({
+                "file": r.tests.path,
+                "policy": r.policy.as_ref().map(|p| p.path.clone()),
+                "diagnostics": diagnostics,
+                "tests": tests,
+            })
+        })
+        .collect();
+    let mut doc = json!({
+        "files": files,
+        "tests": runs.iter().map(|r| r.outcomes.len()).sum::<usize>(),
+        "passed": count(runs, |v| matches!(v, Verdict::Passed)),
+        "failed": count(runs, |v| matches!(v, Verdict::Failed(_))),
+        "errors": count(runs, |v| matches!(v, Verdict::Error(_)))
+            + runs.iter().filter(|r| r.broken()).count(),
+    });
+    if let (Some(covered), Json::Object(m)) = (coverage, &mut doc) {
+        let list: Vec<Json> = covered
+            .iter()
+            .map(|(path, c)| {
+                let mut j = coverage::to_json(&c.name, path, &c.items, &c.coverage);
+                if let Json::Object(m) = &mut j {
+                    m.insert("tested".into(), json!(c.tested));
+                }
+                j
+            })
+            .collect();
+        m.insert("coverage".into(), Json::Array(list));
+    }
+    format!("{doc}\n")
+}
+
+fn junit_report(runs: &[FileRun]) -> String {
+    let suites: Vec<junit::Suite> = runs
+        .iter()
+        .map(|r| {
+            let rendered = |d: &Diagnostic| {
+                render(std::slice::from_ref(d), &r.tests.path, &r.tests.text, false)
+            };
+            let problem = |d: &Diagnostic, text: String| junit::Problem {
+                message: format!("[{}] {}", d.code, d.message),
+                text,
+            };
+            let mut cases: Vec<junit::Case> = Vec::new();
+            let file_problem = r
+                .diagnostics
+                .first()
+                .map(|d| problem(d, rendered(d)))
+                .or_else(|| {
+                    let p = r.policy.as_ref()?;
+                    let d = r.policy_diagnostics.first()?;
+                    Some(problem(
+                        d,
+                        render(&r.policy_diagnostics, &p.path, &p.text, false),
+                    ))
+                });
+            if let Some(p) = file_problem {
+                cases.push(junit::Case {
+                    name: "(test file)".into(),
+                    classname: r.policy_name.clone(),
+                    failure: None,
+                    error: Some(p),
+                });
+            }
+            for o in &r.outcomes {
+                let (failure, error) = match &o.verdict {
+                    Verdict::Passed => (None, None),
+                    Verdict::Failed(f) => {
+                        (Some(problem(&f.diagnostic, rendered(&f.diagnostic))), None)
+                    }
+                    Verdict::Error(d) => (None, Some(problem(d, rendered(d)))),
+                };
+                cases.push(junit::Case {
+                    name: o.name.clone(),
+                    classname: r.policy_name.clone(),
+                    failure,
+                    error,
+                });
+            }
+            junit::Suite {
+                name: r.tests.path.clone(),
+                cases,
+            }
+        })
+        .collect();
+    junit::xml(&suites)
+}

@@ -1,0 +1,588 @@
+//! Running a test file against its compiled policy: each test's verdict,
+//! with the record, the expected and actual answers and the engine's
+//! explanation when it fails, and what it exercised.
+
+use super::ast::*;
+use super::coverage::Coverage;
+use super::typing::{check_currency, typed};
+use crate::cli::eval::{describe_error, explain, rule_name};
+use crate::cli::notify_out;
+use crate::diagnostic::{Code, Diagnostic};
+use crate::span::Span;
+use rust_decimal::Decimal;
+use serde_json::{json, Map, Value as Json};
+use tollgate_runtime::eval::Component;
+use tollgate_runtime::notify::{Decision, MemoryState, NotifyPolicy};
+use tollgate_runtime::table::Table;
+
+/// A policy ready to be tested.
+pub enum Compiled {
+    /// A fees policy's decision table.
+    Fees(Table),
+    /// A notifications policy.
+    Notifications(NotifyPolicy),
+}
+
+impl Compiled {
+    /// The policy's name.
+    pub fn name(&self) -> &str {
+        match self {
+            Compiled::Fees(t) => &t.name,
+            Compiled::Notifications(p) => &p.name,
+        }
+    }
+}
+
+/// Parses, checks and compiles a policy's source.
+///
+/// # Errors
+/// The diagnostics of the first stage that failed.
+pub fn compile_policy(text: &str) -> Result<Compiled, Vec<Diagnostic>> {
+    let file = crate::syntax::parse(text)?;
+    let policy = crate::check::check(&file)?;
+    match policy.kind {
+        crate::model::PolicyKind::Fees => crate::compile::compile(&policy).map(Compiled::Fees),
+        crate::model::PolicyKind::Notifications => {
+            crate::compile::notify::compile(&policy).map(Compiled::Notifications)
+        }
+    }
+}
+
+/// The verdict on one test.
+pub enum Verdict {
+    /// Every expectation held.
+    Passed,
+    /// An expectation did not hold.
+    Failed(Box<Failure>),
+    /// The test could not be run (an unknown field, a malformed value, a
+    /// test of the wrong kind): a diagnostic about the test file.
+    Error(Box<Diagnostic>),
+}
+
+/// What a failed test shows.
+pub struct Failure {
+    /// The report, pointing at the expectation that failed (`E0605`).
+    pub diagnostic: Diagnostic,
+    /// The record, as `eval` reads it.
+    pub record: Json,
+    /// The expected answer, in `eval`'s words.
+    pub expected: Json,
+    /// The actual answer, as `eval` prints it.
+    pub actual: Json,
+    /// Why the engine answered so (what `eval --explain` adds).
+    pub explain: Json,
+}
+
+/// One test and its verdict.
+pub struct Outcome {
+    /// The test's name.
+    pub name: String,
+    /// Where its name was written.
+    pub span: Span,
+    /// The verdict.
+    pub verdict: Verdict,
+}
+
+/// Runs every test of `file` against `policy`, noting what each exercised
+/// in `coverage`.
+pub fn run(file: &TestFile, policy: &Compiled, coverage: &mut Coverage) -> Vec<Outcome> {
+    file.tests
+        .iter()
+        .map(|t| Outcome {
+            name: t.name.clone(),
+            span: t.name_span,
+            verdict: run_one(t, policy, coverage),
+        })
+        .collect()
+}
+
+fn run_one(test: &TestCase, policy: &Compiled, coverage: &mut Coverage) -> Verdict {
+    let result = match (&test.body, policy) {
+        (TestBody::Fee(f), Compiled::Fees(table)) => fee_test(test, f, table, coverage),
+        (TestBody::Stream(s), Compiled::Notifications(p)) => stream_test(test, s, p, coverage),
+        (TestBody::Fee(_), Compiled::Notifications(p)) => Err(Diagnostic::error(
+            Code::E0601,
+            format!(
+                "`{}` is a notifications policy: its tests are message streams",
+                p.name
+            ),
+            test.name_span,
+            "a fee test",
+        )
+        .with_help("write `message at TIME { ... } => DECISION` lines")),
+        (TestBody::Stream(_), Compiled::Fees(t)) => Err(Diagnostic::error(
+            Code::E0601,
+            format!(
+                "`{}` is a fees policy: its tests give a record and its fee",
+                t.name
+            ),
+            test.name_span,
+            "a message stream",
+        )
+        .with_help("write `record { ... }` and `expect fee AMOUNT`")),
+    };
+    match result {
+        Ok(None) => Verdict::Passed,
+        Ok(Some(f)) => Verdict::Failed(Box::new(f)),
+        Err(d) => Verdict::Error(Box::new(d)),
+    }
+}
+
+/// The amount as the policy's currency prints it.
+fn money(table: &Table, d: Decimal) -> String {
+    crate::compile::print::amount(d, crate::currency::display_decimals(&table.currency))
+}
+
+/// Runs a fee test: `Ok(None)` when it passes.
+fn fee_test(
+    test: &TestCase,
+    f: &FeeTest,
+    table: &Table,
+    coverage: &mut Coverage,
+) -> Result<Option<Failure>, Diagnostic> {
+    let record = typed(&f.record, &table.fields, None, Some(&table.currency))?;
+    check_currency(&f.fee, Some(&table.currency))?;
+    let mut wanted = Vec::new();
+    for c in &f.components {
+        check_currency(&c.fee, Some(&table.currency))?;
+        let Some(si) = table
+            .schedules
+            .iter()
+            .position(|s| s.name == c.schedule.name)
+        else {
+            let names: Vec<&str> = table.schedules.iter().map(|s| s.name.as_str()).collect();
+            return Err(unknown(&c.schedule, "schedule", &names));
+        };
+        let s = table.schedules.get(si);
+        let rules: Vec<&str> = s.map_or(Vec::new(), |s| {
+            s.rules.iter().map(|r| r.name.as_str()).collect()
+        });
+        if !rules.contains(&c.rule.name.as_str()) {
+            return Err(unknown(&c.rule, "rule", &rules));
+        }
+        wanted.push((c.schedule.name.as_str(), c.rule.name.as_str(), c.fee.value));
+    }
+    let mut components: Vec<Component> = Vec::new();
+    let answer = table.fee(&record.values, &mut components);
+    let mut expected = json!({ "fee": money(table, f.fee.value) });
+    if !f.components.is_empty() {
+        let listed: Vec<Json> = wanted
+            .iter()
+            .map(|(s, r, fee)| json!({ "schedule": s, "rule": r, "fee": money(table, *fee) }))
+            .collect();
+        if let Json::Object(m) = &mut expected {
+            m.insert("components".into(), Json::Array(listed));
+        }
+    }
+    let total = match answer {
+        Ok(total) => total,
+        Err(e) => {
+            let message = describe_error(table, &e);
+            let d = failed(
+                test,
+                f.fee_span,
+                format!(
+                    "expected fee {}, but the record is refused",
+                    money(table, f.fee.value)
+                ),
+                "expected this fee",
+            );
+            let d = d.with_note(format!("record: {}", record.json));
+            let d = d.with_note(format!("error: {message}"));
+            return Ok(Some(Failure {
+                diagnostic: d,
+                record: record.json,
+                expected,
+                actual: json!({ "error": message }),
+                explain: Json::Null,
+            }));
+        }
+    };
+    coverage.fees(table, &record.values, &components);
+    let actual_components: Vec<(&str, &str, Decimal)> = components
+        .iter()
+        .map(|c| {
+            let s = table.schedules.get(c.schedule as usize);
+            (
+                s.map_or("?", |s| s.name.as_str()),
+                rule_name(s, c.rule),
+                c.fee.total,
+            )
+        })
+        .collect();
+    let fee_ok = total == f.fee.value;
+    let components_ok = f.components.is_empty() || same_components(&wanted, &actual_components);
+    if fee_ok && components_ok {
+        return Ok(None);
+    }
+    let actual = json!({
+        "fee": money(table, total),
+        "components": actual_components
+            .iter()
+            .map(|(s, r, fee)| json!({ "schedule": s, "rule": r, "fee": money(table, *fee) }))
+            .collect::<Vec<_>>(),
+    });
+    let explained: Vec<Json> = components
+        .iter()
+        .filter_map(|c| {
+            let s = table.schedules.get(c.schedule as usize)?;
+            Some(json!({ "schedule": s.name, "explain": explain(table, s, c, &record.values) }))
+        })
+        .collect();
+    let (span, message, label) = if fee_ok {
+        let span = f
+            .components
+            .first()
+            .map_or(f.fee_span, |c| c.span)
+            .to(f.components.last().map_or(f.fee_span, |c| c.span));
+        (
+            span,
+            format!(
+                "the components differ: {}",
+                components_text(table, &actual_components)
+            ),
+            "expected these components".to_string(),
+        )
+    } else {
+        (
+            f.fee_span,
+            format!(
+                "expected fee {}, got {}",
+                money(table, f.fee.value),
+                money(table, total)
+            ),
+            format!(
+                "expected {}, got {}",
+                money(table, f.fee.value),
+                money(table, total)
+            ),
+        )
+    };
+    let mut d = failed(test, span, message, label)
+        .with_note(format!("record: {}", record.json))
+        .with_note(format!("expected: {expected}"))
+        .with_note(format!("actual: {actual}"));
+    for e in &explained {
+        d = d.with_note(why_fee(e));
+    }
+    Ok(Some(Failure {
+        diagnostic: d,
+        record: record.json,
+        expected,
+        actual,
+        explain: Json::Array(explained),
+    }))
+}
+
+/// Whether two lists of components hold the same ones, in any order.
+fn same_components(a: &[(&str, &str, Decimal)], b: &[(&str, &str, Decimal)]) -> bool {
+    let mut left = b.to_vec();
+    a.len() == b.len()
+        && a.iter().all(|x| match left.iter().position(|y| y == x) {
+            Some(i) => {
+                left.swap_remove(i);
+                true
+            }
+            None => false,
+        })
+}
+
+fn components_text(table: &Table, cs: &[(&str, &str, Decimal)]) -> String {
+    if cs.is_empty() {
+        return "there are none".into();
+    }
+    let parts: Vec<String> = cs
+        .iter()
+        .map(|(s, r, fee)| format!("{s}.{r} {}", money(table, *fee)))
+        .collect();
+    format!("got {}", parts.join(", "))
+}
+
+/// The diagnostic of a failed test: `span` is the expectation that failed.
+fn failed(test: &TestCase, span: Span, message: String, label: impl Into<String>) -> Diagnostic {
+    Diagnostic::error(
+        Code::E0605,
+        format!("test \"{}\" failed: {message}", test.name),
+        span,
+        label,
+    )
+    .with_label(test.name_span, "in this test")
+}
+
+fn unknown(name: &crate::ast::Ident, what: &str, names: &[&str]) -> Diagnostic {
+    let d = Diagnostic::error(
+        Code::E0604,
+        format!("the policy has no {what} `{}`", name.name),
+        name.span,
+        format!("no such {what}"),
+    );
+    match crate::check::suggest::closest(&name.name, names.iter().copied()) {
+        Some(s) => d.with_help(format!("did you mean `{s}`?")),
+        None => d.with_help(format!("the {what}s are {}", names.join(", "))),
+    }
+}
+
+/// One component's explanation in words: the rules tried, the rule that
+/// matched, and the arithmetic (the fields of `eval --explain`).
+fn why_fee(e: &Json) -> String {
+    let schedule = e.get("schedule").and_then(Json::as_str).unwrap_or("?");
+    let x = e.get("explain").cloned().unwrap_or(Json::Null);
+    let s = |k: &str| x.get(k).and_then(Json::as_str).map(str::to_string);
+    let mut parts: Vec<String> = Vec::new();
+    for t in x
+        .get("tried")
+        .and_then(Json::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let rule = t.get("rule").and_then(Json::as_str).unwrap_or("?");
+        let why = t.get("failed").and_then(Json::as_str).unwrap_or("");
+        parts.push(format!("`{rule}` does not match ({why})"));
+    }
+    let matched = s("matched").unwrap_or_default();
+    let formula = s("formula").unwrap_or_default();
+    parts.push(format!("`{matched}` matches: {formula}"));
+    let amount = s("amount").unwrap_or_default();
+    let raw = s("raw").unwrap_or_default();
+    let product = match s("rate") {
+        Some(rate) => format!("{amount} × {rate} = {raw}"),
+        None if formula.contains("tiered") => format!("{amount} through the bands = {raw}"),
+        None => format!("no rate on {amount}: {raw}"),
+    };
+    let mut sum = format!(
+        "{product}, {} → {}",
+        s("rounding").unwrap_or_default(),
+        s("rounded").unwrap_or_default()
+    );
+    let steps = [
+        ("minimum_applied", "raised to the minimum"),
+        ("cap_applied", "capped at"),
+        ("fixed", "plus fixed"),
+        ("total_minimum_applied", "total raised to the minimum"),
+        ("total_cap_applied", "total capped at"),
+        ("fee", "fee"),
+    ];
+    for (key, words) in steps {
+        if let Some(v) = s(key) {
+            if key == "fixed" && v.trim_start_matches(['0', '.']).is_empty() {
+                continue;
+            }
+            sum.push_str(&format!(", {words} {v}"));
+        }
+    }
+    parts.push(sum);
+    format!("why ({schedule}): {}", parts.join("; "))
+}
+
+/// Runs a message stream: `Ok(None)` when every decision is as expected.
+fn stream_test(
+    test: &TestCase,
+    s: &StreamTest,
+    policy: &NotifyPolicy,
+    coverage: &mut Coverage,
+) -> Result<Option<Failure>, Diagnostic> {
+    let start = s.start.as_ref().map(instant).transpose()?;
+    let clock = policy
+        .fields
+        .get(policy.clock as usize)
+        .map_or("at", |f| f.name.as_str());
+    let mut state = MemoryState::new();
+    let count = s.messages.len();
+    for (n, m) in s.messages.iter().enumerate() {
+        let (at, at_span) = match &m.time {
+            MessageTime::At(i) => (instant(i)?.to_rfc3339(), i.span),
+            MessageTime::After { secs, span } => {
+                let Some(start) = start else {
+                    return Err(Diagnostic::error(
+                        Code::E0601,
+                        "a time after the start, but the test has no `start`",
+                        *span,
+                        "after what?",
+                    )
+                    .with_help("begin the test with `start INSTANT`, e.g. `start 2026-11-25T09:00:00+08:00`"));
+                };
+                let later = i64::try_from(*secs)
+                    .ok()
+                    .and_then(chrono::TimeDelta::try_seconds)
+                    .and_then(|d| start.checked_add_signed(d));
+                let Some(later) = later else {
+                    return Err(Diagnostic::error(
+                        Code::E0603,
+                        "this time is too far after the start",
+                        *span,
+                        "too far",
+                    ));
+                };
+                (later.to_rfc3339(), *span)
+            }
+        };
+        let record = typed(
+            &m.record,
+            &policy.fields,
+            Some((clock, Json::String(at), at_span)),
+            None,
+        )?;
+        if let Some(rule) = &m.expect.rule {
+            if !policy.rules.iter().any(|r| r.name == rule.name) {
+                let names: Vec<&str> = policy.rules.iter().map(|r| r.name.as_str()).collect();
+                return Err(unknown(rule, "rule", &names));
+            }
+        }
+        let until = match &m.expect.kind {
+            DecisionKind::Defer(i) => Some(instant(i)?.timestamp_millis()),
+            _ => None,
+        };
+        let trace = notify_out::trace(policy, &record.values, &state);
+        let answered = policy.answer(&record.values, &mut state);
+        let expected = expected_json(policy, &m.expect, until);
+        let (actual, ok) = match answered {
+            Ok(a) => {
+                if !a.repeat {
+                    coverage.message(policy, &record.values, a.decision);
+                }
+                let ok = matches_decision(policy, &m.expect, until, a.decision, a.repeat);
+                (notify_out::answer(policy, a, None), ok)
+            }
+            Err(e) => (json!({ "error": notify_out::error(policy, e) }), false),
+        };
+        if ok {
+            continue;
+        }
+        let d = failed(
+            test,
+            m.expect.span,
+            format!(
+                "message {} of {count}: expected {}, got {}",
+                n + 1,
+                decision_text(&expected),
+                decision_text(&actual)
+            ),
+            format!("expected {}", decision_text(&expected)),
+        )
+        .with_label(m.span, "this message")
+        .with_note(format!("record: {}", record.json))
+        .with_note(format!("expected: {expected}"))
+        .with_note(format!("actual: {actual}"));
+        let mut d = d;
+        for line in why_message(&trace) {
+            d = d.with_note(line);
+        }
+        return Ok(Some(Failure {
+            diagnostic: d,
+            record: record.json,
+            expected,
+            actual,
+            explain: Json::Array(trace),
+        }));
+    }
+    Ok(None)
+}
+
+/// An instant of the test file.
+///
+/// # Errors
+/// `E0603` when it does not exist (`2026-02-30T...`).
+fn instant(i: &InstantLit) -> Result<chrono::DateTime<chrono::FixedOffset>, Diagnostic> {
+    chrono::DateTime::parse_from_rfc3339(&i.text).map_err(|e| {
+        Diagnostic::error(
+            Code::E0603,
+            format!("`{}` is not an instant ({e})", i.text),
+            i.span,
+            "this instant",
+        )
+    })
+}
+
+fn expected_json(policy: &NotifyPolicy, e: &ExpectedDecision, until: Option<i64>) -> Json {
+    let mut m = Map::new();
+    let word = match e.kind {
+        DecisionKind::Deliver => "deliver",
+        DecisionKind::Suppress => "suppress",
+        DecisionKind::Defer(_) => "defer",
+    };
+    m.insert("decision".into(), json!(word));
+    if let Some(ms) = until {
+        m.insert("until".into(), json!(notify_out::instant(policy, ms)));
+    }
+    if let Some(r) = &e.rule {
+        m.insert("rule".into(), json!(r.name));
+    }
+    if e.repeat {
+        m.insert("repeat".into(), json!(true));
+    }
+    Json::Object(m)
+}
+
+fn matches_decision(
+    policy: &NotifyPolicy,
+    e: &ExpectedDecision,
+    until: Option<i64>,
+    d: Decision,
+    repeat: bool,
+) -> bool {
+    let name = |i: u32| policy.rules.get(i as usize).map(|r| r.name.as_str());
+    let by = |rule: u32| {
+        e.rule
+            .as_ref()
+            .is_none_or(|r| name(rule) == Some(r.name.as_str()))
+    };
+    let kind = match (&e.kind, d) {
+        (DecisionKind::Deliver, Decision::Deliver { .. }) => true,
+        (DecisionKind::Suppress, Decision::Suppress { rule, .. }) => by(rule),
+        (DecisionKind::Defer(_), Decision::Defer { rule, until_ms }) => {
+            until == Some(until_ms) && by(rule)
+        }
+        _ => false,
+    };
+    kind && e.repeat == repeat
+}
+
+/// A decision line in words: `defer until 2026-11-25T13:00:00+08:00 by
+/// peak_hours`.
+fn decision_text(j: &Json) -> String {
+    if let Some(e) = j.get("error").and_then(Json::as_str) {
+        return format!("an error ({e})");
+    }
+    let mut s = j
+        .get("decision")
+        .and_then(Json::as_str)
+        .unwrap_or("?")
+        .to_string();
+    if let Some(u) = j.get("until").and_then(Json::as_str) {
+        s.push_str(&format!(" until {u}"));
+    }
+    if let Some(r) = j.get("rule").and_then(Json::as_str) {
+        s.push_str(&format!(" by {r}"));
+    }
+    if let Some(r) = j.get("reason").and_then(Json::as_str) {
+        s.push_str(&format!(" ({r})"));
+    }
+    if j.get("repeat") == Some(&Json::Bool(true)) {
+        s.push_str(", repeat");
+    }
+    s
+}
+
+/// What each rule that applies saw, one line a rule (the trace of `eval
+/// --explain`).
+fn why_message(trace: &[Json]) -> Vec<String> {
+    trace
+        .iter()
+        .filter(|t| t.get("applies") == Some(&Json::Bool(true)))
+        .map(|t| {
+            let rule = t.get("rule").and_then(Json::as_str).unwrap_or("?");
+            let saw: Vec<String> = t
+                .get("saw")
+                .and_then(Json::as_object)
+                .into_iter()
+                .flatten()
+                .filter(|(_, v)| !v.is_null())
+                .map(|(k, v)| match v {
+                    Json::String(s) => format!("{} {s}", k.replace('_', " ")),
+                    other => format!("{} {other}", k.replace('_', " ")),
+                })
+                .collect();
+            format!("rule `{rule}` saw: {}", saw.join(", "))
+        })
+        .collect()
+}

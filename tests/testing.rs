@@ -1,0 +1,177 @@
+//! `tollgate test`: the fixtures in `tests/testing/` (a passing file, tests
+//! that fail on purpose, and files that cannot run: an unknown field, a
+//! malformed record, a test of the wrong kind, a missing policy, an unknown
+//! rule), with snapshots of what the user sees as text, JSON and JUnit XML,
+//! and the exit codes.
+
+// A test fails by panicking; helpers here may unwrap and index freely.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+use std::process::{Command, Output};
+
+fn tollgate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// The exit code a fixture must give: 0 when it passes, 1 for a test that
+/// fails on purpose (`E0605_*`), 2 for a file that cannot run.
+fn expected_code(name: &str) -> i32 {
+    if name.starts_with("passing") {
+        0
+    } else if name.starts_with("E0605") {
+        1
+    } else {
+        2
+    }
+}
+
+#[test]
+fn fixtures_text_snapshots_and_exit_codes() {
+    insta::glob!("testing/*.test.toll", |path| {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let rel = format!("tests/testing/{name}");
+        let o = tollgate(&["test", "--color", "never", &rel]);
+        let text = stdout(&o);
+        assert_eq!(
+            o.status.code(),
+            Some(expected_code(&name)),
+            "{name}:\n{text}"
+        );
+        if let Some(code) = name.split('_').next().filter(|c| c.starts_with('E')) {
+            assert!(
+                text.contains(&format!("[{code}]")),
+                "{name} must report {code}:\n{text}"
+            );
+        }
+        insta::assert_snapshot!(text);
+    });
+}
+
+#[test]
+fn a_test_that_fails_on_purpose_exits_one() {
+    let o = tollgate(&["test", "tests/testing/E0605_fee.test.toll"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let o = tollgate(&["test", "tests/testing/E0605_stream.test.toll"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+}
+
+#[test]
+fn a_policy_path_runs_its_companion_file() {
+    let o = tollgate(&["test", "policies/fees/lakala.toll"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    assert!(stdout(&o).starts_with("policies/fees/lakala.test.toll (policy lakala)\n"));
+    let o = tollgate(&["test", "tests/testing/alerts.toll"]);
+    assert_eq!(
+        o.status.code(),
+        Some(2),
+        "a policy without tests is an error"
+    );
+    assert!(String::from_utf8_lossy(&o.stderr).contains("alerts.test.toll does not exist"));
+}
+
+#[test]
+fn json_report() {
+    let o = tollgate(&[
+        "test",
+        "--format",
+        "json",
+        "--coverage",
+        "tests/testing/passing.test.toll",
+        "tests/testing/E0605_fee.test.toll",
+        "tests/testing/E0602_unknown_field.test.toll",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        (
+            &doc["tests"],
+            &doc["passed"],
+            &doc["failed"],
+            &doc["errors"]
+        ),
+        (&9.into(), &6.into(), &2.into(), &1.into())
+    );
+    insta::assert_snapshot!(serde_json::to_string_pretty(&doc).unwrap());
+}
+
+#[test]
+fn junit_report() {
+    let o = tollgate(&["test", "--format", "junit", "tests/testing"]);
+    assert_eq!(o.status.code(), Some(2));
+    let xml = stdout(&o);
+    assert!(xml.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites "));
+    // One suite per test file.
+    let files =
+        std::fs::read_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testing"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".test.toll")
+            })
+            .count();
+    assert_eq!(xml.matches("<testsuite name=").count(), files);
+    // Quotes and markup in names and reports are escaped.
+    assert!(xml.contains("testcase name=\"scan&apos;s components\""));
+    assert!(!xml.contains("=> deliver"));
+    insta::assert_snapshot!(xml);
+}
+
+#[test]
+fn coverage_lists_what_no_test_exercised() {
+    let o = tollgate(&["test", "--coverage", "tests/testing/passing.test.toll"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    assert!(text.contains("coverage of shop (tests/testing/shop.toll): 6 of 9 exercised"));
+    assert!(text.contains("the `otherwise` of schedule `mdr`"));
+    assert!(
+        !text.contains("rule `mdr.card`"),
+        "the card rule was exercised"
+    );
+    insta::assert_snapshot!(text);
+}
+
+#[test]
+fn coverage_comes_from_what_the_engine_did() {
+    // A test that names the cap in its title but never reaches it does
+    // not cover the cap; a stream whose promotion lands outside the quiet
+    // window does not cover the window.
+    let dir = common::scratch("engine");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/testing/shop.toll"),
+        dir.join("shop.toll"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("shop.test.toll"),
+        "tests for shop\ntest \"card cap 20.00\" {\n  record { channel: card, amount: 100.00 CNY }\n  expect fee 0.60 CNY\n}\n",
+    )
+    .unwrap();
+    let o = tollgate(&[
+        "test",
+        "--coverage",
+        dir.join("shop.toll").to_str().unwrap(),
+    ]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(text.contains("  min 0.10 of `mdr.card`\n"), "{text}");
+    assert!(text.contains("  cap 20.00 of `mdr.card`\n"), "{text}");
+    assert!(!text.contains("  rule `mdr.card`\n"), "{text}");
+}
