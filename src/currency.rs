@@ -193,6 +193,19 @@ pub fn minor_step(code: &str) -> Option<Decimal> {
     minor_unit(code).map(|dp| Decimal::new(1, dp))
 }
 
+/// ISO 4217 codes that have no minor unit: precious metals, the SDR, bond
+/// market units, the test code and "no currency". Fees are not charged in
+/// them; a policy naming one is told so.
+const WITHOUT_MINOR_UNIT: &[&str] = &[
+    "XAG", "XAU", "XBA", "XBB", "XBC", "XBD", "XDR", "XPD", "XPT", "XSU", "XTS", "XUA", "XXX",
+];
+
+/// Whether `code` is an ISO 4217 code without a minor unit (`XAU`, `XDR`,
+/// `XTS`...).
+pub fn lacks_minor_unit(code: &str) -> bool {
+    WITHOUT_MINOR_UNIT.contains(&code)
+}
+
 /// The ISO 4217 code of a currency often written another way: `RMB` and
 /// the offshore `CNH` are `CNY`, `NTD` is `TWD`.
 pub fn common_name(name: &str) -> Option<&'static str> {

@@ -222,6 +222,44 @@ fn a_control_character_in_a_suppress_reason_is_refused_by_name() {
 }
 
 #[test]
+fn a_line_separator_or_direction_override_in_a_suppress_reason_is_refused() {
+    // Not control characters to Unicode, but each breaks a log line or
+    // reorders the text a merchant or an operator reads.
+    for (written, named) in [
+        ("\u{2028}", "U+2028"),
+        ("\u{2029}", "U+2029"),
+        ("\u{202e}", "U+202E"),
+        ("\u{2066}", "U+2066"),
+        ("\u{200f}", "U+200F"),
+    ] {
+        let text = format!(
+            "policy p version 1\nkind notifications\nfield kind: enum {{ promo }}\n\
+             field at: timestamp\nrule out when kind == promo => suppress \"opted{written}out\"\n"
+        );
+        let d = first_of(&text);
+        assert_eq!(d.code, Code::E0203, "{written:?}: {d:?}");
+        assert!(d.message.contains(named), "{written:?}: {}", d.message);
+    }
+}
+
+#[test]
+fn an_iso_code_without_a_minor_unit_is_named_as_such() {
+    for code in ["XAU", "XDR", "XTS"] {
+        let text = format!(
+            "policy p version 1\nkind fees\ncurrency {code}\nrounding half_up\n\
+             field amount: money\nschedule s {{\n  hit first\n  otherwise => 1%\n}}\n"
+        );
+        let d = first_of(&text);
+        assert_eq!(d.code, Code::E0206, "{code}: {d:?}");
+        assert!(
+            d.message.contains("without a minor unit") && !d.message.contains("not an ISO"),
+            "{code}: {}",
+            d.message
+        );
+    }
+}
+
+#[test]
 fn a_policy_wide_expect_is_reported_once() {
     // Held by every schedule, checked in each: one finding, not one per
     // schedule.

@@ -264,6 +264,20 @@ impl<'a> Checker<'a> {
             let shaped = cur.name.len() == 3 && cur.name.chars().all(|c| c.is_ascii_uppercase());
             if crate::currency::minor_unit(&cur.name).is_some() {
                 self.currency = cur.name.clone();
+            } else if crate::currency::lacks_minor_unit(&cur.name) {
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::E0206,
+                        format!(
+                            "`{}` is an ISO 4217 code without a minor unit (a metal, fund or \
+                             test code): fees cannot be charged or rounded in it",
+                            cur.name
+                        ),
+                        cur.span,
+                        "no minor unit",
+                    )
+                    .with_help("write the code of the currency the fees are paid in, such as `CNY`, `USD` or `JPY`"),
+                );
             } else if shaped {
                 let upper = cur.name.to_ascii_uppercase();
                 self.diags.push(

@@ -383,10 +383,15 @@ impl<'a> Checker<'a> {
                     );
                     return None;
                 }
-                if let Some(c) = text.chars().find(|c| c.is_control()) {
+                if let Some(c) = text
+                    .chars()
+                    .find(|&c| c.is_control() || unsafe_in_a_line(c))
+                {
                     let what = match c {
                         '\t' => "a tab",
                         '\n' | '\r' => "a line break",
+                        '\u{2028}' | '\u{2029}' => "the line-separating",
+                        c if !c.is_control() => "the text-direction",
                         _ => "the",
                     };
                     self.diags.push(
@@ -614,4 +619,15 @@ impl<'a> Checker<'a> {
         };
         self.report(r)
     }
+}
+
+/// Characters that are not control characters to Unicode, yet break a
+/// line (U+2028, U+2029) or reorder how text is shown (the bidirectional
+/// marks, embeddings, overrides and isolates): a reason holding one would
+/// split a log line or show a merchant something other than its bytes.
+fn unsafe_in_a_line(c: char) -> bool {
+    matches!(
+        c,
+        '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'
+    )
 }
