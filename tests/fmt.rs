@@ -194,11 +194,14 @@ fn the_reference_policies_are_formatted() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut files = Vec::new();
     toll_files(&root.join("policies"), &mut files);
-    // Test files beside the policies (`NAME.test.toll`) are not policies.
-    files.retain(|f| !tollgate::source::is_test_file(f));
     for file in files {
         let text = std::fs::read_to_string(&file).unwrap();
-        let formatted = tollgate::fmt::format(&text).unwrap();
+        // The policies' test files (`NAME.test.toll`) too.
+        let formatted = if tollgate::source::is_test_file(&file) {
+            tollgate::fmt::format_tests(&text).unwrap()
+        } else {
+            tollgate::fmt::format(&text).unwrap()
+        };
         assert!(
             formatted == text,
             "{} is not formatted: run `tollgate fmt policies`",
@@ -314,4 +317,136 @@ fn fmt_leaves_a_policy_that_does_not_parse_alone() {
 fn fmt_of_a_missing_file_is_a_usage_error() {
     let out = tollgate(&["fmt", "no/such/policy.toll"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// Every test file (`*.test.toll`) of the repository.
+fn test_files() -> Vec<(String, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let mut files = Vec::new();
+    toll_files(&root.join("policies"), &mut files);
+    toll_files(&root.join("tests"), &mut files);
+    files.sort();
+    files
+        .into_iter()
+        .filter(|p| tollgate::source::is_test_file(p))
+        .map(|p| {
+            (
+                p.display().to_string(),
+                std::fs::read_to_string(&p).unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// A test file's tokens but its commas (the formatter drops a trailing
+/// comma on one line and writes one after each field of a record laid out
+/// over lines): what must not change.
+fn test_tokens(text: &str) -> Vec<String> {
+    let tree = tollgate::syntax::concrete::concrete_tests(text).unwrap();
+    tree.leaves()
+        .into_iter()
+        .filter(|l| l.kind != tollgate::syntax::concrete::NodeKind::punct_comma)
+        .map(|l| {
+            text[l.span.range()]
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect()
+}
+
+/// `text` with its spaces and line breaks between tokens changed at random
+/// (none inside strings; a comment still ends its line; an amount and its
+/// currency stay on one line).
+fn scramble_lines(text: &str, seed: u64) -> String {
+    let mut r = Lcg(seed);
+    let mut out = String::new();
+    let (mut in_string, mut in_comment) = (false, false);
+    for c in text.chars() {
+        match c {
+            '"' if !in_comment => {
+                in_string = !in_string;
+                out.push(c);
+            }
+            '#' if !in_string => {
+                in_comment = true;
+                out.push(c);
+            }
+            '\n' if in_comment => {
+                in_comment = false;
+                out.push('\n');
+            }
+            // `25.00 CNY` is one token: spaces only after a digit.
+            ' ' | '\n' if !in_string && !in_comment => {
+                let after_digit = out
+                    .trim_end()
+                    .chars()
+                    .last()
+                    .is_some_and(|c| c.is_ascii_digit());
+                match r.next() % 3 {
+                    0 => out.push(' '),
+                    1 => out.push_str("   "),
+                    _ if after_digit => out.push_str("  "),
+                    _ => out.push_str("\n    "),
+                }
+            }
+            _ => out.push(c),
+        }
+    }
+    out
+}
+
+#[test]
+fn test_files_obey_the_laws() {
+    let files = test_files();
+    assert!(files.len() >= 10, "only {} test files", files.len());
+    for (i, (name, text)) in files.iter().enumerate() {
+        let once = tollgate::fmt::format_tests(text)
+            .unwrap_or_else(|e| panic!("{name}: does not format: {:?}", e[0].message));
+        let twice = tollgate::fmt::format_tests(&once).unwrap();
+        assert_eq!(once, twice, "{name}: formatting twice changed it");
+        assert_eq!(
+            comment_texts(text),
+            comment_texts(&once),
+            "{name}: comments lost"
+        );
+        assert_eq!(
+            test_tokens(text),
+            test_tokens(&once),
+            "{name}: tokens changed"
+        );
+        for k in 0..3 {
+            let scrambled = scramble_lines(text, (i as u64) * 7 + k);
+            let again = tollgate::fmt::format_tests(&scrambled).unwrap_or_else(|e| {
+                panic!("{name}: scrambled copy: {:?}\n{scrambled}", e[0].message)
+            });
+            assert_eq!(once, again, "{name}: a scrambled copy formats differently");
+        }
+    }
+}
+
+#[test]
+fn fmt_formats_test_files_found_in_directories_and_on_stdin() {
+    let dir = common::scratch("test_files");
+    std::fs::write(
+        dir.join("shop.test.toll"),
+        "tests for shop\ntest \"card\" { record { channel: card,\n amount: 100.00 CNY, }\n expect fee 0.60 CNY }\n",
+    )
+    .unwrap();
+    let out = tollgate(&["fmt", dir.to_str().unwrap()]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("shop.test.toll")).unwrap(),
+        "tests for shop\n\ntest \"card\" {\n  record { channel: card, amount: 100.00 CNY }\n  expect fee 0.60 CNY\n}\n"
+    );
+    let out = common::tollgate_stdin(&["fmt", "-"], "# tests\ntests   for shop\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "# tests\n\ntests for shop\n"
+    );
 }

@@ -21,7 +21,7 @@ enum Outcome {
 pub fn run(paths: &[PathBuf], check: bool, color: bool) -> u8 {
     let mut io_failed = false;
     let mut outcomes = Vec::new();
-    for file in super::policy_paths(paths, &mut io_failed) {
+    for file in files(paths, &mut io_failed) {
         if file == Path::new("-") {
             outcomes.push(stdin(check, color, &mut io_failed));
         } else {
@@ -49,9 +49,54 @@ pub fn run(paths: &[PathBuf], check: bool, color: bool) -> u8 {
     }
 }
 
-/// Formats `text` named `name`; diagnostics go to stderr.
+/// The files `paths` name: files as given, directories searched for
+/// policies and test files (`*.toll`, `*.test.toll`), `-` kept as is.
+fn files(paths: &[PathBuf], io_failed: &mut bool) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for path in paths {
+        if path == Path::new("-") || !path.is_dir() {
+            out.push(path.clone());
+            continue;
+        }
+        match (source::discover(path), source::discover_tests(path)) {
+            (Ok(policies), Ok(tests)) => {
+                let mut found: Vec<PathBuf> = policies.into_iter().chain(tests).collect();
+                found.sort();
+                if found.is_empty() {
+                    eprintln!("warning: no .toll files under {}", path.display());
+                }
+                out.extend(found);
+            }
+            (Err(e), _) | (_, Err(e)) => {
+                eprintln!("error: cannot read {e}");
+                *io_failed = true;
+            }
+        }
+    }
+    out
+}
+
+/// Whether `text` is a test file rather than a policy: its first word is
+/// `tests` (a policy's is `policy`).
+fn is_tests(text: &str) -> bool {
+    text.lines()
+        .map(str::trim)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .is_some_and(|l| l.split_whitespace().next() == Some("tests"))
+}
+
+/// Formats `text` named `name` (a policy, or a test file when its name
+/// ends in `.test.toll` or, on standard input, it starts with `tests`);
+/// diagnostics go to stderr.
 fn formatted(name: &str, text: &str, color: bool) -> Option<String> {
-    match crate::fmt::format(text) {
+    let tests =
+        source::is_test_file(Path::new(name)) || (name == source::STDIN_NAME && is_tests(text));
+    let result = if tests {
+        crate::fmt::format_tests(text)
+    } else {
+        crate::fmt::format(text)
+    };
+    match result {
         Ok(t) => Some(t),
         Err(ds) => {
             eprint!("{}", render(&ds, name, text, color));

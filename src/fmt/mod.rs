@@ -10,7 +10,7 @@ mod printer;
 
 use crate::diagnostic::Diagnostic;
 use crate::lint::tokens::{tokens, Token};
-use crate::syntax::concrete::{concrete, Node, NodeKind as K};
+use crate::syntax::concrete::{concrete, concrete_tests, Node, NodeKind as K};
 use printer::{Comment, Printer, WIDTH};
 
 /// The canonical text of `source`.
@@ -27,6 +27,24 @@ pub fn format(source: &str) -> Result<String, Vec<Diagnostic>> {
         last: None,
     };
     f.file(&tree);
+    Ok(f.p.finish())
+}
+
+/// The canonical text of a test file (`NAME.test.toll`): the header, a
+/// blank line before each test, one line per record, expectation or
+/// message one level in (wrapped when long).
+///
+/// # Errors
+/// The parser's diagnostics when `source` is not a test file.
+pub fn format_tests(source: &str) -> Result<String, Vec<Diagnostic>> {
+    let source = source.strip_prefix('\u{feff}').unwrap_or(source);
+    let tree = concrete_tests(source)?;
+    let mut f = Formatter {
+        src: source,
+        p: Printer::new(comments(source)),
+        last: None,
+    };
+    f.test_file(&tree);
     Ok(f.p.finish())
 }
 
@@ -115,6 +133,65 @@ impl Formatter<'_> {
         }
     }
 
+    /// A test file: the header line, then each test set apart.
+    fn test_file(&mut self, file: &Node) {
+        let entries = &file.children;
+        if let Some(first) = entries.first() {
+            if self.p.comment_before(first.start()) {
+                self.p.comments_before(first.start());
+                self.p.blank();
+            }
+        }
+        for (i, entry) in entries.iter().enumerate() {
+            if i > 0 {
+                self.p.blank();
+            }
+            let next = entries.get(i + 1).map_or(self.src.len(), Node::start);
+            if entry.kind == K::test_case {
+                self.block(entry, next);
+            } else {
+                self.inline(entry);
+                self.p.end_line(next);
+            }
+        }
+    }
+
+    /// A test: `test "NAME" {`, one record, expectation or message per
+    /// line one level in, `}`.
+    fn block(&mut self, node: &Node, next: usize) {
+        let kids = &node.children;
+        let lbrace = kids.iter().position(|k| k.kind == K::punct_lbrace);
+        let head = lbrace.map_or(0, |i| i + 1);
+        for leaf in kids.iter().take(head) {
+            self.leaf_in(leaf, node.kind);
+        }
+        let items: Vec<&Node> = kids
+            .iter()
+            .skip(head)
+            .filter(|k| k.kind != K::punct_rbrace)
+            .flat_map(|k| k.children.iter())
+            .collect();
+        let rbrace = kids.iter().rfind(|k| k.kind == K::punct_rbrace);
+        let close_at = rbrace.map_or(self.src.len(), |r| r.span.start);
+        self.p
+            .end_line(items.first().map_or(close_at, |i| i.start()));
+        self.p.open();
+        for (i, item) in items.iter().enumerate() {
+            if i > 0 && self.p.comment_before(item.start()) {
+                self.p.blank();
+            }
+            self.inline(item);
+            let upto = items.get(i + 1).map_or(close_at, |n| n.start());
+            self.p.end_line(upto);
+        }
+        self.p.comments_before(close_at);
+        self.p.close();
+        if let Some(r) = rbrace {
+            self.fixed(r.span.start, "}", K::punct_rbrace);
+        }
+        self.p.end_line(next);
+    }
+
     /// A schedule: its header, one item per line one level in, `}`.
     fn schedule(&mut self, node: &Node, next: usize) {
         let kids = &node.children;
@@ -163,6 +240,14 @@ impl Formatter<'_> {
                         },
                         _ if kid.is_leaf() => self.leaf_in(kid, node.kind),
                         _ => self.inline(kid),
+                    }
+                }
+            }
+            K::test_record if self.vertical(node) => {
+                for kid in &node.children {
+                    match kid.kind {
+                        K::record_fields => self.record_block(kid),
+                        _ => self.leaf_in(kid, node.kind),
                     }
                 }
             }
@@ -251,6 +336,48 @@ impl Formatter<'_> {
         self.p.indent() + flat > WIDTH
     }
 
+    /// Whether `node` is laid out over several lines: when a comment stands
+    /// inside it, or it would not fit on one line.
+    fn vertical(&self, node: &Node) -> bool {
+        let leaves = node.leaves();
+        let end = leaves.last().map_or(node.span.end, |l| l.span.end);
+        if self.p.comment_within(node.start(), end) {
+            return true;
+        }
+        let flat: usize = leaves
+            .iter()
+            .map(|l| self.text(l).chars().count() + 1)
+            .sum();
+        self.p.indent() + flat > WIDTH
+    }
+
+    /// A test's record over several lines: `{`, one `field: value,` per
+    /// line one level in, `}`.
+    fn record_block(&mut self, node: &Node) {
+        let kids = &node.children;
+        let rbrace = kids.iter().rfind(|k| k.kind == K::punct_rbrace);
+        let close_at = rbrace.map_or(self.src.len(), |r| r.span.start);
+        let fields: Vec<&Node> = kids.iter().filter(|k| k.kind == K::record_field).collect();
+        if let Some(l) = kids.first().filter(|k| k.kind == K::punct_lbrace) {
+            self.leaf_in(l, K::record_fields);
+        }
+        self.p
+            .end_line(fields.first().map_or(close_at, |f| f.start()));
+        self.p.open();
+        for (i, field) in fields.iter().enumerate() {
+            self.inline(field);
+            let end = field.leaves().last().map_or(field.span.end, |l| l.span.end);
+            self.fixed(end, ",", K::punct_comma);
+            self.p
+                .end_line(fields.get(i + 1).map_or(close_at, |n| n.start()));
+        }
+        self.p.comments_before(close_at);
+        self.p.close();
+        if let Some(r) = rbrace {
+            self.fixed(r.span.start, "}", K::punct_rbrace);
+        }
+    }
+
     /// `enum {`, one `variant,` per line one level in, `}`.
     fn enum_block(&mut self, node: &Node) {
         let kids = &node.children;
@@ -288,10 +415,20 @@ fn closes_list(next: Option<&Node>) -> bool {
 fn spacing(kind: K, parent: K, last: Option<(K, K)>) -> (bool, bool) {
     let tight_after = matches!(
         last,
-        Some((K::punct_lparen | K::punct_dotdot | K::punct_dash, _) | (K::punct_lbrace, K::set))
+        Some(
+            (
+                K::punct_lparen | K::punct_dotdot | K::punct_dash | K::punct_dot,
+                _
+            ) | (K::punct_lbrace, K::set)
+        )
     );
     let tight_before = match kind {
-        K::punct_comma | K::punct_colon | K::punct_rparen | K::punct_dotdot | K::punct_dash => true,
+        K::punct_comma
+        | K::punct_colon
+        | K::punct_rparen
+        | K::punct_dotdot
+        | K::punct_dash
+        | K::punct_dot => true,
         K::punct_rbrace => parent == K::set,
         _ => false,
     };
@@ -299,7 +436,7 @@ fn spacing(kind: K, parent: K, last: Option<(K, K)>) -> (bool, bool) {
     let brk = after_comma
         || match kind {
             K::kw_and | K::kw_or => matches!(parent, K::expr | K::and_expr),
-            K::punct_arrow => parent == K::rule_decl,
+            K::punct_arrow => matches!(parent, K::rule_decl | K::test_message),
             K::kw_when | K::punct_plus => true,
             K::kw_min | K::kw_cap => !matches!(last, Some((K::kw_total, _))),
             K::kw_total => true,

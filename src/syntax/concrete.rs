@@ -69,6 +69,8 @@ fn is_token(rule: Rule) -> bool {
             | Rule::ident
             | Rule::lint_name
             | Rule::cmp_op
+            | Rule::instant
+            | Rule::relative_time
     ) || {
         let name = format!("{rule:?}");
         name.starts_with("kw_") || name.starts_with("punct_")
@@ -109,5 +111,19 @@ pub fn concrete(source: &str) -> Result<Node, Vec<Diagnostic>> {
             Span::new(0, 0),
             "here",
         )]),
+    }
+}
+
+/// The concrete tree of a test file that parses: the `test_file` node.
+///
+/// # Errors
+/// The diagnostics of [`super::parse_tests`] for a test file that does not.
+pub fn concrete_tests(source: &str) -> Result<Node, Vec<Diagnostic>> {
+    super::parse_tests(source)?;
+    let mut pairs = TollgateParser::parse(Rule::test_file, source)
+        .map_err(|e| vec![super::expected::syntax_error(&e, source)])?;
+    match pairs.next() {
+        Some(file) => Ok(node(file)),
+        None => Err(vec![super::test_file::shape_error()]),
     }
 }
