@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use tollgate_runtime::table::{Bound, Cell, Interval, Variants};
 
 /// The most rows one rule may expand to; beyond it compiling fails.
-pub const MAX_ROWS_PER_RULE: usize = 4096;
+pub const MAX_ROWS_PER_RULE: usize = 16_384;
 
 /// A conjunction: field index → the cell it must satisfy. Fields not
 /// mentioned admit anything.
