@@ -25,6 +25,7 @@ pub mod cli;
 pub mod compile;
 pub mod currency;
 pub mod diagnostic;
+pub mod diff;
 pub mod fmt;
 pub mod fsio;
 pub mod generate;

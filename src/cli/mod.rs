@@ -5,6 +5,7 @@
 
 mod check;
 mod commit;
+mod diff;
 pub(crate) mod eval;
 mod explain;
 mod fmt;
@@ -153,6 +154,20 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
+    /// Compare two versions of a fees policy: where fees change, by how
+    /// much, for which records (exit 0: no change, 1: changes, 2: error).
+    Diff {
+        /// The old version (source or artifact).
+        old: PathBuf,
+        /// The new version (source or artifact).
+        new: PathBuf,
+        /// How to print the diff (text or json).
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// When to color diagnostics.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
     /// Print the documentation of a diagnostic code, or list every code.
     Explain {
         /// A code such as E0101; leave out to list all codes.
@@ -283,6 +298,12 @@ pub fn run() -> ExitCode {
             coverage,
             color,
         } => test::run_command(&paths, format, coverage, color.enabled()),
+        Command::Diff {
+            old,
+            new,
+            format,
+            color,
+        } => diff::run(&old, &new, format, color.enabled()),
     };
     ExitCode::from(code)
 }

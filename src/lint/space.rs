@@ -467,6 +467,10 @@ pub enum Mode {
     /// A region the first active row covers entirely is not split further
     /// (for `first` schedules, where that row decides it).
     First,
+    /// As [`Mode::Exact`], but a subproblem met again is explored again:
+    /// every region is reported, not only every distinct set of active rows
+    /// (for `tollgate diff`, which describes regions, not rules).
+    Every,
 }
 
 /// Units charged for remembering one visited subproblem, besides its rows.
@@ -611,7 +615,7 @@ impl Sweep<'_> {
         // Remembering the subproblem stores its rows.
         self.budget
             .spend_n(active.len().saturating_add(MEMO_ENTRY))?;
-        if !self.seen.insert((depth, active.clone())) {
+        if self.mode != Mode::Every && !self.seen.insert((depth, active.clone())) {
             return Ok(());
         }
         let Some(&column) = self.order.get(depth) else {

@@ -1,0 +1,13 @@
+//! `tollgate diff OLD NEW`: what a policy change does, before it ships.
+//!
+//! For fees policies, an exact region-by-region account from the compiled
+//! tables ([`fees`]): where the rule or the fee changes, in which
+//! direction, by how much at most and for which record ([`amounts`]).
+//! `docs/diff.md` explains how to read it and why it is exact.
+
+pub mod amounts;
+pub mod fees;
+pub mod render;
+pub mod schema;
+
+pub use fees::{diff, DiffError, FeeDiff};
