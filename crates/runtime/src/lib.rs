@@ -9,6 +9,8 @@
 //! binary artifact ([`artifact`], validated before it is trusted), the
 //! evaluator ([`eval`]) with its lookup index, and fee arithmetic ([`fee`],
 //! [`rounding`]) in the order the language fixes, every overflow an error.
+//! Terminals build records field by field with [`record::RecordBuilder`],
+//! typed as `tollgate eval` types the records it reads.
 #![no_std]
 
 extern crate alloc;
@@ -21,6 +23,7 @@ pub mod fee;
 pub mod ids;
 mod index;
 pub mod notify;
+pub mod record;
 pub mod rounding;
 pub mod state_file;
 pub mod table;
