@@ -359,12 +359,56 @@ fn bounded_matches_memory(seed: u64) {
     assert_eq!(bounded.evictions(), 0);
 }
 
+/// A terminal that saves its bounded store to bytes, "reboots" (a fresh
+/// store of the same capacity) and restores them at any point decides the
+/// rest of the stream as one that never rebooted.
+fn saved_state_carries_on(seed: u64) {
+    let (_, compiled) = load("Asia/Shanghai");
+    let records = stream(seed, 200, 1_795_536_000_000, &compiled.fields);
+    let reboot_at = (seed % 200) as usize;
+    let mut steady = BoundedState::with_ids(&compiled, 4, WhenFull::EvictOldest, 16).unwrap();
+    let mut rebooted = steady.clone();
+    for (i, r) in records.iter().enumerate() {
+        if i == reboot_at {
+            let mut buf = vec![0u8; rebooted.saved_len(&compiled)];
+            let short = rebooted.save_into(&compiled, &mut buf[1..]).unwrap_err();
+            assert_eq!(short.needed, buf.len());
+            let n = rebooted.save_into(&compiled, &mut buf).unwrap();
+            assert_eq!(n, buf.len());
+            let mut fresh =
+                BoundedState::with_ids(&compiled, 4, WhenFull::EvictOldest, 16).unwrap();
+            let mut damaged = buf.clone();
+            damaged[n / 2] ^= 1;
+            assert!(fresh.restore(&compiled, &damaged).is_err());
+            let mut other = compiled.clone();
+            other.version += 1;
+            assert!(fresh.restore(&other, &buf).is_err());
+            let mut smaller =
+                BoundedState::with_ids(&compiled, 3, WhenFull::EvictOldest, 16).unwrap();
+            assert!(smaller.restore(&compiled, &buf).is_err());
+            fresh.restore(&compiled, &buf).unwrap();
+            rebooted = fresh;
+        }
+        assert_eq!(
+            compiled.answer(r, &mut rebooted),
+            compiled.answer(r, &mut steady),
+            "record {i}, reboot at {reboot_at}"
+        );
+    }
+    assert_eq!(rebooted.evictions(), steady.evictions());
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: common::cases(64), ..ProptestConfig::default() })]
 
     #[test]
     fn the_bounded_store_decides_like_the_memory_store(seed in any::<u64>()) {
         bounded_matches_memory(seed);
+    }
+
+    #[test]
+    fn a_restored_terminal_state_decides_as_if_never_saved(seed in any::<u64>()) {
+        saved_state_carries_on(seed);
     }
 
     #[test]

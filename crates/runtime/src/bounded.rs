@@ -35,6 +35,10 @@
 //! unremembered). Size it for the messages a terminal sees in twice the
 //! lateness.
 
+mod save;
+
+pub use save::{ShortBuffer, TERMINAL_STATE_MAGIC, TERMINAL_STATE_VERSION};
+
 use crate::ids;
 use crate::notify::{Action, Decision, NotifyPolicy, ThrottleState};
 use crate::window::{self, Span};
