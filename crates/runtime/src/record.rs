@@ -57,6 +57,15 @@ pub use number::NumberError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct FieldIndex(u32);
 
+impl From<u32> for FieldIndex {
+    /// The index at `position` in the policy's field order (checked when
+    /// it is used: an index beyond the fields is
+    /// [`RecordError::NoSuchIndex`]).
+    fn from(position: u32) -> FieldIndex {
+        FieldIndex(position)
+    }
+}
+
 impl FieldIndex {
     /// The position, from 0 in the policy's field order.
     pub fn get(self) -> u32 {
@@ -177,12 +186,28 @@ impl core::fmt::Display for RecordError {
 
 impl core::error::Error for RecordError {}
 
-/// A reusable builder of records for one policy's fields.
+/// A reusable builder of records for one policy's fields. Once its
+/// buffers have grown to the values set (strings are copied in), setting
+/// fields and finishing records allocate nothing.
 #[derive(Debug, Clone)]
 pub struct RecordBuilder {
     fields: Vec<FieldSpec>,
-    set: Vec<Option<Value>>,
+    /// The value of each field, meaningful where `is_set` says so (kept
+    /// when unset, so that a string's buffer is reused).
+    values: Vec<Value>,
+    is_set: Vec<bool>,
     out: Vec<Value>,
+}
+
+/// Copies `src` into `dst`, reusing a string's buffer.
+fn assign(dst: &mut Value, src: &Value) {
+    match (dst, src) {
+        (Value::Str(d), Value::Str(s)) => {
+            d.clear();
+            d.push_str(s);
+        }
+        (d, s) => *d = s.clone(),
+    }
 }
 
 impl RecordBuilder {
@@ -191,8 +216,9 @@ impl RecordBuilder {
     pub fn new(fields: &[FieldSpec]) -> RecordBuilder {
         RecordBuilder {
             fields: fields.to_vec(),
-            set: alloc::vec![None; fields.len()],
-            out: Vec::with_capacity(fields.len()),
+            values: alloc::vec![Value::Bool(false); fields.len()],
+            is_set: alloc::vec![false; fields.len()],
+            out: alloc::vec![Value::Bool(false); fields.len()],
         }
     }
 
@@ -211,7 +237,7 @@ impl RecordBuilder {
 
     /// Forgets every value set, keeping the buffers.
     pub fn reset(&mut self) {
-        self.set.iter_mut().for_each(|v| *v = None);
+        self.is_set.iter_mut().for_each(|s| *s = false);
     }
 
     /// Leaves `field` unset again (its default applies).
@@ -220,8 +246,8 @@ impl RecordBuilder {
     /// [`RecordError::UnknownField`] or [`RecordError::NoSuchIndex`].
     pub fn unset(&mut self, field: impl Field) -> Result<(), RecordError> {
         let i = field.resolve(&self.fields)?;
-        if let Some(slot) = self.set.get_mut(i as usize) {
-            *slot = None;
+        if let Some(s) = self.is_set.get_mut(i as usize) {
+            *s = false;
         }
         Ok(())
     }
@@ -237,8 +263,12 @@ impl RecordBuilder {
     }
 
     fn put(&mut self, i: u32, value: Value) {
-        if let Some(slot) = self.set.get_mut(i as usize) {
-            *slot = Some(value);
+        if let (Some(slot), Some(s)) = (
+            self.values.get_mut(i as usize),
+            self.is_set.get_mut(i as usize),
+        ) {
+            *slot = value;
+            *s = true;
         }
     }
 
@@ -342,9 +372,13 @@ impl RecordBuilder {
             return Err(wrong(spec, "string"));
         }
         // Reuse the string already in the slot, when there is one.
-        if let Some(Some(Value::Str(s))) = self.set.get_mut(i as usize) {
+        if let (Some(Value::Str(s)), Some(flag)) = (
+            self.values.get_mut(i as usize),
+            self.is_set.get_mut(i as usize),
+        ) {
             s.clear();
             s.push_str(value);
+            *flag = true;
             return Ok(());
         }
         self.put(i, Value::Str(value.to_string()));
@@ -414,10 +448,15 @@ impl RecordBuilder {
     /// [`RecordError::Missing`] for the first required field (in the
     /// policy's order) that was not set.
     pub fn finish(&mut self) -> Result<&[Value], RecordError> {
-        self.out.clear();
-        for (spec, value) in self.fields.iter().zip(&self.set) {
-            match value.as_ref().or(spec.default.as_ref()) {
-                Some(v) => self.out.push(v.clone()),
+        let fields = self.fields.iter().zip(&self.values).zip(&self.is_set);
+        for (((spec, value), set), out) in fields.zip(self.out.iter_mut()) {
+            let v = if *set {
+                Some(value)
+            } else {
+                spec.default.as_ref()
+            };
+            match v {
+                Some(v) => assign(out, v),
                 None => {
                     return Err(RecordError::Missing {
                         field: spec.name.clone(),
@@ -561,7 +600,7 @@ mod tests {
         assert!(e(b.set_number("amount", "-5")).contains("does not accept refunds"));
         assert!(e(b.set_money_minor("amount", -5, 2)).contains("refunds"));
         b.set_number("amount", "-0.00").unwrap();
-        assert_eq!(b.set.get(1).cloned().flatten(), Some(num("0.00")));
+        assert_eq!(b.values.get(1), Some(&num("0.00")));
         assert!(e(b.set_number("days", "1.5")).contains("whole"));
         assert!(e(b.set_number("days", "1e20")).contains("64-bit"));
         assert!(e(b.set_money_minor("amount", 1, 29)).contains("exactly"));

@@ -1,0 +1,351 @@
+//! Deciding notifications from C with a terminal's fixed-capacity state,
+//! and keeping that state across a reboot in a buffer the caller owns.
+
+use crate::buffers;
+use crate::handle::{self, Handle};
+use crate::policy::tg_policy;
+use crate::record::{status_of, tg_record};
+use crate::status::tg_status;
+use alloc::sync::Arc;
+use core::ffi::c_char;
+use tollgate_runtime::artifact::Compiled;
+use tollgate_runtime::bounded::{BoundedState, WhenFull};
+use tollgate_runtime::notify::{Decision, NotifyError, Reason};
+
+/// A terminal's throttle state for one notifications policy: its memory is
+/// all allocated by `tg_state_new`; deciding allocates nothing. It belongs
+/// to one thread at a time (opaque).
+pub struct tg_state {
+    _opaque: [u8; 0],
+}
+
+/// What a state handle holds.
+pub(crate) struct State {
+    policy: Arc<Compiled>,
+    state: BoundedState,
+}
+
+impl Handle for tg_state {
+    type Data = State;
+    const TAG: u32 = 0x5447_5354; // "TGST"
+}
+
+/// What a full table does with a new key when every entry is live (the
+/// `when_full` of `tg_state_new`).
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum tg_when_full {
+    /// Evict the entry whose last delivery is oldest (fail open).
+    TG_EVICT_OLDEST = 0,
+    /// Keep every entry and suppress the new key's message (fail closed).
+    TG_REFUSE_NEW_KEYS = 1,
+}
+
+/// What happens to a message.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum tg_verdict {
+    /// Send it now.
+    TG_DELIVER = 0,
+    /// Do not send it.
+    TG_SUPPRESS = 1,
+    /// Send it again at `until_ms` (it is then decided as new).
+    TG_DEFER = 2,
+}
+
+/// Why a message was suppressed.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum tg_reason {
+    /// Not suppressed.
+    TG_REASON_NONE = 0,
+    /// The same key was delivered at `last_ms`, within the window.
+    TG_REASON_DUPLICATE = 1,
+    /// A quiet window that drops.
+    TG_REASON_QUIET = 2,
+    /// A `suppress` rule: its own reason says why.
+    TG_REASON_DECLARED = 3,
+    /// The cap (`cap`) is reached: `count` deliveries already.
+    TG_REASON_CAP_REACHED = 4,
+    /// The store is full and refuses new keys.
+    TG_REASON_STORE_FULL = 5,
+}
+
+/// The `rule` of a decision no rule made (a delivery).
+pub const TG_NO_RULE: u32 = u32::MAX;
+
+/// A decision, as `tg_decide` writes it.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct tg_decision {
+    /// Deliver, suppress or defer.
+    pub verdict: tg_verdict,
+    /// The message's id was decided within the lateness: this is that
+    /// decision again, and nothing was counted.
+    pub repeat: bool,
+    /// The rule that suppressed or deferred it (`tg_policy_rule_name`), or
+    /// `TG_NO_RULE`.
+    pub rule: u32,
+    /// Why it was suppressed.
+    pub reason: tg_reason,
+    /// For a deferral: when to send it again (Unix ms).
+    pub until_ms: i64,
+    /// For a duplicate: the earlier delivery (Unix ms).
+    pub last_ms: i64,
+    /// For a reached cap: deliveries counted.
+    pub count: u32,
+    /// For a reached cap: the cap that applied.
+    pub cap: u32,
+}
+
+/// Makes a state for a notifications policy in `*out` with room for
+/// `capacity` keys per stateful rule and `id_capacity` message ids, all
+/// allocated now; `when_full` is a `tg_when_full`. On `TG_CAPACITY` the
+/// reason is written to `message` (when not NULL).
+///
+/// # Safety
+/// `policy` is a handle (or NULL); `out` is writable (or NULL); `message`
+/// is writable for `message_len` bytes (or NULL).
+#[no_mangle]
+pub unsafe extern "C" fn tg_state_new(
+    policy: *const tg_policy,
+    capacity: u32,
+    id_capacity: u32,
+    when_full: u32,
+    out: *mut *mut tg_state,
+    message: *mut c_char,
+    message_len: usize,
+) -> tg_status {
+    let p = match handle::get(policy) {
+        Ok(p) => p,
+        Err(s) => return s,
+    };
+    let Compiled::Notifications(n) = &*p.compiled else {
+        return tg_status::TG_WRONG_KIND;
+    };
+    if out.is_null() {
+        return tg_status::TG_NULL_POINTER;
+    }
+    // SAFETY: `out` is writable.
+    unsafe { out.write(core::ptr::null_mut()) };
+    let when_full = match when_full {
+        0 => WhenFull::EvictOldest,
+        1 => WhenFull::RefuseNewKeys,
+        _ => {
+            buffers::message(message, message_len, "when_full is not a tg_when_full");
+            return tg_status::TG_OUT_OF_RANGE;
+        }
+    };
+    match BoundedState::with_ids(n, capacity as usize, when_full, id_capacity as usize) {
+        Ok(state) => {
+            let handle: *mut tg_state = handle::into_raw(State {
+                policy: p.compiled.clone(),
+                state,
+            });
+            // SAFETY: `out` is writable.
+            unsafe { out.write(handle) };
+            buffers::message(message, message_len, "");
+            tg_status::TG_OK
+        }
+        Err(e) => {
+            let mut text = alloc::string::String::new();
+            let _ = core::fmt::write(&mut text, format_args!("{e}"));
+            buffers::message(message, message_len, &text);
+            tg_status::TG_CAPACITY
+        }
+    }
+}
+
+/// Decides the message `record` (made for the state's policy) and writes
+/// the decision to `*decision`; a delivery is counted in the state. On
+/// `TG_MISSING_FIELD` or `TG_NOT_DECIDED` the record's message says why and
+/// nothing was counted.
+///
+/// # Safety
+/// `state` and `record` are handles (or NULL); `decision` is writable (or
+/// NULL).
+#[no_mangle]
+pub unsafe extern "C" fn tg_decide(
+    state: *mut tg_state,
+    record: *mut tg_record,
+    decision: *mut tg_decision,
+) -> tg_status {
+    let s = match handle::get_mut(state) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let r = match handle::get_mut(record) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    if decision.is_null() {
+        return tg_status::TG_NULL_POINTER;
+    }
+    if !Arc::ptr_eq(&s.policy, &r.policy) {
+        return tg_status::TG_WRONG_POLICY;
+    }
+    let Compiled::Notifications(policy) = &*s.policy else {
+        return tg_status::TG_WRONG_KIND;
+    };
+    let values = match r.builder.finish() {
+        Ok(v) => v,
+        Err(e) => {
+            let status = status_of(&e);
+            return r.fail(status, format_args!("{e}"));
+        }
+    };
+    let answer = match policy.answer(values, &mut s.state) {
+        Ok(a) => a,
+        Err(e) => return r.fail(tg_status::TG_NOT_DECIDED, format_args!("{}", why(e))),
+    };
+    let mut out = tg_decision {
+        verdict: tg_verdict::TG_DELIVER,
+        repeat: answer.repeat,
+        rule: TG_NO_RULE,
+        reason: tg_reason::TG_REASON_NONE,
+        until_ms: 0,
+        last_ms: 0,
+        count: 0,
+        cap: 0,
+    };
+    match answer.decision {
+        Decision::Deliver { .. } => {}
+        Decision::Defer { rule, until_ms } => {
+            out.verdict = tg_verdict::TG_DEFER;
+            out.rule = rule;
+            out.until_ms = until_ms;
+        }
+        Decision::Suppress { rule, reason } => {
+            out.verdict = tg_verdict::TG_SUPPRESS;
+            out.rule = rule;
+            out.reason = match reason {
+                Reason::Duplicate { last_ms } => {
+                    out.last_ms = last_ms;
+                    tg_reason::TG_REASON_DUPLICATE
+                }
+                Reason::Quiet => tg_reason::TG_REASON_QUIET,
+                Reason::Declared => tg_reason::TG_REASON_DECLARED,
+                Reason::CapReached { count, cap, .. } => {
+                    out.count = count;
+                    out.cap = cap;
+                    tg_reason::TG_REASON_CAP_REACHED
+                }
+                Reason::StoreFull => tg_reason::TG_REASON_STORE_FULL,
+            };
+        }
+    }
+    // SAFETY: `decision` is writable.
+    unsafe { decision.write(out) };
+    tg_status::TG_OK
+}
+
+/// Why a message could not be decided, in words.
+fn why(e: NotifyError) -> &'static str {
+    match e {
+        NotifyError::NoTimestamp => "the record has no timestamp",
+        NotifyError::TooLate { .. } => "the record is later than the policy's lateness accepts",
+        NotifyError::OutsideZoneSpan { .. } => {
+            "an instant the decision needs is outside the span the policy's time zone was built for"
+        }
+        NotifyError::IdForgotten { .. } => {
+            "the message id is older than the state's memory of ids reaches"
+        }
+        NotifyError::IdMemoryFull => "the state has no room to remember a new message id",
+    }
+}
+
+/// Writes the bytes `tg_state_save` needs to `*len`.
+///
+/// # Safety
+/// `state` is a handle (or NULL); `len` is writable (or NULL).
+#[no_mangle]
+pub unsafe extern "C" fn tg_state_saved_len(state: *const tg_state, len: *mut usize) -> tg_status {
+    let s = match handle::get(state) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let Compiled::Notifications(policy) = &*s.policy else {
+        return tg_status::TG_WRONG_KIND;
+    };
+    if len.is_null() {
+        return tg_status::TG_NULL_POINTER;
+    }
+    // SAFETY: `len` is writable.
+    unsafe { len.write(s.state.saved_len(policy)) };
+    tg_status::TG_OK
+}
+
+/// Saves the state into `buf` (`len` bytes) without allocating and writes
+/// the bytes written to `*written`; on `TG_SHORT_BUFFER` nothing is saved
+/// and `*written` is the size needed.
+///
+/// # Safety
+/// `state` is a handle (or NULL); `buf` is writable for `len` bytes (or
+/// NULL); `written` is writable (or NULL).
+#[no_mangle]
+pub unsafe extern "C" fn tg_state_save(
+    state: *const tg_state,
+    buf: *mut u8,
+    len: usize,
+    written: *mut usize,
+) -> tg_status {
+    let s = match handle::get(state) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let Compiled::Notifications(policy) = &*s.policy else {
+        return tg_status::TG_WRONG_KIND;
+    };
+    if buf.is_null() || written.is_null() {
+        return tg_status::TG_NULL_POINTER;
+    }
+    // SAFETY: `buf` is writable for `len` bytes.
+    let out = unsafe { core::slice::from_raw_parts_mut(buf, len) };
+    let (status, n) = match s.state.save_into(policy, out) {
+        Ok(n) => (tg_status::TG_OK, n),
+        Err(short) => (tg_status::TG_SHORT_BUFFER, short.needed),
+    };
+    // SAFETY: `written` is writable.
+    unsafe { written.write(n) };
+    status
+}
+
+/// Restores a state saved by `tg_state_save` into `state`, which must be
+/// made for the same policy with the same capacities, without allocating.
+/// On `TG_BAD_STATE` the state is unchanged.
+///
+/// # Safety
+/// `state` is a handle (or NULL); `buf` points at `len` readable bytes (or
+/// is NULL).
+#[no_mangle]
+pub unsafe extern "C" fn tg_state_restore(
+    state: *mut tg_state,
+    buf: *const u8,
+    len: usize,
+) -> tg_status {
+    let s = match handle::get_mut(state) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    if buf.is_null() {
+        return tg_status::TG_NULL_POINTER;
+    }
+    let Compiled::Notifications(policy) = &*s.policy else {
+        return tg_status::TG_WRONG_KIND;
+    };
+    // SAFETY: `buf` points at `len` readable bytes.
+    let bytes = unsafe { core::slice::from_raw_parts(buf, len) };
+    match s.state.restore(policy, bytes) {
+        Ok(()) => tg_status::TG_OK,
+        Err(_) => tg_status::TG_BAD_STATE,
+    }
+}
+
+/// Frees a state. NULL is ignored.
+///
+/// # Safety
+/// `state` is a handle from `tg_state_new`, not used after this call.
+#[no_mangle]
+pub unsafe extern "C" fn tg_state_free(state: *mut tg_state) {
+    handle::free(state);
+}

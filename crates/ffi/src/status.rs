@@ -1,0 +1,120 @@
+//! The status every function returns.
+
+use core::ffi::c_char;
+
+/// What a call did: `TG_OK`, or why it did nothing.
+#[repr(C)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum tg_status {
+    /// Done.
+    TG_OK = 0,
+    /// A pointer argument that must not be NULL was NULL.
+    TG_NULL_POINTER = 1,
+    /// A handle argument is not a live handle of the type the function
+    /// takes (a record given where a policy is expected).
+    TG_BAD_HANDLE = 2,
+    /// The policy is of the other kind (a fees policy given to
+    /// `tg_state_new`, a notifications policy given to `tg_price`).
+    TG_WRONG_KIND = 3,
+    /// The record, fee or state was made for another policy handle.
+    TG_WRONG_POLICY = 4,
+    /// The artifact is damaged, truncated, of an unknown version or
+    /// inconsistent: not loaded.
+    TG_BAD_ARTIFACT = 5,
+    /// The policy has no field of this name or index.
+    TG_UNKNOWN_FIELD = 6,
+    /// The value is of another type than the field's.
+    TG_WRONG_TYPE = 7,
+    /// The enum field has no variant of this name.
+    TG_UNKNOWN_VARIANT = 8,
+    /// A number refused by the records' number rules (malformed, more than
+    /// 28 significant digits, not whole for an integer, out of range).
+    TG_BAD_NUMBER = 9,
+    /// Negative money for a field without refunds.
+    TG_NEGATIVE_MONEY = 10,
+    /// A timestamp's UTC offset is not within ±24 hours.
+    TG_BAD_TIME = 11,
+    /// A required field was not set.
+    TG_MISSING_FIELD = 12,
+    /// A string argument is not UTF-8.
+    TG_BAD_UTF8 = 13,
+    /// The caller's buffer is too short; where a size is reported, it says
+    /// how many bytes are needed.
+    TG_SHORT_BUFFER = 14,
+    /// The amount is not a whole number of units at the scale asked for,
+    /// or does not fit in 64 bits.
+    TG_INEXACT = 15,
+    /// The record gets no fee (no rule matches, two rules of a `unique`
+    /// schedule match, or the arithmetic overflows): see the record's
+    /// message.
+    TG_NO_FEE = 16,
+    /// The message could not be decided (too late, outside the zone's
+    /// span, its id not remembered): see the record's message.
+    TG_NOT_DECIDED = 17,
+    /// The state can't be made for this policy and capacity.
+    TG_CAPACITY = 18,
+    /// The saved state is damaged, of another policy or version, or saved
+    /// with other capacities: not restored, the state is unchanged.
+    TG_BAD_STATE = 19,
+    /// An index (of a component or a rule) is out of range.
+    TG_OUT_OF_RANGE = 20,
+}
+
+/// Every status, by its number.
+const ALL: [tg_status; 21] = [
+    tg_status::TG_OK,
+    tg_status::TG_NULL_POINTER,
+    tg_status::TG_BAD_HANDLE,
+    tg_status::TG_WRONG_KIND,
+    tg_status::TG_WRONG_POLICY,
+    tg_status::TG_BAD_ARTIFACT,
+    tg_status::TG_UNKNOWN_FIELD,
+    tg_status::TG_WRONG_TYPE,
+    tg_status::TG_UNKNOWN_VARIANT,
+    tg_status::TG_BAD_NUMBER,
+    tg_status::TG_NEGATIVE_MONEY,
+    tg_status::TG_BAD_TIME,
+    tg_status::TG_MISSING_FIELD,
+    tg_status::TG_BAD_UTF8,
+    tg_status::TG_SHORT_BUFFER,
+    tg_status::TG_INEXACT,
+    tg_status::TG_NO_FEE,
+    tg_status::TG_NOT_DECIDED,
+    tg_status::TG_CAPACITY,
+    tg_status::TG_BAD_STATE,
+    tg_status::TG_OUT_OF_RANGE,
+];
+
+/// The name of status number `status`, as a static NUL-terminated string
+/// (`"TG_OK"`); `"TG_UNKNOWN"` for a number that is no status. (It takes
+/// an integer so that any value C passes is defined.)
+#[no_mangle]
+pub extern "C" fn tg_status_name(status: i32) -> *const c_char {
+    let Some(status) = usize::try_from(status).ok().and_then(|i| ALL.get(i)) else {
+        return c"TG_UNKNOWN".as_ptr();
+    };
+    let name: &'static core::ffi::CStr = match status {
+        tg_status::TG_OK => c"TG_OK",
+        tg_status::TG_NULL_POINTER => c"TG_NULL_POINTER",
+        tg_status::TG_BAD_HANDLE => c"TG_BAD_HANDLE",
+        tg_status::TG_WRONG_KIND => c"TG_WRONG_KIND",
+        tg_status::TG_WRONG_POLICY => c"TG_WRONG_POLICY",
+        tg_status::TG_BAD_ARTIFACT => c"TG_BAD_ARTIFACT",
+        tg_status::TG_UNKNOWN_FIELD => c"TG_UNKNOWN_FIELD",
+        tg_status::TG_WRONG_TYPE => c"TG_WRONG_TYPE",
+        tg_status::TG_UNKNOWN_VARIANT => c"TG_UNKNOWN_VARIANT",
+        tg_status::TG_BAD_NUMBER => c"TG_BAD_NUMBER",
+        tg_status::TG_NEGATIVE_MONEY => c"TG_NEGATIVE_MONEY",
+        tg_status::TG_BAD_TIME => c"TG_BAD_TIME",
+        tg_status::TG_MISSING_FIELD => c"TG_MISSING_FIELD",
+        tg_status::TG_BAD_UTF8 => c"TG_BAD_UTF8",
+        tg_status::TG_SHORT_BUFFER => c"TG_SHORT_BUFFER",
+        tg_status::TG_INEXACT => c"TG_INEXACT",
+        tg_status::TG_NO_FEE => c"TG_NO_FEE",
+        tg_status::TG_NOT_DECIDED => c"TG_NOT_DECIDED",
+        tg_status::TG_CAPACITY => c"TG_CAPACITY",
+        tg_status::TG_BAD_STATE => c"TG_BAD_STATE",
+        tg_status::TG_OUT_OF_RANGE => c"TG_OUT_OF_RANGE",
+    };
+    name.as_ptr()
+}

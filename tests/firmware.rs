@@ -1,0 +1,401 @@
+//! The C ABI (`crates/ffi`) from C: the header in the repository is what
+//! cbindgen generates from the crate, and the C99 example
+//! (`examples/firmware/firmware.c`) built against the static and the shared
+//! library answers every transaction and message as `tollgate eval` does,
+//! across a "reboot" that saves and restores its state, checks every error
+//! path of the header, and runs clean under valgrind (no error, no leak).
+
+// A test fails by panicking; helpers here may unwrap and index freely.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use chrono::{FixedOffset, TimeZone};
+use rust_decimal::Decimal;
+use serde_json::{json, Value as Json};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The header cbindgen generates from the crate's source now.
+fn generated_header() -> String {
+    let krate = root().join("crates/ffi");
+    let config = cbindgen::Config::from_file(krate.join("cbindgen.toml")).unwrap();
+    let mut out = Vec::new();
+    cbindgen::Builder::new()
+        .with_crate(&krate)
+        .with_config(config)
+        .generate()
+        .unwrap()
+        .write(&mut out);
+    String::from_utf8(out).unwrap()
+}
+
+#[test]
+fn the_header_is_what_cbindgen_generates() {
+    let path = root().join("crates/ffi/include/tollgate.h");
+    let now = generated_header();
+    if std::env::var_os("TOLLGATE_UPDATE_HEADER").is_some() {
+        std::fs::write(&path, &now).unwrap();
+    }
+    let kept = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        kept == now,
+        "crates/ffi/include/tollgate.h is stale: regenerate it with \
+         `TOLLGATE_UPDATE_HEADER=1 cargo test --test firmware header`"
+    );
+}
+
+/// Builds the C library (debug: the fastest to build and run here).
+fn build_library() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = root().join("target/ffi");
+    let out = Command::new(cargo)
+        .args(["build", "--locked", "--manifest-path"])
+        .arg(root().join("crates/ffi/Cargo.toml"))
+        .env("CARGO_TARGET_DIR", &target)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "building crates/ffi failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    target.join("debug")
+}
+
+/// Compiles the example with the system C compiler against `library`
+/// (extra arguments: how to link it).
+fn build_example(dir: &Path, name: &str, link: &[&std::ffi::OsStr]) -> PathBuf {
+    let exe = dir.join(name);
+    let out = Command::new("cc")
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-g", "-I"])
+        .arg(root().join("crates/ffi/include"))
+        .arg(root().join("examples/firmware/firmware.c"))
+        .args(link)
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cc failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    exe
+}
+
+fn compile(policy: &Path, out: &Path) {
+    let status = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("compile")
+        .arg(policy)
+        .arg("-o")
+        .arg(out)
+        .output()
+        .unwrap();
+    assert!(status.status.success(), "{status:?}");
+}
+
+/// `tollgate eval` on JSON Lines: one JSON value per record.
+fn eval(artifact: &Path, input: &Path) -> Vec<Json> {
+    let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("eval")
+        .arg(artifact)
+        .arg("--input")
+        .arg(input)
+        .output()
+        .unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+/// A small deterministic generator (the same inputs every run).
+struct Lcg(u64);
+
+impl Lcg {
+    fn below(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6_364_136_223_846_793_005)
+            .wrapping_add(1_442_695_040_888_963_407);
+        (self.0 >> 33) % n
+    }
+}
+
+const CHANNELS: [&str; 7] = [
+    "credit_card",
+    "debit_card",
+    "wechat",
+    "alipay",
+    "unionpay_qr",
+    "cloud_quickpass",
+    "bitcoin",
+];
+
+/// Transactions: the C program's lines and `eval`'s JSON records.
+fn transactions() -> (String, String) {
+    let mut r = Lcg(7);
+    let (mut lines, mut json) = (String::new(), String::new());
+    let amounts = [
+        "0.01", "5.00", "7.50", "800.00", "3000.00", "4000.00", "5000.00", "10000.00", "50000.00",
+        "30580.00", "-5.00", "1,000",
+    ];
+    for i in 0..60 {
+        let channel = CHANNELS[r.below(CHANNELS.len() as u64) as usize];
+        let amount = amounts[r.below(amounts.len() as u64) as usize];
+        let fen: Option<i64> = amount
+            .parse::<Decimal>()
+            .ok()
+            .map(|d| (d * Decimal::ONE_HUNDRED).try_into().unwrap());
+        // Every third record gives the amount in fen, as a terminal would.
+        match fen {
+            Some(f) if i % 3 == 0 => lines.push_str(&format!("{channel} fen:{f}\n")),
+            _ => lines.push_str(&format!("{channel} {amount}\n")),
+        }
+        json.push_str(&format!(
+            "{}\n",
+            json!({ "channel": channel, "amount": amount })
+        ));
+    }
+    (lines, json)
+}
+
+const KINDS: [&str; 5] = [
+    "txn_success",
+    "txn_failure",
+    "promo",
+    "network_status",
+    "security",
+];
+
+/// Messages: the C program's lines and `eval`'s JSON records.
+fn messages() -> (String, String) {
+    let mut r = Lcg(11);
+    let (mut lines, mut json) = (String::new(), String::new());
+    let china = FixedOffset::east_opt(8 * 3600).unwrap();
+    let mut t: i64 = 1_795_536_000_000; // 2026-11-25T08:00:00+08:00
+    for i in 0..160 {
+        t += [0, 1_000, 59_000, 300_000, 600_000, 900_000, 3_600_000][r.below(7) as usize];
+        let kind = KINDS[r.below(5) as usize];
+        let merchant = ["m1", "m2"][r.below(2) as usize];
+        let terminal = ["t1", "t2", "t3"][r.below(3) as usize];
+        let txn = match kind {
+            "txn_success" | "txn_failure" => format!("x{}", r.below(6)),
+            _ => "-".into(),
+        };
+        // Gateways retry: ids repeat now and then.
+        let id = match r.below(4) {
+            0 => "-".to_string(),
+            1 => format!("g{}", i.max(1) - 1),
+            _ => format!("g{i}"),
+        };
+        let cap = match r.below(5) {
+            0 => "1".to_string(),
+            1 => "5".to_string(),
+            _ => "-".to_string(),
+        };
+        lines.push_str(&format!(
+            "{kind} {merchant} {terminal} {txn} {id} {t} 28800 {cap}\n"
+        ));
+        let mut record = json!({
+            "kind": kind,
+            "merchant": merchant,
+            "terminal": terminal,
+            "at": china.timestamp_millis_opt(t).unwrap().to_rfc3339(),
+        });
+        for (name, value) in [("txn_id", &txn), ("msg_id", &id)] {
+            if value != "-" {
+                record[name] = json!(value);
+            }
+        }
+        if cap != "-" {
+            record["promo_cap"] = json!(cap.parse::<i64>().unwrap());
+        }
+        json.push_str(&format!("{record}\n"));
+    }
+    (lines, json)
+}
+
+fn fen(text: &str) -> i64 {
+    let d: Decimal = text.parse().unwrap();
+    (d * Decimal::ONE_HUNDRED).normalize().try_into().unwrap()
+}
+
+/// `eval`'s answer for a transaction, in the C program's words.
+fn fee_line(j: &Json) -> String {
+    if j.get("error").is_some() {
+        return "error".into();
+    }
+    let total = j["fee"].as_str().unwrap();
+    let mut line = format!("fee {total} {}", fen(total));
+    for c in j["components"].as_array().unwrap() {
+        let fee = c["fee"].as_str().unwrap();
+        line.push_str(&format!(
+            " {}/{}={fee}/{}",
+            c["schedule"].as_str().unwrap(),
+            c["rule"].as_str().unwrap(),
+            fen(fee)
+        ));
+    }
+    line
+}
+
+/// `eval`'s answer for a message, in the C program's words.
+fn decision_line(j: &Json) -> String {
+    if j.get("error").is_some() {
+        return "error".into();
+    }
+    let rule = j.get("rule").and_then(Json::as_str).unwrap_or("");
+    let mut line = match j["decision"].as_str().unwrap() {
+        "deliver" => "deliver".to_string(),
+        "suppress" => format!("suppress {rule}"),
+        "defer" => {
+            let until = chrono::DateTime::parse_from_rfc3339(j["until"].as_str().unwrap()).unwrap();
+            format!("defer {rule} {}", until.timestamp_millis())
+        }
+        other => panic!("unknown decision {other}"),
+    };
+    if j.get("repeat") == Some(&json!(true)) {
+        line.push_str(" repeat");
+    }
+    line
+}
+
+/// The C program's answer lines, errors reduced to `error` (their words
+/// are the runtime builder's, `eval`'s are the host reader's).
+fn answers(stdout: &[u8]) -> Vec<String> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| {
+            if l.starts_with("error") {
+                "error".to_string()
+            } else {
+                l.to_string()
+            }
+        })
+        .collect()
+}
+
+#[test]
+fn the_c_example_answers_as_eval_does_and_runs_clean_under_valgrind() {
+    let dir = common::scratch("firmware");
+    let lib = build_library();
+    let fees = dir.join("lakala.tga");
+    let msgs = dir.join("merchant_messages.tga");
+    compile(&root().join("policies/fees/lakala.toll"), &fees);
+    compile(
+        &root().join("policies/notifications/merchant_messages.toll"),
+        &msgs,
+    );
+    // A policy whose cap no terminal store can enforce exactly.
+    let huge = dir.join("huge.toll");
+    std::fs::write(
+        &huge,
+        "policy huge version 1\nkind notifications\ntimezone \"Asia/Shanghai\"\n\
+         field terminal: string\nfield at: timestamp\n\
+         rule flood when terminal != \"\" => limit 70000 per 1h by terminal\n",
+    )
+    .unwrap();
+    let capacity = dir.join("huge.tga");
+    compile(&huge, &capacity);
+
+    let (txn_lines, txn_json) = transactions();
+    let (msg_lines, msg_json) = messages();
+    let files = [
+        ("txns.txt", txn_lines),
+        ("txns.jsonl", txn_json),
+        ("msgs.txt", msg_lines),
+        ("msgs.jsonl", msg_json),
+    ];
+    for (name, text) in &files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let mut expected: Vec<String> = eval(&fees, &dir.join("txns.jsonl"))
+        .iter()
+        .map(fee_line)
+        .collect();
+    expected.extend(
+        eval(&msgs, &dir.join("msgs.jsonl"))
+            .iter()
+            .map(decision_line),
+    );
+    assert!(expected.iter().any(|l| l.starts_with("defer")));
+    assert!(expected.iter().any(|l| l.starts_with("suppress")));
+    assert!(expected.iter().any(|l| l.ends_with("repeat")));
+    assert!(expected.iter().any(|l| l == "error"));
+
+    let args: Vec<PathBuf> = vec![
+        fees.clone(),
+        msgs.clone(),
+        dir.join("txns.txt"),
+        dir.join("msgs.txt"),
+        capacity.clone(),
+    ];
+    let statically = build_example(
+        &dir,
+        "firmware",
+        &[lib.join("libtollgate_ffi.a").as_os_str()],
+    );
+    let rpath = format!("-Wl,-rpath,{}", lib.display());
+    let shared = build_example(
+        &dir,
+        "firmware-shared",
+        &[
+            std::ffi::OsStr::new("-L"),
+            lib.as_os_str(),
+            std::ffi::OsStr::new("-ltollgate_ffi"),
+            std::ffi::OsStr::new(&rpath),
+        ],
+    );
+    for exe in [&statically, &shared] {
+        let out = Command::new(exe).args(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{} failed its checks:\n{}",
+            exe.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let got = answers(&out.stdout);
+        assert_eq!(got.len(), expected.len(), "one answer per input line");
+        for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+            assert_eq!(g, e, "line {} of the answers", i + 1);
+        }
+    }
+
+    let valgrind = Command::new("valgrind").arg("--version").output();
+    if valgrind.is_err() {
+        eprintln!(
+            "\n!!! SKIPPED: valgrind is not installed, so the C example was NOT checked \
+             for memory errors and leaks (.ci/run installs it) !!!\n"
+        );
+        return;
+    }
+    let out = Command::new("valgrind")
+        .args([
+            "--error-exitcode=1",
+            "--leak-check=full",
+            "--errors-for-leak-kinds=all",
+            "--quiet",
+        ])
+        .arg(&statically)
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "valgrind found errors or leaks:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(answers(&out.stdout), expected);
+}
