@@ -38,6 +38,7 @@ pub mod source;
 pub mod span;
 pub mod syntax;
 pub mod testing;
+pub mod typed;
 pub mod zone;
 
 pub use diagnostic::Diagnostic;

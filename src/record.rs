@@ -239,7 +239,7 @@ fn null_field(f: &FieldSpec) -> String {
     }
 }
 
-fn missing(f: &FieldSpec) -> Result<Value, String> {
+pub(crate) fn missing(f: &FieldSpec) -> Result<Value, String> {
     f.default
         .clone()
         .ok_or_else(|| format!("missing required field `{}`", f.name))
@@ -312,7 +312,7 @@ fn typed(f: &FieldSpec, raw: Raw<'_>) -> Result<Value, String> {
 
 /// Money is not negative unless its field accepts refunds (`money with
 /// refunds`); `-0` is zero.
-fn money_sign(f: &FieldSpec, d: &mut Decimal, shown: &str) -> Result<(), String> {
+pub(crate) fn money_sign(f: &FieldSpec, d: &mut Decimal, shown: &str) -> Result<(), String> {
     if d.is_zero() {
         d.set_sign_positive(true);
     }
@@ -372,7 +372,7 @@ fn is_number(text: &str) -> bool {
 /// (`docs/records.md`): the same in JSON numbers, JSON strings and CSV
 /// cells. An exponent scales the digits exactly; a value that needs more
 /// than 28 significant digits, or an exponent beyond ±28, is refused.
-fn parse_decimal(text: &str) -> Result<Decimal, String> {
+pub(crate) fn parse_decimal(text: &str) -> Result<Decimal, String> {
     if !is_number(text) {
         return Err(format!(
             "`{text}` is not a decimal number (digits with an optional leading `-`, \
@@ -424,7 +424,7 @@ fn parse_decimal(text: &str) -> Result<Decimal, String> {
 
 /// An integer field's value: whole (`90`, `90.0` and `9e1` are all 90) and
 /// within 64 bits, as the language's integers are; kept without a scale.
-fn whole(d: Decimal) -> Result<Decimal, String> {
+pub(crate) fn whole(d: Decimal) -> Result<Decimal, String> {
     let n = d.normalize();
     if n.scale() != 0 {
         return Err("a whole number".to_string());

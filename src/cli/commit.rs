@@ -309,7 +309,7 @@ impl Read for CommitBeforeRead {
 ///
 /// # Errors
 /// Standard input cannot be duplicated.
-pub fn stdin() -> std::io::Result<(Box<dyn Read>, bool)> {
+pub fn stdin() -> std::io::Result<(Box<dyn Read + Send>, bool)> {
     #[cfg(unix)]
     {
         use std::os::fd::AsFd;

@@ -1,8 +1,11 @@
 //! `tollgate eval POLICY --input FILE`: one JSON line out per record in, in
 //! order, streaming in constant memory.
 
+use super::batch::Counts;
 use super::commit::{borrow, CommitBeforeRead, Committer, Failed, Output, Shared};
+use super::fee_lines::{FeeLines, OutputKind};
 use super::load::{load, Loaded};
+use super::progress::Progress;
 use super::state::StateFiles;
 use super::{InputFormat, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::compile::print::{cell_text, percent};
@@ -34,6 +37,11 @@ pub struct Options {
     pub keep: Vec<String>,
     /// Print a summary line on stderr even when it is not a terminal.
     pub summary: bool,
+    /// What each line out says (fees policies).
+    pub output: OutputKind,
+    /// Threads pricing a JSON Lines file of a fees policy; `None` for one
+    /// per core.
+    pub jobs: Option<usize>,
 }
 
 /// Runs the command.
@@ -54,7 +62,9 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
     } else {
         InputFormat::Jsonl
     });
-    let (input, regular): (Box<dyn Read>, bool) = if input == "-" {
+    // The input file's size, for the progress bar.
+    let mut size = None;
+    let (input, regular): (Box<dyn Read + Send>, bool) = if input == "-" {
         match super::commit::stdin() {
             Ok(r) => r,
             Err(e) => {
@@ -70,6 +80,7 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
             }
             Ok(f) => {
                 let regular = f.metadata().is_ok_and(|m| m.is_file());
+                size = f.metadata().ok().filter(|m| m.is_file()).map(|m| m.len());
                 (Box::new(f), regular)
             }
             Err(e) => {
@@ -103,18 +114,21 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
             return EXIT_USAGE;
         }
     };
-    let reader: Box<dyn BufRead> = Box::new(std::io::BufReader::with_capacity(
-        INPUT_BUFFER,
-        CommitBeforeRead::new(input, regular, committer.clone()),
-    ));
+    if options.output != OutputKind::Json && !matches!(engine, Engine::Fees(_)) {
+        eprintln!("error: --output fee applies to fees policies");
+        return EXIT_USAGE;
+    }
     let mut out = Output(committer.clone());
+    let progress = Progress::new(size);
+    let reading = Reading {
+        ignore_unknown: options.ignore_unknown,
+        keep: &options.keep,
+    };
     let mut evaluator = Evaluator {
         engine,
         explain,
-        reading: Reading {
-            ignore_unknown: options.ignore_unknown,
-            keep: &options.keep,
-        },
+        output: options.output,
+        reading,
         components: Vec::new(),
         bad: false,
         since_prune: 0,
@@ -123,10 +137,44 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
         earliest_since_prune: None,
         journal: journaled.then(|| committer.clone()),
     };
-    let result = match format {
-        InputFormat::Jsonl => evaluator.jsonl(reader, &mut out),
-        InputFormat::Csv => evaluator.csv(reader, &mut out),
+    let fees = match &evaluator.engine {
+        Engine::Fees(table) => Some(*table),
+        Engine::Notify(..) => None,
     };
+    let reader = |input| {
+        std::io::BufReader::with_capacity(
+            INPUT_BUFFER,
+            CommitBeforeRead::new(input, regular, committer.clone()),
+        )
+    };
+    let result = match (fees, format) {
+        (Some(table), InputFormat::Jsonl) => {
+            let make = || FeeLines::new(table, reading, explain, options.output);
+            let jobs = options.jobs.unwrap_or_else(|| {
+                std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
+            });
+            let mut counts = Counts::default();
+            let result = if jobs > 1 && regular {
+                super::batch::parallel(&make, input, jobs, &mut out, &progress, &mut counts)
+            } else {
+                super::batch::sequential(
+                    &mut make(),
+                    &mut reader(input),
+                    &mut out,
+                    !regular,
+                    &progress,
+                    &mut counts,
+                )
+            };
+            evaluator.records = counts.records;
+            evaluator.errors = counts.errors;
+            evaluator.bad = counts.errors > 0;
+            result
+        }
+        (_, InputFormat::Jsonl) => evaluator.jsonl(Box::new(reader(input)), &mut out),
+        (_, InputFormat::Csv) => evaluator.csv(Box::new(reader(input)), &mut out),
+    };
+    progress.finish();
     let flushed = out.flush();
     if options.summary || std::io::stderr().is_terminal() {
         eprintln!(
@@ -188,7 +236,7 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
 
 /// The input buffer: reads of this size, and a batch is committed before
 /// a read of a pipe that could wait.
-const INPUT_BUFFER: usize = 64 * 1024;
+pub(super) const INPUT_BUFFER: usize = 64 * 1024;
 
 /// Locks the state at `path`, opens its journal, loads the snapshot and
 /// replays the journal onto it.
@@ -299,7 +347,7 @@ fn without_cr(row: &mut csv::StringRecord) {
 }
 
 /// Discards the rest of an over-long line.
-fn skip_line(reader: &mut dyn BufRead) -> std::io::Result<()> {
+pub(super) fn skip_line(reader: &mut dyn BufRead) -> std::io::Result<()> {
     loop {
         let buf = reader.fill_buf()?;
         if buf.is_empty() {
@@ -366,6 +414,8 @@ enum Engine<'a> {
 struct Evaluator<'a> {
     engine: Engine<'a>,
     explain: bool,
+    /// What a priced record's line holds.
+    output: OutputKind,
     /// Strict or lenient reading, and the fields copied out.
     reading: Reading<'a>,
     components: Vec<Component>,
@@ -582,8 +632,12 @@ impl Evaluator<'_> {
         };
         match table.fee(&record, &mut self.components) {
             Ok(total) => {
-                let line = self.decision(table, total, &record);
                 self.records += 1;
+                if self.output == OutputKind::Fee {
+                    let dp = crate::currency::display_decimals(&table.currency);
+                    return writeln!(out, "{}", crate::compile::print::amount(total, dp));
+                }
+                let line = decision(table, &self.components, self.explain, total, &record);
                 write_line(out, line, kept)
             }
             Err(e) => {
@@ -609,36 +663,10 @@ impl Evaluator<'_> {
         }
         write_line(out, json!({ "error": message, "record": n }), kept)
     }
-
-    fn decision(&self, table: &Table, total: Decimal, record: &[Value]) -> Json {
-        let dp = crate::currency::display_decimals(&table.currency);
-        let money = |d: Decimal| crate::compile::print::amount(d, dp);
-        let components: Vec<Json> = self
-            .components
-            .iter()
-            .map(|c| {
-                let schedule = table.schedules.get(c.schedule as usize);
-                let mut m = Map::new();
-                m.insert(
-                    "schedule".into(),
-                    json!(schedule.map_or("?", |s| s.name.as_str())),
-                );
-                m.insert("rule".into(), json!(rule_name(schedule, c.rule)));
-                m.insert("fee".into(), json!(money(c.fee.total)));
-                if self.explain {
-                    if let Some(s) = schedule {
-                        m.insert("explain".into(), explain(table, s, c, record));
-                    }
-                }
-                Json::Object(m)
-            })
-            .collect();
-        json!({ "fee": money(total), "components": components })
-    }
 }
 
 /// The error of a blank line, answered like a record.
-const BLANK: &str = "blank line: no record";
+pub(super) const BLANK: &str = "blank line: no record";
 
 /// Writes one output line, with the kept input fields under `"input"`.
 fn write_line(
@@ -650,6 +678,39 @@ fn write_line(
         m.insert("input".into(), Json::Object(kept));
     }
     writeln!(out, "{line}")
+}
+
+/// The JSON line of a priced record: the fee and its components, with
+/// their traces when `traced`.
+pub(super) fn decision(
+    table: &Table,
+    components: &[Component],
+    traced: bool,
+    total: Decimal,
+    record: &[Value],
+) -> Json {
+    let dp = crate::currency::display_decimals(&table.currency);
+    let money = |d: Decimal| crate::compile::print::amount(d, dp);
+    let components: Vec<Json> = components
+        .iter()
+        .map(|c| {
+            let schedule = table.schedules.get(c.schedule as usize);
+            let mut m = Map::new();
+            m.insert(
+                "schedule".into(),
+                json!(schedule.map_or("?", |s| s.name.as_str())),
+            );
+            m.insert("rule".into(), json!(rule_name(schedule, c.rule)));
+            m.insert("fee".into(), json!(money(c.fee.total)));
+            if traced {
+                if let Some(s) = schedule {
+                    m.insert("explain".into(), explain(table, s, c, record));
+                }
+            }
+            Json::Object(m)
+        })
+        .collect();
+    json!({ "fee": money(total), "components": components })
 }
 
 pub(crate) fn rule_name(schedule: Option<&Schedule>, rule: u32) -> &str {

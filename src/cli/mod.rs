@@ -3,16 +3,19 @@
 //! Exit codes: 0 when all is well, 1 when a policy has errors, 2 for usage or
 //! I/O errors.
 
+mod batch;
 mod check;
 mod commit;
 mod diff;
 pub(crate) mod eval;
 mod explain;
+mod fee_lines;
 mod fmt;
 mod lint;
 mod load;
 pub(crate) mod notify_out;
 mod out;
+mod progress;
 mod state;
 mod table;
 mod test;
@@ -101,6 +104,14 @@ pub enum Command {
         /// elapsed); it is printed anyway when stderr is a terminal.
         #[arg(long)]
         summary: bool,
+        /// What each line out holds (fees policies): the decision as JSON,
+        /// or only the fee.
+        #[arg(long, value_enum, default_value_t = fee_lines::OutputKind::Json)]
+        output: fee_lines::OutputKind,
+        /// Threads pricing a JSON Lines file of a fees policy (default: one
+        /// per core); the answers keep the input's order.
+        #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
+        jobs: Option<u16>,
     },
     /// Compile a policy to a binary artifact for terminals.
     Compile {
@@ -269,6 +280,8 @@ pub fn run() -> ExitCode {
             ignore_unknown,
             keep,
             summary,
+            output,
+            jobs,
         } => eval::run(
             &policy,
             &input,
@@ -279,6 +292,8 @@ pub fn run() -> ExitCode {
                 ignore_unknown,
                 keep,
                 summary,
+                output,
+                jobs: jobs.map(usize::from),
             },
         ),
         Command::Compile {

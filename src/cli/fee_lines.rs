@@ -1,0 +1,253 @@
+//! The answer to one JSON Lines record of a fees policy, written into a
+//! reused buffer: the work of `tollgate eval` on a fees policy, shared by
+//! the single-threaded run and the workers of `--jobs`.
+//!
+//! A priced record's line is written straight into the buffer, without a
+//! JSON tree or an allocation per record; with `--explain` or `--keep` the
+//! line is built as a JSON value (those outputs carry more than the fee).
+
+use super::eval::{describe_error, BLANK, MAX_RECORD_BYTES};
+use crate::record::Reading;
+use crate::typed::Reader;
+use serde_json::{json, Map, Value as Json};
+use std::io::Write;
+use tollgate_runtime::eval::Component;
+use tollgate_runtime::table::Table;
+use tollgate_runtime::value::Value;
+use tollgate_runtime::Decimal;
+
+/// What each line out says about its record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum OutputKind {
+    /// One JSON object per record: the fee and its components.
+    #[default]
+    Json,
+    /// Only the fee, one per line (a bad record still gets its JSON error
+    /// line).
+    Fee,
+}
+
+/// One line of input as the batch reader hands it over.
+pub enum Line<'a> {
+    /// The line's bytes, with its `\n` if it has one.
+    Text(&'a [u8]),
+    /// A line longer than [`MAX_RECORD_BYTES`], skipped.
+    TooLong,
+}
+
+/// Answers records of one fees policy, one line each.
+pub struct FeeLines<'a> {
+    table: &'a Table,
+    reader: Reader<'a>,
+    reading: Reading<'a>,
+    explain: bool,
+    output: OutputKind,
+    /// The currency's decimals.
+    dp: u32,
+    /// Per schedule, per rule: `{"schedule":"S","rule":"R","fee":"`.
+    prefixes: Vec<Vec<Vec<u8>>>,
+    /// The typed record, reused.
+    record: Vec<Value>,
+    components: Vec<Component>,
+    /// Lines answered for records.
+    pub records: usize,
+    /// Error lines among them.
+    pub errors: usize,
+}
+
+impl<'a> FeeLines<'a> {
+    /// Answers records of `table`.
+    pub fn new(
+        table: &'a Table,
+        reading: Reading<'a>,
+        explain: bool,
+        output: OutputKind,
+    ) -> FeeLines<'a> {
+        let prefixes = table
+            .schedules
+            .iter()
+            .map(|s| {
+                s.rules
+                    .iter()
+                    .map(|r| component_prefix(&s.name, &r.name))
+                    .collect()
+            })
+            .collect();
+        FeeLines {
+            table,
+            reader: Reader::new(&table.fields, reading),
+            reading,
+            explain,
+            output,
+            dp: crate::currency::display_decimals(&table.currency),
+            prefixes,
+            record: Vec::with_capacity(table.fields.len()),
+            components: Vec::with_capacity(table.schedules.len()),
+            records: 0,
+            errors: 0,
+        }
+    }
+
+    /// Appends the answer to record `n` (1-based), read from `line`, to
+    /// `out`.
+    pub fn answer(&mut self, n: usize, line: Line<'_>, out: &mut Vec<u8>) {
+        self.records += 1;
+        let bytes = match line {
+            Line::Text(b) => b,
+            Line::TooLong => {
+                let why = format!("record is longer than {MAX_RECORD_BYTES} bytes");
+                return self.error(n, why, None, out);
+            }
+        };
+        let Ok(mut text) = std::str::from_utf8(bytes) else {
+            return self.error(n, "line is not valid UTF-8".into(), None, out);
+        };
+        if n == 1 {
+            // A byte-order mark opens the input, not the record.
+            text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        }
+        if text.trim().is_empty() {
+            return self.error(n, BLANK.into(), None, out);
+        }
+        if self.explain || !self.reading.keep.is_empty() {
+            return self.answer_tree(n, text, out);
+        }
+        if let Err(e) = self.reader.read(text, &mut self.record) {
+            return self.error(n, e, None, out);
+        }
+        // Only the total is printed: the path that builds no breakdown.
+        let priced = if self.output == OutputKind::Fee {
+            self.table.total(&self.record)
+        } else {
+            self.table.fee(&self.record, &mut self.components)
+        };
+        match priced {
+            Ok(total) => self.write_fee(total, out),
+            Err(e) => {
+                let message = describe_error(self.table, &e);
+                self.error(n, message, None, out);
+            }
+        }
+    }
+
+    /// The line of a priced record, written straight into `out`.
+    fn write_fee(&self, total: Decimal, out: &mut Vec<u8>) {
+        if self.output == OutputKind::Fee {
+            write_money(out, total, self.dp);
+            out.push(b'\n');
+            return;
+        }
+        out.extend_from_slice(b"{\"fee\":\"");
+        write_money(out, total, self.dp);
+        out.extend_from_slice(b"\",\"components\":[");
+        for (i, c) in self.components.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            match self
+                .prefixes
+                .get(c.schedule as usize)
+                .and_then(|s| s.get(c.rule as usize))
+            {
+                Some(prefix) => out.extend_from_slice(prefix),
+                None => {
+                    let s = self.table.schedules.get(c.schedule as usize);
+                    let name = s.map_or("?", |s| s.name.as_str());
+                    out.extend_from_slice(&component_prefix(name, "?"));
+                }
+            }
+            write_money(out, c.fee.total, self.dp);
+            out.extend_from_slice(b"\"}");
+        }
+        out.extend_from_slice(b"]}\n");
+    }
+
+    /// A record read into a JSON tree, for `--explain` and `--keep`.
+    fn answer_tree(&mut self, n: usize, text: &str, out: &mut Vec<u8>) {
+        let fields = match crate::record::parse_json(text) {
+            Ok(f) => f,
+            Err(e) => return self.error(n, e, None, out),
+        };
+        let kept = kept(self.reading.keep, |name| fields.get(name).cloned());
+        let record =
+            match crate::record::from_json_fields(&fields, &self.table.fields, self.reading) {
+                Ok(r) => r,
+                Err(e) => return self.error(n, e, kept, out),
+            };
+        match self.table.fee(&record, &mut self.components) {
+            Ok(total) => {
+                if self.output == OutputKind::Fee {
+                    return self.write_fee(total, out);
+                }
+                let line = super::eval::decision(
+                    self.table,
+                    &self.components,
+                    self.explain,
+                    total,
+                    &record,
+                );
+                write_json(out, line, kept);
+            }
+            Err(e) => {
+                let message = describe_error(self.table, &e);
+                self.error(n, message, kept, out);
+            }
+        }
+    }
+
+    /// The error line of record `n`, with the kept fields when the record
+    /// could be read that far.
+    fn error(
+        &mut self,
+        n: usize,
+        message: String,
+        kept: Option<Map<String, Json>>,
+        out: &mut Vec<u8>,
+    ) {
+        self.errors += 1;
+        write_json(out, json!({ "error": message, "record": n }), kept);
+    }
+}
+
+/// The `--keep` fields of a record, read by `get` (absent ones are null);
+/// `None` when nothing is kept.
+pub fn kept(keep: &[String], get: impl Fn(&str) -> Option<Json>) -> Option<Map<String, Json>> {
+    if keep.is_empty() {
+        return None;
+    }
+    Some(
+        keep.iter()
+            .map(|k| (k.clone(), get(k).unwrap_or(Json::Null)))
+            .collect(),
+    )
+}
+
+/// Appends one JSON line, with the kept input fields under `"input"`.
+pub fn write_json(out: &mut Vec<u8>, mut line: Json, kept: Option<Map<String, Json>>) {
+    if let (Json::Object(m), Some(kept)) = (&mut line, kept) {
+        m.insert("input".into(), Json::Object(kept));
+    }
+    // Writing into a vector cannot fail.
+    let _ = writeln!(out, "{line}");
+}
+
+/// `{"schedule":"S","rule":"R","fee":"`, with the names escaped as JSON.
+fn component_prefix(schedule: &str, rule: &str) -> Vec<u8> {
+    let mut out = b"{\"schedule\":".to_vec();
+    out.extend_from_slice(Json::from(schedule).to_string().as_bytes());
+    out.extend_from_slice(b",\"rule\":");
+    out.extend_from_slice(Json::from(rule).to_string().as_bytes());
+    out.extend_from_slice(b",\"fee\":\"");
+    out
+}
+
+/// Appends an amount with at least `dp` decimals, as
+/// [`crate::compile::print::amount`] writes it.
+fn write_money(out: &mut Vec<u8>, d: Decimal, dp: u32) {
+    let mut d = d;
+    if d.scale() < dp {
+        d.rescale(dp);
+    }
+    // Writing into a vector cannot fail.
+    let _ = write!(out, "{d}");
+}

@@ -1,0 +1,263 @@
+//! Batch pricing with `tollgate eval`: `--jobs N` answers exactly as one
+//! thread does (the same lines in the same order, error lines and exit
+//! codes included), `--output fee` prints the totals, and nothing but the
+//! answers reaches a pipe (no progress bar).
+
+// A test fails by panicking; helpers here may unwrap and index freely.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+const POLICY: &str = "policies/fees/acquirer_2026.toll";
+
+fn tollgate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .unwrap()
+}
+
+/// `n` records built from the sample transactions with varied amounts,
+/// with bad lines mixed in: blank lines, broken JSON, unknown fields,
+/// invalid UTF-8, a byte-order mark first, and (when `long`) a line over
+/// the 1 MiB limit.
+fn input(n: usize, long: bool) -> Vec<u8> {
+    let sample = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/transactions.jsonl"),
+    )
+    .unwrap();
+    let lines: Vec<&str> = sample.lines().collect();
+    let mut out = "\u{feff}".as_bytes().to_vec();
+    for i in 0..n {
+        match i % 997 {
+            13 => out.extend_from_slice(b"\n"),
+            14 => out.extend_from_slice(b"{\"channel\": \"wechat\",\n"),
+            15 => out.extend_from_slice(b"{\"chanel\": \"wechat\", \"amount\": \"1.00\"}\n"),
+            16 => out.extend_from_slice(b"\xff\xfe not text\n"),
+            17 => out.extend_from_slice(b"{\"merchant_class\": \"standard\", \"channel\": \"bitcoin\", \"amount\": \"1\", \"settlement\": \"t1\", \"onboarded_days\": 1, \"suspected_cashout\": false}\n"),
+            18 if long && i < 1000 => {
+                out.push(b'"');
+                out.extend(std::iter::repeat_n(b'x', (1 << 20) + 10));
+                out.extend_from_slice(b"\"\n");
+            }
+            _ => {
+                let line = lines[i % lines.len()];
+                let amount = format!("\"amount\": \"{}.{:02}\"", i * 7 % 90_000, i % 100);
+                let varied = match line.find("\"amount\": \"") {
+                    Some(at) => {
+                        let end = line[at + 11..].find('"').unwrap() + at + 12;
+                        format!("{}{amount}{}", &line[..at], &line[end..])
+                    }
+                    None => line.to_string(),
+                };
+                out.extend_from_slice(varied.as_bytes());
+                out.push(b'\n');
+            }
+        }
+    }
+    out
+}
+
+fn write_input(name: &str, bytes: &[u8]) -> String {
+    let dir = common::scratch(name);
+    let path = dir.join("records.jsonl");
+    std::fs::write(&path, bytes).unwrap();
+    path.to_str().unwrap().to_string()
+}
+
+/// Runs `eval` over `path` with `extra` arguments.
+fn eval(path: &str, extra: &[&str]) -> Output {
+    let mut args = vec!["eval", POLICY, "--input", path];
+    args.extend_from_slice(extra);
+    tollgate(&args)
+}
+
+#[test]
+fn jobs_answer_as_one_thread_does() {
+    let path = write_input("jobs_small", &input(3_000, true));
+    let one = eval(&path, &["--jobs", "1"]);
+    assert_eq!(one.status.code(), Some(1), "bad lines make exit code 1");
+    let text = String::from_utf8(one.stdout.clone()).unwrap();
+    assert_eq!(text.lines().count(), 3_000, "one line out per line in");
+    assert!(text.contains(r#"{"error":"blank line: no record","record":14}"#));
+    assert!(text.contains(r#"{"error":"line is not valid UTF-8","record":17}"#));
+    assert!(text.contains(r#"{"error":"record is longer than 1048576 bytes","record":19}"#));
+    assert!(text.lines().nth(1).unwrap().starts_with(r#"{"fee":"#));
+    for jobs in ["2", "3", "8"] {
+        let many = eval(&path, &["--jobs", jobs]);
+        assert_eq!(many.status.code(), one.status.code(), "--jobs {jobs}");
+        assert!(
+            many.stdout == one.stdout,
+            "--jobs {jobs}: the same lines in the same order"
+        );
+        assert_eq!(many.stderr, one.stderr, "--jobs {jobs}");
+    }
+    // The default (one thread per core) too.
+    assert!(eval(&path, &[]).stdout == one.stdout);
+}
+
+#[test]
+fn jobs_on_a_large_input() {
+    let path = write_input("jobs_large", &input(200_000, false));
+    let one = eval(&path, &["--jobs", "1", "--output", "fee"]);
+    let two = eval(&path, &["--jobs", "2", "--output", "fee"]);
+    assert_eq!(one.status.code(), Some(1));
+    assert_eq!(two.status.code(), Some(1));
+    assert_eq!(one.stdout.iter().filter(|&&b| b == b'\n').count(), 200_000);
+    assert!(one.stdout == two.stdout, "the same lines in the same order");
+}
+
+#[test]
+fn good_input_exits_zero_with_any_jobs() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/transactions.jsonl")
+        .to_str()
+        .unwrap()
+        .to_string();
+    let one = eval(&path, &["--jobs", "1"]);
+    let two = eval(&path, &["--jobs", "2"]);
+    assert_eq!(one.status.code(), Some(0));
+    assert_eq!(two.status.code(), Some(0));
+    assert_eq!(one.stdout, two.stdout);
+}
+
+#[test]
+fn output_fee_is_the_total_of_each_decision() {
+    let path = write_input("output_fee", &input(2_000, false));
+    let json = eval(&path, &["--jobs", "1"]);
+    let fees = eval(&path, &["--output", "fee"]);
+    assert_eq!(fees.status.code(), json.status.code());
+    let json = String::from_utf8(json.stdout).unwrap();
+    let fees = String::from_utf8(fees.stdout).unwrap();
+    assert_eq!(json.lines().count(), fees.lines().count());
+    for (j, f) in json.lines().zip(fees.lines()) {
+        let value: serde_json::Value = serde_json::from_str(j).unwrap();
+        match value.get("fee") {
+            // A priced record: its total alone.
+            Some(fee) => assert_eq!(fee.as_str().unwrap(), f),
+            // A bad record: the same error line.
+            None => assert_eq!(j, f),
+        }
+    }
+}
+
+#[test]
+fn output_fee_applies_to_fees_policies() {
+    let out = tollgate(&[
+        "eval",
+        "policies/notifications/merchant_messages.toll",
+        "--input",
+        "examples/transactions.jsonl",
+        "--output",
+        "fee",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: --output fee applies to fees policies\n"
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn jobs_zero_is_refused() {
+    let out = tollgate(&["eval", POLICY, "--jobs", "0"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+/// Runs `tollgate` with `input` written to its standard input, a pipe, by
+/// another thread while its output is read (the output is larger than a
+/// pipe holds).
+fn piped(args: &[&str], input: Vec<u8>) -> Output {
+    use std::io::Write;
+    use std::process::Stdio;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let writer = std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let out = child.wait_with_output().unwrap();
+    writer.join().unwrap();
+    out
+}
+
+/// Standard input is read on one thread (a pipe may bring records one at
+/// a time), with the same answers.
+#[test]
+fn stdin_answers_alike() {
+    let bytes = input(2_500, false);
+    let path = write_input("stdin", &bytes);
+    let file = eval(&path, &["--jobs", "2"]);
+    let text = String::from_utf8_lossy(&bytes).to_string();
+    // The invalid UTF-8 lines are lost to the lossy conversion: compare
+    // without them.
+    let piped = piped(&["eval", POLICY, "--jobs", "2"], text.into_bytes());
+    assert_eq!(piped.status.code(), file.status.code());
+    let differ = String::from_utf8(file.stdout)
+        .unwrap()
+        .lines()
+        .zip(String::from_utf8(piped.stdout).unwrap().lines())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!(differ, 3, "only the lines that were invalid UTF-8 differ");
+}
+
+/// With stderr a pipe, a run on a file prints no progress bar, and nothing
+/// at all on stderr without `--summary`.
+#[test]
+fn no_progress_on_a_pipe() {
+    let path = write_input("progress", &input(50_000, false));
+    for jobs in ["1", "2"] {
+        let out = eval(&path, &["--jobs", jobs]);
+        assert!(
+            out.stderr.is_empty(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let out = eval(&path, &["--jobs", jobs, "--summary"]);
+        let err = String::from_utf8(out.stderr).unwrap();
+        assert!(
+            err.starts_with("evaluated 50000 records: ") && err.lines().count() == 1,
+            "{err}"
+        );
+    }
+}
+
+#[test]
+fn output_fee_reads_csv_too() {
+    let args = [
+        "eval",
+        "policies/fees/lakala.toll",
+        "--input",
+        "examples/lakala.csv",
+    ];
+    let json = tollgate(&args);
+    let fees = tollgate(&[&args[..], &["--output", "fee"]].concat());
+    assert_eq!(fees.status.code(), json.status.code());
+    let json = String::from_utf8(json.stdout).unwrap();
+    let fees = String::from_utf8(fees.stdout).unwrap();
+    assert_eq!(json.lines().count(), fees.lines().count());
+    for (j, f) in json.lines().zip(fees.lines()) {
+        let value: serde_json::Value = serde_json::from_str(j).unwrap();
+        match value.get("fee") {
+            Some(fee) => assert_eq!(fee.as_str().unwrap(), f),
+            None => assert_eq!(j, f),
+        }
+    }
+}
