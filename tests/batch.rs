@@ -261,3 +261,78 @@ fn output_fee_reads_csv_too() {
         }
     }
 }
+
+#[test]
+fn output_csv_keeps_columns_and_answers_every_record() {
+    let input = concat!(
+        "{\"txn_id\":\"T1\",\"merchant_class\":\"standard\",\"channel\":\"credit_card\",\"amount\":\"100.00\",\"settlement\":\"t1\",\"onboarded_days\":400,\"suspected_cashout\":false}\n",
+        "{\"txn_id\":\"T,2\",\"channel\":\"wechat\"}\n",
+        "\n",
+        "{\"txn_id\":7,\"merchant_class\":\"waived\",\"channel\":\"wechat\",\"amount\":\"5.00\",\"settlement\":\"d0\",\"onboarded_days\":1,\"suspected_cashout\":false}\n",
+    );
+    let path = write_input("output_csv", input.as_bytes());
+    let out = eval(&path, &["--output", "csv", "--keep", "txn_id"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap(),
+        concat!(
+            "txn_id,fee,error\n",
+            "T1,0.60,\n",
+            "\"T,2\",,missing required field `merchant_class`\n",
+            ",,blank line: no record\n",
+            "7,0.00,\n",
+        )
+    );
+    // Without --keep: the fee and the error; the same with --jobs.
+    let one = eval(
+        &path,
+        &["--output", "csv", "--ignore-unknown", "--jobs", "1"],
+    );
+    let two = eval(
+        &path,
+        &["--output", "csv", "--ignore-unknown", "--jobs", "2"],
+    );
+    assert_eq!(one.stdout, two.stdout);
+    assert_eq!(
+        String::from_utf8(one.stdout).unwrap(),
+        "fee,error\n0.60,\n,missing required field `merchant_class`\n,blank line: no record\n0.00,\n"
+    );
+}
+
+#[test]
+fn output_csv_reads_csv_input() {
+    let out = tollgate(&[
+        "eval",
+        "policies/fees/lakala.toll",
+        "--input",
+        "examples/lakala.csv",
+        "--output",
+        "csv",
+    ]);
+    let json = tollgate(&[
+        "eval",
+        "policies/fees/lakala.toll",
+        "--input",
+        "examples/lakala.csv",
+    ]);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut rows = text.lines();
+    assert_eq!(rows.next(), Some("fee,error"));
+    for (row, j) in rows.zip(String::from_utf8(json.stdout).unwrap().lines()) {
+        let value: serde_json::Value = serde_json::from_str(j).unwrap();
+        match value.get("fee") {
+            Some(fee) => assert_eq!(row, format!("{},", fee.as_str().unwrap())),
+            None => assert!(row.starts_with(','), "{row}"),
+        }
+    }
+}
+
+#[test]
+fn explain_writes_json_only() {
+    let out = tollgate(&["eval", POLICY, "--output", "fee", "--explain"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "error: --explain writes JSON lines: it cannot be used with --output fee\n"
+    );
+}

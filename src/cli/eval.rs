@@ -114,11 +114,28 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
             return EXIT_USAGE;
         }
     };
-    if options.output != OutputKind::Json && !matches!(engine, Engine::Fees(_)) {
-        eprintln!("error: --output fee applies to fees policies");
-        return EXIT_USAGE;
+    let output_name = match options.output {
+        OutputKind::Json => None,
+        OutputKind::Fee => Some("fee"),
+        OutputKind::Csv => Some("csv"),
+    };
+    if let Some(name) = output_name {
+        if !matches!(engine, Engine::Fees(_)) {
+            eprintln!("error: --output {name} applies to fees policies");
+            return EXIT_USAGE;
+        }
+        if explain {
+            eprintln!("error: --explain writes JSON lines: it cannot be used with --output {name}");
+            return EXIT_USAGE;
+        }
     }
     let mut out = Output(committer.clone());
+    if options.output == OutputKind::Csv {
+        if let Err(e) = out.write_all(&super::fee_lines::csv_header(&options.keep)) {
+            eprintln!("error: cannot write the output: {e}");
+            return EXIT_USAGE;
+        }
+    }
     let progress = Progress::new(size);
     let reading = Reading {
         ignore_unknown: options.ignore_unknown,
@@ -633,9 +650,19 @@ impl Evaluator<'_> {
         match table.fee(&record, &mut self.components) {
             Ok(total) => {
                 self.records += 1;
-                if self.output == OutputKind::Fee {
-                    let dp = crate::currency::display_decimals(&table.currency);
-                    return writeln!(out, "{}", crate::compile::print::amount(total, dp));
+                let dp = crate::currency::display_decimals(&table.currency);
+                match self.output {
+                    OutputKind::Fee => {
+                        return writeln!(out, "{}", crate::compile::print::amount(total, dp));
+                    }
+                    OutputKind::Csv => {
+                        let fee = crate::compile::print::amount(total, dp);
+                        let mut row = Vec::new();
+                        let keep = self.reading.keep;
+                        super::fee_lines::csv_row(&mut row, keep, kept.as_ref(), &fee, "");
+                        return out.write_all(&row);
+                    }
+                    OutputKind::Json => {}
                 }
                 let line = decision(table, &self.components, self.explain, total, &record);
                 write_line(out, line, kept)
@@ -660,6 +687,11 @@ impl Evaluator<'_> {
         self.errors += 1;
         if n > 0 {
             self.records += 1;
+        }
+        if self.output == OutputKind::Csv {
+            let mut row = Vec::new();
+            super::fee_lines::csv_row(&mut row, self.reading.keep, kept.as_ref(), "", &message);
+            return out.write_all(&row);
         }
         write_line(out, json!({ "error": message, "record": n }), kept)
     }

@@ -25,6 +25,9 @@ pub enum OutputKind {
     /// Only the fee, one per line (a bad record still gets its JSON error
     /// line).
     Fee,
+    /// CSV: a header, then a row per record with the `--keep` columns, the
+    /// fee and the error (one of the two empty).
+    Csv,
 }
 
 /// One line of input as the batch reader hands it over.
@@ -132,10 +135,19 @@ impl<'a> FeeLines<'a> {
 
     /// The line of a priced record, written straight into `out`.
     fn write_fee(&self, total: Decimal, out: &mut Vec<u8>) {
-        if self.output == OutputKind::Fee {
-            write_money(out, total, self.dp);
-            out.push(b'\n');
-            return;
+        match self.output {
+            OutputKind::Fee => {
+                write_money(out, total, self.dp);
+                out.extend_from_slice(b"\n");
+                return;
+            }
+            OutputKind::Csv => {
+                // No kept columns on this path: the fee and an empty error.
+                write_money(out, total, self.dp);
+                out.extend_from_slice(b",\n");
+                return;
+            }
+            OutputKind::Json => {}
         }
         out.extend_from_slice(b"{\"fee\":\"");
         write_money(out, total, self.dp);
@@ -176,6 +188,10 @@ impl<'a> FeeLines<'a> {
             };
         match self.table.fee(&record, &mut self.components) {
             Ok(total) => {
+                if self.output == OutputKind::Csv {
+                    let fee = crate::compile::print::amount(total, self.dp);
+                    return csv_row(out, self.reading.keep, kept.as_ref(), &fee, "");
+                }
                 if self.output == OutputKind::Fee {
                     return self.write_fee(total, out);
                 }
@@ -205,6 +221,9 @@ impl<'a> FeeLines<'a> {
         out: &mut Vec<u8>,
     ) {
         self.errors += 1;
+        if self.output == OutputKind::Csv {
+            return csv_row(out, self.reading.keep, kept.as_ref(), "", &message);
+        }
         write_json(out, json!({ "error": message, "record": n }), kept);
     }
 }
@@ -229,6 +248,53 @@ pub fn write_json(out: &mut Vec<u8>, mut line: Json, kept: Option<Map<String, Js
     }
     // Writing into a vector cannot fail.
     let _ = writeln!(out, "{line}");
+}
+
+/// The header of `--output csv`: the kept columns, `fee`, `error`.
+pub fn csv_header(keep: &[String]) -> Vec<u8> {
+    let mut out = Vec::new();
+    for k in keep {
+        csv_cell(&mut out, k);
+        out.push(b',');
+    }
+    out.extend_from_slice(b"fee,error\n");
+    out
+}
+
+/// Appends one row of `--output csv`: the kept fields' values (a string
+/// as its text, another value as JSON, an absent one empty), then `fee`
+/// and `error`.
+pub fn csv_row(
+    out: &mut Vec<u8>,
+    keep: &[String],
+    kept: Option<&Map<String, Json>>,
+    fee: &str,
+    error: &str,
+) {
+    for k in keep {
+        match kept.and_then(|m| m.get(k)) {
+            None | Some(Json::Null) => {}
+            Some(Json::String(s)) => csv_cell(out, s),
+            Some(other) => csv_cell(out, &other.to_string()),
+        }
+        out.push(b',');
+    }
+    csv_cell(out, fee);
+    out.push(b',');
+    csv_cell(out, error);
+    out.push(b'\n');
+}
+
+/// Appends a CSV cell, quoted (its quotes doubled) when it holds a comma,
+/// a quote or a line break.
+fn csv_cell(out: &mut Vec<u8>, text: &str) {
+    if text.contains([',', '"', '\n', '\r']) {
+        out.push(b'"');
+        out.extend_from_slice(text.replace('"', "\"\"").as_bytes());
+        out.push(b'"');
+    } else {
+        out.extend_from_slice(text.as_bytes());
+    }
 }
 
 /// `{"schedule":"S","rule":"R","fee":"`, with the names escaped as JSON.

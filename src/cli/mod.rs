@@ -105,7 +105,7 @@ pub enum Command {
         #[arg(long)]
         summary: bool,
         /// What each line out holds (fees policies): the decision as JSON,
-        /// or only the fee.
+        /// only the fee, or CSV rows of the --keep columns, fee and error.
         #[arg(long, value_enum, default_value_t = fee_lines::OutputKind::Json)]
         output: fee_lines::OutputKind,
         /// Threads pricing a JSON Lines file of a fees policy (default: one
