@@ -44,17 +44,21 @@ fn pairs_snapshots_and_examples() {
         let (text, err, code) = tollgate(&["diff", &old, &new]);
         assert!(err.is_empty(), "{stem}: {err}");
         insta::assert_snapshot!(format!("{text}exit code {code}\n"));
-        // Every example record really changes its fee.
         let src = |p: &str| {
             std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(p))
                 .unwrap()
         };
-        let (_, a) = tollgate::compile_source(&src(&old)).unwrap();
-        let (_, b) = tollgate::compile_source(&src(&new)).unwrap();
         let (json, _, json_code) = tollgate(&["diff", "--format", "json", &old, &new]);
         assert_eq!(json_code, code);
         let doc: serde_json::Value = serde_json::from_str(&json).unwrap();
         assert_eq!(doc["changed"], serde_json::Value::Bool(code == 1));
+        if doc["kind"] == "notifications" {
+            check_notification_examples(stem, &doc, &src(&old), &src(&new));
+            return;
+        }
+        // Every example record really changes its fee.
+        let (_, a) = tollgate::compile_source(&src(&old)).unwrap();
+        let (_, b) = tollgate::compile_source(&src(&new)).unwrap();
         for s in doc["schedules"].as_array().unwrap() {
             for r in s["regions"].as_array().unwrap() {
                 let example = r["example"].to_string();
@@ -62,6 +66,81 @@ fn pairs_snapshots_and_examples() {
             }
         }
     });
+}
+
+fn notify_policy(source: &str) -> tollgate_runtime::notify::NotifyPolicy {
+    let file = tollgate::syntax::parse(source).unwrap();
+    let policy = tollgate::check::check(&file).unwrap();
+    tollgate::compile::notify::compile(&policy).unwrap()
+}
+
+/// Each decision of `p` on `stream`: what happens to the message (what
+/// counts as a change) and the rule that decided, if one did.
+fn decisions(
+    p: &tollgate_runtime::notify::NotifyPolicy,
+    stream: &[String],
+) -> Vec<(String, Option<String>)> {
+    use tollgate_runtime::notify::{Decision, MemoryState};
+    let mut state = MemoryState::new();
+    let name = |i: u32| Some(p.rules[i as usize].name.clone());
+    stream
+        .iter()
+        .map(|line| {
+            let record = tollgate::record::from_json(line, &p.fields).unwrap();
+            match p.decide(&record, &mut state) {
+                Ok(Decision::Deliver { .. }) => ("deliver".to_string(), None),
+                Ok(Decision::Suppress { rule, .. }) => ("suppress".to_string(), name(rule)),
+                Ok(Decision::Defer { rule, until_ms }) => {
+                    (format!("defer until {until_ms}"), name(rule))
+                }
+                Err(e) => (format!("error {e:?}"), None),
+            }
+        })
+        .collect()
+}
+
+/// Every example stream of a notifications diff, run on both versions'
+/// engines here: the marked message's decision differs (not only the
+/// wording of its reason), no earlier one does, and the changed rule is
+/// the one that decides it in the old or the new version.
+fn check_notification_examples(stem: &str, doc: &serde_json::Value, old: &str, new: &str) {
+    let (a, b) = (notify_policy(old), notify_policy(new));
+    for rule in doc["rules"].as_array().unwrap() {
+        if rule["change"] == "renamed" || rule["change"] == "reworded" {
+            assert!(rule["example"].is_null(), "{stem}: {rule}");
+            continue;
+        }
+        let e = &rule["example"];
+        assert!(
+            e.is_object(),
+            "{stem}: rule {} has no example",
+            rule["rule"]
+        );
+        let stream: Vec<String> = e["stream"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| m.to_string())
+            .collect();
+        let at = e["message"].as_u64().unwrap() as usize;
+        let (da, db) = (decisions(&a, &stream), decisions(&b, &stream));
+        let verdicts = |d: &[(String, Option<String>)]| -> Vec<String> {
+            d.iter().map(|(v, _)| v.clone()).collect()
+        };
+        let (va, vb) = (verdicts(&da), verdicts(&db));
+        assert_ne!(va[at], vb[at], "{stem}: {stream:?}");
+        assert_eq!(va[..at], vb[..at], "{stem}: an earlier message differs");
+        let name = rule["rule"].as_str().map(str::to_string);
+        let by_old = rule["change"] != "added" && da[at].1 == name;
+        let by_new = rule["change"] != "removed" && db[at].1 == name;
+        assert!(
+            by_old || by_new,
+            "{stem}: the example for rule {} is decided by {:?} (old) and {:?} (new)",
+            rule["rule"],
+            da[at].1,
+            db[at].1
+        );
+    }
 }
 
 #[test]
@@ -79,6 +158,13 @@ fn a_version_compared_with_itself_has_no_change() {
 
 #[test]
 fn versions_that_cannot_be_compared_exit_2() {
+    let (text, _, code) = tollgate(&[
+        "diff",
+        "policies/notifications/merchant_messages.toll",
+        "policies/notifications/merchant_messages.toll",
+    ]);
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("no rule changes"), "{text}");
     let (_, err, code) = tollgate(&[
         "diff",
         "policies/fees/lakala.toll",

@@ -165,8 +165,9 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
     },
-    /// Compare two versions of a fees policy: where fees change, by how
-    /// much, for which records (exit 0: no change, 1: changes, 2: error).
+    /// Compare two versions of a policy: where fees change, by how much, for
+    /// which records; or which notification rules change (exit 0: no
+    /// change, 1: changes, 2: error).
     Diff {
         /// The old version (source or artifact).
         old: PathBuf,

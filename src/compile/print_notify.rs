@@ -71,7 +71,7 @@ fn offset_text(secs: i32) -> String {
 }
 
 /// One line per row of the rule: its cells that constrain something.
-fn conditions(policy: &NotifyPolicy, rule: &NotifyRule) -> Vec<String> {
+pub fn conditions(policy: &NotifyPolicy, rule: &NotifyRule) -> Vec<String> {
     if rule.rows.is_empty() {
         return vec!["never (no record matches)".to_string()];
     }
@@ -97,7 +97,7 @@ fn conditions(policy: &NotifyPolicy, rule: &NotifyRule) -> Vec<String> {
 }
 
 /// An action as a policy writes it.
-fn action_text(policy: &NotifyPolicy, action: &Action) -> String {
+pub fn action_text(policy: &NotifyPolicy, action: &Action) -> String {
     let names = |keys: &[u32]| {
         keys.iter()
             .map(|&k| {

@@ -239,6 +239,8 @@ impl<'a> Side<'a> {
     }
 
     /// Both fees at step `k`, as a point, counted towards the extremes.
+    /// Of equal changes the smallest amount is kept, so that a change the
+    /// same across a stretch (a fixed fee) shows at its low end.
     fn visit(&mut self, k: i128) -> Result<Point, Error> {
         let a = self.amount(k)?;
         let old = self.breakdown(self.old, k)?.total;
@@ -250,10 +252,17 @@ impl<'a> Side<'a> {
             new,
             change,
         };
-        if change > Decimal::ZERO && self.best_up.is_none_or(|q| change > q.change) {
+        let better = |q: Point, more: bool| {
+            (if more {
+                change > q.change
+            } else {
+                change < q.change
+            }) || (change == q.change && a < q.amount)
+        };
+        if change > Decimal::ZERO && self.best_up.is_none_or(|q| better(q, true)) {
             self.best_up = Some(p);
         }
-        if change < Decimal::ZERO && self.best_down.is_none_or(|q| change < q.change) {
+        if change < Decimal::ZERO && self.best_down.is_none_or(|q| better(q, false)) {
             self.best_down = Some(p);
         }
         Ok(p)
@@ -309,6 +318,21 @@ impl<'a> Side<'a> {
             }
             if change.down_unbounded {
                 change.down = self.round_example(from, to, false)?.or(change.down);
+            }
+        }
+        // A largest change that a round amount reaches too (a fixed fee
+        // changes by the same everywhere) is shown on the round amount.
+        for up in [true, false] {
+            let best = if up { change.up } else { change.down };
+            let Some(p) = best else { continue };
+            if let Some(q) = self.round_example(from, to, up)? {
+                if q.change == p.change {
+                    if up {
+                        change.up = Some(q);
+                    } else {
+                        change.down = Some(q);
+                    }
+                }
             }
         }
         Ok(change)

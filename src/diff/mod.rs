@@ -3,11 +3,16 @@
 //! For fees policies, an exact region-by-region account from the compiled
 //! tables ([`fees`]): where the rule or the fee changes, in which
 //! direction, by how much at most and for which record ([`amounts`]).
-//! `docs/diff.md` explains how to read it and why it is exact.
+//! For notifications policies, the rules added, removed or changed, in
+//! words, each with a message stream both engines decide differently
+//! ([`notify`]). `docs/diff.md` explains how to read it and why it is
+//! exact.
 
 pub mod amounts;
 pub mod fees;
+pub mod notify;
 pub mod render;
+pub mod render_notify;
 pub mod schema;
 
 pub use fees::{diff, DiffError, FeeDiff};
