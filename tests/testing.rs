@@ -175,3 +175,57 @@ fn coverage_comes_from_what_the_engine_did() {
     assert!(text.contains("  cap 20.00 of `mdr.card`\n"), "{text}");
     assert!(!text.contains("  rule `mdr.card`\n"), "{text}");
 }
+
+#[test]
+fn notification_coverage_counts_only_rules_the_engine_consulted() {
+    // An opted-out promotion is suppressed before any quiet window or cap
+    // is looked at, and a security alert is delivered by its always-deliver
+    // rule alone: the quiet rules and the caps were never consulted.
+    let o = tollgate(&[
+        "test",
+        "--coverage",
+        "tests/test_cmd/covnotify/merchant_messages.test.toll",
+    ]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    for rule in ["peak_hours", "night", "promo_cap", "terminal_cap"] {
+        assert!(
+            text.contains(&format!("  rule `{rule}`\n")),
+            "{rule}: {text}"
+        );
+    }
+    for rule in ["opted_out", "security_always"] {
+        assert!(
+            !text.contains(&format!("  rule `{rule}`\n")),
+            "{rule}: {text}"
+        );
+    }
+    // A promotion held by a quiet window at lunch: the window decided, the
+    // caps after it were not consulted.
+    let dir = common::scratch("lunch");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/test_cmd/covnotify/merchant_messages.toll"),
+        dir.join("merchant_messages.toll"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("merchant_messages.test.toll"),
+        "tests for merchant_messages\ntest \"lunch promo\" {\n  message at 2026-11-25T12:00:00+08:00 { kind: promo, merchant: \"g\", terminal: \"t1\" }\n      => defer until 2026-11-25T13:00:00+08:00 by peak_hours\n}\n",
+    )
+    .unwrap();
+    let o = tollgate(&[
+        "test",
+        "--coverage",
+        dir.join("merchant_messages.test.toll").to_str().unwrap(),
+    ]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(!text.contains("  rule `peak_hours`\n"), "{text}");
+    for rule in ["night", "promo_cap", "terminal_cap"] {
+        assert!(
+            text.contains(&format!("  rule `{rule}`\n")),
+            "{rule}: {text}"
+        );
+    }
+}
