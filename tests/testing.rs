@@ -229,3 +229,120 @@ fn notification_coverage_counts_only_rules_the_engine_consulted() {
         );
     }
 }
+
+#[test]
+fn a_test_file_found_beside_a_policy_must_test_that_policy() {
+    // `lakala.test.toll` says `tests for unionpay_classes`: asked for the
+    // tests of lakala.toll, that is an error, not a run of other tests.
+    let o = tollgate(&["test", "tests/test_cmd/mismatch/lakala.toll"]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(2), "{text}");
+    assert!(text.contains("E0601"), "{text}");
+    assert!(
+        text.contains("found beside `lakala.toll`, but it tests `unionpay_classes`"),
+        "{text}"
+    );
+    assert!(!text.contains("ok x"), "{text}");
+}
+
+#[test]
+fn json_money_is_a_string() {
+    let o = tollgate(&[
+        "test",
+        "--format",
+        "json",
+        "tests/test_cmd/jsonmoney/lakala.test.toll",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(
+        doc["files"][0]["tests"][0]["record"]["amount"],
+        serde_json::json!("12345678901234567.89")
+    );
+}
+
+#[test]
+fn a_test_file_named_twice_runs_once() {
+    let o = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args([
+            "test",
+            "--coverage",
+            ".",
+            "lakala.test.toll",
+            "./lakala.toll",
+        ])
+        .current_dir(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/test_cmd/multi"))
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(0), "{text}");
+    assert!(text.contains("tested 2 files: 2 tests"), "{text}");
+    assert_eq!(text.matches("coverage of lakala").count(), 1, "{text}");
+}
+
+#[test]
+fn coverage_lists_an_untested_policy_that_fails_to_check() {
+    let o = tollgate(&["test", "--coverage", "tests/test_cmd/brokenuntested"]);
+    let text = stdout(&o);
+    assert!(
+        text.contains(
+            "coverage of tests/test_cmd/brokenuntested/broken.toll (no tests): does not check"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("E0302"), "{text}");
+    let o = tollgate(&[
+        "test",
+        "--coverage",
+        "--format",
+        "json",
+        "tests/test_cmd/brokenuntested",
+    ]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let listed = doc["coverage"].as_array().unwrap();
+    let broken = listed
+        .iter()
+        .find(|c| c["file"] == "tests/test_cmd/brokenuntested/broken.toll")
+        .unwrap();
+    assert_eq!(broken["tested"], false);
+    assert!(broken["error"].as_str().unwrap().contains("E0302"));
+}
+
+#[test]
+fn test_names_are_plain_unique_and_not_empty() {
+    let dir = common::scratch("names");
+    std::fs::copy(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/test_cmd/multi/lakala.toll"),
+        dir.join("lakala.toll"),
+    )
+    .unwrap();
+    let body = "  record { channel: debit_card, amount: 8000.00 CNY }\n  expect fee 25.00 CNY\n";
+    let cases = [
+        ("bell \u{7} and \u{1b}[31mred", "control character U+0007"),
+        ("tab\\there", "control character U+0009"),
+        ("new\\nline", "control character U+000A"),
+        ("", "a test needs a name"),
+    ];
+    for (name, message) in cases {
+        std::fs::write(
+            dir.join("lakala.test.toll"),
+            format!("tests for lakala\n\ntest \"{name}\" {{\n{body}}}\n"),
+        )
+        .unwrap();
+        let o = tollgate(&["test", dir.join("lakala.test.toll").to_str().unwrap()]);
+        let text = stdout(&o);
+        assert_eq!(o.status.code(), Some(2), "{text}");
+        assert!(text.contains("E0606"), "{text}");
+        assert!(text.contains(message), "{message}: {text}");
+    }
+    std::fs::write(
+        dir.join("lakala.test.toll"),
+        format!("tests for lakala\n\ntest \"same\" {{\n{body}}}\n\ntest \"same\" {{\n{body}}}\n"),
+    )
+    .unwrap();
+    let o = tollgate(&["test", dir.join("lakala.test.toll").to_str().unwrap()]);
+    let text = stdout(&o);
+    assert_eq!(o.status.code(), Some(2), "{text}");
+    assert!(text.contains("two tests are named `same`"), "{text}");
+}

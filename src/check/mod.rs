@@ -5,6 +5,7 @@
 mod cond;
 mod fees;
 mod notify;
+pub(crate) use notify::unsafe_in_a_line;
 pub mod suggest;
 mod values;
 

@@ -625,7 +625,7 @@ impl<'a> Checker<'a> {
 /// line (U+2028, U+2029) or reorder how text is shown (the bidirectional
 /// marks, embeddings, overrides and isolates): a reason holding one would
 /// split a log line or show a merchant something other than its bytes.
-fn unsafe_in_a_line(c: char) -> bool {
+pub(crate) fn unsafe_in_a_line(c: char) -> bool {
     matches!(
         c,
         '\u{2028}' | '\u{2029}' | '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}'

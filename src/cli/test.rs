@@ -50,7 +50,11 @@ impl FileRun {
 
 /// What the tests of one policy exercised.
 struct PolicyCoverage {
+    /// The policy file, as first named.
+    file: String,
     name: String,
+    /// Why the policy could not be checked (an untested policy only).
+    error: Option<String>,
     items: Vec<Described>,
     coverage: Coverage,
     tested: bool,
@@ -59,8 +63,8 @@ struct PolicyCoverage {
 /// Runs the command.
 pub fn run_command(paths: &[PathBuf], format: TestFormat, coverage: bool, color: bool) -> u8 {
     let mut io_failed = false;
-    let mut files: Vec<PathBuf> = Vec::new();
-    let mut policies: Vec<PathBuf> = Vec::new();
+    let mut files = Files::default();
+    let mut policies = Files::default();
     for path in paths {
         if path == Path::new("-") {
             eprintln!(
@@ -75,8 +79,8 @@ pub fn run_command(paths: &[PathBuf], format: TestFormat, coverage: bool, color:
                     if t.is_empty() {
                         eprintln!("warning: no .test.toll files under {}", path.display());
                     }
-                    files.extend(t);
-                    policies.extend(p);
+                    t.into_iter().for_each(|f| files.add(f, None));
+                    p.into_iter().for_each(|f| policies.add(f, None));
                 }
                 (Err(e), _) | (_, Err(e)) => {
                     eprintln!("error: cannot read {e}");
@@ -84,12 +88,13 @@ pub fn run_command(paths: &[PathBuf], format: TestFormat, coverage: bool, color:
                 }
             }
         } else if source::is_test_file(path) {
-            files.push(path.clone());
+            files.add(path.clone(), None);
         } else {
             let companion = path.with_extension("test.toll");
             if companion.is_file() {
-                files.push(companion);
-                policies.push(path.clone());
+                let named = path.file_name().map(|n| n.to_string_lossy().into_owned());
+                files.add(companion, named);
+                policies.add(path.clone(), None);
             } else {
                 eprintln!(
                     "error: {} has no tests: {} does not exist",
@@ -100,14 +105,10 @@ pub fn run_command(paths: &[PathBuf], format: TestFormat, coverage: bool, color:
             }
         }
     }
-    files.sort();
-    files.dedup();
-    policies.sort();
-    policies.dedup();
     let mut covered: BTreeMap<String, PolicyCoverage> = BTreeMap::new();
     let mut runs = Vec::new();
-    for file in &files {
-        match run_file(file, &mut covered) {
+    for (file, beside) in files.sorted() {
+        match run_file(&file, beside.as_deref(), &mut covered) {
             Ok(r) => runs.push(r),
             Err(e) => {
                 eprintln!("error: cannot read {e}");
@@ -116,8 +117,8 @@ pub fn run_command(paths: &[PathBuf], format: TestFormat, coverage: bool, color:
         }
     }
     if coverage {
-        for p in &policies {
-            add_untested(p, &mut covered);
+        for (p, _) in policies.sorted() {
+            add_untested(&p, &mut covered);
         }
     }
     let failed = count(&runs, |v| matches!(v, Verdict::Failed(_)));
@@ -145,9 +146,48 @@ fn count(runs: &[FileRun], f: impl Fn(&Verdict) -> bool) -> usize {
         .count()
 }
 
-/// Reads, parses and runs one test file against the policy it names.
+/// Paths named on the command line or found in directories, each file
+/// once however it was spelt (`a.test.toll`, `./a.test.toll`, or a
+/// directory holding it): the first spelling is kept for display.
+#[derive(Default)]
+struct Files {
+    /// By canonical path: the path as first named, and the policy file
+    /// (its name) it was found beside when the user named the policy.
+    by_real: BTreeMap<PathBuf, (PathBuf, Option<String>)>,
+}
+
+impl Files {
+    /// Adds `path`, found beside the policy file `beside` if named so.
+    fn add(&mut self, path: PathBuf, beside: Option<String>) {
+        let real = std::fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
+        let entry = self.by_real.entry(real).or_insert((path, None));
+        if entry.1.is_none() {
+            entry.1 = beside;
+        }
+    }
+
+    /// The files in the order of their displayed paths.
+    fn sorted(&self) -> Vec<(PathBuf, Option<String>)> {
+        let mut v: Vec<_> = self.by_real.values().cloned().collect();
+        v.sort();
+        v
+    }
+}
+
+/// The key of a policy file in the coverage map: its canonical path, so
+/// that every spelling of it gives one report.
+fn policy_key(path: &Path) -> String {
+    std::fs::canonicalize(path)
+        .unwrap_or_else(|_| path.to_path_buf())
+        .display()
+        .to_string()
+}
+
+/// Reads, parses and runs one test file against the policy it names;
+/// `beside` is the policy file the user named, whose tests it must be.
 fn run_file(
     path: &Path,
+    beside: Option<&str>,
     covered: &mut BTreeMap<String, PolicyCoverage>,
 ) -> Result<FileRun, source::LoadError> {
     let (tests, problem) = source::load(path)?;
@@ -170,6 +210,28 @@ fn run_file(
         }
     };
     run_.policy_name = file.policy.name.clone();
+    if let Some(named) = beside {
+        if named.strip_suffix(".toll") != Some(file.policy.name.as_str()) {
+            run_.diagnostics.push(
+                Diagnostic::error(
+                    crate::diagnostic::Code::E0601,
+                    format!(
+                        "this test file was found beside `{named}`, but it tests `{}`",
+                        file.policy.name
+                    ),
+                    file.policy.span,
+                    "the policy tested",
+                )
+                .with_help(format!(
+                    "the tests of `NAME.toll` are in `NAME.test.toll` and say `tests for NAME`: \
+                     write `tests for {}`, or rename this file `{}.test.toll`",
+                    named.strip_suffix(".toll").unwrap_or(named),
+                    file.policy.name
+                )),
+            );
+            return Ok(run_);
+        }
+    }
     let policy_path = path
         .parent()
         .unwrap_or(Path::new(""))
@@ -195,7 +257,8 @@ fn run_file(
         Some(d) => Err(vec![d]),
         None => compile_policy(&policy.text),
     };
-    let key = policy.path.clone();
+    let key = policy_key(&policy_path);
+    let shown = policy.path.clone();
     run_.policy = Some(policy);
     let compiled = match compiled {
         Ok(c) => c,
@@ -209,7 +272,7 @@ fn run_file(
             Diagnostic::error(
                 crate::diagnostic::Code::E0601,
                 format!(
-                    "{key} is the policy `{}`, not `{}`",
+                    "{shown} is the policy `{}`, not `{}`",
                     compiled.name(),
                     file.policy.name
                 ),
@@ -221,6 +284,8 @@ fn run_file(
         return Ok(run_);
     }
     let entry = covered.entry(key).or_insert_with(|| PolicyCoverage {
+        file: shown,
+        error: None,
         name: compiled.name().to_string(),
         items: items(&compiled),
         coverage: Coverage::default(),
@@ -238,27 +303,36 @@ fn items(compiled: &Compiled) -> Vec<Described> {
     }
 }
 
-/// A policy with no test file: every part of it unexercised (a policy
-/// that does not compile is left out; `check` reports it).
+/// A policy with no test file: every part of it unexercised, or, for a
+/// policy that cannot be read or checked, listed with its first error.
 fn add_untested(path: &Path, covered: &mut BTreeMap<String, PolicyCoverage>) {
-    let key = path.display().to_string();
+    let key = policy_key(path);
     if covered.contains_key(&key) {
         return;
     }
-    let Ok((policy, None)) = source::load(path) else {
-        return;
+    let file = path.display().to_string();
+    let untested = |name: String, items, error| PolicyCoverage {
+        file: file.clone(),
+        name,
+        error,
+        items,
+        coverage: Coverage::default(),
+        tested: false,
     };
-    if let Ok(compiled) = compile_policy(&policy.text) {
-        covered.insert(
-            key,
-            PolicyCoverage {
-                name: compiled.name().to_string(),
-                items: items(&compiled),
-                coverage: Coverage::default(),
-                tested: false,
-            },
-        );
-    }
+    let first = |ds: &[Diagnostic]| {
+        ds.first().map_or("it does not check".to_string(), |d| {
+            format!("{}: {}", d.code.as_str(), d.message)
+        })
+    };
+    let entry = match source::load(path) {
+        Err(e) => untested(String::new(), Vec::new(), Some(e.to_string())),
+        Ok((_, Some(d))) => untested(String::new(), Vec::new(), Some(first(&[d]))),
+        Ok((policy, None)) => match compile_policy(&policy.text) {
+            Ok(compiled) => untested(compiled.name().to_string(), items(&compiled), None),
+            Err(ds) => untested(String::new(), Vec::new(), Some(first(&ds))),
+        },
+    };
+    covered.insert(key, entry);
 }
 
 /// Every diagnostic of a file run: the file's, then each test's.
@@ -332,7 +406,15 @@ fn text_report(
         plural(errors, "error")
     );
     if let Some(covered) = coverage {
-        for (path, c) in covered {
+        for c in covered.values() {
+            let path = &c.file;
+            if let Some(error) = &c.error {
+                let _ = writeln!(
+                    text,
+                    "coverage of {path} (no tests): does not check: {error}"
+                );
+                continue;
+            }
             let missed: Vec<&Described> = c
                 .items
                 .iter()
@@ -426,11 +508,15 @@ fn json_report(runs: &[FileRun], coverage: Option<&BTreeMap<String, PolicyCovera
     });
     if let (Some(covered), Json::Object(m)) = (coverage, &mut doc) {
         let list: Vec<Json> = covered
-            .iter()
-            .map(|(path, c)| {
-                let mut j = coverage::to_json(&c.name, path, &c.items, &c.coverage);
+            .values()
+            .map(|c| {
+                let mut j = coverage::to_json(&c.name, &c.file, &c.items, &c.coverage);
                 if let Json::Object(m) = &mut j {
                     m.insert("tested".into(), json!(c.tested));
+                    if let Some(error) = &c.error {
+                        m.insert("error".into(), json!(error));
+                        m.insert("rules_covered".into(), json!(false));
+                    }
                 }
                 j
             })

@@ -154,6 +154,7 @@ codes! {
         E0603: "malformed value in a test record",
         E0604: "unknown schedule or rule in a test",
         E0605: "test failed",
+        E0606: "bad test name",
     }
     lints {
         L0101 "shadowed-rule" Warn: "rule no input can reach",

@@ -104,9 +104,14 @@ fn json_of(
                 )
                 .with_help("write the value without a currency"));
             }
-            number(&a.value.to_string())
+            Json::String(a.value.to_string())
         }
-        // For a field of another type, the typing path says what it takes.
+        // Money and decimals are strings, as `eval` writes them, so that
+        // JSON tools keep every digit; for a field of another type, the
+        // typing path says what it takes.
+        FieldValue::Number(text) if matches!(kind, Some(FieldKind::Money | FieldKind::Decimal)) => {
+            Json::String(text.clone())
+        }
         FieldValue::Number(text) => number(text),
         FieldValue::Str(s) => Json::String(s.clone()),
         FieldValue::Bool(b) => Json::Bool(*b),
