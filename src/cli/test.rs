@@ -210,6 +210,11 @@ fn run_file(
         }
     };
     run_.policy_name = file.policy.name.clone();
+    let named = crate::testing::names::check_names(&file.tests);
+    if !named.is_empty() {
+        run_.diagnostics = named;
+        return Ok(run_);
+    }
     if let Some(named) = beside {
         if named.strip_suffix(".toll") != Some(file.policy.name.as_str()) {
             run_.diagnostics.push(

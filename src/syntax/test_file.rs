@@ -20,56 +20,8 @@ pub(super) fn file(lowerer: &mut Lowerer, pair: &P<'_>) -> Option<TestFile> {
         .iter()
         .filter(|p| p.as_rule() == Rule::test_case)
         .filter_map(|p| test_case(lowerer, p))
-        .collect::<Vec<_>>();
-    check_names(lowerer, &tests);
+        .collect();
     Some(TestFile { policy, tests })
-}
-
-/// Test names are shown on one line of every report and name a JUnit test
-/// case: each is non-empty, free of control characters (and of characters
-/// that split a line or reverse text), and unique in its file (`E0606`).
-fn check_names(lowerer: &mut Lowerer, tests: &[TestCase]) {
-    let mut seen: std::collections::HashMap<&str, crate::span::Span> =
-        std::collections::HashMap::new();
-    for t in tests {
-        let bad = |message: String, label: &str, help: &str| {
-            Diagnostic::error(Code::E0606, message, t.name_span, label).with_help(help)
-        };
-        if t.name.trim().is_empty() {
-            lowerer.errors.push(bad(
-                "a test needs a name".to_string(),
-                "empty name",
-                "say in a few words what the test checks: `test \"debit is capped\" { ... }`",
-            ));
-        } else if let Some(c) = t
-            .name
-            .chars()
-            .find(|&c| c.is_control() || crate::check::unsafe_in_a_line(c))
-        {
-            lowerer.errors.push(bad(
-                format!(
-                    "a test name contains the control character U+{:04X}",
-                    u32::from(c)
-                ),
-                "control character",
-                "a test name is printed on one line of every report: write it as plain text, \
-                 with spaces",
-            ));
-        }
-        if let Some(&first) = seen.get(t.name.as_str()) {
-            lowerer.errors.push(
-                bad(
-                    format!("two tests are named `{}`", t.name),
-                    "second test of this name",
-                    "give each test of a file its own name, as reports and CI systems tell tests \
-                     apart by name",
-                )
-                .with_label(first, "first named here"),
-            );
-        } else {
-            seen.insert(&t.name, t.name_span);
-        }
-    }
 }
 
 fn test_case(lowerer: &mut Lowerer, pair: &P<'_>) -> Option<TestCase> {

@@ -5,5 +5,6 @@
 pub mod ast;
 pub mod coverage;
 pub mod junit;
+pub mod names;
 pub mod run;
 pub mod typing;
