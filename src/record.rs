@@ -333,47 +333,12 @@ const MAX_EXPONENT: i64 = 28;
 /// count): what a `Decimal` holds exactly whatever the digits are.
 const MAX_DIGITS: usize = 28;
 
-/// Whether `text` follows the number grammar of records (JSON's):
-/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-fn is_number(text: &str) -> bool {
-    let b = text.as_bytes();
-    let mut i = usize::from(b.first() == Some(&b'-'));
-    let digits = |i: &mut usize| {
-        let start = *i;
-        while b.get(*i).is_some_and(u8::is_ascii_digit) {
-            *i += 1;
-        }
-        *i - start
-    };
-    let int_start = i;
-    let n = digits(&mut i);
-    if n == 0 || (n > 1 && b.get(int_start) == Some(&b'0')) {
-        return false;
-    }
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        if digits(&mut i) == 0 {
-            return false;
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if digits(&mut i) == 0 {
-            return false;
-        }
-    }
-    i == b.len()
-}
-
 /// Parses an exact decimal written in the number grammar of records
 /// (`docs/records.md`): the same in JSON numbers, JSON strings and CSV
 /// cells. An exponent scales the digits exactly; a value that needs more
 /// than 28 significant digits, or an exponent beyond ±28, is refused.
 pub(crate) fn parse_decimal(text: &str) -> Result<Decimal, String> {
-    if !is_number(text) {
+    if !tollgate_runtime::record::number::is_number(text) {
         return Err(format!(
             "`{text}` is not a decimal number (digits with an optional leading `-`, \
              a `.` and an exponent, such as `-12.50` or `1e3`; no spaces, `+` or separators)"

@@ -399,7 +399,7 @@ impl<'a> Scan<'a> {
                     self.i += 1;
                 }
                 let text = self.line.get(start..self.i)?;
-                json_number(text).then_some(Token::Num(text))
+                tollgate_runtime::record::number::is_number(text).then_some(Token::Num(text))
             }
             b't' => self.word("true").map(|()| Token::Bool(true)),
             b'f' => self.word("false").map(|()| Token::Bool(false)),
@@ -411,41 +411,6 @@ impl<'a> Scan<'a> {
         let end = self.i + w.len();
         (self.b.get(self.i..end)? == w.as_bytes()).then(|| self.i = end)
     }
-}
-
-/// Whether `text` is a JSON number:
-/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-fn json_number(text: &str) -> bool {
-    let b = text.as_bytes();
-    let mut i = usize::from(b.first() == Some(&b'-'));
-    let digits = |i: &mut usize| {
-        let start = *i;
-        while b.get(*i).is_some_and(u8::is_ascii_digit) {
-            *i += 1;
-        }
-        *i - start
-    };
-    let int_start = i;
-    let n = digits(&mut i);
-    if n == 0 || (n > 1 && b.get(int_start) == Some(&b'0')) {
-        return false;
-    }
-    if b.get(i) == Some(&b'.') {
-        i += 1;
-        if digits(&mut i) == 0 {
-            return false;
-        }
-    }
-    if matches!(b.get(i), Some(b'e' | b'E')) {
-        i += 1;
-        if matches!(b.get(i), Some(b'+' | b'-')) {
-            i += 1;
-        }
-        if digits(&mut i) == 0 {
-            return false;
-        }
-    }
-    i == b.len()
 }
 
 #[cfg(test)]

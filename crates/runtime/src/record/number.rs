@@ -50,8 +50,10 @@ impl core::fmt::Display for NumberError {
 impl core::error::Error for NumberError {}
 
 /// Whether `text` follows the number grammar of records (JSON's):
-/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`.
-fn is_number(text: &str) -> bool {
+/// `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`. The host's
+/// readers (JSON, CSV and the typed batch reader) use it too, so every
+/// path accepts the same numbers.
+pub fn is_number(text: &str) -> bool {
     let b = text.as_bytes();
     let mut i = usize::from(b.first() == Some(&b'-'));
     let digits = |i: &mut usize| {
