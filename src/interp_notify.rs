@@ -12,11 +12,25 @@ use tollgate_runtime::value::Value;
 
 /// Every delivery so far: the rule it was recorded for, the key's values,
 /// and the instant (ms); and every decision made afresh for a message id:
-/// the id as written, the instant and the decision.
+/// the id as written, the instant and the decision; and the years the
+/// policy's zone is compiled for (by default
+/// [`ZONE_YEARS`](crate::compile::notify::ZONE_YEARS)).
 #[derive(Debug, Clone, Default)]
 pub struct History {
     deliveries: Vec<(usize, Vec<Value>, i64)>,
     decided: Vec<(String, i64, Decision)>,
+    years: Option<(i32, i32)>,
+}
+
+impl History {
+    /// An empty history for a policy whose zone is compiled for the years
+    /// `first..=last` (`tollgate compile --zone-years`).
+    pub fn for_years(first: i32, last: i32) -> Self {
+        History {
+            years: Some((first, last)),
+            ..History::default()
+        }
+    }
 }
 
 fn key(record: &[Value], keys: &[usize]) -> Vec<Value> {
@@ -98,11 +112,10 @@ fn fullest_window(times: &[i64], now: i64, d: i64) -> usize {
 }
 
 /// The instants (ms) the compiled zone is built for, the first included and
-/// the last excluded: from 1 January of the first of
-/// [`ZONE_YEARS`](crate::compile::notify::ZONE_YEARS) to 1 January after the
-/// last, UTC.
-fn zone_span_ms() -> (i64, i64) {
-    let (first, last) = crate::compile::notify::ZONE_YEARS;
+/// the last excluded: from 1 January of the first of the history's years to
+/// 1 January after the last, UTC.
+fn zone_span_ms(history: &History) -> (i64, i64) {
+    let (first, last) = history.years.unwrap_or(crate::compile::notify::ZONE_YEARS);
     let new_year = |year: i32| {
         chrono::NaiveDate::from_ymd_opt(year, 1, 1)
             .and_then(|d| d.and_hms_opt(0, 0, 0))
@@ -144,7 +157,7 @@ pub fn answer(
     });
     // Outside the years the zone is built for, a record is decided
     // without its id.
-    let (from, until) = zone_span_ms();
+    let (from, until) = zone_span_ms(history);
     let inside = matches!(record.get(n.clock), Some(Value::Time { unix_ms, .. }) if (from..until).contains(unix_ms));
     let id = id.filter(|_| inside);
     if let (Some(id), Some(Value::Time { unix_ms: now, .. })) = (&id, record.get(n.clock)) {
@@ -216,7 +229,7 @@ fn decide_fresh(
         v.sort_unstable();
         v
     };
-    let (span_from, span_until) = zone_span_ms();
+    let (span_from, span_until) = zone_span_ms(history);
     if now < span_from || now >= span_until {
         return Some(Err(NotifyError::OutsideZoneSpan {
             at_ms: now,

@@ -152,3 +152,107 @@ fn table_prints_the_rules_zone_and_span_of_a_policy_or_its_artifact() {
         assert!(out.contains(line), "no `{line}` in\n{out}");
     }
 }
+
+/// `eval`'s one line for `record` on `policy`.
+fn eval_one(policy: &str, record: &str) -> String {
+    let o = common::tollgate_stdin(&["eval", policy], &format!("{record}\n"));
+    stdout(&o).trim().to_string()
+}
+
+#[test]
+fn zone_years_choose_the_span_the_artifact_holds_and_table_prints() {
+    let dir = common::scratch("notify_artifact_zone_years");
+    let out = dir.join("ny.tgc");
+    let out_s = out.to_str().unwrap();
+    let policy = "tests/notifications/new_york.toll";
+    let o = tollgate(&["compile", policy, "-o", out_s, "--zone-years", "2026..2035"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let table = stdout(&tollgate(&["table", out_s]));
+    insta::assert_snapshot!("table_new_york_2026_2035", table);
+    // Two offset changes a year, ten years.
+    assert!(table.contains("years 2026-2035, UTC-05:00 at the start, 20 offset changes"));
+    // The default span: the database's, 2000-2099.
+    let full = dir.join("full.tgc");
+    let o = tollgate(&["compile", policy, "-o", full.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    let table = stdout(&tollgate(&["table", full.to_str().unwrap()]));
+    assert!(table.contains("years 2000-2099, UTC-05:00 at the start, 200 offset changes"));
+}
+
+#[test]
+fn a_record_just_outside_the_chosen_span_is_refused_just_inside_decided() {
+    let dir = common::scratch("notify_artifact_zone_edges");
+    let out = dir.join("ny.tgc");
+    let out_s = out.to_str().unwrap();
+    let policy = "tests/notifications/new_york.toll";
+    let o = tollgate(&["compile", policy, "-o", out_s, "--zone-years", "2026..2035"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+    let promo =
+        |at: &str| format!(r#"{{"kind":"promo","merchant":"m","terminal":"t","at":"{at}"}}"#);
+    let outside = |at: &str| {
+        format!(
+            r#"{{"error":"the record's time {at} is outside the years the policy's time zone `America/New_York` is built for, 2026-2035 (from 2026-01-01T00:00:00Z, before 2036-01-01T00:00:00Z); not decided","record":1}}"#
+        )
+    };
+    for at in ["2025-12-31T23:59:59.999Z", "2036-01-01T00:00:00Z"] {
+        assert_eq!(eval_one(out_s, &promo(at)), outside(at));
+    }
+    for at in ["2026-01-01T00:00:00Z", "2035-12-31T23:59:59.999Z"] {
+        let line = eval_one(out_s, &promo(at));
+        assert_eq!(line, eval_one(policy, &promo(at)), "{at}");
+        assert!(line.starts_with(r#"{"decision":"deliver""#), "{line}");
+    }
+}
+
+#[test]
+fn bad_zone_years_are_usage_errors() {
+    let dir = common::scratch("notify_artifact_bad_years");
+    let out = dir.join("x.tgc");
+    let out_s = out.to_str().unwrap();
+    let m = "policies/notifications/merchant_messages.toll";
+    for (span, says) in [
+        ("2035..2026", "the span 2035..2026 ends before it starts"),
+        (
+            "1999..2026",
+            "the span 1999..2026 reaches outside 2000..2099",
+        ),
+        (
+            "2026..2100",
+            "the span 2026..2100 reaches outside 2000..2099",
+        ),
+        (
+            "2026-2035",
+            "`2026-2035` is not a span of years: write FIRST..LAST",
+        ),
+        ("2026..", "`2026..` lacks a year"),
+        ("26..35", "`26` in `26..35` is not a year"),
+        ("+2026..2030", "`+2026` in `+2026..2030` is not a year"),
+    ] {
+        let o = tollgate(&["compile", m, "-o", out_s, "--zone-years", span]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(2), "{span}: {err}");
+        assert!(err.contains(says), "{span}: {err}");
+        assert!(!out.exists());
+    }
+    let o = tollgate(&[
+        "compile",
+        "policies/fees/lakala.toll",
+        "-o",
+        out_s,
+        "--zone-years",
+        "2026..2035",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("is a fees policy, which has no zone to build"));
+    let artifact = compile(m, &dir);
+    let o = tollgate(&[
+        "compile",
+        artifact.to_str().unwrap(),
+        "-o",
+        out_s,
+        "--zone-years",
+        "2026..2035",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stdout(&o).contains("--zone-years applies to a policy source"));
+}

@@ -22,6 +22,8 @@ pub enum Loaded {
 pub enum LoadError {
     /// The file could not be read (exit code 2).
     Io(String),
+    /// The command asked for something the policy cannot give (exit code 2).
+    Usage(String),
     /// The policy or artifact is invalid: rendered diagnostics or the
     /// artifact error (exit code 1).
     Invalid(String),
@@ -31,7 +33,7 @@ impl LoadError {
     /// The exit code for this failure.
     pub fn exit_code(&self) -> u8 {
         match self {
-            LoadError::Io(_) => super::EXIT_USAGE,
+            LoadError::Io(_) | LoadError::Usage(_) => super::EXIT_USAGE,
             LoadError::Invalid(_) => super::EXIT_ERRORS,
         }
     }
@@ -39,7 +41,7 @@ impl LoadError {
     /// The message to print.
     pub fn message(&self) -> &str {
         match self {
-            LoadError::Io(m) | LoadError::Invalid(m) => m,
+            LoadError::Io(m) | LoadError::Usage(m) | LoadError::Invalid(m) => m,
         }
     }
 }
@@ -52,6 +54,19 @@ pub const MAX_ARTIFACT_BYTES: u64 = 64 << 20;
 /// Loads `path`: a policy source or a compiled artifact, each read under
 /// its own size limit.
 pub fn load(path: &Path, color: bool) -> Result<Loaded, LoadError> {
+    load_for_years(path, color, None)
+}
+
+/// As [`load`], a notifications source's zone built for `years` (both
+/// included) when given, else for
+/// [`ZONE_YEARS`](crate::compile::notify::ZONE_YEARS). `years` is refused
+/// for an artifact (its zone is built already) and for a fees policy (which
+/// has no zone to build).
+pub fn load_for_years(
+    path: &Path,
+    color: bool,
+    years: Option<(i32, i32)>,
+) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
     let limit = |head: &[u8]| {
         if head.starts_with(artifact::MAGIC) {
@@ -80,6 +95,12 @@ pub fn load(path: &Path, color: bool) -> Result<Loaded, LoadError> {
         Err(e) => return Err(LoadError::Io(format!("error: cannot read {name}: {e}\n"))),
     };
     if bytes.starts_with(artifact::MAGIC) {
+        if years.is_some() {
+            return Err(LoadError::Usage(format!(
+                "error: {name} is a compiled artifact, its zone built already; \
+                 --zone-years applies to a policy source\n"
+            )));
+        }
         let compiled = artifact::decode_any(&bytes)
             .map_err(|e| LoadError::Invalid(format!("error: {}: {e}\n", path.display())))?;
         return Ok(match compiled {
@@ -90,20 +111,33 @@ pub fn load(path: &Path, color: bool) -> Result<Loaded, LoadError> {
     let (source, problem) = crate::source::from_bytes(name.clone(), bytes);
     let result = match problem {
         Some(d) => Err(vec![d]),
-        None => compile(&source.text),
+        None => compile(&source.text, years),
     };
-    result
-        .map_err(|diagnostics| LoadError::Invalid(render(&diagnostics, &name, &source.text, color)))
+    match result {
+        Ok(Loaded::Fees(_)) if years.is_some() => Err(LoadError::Usage(format!(
+            "error: {name} is a fees policy, which has no zone to build; \
+             --zone-years applies to notifications policies\n"
+        ))),
+        Ok(loaded) => Ok(loaded),
+        Err(diagnostics) => Err(LoadError::Invalid(render(
+            &diagnostics,
+            &name,
+            &source.text,
+            color,
+        ))),
+    }
 }
 
-/// Parses, checks and compiles a source of either kind.
-fn compile(text: &str) -> Result<Loaded, Vec<crate::Diagnostic>> {
+/// Parses, checks and compiles a source of either kind (a notifications
+/// policy's zone for `years`, or the default span).
+fn compile(text: &str, years: Option<(i32, i32)>) -> Result<Loaded, Vec<crate::Diagnostic>> {
     let file = crate::syntax::parse(text)?;
     let policy = crate::check::check(&file)?;
     match policy.kind {
         PolicyKind::Fees => crate::compile::compile(&policy).map(Loaded::Fees),
         PolicyKind::Notifications => {
-            crate::compile::notify::compile(&policy).map(Loaded::Notifications)
+            let years = years.unwrap_or(crate::compile::notify::ZONE_YEARS);
+            crate::compile::notify::compile_for_years(&policy, years).map(Loaded::Notifications)
         }
     }
 }

@@ -120,6 +120,11 @@ pub enum Command {
         /// Where to write the artifact.
         #[arg(long, short)]
         output: PathBuf,
+        /// The years (UTC, both included) a notifications policy's time
+        /// zone is built for, FIRST..LAST within 2000..2099; records outside
+        /// them are refused (default: 2000..2099; see docs/language.md).
+        #[arg(long, value_name = "FIRST..LAST", value_parser = crate::compile::notify::parse_zone_years)]
+        zone_years: Option<(i32, i32)>,
         /// When to color diagnostics.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
@@ -300,8 +305,9 @@ pub fn run() -> ExitCode {
         Command::Compile {
             policy,
             output,
+            zone_years,
             color,
-        } => table::compile(&policy, &output, color.enabled()),
+        } => table::compile(&policy, &output, zone_years, color.enabled()),
         Command::Table { policy, color } => table::print(&policy, color.enabled()),
         Command::Fmt {
             paths,

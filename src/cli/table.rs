@@ -1,6 +1,6 @@
 //! `tollgate table POLICY` and `tollgate compile POLICY -o FILE`.
 
-use super::load::{load, Loaded};
+use super::load::{load, load_for_years, Loaded};
 use super::{out, EXIT_OK, EXIT_USAGE};
 use std::path::Path;
 use tollgate_runtime::artifact;
@@ -17,9 +17,11 @@ pub fn print(policy: &Path, color: bool) -> u8 {
     }
 }
 
-/// Compiles a policy source of either kind to an artifact file.
-pub fn compile(policy: &Path, output: &Path, color: bool) -> u8 {
-    let bytes = match load(policy, color) {
+/// Compiles a policy source of either kind to an artifact file, a
+/// notifications policy's zone built for `years` (default
+/// [`ZONE_YEARS`](crate::compile::notify::ZONE_YEARS)).
+pub fn compile(policy: &Path, output: &Path, years: Option<(i32, i32)>, color: bool) -> u8 {
+    let bytes = match load_for_years(policy, color, years) {
         Ok(Loaded::Fees(table)) => artifact::encode(&table),
         Ok(Loaded::Notifications(p)) => artifact::encode_notify(&p),
         Err(e) => return out::emit(e.message(), e.exit_code()),

@@ -7,16 +7,72 @@ use crate::model::{self, Body, CapAmount, LimitPeriod, Policy, QuietMode};
 use tollgate_runtime::notify::{Action, Cap, NotifyPolicy, NotifyRule, Period};
 use tollgate_runtime::table::{Cell, FieldSpec};
 
-/// The years a compiled zone covers, both included (UTC): records outside
-/// them are refused. The database knows offsets through 2099.
-pub const ZONE_YEARS: (i32, i32) = (2000, crate::zone::LAST_YEAR);
+/// The years a compiled zone covers by default, both included (UTC):
+/// records outside them are refused. The database knows offsets from 2000
+/// (the first year a span may name) through 2099; `tollgate compile
+/// --zone-years A..B` chooses a shorter span.
+pub const ZONE_YEARS: (i32, i32) = (FIRST_YEAR, crate::zone::LAST_YEAR);
 
-/// Compiles a checked notifications policy.
+/// The first year a zone's span may start.
+pub const FIRST_YEAR: i32 = 2000;
+
+/// Parses a span of years as `--zone-years` writes it, `A..B` (both
+/// included), within [`ZONE_YEARS`].
+///
+/// # Errors
+/// A sentence saying what is wrong with the text.
+pub fn parse_zone_years(text: &str) -> Result<(i32, i32), String> {
+    let (first, last) = ZONE_YEARS;
+    let Some((a, b)) = text.split_once("..") else {
+        return Err(format!(
+            "`{text}` is not a span of years: write FIRST..LAST, both included, e.g. 2026..2035"
+        ));
+    };
+    let year = |s: &str| {
+        if s.is_empty() {
+            return Err(format!(
+                "`{text}` lacks a year: write FIRST..LAST, both included, e.g. 2026..2035"
+            ));
+        }
+        let digits = s.len() == 4 && s.bytes().all(|c| c.is_ascii_digit());
+        digits
+            .then(|| s.parse::<i32>().ok())
+            .flatten()
+            .ok_or_else(|| format!("`{s}` in `{text}` is not a year (four digits, e.g. 2026)"))
+    };
+    let (a, b) = (year(a)?, year(b)?);
+    if b < a {
+        return Err(format!(
+            "the span {a}..{b} ends before it starts: write the first year first"
+        ));
+    }
+    if a < first || b > last {
+        return Err(format!(
+            "the span {a}..{b} reaches outside {first}..{last}, the years the time zone database covers"
+        ));
+    }
+    Ok((a, b))
+}
+
+/// Compiles a checked notifications policy, its zone built for
+/// [`ZONE_YEARS`].
 ///
 /// # Errors
 /// A diagnostic when the policy is not a notifications policy, its zone is
 /// unknown, or a rule's condition expands to too many rows.
 pub fn compile(policy: &Policy) -> Result<NotifyPolicy, Vec<Diagnostic>> {
+    compile_for_years(policy, ZONE_YEARS)
+}
+
+/// Compiles a checked notifications policy, its zone built for the years
+/// `first..=last` (UTC); see [`parse_zone_years`] for the spans allowed.
+///
+/// # Errors
+/// As [`compile`].
+pub fn compile_for_years(
+    policy: &Policy,
+    (first, last): (i32, i32),
+) -> Result<NotifyPolicy, Vec<Diagnostic>> {
     let span = policy.fields.first().map(|f| f.span).unwrap_or_default();
     let Body::Notifications(n) = &policy.body else {
         return Err(vec![Diagnostic::error(
@@ -29,7 +85,7 @@ pub fn compile(policy: &Policy) -> Result<NotifyPolicy, Vec<Diagnostic>> {
             "in this policy",
         )]);
     };
-    let Some(zone) = crate::zone::build(&policy.timezone, ZONE_YEARS.0, ZONE_YEARS.1) else {
+    let Some(zone) = crate::zone::build(&policy.timezone, first, last) else {
         return Err(vec![Diagnostic::error(
             Code::E0205,
             format!("unknown time zone `{}`", policy.timezone),
