@@ -34,6 +34,7 @@ pub mod interp_notify;
 pub mod lint;
 pub mod model;
 pub mod record;
+pub mod serve;
 pub mod source;
 pub mod span;
 pub mod syntax;

@@ -481,19 +481,13 @@ impl Evaluator<'_> {
                 )?;
                 continue;
             }
-            let Ok(mut text) = std::str::from_utf8(&line) else {
-                self.emit_error(out, n, "line is not valid UTF-8".into(), None)?;
-                continue;
+            let text = match line_text(n, &line) {
+                Ok(text) => text,
+                Err(e) => {
+                    self.emit_error(out, n, e, None)?;
+                    continue;
+                }
             };
-            if n == 1 {
-                // A byte-order mark opens the input, not the record (the
-                // CSV reader skips one too).
-                text = text.strip_prefix('\u{feff}').unwrap_or(text);
-            }
-            if text.trim().is_empty() {
-                self.emit_error(out, n, BLANK.into(), None)?;
-                continue;
-            }
             match crate::record::parse_json(text) {
                 Ok(fields) => {
                     let kept = self.kept(|name| fields.get(name).cloned());
@@ -625,19 +619,18 @@ impl Evaluator<'_> {
                     }
                     self.since_prune = 0;
                 }
-                let trace = self
-                    .explain
-                    .then(|| super::notify_out::trace(policy, &record, state));
                 let answered = match &self.journal {
-                    Some(shared) => policy.answer(&record, &mut borrow(shared)?.journaling(state)),
-                    None => policy.answer(&record, state),
+                    Some(shared) => notify_line(
+                        policy,
+                        &record,
+                        &mut borrow(shared)?.journaling(state),
+                        self.explain,
+                    ),
+                    None => notify_line(policy, &record, state, self.explain),
                 };
                 let line = match answered {
-                    Ok(a) => super::notify_out::answer(policy, a, trace),
-                    Err(e) => {
-                        let message = super::notify_out::error(policy, e);
-                        return self.emit_error(out, n, message, kept);
-                    }
+                    Ok(line) => line,
+                    Err(message) => return self.emit_error(out, n, message, kept),
                 };
                 self.records += 1;
                 write_line(out, line, kept)?;
@@ -697,11 +690,48 @@ impl Evaluator<'_> {
     }
 }
 
+/// The text of line `n` (1-based) of JSON Lines input, without the
+/// byte-order mark that may open the input; the error line's message for
+/// a line that is not UTF-8 or is blank.
+pub(crate) fn line_text(n: usize, line: &[u8]) -> Result<&str, String> {
+    let Ok(mut text) = std::str::from_utf8(line) else {
+        return Err("line is not valid UTF-8".into());
+    };
+    if n == 1 {
+        // A byte-order mark opens the input, not the record (the CSV
+        // reader skips one too).
+        text = text.strip_prefix('\u{feff}').unwrap_or(text);
+    }
+    if text.trim().is_empty() {
+        return Err(BLANK.into());
+    }
+    Ok(text)
+}
+
+/// Decides one notification record against `state`: the line `eval`
+/// prints for it (with the trace when `explain`), or the message of its
+/// error line.
+///
+/// # Errors
+/// The error line's message for a record that could not be decided.
+pub(crate) fn notify_line(
+    policy: &NotifyPolicy,
+    record: &[Value],
+    state: &mut impl tollgate_runtime::notify::ThrottleState,
+    explain: bool,
+) -> Result<Json, String> {
+    let trace = explain.then(|| super::notify_out::trace(policy, record, state));
+    match policy.answer(record, state) {
+        Ok(a) => Ok(super::notify_out::answer(policy, a, trace)),
+        Err(e) => Err(super::notify_out::error(policy, e)),
+    }
+}
+
 /// The error of a blank line, answered like a record.
 pub(super) const BLANK: &str = "blank line: no record";
 
 /// Writes one output line, with the kept input fields under `"input"`.
-fn write_line(
+pub(crate) fn write_line(
     out: &mut impl Write,
     mut line: Json,
     kept: Option<Map<String, Json>>,

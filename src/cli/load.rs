@@ -130,7 +130,10 @@ pub fn load_for_years(
 
 /// Parses, checks and compiles a source of either kind (a notifications
 /// policy's zone for `years`, or the default span).
-fn compile(text: &str, years: Option<(i32, i32)>) -> Result<Loaded, Vec<crate::Diagnostic>> {
+pub(crate) fn compile(
+    text: &str,
+    years: Option<(i32, i32)>,
+) -> Result<Loaded, Vec<crate::Diagnostic>> {
     let file = crate::syntax::parse(text)?;
     let policy = crate::check::check(&file)?;
     match policy.kind {

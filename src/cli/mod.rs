@@ -3,20 +3,20 @@
 //! Exit codes: 0 when all is well, 1 when a policy has errors, 2 for usage or
 //! I/O errors.
 
-mod batch;
+pub(crate) mod batch;
 mod check;
 mod commit;
 mod diff;
 pub(crate) mod eval;
 mod explain;
-mod fee_lines;
+pub(crate) mod fee_lines;
 mod fmt;
 mod lint;
-mod load;
+pub(crate) mod load;
 pub(crate) mod notify_out;
 mod out;
 mod progress;
-mod state;
+pub(crate) mod state;
 mod table;
 mod test;
 
@@ -112,6 +112,40 @@ pub enum Command {
         /// per core); the answers keep the input's order.
         #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         jobs: Option<u16>,
+    },
+    /// Serve fee quotes and notification decisions over HTTP from the
+    /// policies in a directory (docs/serve.md).
+    Serve {
+        /// The directory of policies (*.toll sources and compiled artifacts).
+        #[arg(long, value_name = "DIR")]
+        policies: PathBuf,
+        /// The address to listen on (port 0: any free port; the first line
+        /// on stderr names the address bound).
+        #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+        /// Where throttle state is kept: `memory` (this process only).
+        #[arg(long, value_name = "BACKEND", default_value = "memory", value_parser = state_backend)]
+        state: String,
+        /// Require `Authorization: Bearer TOKEN` on every endpoint but
+        /// /healthz and /readyz; TOKEN is this file's text, trimmed.
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+        /// The longest request body, in bytes (a longer declared length is
+        /// refused with 413).
+        #[arg(long, value_name = "BYTES", default_value_t = crate::serve::MAX_BODY_BYTES)]
+        max_body_bytes: u64,
+        /// The longest record (one line), in bytes.
+        #[arg(long, value_name = "BYTES", default_value_t = eval::MAX_RECORD_BYTES)]
+        max_line_bytes: usize,
+        /// The most bytes of request line and headers (at least 8192).
+        #[arg(long, value_name = "BYTES", default_value_t = crate::serve::MAX_HEADER_BYTES)]
+        max_header_bytes: usize,
+        /// The most connections open at once (more wait to be accepted).
+        #[arg(long, value_name = "N", default_value_t = crate::serve::MAX_CONNECTIONS)]
+        max_connections: usize,
+        /// Do not watch the directory (SIGHUP still reloads it).
+        #[arg(long)]
+        no_watch: bool,
     },
     /// Compile a policy to a binary artifact for terminals.
     Compile {
@@ -302,6 +336,28 @@ pub fn run() -> ExitCode {
                 jobs: jobs.map(usize::from),
             },
         ),
+        Command::Serve {
+            policies,
+            listen,
+            state: _,
+            token_file,
+            max_body_bytes,
+            max_line_bytes,
+            max_header_bytes,
+            max_connections,
+            no_watch,
+        } => crate::serve::run(&crate::serve::Options {
+            policies,
+            listen,
+            token_file,
+            limits: crate::serve::Limits {
+                max_body_bytes,
+                max_line_bytes,
+                max_header_bytes,
+                max_connections,
+            },
+            watch: !no_watch,
+        }),
         Command::Compile {
             policy,
             output,
@@ -356,6 +412,19 @@ fn policy_paths(paths: &[PathBuf], io_failed: &mut bool) -> Vec<PathBuf> {
 
 /// One name of `--keep`: refused when empty or padded with white space, which
 /// could never name a field.
+/// The throttle state backends `serve` has.
+fn state_backend(name: &str) -> Result<String, String> {
+    if name == "memory" {
+        return Ok(name.to_string());
+    }
+    if name.starts_with("redis://") {
+        return Err("the Redis backend is not built yet (docs/serve.md); use `memory`".into());
+    }
+    Err(format!(
+        "unknown state backend `{name}` (this version has `memory`)"
+    ))
+}
+
 fn keep_name(name: &str) -> Result<String, String> {
     if name.is_empty() {
         return Err("an empty field name (write names separated by single commas)".into());

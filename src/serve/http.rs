@@ -1,0 +1,423 @@
+//! The HTTP endpoints (docs/serve.md).
+
+use super::answer::{Answerer, Extras, Outcome};
+use super::metrics::{DecisionLabels, PolicyLabels, StatusLabels};
+use super::App;
+use axum::body::{Body, Bytes};
+use axum::extract::{Path, Request, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::Router;
+use serde_json::{json, Value as Json};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+use tokio::sync::mpsc;
+
+/// The router of every endpoint.
+pub fn router(app: Arc<App>) -> Router {
+    Router::new()
+        .route("/v1/policies/{name}/eval", post(eval))
+        .route("/v1/policies", get(policies))
+        .route("/metrics", get(metrics))
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .layer(middleware::from_fn_with_state(app.clone(), authorize))
+        .with_state(app)
+}
+
+/// A JSON answer with `status`.
+fn json_response(status: StatusCode, body: &Json) -> Response {
+    let mut text = body.to_string();
+    text.push('\n');
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        text,
+    )
+        .into_response()
+}
+
+/// An error answer: `{"error": message}` with `status`, counted.
+fn refuse(app: &App, status: StatusCode, message: String) -> Response {
+    app.metrics
+        .refused
+        .get_or_create(&StatusLabels {
+            status: status.as_u16().to_string(),
+        })
+        .inc();
+    json_response(status, &json!({ "error": message }))
+}
+
+/// Compares two byte strings in time that depends only on their lengths.
+fn same_secret(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// With a token, every endpoint but the health checks needs
+/// `Authorization: Bearer TOKEN`.
+async fn authorize(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
+    let open = matches!(request.uri().path(), "/healthz" | "/readyz");
+    if let (Some(token), false) = (&app.token, open) {
+        let given = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
+        if !given.is_some_and(|g| same_secret(g, token)) {
+            let mut r = refuse(
+                &app,
+                StatusCode::UNAUTHORIZED,
+                "a bearer token is required (Authorization: Bearer TOKEN)".into(),
+            );
+            r.headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            return r;
+        }
+    }
+    next.run(request).await
+}
+
+async fn healthz() -> Response {
+    json_response(StatusCode::OK, &json!({ "status": "alive" }))
+}
+
+async fn readyz(State(app): State<Arc<App>>) -> Response {
+    let catalog = app.catalog();
+    if catalog.policies.is_empty() {
+        return json_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &json!({ "status": "no policy loaded", "failed": catalog.failures.len() }),
+        );
+    }
+    json_response(
+        StatusCode::OK,
+        &json!({ "status": "ready", "policies": catalog.policies.len() }),
+    )
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> Response {
+    (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
+        )],
+        app.metrics.text(),
+    )
+        .into_response()
+}
+
+async fn policies(State(app): State<Arc<App>>) -> Response {
+    let catalog = app.catalog();
+    let policies: Vec<Json> = catalog.policies.values().map(|p| p.listing()).collect();
+    let failed: Vec<Json> = catalog.failures.iter().map(|f| f.listing()).collect();
+    json_response(
+        StatusCode::OK,
+        &json!({ "policies": policies, "failed": failed }),
+    )
+}
+
+/// Whether a query string turns `name` on (`name`, `name=1`, `name=true`).
+fn flag(query: Option<&str>, name: &str) -> bool {
+    query.unwrap_or("").split('&').any(|pair| {
+        let (k, v) = pair.split_once('=').unwrap_or((pair, "1"));
+        k == name && matches!(v, "1" | "true" | "yes" | "")
+    })
+}
+
+/// Whether the body is JSON Lines.
+fn is_ndjson(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| {
+            v.split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase()
+        })
+        .is_some_and(|v| v == "application/x-ndjson" || v == "application/jsonl")
+}
+
+async fn eval(
+    State(app): State<Arc<App>>,
+    Path(name): Path<String>,
+    headers: HeaderMap,
+    request: Request,
+) -> Response {
+    let started = Instant::now();
+    let extras = Extras {
+        trace: flag(request.uri().query(), "trace"),
+        explain: flag(request.uri().query(), "explain"),
+    };
+    let declared = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > app.limits.max_body_bytes) {
+        return refuse(
+            &app,
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the request body is longer than the limit of {} bytes",
+                app.limits.max_body_bytes
+            ),
+        );
+    }
+    // One snapshot for the whole request: a reload during it is not seen.
+    let Some(served) = app.serving(&name).await else {
+        return refuse(
+            &app,
+            StatusCode::NOT_FOUND,
+            format!("no policy named `{name}` is loaded"),
+        );
+    };
+    let body = request.into_body();
+    if is_ndjson(&headers) {
+        return stream(app, served, extras, body, started);
+    }
+    single(app, served, extras, body, started).await
+}
+
+/// The headers naming the policy that answered.
+fn policy_headers(r: &mut Response, p: &super::catalog::Policy) {
+    let h = r.headers_mut();
+    for (name, value) in [
+        ("tollgate-policy", p.name.clone()),
+        ("tollgate-policy-version", p.version.to_string()),
+        ("tollgate-policy-hash", p.hash.clone()),
+    ] {
+        if let Ok(v) = HeaderValue::from_str(&value) {
+            h.insert(name, v);
+        }
+    }
+}
+
+/// Counts one line's outcome.
+fn count(app: &App, policy: &str, outcome: &Outcome) {
+    match outcome {
+        Outcome::Decided(kind, rule) => app
+            .metrics
+            .decisions
+            .get_or_create(&DecisionLabels {
+                policy: policy.to_string(),
+                outcome: (*kind).to_string(),
+                rule: rule.clone().unwrap_or_default(),
+            })
+            .inc(),
+        Outcome::Error => app
+            .metrics
+            .record_errors
+            .get_or_create(&PolicyLabels {
+                policy: policy.to_string(),
+            })
+            .inc(),
+    };
+}
+
+/// The next chunk of a request body, `None` at its end.
+async fn next_chunk(body: &mut axum::body::BodyDataStream) -> Option<Result<Bytes, axum::Error>> {
+    std::future::poll_fn(|cx| Pin::new(&mut *body).poll_next(cx)).await
+}
+
+use futures_core::Stream as _;
+
+/// One record: one JSON object, 200 for a decision, 400 for an error
+/// line (the same object `eval` prints for it).
+async fn single(
+    app: Arc<App>,
+    served: super::Serving,
+    extras: Extras,
+    body: Body,
+    started: Instant,
+) -> Response {
+    let max = app.limits.max_line_bytes;
+    let mut data = body.into_data_stream();
+    let mut bytes: Vec<u8> = Vec::new();
+    let mut too_long = false;
+    while let Some(chunk) = next_chunk(&mut data).await {
+        let Ok(chunk) = chunk else {
+            return refuse(
+                &app,
+                StatusCode::BAD_REQUEST,
+                "the request body could not be read".into(),
+            );
+        };
+        if bytes.len() + chunk.len() > max + 1 {
+            too_long = true;
+            break;
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    // A record's own line end is not part of it.
+    let line = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
+    too_long |= line.len() > max;
+    let Some(mut answerer) = Answerer::new(served.policy(), served.state(), extras, max) else {
+        return refuse(
+            &app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the policy has no state".into(),
+        );
+    };
+    let mut out = Vec::new();
+    let outcome = answerer.answer(1, (!too_long).then_some(line), &mut out);
+    count(&app, &served.policy().name, &outcome);
+    let status = if outcome == Outcome::Error {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    let mut r = (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        out,
+    )
+        .into_response();
+    policy_headers(&mut r, served.policy());
+    app.metrics.latency.observe(started.elapsed().as_secs_f64());
+    r
+}
+
+/// A body made of the chunks a task sends.
+struct Chunks(mpsc::Receiver<Bytes>);
+
+impl futures_core::Stream for Chunks {
+    type Item = Result<Bytes, std::convert::Infallible>;
+
+    fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
+        self.0.poll_recv(cx).map(|c| c.map(Ok))
+    }
+}
+
+/// JSON Lines: the lines are answered as they arrive, and the answers
+/// sent as they are made, in order.
+fn stream(
+    app: Arc<App>,
+    served: super::Serving,
+    extras: Extras,
+    body: Body,
+    started: Instant,
+) -> Response {
+    let (tx, rx) = mpsc::channel::<Bytes>(8);
+    let mut r = (
+        StatusCode::OK,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/x-ndjson"),
+        )],
+        Body::from_stream(Chunks(rx)),
+    )
+        .into_response();
+    policy_headers(&mut r, served.policy());
+    tokio::spawn(async move {
+        answer_stream(&app, &served, extras, body, &tx).await;
+        app.metrics.latency.observe(started.elapsed().as_secs_f64());
+    });
+    r
+}
+
+/// Reads `body` line by line and sends the answers to `tx`.
+async fn answer_stream(
+    app: &App,
+    served: &super::Serving,
+    extras: Extras,
+    body: Body,
+    tx: &mpsc::Sender<Bytes>,
+) {
+    let max = app.limits.max_line_bytes;
+    let max_body = app.limits.max_body_bytes;
+    let Some(mut answerer) = Answerer::new(served.policy(), served.state(), extras, max) else {
+        return;
+    };
+    let name = served.policy().name.clone();
+    let mut data = body.into_data_stream();
+    // The line being read, and whether it has passed the limit (its
+    // bytes are then dropped until its end).
+    let mut line: Vec<u8> = Vec::new();
+    let mut skipping = false;
+    let mut n = 0usize;
+    let mut total: u64 = 0;
+    let mut out = Vec::new();
+    let mut answer = |line: Option<&[u8]>, n: usize, out: &mut Vec<u8>| {
+        let outcome = answerer.answer(n, line, out);
+        count(app, &name, &outcome);
+    };
+    loop {
+        let Some(chunk) = next_chunk(&mut data).await else {
+            break;
+        };
+        let Ok(chunk) = chunk else {
+            // The client went away: nothing more to answer.
+            return;
+        };
+        total += chunk.len() as u64;
+        if total > max_body {
+            n += 1;
+            let why = format!(
+                "the request body is longer than the limit of {max_body} bytes; the rest is not read"
+            );
+            crate::cli::fee_lines::write_json(&mut out, json!({ "error": why, "record": n }), None);
+            let _ = tx.send(Bytes::from(std::mem::take(&mut out))).await;
+            return;
+        }
+        let mut rest: &[u8] = &chunk;
+        while !rest.is_empty() {
+            let (piece, ended) = match rest.iter().position(|&b| b == b'\n') {
+                Some(i) => (rest.get(..=i).unwrap_or(rest), true),
+                None => (rest, false),
+            };
+            rest = rest.get(piece.len()..).unwrap_or(&[]);
+            if !skipping {
+                line.extend_from_slice(piece);
+                // The line end does not count toward the limit.
+                let len = line.len() - usize::from(ended);
+                if len > max {
+                    skipping = true;
+                    line.clear();
+                }
+            }
+            if ended {
+                n += 1;
+                if skipping {
+                    answer(None, n, &mut out);
+                } else {
+                    answer(Some(&line), n, &mut out);
+                }
+                line.clear();
+                skipping = false;
+            }
+        }
+        if !out.is_empty()
+            && tx
+                .send(Bytes::from(std::mem::take(&mut out)))
+                .await
+                .is_err()
+        {
+            return;
+        }
+    }
+    if skipping || !line.is_empty() {
+        n += 1;
+        if skipping {
+            answer(None, n, &mut out);
+        } else {
+            answer(Some(&line), n, &mut out);
+        }
+    }
+    if !out.is_empty() {
+        let _ = tx.send(Bytes::from(out)).await;
+    }
+}

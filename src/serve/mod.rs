@@ -1,0 +1,281 @@
+//! `tollgate serve`: fee quotes and notification decisions over HTTP, from
+//! the policies in a directory (docs/serve.md).
+//!
+//! The parts: [`catalog`] loads the directory; [`shards`] keeps each
+//! notifications policy's throttle state in memory, sharded; [`answer`]
+//! answers one line exactly as `tollgate eval` would; [`http`] has the
+//! endpoints; [`reload`] watches the directory; [`metrics`] counts.
+
+pub mod answer;
+pub mod catalog;
+pub mod http;
+pub mod metrics;
+pub mod reload;
+pub mod shards;
+
+use catalog::{Catalog, Engine, Policy};
+use shards::ShardedState;
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Duration;
+use tokio::sync::OwnedRwLockReadGuard;
+
+/// How the service runs.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// The policy directory.
+    pub policies: PathBuf,
+    /// Where to listen.
+    pub listen: SocketAddr,
+    /// A file holding the bearer token every endpoint but the health
+    /// checks requires.
+    pub token_file: Option<PathBuf>,
+    /// The bounds on requests.
+    pub limits: Limits,
+    /// Watch the directory for changes (SIGHUP reloads either way).
+    pub watch: bool,
+}
+
+/// The bounds on requests and connections.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The longest request body, in bytes.
+    pub max_body_bytes: u64,
+    /// The longest record (line), in bytes.
+    pub max_line_bytes: usize,
+    /// The most bytes of request line and headers.
+    pub max_header_bytes: usize,
+    /// The most connections open at once.
+    pub max_connections: usize,
+}
+
+/// The default of `--max-body-bytes`: 64 MiB.
+pub const MAX_BODY_BYTES: u64 = 64 << 20;
+/// The default of `--max-header-bytes`: 16 KiB.
+pub const MAX_HEADER_BYTES: usize = 16 << 10;
+/// The default of `--max-connections`.
+pub const MAX_CONNECTIONS: usize = 1024;
+/// How long shutdown waits for requests in flight.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
+
+/// A notifications policy and its throttle state: a request holds the
+/// gate's read side for its whole body, so that a new version (which may
+/// renumber rules, and carries the state over) never meets a request
+/// halfway through.
+pub struct Gate {
+    /// The version deciding.
+    pub policy: Arc<Policy>,
+    /// Its throttle state.
+    pub state: ShardedState,
+}
+
+/// The shared state of the service.
+pub struct App {
+    /// The policies served: replaced whole at a reload.
+    catalog: RwLock<Arc<Catalog>>,
+    /// The gates of notifications policies, by name: a name keeps its
+    /// state across versions.
+    gates: Mutex<HashMap<String, Arc<tokio::sync::RwLock<Gate>>>>,
+    /// The bounds on requests.
+    pub limits: Limits,
+    /// The bearer token, when one is required.
+    pub token: Option<Vec<u8>>,
+    /// The metrics.
+    pub metrics: metrics::Metrics,
+    /// The policy directory.
+    pub dir: PathBuf,
+}
+
+/// The policy answering one request, held for its whole body.
+pub enum Serving {
+    /// A fees policy.
+    Fees(Arc<Policy>),
+    /// A notifications policy, its gate held.
+    Notify(OwnedRwLockReadGuard<Gate>),
+}
+
+impl Serving {
+    /// The policy.
+    pub fn policy(&self) -> &Policy {
+        match self {
+            Serving::Fees(p) => p,
+            Serving::Notify(g) => &g.policy,
+        }
+    }
+
+    /// The throttle state of a notifications policy.
+    pub fn state(&self) -> Option<&ShardedState> {
+        match self {
+            Serving::Fees(_) => None,
+            Serving::Notify(g) => Some(&g.state),
+        }
+    }
+}
+
+impl App {
+    /// The current snapshot of the policies.
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.catalog
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// The policy named `name`, held for one request.
+    pub async fn serving(&self, name: &str) -> Option<Serving> {
+        let policy = self.catalog().policies.get(name).cloned()?;
+        if let Engine::Fees(_) = policy.engine {
+            return Some(Serving::Fees(policy));
+        }
+        let gate = self
+            .gates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(name)
+            .cloned()?;
+        Some(Serving::Notify(gate.read_owned().await))
+    }
+}
+
+/// Starts the service and runs it until SIGTERM or SIGINT; the exit code.
+pub fn run(options: &Options) -> u8 {
+    let token = match &options.token_file {
+        None => None,
+        Some(path) => match crate::fsio::read_bounded(path, 4096) {
+            Ok(bytes) => {
+                let text = String::from_utf8_lossy(&bytes).trim().to_string();
+                if text.is_empty() {
+                    eprintln!("error: the token file {} is empty", path.display());
+                    return crate::cli::EXIT_USAGE;
+                }
+                Some(text.into_bytes())
+            }
+            Err(e) => {
+                eprintln!("error: cannot read the token file {}: {e}", path.display());
+                return crate::cli::EXIT_USAGE;
+            }
+        },
+    };
+    if !options.policies.is_dir() {
+        eprintln!(
+            "error: {} is not a directory of policies",
+            options.policies.display()
+        );
+        return crate::cli::EXIT_USAGE;
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the service's threads: {e}");
+            return crate::cli::EXIT_USAGE;
+        }
+    };
+    let app = Arc::new(App {
+        catalog: RwLock::new(Arc::new(Catalog::default())),
+        gates: Mutex::new(HashMap::new()),
+        limits: options.limits,
+        token,
+        metrics: metrics::Metrics::new(),
+        dir: options.policies.clone(),
+    });
+    runtime.block_on(serve(app, options.clone()))
+}
+
+/// Loads the policies, listens and serves.
+async fn serve(app: Arc<App>, options: Options) -> u8 {
+    let listener = match tokio::net::TcpListener::bind(options.listen).await {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: cannot listen on {}: {e}", options.listen);
+            return crate::cli::EXIT_USAGE;
+        }
+    };
+    if let Err(e) = reload::reload(&app).await {
+        eprintln!("error: cannot read {}: {e}", options.policies.display());
+        return crate::cli::EXIT_USAGE;
+    }
+    let addr = listener.local_addr().unwrap_or(options.listen);
+    // The first line: tests and scripts read the port from it.
+    eprintln!("listening on {addr}");
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+    for p in app.catalog().policies.values() {
+        tracing::info!(policy = %p.name, version = p.version, hash = %p.hash, file = %p.file, "loaded");
+    }
+    for f in &app.catalog().failures {
+        tracing::warn!(file = %f.file, error = %f.error, "failed to load");
+    }
+    let watcher = reload::watch(app.clone(), options.watch);
+    let router = http::router(app.clone());
+    let code = connections(listener, router, options.limits).await;
+    drop(watcher);
+    tracing::info!("stopped");
+    code
+}
+
+/// Accepts connections until SIGTERM or SIGINT, then lets the requests in
+/// flight finish.
+async fn connections(
+    listener: tokio::net::TcpListener,
+    router: axum::Router,
+    limits: Limits,
+) -> u8 {
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+    else {
+        eprintln!("error: cannot listen for SIGTERM");
+        return crate::cli::EXIT_USAGE;
+    };
+    let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let service = hyper_util::service::TowerToHyperService::new(router);
+    loop {
+        let permit = tokio::select! {
+            p = open.clone().acquire_owned() => p,
+            _ = term.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+        };
+        let Ok(permit) = permit else { break };
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            _ = term.recv() => break,
+            _ = tokio::signal::ctrl_c() => break,
+        };
+        let stream = match accepted {
+            Ok((s, _)) => s,
+            Err(e) => {
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let _ = stream.set_nodelay(true);
+        let mut builder = hyper::server::conn::http1::Builder::new();
+        builder
+            .max_buf_size(limits.max_header_bytes.max(8192))
+            .timer(TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(30));
+        let conn = builder.serve_connection(TokioIo::new(stream), service.clone());
+        let conn = graceful.watch(conn);
+        tokio::spawn(async move {
+            let _ = conn.await;
+            drop(permit);
+        });
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+    drop(listener);
+    if tokio::time::timeout(SHUTDOWN_GRACE, graceful.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!("requests still in flight after the grace period were cut");
+    }
+    crate::cli::EXIT_OK
+}

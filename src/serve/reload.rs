@@ -1,0 +1,177 @@
+//! Loading the policy directory, at start and again whenever a file in it
+//! changes (watched) or the process gets SIGHUP.
+//!
+//! The directory is read, checked and compiled off the request path; the
+//! new set of policies then replaces the old one whole. A file that fails
+//! keeps the version it last loaded serving (the failure is listed and
+//! logged); a file that is gone takes its policy with it. A notifications
+//! policy keeps its throttle state across versions: the state is keyed by
+//! policy name, and carried rule by rule to a version that changes its
+//! rules.
+
+use super::catalog::{self, Catalog, Engine, Policy};
+use super::shards::ShardedState;
+use super::{App, Gate};
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Only one reload runs at a time.
+static RELOADING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+/// Reads the directory again and swaps in what loaded.
+///
+/// # Errors
+/// The directory cannot be read (the policies served stay as they were).
+pub async fn reload(app: &Arc<App>) -> std::io::Result<()> {
+    let _one = RELOADING.lock().await;
+    let dir = app.dir.clone();
+    let scan = tokio::task::spawn_blocking(move || catalog::scan(&dir))
+        .await
+        .map_err(std::io::Error::other)??;
+    let old = app.catalog();
+    let mut policies: BTreeMap<String, Arc<Policy>> = scan
+        .policies
+        .into_iter()
+        .map(|(name, p)| (name, Arc::new(p)))
+        .collect();
+    // A failing file keeps its last good version.
+    for (name, p) in &old.policies {
+        let failing = scan.failures.iter().any(|f| f.file == p.file);
+        if failing && !policies.contains_key(name) {
+            policies.insert(name.clone(), p.clone());
+        }
+    }
+    let fresh_failures = scan
+        .failures
+        .iter()
+        .filter(|f| {
+            !old.failures
+                .iter()
+                .any(|o| o.file == f.file && o.error == f.error)
+        })
+        .count();
+    app.metrics.reload_failures.inc_by(fresh_failures as u64);
+    for f in &scan.failures {
+        tracing::warn!(file = %f.file, error = %f.error, "policy file failed to load; the last good version (if any) keeps serving");
+    }
+    // The gates first: a request that finds a notifications policy in the
+    // new catalog finds its new version in the gate.
+    let gates: Vec<(String, Arc<Policy>)> = policies
+        .iter()
+        .filter(|(_, p)| matches!(p.engine, Engine::Notifications(_)))
+        .map(|(n, p)| (n.clone(), p.clone()))
+        .collect();
+    for (name, policy) in gates {
+        let existing = app
+            .gates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .get(&name)
+            .cloned();
+        match existing {
+            None => {
+                let gate = Gate {
+                    policy,
+                    state: ShardedState::new(),
+                };
+                app.gates
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner)
+                    .insert(name, Arc::new(tokio::sync::RwLock::new(gate)));
+            }
+            Some(gate) => {
+                if gate.read().await.policy.hash == policy.hash {
+                    continue;
+                }
+                // Waits for the requests deciding with the old version.
+                let mut g = gate.write().await;
+                if let (Engine::Notifications(old), Engine::Notifications(new)) =
+                    (&g.policy.engine, &policy.engine)
+                {
+                    let fingerprint = crate::cli::state::journal::fingerprint;
+                    if fingerprint(old) != fingerprint(new) {
+                        for dropped in g.state.carry(old, new) {
+                            tracing::warn!(policy = %name, rule = %dropped, "throttle state dropped for a changed rule");
+                        }
+                    }
+                }
+                tracing::info!(policy = %name, from = g.policy.version, to = policy.version, hash = %policy.hash, "new version");
+                g.policy = policy;
+            }
+        }
+    }
+    {
+        let mut gates = app
+            .gates
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        gates.retain(|name, _| policies.contains_key(name));
+    }
+    for (name, p) in &policies {
+        let changed = old.policies.get(name).is_none_or(|o| o.hash != p.hash);
+        if changed {
+            tracing::info!(policy = %name, version = p.version, hash = %p.hash, file = %p.file, "serving");
+        }
+    }
+    app.metrics.policies.set(policies.len() as i64);
+    let next = Arc::new(Catalog {
+        policies,
+        failures: scan.failures,
+    });
+    *app.catalog
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
+    app.metrics.reloads.inc();
+    Ok(())
+}
+
+/// Starts reloading on SIGHUP and, when `watch`, on changes in the
+/// directory; the watcher, kept alive by the caller.
+pub fn watch(app: Arc<App>, watch: bool) -> Option<notify::RecommendedWatcher> {
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
+    let hup = tx.clone();
+    tokio::spawn(async move {
+        let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
+        else {
+            tracing::warn!("cannot listen for SIGHUP");
+            return;
+        };
+        while signal.recv().await.is_some() {
+            tracing::info!("SIGHUP: reloading");
+            let _ = hup.try_send(());
+        }
+    });
+    let reloader = app.clone();
+    tokio::spawn(async move {
+        while rx.recv().await.is_some() {
+            // Let a burst of changes (an editor's save) settle first.
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            while rx.try_recv().is_ok() {}
+            if let Err(e) = reload(&reloader).await {
+                tracing::warn!(error = %e, "reload failed: cannot read the policy directory");
+            }
+        }
+    });
+    if !watch {
+        return None;
+    }
+    use notify::Watcher as _;
+    let mut watcher =
+        match notify::recommended_watcher(move |event: notify::Result<notify::Event>| {
+            if event.is_ok_and(|e| !e.kind.is_access()) {
+                let _ = tx.try_send(());
+            }
+        }) {
+            Ok(w) => w,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot watch the policy directory; SIGHUP reloads it");
+                return None;
+            }
+        };
+    if let Err(e) = watcher.watch(&app.dir, notify::RecursiveMode::Recursive) {
+        tracing::warn!(error = %e, "cannot watch the policy directory; SIGHUP reloads it");
+        return None;
+    }
+    Some(watcher)
+}

@@ -1,0 +1,836 @@
+//! `tollgate serve`: each test starts the service on a free loopback port
+//! (it names the address on its first line of stderr), talks to it over
+//! HTTP, and stops it.
+
+// A test fails by panicking; helpers here may unwrap and index freely.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A running service, stopped (killed) when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+    /// Every line it wrote to stderr so far.
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Server {
+    /// Starts `tollgate serve --policies DIR` with `args`.
+    fn start(dir: &Path, args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+            .args(["serve", "--policies"])
+            .arg(dir)
+            .args(["--listen", "127.0.0.1:0"])
+            .args(args)
+            .current_dir(root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        stderr.read_line(&mut first).unwrap();
+        let addr = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line: {first:?}"))
+            .to_string();
+        let log = Arc::new(Mutex::new(vec![first]));
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in stderr.lines() {
+                let Ok(line) = line else { return };
+                sink.lock().unwrap().push(line);
+            }
+        });
+        Server { child, addr, log }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Sends SIGTERM and waits for the exit code.
+    fn terminate(mut self) -> Option<i32> {
+        signal(self.child.id(), "TERM");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status.code();
+            }
+            assert!(Instant::now() < deadline, "the service did not stop");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn signal(pid: u32, name: &str) {
+    let status = Command::new("kill")
+        .arg(format!("-{name}"))
+        .arg(pid.to_string())
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+/// An answer: status, the policy headers, and the body.
+struct Answer {
+    status: u16,
+    content_type: String,
+    hash: String,
+    version: String,
+    body: String,
+}
+
+fn post(agent: &ureq::Agent, url: &str, content_type: &str, body: &[u8]) -> Answer {
+    let mut r = agent
+        .post(url)
+        .header("Content-Type", content_type)
+        .send(body)
+        .unwrap();
+    answer(&mut r)
+}
+
+fn answer(r: &mut ureq::http::Response<ureq::Body>) -> Answer {
+    let header = |name: &str| {
+        r.headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    let (content_type, hash, version) = (
+        header("content-type"),
+        header("tollgate-policy-hash"),
+        header("tollgate-policy-version"),
+    );
+    let body = r
+        .body_mut()
+        .with_config()
+        .limit(1 << 30)
+        .read_to_string()
+        .unwrap();
+    Answer {
+        status: r.status().as_u16(),
+        content_type,
+        hash,
+        version,
+        body,
+    }
+}
+
+fn get(agent: &ureq::Agent, url: &str) -> Answer {
+    let mut r = agent.get(url).call().unwrap();
+    answer(&mut r)
+}
+
+/// What `tollgate eval POLICY` prints for `input`.
+fn eval(policy: &str, input: &str) -> String {
+    let out = common::tollgate_stdin(&["eval", policy], input);
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A scratch directory holding copies of `files`.
+fn policy_dir(name: &str, files: &[PathBuf]) -> PathBuf {
+    let dir = common::scratch(name);
+    for f in files {
+        std::fs::copy(root().join(f), dir.join(f.file_name().unwrap())).unwrap();
+    }
+    dir
+}
+
+/// The policy name on a source's `policy NAME version N` line.
+fn policy_name(file: &Path) -> String {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("policy "))
+        .unwrap()
+        .to_string();
+    line.split_whitespace().nth(1).unwrap().to_string()
+}
+
+/// Line `i` (0-based) of a stream as a request of that record alone
+/// answers it: an error line names record 1.
+fn alone(line: &str, i: usize) -> String {
+    line.replace(&format!("\"record\":{}}}", i + 1), "\"record\":1}")
+}
+
+#[test]
+fn every_notification_scenario_gets_the_lines_eval_prints() {
+    let mut files: Vec<_> = std::fs::read_dir(root().join("tests/notifications"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    files.sort();
+    let agent = agent();
+    for file in files {
+        let all: Vec<serde_json::Value> = std::fs::read_to_string(&file)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let policy = all
+            .first()
+            .and_then(|h| h.get("policy"))
+            .and_then(|p| p.as_str())
+            .unwrap_or("policies/notifications/merchant_messages.toll")
+            .to_string();
+        let records: Vec<String> = all
+            .iter()
+            .filter_map(|v| v.get("record"))
+            .map(|r| format!("{r}\n"))
+            .collect();
+        let input: String = records.concat();
+        let expected = eval(&policy, &input);
+        assert_eq!(expected.lines().count(), records.len());
+        let name = policy_name(Path::new(&policy));
+        let scenario = file.file_stem().unwrap().to_str().unwrap().to_string();
+        // The whole stream as JSON Lines, on a fresh service.
+        let dir = policy_dir(&scenario, &[PathBuf::from(&policy)]);
+        let server = Server::start(&dir, &[]);
+        let url = server.url(&format!("/v1/policies/{name}/eval"));
+        let got = post(&agent, &url, "application/x-ndjson", input.as_bytes());
+        assert_eq!(got.status, 200, "{scenario}");
+        assert_eq!(got.content_type, "application/x-ndjson");
+        assert_eq!(got.body, expected, "{scenario}: JSON Lines");
+        drop(server);
+        // One request per record, in order, on another fresh service.
+        let server = Server::start(&dir, &[]);
+        let url = server.url(&format!("/v1/policies/{name}/eval"));
+        for (i, (record, line)) in records.iter().zip(expected.lines()).enumerate() {
+            let got = post(&agent, &url, "application/json", record.as_bytes());
+            assert_eq!(got.content_type, "application/json");
+            assert_eq!(got.body.trim_end(), alone(line, i), "{scenario}: {record}");
+            let error = line.starts_with("{\"error\"");
+            assert_eq!(got.status, if error { 400 } else { 200 }, "{line}");
+        }
+    }
+}
+
+#[test]
+fn every_fee_case_gets_the_line_eval_prints() {
+    let cases: Vec<serde_json::Value> =
+        std::fs::read_to_string(root().join("tests/fees/cases.jsonl"))
+            .unwrap()
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+    let mut by_policy: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    for c in &cases {
+        by_policy
+            .entry(c["policy"].as_str().unwrap().to_string())
+            .or_default()
+            .push(format!("{}\n", c["record"]));
+    }
+    // Every policy in one directory: one service serves them all.
+    let files: Vec<PathBuf> = by_policy.keys().map(PathBuf::from).collect();
+    let dir = policy_dir("fees", &files);
+    let server = Server::start(&dir, &[]);
+    let agent = agent();
+    for (policy, records) in &by_policy {
+        let name = policy_name(Path::new(policy));
+        let input = records.concat();
+        let expected = eval(policy, &input);
+        let url = server.url(&format!("/v1/policies/{name}/eval"));
+        let got = post(&agent, &url, "application/x-ndjson", input.as_bytes());
+        assert_eq!(got.status, 200);
+        assert_eq!(got.body, expected, "{policy}");
+        for (i, (record, line)) in records.iter().zip(expected.lines()).enumerate() {
+            let got = post(&agent, &url, "application/json", record.as_bytes());
+            assert_eq!(got.body.trim_end(), alone(line, i), "{policy}: {record}");
+        }
+    }
+}
+
+#[test]
+fn error_lines_and_an_overlong_line_are_answered_as_eval_answers_them() {
+    let dir = policy_dir("errors", &[PathBuf::from("policies/fees/lakala.toll")]);
+    let server = Server::start(&dir, &[]);
+    let agent = agent();
+    let good = r#"{"channel":"credit_card","amount":"100.00"}"#;
+    let long = format!(
+        r#"{{"channel":"credit_card","amount":"100.00","pad":"{}"}}"#,
+        "x".repeat(1 << 20)
+    );
+    let input = format!("\u{feff}{good}\n\nnot json\n{long}\n{{\"amount\":\"1\"}}\n{good}");
+    let expected = eval("policies/fees/lakala.toll", &input);
+    assert!(expected.contains("record is longer than 1048576 bytes"));
+    let url = server.url("/v1/policies/lakala/eval");
+    let got = post(&agent, &url, "application/x-ndjson", input.as_bytes());
+    assert_eq!(got.body, expected);
+    // A single malformed record: 400, with eval's error line.
+    let got = post(&agent, &url, "application/json", b"{\"amount\":");
+    assert_eq!(got.status, 400);
+    let line: serde_json::Value = serde_json::from_str(&got.body).unwrap();
+    assert_eq!(line["record"], 1);
+    assert_eq!(got.body, eval("policies/fees/lakala.toll", "{\"amount\":"));
+}
+
+#[test]
+fn a_line_over_a_lower_limit_gets_an_error_line_and_the_stream_goes_on() {
+    let dir = policy_dir("line_limit", &[PathBuf::from("policies/fees/lakala.toll")]);
+    let server = Server::start(&dir, &["--max-line-bytes", "60"]);
+    let agent = agent();
+    let good = r#"{"channel":"credit_card","amount":"100.00"}"#;
+    let long = format!(
+        r#"{{"channel":"credit_card","amount":"100.00","x":"{}"}}"#,
+        "y".repeat(40)
+    );
+    let input = format!("{good}\n{long}\n{good}\n");
+    let got = post(
+        &agent,
+        &server.url("/v1/policies/lakala/eval"),
+        "application/x-ndjson",
+        input.as_bytes(),
+    );
+    let lines: Vec<&str> = got.body.lines().collect();
+    assert_eq!(lines.len(), 3);
+    assert_eq!(
+        lines[1],
+        r#"{"error":"record is longer than 60 bytes","record":2}"#
+    );
+    assert_eq!(lines[0], lines[2]);
+}
+
+#[test]
+fn a_declared_body_over_the_limit_is_refused_with_413_before_any_answer() {
+    let dir = policy_dir("too_large", &[PathBuf::from("policies/fees/lakala.toll")]);
+    let server = Server::start(&dir, &["--max-body-bytes", "1000"]);
+    let agent = agent();
+    let good = "{\"channel\":\"credit_card\",\"amount\":\"100.00\"}\n";
+    let input = good.repeat(40);
+    let got = post(
+        &agent,
+        &server.url("/v1/policies/lakala/eval"),
+        "application/x-ndjson",
+        input.as_bytes(),
+    );
+    assert_eq!(got.status, 413);
+    assert!(!got.body.contains("fee"), "{}", got.body);
+    let error: serde_json::Value = serde_json::from_str(&got.body).unwrap();
+    assert!(error["error"].as_str().unwrap().contains("1000 bytes"));
+    // Under the limit, the same lines are answered.
+    let got = post(
+        &agent,
+        &server.url("/v1/policies/lakala/eval"),
+        "application/x-ndjson",
+        good.repeat(10).as_bytes(),
+    );
+    assert_eq!(got.status, 200);
+    assert_eq!(got.body.lines().count(), 10);
+    // A chunked body has no declared length: it is cut at the limit with an
+    // error line after the answers so far.
+    let mut reader = input.as_bytes();
+    let mut r = agent
+        .post(server.url("/v1/policies/lakala/eval"))
+        .header("Content-Type", "application/x-ndjson")
+        .send(ureq::SendBody::from_reader(&mut reader))
+        .unwrap();
+    let got = answer(&mut r);
+    assert_eq!(got.status, 200);
+    let last = got.body.lines().last().unwrap();
+    assert!(
+        last.contains("longer than the limit of 1000 bytes"),
+        "{last}"
+    );
+}
+
+#[test]
+fn unknown_policies_answer_404_and_the_listing_shows_failures() {
+    let dir = policy_dir(
+        "listing",
+        &[
+            PathBuf::from("policies/fees/lakala.toll"),
+            PathBuf::from("policies/notifications/merchant_messages.toll"),
+            PathBuf::from("tests/notifications/versions_v1.toll"),
+            PathBuf::from("tests/notifications/versions_v2.toll"),
+        ],
+    );
+    std::fs::write(
+        dir.join("broken.toll"),
+        "policy broken version 1\nkind fees\nfield amount: money\nschedule s {\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("notes.txt"), "not a policy").unwrap();
+    let server = Server::start(&dir, &[]);
+    let agent = agent();
+    let got = post(
+        &agent,
+        &server.url("/v1/policies/nope/eval"),
+        "application/json",
+        b"{}",
+    );
+    assert_eq!(got.status, 404);
+    assert!(got.body.contains("no policy named `nope`"));
+    let listing: serde_json::Value =
+        serde_json::from_str(&get(&agent, &server.url("/v1/policies")).body).unwrap();
+    let names: Vec<&str> = listing["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["lakala", "merchant_messages"]);
+    let lakala = &listing["policies"][0];
+    assert_eq!(lakala["kind"], "fees");
+    assert_eq!(lakala["version"], 1);
+    assert_eq!(lakala["hash"].as_str().unwrap().len(), 16);
+    assert!(lakala["file"].as_str().unwrap().ends_with("lakala.toll"));
+    assert!(lakala["loaded_at"].as_str().unwrap().ends_with('Z'));
+    let failed = listing["failed"].as_array().unwrap();
+    let files: Vec<&str> = failed
+        .iter()
+        .map(|f| f["file"].as_str().unwrap().rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(
+        files,
+        ["broken.toll", "versions_v1.toll", "versions_v2.toll"]
+    );
+    // The broken file's diagnostics are those `check --format json` prints.
+    let check = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(["check", "--format", "json"])
+        .arg(dir.join("broken.toll"))
+        .output()
+        .unwrap();
+    let check: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+    assert_eq!(failed[0]["diagnostics"], check["diagnostics"]);
+    assert!(failed[1]["error"]
+        .as_str()
+        .unwrap()
+        .contains("policy `versions` is also defined in"));
+    assert_eq!(get(&agent, &server.url("/readyz")).status, 200);
+    assert_eq!(get(&agent, &server.url("/healthz")).status, 200);
+}
+
+#[test]
+fn caps_and_dedup_hold_under_concurrent_requests() {
+    let dir = policy_dir(
+        "concurrency",
+        &[PathBuf::from(
+            "policies/notifications/merchant_messages.toll",
+        )],
+    );
+    let server = Server::start(&dir, &[]);
+    let url = server.url("/v1/policies/merchant_messages/eval");
+    let threads = 16;
+    let per_thread = 40;
+    // Cap: one terminal, many distinct transactions within half an hour:
+    // exactly 30 delivered (`terminal_cap`, 30 per hour).
+    let delivered = Arc::new(Mutex::new(Vec::new()));
+    let mut handles = Vec::new();
+    for t in 0..threads {
+        let url = url.clone();
+        let delivered = delivered.clone();
+        handles.push(std::thread::spawn(move || {
+            let agent = agent();
+            for batch in 0..per_thread / 10 {
+                let mut body = String::new();
+                for i in 0..10 {
+                    let n = t * per_thread + batch * 10 + i;
+                    body.push_str(&format!(
+                        "{{\"kind\":\"txn_success\",\"merchant\":\"m\",\"terminal\":\"cap\",\"txn_id\":\"c{n}\",\"at\":\"2026-11-25T14:{:02}:{:02}+08:00\"}}\n",
+                        n % 30,
+                        n % 60
+                    ));
+                }
+                let got = post(&agent, &url, "application/x-ndjson", body.as_bytes());
+                assert_eq!(got.status, 200);
+                for line in got.body.lines() {
+                    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                    match v["decision"].as_str() {
+                        Some("deliver") => delivered.lock().unwrap().push(line.to_string()),
+                        Some("suppress") => assert_eq!(v["rule"], "terminal_cap", "{line}"),
+                        _ => panic!("{line}"),
+                    }
+                }
+            }
+        }));
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(delivered.lock().unwrap().len(), 30);
+    // Dedup: each transaction notice sent by every thread at once, one
+    // terminal per transaction: each is delivered exactly once.
+    let txns = 25;
+    let delivered = Arc::new(Mutex::new(vec![0usize; txns]));
+    let mut handles = Vec::new();
+    for _ in 0..threads {
+        let url = url.clone();
+        let delivered = delivered.clone();
+        handles.push(std::thread::spawn(move || {
+            let agent = agent();
+            for x in 0..txns {
+                let body = format!(
+                    "{{\"kind\":\"txn_failure\",\"merchant\":\"m\",\"terminal\":\"d{x}\",\"txn_id\":\"x{x}\",\"at\":\"2026-11-25T15:00:00+08:00\"}}"
+                );
+                let got = post(&agent, &url, "application/json", body.as_bytes());
+                assert_eq!(got.status, 200);
+                let v: serde_json::Value = serde_json::from_str(&got.body).unwrap();
+                if v["decision"] == "deliver" {
+                    delivered.lock().unwrap()[x] += 1;
+                } else {
+                    assert_eq!(v["rule"], "txn_dedup", "{}", got.body);
+                }
+            }
+        }));
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(*delivered.lock().unwrap(), vec![1; txns]);
+}
+
+#[test]
+fn a_token_guards_every_endpoint_but_the_health_checks() {
+    let dir = policy_dir("token", &[PathBuf::from("policies/fees/lakala.toll")]);
+    let token = dir.join("token");
+    std::fs::write(&token, "s3cret-token\n").unwrap();
+    let sub = dir.join("policies");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::rename(dir.join("lakala.toll"), sub.join("lakala.toll")).unwrap();
+    let server = Server::start(&sub, &["--token-file", token.to_str().unwrap()]);
+    let agent = agent();
+    let url = server.url("/v1/policies/lakala/eval");
+    let body = br#"{"channel":"credit_card","amount":"100.00"}"#;
+    assert_eq!(post(&agent, &url, "application/json", body).status, 401);
+    for (auth, status) in [
+        ("Bearer wrong", 401),
+        ("Bearer s3cret-token", 200),
+        ("s3cret-token", 401),
+    ] {
+        let mut r = agent
+            .post(&url)
+            .header("Authorization", auth)
+            .send(&body[..])
+            .unwrap();
+        assert_eq!(answer(&mut r).status, status, "{auth}");
+    }
+    assert_eq!(get(&agent, &server.url("/v1/policies")).status, 401);
+    assert_eq!(get(&agent, &server.url("/metrics")).status, 401);
+    assert_eq!(get(&agent, &server.url("/healthz")).status, 200);
+    assert_eq!(get(&agent, &server.url("/readyz")).status, 200);
+}
+
+#[test]
+fn metrics_parse_and_count_decisions() {
+    let dir = policy_dir(
+        "metrics",
+        &[
+            PathBuf::from("policies/fees/lakala.toll"),
+            PathBuf::from("policies/notifications/merchant_messages.toll"),
+        ],
+    );
+    let server = Server::start(&dir, &[]);
+    let agent = agent();
+    let good = "{\"channel\":\"credit_card\",\"amount\":\"100.00\"}\n";
+    post(
+        &agent,
+        &server.url("/v1/policies/lakala/eval"),
+        "application/x-ndjson",
+        format!("{}nope\n", good.repeat(7)).as_bytes(),
+    );
+    let msg = |txn: &str| {
+        format!("{{\"kind\":\"txn_success\",\"merchant\":\"m\",\"terminal\":\"t\",\"txn_id\":\"{txn}\",\"at\":\"2026-11-25T14:00:00+08:00\"}}\n")
+    };
+    post(
+        &agent,
+        &server.url("/v1/policies/merchant_messages/eval"),
+        "application/x-ndjson",
+        format!("{}{}{}", msg("a"), msg("a"), msg("b")).as_bytes(),
+    );
+    let text = get(&agent, &server.url("/metrics")).body;
+    let mut samples = std::collections::BTreeMap::new();
+    for line in text.lines() {
+        if line.starts_with('#') || line.is_empty() {
+            continue;
+        }
+        let (name, value) = line.rsplit_once(' ').unwrap();
+        let value: f64 = value.parse().unwrap_or_else(|_| panic!("{line}"));
+        samples.insert(name.to_string(), value);
+    }
+    assert_eq!(text.lines().last(), Some("# EOF"));
+    let at = |k: &str| {
+        samples
+            .get(k)
+            .copied()
+            .unwrap_or_else(|| panic!("{k} in {text}"))
+    };
+    assert_eq!(
+        at(r#"tollgate_decisions_total{policy="lakala",outcome="priced",rule=""}"#),
+        7.0
+    );
+    assert_eq!(at(r#"tollgate_record_errors_total{policy="lakala"}"#), 1.0);
+    assert_eq!(
+        at(r#"tollgate_decisions_total{policy="merchant_messages",outcome="deliver",rule=""}"#),
+        2.0
+    );
+    assert_eq!(
+        at(
+            r#"tollgate_decisions_total{policy="merchant_messages",outcome="suppress",rule="txn_dedup"}"#
+        ),
+        1.0
+    );
+    assert_eq!(at("tollgate_eval_duration_seconds_count"), 2.0);
+    assert_eq!(at("tollgate_policies"), 2.0);
+    assert_eq!(at("tollgate_reloads_total"), 1.0);
+}
+
+#[test]
+fn sigterm_lets_a_request_in_flight_finish() {
+    let dir = policy_dir("sigterm", &[PathBuf::from("policies/fees/lakala.toll")]);
+    let server = Server::start(&dir, &[]);
+    let mut conn = TcpStream::connect(&server.addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let line = "{\"channel\":\"credit_card\",\"amount\":\"100.00\"}\n";
+    write!(
+        conn,
+        "POST /v1/policies/lakala/eval HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{line}\r\n",
+        line.len()
+    )
+    .unwrap();
+    // The first answer arrives while the body is still open.
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("\"fee\"") {
+        let n = conn.read(&mut buf).unwrap();
+        assert!(n > 0, "closed early");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    let pid = server.child.id();
+    signal(pid, "TERM");
+    std::thread::sleep(Duration::from_millis(300));
+    write!(conn, "{:x}\r\n{line}\r\n0\r\n\r\n", line.len()).unwrap();
+    loop {
+        let n = conn.read(&mut buf).unwrap();
+        if n == 0 {
+            break;
+        }
+        seen.extend_from_slice(&buf[..n]);
+        if String::from_utf8_lossy(&seen).contains("\r\n0\r\n\r\n") {
+            break;
+        }
+    }
+    let text = String::from_utf8_lossy(&seen);
+    assert!(text.starts_with("HTTP/1.1 200"), "{text}");
+    assert_eq!(
+        text.matches("{\"fee\":\"0.60\",\"components\"").count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(server.terminate(), Some(0));
+}
+
+#[test]
+fn a_reload_under_load_swaps_versions_whole_and_keeps_the_last_good_one() {
+    let dir = common::scratch("reload");
+    let v1 = std::fs::read_to_string(root().join("policies/fees/lakala.toll")).unwrap();
+    let v2 = v1.replace("policy lakala version 1", "policy lakala version 2");
+    assert_ne!(v1, v2);
+    let file = dir.join("lakala.toll");
+    std::fs::write(&file, &v1).unwrap();
+    let server = Server::start(&dir, &[]);
+    let agent = agent();
+    let url = server.url("/v1/policies/lakala/eval?trace=1");
+    let hash_of = |version: u32| -> String {
+        let listing: serde_json::Value =
+            serde_json::from_str(&get(&agent, &server.url("/v1/policies")).body).unwrap();
+        let p = &listing["policies"][0];
+        assert_eq!(p["version"], version);
+        p["hash"].as_str().unwrap().to_string()
+    };
+    let old = hash_of(1);
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let seen = Arc::new(Mutex::new(Vec::<String>::new()));
+    let mut clients = Vec::new();
+    for _ in 0..4 {
+        let (url, stop, seen) = (url.clone(), stop.clone(), seen.clone());
+        clients.push(std::thread::spawn(move || {
+            let agent = self::agent();
+            let body = "{\"channel\":\"credit_card\",\"amount\":\"100.00\"}\n".repeat(50);
+            let mut n = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) || n == 0 {
+                let got = post(&agent, &url, "application/x-ndjson", body.as_bytes());
+                assert_eq!(got.status, 200, "{}", got.body);
+                let lines: Vec<serde_json::Value> = got
+                    .body
+                    .lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect();
+                assert_eq!(lines.len(), 50);
+                for l in &lines {
+                    assert_eq!(l["fee"], "0.60");
+                    assert_eq!(
+                        l["policy"]["hash"],
+                        got.hash.as_str(),
+                        "one version per answer"
+                    );
+                    assert_eq!(l["policy"]["version"].to_string(), got.version);
+                }
+                seen.lock().unwrap().push(got.hash);
+                n += 1;
+            }
+        }));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    // A broken file: the old version keeps serving, the failure is listed.
+    let write = |text: &str| {
+        let tmp = dir.join(".lakala.toll.tmp");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, &file).unwrap();
+    };
+    write("policy lakala version 2\nkind fees\nschedule {\n");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let listing: serde_json::Value =
+            serde_json::from_str(&get(&agent, &server.url("/v1/policies")).body).unwrap();
+        if !listing["failed"].as_array().unwrap().is_empty() {
+            assert_eq!(listing["policies"][0]["hash"], old.as_str());
+            break;
+        }
+        assert!(Instant::now() < deadline, "the failure never showed");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    write(&v2);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let new = loop {
+        let listing: serde_json::Value =
+            serde_json::from_str(&get(&agent, &server.url("/v1/policies")).body).unwrap();
+        if listing["policies"][0]["version"] == 2 {
+            assert!(listing["failed"].as_array().unwrap().is_empty());
+            break listing["policies"][0]["hash"].as_str().unwrap().to_string();
+        }
+        assert!(Instant::now() < deadline, "the new version never loaded");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_ne!(new, old);
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for c in clients {
+        c.join().unwrap();
+    }
+    let seen = seen.lock().unwrap();
+    assert!(seen.iter().all(|h| *h == old || *h == new));
+    assert_eq!(seen.last(), Some(&new));
+    // SIGHUP reloads too: a change made with the watcher off.
+    drop(server);
+    let server = Server::start(&dir, &["--no-watch"]);
+    write(&v1);
+    signal(server.child.id(), "HUP");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = post(
+            &agent,
+            &server.url("/v1/policies/lakala/eval"),
+            "application/json",
+            br#"{"channel":"credit_card","amount":"1.00"}"#,
+        );
+        if got.version == "1" {
+            assert_eq!(got.hash, old);
+            break;
+        }
+        assert!(Instant::now() < deadline, "SIGHUP did not reload");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(server
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("SIGHUP")));
+}
+
+#[test]
+fn throttle_state_survives_a_new_version_of_the_policy() {
+    let dir = common::scratch("carry");
+    let v1 = std::fs::read_to_string(root().join("policies/notifications/merchant_messages.toll"))
+        .unwrap();
+    let file = dir.join("merchant_messages.toll");
+    std::fs::write(&file, &v1).unwrap();
+    let server = Server::start(&dir, &["--no-watch"]);
+    let agent = agent();
+    let url = server.url("/v1/policies/merchant_messages/eval");
+    let msg = r#"{"kind":"network_status","merchant":"m","terminal":"t","at":"2026-11-25T14:00:00+08:00"}"#;
+    let got = post(&agent, &url, "application/json", msg.as_bytes());
+    assert!(got.body.contains("deliver"), "{}", got.body);
+    // Version 2 adds a rule before the others: the rules are renumbered,
+    // and `network_cap` keeps its deliveries by name.
+    let v2 = v1
+        .replace("version 1", "version 2")
+        .replace(
+            "rule security_always",
+            "rule quiet_security when kind == security and promo_opt_out => suppress \"test\"\nrule security_always",
+        );
+    std::fs::write(&file, v2).unwrap();
+    signal(server.child.id(), "HUP");
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let got = post(
+            &agent,
+            &url,
+            "application/json",
+            msg.replace("14:00:00", "14:05:00").as_bytes(),
+        );
+        if got.version == "2" {
+            assert!(got.body.contains("network_cap"), "{}", got.body);
+            break;
+        }
+        assert!(got.body.contains("network_cap"), "{}", got.body);
+        assert!(Instant::now() < deadline, "SIGHUP did not reload");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn serve_refuses_a_backend_it_does_not_have() {
+    let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args([
+            "serve",
+            "--policies",
+            "policies",
+            "--state",
+            "redis://127.0.0.1:6379/0",
+        ])
+        .current_dir(root())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Redis backend is not built yet"));
+}
