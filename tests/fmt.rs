@@ -450,3 +450,173 @@ fn fmt_formats_test_files_found_in_directories_and_on_stdin() {
         "# tests\n\ntests for shop\n"
     );
 }
+
+/// A test file with one stream of `n` messages, each line longer than the
+/// width, so that `fmt` rewraps every one.
+fn long_stream(n: usize) -> String {
+    let mut text = String::from(
+        "tests for merchant_messages\n\ntest \"long stream\" {\n  start 2026-11-25T00:00:00+08:00\n",
+    );
+    for i in 0..n {
+        text.push_str(&format!(
+            "  message at +{}s {{ kind: txn_success, merchant: \"merchant\", terminal: \"t10000\", txn_id: \"{i}\" }} => deliver\n",
+            10 * i
+        ));
+    }
+    text.push_str("}\n");
+    text
+}
+
+#[test]
+fn fmt_check_on_thousands_of_changed_lines_prints_a_bounded_diff() {
+    let dir = common::scratch("long");
+    let path = dir.join("merchant_messages.test.toll");
+    let text = long_stream(4_000);
+    std::fs::write(&path, &text).unwrap();
+    let out = tollgate(&["fmt", "--check", path.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1), "every line would change");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), text);
+    let diff = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = diff.lines().collect();
+    // The header, the hunks cut at the bound, and one line saying how much
+    // was left out.
+    let hunk_lines = lines
+        .iter()
+        .filter(|l| {
+            l.starts_with([' ', '-', '+']) && !l.starts_with("--- ") && !l.starts_with("+++ ")
+        })
+        .count();
+    assert_eq!(hunk_lines, tollgate::fmt::udiff::MAX_PRINTED_LINES);
+    let last = lines.last().unwrap();
+    assert!(
+        last.starts_with("... ")
+            && last.ends_with("more lines of this diff not shown (run `tollgate fmt` to apply it)"),
+        "{last}"
+    );
+    // What is shown is the start of the whole diff.
+    let formatted = tollgate::fmt::format_tests(&text).unwrap();
+    let old: Vec<&str> = text.split_inclusive('\n').collect();
+    let new: Vec<&str> = formatted.split_inclusive('\n').collect();
+    let ops = tollgate::fmt::udiff::ops(&old, &new);
+    let whole_lines: usize = similar::group_diff_ops(ops, 3)
+        .iter()
+        .flatten()
+        .map(|op| match op {
+            similar::DiffOp::Equal { len, .. } => *len,
+            _ => op.old_range().len() + op.new_range().len(),
+        })
+        .sum();
+    let left: usize = last.split(' ').nth(1).unwrap().parse().unwrap();
+    assert_eq!(whole_lines, tollgate::fmt::udiff::MAX_PRINTED_LINES + left);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `new` rebuilt from `old` and the edit operations between them.
+fn apply(old: &[&str], new: &[&str], ops: &[similar::DiffOp]) -> Vec<String> {
+    let (mut at_old, mut at_new) = (0, 0);
+    let mut out = Vec::new();
+    for op in ops {
+        let (tag, o, n) = op.as_tag_tuple();
+        assert_eq!(
+            (o.start, n.start),
+            (at_old, at_new),
+            "ops in order, no gaps"
+        );
+        if tag == similar::DiffTag::Equal {
+            assert_eq!(&old[o.clone()], &new[n.clone()]);
+            out.extend(old[o.clone()].iter().map(|s| s.to_string()));
+        } else {
+            out.extend(new[n.clone()].iter().map(|s| s.to_string()));
+        }
+        (at_old, at_new) = (o.end, n.end);
+    }
+    assert_eq!((at_old, at_new), (old.len(), new.len()), "ops cover both");
+    out
+}
+
+/// `old` patched by the unified diff `diff` (every hunk printed).
+fn patch(old: &str, diff: &str) -> String {
+    let old: Vec<&str> = old.split_inclusive('\n').collect();
+    let mut out = String::new();
+    let mut at = 0;
+    let mut last = ' ';
+    for line in diff.split_inclusive('\n').skip(2) {
+        let tag = line.chars().next().unwrap();
+        if let Some(header) = line.strip_prefix("@@ -") {
+            let range = header.split(' ').next().unwrap();
+            let mut parts = range.split(',');
+            let start: usize = parts.next().unwrap().parse().unwrap();
+            let len: usize = parts.next().map_or(1, |l| l.parse().unwrap());
+            let first = if len == 0 { start } else { start - 1 };
+            out.extend(old[at..first].iter().copied());
+            at = first;
+        } else if tag == '\\' {
+            if last != '-' {
+                out.pop();
+            }
+            continue;
+        } else if let Some(text) = line.strip_prefix(' ') {
+            out.push_str(text);
+            at += 1;
+        } else if line.starts_with('-') {
+            at += 1;
+        } else if let Some(text) = line.strip_prefix('+') {
+            out.push_str(text);
+        }
+        last = tag;
+    }
+    out.extend(old[at..].iter().copied());
+    out
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(common::cases(48)))]
+
+    /// The bounded diff is a diff: its operations rebuild the new lines
+    /// from the old, on stretches short and long (over the bound for a
+    /// minimal diff), with few distinct lines and many.
+    #[test]
+    fn the_bounded_diff_rebuilds_the_new_text(
+        old in prop::collection::vec(0u16..40, 0..2_500),
+        edits in prop::collection::vec((0usize..2_500, 0u16..60, 0u8..3), 0..400),
+    ) {
+        let mut new = old.clone();
+        for (at, v, kind) in edits {
+            let at = at.min(new.len());
+            match kind {
+                0 => new.insert(at, v),
+                1 if at < new.len() => { new.remove(at); }
+                _ if at < new.len() => new[at] = v,
+                _ => new.push(v),
+            }
+        }
+        let old: Vec<String> = old.iter().map(|v| format!("line {v}\n")).collect();
+        let new: Vec<String> = new.iter().map(|v| format!("line {v}\n")).collect();
+        let old: Vec<&str> = old.iter().map(String::as_str).collect();
+        let new: Vec<&str> = new.iter().map(String::as_str).collect();
+        let ops = tollgate::fmt::udiff::ops(&old, &new);
+        prop_assert_eq!(apply(&old, &new, &ops), new.iter().map(|s| s.to_string()).collect::<Vec<_>>());
+    }
+
+    /// The printed diff, when nothing is left out, patches the old text
+    /// into the new one, an old last line without a line break included
+    /// (the new text, as `fmt` writes it, ends in one).
+    #[test]
+    fn the_printed_diff_patches_old_into_new(
+        old in prop::collection::vec(0u16..12, 0..60),
+        new in prop::collection::vec(0u16..12, 0..60),
+        old_end: bool,
+    ) {
+        let join = |v: &[u16], end: bool| {
+            let mut s: String = v.iter().map(|x| format!("l{x}\n")).collect();
+            if !end { s.pop(); }
+            s
+        };
+        let (old, new) = (join(&old, old_end), join(&new, true));
+        let diff = tollgate::fmt::udiff::unified("x", &old, &new);
+        prop_assert_eq!(diff.is_empty(), old == new);
+        if !diff.is_empty() {
+            prop_assert_eq!(patch(&old, &diff), new);
+        }
+    }
+}

@@ -181,11 +181,8 @@ fn one_file(path: &Path, check: bool, color: bool, io_failed: &mut bool) -> Outc
     Outcome::Changed
 }
 
-/// A unified diff from `old` to `new`, both named `name`.
+/// A unified diff from `old` to `new`, both named `name` (bounded in time
+/// and length: see [`crate::fmt::udiff`]).
 fn diff(name: &str, old: &str, new: &str) -> String {
-    similar::TextDiff::from_lines(old, new)
-        .unified_diff()
-        .context_radius(3)
-        .header(name, &format!("{name} (formatted)"))
-        .to_string()
+    crate::fmt::udiff::unified(name, old, new)
 }

@@ -7,6 +7,7 @@
 //! rules are in `docs/format.md`.
 
 mod printer;
+pub mod udiff;
 
 use crate::diagnostic::Diagnostic;
 use crate::lint::tokens::{tokens, Token};
