@@ -109,7 +109,12 @@ pub fn from_json_fields(
     schema: &[FieldSpec],
     reading: Reading<'_>,
 ) -> Result<Vec<Value>, String> {
-    from_json_fields_located(record, schema, reading).map_err(|e| e.message)
+    from_json_fields_located(record, schema, reading).map_err(|errors| {
+        errors
+            .into_iter()
+            .next()
+            .map_or_else(String::new, |e| e.message)
+    })
 }
 
 /// Why a record could not be typed, and which of its fields is at fault.
@@ -129,37 +134,46 @@ pub struct FieldError {
 /// at it in the test file).
 ///
 /// # Errors
-/// The first fault found: an unknown field, then the fields in schema
-/// order.
+/// Every fault found (never none): the unknown fields, then the fields in
+/// schema order.
 pub fn from_json_fields_located(
     record: &JsonRecord,
     schema: &[FieldSpec],
     reading: Reading<'_>,
-) -> Result<Vec<Value>, FieldError> {
-    if let Some(i) = record.0.iter().position(|(k, _)| !reading.known(k, schema)) {
-        let name = record.0.get(i).map_or("", |(k, _)| k.as_str());
-        return Err(FieldError {
+) -> Result<Vec<Value>, Vec<FieldError>> {
+    let mut errors: Vec<FieldError> = record
+        .0
+        .iter()
+        .enumerate()
+        .filter(|(_, (k, _))| !reading.known(k, schema))
+        .map(|(i, (k, _))| FieldError {
             field: Some(i),
             unknown: true,
-            message: unknown_field(name, schema),
-        });
-    }
-    schema
-        .iter()
-        .map(|f| {
-            let at = record.0.iter().position(|(k, _)| k == &f.name);
-            let fault = |message: String| FieldError {
+            message: unknown_field(k, schema),
+        })
+        .collect();
+    let mut values = Vec::with_capacity(schema.len());
+    for f in schema {
+        let at = record.0.iter().position(|(k, _)| k == &f.name);
+        let typed = match record.get(&f.name) {
+            None => missing(f),
+            Some(Json::Null) => Err(null_field(f)),
+            Some(v) => typed(f, Raw::Json(v)),
+        };
+        match typed {
+            Ok(v) => values.push(v),
+            Err(message) => errors.push(FieldError {
                 field: at,
                 unknown: false,
                 message,
-            };
-            match record.get(&f.name) {
-                None => missing(f).map_err(fault),
-                Some(Json::Null) => Err(fault(null_field(f))),
-                Some(v) => typed(f, Raw::Json(v)).map_err(fault),
-            }
-        })
-        .collect()
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(values)
+    } else {
+        Err(errors)
+    }
 }
 
 /// Types one CSV row whose columns are named by `header`. An empty cell is

@@ -362,7 +362,13 @@ fn scramble_lines(text: &str, seed: u64) -> String {
     let mut r = Lcg(seed);
     let mut out = String::new();
     let (mut in_string, mut in_comment) = (false, false);
-    for c in text.chars() {
+    for (at, c) in text.char_indices() {
+        // A line break before a comment says the comment has a line of its
+        // own: the one thing about whitespace the layout keeps.
+        let before_comment = c == '\n'
+            && text[at + 1..]
+                .trim_start_matches([' ', '\t'])
+                .starts_with('#');
         match c {
             '"' if !in_comment => {
                 in_string = !in_string;
@@ -372,7 +378,7 @@ fn scramble_lines(text: &str, seed: u64) -> String {
                 in_comment = true;
                 out.push(c);
             }
-            '\n' if in_comment => {
+            '\n' if in_comment || (before_comment && !in_string) => {
                 in_comment = false;
                 out.push('\n');
             }

@@ -346,3 +346,53 @@ fn test_names_are_plain_unique_and_not_empty() {
     assert_eq!(o.status.code(), Some(2), "{text}");
     assert!(text.contains("two tests are named `same`"), "{text}");
 }
+
+#[test]
+fn every_problem_of_a_test_is_reported() {
+    let file = "tests/testing/E0602_every_problem.test.toll";
+    let o = tollgate(&["test", "--color", "never", file]);
+    assert_eq!(o.status.code(), Some(2));
+    let text = stdout(&o);
+    for problem in [
+        "[E0602] Error: unknown field `chanel`",
+        "[E0603] Error: missing required field `channel`",
+        "[E0603] Error: `amount` is negative",
+        "[E0604] Error: the policy has no rule `cards`",
+        "[E0603] Error: `channel`: `bank` is not one of",
+    ] {
+        assert!(text.contains(problem), "{problem} missing from:\n{text}");
+    }
+    // JSON: every diagnostic of each test, the first also as `diagnostic`.
+    let o = tollgate(&["test", "--format", "json", file]);
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let tests = &doc["files"][0]["tests"];
+    let codes = |t: &serde_json::Value| -> Vec<String> {
+        t["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["code"].as_str().unwrap().to_string())
+            .collect()
+    };
+    assert_eq!(codes(&tests[0]), ["E0602", "E0603", "E0603", "E0604"]);
+    assert_eq!(tests[0]["diagnostic"], tests[0]["diagnostics"][0]);
+    assert_eq!(codes(&tests[1]), ["E0603"]);
+    // JUnit: one error per test, with all its diagnostics.
+    let o = tollgate(&["test", "--format", "junit", file]);
+    let xml = stdout(&o);
+    assert_eq!(xml.matches("<error ").count(), 2, "{xml}");
+    assert!(xml.contains("unknown field `chanel` (did you mean `channel`?) (and 3 more)"));
+    assert!(xml.contains("the policy has no rule `cards`"), "{xml}");
+    // A stream: every message is checked before any is decided.
+    let o = tollgate(&[
+        "test",
+        "--color",
+        "never",
+        "tests/testing/E0602_every_problem_stream.test.toll",
+    ]);
+    let text = stdout(&o);
+    for code in ["[E0602]", "[E0603]", "[E0604]"] {
+        assert!(text.contains(code), "{code} missing from:\n{text}");
+    }
+    assert!(text.contains("is not an instant"), "{text}");
+}

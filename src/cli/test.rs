@@ -347,7 +347,7 @@ fn test_diagnostics(r: &FileRun) -> Vec<&Diagnostic> {
         match &o.verdict {
             Verdict::Passed => {}
             Verdict::Failed(f) => out.push(&f.diagnostic),
-            Verdict::Error(d) => out.push(d),
+            Verdict::Error(ds) => out.extend(ds),
         }
     }
     out
@@ -486,11 +486,12 @@ fn json_report(runs: &[FileRun], coverage: Option<&BTreeMap<String, PolicyCovera
                             "explain": f.explain,
                             "diagnostic": diag(&f.diagnostic),
                         }),
-                        Verdict::Error(d) => json!({
+                        Verdict::Error(ds) => json!({
                             "name": o.name,
                             "line": line,
                             "status": "error",
-                            "diagnostic": diag(d),
+                            "diagnostic": ds.first().map_or(Json::Null, diag),
+                            "diagnostics": ds.iter().map(diag).collect::<Vec<_>>(),
                         }),
                     }
                 })
@@ -542,6 +543,16 @@ fn junit_report(runs: &[FileRun]) -> String {
                 message: format!("[{}] {}", d.code, d.message),
                 text,
             };
+            // One error for a test that could not run: the first problem's
+            // message (with how many more), the report of all of them.
+            let every_problem = |ds: &[Diagnostic]| {
+                let first = ds.first()?;
+                let mut p = problem(first, render(ds, &r.tests.path, &r.tests.text, false));
+                if ds.len() > 1 {
+                    p.message.push_str(&format!(" (and {} more)", ds.len() - 1));
+                }
+                Some(p)
+            };
             let mut cases: Vec<junit::Case> = Vec::new();
             let file_problem = r
                 .diagnostics
@@ -569,7 +580,7 @@ fn junit_report(runs: &[FileRun]) -> String {
                     Verdict::Failed(f) => {
                         (Some(problem(&f.diagnostic, rendered(&f.diagnostic))), None)
                     }
-                    Verdict::Error(d) => (None, Some(problem(d, rendered(d)))),
+                    Verdict::Error(ds) => (None, every_problem(ds)),
                 };
                 cases.push(junit::Case {
                     name: o.name.clone(),

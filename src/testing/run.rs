@@ -55,8 +55,9 @@ pub enum Verdict {
     /// An expectation did not hold.
     Failed(Box<Failure>),
     /// The test could not be run (an unknown field, a malformed value, a
-    /// test of the wrong kind): a diagnostic about the test file.
-    Error(Box<Diagnostic>),
+    /// test of the wrong kind): every problem found in it, as diagnostics
+    /// about the test file (never none).
+    Error(Vec<Diagnostic>),
 }
 
 /// What a failed test shows.
@@ -100,7 +101,7 @@ fn run_one(test: &TestCase, policy: &Compiled, coverage: &mut Coverage) -> Verdi
     let result = match (&test.body, policy) {
         (TestBody::Fee(f), Compiled::Fees(table)) => fee_test(test, f, table, coverage),
         (TestBody::Stream(s), Compiled::Notifications(p)) => stream_test(test, s, p, coverage),
-        (TestBody::Fee(_), Compiled::Notifications(p)) => Err(Diagnostic::error(
+        (TestBody::Fee(_), Compiled::Notifications(p)) => Err(vec![Diagnostic::error(
             Code::E0601,
             format!(
                 "`{}` is a notifications policy: its tests are message streams",
@@ -109,8 +110,8 @@ fn run_one(test: &TestCase, policy: &Compiled, coverage: &mut Coverage) -> Verdi
             test.name_span,
             "a fee test",
         )
-        .with_help("write `message at TIME { ... } => DECISION` lines")),
-        (TestBody::Stream(_), Compiled::Fees(t)) => Err(Diagnostic::error(
+        .with_help("write `message at TIME { ... } => DECISION` lines")]),
+        (TestBody::Stream(_), Compiled::Fees(t)) => Err(vec![Diagnostic::error(
             Code::E0601,
             format!(
                 "`{}` is a fees policy: its tests give a record and its fee",
@@ -119,12 +120,12 @@ fn run_one(test: &TestCase, policy: &Compiled, coverage: &mut Coverage) -> Verdi
             test.name_span,
             "a message stream",
         )
-        .with_help("write `record { ... }` and `expect fee AMOUNT`")),
+        .with_help("write `record { ... }` and `expect fee AMOUNT`")]),
     };
     match result {
         Ok(None) => Verdict::Passed,
         Ok(Some(f)) => Verdict::Failed(Box::new(f)),
-        Err(d) => Verdict::Error(Box::new(d)),
+        Err(ds) => Verdict::Error(ds),
     }
 }
 
@@ -133,35 +134,48 @@ fn money(table: &Table, d: Decimal) -> String {
     crate::compile::print::amount(d, crate::currency::display_decimals(&table.currency))
 }
 
-/// Runs a fee test: `Ok(None)` when it passes.
+/// Runs a fee test: `Ok(None)` when it passes; every problem that keeps
+/// it from running otherwise.
 fn fee_test(
     test: &TestCase,
     f: &FeeTest,
     table: &Table,
     coverage: &mut Coverage,
-) -> Result<Option<Failure>, Diagnostic> {
-    let record = typed(&f.record, &table.fields, None, Some(&table.currency))?;
-    check_currency(&f.fee, Some(&table.currency))?;
+) -> Result<Option<Failure>, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let record = typed(&f.record, &table.fields, None, Some(&table.currency))
+        .map_err(|ds| errors.extend(ds))
+        .ok();
+    if let Err(d) = check_currency(&f.fee, Some(&table.currency)) {
+        errors.push(d);
+    }
     let mut wanted = Vec::new();
     for c in &f.components {
-        check_currency(&c.fee, Some(&table.currency))?;
+        if let Err(d) = check_currency(&c.fee, Some(&table.currency)) {
+            errors.push(d);
+        }
         let Some(si) = table
             .schedules
             .iter()
             .position(|s| s.name == c.schedule.name)
         else {
             let names: Vec<&str> = table.schedules.iter().map(|s| s.name.as_str()).collect();
-            return Err(unknown(&c.schedule, "schedule", &names));
+            errors.push(unknown(&c.schedule, "schedule", &names));
+            continue;
         };
         let s = table.schedules.get(si);
         let rules: Vec<&str> = s.map_or(Vec::new(), |s| {
             s.rules.iter().map(|r| r.name.as_str()).collect()
         });
         if !rules.contains(&c.rule.name.as_str()) {
-            return Err(unknown(&c.rule, "rule", &rules));
+            errors.push(unknown(&c.rule, "rule", &rules));
+            continue;
         }
         wanted.push((c.schedule.name.as_str(), c.rule.name.as_str(), c.fee.value));
     }
+    let Some(record) = record.filter(|_| errors.is_empty()) else {
+        return Err(errors);
+    };
     let mut components: Vec<Component> = Vec::new();
     let answer = table.fee(&record.values, &mut components);
     let mut expected = json!({ "fee": money(table, f.fee.value) });
@@ -374,46 +388,38 @@ fn why_fee(e: &Json) -> String {
     format!("why ({schedule}): {}", parts.join("; "))
 }
 
-/// Runs a message stream: `Ok(None)` when every decision is as expected.
-fn stream_test(
-    test: &TestCase,
+/// A message of a stream, typed and ready to be decided.
+struct Prepared {
+    record: super::typing::Typed,
+    until: Option<i64>,
+}
+
+/// Types every message of a stream before any is decided, so that every
+/// problem of the test is reported at once.
+fn prepare(
     s: &StreamTest,
     policy: &NotifyPolicy,
-    coverage: &mut Coverage,
-) -> Result<Option<Failure>, Diagnostic> {
-    let start = s.start.as_ref().map(instant).transpose()?;
-    let clock = policy
-        .fields
-        .get(policy.clock as usize)
-        .map_or("at", |f| f.name.as_str());
-    let mut state = MemoryState::new();
-    let count = s.messages.len();
-    for (n, m) in s.messages.iter().enumerate() {
-        let (at, at_span) = match &m.time {
-            MessageTime::At(i) => (instant(i)?.to_rfc3339(), i.span),
-            MessageTime::After { secs, span } => {
-                let Some(start) = start else {
-                    return Err(Diagnostic::error(
-                        Code::E0601,
-                        "a time after the start, but the test has no `start`",
-                        *span,
-                        "after what?",
-                    )
-                    .with_help("begin the test with `start INSTANT`, e.g. `start 2026-11-25T09:00:00+08:00`"));
-                };
-                let later = i64::try_from(*secs)
-                    .ok()
-                    .and_then(chrono::TimeDelta::try_seconds)
-                    .and_then(|d| start.checked_add_signed(d));
-                let Some(later) = later else {
-                    return Err(Diagnostic::error(
-                        Code::E0603,
-                        "this time is too far after the start",
-                        *span,
-                        "too far",
-                    ));
-                };
-                (later.to_rfc3339(), *span)
+    clock: &str,
+) -> Result<Vec<Prepared>, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    let start = match s.start.as_ref().map(instant).transpose() {
+        Ok(start) => start,
+        Err(d) => {
+            errors.push(d);
+            None
+        }
+    };
+    let mut prepared = Vec::new();
+    for m in &s.messages {
+        let (at, at_span) = match message_time(m, start, s.start.is_some()) {
+            Ok(t) => t,
+            Err((d, span)) => {
+                errors.push(d);
+                // The time's problem is reported; a stand-in time lets the
+                // record's own problems be found too.
+                let stand_in =
+                    start.map_or_else(|| "2026-01-01T00:00:00+00:00".into(), |t| t.to_rfc3339());
+                (stand_in, span)
             }
         };
         let record = typed(
@@ -421,17 +427,111 @@ fn stream_test(
             &policy.fields,
             Some((clock, Json::String(at), at_span)),
             None,
-        )?;
+        )
+        .map_err(|ds| errors.extend(ds))
+        .ok();
         if let Some(rule) = &m.expect.rule {
             if !policy.rules.iter().any(|r| r.name == rule.name) {
                 let names: Vec<&str> = policy.rules.iter().map(|r| r.name.as_str()).collect();
-                return Err(unknown(rule, "rule", &names));
+                errors.push(unknown(rule, "rule", &names));
             }
         }
         let until = match &m.expect.kind {
-            DecisionKind::Defer(i) => Some(instant(i)?.timestamp_millis()),
+            DecisionKind::Defer(i) => match instant(i) {
+                Ok(t) => Some(t.timestamp_millis()),
+                Err(d) => {
+                    errors.push(d);
+                    None
+                }
+            },
             _ => None,
         };
+        if let Some(record) = record {
+            prepared.push(Prepared { record, until });
+        }
+    }
+    if errors.is_empty() {
+        Ok(prepared)
+    } else {
+        Err(errors)
+    }
+}
+
+/// A message's time as RFC 3339, and where it was written.
+///
+/// # Errors
+/// A time that is not an instant, a relative time with no `start`
+/// (`has_start` false) or too far after it, with the time's span.
+fn message_time(
+    m: &MessageCase,
+    start: Option<chrono::DateTime<chrono::FixedOffset>>,
+    has_start: bool,
+) -> Result<(String, Span), (Diagnostic, Span)> {
+    match &m.time {
+        MessageTime::At(i) => instant(i)
+            .map(|t| (t.to_rfc3339(), i.span))
+            .map_err(|d| (d, i.span)),
+        MessageTime::After { secs, span } => {
+            let Some(start) = start else {
+                if has_start {
+                    // The start is wrong, and reported as such.
+                    return Err((
+                        Diagnostic::error(
+                            Code::E0603,
+                            "a time after a start that is not an instant",
+                            *span,
+                            "after what?",
+                        ),
+                        *span,
+                    ));
+                }
+                return Err((
+                    Diagnostic::error(
+                        Code::E0601,
+                        "a time after the start, but the test has no `start`",
+                        *span,
+                        "after what?",
+                    )
+                    .with_help("begin the test with `start INSTANT`, e.g. `start 2026-11-25T09:00:00+08:00`"),
+                    *span,
+                ));
+            };
+            let later = i64::try_from(*secs)
+                .ok()
+                .and_then(chrono::TimeDelta::try_seconds)
+                .and_then(|d| start.checked_add_signed(d));
+            match later {
+                Some(later) => Ok((later.to_rfc3339(), *span)),
+                None => Err((
+                    Diagnostic::error(
+                        Code::E0603,
+                        "this time is too far after the start",
+                        *span,
+                        "too far",
+                    ),
+                    *span,
+                )),
+            }
+        }
+    }
+}
+
+/// Runs a message stream: `Ok(None)` when every decision is as expected.
+fn stream_test(
+    test: &TestCase,
+    s: &StreamTest,
+    policy: &NotifyPolicy,
+    coverage: &mut Coverage,
+) -> Result<Option<Failure>, Vec<Diagnostic>> {
+    let clock = policy
+        .fields
+        .get(policy.clock as usize)
+        .map_or("at", |f| f.name.as_str());
+    let prepared = prepare(s, policy, clock)?;
+    let mut state = MemoryState::new();
+    let count = s.messages.len();
+    for (n, (m, p)) in s.messages.iter().zip(prepared).enumerate() {
+        let Prepared { record, until } = p;
         let trace = notify_out::trace(policy, &record.values, &state);
         let answered = policy.answer(&record.values, &mut state);
         let expected = expected_json(policy, &m.expect, until);

@@ -23,44 +23,64 @@ pub struct Typed {
 /// `currency` is the policy's, when it has one.
 ///
 /// # Errors
-/// `E0602` for an undeclared field, `E0603` for a value the field's type
-/// refuses (or a required field left out), `E0206` for an amount in another
-/// currency.
+/// Every problem of the record (never none): `E0602` for an undeclared
+/// field, `E0603` for a value the field's type refuses (or a required
+/// field left out), `E0206` for an amount in another currency.
 pub fn typed(
     record: &RecordLit,
     schema: &[FieldSpec],
     extra: Option<(&str, Json, Span)>,
     currency: Option<&str>,
-) -> Result<Typed, Diagnostic> {
+) -> Result<Typed, Vec<Diagnostic>> {
     let mut fields: Vec<(String, Json)> = Vec::new();
     let mut spans: Vec<(Span, Span)> = Vec::new();
+    let mut errors = Vec::new();
+    // Record indices of fields whose value was refused here already.
+    let mut refused: Vec<usize> = Vec::new();
     for f in &record.fields {
         let kind = schema
             .iter()
             .find(|s| s.name == f.name.name)
             .map(|s| &s.kind);
         if fields.iter().any(|(k, _)| k == &f.name.name) {
-            return Err(Diagnostic::error(
+            errors.push(Diagnostic::error(
                 Code::E0603,
                 format!("field `{}` is written twice in the record", f.name.name),
                 f.name.span,
                 "written again here",
             ));
+            continue;
         }
         if let Some((clock, _, _)) = &extra {
             if f.name.name == *clock {
-                return Err(Diagnostic::error(
-                    Code::E0603,
-                    format!("`{clock}` is the message's time, written after `message at`"),
-                    f.name.span,
-                    "the time is given by `at`",
-                )
-                .with_help(format!("remove `{clock}` from the braces")));
+                errors.push(
+                    Diagnostic::error(
+                        Code::E0603,
+                        format!("`{clock}` is the message's time, written after `message at`"),
+                        f.name.span,
+                        "the time is given by `at`",
+                    )
+                    .with_help(format!("remove `{clock}` from the braces")),
+                );
+                continue;
             }
         }
-        let json = json_of(&f.value, kind, currency, f.value_span)?;
-        fields.push((f.name.name.clone(), json));
-        spans.push((f.name.span, f.value_span));
+        match json_of(&f.value, kind, currency, f.value_span) {
+            Ok(json) => {
+                fields.push((f.name.name.clone(), json));
+                spans.push((f.name.span, f.value_span));
+            }
+            Err(d) => {
+                errors.push(d);
+                // Typed as given, so that the field is neither unknown nor
+                // missing below: its one problem is reported.
+                if kind.is_some() {
+                    refused.push(fields.len());
+                    fields.push((f.name.name.clone(), Json::Null));
+                    spans.push((f.name.span, f.value_span));
+                }
+            }
+        }
     }
     if let Some((clock, json, span)) = extra {
         fields.push((clock.to_string(), json));
@@ -68,17 +88,34 @@ pub fn typed(
     }
     let record_json = JsonRecord(fields);
     match from_json_fields_located(&record_json, schema, Reading::default()) {
-        Ok(values) => Ok(Typed {
+        Ok(values) if errors.is_empty() => Ok(Typed {
             values,
             json: Json::Object(record_json.0.into_iter().collect()),
         }),
-        Err(e) => {
-            let (span, label, code) = match (e.field.and_then(|i| spans.get(i)), e.unknown) {
-                (Some((name, _)), true) => (*name, "not a field of the policy", Code::E0602),
-                (Some((_, value)), false) => (*value, "this value", Code::E0603),
-                (None, _) => (record.span, "in this record", Code::E0603),
-            };
-            Err(Diagnostic::error(code, e.message, span, label))
+        Ok(_) => Err(errors),
+        Err(faults) => {
+            for e in faults {
+                if e.field.is_some_and(|i| refused.contains(&i)) {
+                    continue;
+                }
+                let (span, label, code) = match (e.field.and_then(|i| spans.get(i)), e.unknown) {
+                    (Some((name, _)), true) => (*name, "not a field of the policy", Code::E0602),
+                    (Some((_, value)), false) => (*value, "this value", Code::E0603),
+                    (None, _) => (record.span, "in this record", Code::E0603),
+                };
+                errors.push(Diagnostic::error(code, e.message, span, label));
+            }
+            // In the order written; a missing field after the record's fields.
+            errors.sort_by_key(|d| {
+                d.labels.first().map_or(0, |l| {
+                    if l.span == record.span {
+                        l.span.end
+                    } else {
+                        l.span.start
+                    }
+                })
+            });
+            Err(errors)
         }
     }
 }
