@@ -1,9 +1,13 @@
 //! The reference interpreter: a plain tree-walking evaluator over the checked
 //! policy, written for clarity, not speed. It is the oracle the compiled
 //! evaluator is tested against, so it shares none of its matching or
-//! arithmetic code: only the types of the answer.
+//! arithmetic code: only the types of the answer. Its exact arithmetic is
+//! its own ([`crate::interp_exact`]), and it rounds with `rust_decimal`
+//! directly, so a rounding or overflow bug in the runtime cannot pass on
+//! both sides of a comparison.
 
 use crate::ast::CmpOp;
+use crate::interp_exact as exact;
 use crate::model::{Body, Cond, CondKind, HitPolicy, Policy, Schedule, Value as ModelValue};
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::cmp::Ordering;
@@ -11,7 +15,7 @@ use tollgate_runtime::eval::{Component, EvalError};
 use tollgate_runtime::fee::{BoundApplied, FeeBreakdown, FeeFormula, TierMode};
 use tollgate_runtime::rounding::{Rounding, RoundingMode};
 use tollgate_runtime::value::Value;
-use tollgate_runtime::{exact, ArithError};
+use tollgate_runtime::ArithError;
 
 /// Evaluates a fees policy on one record (one value per field).
 ///

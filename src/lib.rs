@@ -30,6 +30,7 @@ pub mod fmt;
 pub mod fsio;
 pub mod generate;
 pub mod interp;
+pub mod interp_exact;
 pub mod interp_notify;
 pub mod lint;
 pub mod model;
@@ -40,6 +41,7 @@ pub mod span;
 pub mod syntax;
 pub mod testing;
 pub mod typed;
+pub mod vectors;
 pub mod zone;
 
 pub use diagnostic::Diagnostic;

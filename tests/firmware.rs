@@ -399,3 +399,101 @@ fn the_c_example_answers_as_eval_does_and_runs_clean_under_valgrind() {
     );
     assert_eq!(answers(&out.stdout), expected);
 }
+
+/// Writes the C-form vectors of `policy` into `dir`; returns them with the
+/// artifact they certify.
+fn vectors(policy: &str, dir: &Path) -> (PathBuf, PathBuf) {
+    let stem = Path::new(policy).file_stem().unwrap().to_str().unwrap();
+    let (jsonl, c_form, artifact) = (
+        dir.join(format!("{stem}.vectors.jsonl")),
+        dir.join(format!("{stem}.vectors.txt")),
+        dir.join(format!("{stem}.tga")),
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("vectors")
+        .arg(root().join(policy))
+        .arg("-o")
+        .arg(&jsonl)
+        .arg("--c-output")
+        .arg(&c_form)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    compile(&root().join(policy), &artifact);
+    (artifact, c_form)
+}
+
+#[test]
+fn the_c_example_replays_the_conformance_vectors_and_catches_a_broken_artifact() {
+    let dir = common::scratch("firmware_vectors");
+    let lib = build_library();
+    let exe = build_example(
+        &dir,
+        "firmware",
+        &[lib.join("libtollgate_ffi.a").as_os_str()],
+    );
+    let packs = [
+        vectors("policies/fees/lakala.toll", &dir),
+        vectors("policies/notifications/merchant_messages.toll", &dir),
+    ];
+    let valgrind = Command::new("valgrind").arg("--version").output().is_ok();
+    for (artifact, c_form) in &packs {
+        let out = Command::new(&exe)
+            .arg("--vectors")
+            .arg(artifact)
+            .arg(c_form)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        assert!(out.status.success(), "{}:\n{stdout}", c_form.display());
+        assert!(
+            stdout.trim_end().ends_with(" vectors, 0 mismatches"),
+            "{stdout}"
+        );
+        if !valgrind {
+            eprintln!("\n!!! SKIPPED: valgrind is not installed; the vectors replay was NOT checked for memory errors !!!\n");
+            continue;
+        }
+        let out = Command::new("valgrind")
+            .args([
+                "--error-exitcode=1",
+                "--leak-check=full",
+                "--errors-for-leak-kinds=all",
+                "--quiet",
+            ])
+            .arg(&exe)
+            .arg("--vectors")
+            .arg(artifact)
+            .arg(c_form)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "valgrind found errors or leaks:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(String::from_utf8_lossy(&out.stdout), stdout);
+    }
+    // The fee artifact rounding half-even where the policy says half-up.
+    let (artifact, c_form) = &packs[0];
+    let bytes = std::fs::read(artifact).unwrap();
+    let Ok(tollgate_runtime::artifact::Compiled::Fees(mut table)) =
+        tollgate_runtime::artifact::decode_any(&bytes)
+    else {
+        panic!("not a fee artifact")
+    };
+    for s in &mut table.schedules {
+        s.rounding.mode = tollgate_runtime::rounding::RoundingMode::HalfEven;
+    }
+    let broken = dir.join("lakala-half-even.tga");
+    std::fs::write(&broken, tollgate_runtime::artifact::encode(&table)).unwrap();
+    let out = Command::new(&exe)
+        .arg("--vectors")
+        .arg(&broken)
+        .arg(c_form)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("MISMATCH"), "{stdout}");
+}

@@ -13,6 +13,13 @@
  * standard output; the checks of every error path go to standard error.
  * CAPACITY.tga, when given, is a messages policy no terminal state can hold
  * (to show TG_CAPACITY). Exit status 0 when every check held.
+ *
+ * Usage: firmware --vectors ARTIFACT VECTORS
+ *
+ * Replays a conformance pack in its C form (`tollgate vectors POLICY -o
+ * FILE --c-output VECTORS`, docs/vectors.md) through the C ABI: prints each
+ * answer that differs from the expected one and a summary; exit status 0
+ * when every vector agrees, 1 otherwise.
  */
 #include "tollgate.h"
 
@@ -412,14 +419,207 @@ static char **read_lines(const char *path, size_t *count) {
     return lines;
 }
 
+/* Splits `line` at its tabs, in place: up to `max` fields; returns how many. */
+static size_t split_tabs(char *line, char **fields, size_t max) {
+    size_t n = 0;
+    char *p = line;
+    while (n < max) {
+        char *tab = strchr(p, '\t');
+        fields[n++] = p;
+        if (tab == NULL) {
+            break;
+        }
+        *tab = '\0';
+        p = tab + 1;
+    }
+    return n;
+}
+
+/* Sets one field of `record` from a setter line's fields: KIND NAME VALUE [OFFSET]. */
+static tg_status set_field(const tg_policy *policy, tg_record *record, char **f, size_t n) {
+    uint32_t index = 0;
+    tg_status s;
+    if (n < 3) {
+        return TG_BAD_NUMBER;
+    }
+    s = tg_policy_field(policy, f[1], &index);
+    if (s != TG_OK) {
+        return s;
+    }
+    if (strcmp(f[0], "enum") == 0) {
+        return tg_record_set_enum(record, index, f[2]);
+    }
+    if (strcmp(f[0], "number") == 0) {
+        return tg_record_set_number(record, index, f[2]);
+    }
+    if (strcmp(f[0], "int") == 0) {
+        return tg_record_set_int(record, index, strtoll(f[2], NULL, 10));
+    }
+    if (strcmp(f[0], "bool") == 0) {
+        return tg_record_set_bool(record, index, strcmp(f[2], "1") == 0);
+    }
+    if (strcmp(f[0], "string") == 0) {
+        return tg_record_set_string(record, index, f[2]);
+    }
+    if (strcmp(f[0], "time") == 0 && n >= 4) {
+        return tg_record_set_time(record, index, strtoll(f[2], NULL, 10),
+                                  (int32_t)strtol(f[3], NULL, 10));
+    }
+    return TG_BAD_NUMBER;
+}
+
+/* Appends `text` to `out` (of `len` bytes) at `*at`. */
+static void append(char *out, size_t len, size_t *at, const char *text) {
+    int n = snprintf(out + *at, len - *at, "%s", text);
+    if (n > 0) {
+        *at += (size_t)n < len - *at ? (size_t)n : len - *at - 1;
+    }
+}
+
+/* A fee in minor units at `scale` as text, or `inexact`. */
+static void minor_text(tg_status s, int64_t units, char *buf, size_t len) {
+    if (s == TG_OK) {
+        snprintf(buf, len, "%lld", (long long)units);
+    } else {
+        snprintf(buf, len, "inexact");
+    }
+}
+
+/* Prices `record` and words the answer as the vectors do. */
+static void price_words(const tg_policy *policy, tg_record *record, tg_fee *fee, uint32_t scale,
+                        char *out, size_t len) {
+    char total[64], schedule[64], rule[64], part[64], units[32], piece[256];
+    int64_t minor = 0;
+    size_t count = 0, i, at = 0;
+    tg_status s;
+    if (tg_price(policy, record, fee) != TG_OK || tg_fee_total(fee, total, sizeof total) != TG_OK ||
+        tg_fee_count(fee, &count) != TG_OK) {
+        snprintf(out, len, "error");
+        return;
+    }
+    s = tg_fee_total_minor(fee, scale, &minor);
+    minor_text(s, minor, units, sizeof units);
+    snprintf(piece, sizeof piece, "fee %s %s", total, units);
+    append(out, len, &at, piece);
+    for (i = 0; i < count; i++) {
+        if (tg_fee_component(fee, i, schedule, sizeof schedule, rule, sizeof rule, part,
+                             sizeof part) != TG_OK) {
+            append(out, len, &at, " error");
+            continue;
+        }
+        s = tg_fee_component_minor(fee, i, scale, &minor);
+        minor_text(s, minor, units, sizeof units);
+        snprintf(piece, sizeof piece, " %s/%s=%s/%s", schedule, rule, part, units);
+        append(out, len, &at, piece);
+    }
+}
+
+/* Decides `record` and words the answer as the vectors do. */
+static void decide_words(const tg_policy *policy, tg_state *state, tg_record *record, char *out,
+                         size_t len) {
+    char rule[64];
+    tg_decision d;
+    if (tg_decide(state, record, &d) != TG_OK) {
+        snprintf(out, len, "error");
+        return;
+    }
+    rule[0] = '\0';
+    if (d.rule != TG_NO_RULE && tg_policy_rule_name(policy, d.rule, rule, sizeof rule) != TG_OK) {
+        snprintf(out, len, "error rule name");
+        return;
+    }
+    switch (d.verdict) {
+    case TG_DELIVER:
+        snprintf(out, len, "deliver%s", d.repeat ? " repeat" : "");
+        break;
+    case TG_SUPPRESS:
+        snprintf(out, len, "suppress %s%s", rule, d.repeat ? " repeat" : "");
+        break;
+    case TG_DEFER:
+        snprintf(out, len, "defer %s %lld%s", rule, (long long)d.until_ms,
+                 d.repeat ? " repeat" : "");
+        break;
+    }
+}
+
+/* Replays a vectors file in the C form through the policy in `artifact`. */
+static int replay_vectors(const char *artifact, const char *path) {
+    tg_policy *policy = load(artifact);
+    tg_record *record = NULL;
+    tg_fee *fee = NULL;
+    tg_state *state = NULL;
+    tg_kind kind;
+    tg_status building = TG_OK;
+    char **lines, *f[8], got[1024], message[200];
+    size_t count = 0, i, n, vectors = 0, mismatches = 0;
+    uint32_t scale = 2;
+    lines = read_lines(path, &count);
+    if (count == 0 || split_tabs(lines[0], f, 8) < 8 || strcmp(f[0], "tollgate-vectors") != 0 ||
+        strcmp(f[1], "1") != 0) {
+        fprintf(stderr, "%s is not a vectors file of format 1 in the C form\n", path);
+        exit(2);
+    }
+    scale = (uint32_t)strtoul(f[6], NULL, 10);
+    if (tg_policy_kind(policy, &kind) != TG_OK || tg_record_new(policy, &record) != TG_OK ||
+        (kind == TG_KIND_FEES && tg_fee_new(policy, &fee) != TG_OK)) {
+        exit(2);
+    }
+    for (i = 1; i < count; i++) {
+        n = split_tabs(lines[i], f, 8);
+        if (strcmp(f[0], "stream") == 0) {
+            if (kind == TG_KIND_NOTIFICATIONS) {
+                tg_state_free(state);
+                state = NULL;
+                if (tg_state_new(policy, CAPACITY, ID_CAPACITY, TG_EVICT_OLDEST, &state, message,
+                                 sizeof message) != TG_OK) {
+                    fprintf(stderr, "cannot make the state: %s\n", message);
+                    exit(2);
+                }
+            }
+        } else if (strcmp(f[0], "record") == 0) {
+            tg_record_reset(record);
+            building = TG_OK;
+        } else if (strcmp(f[0], "expect") == 0 && n >= 2) {
+            got[0] = '\0';
+            if (building != TG_OK) {
+                snprintf(got, sizeof got, "error");
+            } else if (kind == TG_KIND_FEES) {
+                price_words(policy, record, fee, scale, got, sizeof got);
+            } else if (state != NULL) {
+                decide_words(policy, state, record, got, sizeof got);
+            }
+            vectors++;
+            if (strcmp(got, f[1]) != 0) {
+                mismatches++;
+                printf("MISMATCH line %lu: expected `%s`, got `%s`\n", (unsigned long)(i + 1), f[1],
+                       got);
+            }
+        } else if (building == TG_OK) {
+            building = set_field(policy, record, f, n);
+        }
+    }
+    printf("%lu vectors, %lu mismatches\n", (unsigned long)vectors, (unsigned long)mismatches);
+    tg_state_free(state);
+    tg_fee_free(fee);
+    tg_record_free(record);
+    tg_policy_free(policy);
+    free(lines[count]);
+    free(lines);
+    return mismatches == 0 && vectors > 0 ? 0 : 1;
+}
+
 int main(int argc, char **argv) {
     fees f;
     messages m;
     char **txns, **msgs;
     size_t ntxns = 0, nmsgs = 0, i, saved_len = 0;
     uint8_t *saved;
+    if (argc == 4 && strcmp(argv[1], "--vectors") == 0) {
+        return replay_vectors(argv[2], argv[3]);
+    }
     if (argc < 5) {
-        fprintf(stderr, "usage: firmware FEES.tga MESSAGES.tga TRANSACTIONS MESSAGES [CAPACITY.tga]\n");
+        fprintf(stderr, "usage: firmware FEES.tga MESSAGES.tga TRANSACTIONS MESSAGES [CAPACITY.tga]\n"
+                        "       firmware --vectors ARTIFACT VECTORS\n");
         return 2;
     }
     check_errors(argv[1], argv[2], argc > 5 ? argv[5] : NULL);

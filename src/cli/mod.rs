@@ -19,6 +19,7 @@ mod progress;
 pub(crate) mod state;
 mod table;
 mod test;
+mod vectors;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -157,6 +158,25 @@ pub enum Command {
         /// The years (UTC, both included) a notifications policy's time
         /// zone is built for, FIRST..LAST within 2000..2099; records outside
         /// them are refused (default: 2000..2099; see docs/language.md).
+        #[arg(long, value_name = "FIRST..LAST", value_parser = crate::compile::notify::parse_zone_years)]
+        zone_years: Option<(i32, i32)>,
+        /// When to color diagnostics.
+        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
+        color: ColorChoice,
+    },
+    /// Write a policy's conformance vectors: records with the answers
+    /// `eval` must print, from the reference interpreter (docs/vectors.md).
+    Vectors {
+        /// The policy source.
+        policy: PathBuf,
+        /// Where to write the vectors (JSON Lines).
+        #[arg(long, short)]
+        output: PathBuf,
+        /// Also write them in the C example's line form to this file.
+        #[arg(long, value_name = "FILE")]
+        c_output: Option<PathBuf>,
+        /// The years a notifications policy's zone is built for, as for
+        /// `compile` (default: 2000..2099).
         #[arg(long, value_name = "FIRST..LAST", value_parser = crate::compile::notify::parse_zone_years)]
         zone_years: Option<(i32, i32)>,
         /// When to color diagnostics.
@@ -364,6 +384,19 @@ pub fn run() -> ExitCode {
             zone_years,
             color,
         } => table::compile(&policy, &output, zone_years, color.enabled()),
+        Command::Vectors {
+            policy,
+            output,
+            c_output,
+            zone_years,
+            color,
+        } => vectors::run(
+            &policy,
+            &output,
+            c_output.as_deref(),
+            zone_years,
+            color.enabled(),
+        ),
         Command::Table { policy, color } => table::print(&policy, color.enabled()),
         Command::Fmt {
             paths,

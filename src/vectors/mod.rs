@@ -1,0 +1,192 @@
+//! Conformance vectors (`tollgate vectors POLICY -o FILE`): records of a
+//! policy with the answers `tollgate eval` must print for them, computed by
+//! the reference interpreters ([`crate::interp`], [`crate::interp_notify`]),
+//! never by the runtime they certify. A firmware team replays them through
+//! the compiled artifact on the device; `docs/vectors.md` describes the
+//! file.
+
+mod cform;
+pub mod fees;
+pub mod notify;
+
+use crate::diagnostic::Diagnostic;
+use crate::model::{Policy, PolicyKind};
+use serde_json::{json, Map, Value as Json};
+use tollgate_runtime::artifact;
+use tollgate_runtime::table::FieldSpec;
+
+/// The version of the vectors file format.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// One vector: a record as `eval` reads it (a JSON object) and the line
+/// `eval` prints for it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Vector {
+    /// The record.
+    pub record: Map<String, Json>,
+    /// The expected output line, without its line break.
+    pub expect: String,
+}
+
+/// Vectors answered in one run: a fresh state (notifications), records
+/// numbered from 1 in error lines.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Group {
+    /// What the group exercises, for people reading the file.
+    pub about: String,
+    /// The vectors, in order.
+    pub vectors: Vec<Vector>,
+}
+
+/// The vectors of one policy, and what they certify.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    /// The policy's name.
+    pub policy: String,
+    /// Its version.
+    pub version: u32,
+    /// Fees or notifications.
+    pub kind: PolicyKind,
+    /// The content hash of the artifact the vectors certify.
+    pub hash: u64,
+    /// The years the notifications policy's zone is built for.
+    pub zone_years: Option<(i32, i32)>,
+    /// The record schema, for the C form.
+    pub fields: Vec<FieldSpec>,
+    /// The currency's decimals (fees), for the C form's minor units.
+    pub decimals: u32,
+    /// The groups, in order.
+    pub groups: Vec<Group>,
+    /// The artifact itself, as `tollgate compile` writes it.
+    pub artifact: Vec<u8>,
+}
+
+impl Pack {
+    /// How many vectors the pack holds.
+    pub fn len(&self) -> usize {
+        self.groups.iter().map(|g| g.vectors.len()).sum()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The header line's JSON.
+    pub fn header(&self) -> Json {
+        let mut h = json!({
+            "tollgate_vectors": FORMAT_VERSION,
+            "policy": self.policy,
+            "version": self.version,
+            "kind": match self.kind {
+                PolicyKind::Fees => "fees",
+                PolicyKind::Notifications => "notifications",
+            },
+            "artifact": format!("{:016x}", self.hash),
+            "vectors": self.len(),
+        });
+        if let (Some((a, b)), Json::Object(m)) = (self.zone_years, &mut h) {
+            m.insert("zone_years".into(), json!(format!("{a}..{b}")));
+        }
+        h
+    }
+
+    /// The file as JSON Lines: the header, then per group a reset marker
+    /// and its vectors.
+    pub fn jsonl(&self) -> String {
+        let mut out = format!("{}\n", self.header());
+        for g in &self.groups {
+            out.push_str(&format!("{}\n", json!({ "reset": g.about })));
+            for v in &g.vectors {
+                let line = json!({ "record": Json::Object(v.record.clone()), "expect": v.expect });
+                out.push_str(&format!("{line}\n"));
+            }
+        }
+        out
+    }
+
+    /// The same vectors in the line-oriented form the C example reads
+    /// (`docs/vectors.md`).
+    ///
+    /// # Errors
+    /// A sentence when a value cannot be written in that form (a string
+    /// with a tab or a line break).
+    pub fn c_form(&self) -> Result<String, String> {
+        cform::write(self)
+    }
+}
+
+/// Why vectors could not be made.
+#[derive(Debug)]
+pub enum VectorsError {
+    /// The policy has errors.
+    Invalid(Vec<Diagnostic>),
+    /// The policy cannot be certified this way (a sentence).
+    Unsupported(String),
+}
+
+/// The vectors of a policy source, its notifications zone built for
+/// `years` (default [`ZONE_YEARS`](crate::compile::notify::ZONE_YEARS)).
+///
+/// # Errors
+/// [`VectorsError::Invalid`] with the diagnostics of a policy that does not
+/// check or compile; [`VectorsError::Unsupported`] for `years` on a fees
+/// policy or an answer that cannot be written.
+pub fn generate(text: &str, years: Option<(i32, i32)>) -> Result<Pack, VectorsError> {
+    let file = crate::syntax::parse(text).map_err(VectorsError::Invalid)?;
+    let policy = crate::check::check(&file).map_err(VectorsError::Invalid)?;
+    for_policy(&policy, years)
+}
+
+/// [`generate`] for a checked policy.
+///
+/// # Errors
+/// As [`generate`].
+pub fn for_policy(policy: &Policy, years: Option<(i32, i32)>) -> Result<Pack, VectorsError> {
+    let fields = crate::lint::field_specs(policy);
+    let (bytes, groups, decimals, zone_years) = match policy.kind {
+        PolicyKind::Fees => {
+            if years.is_some() {
+                return Err(VectorsError::Unsupported(
+                    "--zone-years applies to notifications policies; this is a fees policy".into(),
+                ));
+            }
+            let table = crate::compile::compile(policy).map_err(VectorsError::Invalid)?;
+            let groups = fees::groups(policy, &table).map_err(VectorsError::Unsupported)?;
+            let dp = crate::currency::display_decimals(&table.currency);
+            (artifact::encode(&table), groups, dp, None)
+        }
+        PolicyKind::Notifications => {
+            let years = years.unwrap_or(crate::compile::notify::ZONE_YEARS);
+            let compiled = crate::compile::notify::compile_for_years(policy, years)
+                .map_err(VectorsError::Invalid)?;
+            let groups =
+                notify::groups(policy, &compiled, years).map_err(VectorsError::Unsupported)?;
+            (artifact::encode_notify(&compiled), groups, 0, Some(years))
+        }
+    };
+    let (name, version, hash) = artifact::identify(&bytes)
+        .map_err(|e| VectorsError::Unsupported(format!("the artifact does not read back: {e}")))?;
+    Ok(Pack {
+        policy: name,
+        version,
+        kind: policy.kind,
+        hash,
+        zone_years,
+        fields,
+        decimals,
+        groups,
+        artifact: bytes,
+    })
+}
+
+/// A record as a JSON object.
+pub type Record = Map<String, Json>;
+
+/// A record given as a JSON object's text, as a map.
+fn object(text: &str) -> Map<String, Json> {
+    match serde_json::from_str(text) {
+        Ok(Json::Object(m)) => m,
+        _ => Map::new(),
+    }
+}
