@@ -235,6 +235,21 @@ pub enum Command {
         /// How to print the diff (text or json).
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Replay these records through both versions (JSON Lines, or CSV
+        /// for a `.csv` file; `-` for standard input): records that change,
+        /// totals, the largest changes.
+        #[arg(long, value_name = "FILE")]
+        input: Option<String>,
+        /// Group the replay by these fields (comma-separated).
+        #[arg(long, value_name = "FIELDS", value_delimiter = ',', value_parser = keep_name, requires = "input")]
+        by: Vec<String>,
+        /// Print the merchant-facing notice of the fee change instead of
+        /// the reviewer's account.
+        #[arg(long)]
+        notice: bool,
+        /// Also write a self-contained HTML report to FILE.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
         /// When to color diagnostics.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
@@ -413,8 +428,23 @@ pub fn run() -> ExitCode {
             old,
             new,
             format,
+            input,
+            by,
+            notice,
+            html,
             color,
-        } => diff::run(&old, &new, format, color.enabled()),
+        } => diff::run(
+            &old,
+            &new,
+            &diff::Options {
+                format,
+                input,
+                by,
+                notice,
+                html,
+            },
+            color.enabled(),
+        ),
     };
     ExitCode::from(code)
 }

@@ -566,7 +566,7 @@ struct Stream<'a> {
 /// What counts as a change in a decision: what happens to the message
 /// (delivered, suppressed, deferred until when, refused with an error).
 /// The rule named and the wording of the reason do not count.
-fn verdict(line: &Json) -> (Option<&Json>, Option<&Json>, Option<&Json>) {
+pub(crate) fn verdict(line: &Json) -> (Option<&Json>, Option<&Json>, Option<&Json>) {
     (line.get("decision"), line.get("until"), line.get("error"))
 }
 
