@@ -512,3 +512,26 @@ fn the_html_report_is_self_contained_escapes_and_prints_the_json_numbers() {
     }
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+#[test]
+fn the_readme_replay_step_works_on_the_bundled_data() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let main_copy = "/tmp/lakala.main.toll";
+    let line = readme
+        .lines()
+        .find(|l| l.starts_with("tollgate diff ") && l.contains("--input"))
+        .expect("the README's review workflow replays history");
+    // In the README the old version is main's copy; here main's is the
+    // working copy, so nothing changes and every record is priced.
+    let line = line.replace(main_copy, "policies/fees/lakala.toll");
+    let args: Vec<&str> = line.split_whitespace().skip(1).collect();
+    let (text, err, code) = tollgate(&args);
+    assert!(err.is_empty(), "{err}");
+    assert_eq!(code, 0, "{text}");
+    assert!(text.contains("40 records, 0 change"), "{text}");
+    assert!(
+        text.contains("refused: 0 by the old version, 0 by the new one"),
+        "{text}"
+    );
+}
