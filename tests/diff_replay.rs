@@ -11,6 +11,9 @@
     clippy::panic
 )]
 
+mod common;
+
+use proptest::prelude::*;
 use rust_decimal::Decimal;
 use serde_json::Value as Json;
 use std::collections::BTreeMap;
@@ -534,4 +537,93 @@ fn the_readme_replay_step_works_on_the_bundled_data() {
         text.contains("refused: 0 by the old version, 0 by the new one"),
         "{text}"
     );
+}
+
+/// The shop pair, compiled.
+fn shop() -> (
+    tollgate_runtime::table::Table,
+    tollgate_runtime::table::Table,
+) {
+    let src =
+        |p: &str| std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(p)).unwrap();
+    let (_, a) = tollgate::compile_source(&src(OLD)).unwrap();
+    let (_, b) = tollgate::compile_source(&src(NEW)).unwrap();
+    (a, b)
+}
+
+/// A history line: a record of the shop (some with a channel one version
+/// or both refuse, some with a negative amount), or a line that is not a
+/// record.
+fn line() -> impl Strategy<Value = String> {
+    let class = prop_oneof![Just("standard"), Just("discount")];
+    let channel = prop_oneof![
+        Just("credit_card"),
+        Just("debit_card"),
+        Just("wechat"),
+        Just("alipay"),
+        Just("paypal")
+    ];
+    prop_oneof![
+        10 => (class, channel, -100i64..1_500_000).prop_map(|(c, ch, fen)| {
+            let amount = Decimal::new(fen, 2);
+            format!("{{\"merchant_class\":\"{c}\",\"channel\":\"{ch}\",\"amount\":\"{amount}\"}}")
+        }),
+        1 => Just("not a record".to_string()),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(common::cases(64)))]
+
+    /// The replay's laws on generated histories: its totals, counts and
+    /// largest changes are those of pricing each record with each version
+    /// here, and the groups add up to the total.
+    #[test]
+    fn replay_sums_are_the_records_fees(lines in proptest::collection::vec(line(), 0..40)) {
+        use tollgate::diff::{history::Kind, replay};
+        let (a, b) = shop();
+        let text = lines.join("\n");
+        let input: Box<dyn std::io::BufRead> = Box::new(std::io::Cursor::new(text.clone().into_bytes()));
+        let by = vec!["channel".to_string()];
+        let r = replay::replay(&a, &b, input, Kind::Jsonl, &by).unwrap();
+        let price = |t: &tollgate_runtime::table::Table, l: &str| {
+            tollgate::record::from_json(l, &t.fields).ok().and_then(|rec| t.total(&rec).ok())
+        };
+        let (mut old, mut new, mut changed, mut errors) = (Decimal::ZERO, Decimal::ZERO, 0u64, (0u64, 0u64));
+        let mut changes = Vec::new();
+        for (i, l) in lines.iter().enumerate() {
+            let (x, y) = (price(&a, l), price(&b, l));
+            old += x.unwrap_or_default();
+            new += y.unwrap_or_default();
+            changed += u64::from(x != y);
+            errors.0 += u64::from(x.is_none());
+            errors.1 += u64::from(y.is_none());
+            if let (Some(x), Some(y)) = (x, y) {
+                if x != y {
+                    changes.push((i as u64 + 1, x, y));
+                }
+            }
+        }
+        prop_assert_eq!(r.total.records, lines.len() as u64);
+        prop_assert_eq!((r.total.old, r.total.new), (old, new));
+        prop_assert_eq!(r.total.changed, changed);
+        prop_assert_eq!((r.total.old_errors, r.total.new_errors), errors);
+        // The groups add up to the total.
+        let mut sum = replay::Sums::default();
+        for g in r.groups.values() {
+            sum.records += g.records;
+            sum.changed += g.changed;
+            sum.old_errors += g.old_errors;
+            sum.new_errors += g.new_errors;
+            sum.old += g.old;
+            sum.new += g.new;
+        }
+        prop_assert_eq!(&sum, &r.total);
+        // The ten largest, ties by line.
+        changes.sort_by(|x, y| (y.2 - y.1).abs().cmp(&(x.2 - x.1).abs()).then(x.0.cmp(&y.0)));
+        prop_assert_eq!(r.changes.len(), changes.len());
+        changes.truncate(replay::LARGEST);
+        let largest: Vec<(u64, Decimal, Decimal)> = r.largest.iter().map(|c| (c.line, c.old, c.new)).collect();
+        prop_assert_eq!(largest, changes);
+    }
 }
