@@ -396,3 +396,38 @@ fn every_problem_of_a_test_is_reported() {
     }
     assert!(text.contains("is not an instant"), "{text}");
 }
+
+#[test]
+fn components_that_differ_are_named() {
+    let o = tollgate(&[
+        "test",
+        "--color",
+        "never",
+        "tests/testing/E0605_components.test.toll",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o);
+    assert!(
+        text.contains("the components differ: expected mdr.card 9.80, got mdr.scan 9.80"),
+        "{text}"
+    );
+    assert!(
+        text.contains("the components differ: mdr.card: expected 5.00, got 6.00"),
+        "{text}"
+    );
+    // The same component expected twice is a mistake in the test, shown at
+    // the second line.
+    let o = tollgate(&[
+        "test",
+        "--color",
+        "never",
+        "tests/testing/E0102_component_twice.test.toll",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let text = stdout(&o);
+    assert!(
+        text.contains("E0102_component_twice.test.toll:9:3"),
+        "{text}"
+    );
+    assert!(text.contains("first expected here"), "{text}");
+}

@@ -171,6 +171,27 @@ fn fee_test(
             errors.push(unknown(&c.rule, "rule", &rules));
             continue;
         }
+        if let Some(first) = f
+            .components
+            .iter()
+            .take_while(|e| !std::ptr::eq(*e, c))
+            .find(|e| e.schedule.name == c.schedule.name)
+        {
+            errors.push(
+                Diagnostic::error(
+                    Code::E0102,
+                    format!(
+                        "the component of schedule `{}` is expected twice",
+                        c.schedule.name
+                    ),
+                    c.span,
+                    "expected again here",
+                )
+                .with_label(first.span, "first expected here")
+                .with_help("a schedule gives one component: remove one of the two lines"),
+            );
+            continue;
+        }
         wanted.push((c.schedule.name.as_str(), c.rule.name.as_str(), c.fee.value));
     }
     let Some(record) = record.filter(|_| errors.is_empty()) else {
@@ -225,7 +246,12 @@ fn fee_test(
         })
         .collect();
     let fee_ok = total == f.fee.value;
-    let components_ok = f.components.is_empty() || same_components(&wanted, &actual_components);
+    let differences = if f.components.is_empty() {
+        Vec::new()
+    } else {
+        component_differences(table, &f.components, &actual_components)
+    };
+    let components_ok = differences.is_empty();
     if fee_ok && components_ok {
         return Ok(None);
     }
@@ -243,22 +269,21 @@ fn fee_test(
             Some(json!({ "schedule": s.name, "explain": explain(table, s, c, &record.values) }))
         })
         .collect();
-    let (span, message, label) = if fee_ok {
-        let span = f
-            .components
-            .first()
-            .map_or(f.fee_span, |c| c.span)
-            .to(f.components.last().map_or(f.fee_span, |c| c.span));
-        (
-            span,
-            format!(
-                "the components differ: {}",
-                components_text(table, &actual_components)
-            ),
-            "expected these components".to_string(),
-        )
-    } else {
-        (
+    let (span, message, label) = match differences.first() {
+        Some(first) if fee_ok => {
+            let all = f
+                .components
+                .first()
+                .map_or(f.fee_span, |c| c.span)
+                .to(f.components.last().map_or(f.fee_span, |c| c.span));
+            let texts: Vec<&str> = differences.iter().map(|d| d.1.as_str()).collect();
+            (
+                first.0.unwrap_or(all),
+                format!("the components differ: {}", texts.join("; ")),
+                first.1.clone(),
+            )
+        }
+        _ => (
             f.fee_span,
             format!(
                 "expected fee {}, got {}",
@@ -270,9 +295,17 @@ fn fee_test(
                 money(table, f.fee.value),
                 money(table, total)
             ),
-        )
+        ),
     };
-    let mut d = failed(test, span, message, label)
+    let mut d = failed(test, span, message, label);
+    if fee_ok {
+        for (at, text) in differences.iter().skip(1) {
+            if let Some(at) = at {
+                d = d.with_label(*at, text.clone());
+            }
+        }
+    }
+    let mut d = d
         .with_note(format!("record: {}", record.json))
         .with_note(format!("expected: {expected}"))
         .with_note(format!("actual: {actual}"));
@@ -288,28 +321,50 @@ fn fee_test(
     }))
 }
 
-/// Whether two lists of components hold the same ones, in any order.
-fn same_components(a: &[(&str, &str, Decimal)], b: &[(&str, &str, Decimal)]) -> bool {
-    let mut left = b.to_vec();
-    a.len() == b.len()
-        && a.iter().all(|x| match left.iter().position(|y| y == x) {
-            Some(i) => {
-                left.swap_remove(i);
-                true
+/// How the expected components differ from the engine's, one entry a
+/// difference: the expectation's line (none for a component no line
+/// expected) and what differs. Empty when they are the same. Each schedule
+/// is expected at most once (checked before the run).
+fn component_differences(
+    table: &Table,
+    expected: &[ComponentExpect],
+    actual: &[(&str, &str, Decimal)],
+) -> Vec<(Option<Span>, String)> {
+    let mut out = Vec::new();
+    for e in expected {
+        let (schedule, rule) = (e.schedule.name.as_str(), e.rule.name.as_str());
+        let wanted = money(table, e.fee.value);
+        match actual.iter().find(|(s, _, _)| *s == schedule) {
+            None => out.push((
+                Some(e.span),
+                format!("expected {schedule}.{rule} {wanted}, but schedule `{schedule}` gave no component"),
+            )),
+            Some((_, r, fee)) if *r == rule => {
+                if *fee != e.fee.value {
+                    out.push((
+                        Some(e.span),
+                        format!("{schedule}.{rule}: expected {wanted}, got {}", money(table, *fee)),
+                    ));
+                }
             }
-            None => false,
-        })
-}
-
-fn components_text(table: &Table, cs: &[(&str, &str, Decimal)]) -> String {
-    if cs.is_empty() {
-        return "there are none".into();
+            Some((_, r, fee)) => out.push((
+                Some(e.span),
+                format!(
+                    "expected {schedule}.{rule} {wanted}, got {schedule}.{r} {}",
+                    money(table, *fee)
+                ),
+            )),
+        }
     }
-    let parts: Vec<String> = cs
-        .iter()
-        .map(|(s, r, fee)| format!("{s}.{r} {}", money(table, *fee)))
-        .collect();
-    format!("got {}", parts.join(", "))
+    for (s, r, fee) in actual {
+        if !expected.iter().any(|e| e.schedule.name == *s) {
+            out.push((
+                None,
+                format!("got {s}.{r} {}, which no line expects", money(table, *fee)),
+            ));
+        }
+    }
+    out
 }
 
 /// The diagnostic of a failed test: `span` is the expectation that failed.
