@@ -431,3 +431,28 @@ fn components_that_differ_are_named() {
     );
     assert!(text.contains("first expected here"), "{text}");
 }
+
+#[test]
+fn a_missing_path_or_an_empty_directory_is_an_error() {
+    for missing in ["tests/testing/nonexistdir", "tests/testing/nonexist.toll"] {
+        let o = tollgate(&["test", missing]);
+        assert_eq!(o.status.code(), Some(2));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            err.contains(&format!("error: {missing}: no such file or directory")),
+            "{err}"
+        );
+    }
+    // A directory with no test file: a typo in a CI path must not pass.
+    let dir = common::scratch("empty");
+    let empty = dir.to_str().unwrap();
+    let o = tollgate(&["test", empty]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("error: no .test.toll files under"), "{err}");
+    assert!(err.contains("--allow-empty"), "{err}");
+    let o = tollgate(&["test", "--allow-empty", empty]);
+    assert_eq!(o.status.code(), Some(0));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("warning: no .test.toll files under"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

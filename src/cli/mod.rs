@@ -220,6 +220,10 @@ pub enum Command {
         /// quiet windows no test exercised.
         #[arg(long)]
         coverage: bool,
+        /// Accept a directory that holds no test file (a warning, not an
+        /// error).
+        #[arg(long)]
+        allow_empty: bool,
         /// When to color text output.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
@@ -422,8 +426,17 @@ pub fn run() -> ExitCode {
             paths,
             format,
             coverage,
+            allow_empty,
             color,
-        } => test::run_command(&paths, format, coverage, color.enabled()),
+        } => test::run_command(
+            &paths,
+            test::Options {
+                format,
+                coverage,
+                allow_empty,
+                color: color.enabled(),
+            },
+        ),
         Command::Diff {
             old,
             new,

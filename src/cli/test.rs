@@ -60,8 +60,27 @@ struct PolicyCoverage {
     tested: bool,
 }
 
+/// How `tollgate test` runs and reports.
+#[derive(Debug, Clone, Copy)]
+pub struct Options {
+    /// The report's format.
+    pub format: TestFormat,
+    /// Whether to report coverage.
+    pub coverage: bool,
+    /// Whether a directory with no test file is accepted (else exit 2).
+    pub allow_empty: bool,
+    /// Whether text is coloured.
+    pub color: bool,
+}
+
 /// Runs the command.
-pub fn run_command(paths: &[PathBuf], format: TestFormat, coverage: bool, color: bool) -> u8 {
+pub fn run_command(paths: &[PathBuf], options: Options) -> u8 {
+    let Options {
+        format,
+        coverage,
+        allow_empty,
+        color,
+    } = options;
     let mut io_failed = false;
     let mut files = Files::default();
     let mut policies = Files::default();
@@ -72,12 +91,31 @@ pub fn run_command(paths: &[PathBuf], format: TestFormat, coverage: bool, color:
             );
             return EXIT_USAGE;
         }
-        let is_dir = std::fs::metadata(path).is_ok_and(|m| m.is_dir());
-        if is_dir {
+        let metadata = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                eprintln!("error: {}: no such file or directory", path.display());
+                io_failed = true;
+                continue;
+            }
+            Err(e) => {
+                eprintln!("error: cannot read {}: {e}", path.display());
+                io_failed = true;
+                continue;
+            }
+        };
+        if metadata.is_dir() {
             match (source::discover_tests(path), source::discover(path)) {
                 (Ok(t), Ok(p)) => {
-                    if t.is_empty() {
+                    if t.is_empty() && allow_empty {
                         eprintln!("warning: no .test.toll files under {}", path.display());
+                    } else if t.is_empty() {
+                        eprintln!(
+                            "error: no .test.toll files under {} \
+                             (pass --allow-empty to accept a directory without tests)",
+                            path.display()
+                        );
+                        io_failed = true;
                     }
                     t.into_iter().for_each(|f| files.add(f, None));
                     p.into_iter().for_each(|f| policies.add(f, None));
