@@ -159,7 +159,7 @@ fn seal(body: &[u8]) -> Vec<u8> {
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     out.extend_from_slice(body);
     out.extend_from_slice(&content_hash(body).to_le_bytes());
-    let crc = crc32fast::hash(&out);
+    let crc = crate::crc::crc32(&out);
     out.extend_from_slice(&crc.to_le_bytes());
     out
 }
@@ -285,7 +285,7 @@ fn envelope(bytes: &[u8]) -> Result<(u16, &[u8]), ArtifactError> {
         .and_then(|b| b.try_into().ok())
         .map(u32::from_le_bytes);
     let covered = bytes.get(..crc_at).unwrap_or(&[]);
-    if stored_crc != Some(crc32fast::hash(covered)) {
+    if stored_crc != Some(crate::crc::crc32(covered)) {
         return Err(err(ChecksumMismatch, crc_at));
     }
     let body = rest.get(..body_len).ok_or(err(Truncated, HEADER_LEN))?;

@@ -17,6 +17,7 @@ extern crate alloc;
 
 pub mod artifact;
 pub mod bounded;
+mod crc;
 pub mod eval;
 pub mod exact;
 pub mod fee;

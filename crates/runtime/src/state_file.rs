@@ -250,7 +250,7 @@ impl MemoryState {
             out.extend_from_slice(&at.to_le_bytes());
             put_decision(&mut out, decision);
         }
-        let crc = crc32fast::hash(&out);
+        let crc = crate::crc::crc32(&out);
         out.extend_from_slice(&crc.to_le_bytes());
         out
     }
@@ -278,7 +278,7 @@ impl MemoryState {
         let (body, crc) = bytes
             .split_at_checked(bytes.len().checked_sub(4).ok_or(damaged("too short"))?)
             .ok_or(damaged("too short"))?;
-        if crc != crc32fast::hash(body).to_le_bytes() {
+        if crc != crate::crc::crc32(body).to_le_bytes() {
             return Err(damaged("checksum mismatch"));
         }
         let mut r = Reader {
@@ -826,7 +826,7 @@ mod tests {
     }
 
     fn with_crc(mut body: Vec<u8>) -> Vec<u8> {
-        let crc = crc32fast::hash(&body);
+        let crc = crate::crc::crc32(&body);
         body.extend_from_slice(&crc.to_le_bytes());
         body
     }

@@ -222,7 +222,7 @@ impl BoundedState {
         let mut w = Out { buf: out, pos: 0 };
         self.write(policy, &mut w).ok_or(short)?;
         let body = w.buf.get(..w.pos).ok_or(short)?;
-        let crc = crc32fast::hash(body);
+        let crc = crate::crc::crc32(body);
         w.put(&crc.to_le_bytes()).ok_or(short)?;
         Ok(w.pos)
     }
@@ -288,7 +288,7 @@ impl BoundedState {
             .checked_sub(4)
             .ok_or(StateError::Damaged("too short"))?;
         let (body, crc) = bytes.split_at(body_len);
-        if crc32fast::hash(body).to_le_bytes() != crc {
+        if crate::crc::crc32(body).to_le_bytes() != crc {
             return Err(StateError::Damaged("checksum mismatch"));
         }
         let mut r = In {
