@@ -779,12 +779,32 @@ fn a_reload_under_load_swaps_versions_whole_and_keeps_the_last_good_one() {
 
 #[test]
 fn throttle_state_survives_a_new_version_of_the_policy() {
-    let dir = common::scratch("carry");
+    carry(false);
+}
+
+#[test]
+fn throttle_state_kept_on_disk_survives_a_new_version_and_a_crash() {
+    carry(true);
+}
+
+/// A delivery, then a version that renumbers the rules: the state is
+/// carried by rule name (and, kept on disk, survives kill -9 after that).
+fn carry(on_disk: bool) {
+    let dir = common::scratch(if on_disk { "carry_disk" } else { "carry" });
+    let state = common::scratch(if on_disk {
+        "carry_disk_state"
+    } else {
+        "carry_state"
+    });
     let v1 = std::fs::read_to_string(root().join("policies/notifications/merchant_messages.toll"))
         .unwrap();
     let file = dir.join("merchant_messages.toll");
     std::fs::write(&file, &v1).unwrap();
-    let server = Server::start(&dir, &["--no-watch"]);
+    let mut args = vec!["--no-watch"];
+    if on_disk {
+        args.extend(["--state-dir", state.to_str().unwrap()]);
+    }
+    let server = Server::start(&dir, &args);
     let agent = agent();
     let url = server.url("/v1/policies/merchant_messages/eval");
     let msg = r#"{"kind":"network_status","merchant":"m","terminal":"t","at":"2026-11-25T14:00:00+08:00"}"#;
@@ -816,6 +836,19 @@ fn throttle_state_survives_a_new_version_of_the_policy() {
         assert!(Instant::now() < deadline, "SIGHUP did not reload");
         std::thread::sleep(Duration::from_millis(50));
     }
+    if on_disk {
+        drop(server);
+        let server = Server::start(&dir, &args);
+        let url = server.url("/v1/policies/merchant_messages/eval");
+        let got = post(
+            &agent,
+            &url,
+            "application/json",
+            msg.replace("14:00:00", "14:10:00").as_bytes(),
+        );
+        assert_eq!(got.version, "2");
+        assert!(got.body.contains("network_cap"), "{}", got.body);
+    }
 }
 
 #[test]
@@ -833,4 +866,143 @@ fn serve_refuses_a_backend_it_does_not_have() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("Redis backend is not built yet"));
+}
+
+/// The next message of `terminal` (network status, capped at one per 15
+/// minutes per terminal) at 14:MM.
+fn network_status(terminal: &str, minute: u32) -> String {
+    format!(
+        r#"{{"kind":"network_status","merchant":"m","terminal":"{terminal}","at":"2026-11-25T14:{minute:02}:00+08:00"}}"#
+    )
+}
+
+#[test]
+fn with_a_state_dir_an_answered_delivery_survives_kill_9() {
+    let dir = policy_dir(
+        "durable",
+        &[PathBuf::from(
+            "policies/notifications/merchant_messages.toll",
+        )],
+    );
+    let state = common::scratch("durable_state");
+    let args = ["--state-dir", state.to_str().unwrap()];
+    let server = Server::start(&dir, &args);
+    let agent = agent();
+    let url = server.url("/v1/policies/merchant_messages/eval");
+    // One delivery per terminal, record by record and in a stream.
+    for t in 0..5 {
+        let got = post(
+            &agent,
+            &url,
+            "application/json",
+            network_status(&format!("t{t}"), 0).as_bytes(),
+        );
+        assert!(got.body.contains("deliver"), "{}", got.body);
+    }
+    let stream: String = (5..10)
+        .map(|t| network_status(&format!("t{t}"), 0) + "\n")
+        .collect();
+    let got = post(&agent, &url, "application/x-ndjson", stream.as_bytes());
+    assert_eq!(got.body.matches("deliver").count(), 5, "{}", got.body);
+    // kill -9: nothing is saved at the end, the journal holds it all.
+    drop(server);
+    let server = Server::start(&dir, &args);
+    let url = server.url("/v1/policies/merchant_messages/eval");
+    for t in 0..10 {
+        let got = post(
+            &agent,
+            &url,
+            "application/json",
+            network_status(&format!("t{t}"), 5).as_bytes(),
+        );
+        assert!(
+            got.body.contains("\"rule\":\"network_cap\""),
+            "t{t}: {}",
+            got.body
+        );
+    }
+    let got = post(
+        &agent,
+        &url,
+        "application/json",
+        network_status("new", 5).as_bytes(),
+    );
+    assert!(got.body.contains("deliver"), "{}", got.body);
+    // SIGTERM saves a snapshot; `eval --state` reads the same state and
+    // decides as the service would.
+    assert_eq!(server.terminate(), Some(0));
+    let file = state.join("merchant_messages.state");
+    assert!(file.is_file());
+    let out = common::tollgate_stdin(
+        &[
+            "eval",
+            "policies/notifications/merchant_messages.toll",
+            "--state",
+            file.to_str().unwrap(),
+        ],
+        &format!(
+            "{}\n{}\n",
+            network_status("new", 10),
+            network_status("other", 10)
+        ),
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(lines[0].contains("network_cap"), "{text}");
+    assert!(lines[1].contains("deliver"), "{text}");
+}
+
+#[test]
+fn with_a_state_dir_concurrent_deliveries_are_journaled_exactly_once() {
+    let dir = policy_dir(
+        "durable_concurrent",
+        &[PathBuf::from(
+            "policies/notifications/merchant_messages.toll",
+        )],
+    );
+    let state = common::scratch("durable_concurrent_state");
+    let args = ["--state-dir", state.to_str().unwrap()];
+    let server = Server::start(&dir, &args);
+    let url = server.url("/v1/policies/merchant_messages/eval");
+    let delivered = Arc::new(Mutex::new(0usize));
+    let mut handles = Vec::new();
+    for t in 0..8 {
+        let (url, delivered) = (url.clone(), delivered.clone());
+        handles.push(std::thread::spawn(move || {
+            let agent = self::agent();
+            for batch in 0..3 {
+                let body: String = (0..5)
+                    .map(|i| {
+                        let n = t * 100 + batch * 10 + i;
+                        format!(
+                            "{{\"kind\":\"txn_success\",\"merchant\":\"m\",\"terminal\":\"cap\",\"txn_id\":\"c{n}\",\"msg_id\":\"g{n}\",\"at\":\"2026-11-25T14:{:02}:00+08:00\"}}\n",
+                            n % 30
+                        )
+                    })
+                    .collect();
+                let got = post(&agent, &url, "application/x-ndjson", body.as_bytes());
+                *delivered.lock().unwrap() += got.body.matches("\"deliver\"").count();
+            }
+        }));
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(*delivered.lock().unwrap(), 30);
+    // kill -9, then the state the journal rebuilds counts exactly 30, and
+    // remembers the decision of each message id.
+    drop(server);
+    let server = Server::start(&dir, &args);
+    let agent = agent();
+    let url = server.url("/v1/policies/merchant_messages/eval");
+    let next = r#"{"kind":"txn_success","merchant":"m","terminal":"cap","txn_id":"z","at":"2026-11-25T14:40:00+08:00"}"#;
+    let got = post(&agent, &url, "application/json", next.as_bytes());
+    assert!(
+        got.body.contains("cap reached: 30 delivered in 1h, cap 30"),
+        "{}",
+        got.body
+    );
+    let again = r#"{"kind":"txn_success","merchant":"m","terminal":"cap","txn_id":"c0","msg_id":"g0","at":"2026-11-25T14:00:00+08:00"}"#;
+    let got = post(&agent, &url, "application/json", again.as_bytes());
+    assert!(got.body.contains("\"repeat\":true"), "{}", got.body);
 }

@@ -387,7 +387,7 @@ pub const MAX_STATE_BYTES: u64 = 1 << 30;
 /// no file yet.
 /// A state saved for another version of the policy is carried rule by
 /// rule; what was kept and dropped goes to stderr.
-fn load_state(
+pub(crate) fn load_state(
     policy: &NotifyPolicy,
     path: Option<&Path>,
 ) -> Result<(MemoryState, Option<Vec<u8>>), String> {

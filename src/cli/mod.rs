@@ -5,7 +5,7 @@
 
 pub(crate) mod batch;
 mod check;
-mod commit;
+pub(crate) mod commit;
 mod diff;
 pub(crate) mod eval;
 mod explain;
@@ -127,6 +127,12 @@ pub enum Command {
         /// Where throttle state is kept: `memory` (this process only).
         #[arg(long, value_name = "BACKEND", default_value = "memory", value_parser = state_backend)]
         state: String,
+        /// Keep each notifications policy's throttle state on disk in DIR
+        /// (DIR/NAME.state, with its journal and lock, as `eval --state`
+        /// keeps it; docs/durability.md): an answered delivery survives a
+        /// crash.
+        #[arg(long, value_name = "DIR")]
+        state_dir: Option<PathBuf>,
         /// Require `Authorization: Bearer TOKEN` on every endpoint but
         /// /healthz and /readyz; TOKEN is this file's text, trimmed.
         #[arg(long, value_name = "FILE")]
@@ -379,6 +385,7 @@ pub fn run() -> ExitCode {
             policies,
             listen,
             state: _,
+            state_dir,
             token_file,
             max_body_bytes,
             max_line_bytes,
@@ -396,6 +403,7 @@ pub fn run() -> ExitCode {
                 max_connections,
             },
             watch: !no_watch,
+            state_dir,
         }),
         Command::Compile {
             policy,

@@ -5,6 +5,7 @@
 //! decided added when the request asks for a trace.
 
 use super::catalog::{Engine, Policy};
+use super::durable::Journal;
 use super::shards::ShardedState;
 use crate::cli::eval::{line_text, notify_line};
 use crate::cli::fee_lines::{write_json, FeeLines, Line, OutputKind};
@@ -30,11 +31,17 @@ pub struct Answerer<'a> {
     max_line: usize,
     /// The `"policy"` member `?trace=1` adds, ready to splice in.
     trace: Vec<u8>,
+    /// The journal position the answers made so far need durable.
+    upto: Option<u64>,
 }
 
 enum Kind<'a> {
     Fees(Box<FeeLines<'a>>),
-    Notify(&'a tollgate_runtime::notify::NotifyPolicy, &'a ShardedState),
+    Notify(
+        &'a tollgate_runtime::notify::NotifyPolicy,
+        &'a ShardedState,
+        Option<&'a Journal>,
+    ),
 }
 
 /// What became of one line.
@@ -49,10 +56,11 @@ pub enum Outcome {
 
 impl<'a> Answerer<'a> {
     /// Answers with `policy`; a notifications policy decides against
-    /// `state`.
+    /// `state`, journaled to `journal` when it is kept on disk.
     pub fn new(
         policy: &'a Policy,
         state: Option<&'a ShardedState>,
+        journal: Option<&'a Journal>,
         extras: Extras,
         max_line: usize,
     ) -> Option<Answerer<'a>> {
@@ -63,7 +71,7 @@ impl<'a> Answerer<'a> {
                 extras.explain,
                 OutputKind::Json,
             ))),
-            (Engine::Notifications(p), Some(s)) => Kind::Notify(p, s),
+            (Engine::Notifications(p), Some(s)) => Kind::Notify(p, s, journal),
             (Engine::Notifications(_), None) => return None,
         };
         let member = json!({ "name": policy.name, "version": policy.version, "hash": policy.hash });
@@ -74,7 +82,33 @@ impl<'a> Answerer<'a> {
             extras,
             max_line,
             trace,
+            upto: None,
         })
+    }
+
+    /// Makes the state changes of the answers made so far durable (a
+    /// no-op unless the state is kept on disk), and saves a snapshot when
+    /// the journal is due for one. Blocks on the disk.
+    ///
+    /// # Errors
+    /// The journal could not be written: the answers made since the last
+    /// commit must not be sent.
+    pub fn commit(&mut self) -> Result<(), String> {
+        let (Kind::Notify(policy, state, Some(journal)), Some(upto)) = (&self.engine, self.upto)
+        else {
+            return Ok(());
+        };
+        journal.sync(upto).map_err(|e| {
+            format!(
+                "cannot write the journal of {}: {e}",
+                journal.path().display()
+            )
+        })?;
+        self.upto = None;
+        if let Err(e) = journal.checkpoint(policy, state, false) {
+            tracing::warn!(state = %journal.path().display(), error = %e, "cannot save a snapshot; the journal keeps every delivery answered");
+        }
+        Ok(())
     }
 
     /// The policy answering.
@@ -106,7 +140,7 @@ impl<'a> Answerer<'a> {
                     Outcome::Decided("priced", None)
                 }
             }
-            (Kind::Notify(policy, state), Some(bytes)) => {
+            (Kind::Notify(policy, state, journal), Some(bytes)) => {
                 let explain = self.extras.explain;
                 let decided = line_text(n, bytes).and_then(|text| {
                     let fields = crate::record::parse_json(text)?;
@@ -115,9 +149,13 @@ impl<'a> Answerer<'a> {
                         &policy.fields,
                         Reading::default(),
                     )?;
-                    state.with_record(policy, &record, |view| {
+                    let (line, upto) = state.with_record(policy, &record, *journal, |view| {
                         notify_line(policy, &record, view, explain)
-                    })
+                    });
+                    if upto.is_some() {
+                        self.upto = upto;
+                    }
+                    line
                 });
                 match decided {
                     Ok(line) => {

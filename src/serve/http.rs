@@ -262,7 +262,13 @@ async fn single(
     // A record's own line end is not part of it.
     let line = bytes.strip_suffix(b"\n").unwrap_or(&bytes);
     too_long |= line.len() > max;
-    let Some(mut answerer) = Answerer::new(served.policy(), served.state(), extras, max) else {
+    let Some(mut answerer) = Answerer::new(
+        served.policy(),
+        served.state(),
+        served.journal(),
+        extras,
+        max,
+    ) else {
         return refuse(
             &app,
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -271,6 +277,14 @@ async fn single(
     };
     let mut out = Vec::new();
     let outcome = answerer.answer(1, (!too_long).then_some(line), &mut out);
+    if let Err(e) = tokio::task::block_in_place(|| answerer.commit()) {
+        tracing::error!(error = %e, "a decision could not be journaled: not answered");
+        return refuse(
+            &app,
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("{e}; the record was not answered"),
+        );
+    }
     count(&app, &served.policy().name, &outcome);
     let status = if outcome == Outcome::Error {
         StatusCode::BAD_REQUEST
@@ -339,7 +353,13 @@ async fn answer_stream(
 ) {
     let max = app.limits.max_line_bytes;
     let max_body = app.limits.max_body_bytes;
-    let Some(mut answerer) = Answerer::new(served.policy(), served.state(), extras, max) else {
+    let Some(mut answerer) = Answerer::new(
+        served.policy(),
+        served.state(),
+        served.journal(),
+        extras,
+        max,
+    ) else {
         return;
     };
     let name = served.policy().name.clone();
@@ -349,9 +369,11 @@ async fn answer_stream(
     let mut line: Vec<u8> = Vec::new();
     let mut skipping = false;
     let mut n = 0usize;
+    // Lines whose answers were sent.
+    let mut sent = 0usize;
     let mut total: u64 = 0;
     let mut out = Vec::new();
-    let mut answer = |line: Option<&[u8]>, n: usize, out: &mut Vec<u8>| {
+    let answer = |answerer: &mut Answerer<'_>, line: Option<&[u8]>, n: usize, out: &mut Vec<u8>| {
         let outcome = answerer.answer(n, line, out);
         count(app, &name, &outcome);
     };
@@ -391,33 +413,47 @@ async fn answer_stream(
             }
             if ended {
                 n += 1;
-                if skipping {
-                    answer(None, n, &mut out);
-                } else {
-                    answer(Some(&line), n, &mut out);
-                }
+                let text = (!skipping).then_some(line.as_slice());
+                answer(&mut answerer, text, n, &mut out);
                 line.clear();
                 skipping = false;
             }
         }
-        if !out.is_empty()
-            && tx
+        if !out.is_empty() {
+            // The answers go only once the deliveries they announce are
+            // journaled (with a state kept on disk).
+            if let Err(e) = tokio::task::block_in_place(|| answerer.commit()) {
+                return unjournaled(tx, e, sent + 1).await;
+            }
+            sent = n;
+            if tx
                 .send(Bytes::from(std::mem::take(&mut out)))
                 .await
                 .is_err()
-        {
-            return;
+            {
+                return;
+            }
         }
     }
     if skipping || !line.is_empty() {
         n += 1;
-        if skipping {
-            answer(None, n, &mut out);
-        } else {
-            answer(Some(&line), n, &mut out);
-        }
+        let text = (!skipping).then_some(line.as_slice());
+        answer(&mut answerer, text, n, &mut out);
     }
     if !out.is_empty() {
+        if let Err(e) = tokio::task::block_in_place(|| answerer.commit()) {
+            return unjournaled(tx, e, sent + 1).await;
+        }
         let _ = tx.send(Bytes::from(out)).await;
     }
+}
+
+/// Ends a stream whose decisions from record `n` on could not be
+/// journaled: one error line instead of their answers.
+async fn unjournaled(tx: &mpsc::Sender<Bytes>, e: String, n: usize) {
+    tracing::error!(error = %e, "decisions could not be journaled: not answered");
+    let mut line = Vec::new();
+    let why = format!("{e}; this record and the rest are not answered");
+    crate::cli::fee_lines::write_json(&mut line, json!({ "error": why, "record": n }), None);
+    let _ = tx.send(Bytes::from(line)).await;
 }

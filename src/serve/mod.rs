@@ -8,6 +8,7 @@
 
 pub mod answer;
 pub mod catalog;
+pub mod durable;
 pub mod http;
 pub mod metrics;
 pub mod reload;
@@ -36,6 +37,8 @@ pub struct Options {
     pub limits: Limits,
     /// Watch the directory for changes (SIGHUP reloads either way).
     pub watch: bool,
+    /// Keep each notifications policy's throttle state in this directory.
+    pub state_dir: Option<PathBuf>,
 }
 
 /// The bounds on requests and connections.
@@ -69,6 +72,8 @@ pub struct Gate {
     pub policy: Arc<Policy>,
     /// Its throttle state.
     pub state: ShardedState,
+    /// Where the state is kept on disk, with `--state-dir`.
+    pub journal: Option<durable::Journal>,
 }
 
 /// The shared state of the service.
@@ -86,6 +91,8 @@ pub struct App {
     pub metrics: metrics::Metrics,
     /// The policy directory.
     pub dir: PathBuf,
+    /// Where throttle state is kept on disk, if it is.
+    pub state_dir: Option<PathBuf>,
 }
 
 /// The policy answering one request, held for its whole body.
@@ -110,6 +117,14 @@ impl Serving {
         match self {
             Serving::Fees(_) => None,
             Serving::Notify(g) => Some(&g.state),
+        }
+    }
+
+    /// The journal of a notifications policy's state kept on disk.
+    pub fn journal(&self) -> Option<&durable::Journal> {
+        match self {
+            Serving::Fees(_) => None,
+            Serving::Notify(g) => g.journal.as_ref(),
         }
     }
 }
@@ -165,6 +180,15 @@ pub fn run(options: &Options) -> u8 {
         );
         return crate::cli::EXIT_USAGE;
     }
+    if let Some(dir) = &options.state_dir {
+        if let Err(e) = std::fs::create_dir_all(dir) {
+            eprintln!(
+                "error: cannot create the state directory {}: {e}",
+                dir.display()
+            );
+            return crate::cli::EXIT_USAGE;
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -182,6 +206,7 @@ pub fn run(options: &Options) -> u8 {
         token,
         metrics: metrics::Metrics::new(),
         dir: options.policies.clone(),
+        state_dir: options.state_dir.clone(),
     });
     runtime.block_on(serve(app, options.clone()))
 }
@@ -216,8 +241,39 @@ async fn serve(app: Arc<App>, options: Options) -> u8 {
     let router = http::router(app.clone());
     let code = connections(listener, router, options.limits).await;
     drop(watcher);
+    let saved = save_states(&app).await;
     tracing::info!("stopped");
-    code
+    if saved {
+        code
+    } else {
+        crate::cli::EXIT_USAGE
+    }
+}
+
+/// Saves every state kept on disk as a snapshot (its journal then starts
+/// afresh); `false` when one could not be saved (its journal still holds
+/// every delivery answered).
+async fn save_states(app: &App) -> bool {
+    let gates: Vec<_> = app
+        .gates
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .values()
+        .cloned()
+        .collect();
+    let mut ok = true;
+    for gate in gates {
+        let g = gate.write().await;
+        let (Some(journal), Engine::Notifications(policy)) = (&g.journal, &g.policy.engine) else {
+            continue;
+        };
+        let saved = tokio::task::block_in_place(|| journal.checkpoint(policy, &g.state, true));
+        if let Err(e) = saved {
+            tracing::error!(state = %journal.path().display(), error = %e, "cannot save the state; its journal keeps every delivery answered");
+            ok = false;
+        }
+    }
+    ok
 }
 
 /// Accepts connections until SIGTERM or SIGINT, then lets the requests in

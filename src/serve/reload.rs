@@ -9,7 +9,7 @@
 //! policy name, and carried rule by rule to a version that changes its
 //! rules.
 
-use super::catalog::{self, Catalog, Engine, Policy};
+use super::catalog::{self, Catalog, Engine, Failure, Policy};
 use super::shards::ShardedState;
 use super::{App, Gate};
 use std::collections::BTreeMap;
@@ -42,8 +42,8 @@ pub async fn reload(app: &Arc<App>) -> std::io::Result<()> {
             policies.insert(name.clone(), p.clone());
         }
     }
-    let fresh_failures = scan
-        .failures
+    let mut failures = scan.failures;
+    let fresh_failures = failures
         .iter()
         .filter(|f| {
             !old.failures
@@ -52,7 +52,7 @@ pub async fn reload(app: &Arc<App>) -> std::io::Result<()> {
         })
         .count();
     app.metrics.reload_failures.inc_by(fresh_failures as u64);
-    for f in &scan.failures {
+    for f in &failures {
         tracing::warn!(file = %f.file, error = %f.error, "policy file failed to load; the last good version (if any) keeps serving");
     }
     // The gates first: a request that finds a notifications policy in the
@@ -71,9 +71,19 @@ pub async fn reload(app: &Arc<App>) -> std::io::Result<()> {
             .cloned();
         match existing {
             None => {
-                let gate = Gate {
-                    policy,
-                    state: ShardedState::new(),
+                let gate = match open_gate(app, &policy).await {
+                    Ok(g) => g,
+                    Err(error) => {
+                        tracing::error!(policy = %name, %error, "cannot open the policy's throttle state; not served");
+                        failures.push(Failure {
+                            file: policy.file.clone(),
+                            at: catalog::now(),
+                            diagnostics: serde_json::json!([]),
+                            error,
+                        });
+                        policies.remove(&name);
+                        continue;
+                    }
                 };
                 app.gates
                     .lock()
@@ -91,8 +101,24 @@ pub async fn reload(app: &Arc<App>) -> std::io::Result<()> {
                 {
                     let fingerprint = crate::cli::state::journal::fingerprint;
                     if fingerprint(old) != fingerprint(new) {
+                        if let Some(journal) = &g.journal {
+                            if let Err(e) = tokio::task::block_in_place(|| journal.sync(u64::MAX)) {
+                                tracing::error!(policy = %name, error = %e, "cannot write the journal; the new version waits");
+                                continue;
+                            }
+                        }
                         for dropped in g.state.carry(old, new) {
                             tracing::warn!(policy = %name, rule = %dropped, "throttle state dropped for a changed rule");
+                        }
+                        if let Some(journal) = &g.journal {
+                            // The snapshot and journal now belong to the
+                            // new version.
+                            let saved = tokio::task::block_in_place(|| {
+                                journal.checkpoint(new, &g.state, true)
+                            });
+                            if let Err(e) = saved {
+                                tracing::error!(policy = %name, error = %e, "cannot save the carried state");
+                            }
                         }
                     }
                 }
@@ -115,15 +141,37 @@ pub async fn reload(app: &Arc<App>) -> std::io::Result<()> {
         }
     }
     app.metrics.policies.set(policies.len() as i64);
-    let next = Arc::new(Catalog {
-        policies,
-        failures: scan.failures,
-    });
+    failures.sort_by(|a, b| a.file.cmp(&b.file));
+    let next = Arc::new(Catalog { policies, failures });
     *app.catalog
         .write()
         .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
     app.metrics.reloads.inc();
     Ok(())
+}
+
+/// The gate of a notifications policy served for the first time: its
+/// state empty, or, with a state directory, loaded from it (locked for the
+/// process's life).
+async fn open_gate(app: &App, policy: &Arc<Policy>) -> Result<Gate, String> {
+    let (Some(dir), Engine::Notifications(p)) = (&app.state_dir, &policy.engine) else {
+        return Ok(Gate {
+            policy: policy.clone(),
+            state: ShardedState::new(),
+            journal: None,
+        });
+    };
+    let path = super::durable::state_path(dir, &policy.name);
+    let owned = p.clone();
+    let (journal, state) =
+        tokio::task::spawn_blocking(move || super::durable::Journal::open(&owned, &path))
+            .await
+            .map_err(|e| e.to_string())??;
+    Ok(Gate {
+        policy: policy.clone(),
+        state: ShardedState::from_state(state),
+        journal: Some(journal),
+    })
 }
 
 /// Starts reloading on SIGHUP and, when `watch`, on changes in the

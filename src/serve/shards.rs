@@ -10,6 +10,8 @@
 //! decision is behind those locks, so a decision is atomic, and a stream
 //! sent in order gets the decisions `tollgate eval` makes for it.
 
+use super::durable::Journal;
+use crate::cli::state::journal::{put_entry, Entry};
 use std::sync::{Mutex, MutexGuard};
 use tollgate_runtime::notify::{key_of, Decision, MemoryState, NotifyPolicy, ThrottleState};
 use tollgate_runtime::value::Value;
@@ -59,15 +61,47 @@ impl ShardedState {
         }
     }
 
+    /// A state holding `state`, split into shards.
+    pub fn from_state(state: MemoryState) -> ShardedState {
+        let parts = state.split(SHARDS, shard_of, id_shard);
+        ShardedState {
+            shards: parts
+                .into_iter()
+                .map(|state| {
+                    Mutex::new(Shard {
+                        state,
+                        since_prune: 0,
+                        earliest: None,
+                    })
+                })
+                .collect(),
+        }
+    }
+
+    /// Runs `f` on every shard's state, all of them locked (in order).
+    pub fn with_all<T>(&self, f: impl FnOnce(&[&MemoryState]) -> T) -> T {
+        let guards: Vec<MutexGuard<'_, Shard>> = self
+            .shards
+            .iter()
+            .map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+            .collect();
+        let states: Vec<&MemoryState> = guards.iter().map(|g| &g.state).collect();
+        f(&states)
+    }
+
     /// Runs `decide` on a view of the state holding the locks of every
     /// shard a decision of `record` touches, then prunes those shards when
-    /// they are due (as `eval` does on a long stream).
+    /// they are due (as `eval` does on a long stream). With a `journal`,
+    /// the entries of the changes the decision made are added to it before
+    /// the locks are let go; the second value is then the sequence number
+    /// to make durable before the answer is sent.
     pub fn with_record<T>(
         &self,
         policy: &NotifyPolicy,
         record: &[Value],
+        journal: Option<&Journal>,
         decide: impl FnOnce(&mut View<'_>) -> T,
-    ) -> T {
+    ) -> (T, Option<u64>) {
         let mut wanted: Vec<usize> = Vec::with_capacity(4);
         for (i, rule) in policy.rules.iter().enumerate() {
             if let Some(keys) = rule.keys() {
@@ -89,8 +123,16 @@ impl ShardedState {
                 locked.push((i, guard));
             }
         }
-        let mut view = View { locked, ids };
+        let mut view = View {
+            locked,
+            ids,
+            log: journal.map(|_| Vec::new()),
+        };
         let out = decide(&mut view);
+        let upto = match (journal, &view.log) {
+            (Some(j), Some(log)) if !log.is_empty() => Some(j.push(log)),
+            _ => None,
+        };
         let at = match record.get(policy.clock as usize) {
             Some(Value::Time { unix_ms, .. }) => Some(*unix_ms),
             _ => None,
@@ -108,7 +150,7 @@ impl ShardedState {
                 shard.since_prune = 0;
             }
         }
-        out
+        (out, upto)
     }
 
     /// Carries the state of `old` over to `new`, shard by shard, rule by
@@ -168,6 +210,9 @@ pub struct View<'a> {
     locked: Vec<(usize, MutexGuard<'a, Shard>)>,
     /// The shard of the record's message id, if it has one.
     ids: Option<usize>,
+    /// The journal entries of the changes made, when the state is kept
+    /// on disk.
+    log: Option<Vec<u8>>,
 }
 
 impl View<'_> {
@@ -204,6 +249,15 @@ impl ThrottleState for View<'_> {
         if let Some(s) = self.shard_mut(shard_of(rule, key)) {
             s.record(rule, key, at_ms, forget_through_ms);
         }
+        if let Some(log) = &mut self.log {
+            let entry = Entry::Delivery {
+                rule,
+                key,
+                at_ms,
+                forget_through_ms,
+            };
+            put_entry(&entry, log);
+        }
     }
 
     fn decided(&self, id: u64) -> Option<(i64, Decision)> {
@@ -213,6 +267,14 @@ impl ThrottleState for View<'_> {
     fn remember(&mut self, id: u64, at_ms: i64, decision: Decision) {
         if let Some(s) = self.shard_mut(id_shard(id)) {
             s.remember(id, at_ms, decision);
+        }
+        if let Some(log) = &mut self.log {
+            let entry = Entry::MessageId {
+                id,
+                at_ms,
+                decision,
+            };
+            put_entry(&entry, log);
         }
     }
 

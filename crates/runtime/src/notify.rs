@@ -395,6 +395,74 @@ impl MemoryState {
     pub fn prune_interval(&self) -> usize {
         self.entries.len().saturating_mul(4).max(4096)
     }
+
+    /// Splits the store into `n` parts (at least one): the entry of
+    /// `(rule, key)` goes to part `part(rule, key)`, the decision of
+    /// message id `id` to part `id_part(id)` (an index past the last part
+    /// means the last); every part keeps the points where keys and ids
+    /// were forgotten. [`MemoryState::join`] puts the parts together.
+    pub fn split(
+        self,
+        n: usize,
+        part: impl Fn(u32, u64) -> usize,
+        id_part: impl Fn(u64) -> usize,
+    ) -> Vec<MemoryState> {
+        let n = n.max(1);
+        let mut parts: Vec<MemoryState> = (0..n)
+            .map(|_| MemoryState {
+                entries: HashMap::default(),
+                forgotten: self.forgotten.clone(),
+                ids: DecidedIds {
+                    map: HashMap::default(),
+                    forgotten: self.ids.forgotten,
+                },
+            })
+            .collect();
+        for ((rule, key), times) in self.entries {
+            let i = part(rule, key).min(n - 1);
+            if let Some(p) = parts.get_mut(i) {
+                p.entries.insert((rule, key), times);
+            }
+        }
+        for (id, decided) in self.ids.map {
+            let i = id_part(id).min(n - 1);
+            if let Some(p) = parts.get_mut(i) {
+                p.ids.map.insert(id, decided);
+            }
+        }
+        parts
+    }
+
+    /// One store holding what `parts` hold (parts of one store, as
+    /// [`MemoryState::split`] makes them, each changed on its own since):
+    /// their entries and remembered decisions, and for each rule, and for
+    /// the ids, the latest point any part forgot at.
+    pub fn join<'a>(parts: impl IntoIterator<Item = &'a MemoryState>) -> MemoryState {
+        let mut out = MemoryState::new();
+        for p in parts {
+            for (&k, times) in &p.entries {
+                out.entries.insert(k, times.clone());
+            }
+            for (&id, &decided) in &p.ids.map {
+                out.ids.map.insert(id, decided);
+            }
+            for &(rule, at) in &p.forgotten {
+                match out.forgotten.binary_search_by_key(&rule, |&(r, _)| r) {
+                    Ok(i) => {
+                        if let Some(slot) = out.forgotten.get_mut(i) {
+                            slot.1 = slot.1.max(at);
+                        }
+                    }
+                    Err(i) => out.forgotten.insert(i, (rule, at)),
+                }
+            }
+            out.ids.forgotten = match (out.ids.forgotten, p.ids.forgotten) {
+                (Some(a), Some(b)) => Some(a.max(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        out
+    }
 }
 
 impl ThrottleState for MemoryState {
@@ -923,6 +991,28 @@ mod tests {
             b.record(0, 7, at, 15);
         }
         assert_eq!(b.history(0, 7), &[20, 30, 40, 50]);
+    }
+
+    #[test]
+    fn a_store_split_and_joined_is_the_store() {
+        let p = policy(3, 100);
+        let mut s = MemoryState::new();
+        for key in 0..40u64 {
+            s.record(0, key, 10 + key as i64, 0);
+            s.record(0, key, 20 + key as i64, 0);
+            s.remember(key * 7, 5, Decision::Deliver { clamped: None });
+        }
+        s.record(0, 99, 5, 0);
+        s.prune(&p, 2_000);
+        s.record(0, 1, 3_000, 0);
+        s.remember(3, 3_000, Decision::Deliver { clamped: None });
+        let parts = s
+            .clone()
+            .split(7, |_, k| (k % 7) as usize, |id| (id % 5) as usize);
+        assert_eq!(parts.len(), 7);
+        assert_eq!(parts.iter().map(MemoryState::len).sum::<usize>(), s.len());
+        assert!(parts.iter().all(|part| part.forgotten == s.forgotten));
+        assert_eq!(MemoryState::join(&parts), s);
     }
 
     #[test]
