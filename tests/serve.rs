@@ -1006,3 +1006,171 @@ fn with_a_state_dir_concurrent_deliveries_are_journaled_exactly_once() {
     let got = post(&agent, &url, "application/json", again.as_bytes());
     assert!(got.body.contains("\"repeat\":true"), "{}", got.body);
 }
+
+#[test]
+fn notification_versions_swap_under_load_with_state_on_disk() {
+    let dir = common::scratch("notify_reload");
+    let state = common::scratch("notify_reload_state");
+    let v1 = std::fs::read_to_string(root().join("policies/notifications/merchant_messages.toll"))
+        .unwrap();
+    // Version 2 keeps the state's layout (a quiet window moves); version 3
+    // renumbers the stateful rules.
+    let v2 = v1
+        .replace("version 1", "version 2")
+        .replace("quiet 11:00-13:00", "quiet 11:30-13:00");
+    let v3 = v2.replace("version 2", "version 3").replace(
+        "rule security_always",
+        "rule quiet_security when kind == security and promo_opt_out => suppress \"test\"\nrule security_always",
+    );
+    let file = dir.join("merchant_messages.toll");
+    let write = |text: &str| {
+        let tmp = dir.join(".merchant_messages.tmp");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, &file).unwrap();
+    };
+    write(&v1);
+    let args = ["--state-dir", state.to_str().unwrap()];
+    let server = Server::start(&dir, &args);
+    let url = server.url("/v1/policies/merchant_messages/eval?trace=1");
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let hashes = Arc::new(Mutex::new(std::collections::BTreeSet::new()));
+    let mut clients = Vec::new();
+    for c in 0..4 {
+        let (url, stop, hashes) = (url.clone(), stop.clone(), hashes.clone());
+        clients.push(std::thread::spawn(move || {
+            let agent = self::agent();
+            let mut round = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) || round == 0 {
+                let body: String = (0..20)
+                    .map(|i| {
+                        network_status(&format!("c{c}r{round}t{}", i % 10), (i / 10) as u32) + "\n"
+                    })
+                    .collect();
+                let got = post(&agent, &url, "application/x-ndjson", body.as_bytes());
+                assert_eq!(got.status, 200, "{}", got.body);
+                let lines: Vec<serde_json::Value> = got
+                    .body
+                    .lines()
+                    .map(|l| serde_json::from_str(l).unwrap())
+                    .collect();
+                assert_eq!(lines.len(), 20, "{}", got.body);
+                for (i, l) in lines.iter().enumerate() {
+                    assert_eq!(
+                        l["policy"]["hash"],
+                        got.hash.as_str(),
+                        "one version per answer"
+                    );
+                    let expect = if i < 10 { "deliver" } else { "suppress" };
+                    assert_eq!(l["decision"], expect, "{l}");
+                }
+                hashes.lock().unwrap().insert(got.hash);
+                round += 1;
+            }
+        }));
+    }
+    let agent = agent();
+    let wait_for = |version: u32| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let listing: serde_json::Value =
+                serde_json::from_str(&get(&agent, &server.url("/v1/policies")).body).unwrap();
+            if listing["policies"][0]["version"] == version {
+                return;
+            }
+            assert!(Instant::now() < deadline, "version {version} never loaded");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    std::thread::sleep(Duration::from_millis(200));
+    write(&v2);
+    wait_for(2);
+    std::thread::sleep(Duration::from_millis(200));
+    write("policy merchant_messages version 4\nkind notifications\nrule {\n");
+    std::thread::sleep(Duration::from_millis(300));
+    write(&v3);
+    wait_for(3);
+    std::thread::sleep(Duration::from_millis(200));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    for c in clients {
+        c.join().unwrap();
+    }
+    assert!(hashes.lock().unwrap().len() >= 2);
+    // kill -9, and the state on disk is the last version's.
+    drop(server);
+    let server = Server::start(&dir, &args);
+    let got = post(
+        &agent,
+        &server.url("/v1/policies/merchant_messages/eval"),
+        "application/json",
+        network_status("c0r0t0", 5).as_bytes(),
+    );
+    assert_eq!(got.version, "3");
+    assert!(got.body.contains("network_cap"), "{}", got.body);
+}
+
+#[test]
+fn a_layout_change_held_up_by_a_long_stream_waits_and_then_takes_over() {
+    let dir = common::scratch("held_up");
+    let v1 = std::fs::read_to_string(root().join("policies/notifications/merchant_messages.toll"))
+        .unwrap();
+    let v2 = v1.replace("version 1", "version 2").replace(
+        "rule security_always",
+        "rule quiet_security when kind == security and promo_opt_out => suppress \"test\"\nrule security_always",
+    );
+    let file = dir.join("merchant_messages.toll");
+    std::fs::write(&file, &v1).unwrap();
+    let server = Server::start(&dir, &["--no-watch"]);
+    // A stream that stays open, deciding with version 1.
+    let mut conn = TcpStream::connect(&server.addr).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let line = network_status("long", 0) + "\n";
+    write!(
+        conn,
+        "POST /v1/policies/merchant_messages/eval HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n{:x}\r\n{line}\r\n",
+        line.len()
+    )
+    .unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("deliver") {
+        let n = conn.read(&mut buf).unwrap();
+        assert!(n > 0);
+        seen.extend_from_slice(&buf[..n]);
+    }
+    std::fs::write(&file, &v2).unwrap();
+    signal(server.child.id(), "HUP");
+    // The new version gives up after its wait; version 1 is still listed.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !server
+        .log
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|l| l.contains("held the old version too long"))
+    {
+        assert!(Instant::now() < deadline, "no give-up");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let agent = agent();
+    let listing: serde_json::Value =
+        serde_json::from_str(&get(&agent, &server.url("/v1/policies")).body).unwrap();
+    assert_eq!(listing["policies"][0]["version"], 1);
+    // The stream ends; the retry takes over without another signal.
+    conn.write_all(b"0\r\n\r\n").unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let got = post(
+            &agent,
+            &server.url("/v1/policies/merchant_messages/eval"),
+            "application/json",
+            network_status("other", 0).as_bytes(),
+        );
+        assert_eq!(got.status, 200);
+        if got.version == "2" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "version 2 never took over");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}

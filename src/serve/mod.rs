@@ -64,12 +64,14 @@ pub const MAX_CONNECTIONS: usize = 1024;
 pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(30);
 
 /// A notifications policy and its throttle state: a request holds the
-/// gate's read side for its whole body, so that a new version (which may
-/// renumber rules, and carries the state over) never meets a request
-/// halfway through.
+/// gate's read side for its whole body, so that a new version that
+/// changes the state's layout (renumbers stateful rules, changes their
+/// windows or keys; the state is carried over) never meets a request
+/// halfway through. A new version with the same layout swaps in without
+/// waiting: a request holds the version it started with.
 pub struct Gate {
-    /// The version deciding.
-    pub policy: Arc<Policy>,
+    /// The version deciding: replaced whole.
+    pub policy: RwLock<Arc<Policy>>,
     /// Its throttle state.
     pub state: ShardedState,
     /// Where the state is kept on disk, with `--state-dir`.
@@ -93,14 +95,26 @@ pub struct App {
     pub dir: PathBuf,
     /// Where throttle state is kept on disk, if it is.
     pub state_dir: Option<PathBuf>,
+    /// Told when a reload left a new version waiting: try again soon.
+    pub again: tokio::sync::Notify,
 }
 
 /// The policy answering one request, held for its whole body.
 pub enum Serving {
     /// A fees policy.
     Fees(Arc<Policy>),
-    /// A notifications policy, its gate held.
-    Notify(OwnedRwLockReadGuard<Gate>),
+    /// A notifications policy, its gate held, and its version then.
+    Notify(OwnedRwLockReadGuard<Gate>, Arc<Policy>),
+}
+
+impl Gate {
+    /// The version deciding now.
+    pub fn current(&self) -> Arc<Policy> {
+        self.policy
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
 }
 
 impl Serving {
@@ -108,7 +122,7 @@ impl Serving {
     pub fn policy(&self) -> &Policy {
         match self {
             Serving::Fees(p) => p,
-            Serving::Notify(g) => &g.policy,
+            Serving::Notify(_, p) => p,
         }
     }
 
@@ -116,7 +130,7 @@ impl Serving {
     pub fn state(&self) -> Option<&ShardedState> {
         match self {
             Serving::Fees(_) => None,
-            Serving::Notify(g) => Some(&g.state),
+            Serving::Notify(g, _) => Some(&g.state),
         }
     }
 
@@ -124,7 +138,7 @@ impl Serving {
     pub fn journal(&self) -> Option<&durable::Journal> {
         match self {
             Serving::Fees(_) => None,
-            Serving::Notify(g) => g.journal.as_ref(),
+            Serving::Notify(g, _) => g.journal.as_ref(),
         }
     }
 }
@@ -150,7 +164,9 @@ impl App {
             .unwrap_or_else(std::sync::PoisonError::into_inner)
             .get(name)
             .cloned()?;
-        Some(Serving::Notify(gate.read_owned().await))
+        let held = gate.read_owned().await;
+        let policy = held.current();
+        Some(Serving::Notify(held, policy))
     }
 }
 
@@ -207,6 +223,7 @@ pub fn run(options: &Options) -> u8 {
         metrics: metrics::Metrics::new(),
         dir: options.policies.clone(),
         state_dir: options.state_dir.clone(),
+        again: tokio::sync::Notify::new(),
     });
     runtime.block_on(serve(app, options.clone()))
 }
@@ -264,7 +281,8 @@ async fn save_states(app: &App) -> bool {
     let mut ok = true;
     for gate in gates {
         let g = gate.write().await;
-        let (Some(journal), Engine::Notifications(policy)) = (&g.journal, &g.policy.engine) else {
+        let current = g.current();
+        let (Some(journal), Engine::Notifications(policy)) = (&g.journal, &current.engine) else {
             continue;
         };
         let saved = tokio::task::block_in_place(|| journal.checkpoint(policy, &g.state, true));

@@ -62,6 +62,7 @@ pub async fn reload(app: &Arc<App>) -> std::io::Result<()> {
         .filter(|(_, p)| matches!(p.engine, Engine::Notifications(_)))
         .map(|(n, p)| (n.clone(), p.clone()))
         .collect();
+    let mut gave_up = false;
     for (name, policy) in gates {
         let existing = app
             .gates
@@ -91,39 +92,15 @@ pub async fn reload(app: &Arc<App>) -> std::io::Result<()> {
                     .insert(name, Arc::new(tokio::sync::RwLock::new(gate)));
             }
             Some(gate) => {
-                if gate.read().await.policy.hash == policy.hash {
+                let current = gate.read().await.current();
+                if current.hash == policy.hash {
                     continue;
                 }
-                // Waits for the requests deciding with the old version.
-                let mut g = gate.write().await;
-                if let (Engine::Notifications(old), Engine::Notifications(new)) =
-                    (&g.policy.engine, &policy.engine)
-                {
-                    let fingerprint = crate::cli::state::journal::fingerprint;
-                    if fingerprint(old) != fingerprint(new) {
-                        if let Some(journal) = &g.journal {
-                            if let Err(e) = tokio::task::block_in_place(|| journal.sync(u64::MAX)) {
-                                tracing::error!(policy = %name, error = %e, "cannot write the journal; the new version waits");
-                                continue;
-                            }
-                        }
-                        for dropped in g.state.carry(old, new) {
-                            tracing::warn!(policy = %name, rule = %dropped, "throttle state dropped for a changed rule");
-                        }
-                        if let Some(journal) = &g.journal {
-                            // The snapshot and journal now belong to the
-                            // new version.
-                            let saved = tokio::task::block_in_place(|| {
-                                journal.checkpoint(new, &g.state, true)
-                            });
-                            if let Err(e) = saved {
-                                tracing::error!(policy = %name, error = %e, "cannot save the carried state");
-                            }
-                        }
-                    }
+                if !swap(&name, &gate, &current, &policy).await {
+                    // The old version keeps serving, and is listed.
+                    policies.insert(name, current);
+                    gave_up = true;
                 }
-                tracing::info!(policy = %name, from = g.policy.version, to = policy.version, hash = %policy.hash, "new version");
-                g.policy = policy;
             }
         }
     }
@@ -147,7 +124,82 @@ pub async fn reload(app: &Arc<App>) -> std::io::Result<()> {
         .write()
         .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
     app.metrics.reloads.inc();
+    if gave_up {
+        // Try again soon, file change or not.
+        app.again.notify_one();
+    }
     Ok(())
+}
+
+/// How long a new version that changes the state's layout waits for the
+/// requests deciding with the old one (new requests wait behind it).
+const SWAP_WAIT: Duration = Duration::from_secs(10);
+
+/// A policy as its state is laid out: the fingerprint of its saved state
+/// but for the version.
+fn layout(policy: &tollgate_runtime::notify::NotifyPolicy) -> u64 {
+    let mut unversioned = policy.clone();
+    unversioned.version = 0;
+    crate::cli::state::journal::fingerprint(&unversioned)
+}
+
+/// Puts `new` in the place of `old` in `gate`; `false` when it could not
+/// (the old version keeps serving).
+async fn swap(
+    name: &str,
+    gate: &tokio::sync::RwLock<Gate>,
+    old: &Arc<Policy>,
+    new: &Arc<Policy>,
+) -> bool {
+    let (Engine::Notifications(was), Engine::Notifications(next)) = (&old.engine, &new.engine)
+    else {
+        return false;
+    };
+    let fingerprint = crate::cli::state::journal::fingerprint;
+    let replace = |g: &Gate| {
+        *g.policy
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = new.clone();
+        tracing::info!(policy = %name, from = old.version, to = new.version, hash = %new.hash, "new version");
+    };
+    if layout(was) == layout(next) {
+        // The same layout: requests with either version decide on the
+        // same state. Kept on disk, the snapshot and journal are the new
+        // version's before it decides.
+        let g = gate.read().await;
+        if let (Some(journal), true) = (&g.journal, fingerprint(was) != fingerprint(next)) {
+            let saved = tokio::task::block_in_place(|| journal.checkpoint(next, &g.state, true));
+            if let Err(e) = saved {
+                tracing::error!(policy = %name, error = %e, "cannot save the state for the new version; the old one keeps serving");
+                return false;
+            }
+        }
+        replace(&g);
+        return true;
+    }
+    // Waits for the requests deciding with the old version.
+    let Ok(g) = tokio::time::timeout(SWAP_WAIT, gate.write()).await else {
+        tracing::warn!(policy = %name, "requests held the old version too long; the new one waits for the next reload");
+        return false;
+    };
+    if let Some(journal) = &g.journal {
+        if let Err(e) = tokio::task::block_in_place(|| journal.sync(u64::MAX)) {
+            tracing::error!(policy = %name, error = %e, "cannot write the journal; the old version keeps serving");
+            return false;
+        }
+    }
+    for dropped in g.state.carry(was, next) {
+        tracing::warn!(policy = %name, rule = %dropped, "throttle state dropped for a changed rule");
+    }
+    if let Some(journal) = &g.journal {
+        // The snapshot and journal now belong to the new version.
+        let saved = tokio::task::block_in_place(|| journal.checkpoint(next, &g.state, true));
+        if let Err(e) = saved {
+            tracing::error!(policy = %name, error = %e, "cannot save the carried state; its journal keeps the deliveries");
+        }
+    }
+    replace(&g);
+    true
 }
 
 /// The gate of a notifications policy served for the first time: its
@@ -156,7 +208,7 @@ pub async fn reload(app: &Arc<App>) -> std::io::Result<()> {
 async fn open_gate(app: &App, policy: &Arc<Policy>) -> Result<Gate, String> {
     let (Some(dir), Engine::Notifications(p)) = (&app.state_dir, &policy.engine) else {
         return Ok(Gate {
-            policy: policy.clone(),
+            policy: std::sync::RwLock::new(policy.clone()),
             state: ShardedState::new(),
             journal: None,
         });
@@ -168,7 +220,7 @@ async fn open_gate(app: &App, policy: &Arc<Policy>) -> Result<Gate, String> {
             .await
             .map_err(|e| e.to_string())??;
     Ok(Gate {
-        policy: policy.clone(),
+        policy: std::sync::RwLock::new(policy.clone()),
         state: ShardedState::from_state(state),
         journal: Some(journal),
     })
@@ -192,9 +244,19 @@ pub fn watch(app: Arc<App>, watch: bool) -> Option<notify::RecommendedWatcher> {
     });
     let reloader = app.clone();
     tokio::spawn(async move {
-        while rx.recv().await.is_some() {
-            // Let a burst of changes (an editor's save) settle first.
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        loop {
+            tokio::select! {
+                changed = rx.recv() => {
+                    if changed.is_none() {
+                        return;
+                    }
+                    // Let a burst of changes (an editor's save) settle first.
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                () = reloader.again.notified() => {
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
             while rx.try_recv().is_ok() {}
             if let Err(e) = reload(&reloader).await {
                 tracing::warn!(error = %e, "reload failed: cannot read the policy directory");
