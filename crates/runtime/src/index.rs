@@ -222,7 +222,9 @@ impl Index {
             ones * 1_000 / (col.segments().max(1) * rows.len().max(1)) as u64
         };
         let mut order: Vec<usize> = (0..out.len()).collect();
-        order.sort_by_key(|&c| out.get(c).map_or(u64::MAX, density));
+        // By density, ties in column order (as a stable sort leaves them).
+        let key = |c: usize| (out.get(c).map_or(u64::MAX, density), c);
+        crate::sort::sort_by(&mut order, |&a, &b| key(a) < key(b));
         Index {
             words,
             columns: out,
@@ -487,7 +489,7 @@ fn build_typed<'a>(
                     points.extend(iv.hi.value());
                 }
             }
-            points.sort();
+            crate::sort::sort_stable(&mut points);
             points.dedup();
             let segments = 2 * points.len() + 1;
             let mut sets = alloc_sets(segments)?;
@@ -522,7 +524,7 @@ fn build_typed<'a>(
                     keys.extend(s.iter().cloned());
                 }
             }
-            keys.sort();
+            crate::sort::sort(&mut keys);
             keys.dedup();
             let mut sets = alloc_sets(keys.len() + 1)?;
             for (row, cell) in cells.enumerate() {

@@ -26,6 +26,7 @@ mod index;
 pub mod notify;
 pub mod record;
 pub mod rounding;
+mod sort;
 pub mod state_file;
 pub mod table;
 mod times;

@@ -103,7 +103,7 @@ impl Times {
                 if let Some(last) = filled.last_mut() {
                     *last = at_ms;
                 }
-                filled.sort_unstable();
+                crate::sort::sort(filled);
                 let cut = filled.partition_point(|&t| t <= after_ms);
                 *self = Times::from_slice(filled.get(cut..).unwrap_or(&[]));
             }

@@ -297,7 +297,7 @@ pub fn validate_notify(p: &NotifyPolicy) -> Result<(), ArtifactError> {
     )?;
     validate_zone(&p.zone)?;
     let mut names: Vec<&str> = p.rules.iter().map(|r| r.name.as_str()).collect();
-    names.sort_unstable();
+    crate::sort::sort(&mut names);
     check(
         names.windows(2).all(|w| w.first() != w.get(1)),
         "two rules share a name",
@@ -398,7 +398,7 @@ fn validate_keys(p: &NotifyPolicy, keys: &[u32]) -> Result<(), ArtifactError> {
         "a key's field does not exist",
     )?;
     let mut sorted = keys.to_vec();
-    sorted.sort_unstable();
+    crate::sort::sort(&mut sorted);
     check(
         sorted.windows(2).all(|w| w.first() != w.get(1)),
         "a key names a field twice",
