@@ -123,6 +123,8 @@ impl core::fmt::Display for ArtifactError {
     }
 }
 
+impl core::error::Error for ArtifactError {}
+
 fn err(kind: ArtifactErrorKind, offset: usize) -> ArtifactError {
     ArtifactError { kind, offset }
 }

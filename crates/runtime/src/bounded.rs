@@ -93,6 +93,8 @@ impl core::fmt::Display for CapacityError {
     }
 }
 
+impl core::error::Error for CapacityError {}
+
 /// One rule's table.
 #[derive(Debug, Clone)]
 struct Table {

@@ -1,16 +1,132 @@
 //! Tollgate's terminal runtime: the part of the engine that runs on payment
 //! terminals and servers alike.
 //!
-//! It is `#![no_std]` with `alloc` and depends on `rust_decimal` alone, so it
-//! can be linked into firmware. `crates/nostd-check` proves that no crate in
-//! this graph links `std`; the test suite builds it.
+//! A policy is written, checked and compiled on a host (`tollgate compile
+//! POLICY -o FILE`); this crate is what runs the result. It is
+//! `#![no_std]` with `alloc`, depends on `rust_decimal`, `hashbrown` and
+//! `xxhash-rust` alone, and is meant to assume no 64-bit target: the
+//! artifact and the saved state write counts and indexes with fixed widths
+//! (`u32`, `u64`), never `usize`, and it uses no atomics (only x86-64 is
+//! built here; `crates/nostd-check` proves that nothing in its graph links
+//! `std`, and the test suite builds it). The C library (`crates/ffi`,
+//! `docs/ffi.md`) is a thin layer over it.
 //!
-//! It owns the decision table ([`table`]) that policies compile to, its
-//! binary artifact ([`artifact`], validated before it is trusted), the
-//! evaluator ([`eval`]) with its lookup index, and fee arithmetic ([`fee`],
-//! [`rounding`]) in the order the language fixes, every overflow an error.
-//! Terminals build records field by field with [`record::RecordBuilder`],
-//! typed as `tollgate eval` types the records it reads.
+//! # What it owns
+//!
+//! - [`artifact`]: the binary form of both policy kinds, decoded strictly
+//!   (checksum, content hash, every count and index, the policy's meaning)
+//!   before anything is trusted.
+//! - [`table`] and [`eval`]: a fees policy's decision table, its lookup
+//!   index, and pricing; [`fee`] and [`rounding`]: fee arithmetic in the
+//!   order the language fixes, every overflow an error.
+//! - [`notify`]: the notification engine (always-deliver, suppress,
+//!   de-duplication, quiet windows, caps), deciding from a
+//!   [`notify::ThrottleState`]; [`bounded::BoundedState`] is the terminal's
+//!   fixed-capacity state, saved to and restored from a caller's buffer;
+//!   [`zone`] answers local times without a time zone database.
+//! - [`record::RecordBuilder`]: records typed field by field, as
+//!   `tollgate eval` types the records it reads.
+//!
+//! # The life of a fee
+//!
+//! Load the artifact once, resolve the fields once, then per transaction:
+//! build the record and price it. (Here the table is built and encoded in
+//! place of reading the file `tollgate compile` writes.)
+//!
+//! ```
+//! use tollgate_runtime::artifact::{self, Compiled};
+//! use tollgate_runtime::fee::FeeFormula;
+//! use tollgate_runtime::record::RecordBuilder;
+//! use tollgate_runtime::rounding::Rounding;
+//! use tollgate_runtime::table::{FieldKind, FieldSpec, Hit, Row, Rule, Schedule, Table};
+//! use tollgate_runtime::Decimal;
+//!
+//! # let table = Table {
+//! #     name: "debit".into(), version: 1, currency: "CNY".into(),
+//! #     timezone: "Asia/Shanghai".into(),
+//! #     fields: vec![FieldSpec { name: "amount".into(), kind: FieldKind::Money,
+//! #                              default: None, refunds: false }],
+//! #     schedules: vec![Schedule::new(
+//! #         "mdr".into(), Hit::First, 0, Rounding::half_up_fen(),
+//! #         vec![Rule { name: "debit".into(), otherwise: false, fee: FeeFormula {
+//! #             rate: Decimal::new(5, 3), cap: Some(Decimal::new(2500, 2)),
+//! #             ..FeeFormula::default() } }],
+//! #         vec![], vec![Row { rule: 0, cells: vec![] }])],
+//! # };
+//! # let bytes = artifact::encode(&table);
+//! // `bytes`: an artifact (0.50% capped at 25.00 yuan), as read from flash.
+//! let Compiled::Fees(table) = artifact::decode_any(&bytes)? else {
+//!     unreachable!("a fees artifact")
+//! };
+//! let mut record = RecordBuilder::new(&table.fields);
+//! let amount = record.field("amount")?;
+//! let mut components = Vec::new();
+//!
+//! record.set_money_minor(amount, 300_000, 2)?; // 3,000.00 yuan
+//! let fee = table.fee(record.finish()?, &mut components).map_err(|e| format!("{e:?}"))?;
+//! assert_eq!(fee, Decimal::new(1500, 2)); // 15.00
+//!
+//! record.reset(); // the next transaction reuses every buffer
+//! record.set_number(amount, "50000.00")?;
+//! let capped = table.total(record.finish()?).map_err(|e| format!("{e:?}"))?;
+//! assert_eq!(capped, Decimal::new(2500, 2)); // 50,000 × 0.50% is 250.00: capped
+//! # Ok::<(), Box<dyn core::error::Error>>(())
+//! ```
+//!
+//! # The life of a notification
+//!
+//! Load the artifact, make the terminal's state once (all its memory is
+//! allocated then), and per message: build the record and decide it. Before
+//! a reboot, save the state to a buffer; after it, restore it and carry on.
+//!
+//! ```
+//! use tollgate_runtime::artifact::{self, Compiled};
+//! use tollgate_runtime::bounded::BoundedState;
+//! use tollgate_runtime::notify::{Action, Cap, Decision, NotifyPolicy, NotifyRule, Period};
+//! use tollgate_runtime::record::RecordBuilder;
+//! use tollgate_runtime::table::{FieldKind, FieldSpec};
+//! use tollgate_runtime::zone::Zone;
+//!
+//! # let field = |name: &str, kind| FieldSpec { name: name.into(), kind, default: None, refunds: false };
+//! # let policy = NotifyPolicy {
+//! #     name: "messages".into(), version: 1,
+//! #     fields: vec![field("terminal", FieldKind::String), field("at", FieldKind::Timestamp)],
+//! #     clock: 1,
+//! #     zone: Zone { name: "Asia/Shanghai".into(), initial: 8 * 3600, changes: vec![],
+//! #                  from: 946_684_800, until: 4_102_444_800 },
+//! #     lateness_ms: 3_600_000, message_id: None,
+//! #     rules: vec![NotifyRule { name: "terminal_cap".into(), columns: vec![], rows: vec![vec![]],
+//! #         action: Action::Limit { cap: Cap::Fixed(1), period: Period::Rolling(3_600_000),
+//! #                                 keys: vec![0] } }],
+//! # };
+//! # let bytes = artifact::encode_notify(&policy);
+//! // `bytes`: an artifact allowing one message per terminal per hour.
+//! let Compiled::Notifications(policy) = artifact::decode_any(&bytes)? else {
+//!     unreachable!("a notifications artifact")
+//! };
+//! let mut state = BoundedState::new(&policy, 8)?; // room for 8 terminals
+//! let mut record = RecordBuilder::new(&policy.fields);
+//! let (terminal, at) = (record.field("terminal")?, record.field("at")?);
+//! let nine = 1_795_568_400_000; // 2026-11-25T09:00:00+08:00, in Unix ms
+//!
+//! record.set_str(terminal, "t1")?;
+//! record.set_time(at, nine, 8 * 3600)?;
+//! let first = policy.decide(record.finish()?, &mut state).map_err(|e| format!("{e:?}"))?;
+//! assert_eq!(first, Decision::Deliver { clamped: None });
+//!
+//! // Reboot: save the state, then restore it into a new one.
+//! let mut saved = vec![0; state.saved_len(&policy)];
+//! let written = state.save_into(&policy, &mut saved)?;
+//! let mut state = BoundedState::new(&policy, 8)?;
+//! state.restore(&policy, &saved[..written])?;
+//!
+//! record.reset();
+//! record.set_str(terminal, "t1")?;
+//! record.set_time(at, nine + 60_000, 8 * 3600)?; // a minute later
+//! let second = policy.decide(record.finish()?, &mut state).map_err(|e| format!("{e:?}"))?;
+//! assert!(matches!(second, Decision::Suppress { .. }), "one per hour");
+//! # Ok::<(), Box<dyn core::error::Error>>(())
+//! ```
 #![no_std]
 
 extern crate alloc;
@@ -57,3 +173,5 @@ impl core::fmt::Display for ArithError {
         }
     }
 }
+
+impl core::error::Error for ArithError {}

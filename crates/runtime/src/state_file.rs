@@ -80,6 +80,8 @@ impl core::fmt::Display for StateError {
     }
 }
 
+impl core::error::Error for StateError {}
+
 /// What loading a saved state carried into the current policy.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Carried {
