@@ -834,6 +834,7 @@ pub(crate) fn describe_error(table: &Table, e: &EvalError) -> String {
                 sname(*schedule)
             )
         }
+        other => other.to_string(),
     }
 }
 

@@ -253,5 +253,6 @@ pub fn error(policy: &NotifyPolicy, e: NotifyError) -> String {
         NotifyError::IdMemoryFull => "the throttle store has no room to remember this \
              message id; not decided (nothing is sent or counted)"
             .to_string(),
+        other => format!("{other}; not decided"),
     }
 }

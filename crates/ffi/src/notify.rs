@@ -251,6 +251,7 @@ fn why(e: NotifyError) -> &'static str {
             "the message id is older than the state's memory of ids reaches"
         }
         NotifyError::IdMemoryFull => "the state has no room to remember a new message id",
+        _ => "the message could not be decided",
     }
 }
 

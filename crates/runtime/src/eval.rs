@@ -8,7 +8,11 @@ use crate::{ArithError, Decimal};
 use alloc::vec::Vec;
 
 /// Why a record got no fee.
+///
+/// Schedules and rules are named by their index in the [`Table`]; a host
+/// that has the names (the CLI) words the error itself.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum EvalError {
     /// No rule of the schedule matches, and it has no `otherwise`.
     NoMatch {
@@ -48,6 +52,42 @@ pub enum EvalError {
         schedule: u32,
     },
 }
+
+impl core::fmt::Display for EvalError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::NoMatch { schedule } => write!(
+                f,
+                "no rule of schedule {schedule} matches the record, and it has no `otherwise`"
+            ),
+            Self::Ambiguous {
+                schedule,
+                first,
+                second,
+            } => write!(
+                f,
+                "rules {first} and {second} of unique schedule {schedule} both match the record"
+            ),
+            Self::Arith {
+                schedule,
+                rule,
+                error,
+            } => write!(f, "fee of schedule {schedule}, rule {rule}: {error}"),
+            Self::BadAmount { schedule } => {
+                write!(f, "schedule {schedule} has no amount to charge on")
+            }
+            Self::TotalOverflow => {
+                f.write_str("the components add up to more than can be represented")
+            }
+            Self::NegativeAmount { schedule } => write!(
+                f,
+                "schedule {schedule}: the amount is negative, and the policy does not accept refunds"
+            ),
+        }
+    }
+}
+
+impl core::error::Error for EvalError {}
 
 /// One schedule's part of a fee.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -283,5 +323,46 @@ impl Table {
             }
             _ => Ok(()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::EvalError;
+    use crate::ArithError;
+    use alloc::string::ToString;
+
+    #[test]
+    fn every_error_reads_as_one_sentence_and_is_an_error() {
+        let all = [
+            EvalError::NoMatch { schedule: 0 },
+            EvalError::Ambiguous {
+                schedule: 1,
+                first: 2,
+                second: 3,
+            },
+            EvalError::Arith {
+                schedule: 0,
+                rule: 4,
+                error: ArithError::Overflow,
+            },
+            EvalError::BadAmount { schedule: 0 },
+            EvalError::TotalOverflow,
+            EvalError::NegativeAmount { schedule: 5 },
+        ];
+        for e in all {
+            let text = e.to_string();
+            assert!(!text.is_empty() && !text.contains('\n') && !text.contains('{'));
+            let _: &dyn core::error::Error = &e;
+        }
+        assert_eq!(
+            EvalError::Ambiguous {
+                schedule: 1,
+                first: 2,
+                second: 3
+            }
+            .to_string(),
+            "rules 2 and 3 of unique schedule 1 both match the record"
+        );
     }
 }

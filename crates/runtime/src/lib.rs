@@ -63,12 +63,12 @@
 //! let mut components = Vec::new();
 //!
 //! record.set_money_minor(amount, 300_000, 2)?; // 3,000.00 yuan
-//! let fee = table.fee(record.finish()?, &mut components).map_err(|e| format!("{e:?}"))?;
+//! let fee = table.fee(record.finish()?, &mut components)?;
 //! assert_eq!(fee, Decimal::new(1500, 2)); // 15.00
 //!
 //! record.reset(); // the next transaction reuses every buffer
 //! record.set_number(amount, "50000.00")?;
-//! let capped = table.total(record.finish()?).map_err(|e| format!("{e:?}"))?;
+//! let capped = table.total(record.finish()?)?;
 //! assert_eq!(capped, Decimal::new(2500, 2)); // 50,000 × 0.50% is 250.00: capped
 //! # Ok::<(), Box<dyn core::error::Error>>(())
 //! ```
@@ -111,7 +111,7 @@
 //!
 //! record.set_str(terminal, "t1")?;
 //! record.set_time(at, nine, 8 * 3600)?;
-//! let first = policy.decide(record.finish()?, &mut state).map_err(|e| format!("{e:?}"))?;
+//! let first = policy.decide(record.finish()?, &mut state)?;
 //! assert_eq!(first, Decision::Deliver { clamped: None });
 //!
 //! // Reboot: save the state, then restore it into a new one.
@@ -123,7 +123,7 @@
 //! record.reset();
 //! record.set_str(terminal, "t1")?;
 //! record.set_time(at, nine + 60_000, 8 * 3600)?; // a minute later
-//! let second = policy.decide(record.finish()?, &mut state).map_err(|e| format!("{e:?}"))?;
+//! let second = policy.decide(record.finish()?, &mut state)?;
 //! assert!(matches!(second, Decision::Suppress { .. }), "one per hour");
 //! # Ok::<(), Box<dyn core::error::Error>>(())
 //! ```

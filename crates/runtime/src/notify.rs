@@ -201,7 +201,10 @@ pub enum Reason {
 }
 
 /// Why a record could not be decided.
+///
+/// Rules are named by their index in the policy; instants are Unix ms.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum NotifyError {
     /// The clock field is missing or not a timestamp.
     NoTimestamp,
@@ -240,6 +243,41 @@ pub enum NotifyError {
     /// covers is delivered instead, unremembered.)
     IdMemoryFull,
 }
+
+impl core::fmt::Display for NotifyError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match self {
+            Self::NoTimestamp => f.write_str("the record has no timestamp"),
+            Self::TooLate { rule, newest_ms } => write!(
+                f,
+                "the record is later than the lateness of rule {rule} accepts \
+                 (measured against {newest_ms} ms)"
+            ),
+            Self::OutsideZoneSpan { at_ms, rule: None } => write!(
+                f,
+                "the record's instant {at_ms} ms is outside the years the policy's zone is built for"
+            ),
+            Self::OutsideZoneSpan {
+                at_ms,
+                rule: Some(rule),
+            } => write!(
+                f,
+                "quiet rule {rule} would defer the message to {at_ms} ms, outside the years \
+                 the policy's zone is built for"
+            ),
+            Self::IdForgotten { forgotten_ms } => write!(
+                f,
+                "the message id is older than the state's memory of ids reaches \
+                 (ids forgotten at {forgotten_ms} ms)"
+            ),
+            Self::IdMemoryFull => {
+                f.write_str("the state has no room to remember a new message id")
+            }
+        }
+    }
+}
+
+impl core::error::Error for NotifyError {}
 
 /// Where deliveries are remembered, per rule and key, and the decisions
 /// made for message ids.
@@ -954,6 +992,33 @@ impl NotifyPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_error_reads_as_one_sentence_and_is_an_error() {
+        use alloc::string::ToString;
+        let all = [
+            NotifyError::NoTimestamp,
+            NotifyError::TooLate {
+                rule: 1,
+                newest_ms: 5,
+            },
+            NotifyError::OutsideZoneSpan {
+                at_ms: 7,
+                rule: None,
+            },
+            NotifyError::OutsideZoneSpan {
+                at_ms: 7,
+                rule: Some(2),
+            },
+            NotifyError::IdForgotten { forgotten_ms: 9 },
+            NotifyError::IdMemoryFull,
+        ];
+        for e in all {
+            let text = e.to_string();
+            assert!(!text.is_empty() && !text.contains('\n') && !text.contains('{'));
+            let _: &dyn core::error::Error = &e;
+        }
+    }
 
     fn policy(cap: u32, lateness_ms: i64) -> NotifyPolicy {
         NotifyPolicy {
