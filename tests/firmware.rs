@@ -266,6 +266,27 @@ fn decision_line(j: &Json) -> String {
         }
         other => panic!("unknown decision {other}"),
     };
+    // A clamped cap: on a delivery, `clamped`; on a reached cap, in the
+    // reason's words.
+    if let Some(c) = j.get("clamped") {
+        line.push_str(&format!(
+            " clamped {} {} {}",
+            c["rule"].as_str().unwrap(),
+            c["from"],
+            c["to"]
+        ));
+    } else if let Some(rest) = j
+        .get("reason")
+        .and_then(Json::as_str)
+        .and_then(|r| r.split_once("(the record asked for "))
+    {
+        let (from, to) = rest
+            .1
+            .trim_end_matches(')')
+            .split_once(", clamped to ")
+            .unwrap();
+        line.push_str(&format!(" clamped {rule} {from} {to}"));
+    }
     if j.get("repeat") == Some(&json!(true)) {
         line.push_str(" repeat");
     }

@@ -236,6 +236,13 @@ static void decide_line(messages *m, const char *line) {
         printf("defer %s %lld", rule, (long long)d.until_ms);
         break;
     }
+    if (d.clamped_rule != TG_NO_RULE) {
+        if (tg_policy_rule_name(m->policy, d.clamped_rule, rule, sizeof rule) != TG_OK) {
+            printf(" error rule name\n");
+            return;
+        }
+        printf(" clamped %s %lld %u", rule, (long long)d.clamped_from, (unsigned)d.clamped_to);
+    }
     printf("%s\n", d.repeat ? " repeat" : "");
 }
 

@@ -168,6 +168,14 @@ typedef struct {
   uint32_t count;
   // For a reached cap: the cap that applied.
   uint32_t cap;
+  // The limit rule whose cap the record set outside the policy's
+  // bounds, so that it was clamped (the first such rule), or
+  // `TG_NO_RULE`. Set for a delivery and for a reached cap.
+  uint32_t clamped_rule;
+  // The cap the record asked for (when `clamped_rule` is set).
+  int64_t clamped_from;
+  // The cap applied instead (when `clamped_rule` is set).
+  uint32_t clamped_to;
 } tg_decision;
 
 #ifdef __cplusplus

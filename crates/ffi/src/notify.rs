@@ -96,6 +96,14 @@ pub struct tg_decision {
     pub count: u32,
     /// For a reached cap: the cap that applied.
     pub cap: u32,
+    /// The limit rule whose cap the record set outside the policy's
+    /// bounds, so that it was clamped (the first such rule), or
+    /// `TG_NO_RULE`. Set for a delivery and for a reached cap.
+    pub clamped_rule: u32,
+    /// The cap the record asked for (when `clamped_rule` is set).
+    pub clamped_from: i64,
+    /// The cap applied instead (when `clamped_rule` is set).
+    pub clamped_to: u32,
 }
 
 /// Makes a state for a notifications policy in `*out` with room for
@@ -207,9 +215,18 @@ pub unsafe extern "C" fn tg_decide(
         last_ms: 0,
         count: 0,
         cap: 0,
+        clamped_rule: TG_NO_RULE,
+        clamped_from: 0,
+        clamped_to: 0,
     };
     match answer.decision {
-        Decision::Deliver { .. } => {}
+        Decision::Deliver { clamped } => {
+            if let Some(c) = clamped {
+                out.clamped_rule = c.rule;
+                out.clamped_from = c.from;
+                out.clamped_to = c.to;
+            }
+        }
         Decision::Defer { rule, until_ms } => {
             out.verdict = tg_verdict::TG_DEFER;
             out.rule = rule;
@@ -225,9 +242,18 @@ pub unsafe extern "C" fn tg_decide(
                 }
                 Reason::Quiet => tg_reason::TG_REASON_QUIET,
                 Reason::Declared => tg_reason::TG_REASON_DECLARED,
-                Reason::CapReached { count, cap, .. } => {
+                Reason::CapReached {
+                    count,
+                    cap,
+                    clamped_from,
+                } => {
                     out.count = count;
                     out.cap = cap;
+                    if let Some(from) = clamped_from {
+                        out.clamped_rule = rule;
+                        out.clamped_from = from;
+                        out.clamped_to = cap;
+                    }
                     tg_reason::TG_REASON_CAP_REACHED
                 }
                 Reason::StoreFull => tg_reason::TG_REASON_STORE_FULL,
