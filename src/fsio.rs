@@ -230,7 +230,14 @@ fn write_temp(
     let mut attempts = 0;
     let (tmp, file) = loop {
         let tmp = temp_beside(path);
-        match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+        let mut options = OpenOptions::new();
+        options.write(true).create_new(true);
+        if let Some(mode) = &mode {
+            // Created with the mode already: no moment where it is wider.
+            use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+            options.mode(mode.mode());
+        }
+        match options.open(&tmp) {
             Ok(f) => break (tmp, f),
             Err(e) if e.kind() == io::ErrorKind::AlreadyExists && attempts < 16 => {
                 attempts += 1;
@@ -313,7 +320,22 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
 /// [`io::ErrorKind::AlreadyExists`] when `path` exists, or the system's
 /// error; nothing is left behind.
 pub fn write_new(path: &Path, bytes: &[u8]) -> io::Result<()> {
-    let tmp = write_temp(path, bytes, None)?;
+    write_new_with(path, bytes, None)
+}
+
+/// As [`write_new`], the file readable and writable by its owner alone
+/// (mode 0600) before any byte is written to it: for secret keys.
+///
+/// # Errors
+/// As [`write_new`].
+pub fn write_new_private(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    write_new_with(path, bytes, Some(std::fs::Permissions::from_mode(0o600)))
+}
+
+/// [`write_new`] with the new file's permissions.
+fn write_new_with(path: &Path, bytes: &[u8], mode: Option<std::fs::Permissions>) -> io::Result<()> {
+    let tmp = write_temp(path, bytes, mode)?;
     let linked = std::fs::hard_link(&tmp, path);
     let _ = std::fs::remove_file(&tmp);
     linked?;

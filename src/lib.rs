@@ -36,6 +36,7 @@ pub mod lint;
 pub mod model;
 pub mod record;
 pub mod serve;
+pub mod signing;
 pub mod source;
 pub mod span;
 pub mod syntax;

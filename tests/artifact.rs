@@ -228,8 +228,9 @@ fn each_kind_of_damage_has_its_error() {
         kind(&b),
         ArtifactErrorKind::UnsupportedVersion(FORMAT_VERSION + 1)
     );
+    // Flag 1 is "signed" (docs/releases.md); 0x80 is no flag.
     let mut b = good.clone();
-    b[10] = 1;
+    b[10] = 0x80;
     assert_eq!(kind(&b), ArtifactErrorKind::UnknownFlags);
     assert_eq!(
         kind(&good[..good.len() - 1]),

@@ -4,7 +4,7 @@
 use super::batch::Counts;
 use super::commit::{borrow, CommitBeforeRead, Committer, Failed, Output, Shared};
 use super::fee_lines::{FeeLines, OutputKind};
-use super::load::{load, Loaded};
+use super::load::{load_trusted, Loaded};
 use super::progress::Progress;
 use super::state::StateFiles;
 use super::{InputFormat, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
@@ -42,6 +42,8 @@ pub struct Options {
     /// Threads pricing a JSON Lines file of a fees policy; `None` for one
     /// per core.
     pub jobs: Option<usize>,
+    /// What an artifact must satisfy: signature, version floor.
+    pub trust: super::trust::Trust,
 }
 
 /// Runs the command.
@@ -50,7 +52,7 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
     let format = options.format;
     let explain = options.explain;
     let state = options.state.as_deref();
-    let loaded = match load(policy, false) {
+    let loaded = match load_trusted(policy, false, None, &options.trust) {
         Ok(l) => l,
         Err(e) => {
             eprint!("{}", e.message());

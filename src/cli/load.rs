@@ -1,6 +1,7 @@
 //! Loading a policy for the commands that run one: a `.toll` source or a
 //! compiled artifact, told apart by the artifact's magic bytes.
 
+use super::trust::Trust;
 use crate::diagnostic::render::render;
 use crate::fsio::{read_bounded_by, ReadError};
 use crate::model::PolicyKind;
@@ -67,6 +68,18 @@ pub fn load_for_years(
     color: bool,
     years: Option<(i32, i32)>,
 ) -> Result<Loaded, LoadError> {
+    load_trusted(path, color, years, &Trust::default())
+}
+
+/// As [`load_for_years`], an artifact checked against `trust` (signature,
+/// version floor) before it is decoded. A policy source is refused when
+/// `trust` asks anything: it carries no signature and no floor applies.
+pub fn load_trusted(
+    path: &Path,
+    color: bool,
+    years: Option<(i32, i32)>,
+    trust: &Trust,
+) -> Result<Loaded, LoadError> {
     let name = path.display().to_string();
     let limit = |head: &[u8]| {
         if head.starts_with(artifact::MAGIC) {
@@ -101,12 +114,19 @@ pub fn load_for_years(
                  --zone-years applies to a policy source\n"
             )));
         }
-        let compiled = artifact::decode_any(&bytes)
+        let compiled = trust
+            .decode(&bytes)
             .map_err(|e| LoadError::Invalid(format!("error: {}: {e}\n", path.display())))?;
         return Ok(match compiled {
             artifact::Compiled::Fees(table) => Loaded::Fees(table),
             artifact::Compiled::Notifications(policy) => Loaded::Notifications(policy),
         });
+    }
+    if !trust.is_empty() {
+        return Err(LoadError::Invalid(format!(
+            "error: {name}: refused: a policy source is not a signed artifact; \
+             --trusted-key and --floor apply to compiled artifacts\n"
+        )));
     }
     let (source, problem) = crate::source::from_bytes(name.clone(), bytes);
     let result = match problem {

@@ -19,6 +19,7 @@ mod progress;
 pub(crate) mod state;
 mod table;
 mod test;
+pub(crate) mod trust;
 mod vectors;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -113,6 +114,15 @@ pub enum Command {
         /// per core); the answers keep the input's order.
         #[arg(long, short, value_name = "N", value_parser = clap::value_parser!(u16).range(1..))]
         jobs: Option<u16>,
+        /// Accept only an artifact signed by this public key (text form or
+        /// file; repeatable): unsigned ones are refused (docs/releases.md).
+        #[arg(long, value_name = "PUB", value_parser = trust::trusted_key)]
+        trusted_key: Vec<tollgate_runtime::artifact::trust::TrustedKey>,
+        /// The installed policy, NAME=VERSION:HASH: an artifact of that
+        /// policy at a lower version, or at that version with another
+        /// content hash, is refused (docs/releases.md).
+        #[arg(long, value_name = "NAME=VERSION:HASH", value_parser = trust::floor)]
+        floor: Option<(String, u32, u64)>,
     },
     /// Serve fee quotes and notification decisions over HTTP from the
     /// policies in a directory (docs/serve.md).
@@ -166,9 +176,32 @@ pub enum Command {
         /// them are refused (default: 2000..2099; see docs/language.md).
         #[arg(long, value_name = "FIRST..LAST", value_parser = crate::compile::notify::parse_zone_years)]
         zone_years: Option<(i32, i32)>,
+        /// Sign the artifact with this secret key file (from `tollgate
+        /// keygen`; docs/releases.md).
+        #[arg(long, value_name = "KEYFILE")]
+        sign: Option<PathBuf>,
         /// When to color diagnostics.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
+    },
+    /// Make a new signing key: writes the secret key to a new file
+    /// (mode 0600) and prints the public key and its key id.
+    Keygen {
+        /// The secret key file to create (never overwritten).
+        #[arg(long, short)]
+        out: PathBuf,
+    },
+    /// Check an artifact's signature against trusted public keys, and that
+    /// it decodes: exit 0 valid, 1 refused (with the reason), 2 usage or I/O.
+    Verify {
+        /// The compiled artifact.
+        artifact: PathBuf,
+        /// A trusted public key (text form or file; repeatable).
+        #[arg(long, value_name = "PUB", value_parser = trust::trusted_key)]
+        key: Vec<tollgate_runtime::artifact::trust::TrustedKey>,
+        /// The installed policy, NAME=VERSION:HASH, as for `eval`.
+        #[arg(long, value_name = "NAME=VERSION:HASH", value_parser = trust::floor)]
+        floor: Option<(String, u32, u64)>,
     },
     /// Write a policy's conformance vectors: records with the answers
     /// `eval` must print, from the reference interpreter (docs/vectors.md).
@@ -367,10 +400,16 @@ pub fn run() -> ExitCode {
             summary,
             output,
             jobs,
+            trusted_key,
+            floor,
         } => eval::run(
             &policy,
             &input,
             &eval::Options {
+                trust: trust::Trust {
+                    keys: trusted_key,
+                    floor,
+                },
                 format: input_format,
                 explain,
                 state,
@@ -409,8 +448,21 @@ pub fn run() -> ExitCode {
             policy,
             output,
             zone_years,
+            sign,
             color,
-        } => table::compile(&policy, &output, zone_years, color.enabled()),
+        } => table::compile(
+            &policy,
+            &output,
+            zone_years,
+            sign.as_deref(),
+            color.enabled(),
+        ),
+        Command::Keygen { out } => trust::keygen(&out),
+        Command::Verify {
+            artifact,
+            key,
+            floor,
+        } => trust::verify(&artifact, &trust::Trust { keys: key, floor }),
         Command::Vectors {
             policy,
             output,

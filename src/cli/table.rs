@@ -2,6 +2,7 @@
 
 use super::load::{load, load_for_years, Loaded};
 use super::{out, EXIT_OK, EXIT_USAGE};
+use crate::signing::{id_text, SecretKey};
 use std::path::Path;
 use tollgate_runtime::artifact;
 
@@ -20,11 +21,34 @@ pub fn print(policy: &Path, color: bool) -> u8 {
 /// Compiles a policy source of either kind to an artifact file, a
 /// notifications policy's zone built for `years` (default
 /// [`ZONE_YEARS`](crate::compile::notify::ZONE_YEARS)).
-pub fn compile(policy: &Path, output: &Path, years: Option<(i32, i32)>, color: bool) -> u8 {
+pub fn compile(
+    policy: &Path,
+    output: &Path,
+    years: Option<(i32, i32)>,
+    sign: Option<&Path>,
+    color: bool,
+) -> u8 {
+    let key = match sign.map(SecretKey::read).transpose() {
+        Ok(key) => key,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return EXIT_USAGE;
+        }
+    };
     let bytes = match load_for_years(policy, color, years) {
         Ok(Loaded::Fees(table)) => artifact::encode(&table),
         Ok(Loaded::Notifications(p)) => artifact::encode_notify(&p),
         Err(e) => return out::emit(e.message(), e.exit_code()),
+    };
+    let bytes = match &key {
+        None => bytes,
+        Some(key) => match key.sign(&bytes) {
+            Ok(signed) => signed,
+            Err(e) => {
+                eprintln!("error: cannot sign the artifact: {e}");
+                return EXIT_USAGE;
+            }
+        },
     };
     if crate::fsio::same_file(policy, output) {
         eprintln!(
@@ -45,8 +69,11 @@ pub fn compile(policy: &Path, output: &Path, years: Option<(i32, i32)>, color: b
             return EXIT_USAGE;
         }
     };
+    let signed = key
+        .map(|k| format!(", signed by key {}", id_text(&k.id())))
+        .unwrap_or_default();
     let done = format!(
-        "compiled {name} version {version} to {} ({} bytes, content hash {hash:016x})\n",
+        "compiled {name} version {version} to {} ({} bytes, content hash {hash:016x}{signed})\n",
         output.display(),
         bytes.len()
     );

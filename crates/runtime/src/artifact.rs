@@ -27,6 +27,7 @@
 //! Any failure is an [`ArtifactError`]; nothing panics.
 
 mod notify;
+pub mod trust;
 
 use crate::fee::{Band, FeeFormula, TierMode};
 use crate::notify::NotifyPolicy;
@@ -67,6 +68,7 @@ pub struct ArtifactError {
 
 /// The kinds of artifact errors.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ArtifactErrorKind {
     /// Shorter than a header and trailer.
     TooShort,
@@ -98,6 +100,24 @@ pub enum ArtifactErrorKind {
     Invalid(&'static str),
     /// A valid artifact of the other policy kind than the one asked for.
     WrongKind,
+    /// Trusted keys were given and the artifact carries no signature.
+    Unsigned,
+    /// The artifact is signed by a key that is not among the trusted ones;
+    /// its key id.
+    UnknownKey(trust::KeyId),
+    /// The signature does not verify against the named trusted key: the
+    /// artifact was changed after signing, or signed by another key.
+    BadSignature,
+    /// The same policy at a lower version than the one installed.
+    Rollback {
+        /// The installed version (the floor).
+        installed: u32,
+        /// The version offered.
+        offered: u32,
+    },
+    /// The same policy at the installed version with other contents: a
+    /// change must ship as a new version.
+    VersionReused(u32),
 }
 
 impl core::fmt::Display for ArtifactError {
@@ -119,6 +139,11 @@ impl core::fmt::Display for ArtifactError {
             BadDecimal => write!(f, "invalid decimal at byte {}", self.offset),
             Invalid(why) => write!(f, "inconsistent artifact: {why}"),
             WrongKind => write!(f, "the artifact holds the other kind of policy (fees or notifications)"),
+            Unsigned => write!(f, "the artifact is not signed, and trusted keys were given"),
+            UnknownKey(id) => write!(f, "the artifact is signed by key {}, which is not trusted", trust::KeyIdHex(&id)),
+            BadSignature => write!(f, "the artifact's signature does not verify: it was changed after signing"),
+            Rollback { installed, offered } => write!(f, "rollback refused: version {offered} is older than the installed version {installed}"),
+            VersionReused(v) => write!(f, "version {v} is installed with other contents: a changed policy must carry a new version"),
         }
     }
 }
@@ -247,18 +272,34 @@ fn open(bytes: &[u8]) -> Result<(Reader<'_>, u8), ArtifactError> {
     Ok((r, kind))
 }
 
-/// Checks the header and trailer; returns the format version and the body.
-fn envelope(bytes: &[u8]) -> Result<(u16, &[u8]), ArtifactError> {
+/// What the fixed header says: format version, flags and body length.
+#[derive(Debug, Clone, Copy)]
+struct Header {
+    version: u16,
+    signed: bool,
+    body_len: usize,
+}
+
+impl Header {
+    /// Where the checksum stands: after the body and its content hash.
+    fn crc_at(&self) -> usize {
+        HEADER_LEN + self.body_len + 8
+    }
+}
+
+/// Checks the header alone: magic, format version, flags, and that the
+/// file's length is the one the header implies.
+fn header(bytes: &[u8]) -> Result<Header, ArtifactError> {
     use ArtifactErrorKind::*;
     if bytes.len() < HEADER_LEN + TRAILER_LEN {
         return Err(err(TooShort, bytes.len()));
     }
-    let (head, rest) = bytes.split_at(HEADER_LEN);
-    if head.get(..8) != Some(MAGIC.as_slice()) {
+    if bytes.get(..8) != Some(MAGIC.as_slice()) {
         return Err(err(BadMagic, 0));
     }
     let u16_at = |i: usize| {
-        head.get(i..i + 2)
+        bytes
+            .get(i..i + 2)
             .and_then(|b| b.try_into().ok())
             .map(u16::from_le_bytes)
     };
@@ -266,39 +307,60 @@ fn envelope(bytes: &[u8]) -> Result<(u16, &[u8]), ArtifactError> {
     if version != FORMAT_VERSION && version != FEES_ONLY_VERSION {
         return Err(err(UnsupportedVersion(version), 8));
     }
-    if u16_at(10) != Some(0) {
-        return Err(err(UnknownFlags, 10));
-    }
-    let body_len = head
+    let signed = match u16_at(10) {
+        Some(0) => false,
+        Some(trust::FLAG_SIGNED) if version == FORMAT_VERSION => true,
+        _ => return Err(err(UnknownFlags, 10)),
+    };
+    let body_len = bytes
         .get(12..16)
         .and_then(|b| b.try_into().ok())
         .map(u32::from_le_bytes)
         .ok_or(err(TooShort, 12))? as usize;
-    if rest.len()
-        != body_len
-            .checked_add(TRAILER_LEN)
-            .ok_or(err(LengthMismatch, 12))?
-    {
+    let block = if signed {
+        trust::SIGNATURE_BLOCK_LEN
+    } else {
+        0
+    };
+    let expected = body_len
+        .checked_add(HEADER_LEN + TRAILER_LEN + block)
+        .ok_or(err(LengthMismatch, 12))?;
+    if bytes.len() != expected {
         return Err(err(LengthMismatch, 12));
     }
-    let crc_at = bytes.len() - 4;
+    Ok(Header {
+        version,
+        signed,
+        body_len,
+    })
+}
+
+/// Checks the header and trailer; returns the format version and the body.
+/// A signature block is skipped, not checked: [`trust::verify`] checks it.
+fn envelope(bytes: &[u8]) -> Result<(u16, &[u8]), ArtifactError> {
+    use ArtifactErrorKind::*;
+    let head = header(bytes)?;
+    let crc_at = head.crc_at();
     let stored_crc = bytes
-        .get(crc_at..)
+        .get(crc_at..crc_at + 4)
         .and_then(|b| b.try_into().ok())
         .map(u32::from_le_bytes);
     let covered = bytes.get(..crc_at).unwrap_or(&[]);
     if stored_crc != Some(crate::crc::crc32(covered)) {
         return Err(err(ChecksumMismatch, crc_at));
     }
-    let body = rest.get(..body_len).ok_or(err(Truncated, HEADER_LEN))?;
-    let stored_hash = rest
-        .get(body_len..body_len + 8)
+    let body_end = HEADER_LEN + head.body_len;
+    let body = bytes
+        .get(HEADER_LEN..body_end)
+        .ok_or(err(Truncated, HEADER_LEN))?;
+    let stored_hash = bytes
+        .get(body_end..body_end + 8)
         .and_then(|b| b.try_into().ok())
         .map(u64::from_le_bytes);
     if stored_hash != Some(content_hash(body)) {
-        return Err(err(ContentHashMismatch, HEADER_LEN + body_len));
+        return Err(err(ContentHashMismatch, body_end));
     }
-    Ok((version, body))
+    Ok((head.version, body))
 }
 
 // ---------------------------------------------------------------------------
