@@ -456,3 +456,20 @@ fn a_missing_path_or_an_empty_directory_is_an_error() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("warning: no .test.toll files under"));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn instants_are_shown_in_the_policys_zone() {
+    let o = tollgate(&[
+        "test",
+        "--color",
+        "never",
+        "tests/testing/E0605_zone.test.toll",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o);
+    assert!(
+        text.contains(r#""at":"2026-11-25T11:00:00+08:00""#),
+        "{text}"
+    );
+    assert!(!text.contains("+00:00"), "{text}");
+}

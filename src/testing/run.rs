@@ -467,7 +467,7 @@ fn prepare(
     let mut prepared = Vec::new();
     for m in &s.messages {
         let (at, at_span) = match message_time(m, start, s.start.is_some()) {
-            Ok(t) => t,
+            Ok((t, span)) => (shown_instant(policy, t), span),
             Err((d, span)) => {
                 errors.push(d);
                 // The time's problem is reported; a stand-in time lets the
@@ -512,7 +512,19 @@ fn prepare(
     }
 }
 
-/// A message's time as RFC 3339, and where it was written.
+/// An instant as reports show it: in the policy's zone (the offset in
+/// force there at that instant), as `eval` writes `defer` instants; as
+/// written when the zone is not built for its year (the engine refuses
+/// it, and says why).
+fn shown_instant(policy: &NotifyPolicy, t: chrono::DateTime<chrono::FixedOffset>) -> String {
+    if policy.zone.covers(t.timestamp()) {
+        notify_out::instant(policy, t.timestamp_millis())
+    } else {
+        t.to_rfc3339()
+    }
+}
+
+/// A message's time, and where it was written.
 ///
 /// # Errors
 /// A time that is not an instant, a relative time with no `start`
@@ -521,11 +533,9 @@ fn message_time(
     m: &MessageCase,
     start: Option<chrono::DateTime<chrono::FixedOffset>>,
     has_start: bool,
-) -> Result<(String, Span), (Diagnostic, Span)> {
+) -> Result<(chrono::DateTime<chrono::FixedOffset>, Span), (Diagnostic, Span)> {
     match &m.time {
-        MessageTime::At(i) => instant(i)
-            .map(|t| (t.to_rfc3339(), i.span))
-            .map_err(|d| (d, i.span)),
+        MessageTime::At(i) => instant(i).map(|t| (t, i.span)).map_err(|d| (d, i.span)),
         MessageTime::After { secs, span } => {
             let Some(start) = start else {
                 if has_start {
@@ -556,7 +566,7 @@ fn message_time(
                 .and_then(chrono::TimeDelta::try_seconds)
                 .and_then(|d| start.checked_add_signed(d));
             match later {
-                Some(later) => Ok((later.to_rfc3339(), *span)),
+                Some(later) => Ok((later, *span)),
                 None => Err((
                     Diagnostic::error(
                         Code::E0603,
