@@ -473,3 +473,55 @@ fn instants_are_shown_in_the_policys_zone() {
     );
     assert!(!text.contains("+00:00"), "{text}");
 }
+
+#[test]
+fn a_failed_repeat_says_it_is_one() {
+    let o = tollgate(&[
+        "test",
+        "--color",
+        "never",
+        "tests/testing/E0605_repeat.test.toll",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o);
+    assert!(
+        text.contains(
+            "repeat of message id `g-1`, first decided at 2026-11-25T10:00:00+08:00 (message 1)"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("add `repeat` to the expectation"), "{text}");
+    assert!(
+        !text.contains("rule `notices` saw"),
+        "no rule was consulted:\n{text}"
+    );
+    // `eval --explain` says the same of a repeat.
+    let input = concat!(
+        r#"{"kind":"notice","terminal":"t1","msg_id":"g-1","at":"2026-11-25T10:00:00+08:00"}"#,
+        "\n",
+        r#"{"kind":"notice","terminal":"t1","msg_id":"g-1","at":"2026-11-25T10:02:00+08:00"}"#,
+        "\n"
+    );
+    let o = common::tollgate_stdin(
+        &[
+            "eval",
+            "tests/testing/alerts.toll",
+            "--explain",
+            "--input",
+            "-",
+        ],
+        input,
+    );
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let lines: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(
+        lines[1]["repeat_of"],
+        serde_json::json!({ "message_id": "g-1", "decided_at": "2026-11-25T10:00:00+08:00" }),
+        "{out}"
+    );
+    assert_eq!(lines[1]["explain"], serde_json::json!([]), "{out}");
+}

@@ -724,7 +724,9 @@ pub(crate) fn notify_line(
 ) -> Result<Json, String> {
     let trace = explain.then(|| super::notify_out::trace(policy, record, state));
     match policy.answer(record, state) {
-        Ok(a) => Ok(super::notify_out::answer(policy, a, trace)),
+        Ok(a) => Ok(super::notify_out::explained(
+            policy, record, state, a, trace,
+        )),
         Err(e) => Err(super::notify_out::error(policy, e)),
     }
 }

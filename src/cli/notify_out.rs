@@ -144,6 +144,42 @@ pub fn answer(policy: &NotifyPolicy, a: Answer, explain: Option<Vec<Json>>) -> J
     line
 }
 
+/// What `--explain` says of a repeat, whose rules are not consulted: the
+/// message id and the instant of the record its decision was first made
+/// for (`None` when `record` has no id, or none was decided for it).
+pub fn repeat_of(
+    policy: &NotifyPolicy,
+    record: &[Value],
+    state: &impl ThrottleState,
+) -> Option<Json> {
+    let id = policy.message_id_of(record)?;
+    let (at_ms, _) = state.decided(id)?;
+    let Some(Value::Str(text)) = record.get(policy.message_id? as usize) else {
+        return None;
+    };
+    Some(json!({ "message_id": text, "decided_at": instant(policy, at_ms) }))
+}
+
+/// The output line for an answer with its explanation (`trace`, taken
+/// before the answer; `state` is after it). A repeat consults no rule: its
+/// `explain` is empty and `repeat_of` names the decision it repeats.
+pub fn explained(
+    policy: &NotifyPolicy,
+    record: &[Value],
+    state: &impl ThrottleState,
+    a: Answer,
+    trace: Option<Vec<Json>>,
+) -> Json {
+    if !a.repeat || trace.is_none() {
+        return answer(policy, a, trace);
+    }
+    let mut line = answer(policy, a, Some(Vec::new()));
+    if let (Some(r), Json::Object(m)) = (repeat_of(policy, record, state), &mut line) {
+        m.insert("repeat_of".into(), r);
+    }
+    line
+}
+
 /// What each rule that applies to `record` sees in `state`, before the
 /// decision: the trace `--explain` prints. Rules that do not apply are
 /// listed as such.

@@ -594,21 +594,31 @@ fn stream_test(
         .map_or("at", |f| f.name.as_str());
     let prepared = prepare(s, policy, clock)?;
     let mut state = MemoryState::new();
+    // The message (1-based) that first decided each message id.
+    let mut first_decided: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
     let count = s.messages.len();
     for (n, (m, p)) in s.messages.iter().zip(prepared).enumerate() {
         let Prepared { record, until } = p;
         let trace = notify_out::trace(policy, &record.values, &state);
         let answered = policy.answer(&record.values, &mut state);
         let expected = expected_json(policy, &m.expect, until);
-        let (actual, ok) = match answered {
+        let id = policy.message_id_of(&record.values);
+        let (actual, ok, repeat) = match answered {
             Ok(a) => {
                 if !a.repeat {
                     coverage.message(policy, &record.values, a.decision);
+                    if let Some(id) = id {
+                        first_decided.entry(id).or_insert(n + 1);
+                    }
                 }
                 let ok = matches_decision(policy, &m.expect, until, a.decision, a.repeat);
-                (notify_out::answer(policy, a, None), ok)
+                (notify_out::answer(policy, a, None), ok, a.repeat)
             }
-            Err(e) => (json!({ "error": notify_out::error(policy, e) }), false),
+            Err(e) => (
+                json!({ "error": notify_out::error(policy, e) }),
+                false,
+                false,
+            ),
         };
         if ok {
             continue;
@@ -629,9 +639,41 @@ fn stream_test(
         .with_note(format!("expected: {expected}"))
         .with_note(format!("actual: {actual}"));
         let mut d = d;
-        for line in why_message(&trace) {
-            d = d.with_note(line);
-        }
+        let repeat_of = repeat
+            .then(|| notify_out::repeat_of(policy, &record.values, &state))
+            .flatten();
+        let trace = match repeat_of {
+            Some(r) => {
+                let at = r.get("decided_at").and_then(Json::as_str).unwrap_or("?");
+                let msg = r.get("message_id").and_then(Json::as_str).unwrap_or("?");
+                let first = id
+                    .and_then(|id| first_decided.get(&id))
+                    .map_or(String::new(), |k| format!(" (message {k})"));
+                d = d.with_note(format!(
+                    "repeat of message id `{msg}`, first decided at {at}{first}: a repeat \
+                     gets that decision again, and no rule is consulted"
+                ));
+                if !m.expect.repeat {
+                    d = d.with_help(format!(
+                        "add `repeat` to the expectation: `=> {} repeat`",
+                        decision_words(&actual)
+                    ));
+                }
+                vec![json!({ "repeat_of": r })]
+            }
+            None => {
+                for line in why_message(&trace) {
+                    d = d.with_note(line);
+                }
+                if m.expect.repeat && !repeat {
+                    d = d.with_help(
+                        "this message was decided anew, not as a repeat: remove `repeat`, \
+                         or give it the message id of an earlier message",
+                    );
+                }
+                trace
+            }
+        };
         return Ok(Some(Failure {
             diagnostic: d,
             record: record.json,
@@ -724,6 +766,23 @@ fn decision_text(j: &Json) -> String {
     }
     if j.get("repeat") == Some(&Json::Bool(true)) {
         s.push_str(", repeat");
+    }
+    s
+}
+
+/// A decision as an expectation writes it: `deliver`, `suppress by
+/// txn_dedup`, `defer until 2026-11-25T13:00:00+08:00 by peak_hours`.
+fn decision_words(j: &Json) -> String {
+    let mut s = j
+        .get("decision")
+        .and_then(Json::as_str)
+        .unwrap_or("?")
+        .to_string();
+    if let Some(u) = j.get("until").and_then(Json::as_str) {
+        s.push_str(&format!(" until {u}"));
+    }
+    if let Some(r) = j.get("rule").and_then(Json::as_str) {
+        s.push_str(&format!(" by {r}"));
     }
     s
 }
