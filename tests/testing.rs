@@ -525,3 +525,60 @@ fn a_failed_repeat_says_it_is_one() {
     );
     assert_eq!(lines[1]["explain"], serde_json::json!([]), "{out}");
 }
+
+#[test]
+fn tiered_fees_are_explained_band_by_band() {
+    let o = tollgate(&[
+        "test",
+        "--color",
+        "never",
+        "tests/testing/E0605_tiers.test.toll",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o);
+    assert!(
+        text.contains("1000.00 × 0.38% + 1000.00 × 0.60% = 9.80, half_up to 0.01 → 9.80"),
+        "{text}"
+    );
+    // `eval --explain`: the bands of a marginal fee, the band of a whole one.
+    let record = r#"{"channel":"scan","amount":"2000.00"}"#;
+    let o = common::tollgate_stdin(
+        &[
+            "eval",
+            "tests/testing/shop.toll",
+            "--explain",
+            "--input",
+            "-",
+        ],
+        record,
+    );
+    let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        line["components"][0]["explain"]["bands"],
+        serde_json::json!([
+            { "part": "1000.00", "rate": "0.38%" },
+            { "part": "1000.00", "rate": "0.60%" }
+        ]),
+        "{line}"
+    );
+    let record = r#"{"merchant_class":"standard","channel":"unionpay_qr","amount":"2000.00","settlement":"t1","onboarded_days":400,"suspected_cashout":false}"#;
+    let o = common::tollgate_stdin(
+        &[
+            "eval",
+            "policies/fees/acquirer_2026.toll",
+            "--explain",
+            "--input",
+            "-",
+        ],
+        record,
+    );
+    let line: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let mdr = line["components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["schedule"] == "mdr")
+        .unwrap();
+    assert_eq!(mdr["explain"]["band"], "above 1000.00", "{line}");
+    assert_eq!(mdr["explain"]["rate"], "0.60%", "{line}");
+}

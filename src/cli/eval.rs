@@ -896,6 +896,9 @@ pub(crate) fn explain(table: &Table, s: &Schedule, c: &Component, record: &[Valu
     if let Some(r) = rule.filter(|r| !r.fee.rate.is_zero()) {
         m.insert("rate".into(), json!(percent(r.fee.rate)));
     }
+    if let (Some(r), Some(Value::Num(d))) = (rule, record.get(s.base as usize)) {
+        super::bands::explain(&r.fee, *d, &mut m);
+    }
     m.insert("raw".into(), json!(money(b.raw.normalize())));
     m.insert(
         "rounding".into(),

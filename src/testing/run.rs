@@ -413,10 +413,11 @@ fn why_fee(e: &Json) -> String {
     parts.push(format!("`{matched}` matches: {formula}"));
     let amount = s("amount").unwrap_or_default();
     let raw = s("raw").unwrap_or_default();
-    let product = match s("rate") {
-        Some(rate) => format!("{amount} × {rate} = {raw}"),
-        None if formula.contains("tiered") => format!("{amount} through the bands = {raw}"),
-        None => format!("no rate on {amount}: {raw}"),
+    let product = match (crate::cli::bands::arithmetic(&x), s("rate"), s("band")) {
+        (Some(bands), _, _) => format!("{bands} = {raw}"),
+        (None, Some(rate), Some(band)) => format!("{amount} × {rate} (band {band}) = {raw}"),
+        (None, Some(rate), None) => format!("{amount} × {rate} = {raw}"),
+        (None, None, _) => format!("no rate on {amount}: {raw}"),
     };
     let mut sum = format!(
         "{product}, {} → {}",
