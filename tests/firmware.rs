@@ -518,3 +518,116 @@ fn the_c_example_replays_the_conformance_vectors_and_catches_a_broken_artifact()
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     assert!(stdout.contains("MISMATCH"), "{stdout}");
 }
+
+/// Hex of a public key's text form (`tollgate-ed25519-public:BASE64`).
+fn key_hex(public: &str) -> String {
+    use base64::Engine;
+    let b64 = public.strip_prefix("tollgate-ed25519-public:").unwrap();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(b64)
+        .unwrap();
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[test]
+fn a_terminal_installs_only_signed_updates_and_never_rolls_back() {
+    let dir = std::env::temp_dir().join(format!("tollgate-trusted-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let library = build_library();
+    let exe = dir.join("trusted_update");
+    let out = Command::new("cc")
+        .args(["-std=c99", "-Wall", "-Wextra", "-Werror", "-g", "-I"])
+        .arg(root().join("crates/ffi/include"))
+        .arg(root().join("examples/firmware/trusted_update.c"))
+        .arg(library.join("libtollgate_ffi.a"))
+        .arg("-o")
+        .arg(&exe)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "cc failed:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let tollgate = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let key = dir.join("release.key");
+    let keygen = tollgate(&["keygen".as_ref(), "--out".as_ref(), key.as_os_str()]);
+    let public = keygen
+        .lines()
+        .find_map(|l| l.strip_prefix("public key: "))
+        .unwrap();
+    let source = std::fs::read_to_string(root().join("tests/fees/jpy.toll")).unwrap();
+    let build = |name: &str, text: &str, sign: bool| {
+        let src = dir.join(format!("{name}.toll"));
+        std::fs::write(&src, text).unwrap();
+        let bin = dir.join(format!("{name}.bin"));
+        let mut args: Vec<&std::ffi::OsStr> = vec![
+            "compile".as_ref(),
+            src.as_os_str(),
+            "-o".as_ref(),
+            bin.as_os_str(),
+        ];
+        if sign {
+            args.extend(["--sign".as_ref(), key.as_os_str()]);
+        }
+        tollgate(&args);
+        bin
+    };
+    let v1 = build("v1", &source, true);
+    let v2 = build("v2", &source.replace("version 1", "version 2"), true);
+    let v2_changed = build(
+        "v2_changed",
+        &source
+            .replace("version 1", "version 2")
+            .replace("3.24%", "3.25%"),
+        true,
+    );
+    let unsigned = build(
+        "v3_unsigned",
+        &source.replace("version 1", "version 3"),
+        false,
+    );
+    let mut tampered = std::fs::read(&v2).unwrap();
+    tampered[40] ^= 0x10;
+    let tampered_path = dir.join("tampered.bin");
+    std::fs::write(&tampered_path, tampered).unwrap();
+
+    let floor = dir.join("floor");
+    let run = Command::new(&exe)
+        .arg(key_hex(public))
+        .arg(&floor)
+        .args([&v1, &v2, &v1, &v2_changed, &unsigned, &tampered_path, &v2])
+        .output()
+        .unwrap();
+    assert!(run.status.success(), "{run:?}");
+    let lines: Vec<String> = String::from_utf8(run.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(':').next().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "installed yen_card 1",
+            "installed yen_card 2",
+            "refused TG_ROLLBACK",
+            "refused TG_VERSION_REUSED",
+            "refused TG_UNSIGNED",
+            "refused TG_BAD_SIGNATURE",
+            "installed yen_card 2",
+        ]
+    );
+    // The floor persisted across the runs ("reboots") is version 2's.
+    let kept = std::fs::read_to_string(&floor).unwrap();
+    assert!(kept.starts_with("yen_card 2 "), "{kept}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

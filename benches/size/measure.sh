@@ -19,11 +19,11 @@ cc_() {
 cc_ examples/firmware/firmware.c benches/size/stub.c -o "$out/firmware-without"
 cc_ examples/firmware/firmware.c "$lib" -o "$out/firmware-with"
 cc_ benches/size/variants.c -o "$out/none"
-for part in LOAD FEES NOTIFY; do
+for part in LOAD TRUSTED FEES NOTIFY; do
     cc_ -DPART_$part benches/size/variants.c "$lib" -o "$out/$part"
 done
 cc_ -DPART_FEES -DPART_NOTIFY benches/size/variants.c "$lib" -o "$out/ALL"
 size "$out/firmware-without" "$out/firmware-with" "$out/none" "$out/LOAD" \
-    "$out/FEES" "$out/NOTIFY" "$out/ALL"
+    "$out/TRUSTED" "$out/FEES" "$out/NOTIFY" "$out/ALL"
 echo "largest functions of the firmware example with Tollgate:"
 nm --size-sort --radix=d -C "$out/firmware-with" | tail -25

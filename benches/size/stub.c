@@ -124,3 +124,13 @@ const char *tg_status_name(int32_t s) {
     (void)s;
     return "";
 }
+tg_status tg_policy_load_trusted(const uint8_t *b, size_t l, const uint8_t *k, size_t n,
+                                 const tg_floor *f, tg_policy **o, char *m, size_t ml) {
+    (void)b, (void)l, (void)k, (void)n, (void)f, (void)o, (void)m, (void)ml;
+    return TG_NULL_POINTER;
+}
+tg_status tg_artifact_identity(const uint8_t *b, size_t l, char *n, size_t nl, uint32_t *v,
+                               uint64_t *h) {
+    (void)b, (void)l, (void)n, (void)nl, (void)v, (void)h;
+    return TG_NULL_POINTER;
+}

@@ -4,8 +4,9 @@
  * with -DPART_LOAD (load and free an artifact), -DPART_FEES (load, build a
  * record, price it, read the fee), -DPART_NOTIFY (load, build a record,
  * make a state, decide, save and restore it), or both of the last two; with
- * none, the same program without Tollgate. The linker keeps only what a
- * part reaches.
+ * none, the same program without Tollgate; -DPART_TRUSTED is PART_LOAD
+ * through tg_policy_load_trusted (signature and floor checked). The linker
+ * keeps only what a part reaches.
  */
 #include "tollgate.h"
 
@@ -38,12 +39,23 @@ int main(int argc, char **argv) {
     if (argc < 2 || (bytes = read_file(argv[1], &len)) == NULL) {
         return 2;
     }
-#if defined(PART_LOAD) || defined(PART_FEES) || defined(PART_NOTIFY)
+#if defined(PART_LOAD) || defined(PART_TRUSTED) || defined(PART_FEES) || defined(PART_NOTIFY)
     {
         tg_policy *policy = NULL;
         tg_record *record = NULL;
         char message[128];
+#ifdef PART_TRUSTED
+        /* The key from the command line, so that nothing is known at link time. */
+        uint8_t key[32] = {0};
+        tg_floor floor = {"policy", 1, 0};
+        for (int i = 0; i < 32 && argc > 6 && argv[6][i] != 0; i++) {
+            key[i] = (uint8_t)argv[6][i];
+        }
+        tg_status s = tg_policy_load_trusted(bytes, len, key, 1, argc > 7 ? &floor : NULL,
+                                             &policy, message, sizeof message);
+#else
         tg_status s = tg_policy_load(bytes, len, &policy, message, sizeof message);
+#endif
         uint32_t a = 0, b = 0;
         printf("%s\n", tg_status_name((int32_t)s));
         tg_policy_field(policy, argc > 2 ? argv[2] : "amount", &a);

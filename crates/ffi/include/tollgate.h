@@ -85,6 +85,16 @@ typedef enum {
   TG_BAD_STATE = 19,
   // An index (of a component or a rule) is out of range.
   TG_OUT_OF_RANGE = 20,
+  // Trusted keys were given and the artifact is not signed.
+  TG_UNSIGNED = 21,
+  // The artifact is signed by a key that is not trusted.
+  TG_UNKNOWN_KEY = 22,
+  // The artifact's signature does not verify: changed after signing.
+  TG_BAD_SIGNATURE = 23,
+  // An older version of the installed policy.
+  TG_ROLLBACK = 24,
+  // The installed version of the policy with other contents.
+  TG_VERSION_REUSED = 25,
 } tg_status;
 
 // What happens to a message.
@@ -177,6 +187,18 @@ typedef struct {
   // The cap applied instead (when `clamped_rule` is set).
   uint32_t clamped_to;
 } tg_decision;
+
+// The installed policy an update must not go back from, as the firmware
+// persists it: the policy's name, version and content hash (from
+// `tg_artifact_identity` on the artifact it installed).
+typedef struct {
+  // The policy's name, NUL-terminated UTF-8.
+  const char *name;
+  // The installed version.
+  uint32_t version;
+  // The installed artifact's content hash.
+  uint64_t hash;
+} tg_floor;
 
 #ifdef __cplusplus
 extern "C" {
@@ -443,6 +465,47 @@ void tg_record_free(tg_record *record);
 // (`"TG_OK"`); `"TG_UNKNOWN"` for a number that is no status. (It takes
 // an integer so that any value C passes is defined.)
 const char *tg_status_name(int32_t status);
+
+// Loads a policy as `tg_policy_load` does, after checking, before
+// anything beyond the header is decoded, that one of the `n_keys` trusted
+// Ed25519 public keys (32 bytes each, back to back at `keys`) signed it,
+// then, when `floor` is not NULL, that it is not an older version of the
+// installed policy (nor the installed version with other contents).
+// Refusals: `TG_UNSIGNED`, `TG_UNKNOWN_KEY`, `TG_BAD_SIGNATURE`,
+// `TG_ROLLBACK`, `TG_VERSION_REUSED`, or `TG_BAD_ARTIFACT` for damage;
+// `*out` is then NULL and the reason is in `message`. `n_keys` must be at
+// least 1 (`TG_OUT_OF_RANGE`; an unsigned artifact loads with
+// `tg_policy_load`), and a key that is not a valid public key is
+// `TG_OUT_OF_RANGE` too.
+//
+// # Safety
+// As `tg_policy_load`; `keys` points at `32 * n_keys` readable bytes;
+// `floor`, when not NULL, points at a `tg_floor` whose name is a
+// NUL-terminated string.
+tg_status tg_policy_load_trusted(const uint8_t *bytes,
+                                 size_t len,
+                                 const uint8_t *keys,
+                                 size_t n_keys,
+                                 const tg_floor *floor,
+                                 tg_policy **out,
+                                 char *message,
+                                 size_t message_len);
+
+// Reads an artifact's identity without decoding its policy: the policy's
+// name (NUL-terminated into `name`, `name_len` bytes), version and content
+// hash: what the firmware persists as its floor once the artifact is
+// installed. `TG_BAD_ARTIFACT` for a damaged envelope, `TG_SHORT_BUFFER`
+// when the name does not fit.
+//
+// # Safety
+// `bytes` points at `len` readable bytes; `name` is writable for
+// `name_len` bytes; `version` and `hash` are writable.
+tg_status tg_artifact_identity(const uint8_t *bytes,
+                               size_t len,
+                               char *name,
+                               size_t name_len,
+                               uint32_t *version,
+                               uint64_t *hash);
 
 #ifdef __cplusplus
 }  // extern "C"

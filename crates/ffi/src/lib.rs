@@ -30,6 +30,7 @@ mod policy;
 mod price;
 mod record;
 mod status;
+mod trusted;
 
 pub use notify::{
     tg_decide, tg_decision, tg_reason, tg_state, tg_state_free, tg_state_new, tg_state_restore,
@@ -49,3 +50,4 @@ pub use record::{
     tg_record_set_string, tg_record_set_time, tg_record_unset,
 };
 pub use status::{tg_status, tg_status_name};
+pub use trusted::{tg_artifact_identity, tg_floor, tg_policy_load_trusted};

@@ -70,7 +70,32 @@ pub unsafe extern "C" fn tg_policy_load(
     unsafe { out.write(core::ptr::null_mut()) };
     // SAFETY: `bytes` points at `len` readable bytes.
     let bytes = unsafe { core::slice::from_raw_parts(bytes, len) };
-    match artifact::decode_any(bytes) {
+    // SAFETY: as the caller's contract.
+    unsafe {
+        load_with(
+            || artifact::decode_any(bytes),
+            |_| tg_status::TG_BAD_ARTIFACT,
+            out,
+            message,
+            message_len,
+        )
+    }
+}
+
+/// Makes a handle at `*out` of what `decode` gives, or writes the reason
+/// to `message` and answers the status `status_of` gives for the error.
+///
+/// # Safety
+/// `out` is writable; `message`, when not NULL, is writable for
+/// `message_len` bytes.
+pub(crate) unsafe fn load_with(
+    decode: impl FnOnce() -> Result<Compiled, artifact::ArtifactError>,
+    status_of: impl FnOnce(artifact::ArtifactErrorKind) -> tg_status,
+    out: *mut *mut tg_policy,
+    message: *mut c_char,
+    message_len: usize,
+) -> tg_status {
+    match decode() {
         Ok(compiled) => {
             let policy: *mut tg_policy = handle::into_raw(Policy {
                 compiled: Arc::new(compiled),
@@ -84,7 +109,7 @@ pub unsafe extern "C" fn tg_policy_load(
             let mut text = alloc::string::String::new();
             let _ = core::fmt::write(&mut text, format_args!("{e}"));
             buffers::message(message, message_len, &text);
-            tg_status::TG_BAD_ARTIFACT
+            status_of(e.kind)
         }
     }
 }

@@ -58,10 +58,20 @@ pub enum tg_status {
     TG_BAD_STATE = 19,
     /// An index (of a component or a rule) is out of range.
     TG_OUT_OF_RANGE = 20,
+    /// Trusted keys were given and the artifact is not signed.
+    TG_UNSIGNED = 21,
+    /// The artifact is signed by a key that is not trusted.
+    TG_UNKNOWN_KEY = 22,
+    /// The artifact's signature does not verify: changed after signing.
+    TG_BAD_SIGNATURE = 23,
+    /// An older version of the installed policy.
+    TG_ROLLBACK = 24,
+    /// The installed version of the policy with other contents.
+    TG_VERSION_REUSED = 25,
 }
 
 /// Every status, by its number.
-const ALL: [tg_status; 21] = [
+const ALL: [tg_status; 26] = [
     tg_status::TG_OK,
     tg_status::TG_NULL_POINTER,
     tg_status::TG_BAD_HANDLE,
@@ -83,6 +93,11 @@ const ALL: [tg_status; 21] = [
     tg_status::TG_CAPACITY,
     tg_status::TG_BAD_STATE,
     tg_status::TG_OUT_OF_RANGE,
+    tg_status::TG_UNSIGNED,
+    tg_status::TG_UNKNOWN_KEY,
+    tg_status::TG_BAD_SIGNATURE,
+    tg_status::TG_ROLLBACK,
+    tg_status::TG_VERSION_REUSED,
 ];
 
 /// The name of status number `status`, as a static NUL-terminated string
@@ -115,6 +130,11 @@ pub extern "C" fn tg_status_name(status: i32) -> *const c_char {
         tg_status::TG_CAPACITY => c"TG_CAPACITY",
         tg_status::TG_BAD_STATE => c"TG_BAD_STATE",
         tg_status::TG_OUT_OF_RANGE => c"TG_OUT_OF_RANGE",
+        tg_status::TG_UNSIGNED => c"TG_UNSIGNED",
+        tg_status::TG_UNKNOWN_KEY => c"TG_UNKNOWN_KEY",
+        tg_status::TG_BAD_SIGNATURE => c"TG_BAD_SIGNATURE",
+        tg_status::TG_ROLLBACK => c"TG_ROLLBACK",
+        tg_status::TG_VERSION_REUSED => c"TG_VERSION_REUSED",
     };
     name.as_ptr()
 }

@@ -1,0 +1,155 @@
+//! Trusted updates from C: loading an artifact only when one of the
+//! terminal's keys signed it and it is not below the installed version
+//! (docs/releases.md), and reading an artifact's identity to persist as
+//! the next floor.
+
+use crate::buffers;
+use crate::policy::{load_with, tg_policy};
+use crate::status::tg_status;
+use alloc::vec::Vec;
+use core::ffi::c_char;
+use tollgate_runtime::artifact::trust::{self, Floor, TrustedKey, PUBLIC_KEY_LEN};
+use tollgate_runtime::artifact::{self, ArtifactErrorKind};
+
+/// The installed policy an update must not go back from, as the firmware
+/// persists it: the policy's name, version and content hash (from
+/// `tg_artifact_identity` on the artifact it installed).
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct tg_floor {
+    /// The policy's name, NUL-terminated UTF-8.
+    pub name: *const c_char,
+    /// The installed version.
+    pub version: u32,
+    /// The installed artifact's content hash.
+    pub hash: u64,
+}
+
+/// The status of a refused trusted load.
+pub(crate) fn status_of(kind: ArtifactErrorKind) -> tg_status {
+    match kind {
+        ArtifactErrorKind::Unsigned => tg_status::TG_UNSIGNED,
+        ArtifactErrorKind::UnknownKey(_) => tg_status::TG_UNKNOWN_KEY,
+        ArtifactErrorKind::BadSignature => tg_status::TG_BAD_SIGNATURE,
+        ArtifactErrorKind::Rollback { .. } => tg_status::TG_ROLLBACK,
+        ArtifactErrorKind::VersionReused(_) => tg_status::TG_VERSION_REUSED,
+        _ => tg_status::TG_BAD_ARTIFACT,
+    }
+}
+
+/// Loads a policy as `tg_policy_load` does, after checking, before
+/// anything beyond the header is decoded, that one of the `n_keys` trusted
+/// Ed25519 public keys (32 bytes each, back to back at `keys`) signed it,
+/// then, when `floor` is not NULL, that it is not an older version of the
+/// installed policy (nor the installed version with other contents).
+/// Refusals: `TG_UNSIGNED`, `TG_UNKNOWN_KEY`, `TG_BAD_SIGNATURE`,
+/// `TG_ROLLBACK`, `TG_VERSION_REUSED`, or `TG_BAD_ARTIFACT` for damage;
+/// `*out` is then NULL and the reason is in `message`. `n_keys` must be at
+/// least 1 (`TG_OUT_OF_RANGE`; an unsigned artifact loads with
+/// `tg_policy_load`), and a key that is not a valid public key is
+/// `TG_OUT_OF_RANGE` too.
+///
+/// # Safety
+/// As `tg_policy_load`; `keys` points at `32 * n_keys` readable bytes;
+/// `floor`, when not NULL, points at a `tg_floor` whose name is a
+/// NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn tg_policy_load_trusted(
+    bytes: *const u8,
+    len: usize,
+    keys: *const u8,
+    n_keys: usize,
+    floor: *const tg_floor,
+    out: *mut *mut tg_policy,
+    message: *mut c_char,
+    message_len: usize,
+) -> tg_status {
+    if out.is_null() || bytes.is_null() || keys.is_null() {
+        return tg_status::TG_NULL_POINTER;
+    }
+    // SAFETY: `out` is writable.
+    unsafe { out.write(core::ptr::null_mut()) };
+    let Some(keys_len) = n_keys.checked_mul(PUBLIC_KEY_LEN).filter(|&n| n > 0) else {
+        return tg_status::TG_OUT_OF_RANGE;
+    };
+    // SAFETY: `keys` points at `32 * n_keys` readable bytes.
+    let key_bytes = unsafe { core::slice::from_raw_parts(keys, keys_len) };
+    let mut trusted = Vec::new();
+    for chunk in key_bytes.chunks_exact(PUBLIC_KEY_LEN) {
+        let Ok(key) = <&[u8; PUBLIC_KEY_LEN]>::try_from(chunk) else {
+            return tg_status::TG_OUT_OF_RANGE;
+        };
+        match TrustedKey::from_bytes(key) {
+            Ok(k) => trusted.push(k),
+            Err(_) => return tg_status::TG_OUT_OF_RANGE,
+        }
+    }
+    let floor = if floor.is_null() {
+        None
+    } else {
+        // SAFETY: `floor` points at a readable `tg_floor`.
+        let f = unsafe { floor.read() };
+        match buffers::text(f.name) {
+            Ok(name) => Some((name, f.version, f.hash)),
+            Err(s) => return s,
+        }
+    };
+    let floor = floor.map(|(name, version, hash)| Floor {
+        name,
+        version,
+        hash,
+    });
+    // SAFETY: `bytes` points at `len` readable bytes.
+    let bytes = unsafe { core::slice::from_raw_parts(bytes, len) };
+    // SAFETY: as the caller's contract.
+    unsafe {
+        load_with(
+            || trust::decode_trusted(bytes, &trusted, floor.as_ref()),
+            status_of,
+            out,
+            message,
+            message_len,
+        )
+    }
+}
+
+/// Reads an artifact's identity without decoding its policy: the policy's
+/// name (NUL-terminated into `name`, `name_len` bytes), version and content
+/// hash: what the firmware persists as its floor once the artifact is
+/// installed. `TG_BAD_ARTIFACT` for a damaged envelope, `TG_SHORT_BUFFER`
+/// when the name does not fit.
+///
+/// # Safety
+/// `bytes` points at `len` readable bytes; `name` is writable for
+/// `name_len` bytes; `version` and `hash` are writable.
+#[no_mangle]
+pub unsafe extern "C" fn tg_artifact_identity(
+    bytes: *const u8,
+    len: usize,
+    name: *mut c_char,
+    name_len: usize,
+    version: *mut u32,
+    hash: *mut u64,
+) -> tg_status {
+    if bytes.is_null() || version.is_null() || hash.is_null() {
+        return tg_status::TG_NULL_POINTER;
+    }
+    let buf = match buffers::out(name, name_len) {
+        Ok(b) => b,
+        Err(s) => return s,
+    };
+    // SAFETY: `bytes` points at `len` readable bytes.
+    let bytes = unsafe { core::slice::from_raw_parts(bytes, len) };
+    let Ok((n, v, h)) = artifact::identify(bytes) else {
+        return tg_status::TG_BAD_ARTIFACT;
+    };
+    if let Err(s) = buffers::put(buf, &n) {
+        return s;
+    }
+    // SAFETY: `version` and `hash` are writable.
+    unsafe {
+        version.write(v);
+        hash.write(h);
+    }
+    tg_status::TG_OK
+}
