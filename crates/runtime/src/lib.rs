@@ -3,8 +3,9 @@
 //!
 //! A policy is written, checked and compiled on a host (`tollgate compile
 //! POLICY -o FILE`); this crate is what runs the result. It is
-//! `#![no_std]` with `alloc`, depends on `rust_decimal`, `hashbrown` and
-//! `xxhash-rust` alone, and is meant to assume no 64-bit target: the
+//! `#![no_std]` with `alloc`, depends on `rust_decimal`, `hashbrown`,
+//! `xxhash-rust`, and `ed25519-dalek` and `sha2` (verifying signed
+//! artifacts, [`artifact::trust`]) alone, and is meant to assume no 64-bit target: the
 //! artifact and the saved state write counts and indexes with fixed widths
 //! (`u32`, `u64`), never `usize`, and it uses no atomics (only x86-64 is
 //! built here; `crates/nostd-check` proves that nothing in its graph links
