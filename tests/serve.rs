@@ -859,13 +859,13 @@ fn serve_refuses_a_backend_it_does_not_have() {
             "--policies",
             "policies",
             "--state",
-            "redis://127.0.0.1:6379/0",
+            "etcd://127.0.0.1:2379",
         ])
         .current_dir(root())
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr).contains("Redis backend is not built yet"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("unknown state backend `etcd://"));
 }
 
 /// The next message of `terminal` (network status, capped at one per 15

@@ -135,9 +135,25 @@ pub enum Command {
         /// on stderr names the address bound).
         #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
-        /// Where throttle state is kept: `memory` (this process only).
+        /// Where throttle state is kept: `memory` (this process only) or
+        /// `redis://HOST:PORT/DB` (shared by every instance using it).
         #[arg(long, value_name = "BACKEND", default_value = "memory", value_parser = state_backend)]
         state: String,
+        /// With Redis: how long one call to Redis may take before the
+        /// decision follows its policy's fail mode.
+        #[arg(long, value_name = "MS", default_value_t = crate::serve::redis_state::TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..))]
+        redis_timeout_ms: u64,
+        /// With Redis: what a decision does when Redis is unreachable or
+        /// slow: `open` (decide on an empty state, marked degraded) or
+        /// `closed` (suppress, marked degraded).
+        #[arg(long, value_name = "MODE", default_value = "open", value_parser = fail_mode)]
+        fail_mode: String,
+        /// With Redis: fail open for the policy NAME whatever --fail-mode says.
+        #[arg(long, value_name = "NAME")]
+        fail_open: Vec<String>,
+        /// With Redis: fail closed for the policy NAME whatever --fail-mode says.
+        #[arg(long, value_name = "NAME")]
+        fail_closed: Vec<String>,
         /// Keep each notifications policy's throttle state on disk in DIR
         /// (DIR/NAME.state, with its journal and lock, as `eval --state`
         /// keeps it; docs/durability.md): an answered delivery survives a
@@ -424,7 +440,11 @@ pub fn run() -> ExitCode {
         Command::Serve {
             policies,
             listen,
-            state: _,
+            state,
+            redis_timeout_ms,
+            fail_mode,
+            fail_open,
+            fail_closed,
             state_dir,
             token_file,
             max_body_bytes,
@@ -444,6 +464,15 @@ pub fn run() -> ExitCode {
             },
             watch: !no_watch,
             state_dir,
+            redis: state
+                .starts_with("redis://")
+                .then(|| crate::serve::RedisOptions {
+                    url: state.clone(),
+                    timeout: std::time::Duration::from_millis(redis_timeout_ms),
+                    default_mode: fail_mode_of(&fail_mode),
+                    fail_open,
+                    fail_closed,
+                }),
         }),
         Command::Compile {
             policy,
@@ -555,11 +584,31 @@ fn state_backend(name: &str) -> Result<String, String> {
         return Ok(name.to_string());
     }
     if name.starts_with("redis://") {
-        return Err("the Redis backend is not built yet (docs/serve.md); use `memory`".into());
+        return redis::Client::open(name)
+            .map(|_| name.to_string())
+            .map_err(|e| format!("not a Redis URL: {e}"));
     }
     Err(format!(
-        "unknown state backend `{name}` (this version has `memory`)"
+        "unknown state backend `{name}` (use `memory` or `redis://HOST:PORT/DB`)"
     ))
+}
+
+fn fail_mode(name: &str) -> Result<String, String> {
+    match name {
+        "open" | "closed" => Ok(name.to_string()),
+        _ => Err(format!(
+            "unknown fail mode `{name}` (use `open` or `closed`)"
+        )),
+    }
+}
+
+/// The fail mode a checked `--fail-mode` names.
+fn fail_mode_of(name: &str) -> crate::serve::redis_state::FailMode {
+    if name == "closed" {
+        crate::serve::redis_state::FailMode::Closed
+    } else {
+        crate::serve::redis_state::FailMode::Open
+    }
 }
 
 fn keep_name(name: &str) -> Result<String, String> {

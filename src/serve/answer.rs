@@ -6,6 +6,8 @@
 
 use super::catalog::{Engine, Policy};
 use super::durable::Journal;
+use super::metrics::{FailLabels, Metrics};
+use super::redis_state::{degraded_line, RedisState};
 use super::shards::ShardedState;
 use crate::cli::eval::{line_text, notify_line};
 use crate::cli::fee_lines::{write_json, FeeLines, Line, OutputKind};
@@ -42,6 +44,12 @@ enum Kind<'a> {
         &'a ShardedState,
         Option<&'a Journal>,
     ),
+    /// A notifications policy deciding against the state in Redis.
+    Redis(
+        &'a tollgate_runtime::notify::NotifyPolicy,
+        &'a RedisState,
+        &'a Metrics,
+    ),
 }
 
 /// What became of one line.
@@ -56,15 +64,21 @@ pub enum Outcome {
 
 impl<'a> Answerer<'a> {
     /// Answers with `policy`; a notifications policy decides against
-    /// `state`, journaled to `journal` when it is kept on disk.
+    /// `state`, journaled to `journal` when it is kept on disk, or against
+    /// Redis when `redis` is given (its failures counted in the metrics).
     pub fn new(
         policy: &'a Policy,
         state: Option<&'a ShardedState>,
         journal: Option<&'a Journal>,
+        redis: Option<(&'a RedisState, &'a Metrics)>,
         extras: Extras,
         max_line: usize,
     ) -> Option<Answerer<'a>> {
         let engine = match (&policy.engine, state) {
+            (Engine::Notifications(p), _) if redis.is_some() => match redis {
+                Some((r, m)) => Kind::Redis(p, r, m),
+                None => return None,
+            },
             (Engine::Fees(t), _) => Kind::Fees(Box::new(FeeLines::new(
                 t,
                 Reading::default(),
@@ -140,6 +154,38 @@ impl<'a> Answerer<'a> {
                     Outcome::Decided("priced", None)
                 }
             }
+            (Kind::Redis(policy, redis, metrics), Some(bytes)) => {
+                let explain = self.extras.explain;
+                let name = &self.policy.name;
+                let decided = line_text(n, bytes).and_then(|text| {
+                    let fields = crate::record::parse_json(text)?;
+                    let record = crate::record::from_json_fields(
+                        &fields,
+                        &policy.fields,
+                        Reading::default(),
+                    )?;
+                    let asked = tokio::task::block_in_place(|| {
+                        tokio::runtime::Handle::current()
+                            .block_on(redis.decide(policy, &record, explain))
+                    });
+                    match asked {
+                        Ok(line) => line,
+                        Err(why) => {
+                            let mode = redis.mode(name);
+                            metrics
+                                .state_failures
+                                .get_or_create(&FailLabels {
+                                    policy: name.clone(),
+                                    mode: mode.name().to_string(),
+                                })
+                                .inc();
+                            tracing::warn!(policy = %name, mode = mode.name(), error = %why, "Redis failed: the decision follows the fail mode");
+                            degraded_line(policy, &record, explain, mode, &why)
+                        }
+                    }
+                });
+                finish(decided, n, out)
+            }
             (Kind::Notify(policy, state, journal), Some(bytes)) => {
                 let explain = self.extras.explain;
                 let decided = line_text(n, bytes).and_then(|text| {
@@ -157,25 +203,7 @@ impl<'a> Answerer<'a> {
                     }
                     line
                 });
-                match decided {
-                    Ok(line) => {
-                        let kind = match line.get("decision").and_then(|d| d.as_str()) {
-                            Some("deliver") => "deliver",
-                            Some("defer") => "defer",
-                            _ => "suppress",
-                        };
-                        let rule = line
-                            .get("rule")
-                            .and_then(|r| r.as_str())
-                            .map(str::to_string);
-                        write_json(out, line, None);
-                        Outcome::Decided(kind, rule)
-                    }
-                    Err(e) => {
-                        write_json(out, json!({ "error": e, "record": n }), None);
-                        Outcome::Error
-                    }
-                }
+                finish(decided, n, out)
             }
         };
         if self.extras.trace && out.ends_with(b"}\n") && out.len() >= start + 2 {
@@ -183,5 +211,29 @@ impl<'a> Answerer<'a> {
             out.extend_from_slice(&self.trace);
         }
         outcome
+    }
+}
+
+/// Writes the line of a notification decision (or the error line of
+/// record `n`) to `out`.
+fn finish(decided: Result<serde_json::Value, String>, n: usize, out: &mut Vec<u8>) -> Outcome {
+    match decided {
+        Ok(line) => {
+            let kind = match line.get("decision").and_then(|d| d.as_str()) {
+                Some("deliver") => "deliver",
+                Some("defer") => "defer",
+                _ => "suppress",
+            };
+            let rule = line
+                .get("rule")
+                .and_then(|r| r.as_str())
+                .map(str::to_string);
+            write_json(out, line, None);
+            Outcome::Decided(kind, rule)
+        }
+        Err(e) => {
+            write_json(out, json!({ "error": e, "record": n }), None);
+            Outcome::Error
+        }
     }
 }

@@ -266,6 +266,7 @@ async fn single(
         served.policy(),
         served.state(),
         served.journal(),
+        app.redis.as_ref().map(|r| (r, &app.metrics)),
         extras,
         max,
     ) else {
@@ -357,6 +358,7 @@ async fn answer_stream(
         served.policy(),
         served.state(),
         served.journal(),
+        app.redis.as_ref().map(|r| (r, &app.metrics)),
         extras,
         max,
     ) else {

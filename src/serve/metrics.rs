@@ -26,6 +26,15 @@ pub struct PolicyLabels {
     pub policy: String,
 }
 
+/// Labels of a decision the state backend failed.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct FailLabels {
+    /// The policy's name.
+    pub policy: String,
+    /// The fail mode followed: `open` or `closed`.
+    pub mode: String,
+}
+
 /// Labels of a refused request.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct StatusLabels {
@@ -50,6 +59,9 @@ pub struct Metrics {
     pub reload_failures: Counter,
     /// Policies being served.
     pub policies: Gauge,
+    /// Decisions made without the state backend (Redis unreachable or
+    /// slow), by policy and the fail mode followed.
+    pub state_failures: Family<FailLabels, Counter>,
 }
 
 impl Default for Metrics {
@@ -70,6 +82,12 @@ impl Metrics {
         let reloads = Counter::default();
         let reload_failures = Counter::default();
         let policies = Gauge::default();
+        let state_failures = Family::<FailLabels, Counter>::default();
+        registry.register(
+            "state_failures",
+            "Decisions made without the state backend, by policy and fail mode",
+            state_failures.clone(),
+        );
         registry.register(
             "decisions",
             "Records decided, by policy, outcome and rule",
@@ -110,6 +128,7 @@ impl Metrics {
             reloads,
             reload_failures,
             policies,
+            state_failures,
         }
     }
 

@@ -11,6 +11,7 @@ pub mod catalog;
 pub mod durable;
 pub mod http;
 pub mod metrics;
+pub mod redis_state;
 pub mod reload;
 pub mod shards;
 
@@ -39,6 +40,23 @@ pub struct Options {
     pub watch: bool,
     /// Keep each notifications policy's throttle state in this directory.
     pub state_dir: Option<PathBuf>,
+    /// Keep throttle state in Redis instead (`--state redis://...`).
+    pub redis: Option<RedisOptions>,
+}
+
+/// The settings of the Redis backend.
+#[derive(Debug, Clone)]
+pub struct RedisOptions {
+    /// `redis://HOST:PORT/DB`.
+    pub url: String,
+    /// How long one call to Redis may take.
+    pub timeout: Duration,
+    /// The fail mode of policies not named below.
+    pub default_mode: redis_state::FailMode,
+    /// Policies that fail open.
+    pub fail_open: Vec<String>,
+    /// Policies that fail closed.
+    pub fail_closed: Vec<String>,
 }
 
 /// The bounds on requests and connections.
@@ -97,6 +115,8 @@ pub struct App {
     pub state_dir: Option<PathBuf>,
     /// Told when a reload left a new version waiting: try again soon.
     pub again: tokio::sync::Notify,
+    /// The Redis backend, with `--state redis://...`.
+    pub redis: Option<redis_state::RedisState>,
 }
 
 /// The policy answering one request, held for its whole body.
@@ -205,6 +225,32 @@ pub fn run(options: &Options) -> u8 {
             return crate::cli::EXIT_USAGE;
         }
     }
+    if options.redis.is_some() && options.state_dir.is_some() {
+        eprintln!("error: --state-dir keeps the memory backend's state: it does not go with --state redis://");
+        return crate::cli::EXIT_USAGE;
+    }
+    let redis = match &options.redis {
+        None => None,
+        Some(r) => match redis_state::RedisState::new(&r.url, r.timeout, r.default_mode) {
+            Ok(mut state) => {
+                for name in &r.fail_open {
+                    state
+                        .modes
+                        .insert(name.clone(), redis_state::FailMode::Open);
+                }
+                for name in &r.fail_closed {
+                    state
+                        .modes
+                        .insert(name.clone(), redis_state::FailMode::Closed);
+                }
+                Some(state)
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                return crate::cli::EXIT_USAGE;
+            }
+        },
+    };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -224,6 +270,7 @@ pub fn run(options: &Options) -> u8 {
         dir: options.policies.clone(),
         state_dir: options.state_dir.clone(),
         again: tokio::sync::Notify::new(),
+        redis,
     });
     runtime.block_on(serve(app, options.clone()))
 }

@@ -1,0 +1,458 @@
+//! `tollgate serve --state redis://...`: each test starts its own
+//! redis-server on a free loopback port (no persistence) and services on
+//! other ports, talks to them over HTTP, and stops them all.
+
+// A test fails by panicking; helpers here may unwrap and index freely.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// A redis-server of the test's own, killed when dropped.
+struct Redis {
+    child: Option<Child>,
+    port: u16,
+}
+
+impl Redis {
+    /// Starts redis-server on a free loopback port: a port found free by
+    /// binding port 0 may be taken before Redis binds it, so a server that
+    /// does not come up is tried again on another.
+    fn start() -> Redis {
+        for _ in 0..20 {
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
+            let mut redis = Redis { child: None, port };
+            if redis.spawn() {
+                return redis;
+            }
+        }
+        panic!("could not start redis-server (is it installed? .ci/run installs it)");
+    }
+
+    /// Starts the server on `self.port`; whether it came up.
+    fn spawn(&mut self) -> bool {
+        let mut child = Command::new("redis-server")
+            .args(["--port", &self.port.to_string()])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server is installed (.ci/run installs it)");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if child.try_wait().unwrap().is_some() {
+                return false;
+            }
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
+                self.child = Some(child);
+                return true;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        false
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/0", self.port)
+    }
+
+    /// Kills the server (its data goes with it).
+    fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Starts it again on the same port.
+    fn restart(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !self.spawn() {
+            assert!(Instant::now() < deadline, "redis-server did not restart");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Empties every database.
+    fn flush(&self) {
+        let client = redis::Client::open(self.url()).unwrap();
+        let mut conn = client.get_connection().unwrap();
+        redis::cmd("FLUSHALL").exec(&mut conn).unwrap();
+    }
+}
+
+impl Drop for Redis {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// A running service, killed when dropped.
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    /// Starts `tollgate serve --policies DIR --state REDIS` with `args`.
+    fn start(dir: &Path, redis: &Redis, args: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+            .args(["serve", "--policies"])
+            .arg(dir)
+            .args(["--listen", "127.0.0.1:0", "--state", &redis.url()])
+            .args(args)
+            .current_dir(root())
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut stderr = BufReader::new(child.stderr.take().unwrap());
+        let mut first = String::new();
+        stderr.read_line(&mut first).unwrap();
+        let addr = first
+            .trim()
+            .strip_prefix("listening on ")
+            .unwrap_or_else(|| panic!("first line: {first:?}"))
+            .to_string();
+        // Keep reading, so that the service never blocks on a full pipe.
+        std::thread::spawn(move || for _ in stderr.lines() {});
+        Server { child, addr }
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
+}
+
+/// Posts `body` and returns the status and the body of the answer.
+fn post(agent: &ureq::Agent, url: &str, content_type: &str, body: &[u8]) -> (u16, String) {
+    let mut r = agent
+        .post(url)
+        .header("Content-Type", content_type)
+        .send(body)
+        .unwrap();
+    let text = r.body_mut().read_to_string().unwrap();
+    (r.status().as_u16(), text)
+}
+
+/// A scratch directory holding a copy of `policy`.
+fn policy_dir(name: &str, policy: &str) -> PathBuf {
+    let dir = common::scratch(name);
+    let from = root().join(policy);
+    std::fs::copy(&from, dir.join(from.file_name().unwrap())).unwrap();
+    dir
+}
+
+/// The policy name on a source's `policy NAME version N` line.
+fn policy_name(file: &str) -> String {
+    let text = std::fs::read_to_string(root().join(file)).unwrap();
+    let line = text.lines().find(|l| l.starts_with("policy ")).unwrap();
+    line.split_whitespace().nth(1).unwrap().to_string()
+}
+
+const MERCHANT: &str = "policies/notifications/merchant_messages.toll";
+
+#[test]
+fn every_notification_scenario_gets_eval_s_lines_through_redis_and_two_instances() {
+    let redis = Redis::start();
+    let mut files: Vec<_> = std::fs::read_dir(root().join("tests/notifications"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jsonl"))
+        .collect();
+    files.sort();
+    let agent = agent();
+    for file in files {
+        let all: Vec<serde_json::Value> = std::fs::read_to_string(&file)
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let policy = all
+            .first()
+            .and_then(|h| h.get("policy"))
+            .and_then(|p| p.as_str())
+            .unwrap_or(MERCHANT)
+            .to_string();
+        let records: Vec<String> = all
+            .iter()
+            .filter_map(|v| v.get("record"))
+            .map(|r| format!("{r}\n"))
+            .collect();
+        let input: String = records.concat();
+        let out = common::tollgate_stdin(&["eval", &policy], &input);
+        let expected = String::from_utf8(out.stdout).unwrap();
+        assert_eq!(expected.lines().count(), records.len());
+        let name = policy_name(&policy);
+        let scenario = file.file_stem().unwrap().to_str().unwrap().to_string();
+        let dir = policy_dir(&scenario, &policy);
+        let a = Server::start(&dir, &redis, &[]);
+        let b = Server::start(&dir, &redis, &[]);
+        let path = format!("/v1/policies/{name}/eval");
+        // The whole stream as JSON Lines to one instance.
+        redis.flush();
+        let (status, got) = post(
+            &agent,
+            &a.url(&path),
+            "application/x-ndjson",
+            input.as_bytes(),
+        );
+        assert_eq!(status, 200, "{scenario}");
+        assert_eq!(got, expected, "{scenario}: JSON Lines");
+        // One request per record, in order, alternating between the two
+        // instances: the state they share decides as one.
+        redis.flush();
+        for (i, (record, line)) in records.iter().zip(expected.lines()).enumerate() {
+            let url = if i % 2 == 0 {
+                a.url(&path)
+            } else {
+                b.url(&path)
+            };
+            let (_, got) = post(&agent, &url, "application/json", record.as_bytes());
+            let line = line.replace(&format!("\"record\":{}}}", i + 1), "\"record\":1}");
+            assert_eq!(got.trim_end(), line, "{scenario}: {record}");
+        }
+    }
+}
+
+#[test]
+fn caps_and_dedup_hold_across_four_instances_sharing_redis() {
+    let redis = Redis::start();
+    let dir = policy_dir("concurrency", MERCHANT);
+    let servers: Vec<Server> = (0..4).map(|_| Server::start(&dir, &redis, &[])).collect();
+    let urls: Vec<String> = servers
+        .iter()
+        .map(|s| s.url("/v1/policies/merchant_messages/eval"))
+        .collect();
+    let threads = 32;
+    let per_thread = 20;
+    // Two terminals, distinct transactions within half an hour, in bursts
+    // of 10 to every instance at once: `terminal_cap` (30 per hour)
+    // delivers exactly 30 for each.
+    let delivered = Arc::new(Mutex::new([0usize; 2]));
+    let mut handles = Vec::new();
+    for t in 0..threads {
+        let url = urls[t % urls.len()].clone();
+        let delivered = delivered.clone();
+        handles.push(std::thread::spawn(move || {
+            let agent = agent();
+            for batch in 0..per_thread / 10 {
+                let mut body = String::new();
+                for i in 0..10 {
+                    let n = t * per_thread + batch * 10 + i;
+                    let terminal = n % 2;
+                    body.push_str(&format!(
+                        "{{\"kind\":\"txn_success\",\"merchant\":\"m\",\"terminal\":\"cap{terminal}\",\"txn_id\":\"c{n}\",\"at\":\"2026-11-25T14:{:02}:{:02}+08:00\"}}\n",
+                        n % 30,
+                        n % 60
+                    ));
+                }
+                let (status, got) = post(&agent, &url, "application/x-ndjson", body.as_bytes());
+                assert_eq!(status, 200);
+                for (line, i) in got.lines().zip(0..) {
+                    let v: serde_json::Value = serde_json::from_str(line).unwrap();
+                    assert!(v.get("degraded").is_none(), "{line}");
+                    let terminal = (t * per_thread + batch * 10 + i) % 2;
+                    match v["decision"].as_str() {
+                        Some("deliver") => delivered.lock().unwrap()[terminal] += 1,
+                        Some("suppress") => assert_eq!(v["rule"], "terminal_cap", "{line}"),
+                        _ => panic!("{line}"),
+                    }
+                }
+            }
+        }));
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(*delivered.lock().unwrap(), [30, 30]);
+    // Dedup and message ids: each transaction notice sent by every thread
+    // at once through every instance, one terminal per transaction, with
+    // its message id: one delivery each, and every other answer is either
+    // `txn_dedup`'s suppression or a repeat of that delivery.
+    let txns = 20;
+    let fresh = Arc::new(Mutex::new(vec![0usize; txns]));
+    let mut handles = Vec::new();
+    for t in 0..threads {
+        let url = urls[t % urls.len()].clone();
+        let fresh = fresh.clone();
+        handles.push(std::thread::spawn(move || {
+            let agent = agent();
+            for x in 0..txns {
+                let id = if t % 2 == 0 { format!("\"msg_id\":\"x{x}\",") } else { String::new() };
+                let body = format!(
+                    "{{\"kind\":\"txn_failure\",\"merchant\":\"m\",\"terminal\":\"d{x}\",\"txn_id\":\"x{x}\",{id}\"at\":\"2026-11-25T15:00:00+08:00\"}}"
+                );
+                let (status, got) = post(&agent, &url, "application/json", body.as_bytes());
+                assert_eq!(status, 200);
+                let v: serde_json::Value = serde_json::from_str(&got).unwrap();
+                if v["decision"] == "deliver" {
+                    if v.get("repeat").is_none() {
+                        fresh.lock().unwrap()[x] += 1;
+                    }
+                } else {
+                    assert_eq!(v["rule"], "txn_dedup", "{got}");
+                }
+            }
+        }));
+    }
+    for h in handles {
+        h.join().unwrap();
+    }
+    assert_eq!(*fresh.lock().unwrap(), vec![1; txns]);
+}
+
+#[test]
+fn redis_stopped_mid_run_follows_each_fail_mode_and_the_service_recovers() {
+    let mut redis = Redis::start();
+    let dir = policy_dir("outage", MERCHANT);
+    let open = Server::start(&dir, &redis, &["--redis-timeout-ms", "200"]);
+    let closed = Server::start(
+        &dir,
+        &redis,
+        &[
+            "--redis-timeout-ms",
+            "200",
+            "--fail-closed",
+            "merchant_messages",
+        ],
+    );
+    let path = "/v1/policies/merchant_messages/eval";
+    let servers = [open.url(path), closed.url(path)];
+    // Clients keep sending network-status messages (one per 15 minutes per
+    // terminal) to both instances all along.
+    let stop = Arc::new(AtomicBool::new(false));
+    let answered = Arc::new(AtomicUsize::new(0));
+    let mut clients = Vec::new();
+    for c in 0..4 {
+        let url = servers[c % 2].clone();
+        let (stop, answered) = (stop.clone(), answered.clone());
+        clients.push(std::thread::spawn(move || {
+            let agent = agent();
+            let mut n = 0u32;
+            while !stop.load(Ordering::Relaxed) {
+                let body = format!(
+                    "{{\"kind\":\"network_status\",\"merchant\":\"m\",\"terminal\":\"bg{c}-{n}\",\"at\":\"2026-11-25T14:00:00+08:00\"}}"
+                );
+                let (status, got) = post(&agent, &url, "application/json", body.as_bytes());
+                assert_eq!(status, 200, "{got}");
+                let v: serde_json::Value = serde_json::from_str(&got).unwrap();
+                assert!(v["decision"].is_string(), "{got}");
+                answered.fetch_add(1, Ordering::Relaxed);
+                n += 1;
+            }
+        }));
+    }
+    let agent = agent();
+    let send = |url: &str, terminal: &str, minute: u32| -> serde_json::Value {
+        let body = format!(
+            "{{\"kind\":\"network_status\",\"merchant\":\"m\",\"terminal\":\"{terminal}\",\"at\":\"2026-11-25T14:{minute:02}:00+08:00\"}}"
+        );
+        let (status, got) = post(&agent, url, "application/json", body.as_bytes());
+        assert_eq!(status, 200, "{got}");
+        serde_json::from_str(&got).unwrap()
+    };
+    // With Redis up, the cap holds across the two instances.
+    assert_eq!(send(&servers[0], "t", 0)["decision"], "deliver");
+    assert_eq!(send(&servers[1], "t", 1)["decision"], "suppress");
+    redis.stop();
+    // Down: open delivers, closed suppresses, both marked degraded.
+    let v = send(&servers[0], "t", 2);
+    assert_eq!(v["decision"], "deliver", "{v}");
+    assert_eq!(v["degraded"], true, "{v}");
+    let v = send(&servers[1], "u", 2);
+    assert_eq!(v["decision"], "suppress", "{v}");
+    assert_eq!(v["reason"], "state_unavailable", "{v}");
+    assert_eq!(v["degraded"], true, "{v}");
+    // A security message is always delivered: without a message id it
+    // needs no state; with one, failing closed still delivers it.
+    for id in ["", r#""msg_id":"s1","#] {
+        let security = format!(
+            r#"{{"kind":"security","merchant":"m","terminal":"t",{id}"at":"2026-11-25T14:03:00+08:00"}}"#
+        );
+        let (_, got) = post(&agent, &servers[1], "application/json", security.as_bytes());
+        let v: serde_json::Value = serde_json::from_str(&got).unwrap();
+        assert_eq!(v["decision"], "deliver", "{v}");
+        assert_eq!(v.get("degraded").is_some(), !id.is_empty(), "{v}");
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    redis.restart();
+    // Back: both instances recover by themselves, and share state again.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    for (i, url) in servers.iter().enumerate() {
+        loop {
+            let v = send(url, &format!("back{i}"), 10);
+            if v.get("degraded").is_none() {
+                assert_eq!(v["decision"], "deliver", "{v}");
+                break;
+            }
+            assert!(Instant::now() < deadline, "no recovery: {v}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+    assert_eq!(send(&servers[1], "back0", 11)["decision"], "suppress");
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        c.join().unwrap();
+    }
+    assert!(answered.load(Ordering::Relaxed) > 0);
+    // The failures are counted by fail mode.
+    let metrics = |s: &Server| {
+        let mut r = agent.get(&s.url("/metrics")).call().unwrap();
+        r.body_mut().read_to_string().unwrap()
+    };
+    let m = metrics(&open);
+    assert!(
+        m.contains("tollgate_state_failures_total{policy=\"merchant_messages\",mode=\"open\"}"),
+        "{m}"
+    );
+    let m = metrics(&closed);
+    assert!(
+        m.contains("tollgate_state_failures_total{policy=\"merchant_messages\",mode=\"closed\"}"),
+        "{m}"
+    );
+    // Nothing panicked: both are still running.
+    let mut open = open;
+    let mut closed = closed;
+    assert!(open.child.try_wait().unwrap().is_none());
+    assert!(closed.child.try_wait().unwrap().is_none());
+}
