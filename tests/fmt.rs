@@ -626,3 +626,30 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_tab_between_an_amount_and_its_currency_code_separates_them_like_a_space() {
+    // docs/language.md: spaces (and tabs) separate words; an amount and its
+    // code are two words on one line.
+    let tests = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/fees/lakala.test.toll"),
+    )
+    .unwrap();
+    let tabbed = tests.replace(" CNY", "\tCNY");
+    assert_ne!(tabbed, tests);
+    assert_eq!(tollgate::fmt::format_tests(&tabbed).unwrap(), tests);
+    let policy = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/fees/lakala.toll"),
+    )
+    .unwrap();
+    let coded = policy.replace("const debit_cap = 25.00\n", "const debit_cap = 25.00 CNY\n");
+    assert_ne!(coded, policy);
+    let tabbed = coded.replace("25.00 CNY", "25.00 \t CNY");
+    assert_eq!(compiled(&tabbed), compiled(&coded));
+    // Compiled bytes, not diagnostic codes.
+    assert!(!compiled(&tabbed).contains('E'), "{}", compiled(&tabbed));
+    assert_eq!(
+        tollgate::fmt::format(&tabbed).unwrap(),
+        tollgate::fmt::format(&coded).unwrap()
+    );
+}
