@@ -67,7 +67,7 @@ fn whole_policies_in_the_language_reference_check_clean() {
 }
 
 #[test]
-fn test_file_examples_parse() {
+fn test_file_examples_parse_and_are_formatted() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let mut found = 0;
     for doc in ["docs/testing.md", "docs/language.md"] {
@@ -80,6 +80,12 @@ fn test_file_examples_parse() {
                     tollgate::diagnostic::render::render(&d, doc, &block, false)
                 );
             }
+            // The reference teaches the layout `fmt` gives.
+            let formatted = tollgate::fmt::format_tests(&block).unwrap();
+            assert_eq!(
+                formatted, block,
+                "a `toll-test` example of {doc} is not laid out as `tollgate fmt` lays it out"
+            );
         }
     }
     assert!(found >= 3, "found {found} test-file examples");
