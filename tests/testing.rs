@@ -582,3 +582,31 @@ fn tiered_fees_are_explained_band_by_band() {
     assert_eq!(mdr["explain"]["band"], "above 1000.00", "{line}");
     assert_eq!(mdr["explain"]["rate"], "0.60%", "{line}");
 }
+
+#[test]
+fn a_policy_named_otherwise_than_its_file_is_told_to_rename_the_file() {
+    // `lakala.toll` says `policy lakala_v2`: only renaming the file (and its
+    // tests) makes it testable, so the help must say so.
+    let dir = common::scratch("renamed");
+    let policy = std::fs::read_to_string("policies/fees/lakala.toll")
+        .unwrap()
+        .replace("policy lakala version", "policy lakala_v2 version");
+    std::fs::write(dir.join("lakala.toll"), policy).unwrap();
+    let tests = std::fs::read_to_string("policies/fees/lakala.test.toll").unwrap();
+    std::fs::write(dir.join("lakala.test.toll"), &tests).unwrap();
+    let o = tollgate(&[
+        "test",
+        "--color",
+        "never",
+        dir.join("lakala.test.toll").to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    let text = format!("{}{}", stdout(&o), String::from_utf8_lossy(&o.stderr));
+    assert!(text.contains("E0601"), "{text}");
+    assert!(
+        text.contains("rename `lakala.toll` to `lakala_v2.toll`"),
+        "{text}"
+    );
+    assert!(text.contains("`lakala_v2.test.toll`"), "{text}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

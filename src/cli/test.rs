@@ -311,6 +311,9 @@ fn run_file(
         }
     };
     if compiled.name() != file.policy.name {
+        let file_name = policy_path
+            .file_name()
+            .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
         run_.diagnostics.push(
             Diagnostic::error(
                 crate::diagnostic::Code::E0601,
@@ -322,7 +325,13 @@ fn run_file(
                 file.policy.span,
                 "the policy tested",
             )
-            .with_help("name the policy as its `policy` line does"),
+            .with_help(format!(
+                "a policy is tested only through a file named after it: rename `{file_name}` \
+                 to `{name}.toll` and this file to `{name}.test.toll`, and write \
+                 `tests for {name}`; or, if `{}` is the policy meant, change its `policy` line",
+                file.policy.name,
+                name = compiled.name(),
+            )),
         );
         return Ok(run_);
     }
