@@ -610,3 +610,38 @@ fn a_policy_named_otherwise_than_its_file_is_told_to_rename_the_file() {
     assert!(text.contains("`lakala_v2.test.toll`"), "{text}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn junit_carries_the_coverage_it_was_asked_for() {
+    let args = [
+        "test",
+        "--format",
+        "junit",
+        "tests/testing/passing.test.toll",
+    ];
+    let without = stdout(&tollgate(&args));
+    assert!(!without.contains("coverage"), "{without}");
+    let o = tollgate(&[&args[..], &["--coverage"]].concat());
+    assert_eq!(o.status.code(), Some(0));
+    let xml = stdout(&o);
+    // A suite of its own with no tests: the figures as properties, the
+    // report in words as its output.
+    assert!(
+        xml.contains(r#"<testsuite name="coverage" tests="0" failures="0" errors="0">"#),
+        "{xml}"
+    );
+    assert!(
+        xml.contains(r#"<property name="coverage.shop" value="6 of 9 exercised"/>"#),
+        "{xml}"
+    );
+    assert_eq!(
+        xml.matches(r#"<property name="coverage.shop.not_exercised" "#)
+            .count(),
+        3,
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<system-out>coverage of shop (tests/testing/shop.toll): 6 of 9 exercised")
+    );
+    assert!(xml.contains("the `otherwise` of schedule `mdr`"));
+}

@@ -165,7 +165,7 @@ pub fn run_command(paths: &[PathBuf], options: Options) -> u8 {
     let text = match format {
         TestFormat::Text => text_report(&runs, coverage.then_some(&covered), color),
         TestFormat::Json => json_report(&runs, coverage.then_some(&covered)),
-        TestFormat::Junit => junit_report(&runs),
+        TestFormat::Junit => junit_report(&runs, coverage.then_some(&covered)),
     };
     let code = if io_failed || errors > 0 {
         EXIT_USAGE
@@ -458,40 +458,47 @@ fn text_report(
         plural(errors, "error")
     );
     if let Some(covered) = coverage {
-        for c in covered.values() {
-            let path = &c.file;
-            if let Some(error) = &c.error {
-                let _ = writeln!(
-                    text,
-                    "coverage of {path} (no tests): does not check: {error}"
-                );
-                continue;
-            }
-            let missed: Vec<&Described> = c
-                .items
-                .iter()
-                .filter(|d| !c.coverage.has(&d.item))
-                .collect();
-            let untested = if c.tested { "" } else { ", no tests" };
-            if missed.is_empty() {
-                let _ = writeln!(
-                    text,
-                    "coverage of {} ({path}): all {} exercised",
-                    c.name,
-                    c.items.len()
-                );
-                continue;
-            }
+        text.push_str(&coverage_text(covered));
+    }
+    text
+}
+
+/// The coverage report in words: per policy, what no test exercised.
+fn coverage_text(covered: &BTreeMap<String, PolicyCoverage>) -> String {
+    let mut text = String::new();
+    for c in covered.values() {
+        let path = &c.file;
+        if let Some(error) = &c.error {
             let _ = writeln!(
                 text,
-                "coverage of {} ({path}{untested}): {} of {} exercised; not exercised:",
+                "coverage of {path} (no tests): does not check: {error}"
+            );
+            continue;
+        }
+        let missed: Vec<&Described> = c
+            .items
+            .iter()
+            .filter(|d| !c.coverage.has(&d.item))
+            .collect();
+        let untested = if c.tested { "" } else { ", no tests" };
+        if missed.is_empty() {
+            let _ = writeln!(
+                text,
+                "coverage of {} ({path}): all {} exercised",
                 c.name,
-                c.items.len() - missed.len(),
                 c.items.len()
             );
-            for d in missed {
-                let _ = writeln!(text, "  {}", d.text);
-            }
+            continue;
+        }
+        let _ = writeln!(
+            text,
+            "coverage of {} ({path}{untested}): {} of {} exercised; not exercised:",
+            c.name,
+            c.items.len() - missed.len(),
+            c.items.len()
+        );
+        for d in missed {
+            let _ = writeln!(text, "  {}", d.text);
         }
     }
     text
@@ -579,8 +586,8 @@ fn json_report(runs: &[FileRun], coverage: Option<&BTreeMap<String, PolicyCovera
     format!("{doc}\n")
 }
 
-fn junit_report(runs: &[FileRun]) -> String {
-    let suites: Vec<junit::Suite> = runs
+fn junit_report(runs: &[FileRun], coverage: Option<&BTreeMap<String, PolicyCoverage>>) -> String {
+    let mut suites: Vec<junit::Suite> = runs
         .iter()
         .map(|r| {
             let rendered = |d: &Diagnostic| {
@@ -639,8 +646,48 @@ fn junit_report(runs: &[FileRun]) -> String {
             junit::Suite {
                 name: r.tests.path.clone(),
                 cases,
+                ..junit::Suite::default()
             }
         })
         .collect();
+    if let Some(covered) = coverage {
+        suites.push(coverage_suite(covered));
+    }
     junit::xml(&suites)
+}
+
+/// The coverage report as a JUnit suite with no tests: per policy, a
+/// property with how much was exercised and one per item not exercised;
+/// the report in words as its `system-out`.
+fn coverage_suite(covered: &BTreeMap<String, PolicyCoverage>) -> junit::Suite {
+    let mut properties = Vec::new();
+    for c in covered.values() {
+        let name = format!("coverage.{}", c.name);
+        if let Some(error) = &c.error {
+            properties.push((name, format!("does not check: {error}")));
+            continue;
+        }
+        let missed: Vec<&Described> = c
+            .items
+            .iter()
+            .filter(|d| !c.coverage.has(&d.item))
+            .collect();
+        properties.push((
+            name.clone(),
+            format!(
+                "{} of {} exercised",
+                c.items.len() - missed.len(),
+                c.items.len()
+            ),
+        ));
+        for d in missed {
+            properties.push((format!("{name}.not_exercised"), d.text.clone()));
+        }
+    }
+    junit::Suite {
+        name: "coverage".into(),
+        cases: Vec::new(),
+        properties,
+        system_out: Some(coverage_text(covered)),
+    }
 }

@@ -4,12 +4,17 @@
 
 use std::fmt::Write as _;
 
-/// One test file's suite.
+/// One test file's suite (or the coverage report's, which has no tests).
+#[derive(Default)]
 pub struct Suite {
     /// The test file's path.
     pub name: String,
     /// Its tests.
     pub cases: Vec<Case>,
+    /// `<property>` name/value pairs.
+    pub properties: Vec<(String, String)>,
+    /// Text for `<system-out>`.
+    pub system_out: Option<String>,
 }
 
 /// One test.
@@ -58,6 +63,18 @@ pub fn xml(suites: &[Suite]) -> String {
             s.cases.iter().filter(|c| c.failure.is_some()).count(),
             s.cases.iter().filter(|c| c.error.is_some()).count()
         );
+        if !s.properties.is_empty() {
+            let _ = writeln!(out, "    <properties>");
+            for (name, value) in &s.properties {
+                let _ = writeln!(
+                    out,
+                    "      <property name=\"{}\" value=\"{}\"/>",
+                    escape(name),
+                    escape(value)
+                );
+            }
+            let _ = writeln!(out, "    </properties>");
+        }
         for c in &s.cases {
             let head = format!(
                 "    <testcase name=\"{}\" classname=\"{}\"",
@@ -83,6 +100,9 @@ pub fn xml(suites: &[Suite]) -> String {
                     let _ = writeln!(out, "    </testcase>");
                 }
             }
+        }
+        if let Some(text) = &s.system_out {
+            let _ = writeln!(out, "    <system-out>{}</system-out>", escape(text));
         }
         let _ = writeln!(out, "  </testsuite>");
     }
