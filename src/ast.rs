@@ -44,6 +44,8 @@ pub enum Item {
     Lateness(LatenessDecl),
     /// `message id FIELD`: the field that identifies a notification message.
     MessageId(MessageIdDecl),
+    /// `effective from A [until B]`: when the policy decides records.
+    Effective(EffectiveDecl),
     /// `field NAME: TYPE [default VALUE]`.
     Field(FieldDecl),
     /// `const NAME = VALUE`.
@@ -66,6 +68,18 @@ pub enum Item {
 pub struct LatenessDecl {
     /// The lateness allowed.
     pub within: Value,
+    /// The whole declaration.
+    pub span: Span,
+}
+
+/// `effective from A [until B]`: the instants from which, and until which,
+/// the policy decides records.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EffectiveDecl {
+    /// The first instant it decides.
+    pub from: Spanned<tollgate_runtime::activation::Stamp>,
+    /// The first instant it no longer decides.
+    pub until: Option<Spanned<tollgate_runtime::activation::Stamp>>,
     /// The whole declaration.
     pub span: Span,
 }

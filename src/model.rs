@@ -33,6 +33,8 @@ pub struct Policy {
     pub name: String,
     /// `version N`.
     pub version: u32,
+    /// `effective from A [until B]`; always, when absent.
+    pub window: tollgate_runtime::activation::Window,
     /// Fees or notifications.
     pub kind: PolicyKind,
     /// ISO 4217 code of every amount (CNY by default).

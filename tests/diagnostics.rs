@@ -46,9 +46,11 @@ fn corpus_snapshots() {
 #[test]
 fn every_code_has_a_failing_case() {
     // Policies in tests/diagnostics; test files (the E06xx codes of
-    // `tollgate test`) in tests/testing, with their snapshots in testing.rs.
+    // `tollgate test`) in tests/testing, with their snapshots in testing.rs;
+    // records `eval` refuses (E07xx) in tests/activation, run by
+    // activation.rs.
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let covered: BTreeSet<String> = ["tests/diagnostics", "tests/testing"]
+    let covered: BTreeSet<String> = ["tests/diagnostics", "tests/testing", "tests/activation"]
         .iter()
         .flat_map(|d| std::fs::read_dir(root.join(d)).unwrap())
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

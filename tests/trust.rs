@@ -34,19 +34,20 @@ fn trusted(key: &SecretKey) -> TrustedKey {
     tollgate::signing::parse_public(&key.public_text()).unwrap()
 }
 
-/// The error a flipped bit at `byte` of a signed artifact of `len` bytes
-/// must give, trusted keys given: header fields their own error, the key
-/// id an unknown key, everything else the signature covers (body, content
-/// hash, checksum) or the signature itself a bad signature.
-fn expected(byte: usize, bit: u8, len: usize) -> ArtifactErrorKind {
+/// The error a flipped bit at `byte` of a signed artifact of format
+/// `version` and `len` bytes must give, trusted keys given: header fields
+/// their own error, the key id an unknown key, everything else the
+/// signature covers (body with its activation window, content hash,
+/// checksum) or the signature itself a bad signature.
+fn expected(version: u16, byte: usize, bit: u8, len: usize) -> ArtifactErrorKind {
     let key_id_at = len - SIGNATURE_BLOCK_LEN;
     match byte {
         0..=7 => ArtifactErrorKind::BadMagic,
         // Version 3 with bit 0 flipped is 2, the old format, which has no
         // signed flag; any other flip is a version not read.
-        8 if bit == 0 => ArtifactErrorKind::UnknownFlags,
-        8 => ArtifactErrorKind::UnsupportedVersion(3 ^ (1 << bit)),
-        9 => ArtifactErrorKind::UnsupportedVersion(3 ^ (1u16 << (8 + bit))),
+        8 if version == 3 && bit == 0 => ArtifactErrorKind::UnknownFlags,
+        8 => ArtifactErrorKind::UnsupportedVersion(version ^ (1 << bit)),
+        9 => ArtifactErrorKind::UnsupportedVersion(version ^ (1u16 << (8 + bit))),
         // The signed flag cleared: the file is a signature block too long.
         10 if bit == 0 => ArtifactErrorKind::LengthMismatch,
         10 | 11 => ArtifactErrorKind::UnknownFlags,
@@ -56,30 +57,62 @@ fn expected(byte: usize, bit: u8, len: usize) -> ArtifactErrorKind {
     }
 }
 
+/// The source of the tamper tests with an activation window (format 4).
+fn windowed(source: &str) -> String {
+    source.replacen(
+        "kind fees",
+        "kind fees\neffective from 2027-01-01T00:00:00+08:00 until 2028-01-01T00:00:00+08:00",
+        1,
+    )
+}
+
 #[test]
 fn every_flipped_bit_of_a_signed_artifact_is_refused_with_its_error() {
     let key = SecretKey::generate().unwrap();
     let keys = [trusted(&key)];
-    let signed = key.sign(&unsigned_artifact(&source())).unwrap();
-    assert!(decode_trusted(&signed, &keys, None).is_ok());
-    let mut flipped = signed.clone();
-    for byte in 0..signed.len() {
-        for bit in 0..8u8 {
-            flipped[byte] ^= 1 << bit;
-            let got = decode_trusted(&flipped, &keys, None)
-                .err()
-                .unwrap_or_else(|| panic!("byte {byte} bit {bit}: accepted"))
-                .kind;
-            let want = expected(byte, bit, signed.len());
-            match (got, want) {
-                (ArtifactErrorKind::UnknownKey(id), ArtifactErrorKind::UnknownKey(_)) => {
-                    assert_ne!(id, key.id(), "byte {byte} bit {bit}")
+    for (version, text) in [(3u16, source()), (4, windowed(&source()))] {
+        let signed = key.sign(&unsigned_artifact(&text)).unwrap();
+        assert_eq!(signed[8..10], version.to_le_bytes());
+        assert!(decode_trusted(&signed, &keys, None).is_ok());
+        let mut flipped = signed.clone();
+        for byte in 0..signed.len() {
+            for bit in 0..8u8 {
+                flipped[byte] ^= 1 << bit;
+                let got = decode_trusted(&flipped, &keys, None)
+                    .err()
+                    .unwrap_or_else(|| panic!("v{version} byte {byte} bit {bit}: accepted"))
+                    .kind;
+                let want = expected(version, byte, bit, signed.len());
+                match (got, want) {
+                    (ArtifactErrorKind::UnknownKey(id), ArtifactErrorKind::UnknownKey(_)) => {
+                        assert_ne!(id, key.id(), "v{version} byte {byte} bit {bit}")
+                    }
+                    _ => assert_eq!(got, want, "v{version} byte {byte} bit {bit}"),
                 }
-                _ => assert_eq!(got, want, "byte {byte} bit {bit}"),
+                flipped[byte] ^= 1 << bit;
             }
-            flipped[byte] ^= 1 << bit;
         }
     }
+}
+
+/// A signed artifact whose window was changed (and its checksum and
+/// content hash recomputed, as an attacker can) is refused: the signature
+/// covers the window.
+#[test]
+fn a_changed_window_breaks_the_signature() {
+    let key = SecretKey::generate().unwrap();
+    let keys = [trusted(&key)];
+    let signed = key.sign(&unsigned_artifact(&windowed(&source()))).unwrap();
+    let later = key
+        .sign(&unsigned_artifact(
+            &windowed(&source()).replace("2028-01-01", "2029-01-01"),
+        ))
+        .unwrap();
+    assert_eq!(signed.len(), later.len());
+    let mut forged = later[..later.len() - SIGNATURE_BLOCK_LEN].to_vec();
+    forged.extend_from_slice(&signed[signed.len() - SIGNATURE_BLOCK_LEN..]);
+    let e = decode_trusted(&forged, &keys, None).unwrap_err();
+    assert_eq!(e.kind, ArtifactErrorKind::BadSignature);
 }
 
 #[test]

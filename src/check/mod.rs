@@ -15,6 +15,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Body, Cond, Field, FieldType, LintSetting, Policy, PolicyKind};
 use crate::span::Span;
 use std::collections::HashMap;
+use tollgate_runtime::activation::Window;
 use tollgate_runtime::rounding::{Rounding, RoundingMode};
 
 /// The currency when a policy names none.
@@ -84,6 +85,7 @@ struct Header<'a> {
     lateness: Option<&'a ast::LatenessDecl>,
     lint_budget: Option<u64>,
     message_id: Option<&'a ast::MessageIdDecl>,
+    effective: Option<&'a ast::EffectiveDecl>,
 }
 
 impl<'a> Checker<'a> {
@@ -139,7 +141,9 @@ impl<'a> Checker<'a> {
             None => None,
         };
         let lints = self.lint_settings();
+        let window = self.window(header.effective);
         Some(Policy {
+            window: window?,
             lints,
             lint_budget: header.lint_budget,
             name: self.file.name.name.clone(),
@@ -150,6 +154,56 @@ impl<'a> Checker<'a> {
             fields: std::mem::take(&mut self.fields),
             body: body?,
         })
+    }
+
+    /// The activation window `effective from A [until B]` declares: each
+    /// instant from 1970 to 9999, the end after the start.
+    fn window(&mut self, decl: Option<&ast::EffectiveDecl>) -> Option<Window> {
+        let Some(decl) = decl else {
+            return Some(Window::ALWAYS);
+        };
+        let mut ok = true;
+        for s in std::iter::once(&decl.from).chain(decl.until.iter()) {
+            let w = Window {
+                from: Some(s.node),
+                until: None,
+            };
+            if w.validate().is_err() {
+                ok = false;
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::E0203,
+                        "an activation instant must lie between 1970 and 9999",
+                        s.span,
+                        "out of range",
+                    )
+                    .with_help("write the instant the policy takes effect (or ends)"),
+                );
+            }
+        }
+        let window = Window {
+            from: Some(decl.from.node),
+            until: decl.until.as_ref().map(|u| u.node),
+        };
+        if let (true, Some(until)) = (ok, &decl.until) {
+            if until.node.unix_ms <= decl.from.node.unix_ms {
+                ok = false;
+                self.diags.push(
+                    Diagnostic::error(
+                        Code::E0203,
+                        "the policy's window ends before it starts",
+                        until.span,
+                        "not after the start",
+                    )
+                    .with_label(decl.from.span, "the policy takes effect here")
+                    .with_help(
+                        "`until` is the first instant the policy no longer decides: \
+                         write an instant after `from`",
+                    ),
+                );
+            }
+        }
+        ok.then_some(window)
     }
 
     /// The `lint LEVEL NAME, ...` lines; an unknown level or lint is an error.
@@ -233,6 +287,7 @@ impl<'a> Checker<'a> {
                 Item::Lateness(l) => ("late records", l.span),
                 Item::LintBudget(b) => ("lint budget", b.span),
                 Item::MessageId(m) => ("message id", m.span),
+                Item::Effective(e) => ("effective", e.span),
                 _ => continue,
             };
             if let Some(first) = seen.get(key) {
@@ -258,6 +313,7 @@ impl<'a> Checker<'a> {
                 Item::Lateness(l) => h.lateness = Some(l),
                 Item::LintBudget(b) => h.lint_budget = Some(b.node),
                 Item::MessageId(m) => h.message_id = Some(m),
+                Item::Effective(e) => h.effective = Some(e),
                 _ => {}
             }
         }

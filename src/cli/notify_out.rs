@@ -244,6 +244,8 @@ pub fn trace(policy: &NotifyPolicy, record: &[Value], state: &impl ThrottleState
         .collect()
 }
 
+use crate::compile::print::stamp;
+
 /// The error line's text for a record that could not be decided.
 pub fn error(policy: &NotifyPolicy, e: NotifyError) -> String {
     let name = |rule: u32| {
@@ -289,6 +291,26 @@ pub fn error(policy: &NotifyPolicy, e: NotifyError) -> String {
         NotifyError::IdMemoryFull => "the throttle store has no room to remember this \
              message id; not decided (nothing is sent or counted)"
             .to_string(),
+        NotifyError::Expired { until_ms } => format!(
+            "E0701: the record is stamped after policy `{}` version {} stopped deciding at {} \
+             (its `until`), and no successor is installed; not decided",
+            policy.name,
+            policy.version,
+            policy
+                .window
+                .until
+                .map_or_else(|| instant(policy, until_ms), |s| stamp(&s)),
+        ),
+        NotifyError::NotYetEffective { from_ms } => format!(
+            "E0702: the record is stamped before policy `{}` version {} takes effect at {} \
+             (its `effective from`), and no earlier policy is installed; not decided",
+            policy.name,
+            policy.version,
+            policy
+                .window
+                .from
+                .map_or_else(|| instant(policy, from_ms), |s| stamp(&s)),
+        ),
         other => format!("{other}; not decided"),
     }
 }

@@ -117,9 +117,15 @@ pub fn verify(path: &Path, trust: &Trust) -> u8 {
         Ok(None) => String::new(),
         Err(e) => return refused(e),
     };
+    let window = match artifact::window_of(&bytes) {
+        Ok(w) => crate::compile::print::window_line(&w)
+            .map(|line| format!("{line}\n"))
+            .unwrap_or_default(),
+        Err(e) => return refused(e),
+    };
     out::emit(
         &format!(
-            "{}: valid, signed by key {signer}\npolicy {name} version {version}, content hash {hash:016x}\n",
+            "{}: valid, signed by key {signer}\npolicy {name} version {version}, content hash {hash:016x}\n{window}",
             path.display()
         ),
         EXIT_OK,

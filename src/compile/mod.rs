@@ -170,6 +170,7 @@ pub fn build(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
     Ok(Table {
         name: policy.name.clone(),
         version: policy.version,
+        window: policy.window,
         currency: policy.currency.clone(),
         timezone: policy.timezone.clone(),
         fields,

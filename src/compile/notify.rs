@@ -136,6 +136,7 @@ pub fn compile_for_years(
     Ok(NotifyPolicy {
         name: policy.name.clone(),
         version: policy.version,
+        window: policy.window,
         fields: policy
             .fields
             .iter()

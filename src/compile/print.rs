@@ -13,6 +13,9 @@ pub fn print_table(table: &Table) -> String {
         "policy {} version {} ({}, {})",
         table.name, table.version, table.currency, table.timezone
     );
+    if let Some(line) = window_line(&table.window) {
+        let _ = writeln!(out, "{line}");
+    }
     let dp = crate::currency::display_decimals(&table.currency);
     for s in &table.schedules {
         let base = table.fields.get(s.base as usize).map_or("?".into(), |f| {
@@ -223,4 +226,28 @@ pub fn fee_text(f: &FeeFormula, dp: u32) -> String {
         }
     }
     s
+}
+
+/// An activation window as the language writes it (`effective from A
+/// until B`, each instant with the offset it was written with); `None` for
+/// a policy that decides at every instant.
+pub fn window_line(w: &tollgate_runtime::activation::Window) -> Option<String> {
+    match (&w.from, &w.until) {
+        (None, None) => None,
+        (Some(f), None) => Some(format!("effective from {}", stamp(f))),
+        (Some(f), Some(u)) => Some(format!("effective from {} until {}", stamp(f), stamp(u))),
+        (None, Some(u)) => Some(format!("effective until {}", stamp(u))),
+    }
+}
+
+/// An activation instant in RFC 3339, with the offset it was written with.
+pub fn stamp(s: &tollgate_runtime::activation::Stamp) -> String {
+    let utc = chrono::DateTime::from_timestamp_millis(s.unix_ms);
+    let offset = chrono::FixedOffset::east_opt(s.offset_secs);
+    match (utc, offset) {
+        (Some(t), Some(o)) => t
+            .with_timezone(&o)
+            .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        _ => format!("{} ms", s.unix_ms),
+    }
 }

@@ -23,6 +23,9 @@ pub fn print_rules(policy: &NotifyPolicy) -> String {
         "policy {} version {} (notifications, {})",
         policy.name, policy.version, policy.zone.name
     );
+    if let Some(line) = super::print::window_line(&policy.window) {
+        let _ = writeln!(out, "{line}");
+    }
     let _ = writeln!(out, "zone {}", zone_text(&policy.zone));
     let id = policy
         .message_id

@@ -155,6 +155,8 @@ codes! {
         E0604: "unknown schedule or rule in a test",
         E0605: "test failed",
         E0606: "bad test name",
+        E0701: "record after the policy's activation window",
+        E0702: "record before the policy takes effect",
     }
     lints {
         L0101 "shadowed-rule" Warn: "rule no input can reach",

@@ -54,6 +54,7 @@ fn describe(rule: Rule) -> String {
         | Rule::clock_decl
         | Rule::lateness_decl
         | Rule::message_id_decl
+        | Rule::effective_decl
         | Rule::field_decl
         | Rule::const_decl
         | Rule::condition_decl

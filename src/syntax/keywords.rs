@@ -74,6 +74,8 @@ pub const CONTEXTUAL: &[&str] = &[
     "defer",
     "until",
     "repeat",
+    "effective",
+    "from",
 ];
 
 /// Whether `word` is reserved and so can't name a field, constant or rule.

@@ -7,6 +7,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::span::{Span, Spanned};
 use pest::iterators::Pair;
 use rust_decimal::Decimal;
+use tollgate_runtime::activation::Stamp;
 
 type P<'i> = Pair<'i, Rule>;
 
@@ -140,6 +141,18 @@ impl Lowerer {
                 within: self.value(&first)?,
                 span: span_of(pair),
             }),
+            Rule::effective_decl => {
+                let from = self.stamp(&first)?;
+                let until = match kids.get(1) {
+                    Some(p) => Some(self.stamp(p)?),
+                    None => None,
+                };
+                Item::Effective(EffectiveDecl {
+                    from,
+                    until,
+                    span: span_of(pair),
+                })
+            }
             Rule::message_id_decl => Item::MessageId(MessageIdDecl {
                 field: ident(&first),
                 span: span_of(pair),
@@ -662,6 +675,25 @@ impl Lowerer {
                 pair,
                 format!("`{text}` can't be represented exactly"),
                 "numbers have at most 28 significant digits",
+            ),
+        }
+    }
+
+    /// An instant (`2027-01-01T00:00:00+08:00`) as Unix ms and its offset.
+    fn stamp(&mut self, pair: &P<'_>) -> Option<Spanned<Stamp>> {
+        let text = super::test_file::instant_text(pair.as_str());
+        match chrono::DateTime::parse_from_rfc3339(&text) {
+            Ok(t) => Some(Spanned::new(
+                Stamp {
+                    unix_ms: t.timestamp_millis(),
+                    offset_secs: t.offset().local_minus_utc(),
+                },
+                span_of(pair),
+            )),
+            Err(_) => self.literal_error_help(
+                pair,
+                format!("`{}` is not a valid instant", pair.as_str()),
+                "write a date and time that exist, with an offset: `2027-01-01T00:00:00+08:00`",
             ),
         }
     }

@@ -156,7 +156,7 @@ fn field_value(lowerer: &mut Lowerer, pair: &P<'_>) -> Option<FieldValue> {
 
 /// RFC 3339 text for an instant as the grammar admits it: seconds are
 /// filled in when left out (`12:15+08:00` is `12:15:00+08:00`).
-fn instant_text(text: &str) -> String {
+pub(super) fn instant_text(text: &str) -> String {
     let Some(t) = text.find('T') else {
         return text.to_string();
     };

@@ -8,13 +8,17 @@
 //! | bytes | content |
 //! |---|---|
 //! | 8 | magic `TOLLGATE` |
-//! | 2 | format version ([`FORMAT_VERSION`]) |
+//! | 2 | format version ([`FORMAT_VERSION`], or [`PLAIN_VERSION`]) |
 //! | 2 | flags, zero |
 //! | 4 | body length `n` |
-//! | n | body: a kind byte (0 fees, 1 notifications), then the policy |
+//! | n | body: a kind byte (0 fees, 1 notifications), the activation window (format 4 only), then the policy |
 //! | 8 | content hash: XXH64 of the body |
 //! | 4 | checksum: CRC-32 of every byte before it |
 //!
+//! A policy with an activation window ([`crate::activation`]) is written
+//! in format 4, the window after the kind byte ([`window`] gives its
+//! bytes); one without is written in format 3, byte for byte as before
+//! windows existed, so each policy has one encoding and one content hash.
 //! Format version 2 (fee tables only) had no kind byte; it is still read.
 //! A fee body holds the policy name and version, schema, schedules and rows;
 //! a notifications body is described in [`notify`].
@@ -28,7 +32,9 @@
 
 mod notify;
 pub mod trust;
+mod window;
 
+use crate::activation::Window;
 use crate::fee::{Band, FeeFormula, TierMode};
 use crate::notify::NotifyPolicy;
 use crate::rounding::{Rounding, RoundingMode};
@@ -44,9 +50,13 @@ use alloc::vec::Vec;
 
 /// The magic bytes every artifact starts with.
 pub const MAGIC: &[u8; 8] = b"TOLLGATE";
-/// The format version this runtime writes (it reads this one and
+/// The format version this runtime writes for a policy with an
+/// activation window (it reads this one, [`PLAIN_VERSION`] and
 /// [`FEES_ONLY_VERSION`]).
-pub const FORMAT_VERSION: u16 = 3;
+pub const FORMAT_VERSION: u16 = 4;
+/// The format version this runtime writes for a policy without an
+/// activation window: format 4 less the window.
+pub const PLAIN_VERSION: u16 = 3;
 /// The previous format version, of fee artifacts without a kind byte:
 /// still read.
 pub const FEES_ONLY_VERSION: u16 = 2;
@@ -126,7 +136,7 @@ impl core::fmt::Display for ArtifactError {
         match self.kind {
             TooShort => write!(f, "file too short to be a compiled policy"),
             BadMagic => write!(f, "not a compiled Tollgate policy (bad magic bytes)"),
-            UnsupportedVersion(v) => write!(f, "artifact format version {v} is not supported (this runtime reads {FEES_ONLY_VERSION} and {FORMAT_VERSION})"),
+            UnsupportedVersion(v) => write!(f, "artifact format version {v} is not supported (this runtime reads {FEES_ONLY_VERSION} to {FORMAT_VERSION})"),
             UnknownFlags => write!(f, "artifact has unknown flags"),
             LengthMismatch => write!(f, "artifact length does not match its header"),
             ChecksumMismatch => write!(f, "artifact checksum mismatch: the file is damaged"),
@@ -166,22 +176,30 @@ pub enum Compiled {
 /// Encodes `table` as a fee artifact.
 pub fn encode(table: &Table) -> Vec<u8> {
     let mut w = Writer(alloc::vec![KIND_FEES]);
+    if !table.window.is_always() {
+        w.window(&table.window);
+    }
     w.table(table);
-    seal(&w.0)
+    seal(&w.0, table.window.is_always())
 }
 
 /// Encodes `policy` as a notifications artifact.
 pub fn encode_notify(policy: &NotifyPolicy) -> Vec<u8> {
     let mut w = Writer(alloc::vec![KIND_NOTIFICATIONS]);
+    if !policy.window.is_always() {
+        w.window(&policy.window);
+    }
     w.notify_policy(policy);
-    seal(&w.0)
+    seal(&w.0, policy.window.is_always())
 }
 
-/// Wraps a body in the header and trailer.
-fn seal(body: &[u8]) -> Vec<u8> {
+/// Wraps a body in the header and trailer: format 3 for a policy without
+/// an activation window (`plain`), else format 4.
+fn seal(body: &[u8], plain: bool) -> Vec<u8> {
     let mut out = Vec::with_capacity(HEADER_LEN + body.len() + TRAILER_LEN);
     out.extend_from_slice(MAGIC);
-    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    let version = if plain { PLAIN_VERSION } else { FORMAT_VERSION };
+    out.extend_from_slice(&version.to_le_bytes());
     out.extend_from_slice(&0u16.to_le_bytes());
     out.extend_from_slice(&(body.len() as u32).to_le_bytes());
     out.extend_from_slice(body);
@@ -203,7 +221,7 @@ pub fn content_hash(body: &[u8]) -> u64 {
 /// # Errors
 /// [`ArtifactError`] for any damage to the envelope.
 pub fn identify(bytes: &[u8]) -> Result<(String, u32, u64), ArtifactError> {
-    let (mut r, _) = open(bytes)?;
+    let (mut r, _, _) = open(bytes)?;
     let name = r.string()?;
     let version = r.u32()?;
     Ok((name, version, content_hash(r.bytes)))
@@ -238,10 +256,16 @@ pub fn decode_notify(bytes: &[u8]) -> Result<NotifyPolicy, ArtifactError> {
 /// # Errors
 /// [`ArtifactError`] for any damaged, truncated, hostile or inconsistent input.
 pub fn decode_any(bytes: &[u8]) -> Result<Compiled, ArtifactError> {
-    let (mut r, kind) = open(bytes)?;
+    let (mut r, kind, window) = open(bytes)?;
     let compiled = match kind {
-        KIND_FEES => Compiled::Fees(r.table()?),
-        _ => Compiled::Notifications(r.notify_policy()?),
+        KIND_FEES => Compiled::Fees(Table {
+            window,
+            ..r.table()?
+        }),
+        _ => Compiled::Notifications(NotifyPolicy {
+            window,
+            ..r.notify_policy()?
+        }),
     };
     if r.pos != r.bytes.len() {
         return Err(err(ArtifactErrorKind::TrailingBytes, r.offset()));
@@ -255,9 +279,9 @@ pub fn decode_any(bytes: &[u8]) -> Result<Compiled, ArtifactError> {
 
 pub use notify::{validate_notify, MAX_DURATION_MS, MAX_LATENESS_MS, MAX_REASON_BYTES};
 
-/// Checks the envelope and reads the kind byte: a reader at the start of
-/// the policy, and its kind.
-fn open(bytes: &[u8]) -> Result<(Reader<'_>, u8), ArtifactError> {
+/// Checks the envelope and reads the kind byte and the activation window:
+/// a reader at the start of the policy, its kind and its window.
+fn open(bytes: &[u8]) -> Result<(Reader<'_>, u8, Window), ArtifactError> {
     let (version, body) = envelope(bytes)?;
     let mut r = Reader {
         bytes: body,
@@ -269,7 +293,21 @@ fn open(bytes: &[u8]) -> Result<(Reader<'_>, u8), ArtifactError> {
     } else {
         r.tag(KIND_NOTIFICATIONS)?
     };
-    Ok((r, kind))
+    let window = if version == FORMAT_VERSION {
+        r.window()?
+    } else {
+        Window::ALWAYS
+    };
+    Ok((r, kind, window))
+}
+
+/// The activation window of an artifact, read without decoding the
+/// policy (checks everything but the policy's meaning).
+///
+/// # Errors
+/// [`ArtifactError`] for any damage to the envelope or the window.
+pub fn window_of(bytes: &[u8]) -> Result<Window, ArtifactError> {
+    open(bytes).map(|(_, _, w)| w)
 }
 
 /// What the fixed header says: format version, flags and body length.
@@ -304,12 +342,12 @@ fn header(bytes: &[u8]) -> Result<Header, ArtifactError> {
             .map(u16::from_le_bytes)
     };
     let version = u16_at(8).ok_or(err(TooShort, 8))?;
-    if version != FORMAT_VERSION && version != FEES_ONLY_VERSION {
+    if !(FEES_ONLY_VERSION..=FORMAT_VERSION).contains(&version) {
         return Err(err(UnsupportedVersion(version), 8));
     }
     let signed = match u16_at(10) {
         Some(0) => false,
-        Some(trust::FLAG_SIGNED) if version == FORMAT_VERSION => true,
+        Some(trust::FLAG_SIGNED) if version >= PLAIN_VERSION => true,
         _ => return Err(err(UnknownFlags, 10)),
     };
     let body_len = bytes
@@ -697,6 +735,7 @@ impl<'a> Reader<'a> {
         Ok(Table {
             name,
             version,
+            window: Window::ALWAYS,
             currency,
             timezone,
             fields,

@@ -43,7 +43,7 @@
 //! use tollgate_runtime::Decimal;
 //!
 //! # let table = Table {
-//! #     name: "debit".into(), version: 1, currency: "CNY".into(),
+//! #     name: "debit".into(), version: 1, window: Default::default(), currency: "CNY".into(),
 //! #     timezone: "Asia/Shanghai".into(),
 //! #     fields: vec![FieldSpec { name: "amount".into(), kind: FieldKind::Money,
 //! #                              default: None, refunds: false }],
@@ -90,7 +90,7 @@
 //!
 //! # let field = |name: &str, kind| FieldSpec { name: name.into(), kind, default: None, refunds: false };
 //! # let policy = NotifyPolicy {
-//! #     name: "messages".into(), version: 1,
+//! #     name: "messages".into(), version: 1, window: Default::default(),
 //! #     fields: vec![field("terminal", FieldKind::String), field("at", FieldKind::Timestamp)],
 //! #     clock: 1,
 //! #     zone: Zone { name: "Asia/Shanghai".into(), initial: 8 * 3600, changes: vec![],
@@ -132,6 +132,7 @@
 
 extern crate alloc;
 
+pub mod activation;
 pub mod artifact;
 pub mod bounded;
 mod crc;

@@ -4,7 +4,7 @@
 //! message is delivered. Time comes from the record, never from a clock.
 //!
 //! Phases, in the order the language fixes: always-deliver rules;
-//! suppress rules; the zone's span; lateness; de-duplication; quiet windows; caps (all must
+//! suppress rules; the activation window; the zone's span; lateness; de-duplication; quiet windows; caps (all must
 //! admit); room in the store; deliver and record. Records may arrive in any
 //! order within the policy's lateness: caps and de-duplication look both
 //! ways in time (see [`crate::window`]).
@@ -13,6 +13,7 @@
 //! decided within the lateness with that first decision, marked as a
 //! repeat, before any phase (see [`crate::ids`]).
 
+use crate::activation::Placement;
 use crate::ids::{self, Answer, DecidedIds};
 use crate::table::{Cell, FieldSpec};
 use crate::times::Times;
@@ -35,6 +36,11 @@ pub struct NotifyPolicy {
     pub name: String,
     /// The policy's version.
     pub version: u32,
+    /// When the policy decides records ([`crate::activation`]): a record
+    /// outside it is refused ([`NotifyError::NotYetEffective`],
+    /// [`NotifyError::Expired`]) unless an always-deliver or a suppress
+    /// rule decides it.
+    pub window: crate::activation::Window,
     /// The record schema.
     pub fields: Vec<FieldSpec>,
     /// Index of the timestamp field decisions are made at.
@@ -242,6 +248,19 @@ pub enum NotifyError {
     /// can never be delivered twice. (A message an always-deliver rule
     /// covers is delivered instead, unremembered.)
     IdMemoryFull,
+    /// The record is stamped before the policy takes effect (its window's
+    /// start) and no rule that reads no time decided it.
+    NotYetEffective {
+        /// The window's start, in ms.
+        from_ms: i64,
+    },
+    /// The record is stamped at or after the end of the policy's window
+    /// and no rule that reads no time decided it: the terminal needs the
+    /// policy's successor.
+    Expired {
+        /// The window's end, in ms.
+        until_ms: i64,
+    },
 }
 
 impl core::fmt::Display for NotifyError {
@@ -273,6 +292,15 @@ impl core::fmt::Display for NotifyError {
             Self::IdMemoryFull => {
                 f.write_str("the state has no room to remember a new message id")
             }
+            Self::NotYetEffective { from_ms } => write!(
+                f,
+                "the record is stamped before the policy takes effect at {from_ms} ms"
+            ),
+            Self::Expired { until_ms } => write!(
+                f,
+                "the record is stamped after the policy's window ended at {until_ms} ms: \
+                 a successor policy is needed"
+            ),
         }
     }
 }
@@ -792,6 +820,21 @@ impl NotifyPolicy {
                 reason: Reason::Declared,
             });
         }
+        // Outside its activation window the policy decides nothing that
+        // reads time.
+        match self.window.place(now_ms) {
+            Placement::Within => {}
+            Placement::Before => {
+                return Err(NotifyError::NotYetEffective {
+                    from_ms: self.window.from_ms().unwrap_or(now_ms),
+                })
+            }
+            Placement::After => {
+                return Err(NotifyError::Expired {
+                    until_ms: self.window.until_ms().unwrap_or(now_ms),
+                })
+            }
+        }
         // Local times and days are known only within the zone's span.
         if !self.zone.covers(now_s) {
             return Err(NotifyError::OutsideZoneSpan {
@@ -1024,6 +1067,7 @@ mod tests {
         NotifyPolicy {
             name: "p".into(),
             version: 1,
+            window: crate::activation::Window::ALWAYS,
             fields: Vec::new(),
             clock: 0,
             zone: Zone::fixed("UTC".into(), 0),
@@ -1091,6 +1135,7 @@ mod tests {
         let mut policy = NotifyPolicy {
             name: "p".into(),
             version: 1,
+            window: crate::activation::Window::ALWAYS,
             fields: Vec::new(),
             clock: 0,
             zone: Zone::fixed("UTC".into(), 0),
@@ -1248,6 +1293,7 @@ mod tests {
         let policy = NotifyPolicy {
             name: "p".into(),
             version: 1,
+            window: crate::activation::Window::ALWAYS,
             fields: Vec::new(),
             clock: 0,
             zone,

@@ -732,6 +732,7 @@ mod tests {
         NotifyPolicy {
             name: "ids".into(),
             version,
+            window: crate::activation::Window::ALWAYS,
             fields: vec![
                 field("at", FieldKind::Timestamp, None),
                 field("terminal", FieldKind::String, None),

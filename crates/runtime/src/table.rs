@@ -23,6 +23,8 @@ pub struct Table {
     pub name: String,
     /// The policy's version.
     pub version: u32,
+    /// When the policy decides records ([`crate::activation`]).
+    pub window: crate::activation::Window,
     /// ISO 4217 code of every amount.
     pub currency: String,
     /// IANA time zone name.

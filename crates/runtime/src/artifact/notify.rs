@@ -34,11 +34,11 @@ pub const MAX_DURATION_MS: i64 = i64::MAX / 1000 * 1000;
 pub const MAX_REASON_BYTES: usize = 200;
 
 impl Writer {
-    fn i32(&mut self, v: i32) {
+    pub(super) fn i32(&mut self, v: i32) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
 
-    fn i64(&mut self, v: i64) {
+    pub(super) fn i64(&mut self, v: i64) {
         self.0.extend_from_slice(&v.to_le_bytes());
     }
 
@@ -139,11 +139,11 @@ impl Writer {
 }
 
 impl Reader<'_> {
-    fn i32(&mut self) -> Result<i32, ArtifactError> {
+    pub(super) fn i32(&mut self) -> Result<i32, ArtifactError> {
         self.array::<4>().map(i32::from_le_bytes)
     }
 
-    fn i64(&mut self) -> Result<i64, ArtifactError> {
+    pub(super) fn i64(&mut self) -> Result<i64, ArtifactError> {
         self.array::<8>().map(i64::from_le_bytes)
     }
 
@@ -177,6 +177,7 @@ impl Reader<'_> {
         Ok(NotifyPolicy {
             name,
             version,
+            window: crate::activation::Window::ALWAYS,
             fields,
             clock,
             zone,

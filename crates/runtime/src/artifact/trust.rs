@@ -154,14 +154,14 @@ pub fn verify(bytes: &[u8], keys: &[TrustedKey]) -> Result<(), ArtifactError> {
 ///
 /// # Errors
 /// [`ArtifactError`] when `unsigned` is damaged, signed already
-/// ([`ArtifactErrorKind::UnknownFlags`]) or of the old format
+/// ([`ArtifactErrorKind::UnknownFlags`]) or of the old fees-only format
 /// ([`ArtifactErrorKind::UnsupportedVersion`]).
 pub fn signing_payload(unsigned: &[u8], id: &KeyId) -> Result<Vec<u8>, ArtifactError> {
     let head = header(unsigned)?;
     if head.signed {
         return Err(err(ArtifactErrorKind::UnknownFlags, 10));
     }
-    if head.version != super::FORMAT_VERSION {
+    if head.version < super::PLAIN_VERSION {
         return Err(err(ArtifactErrorKind::UnsupportedVersion(head.version), 8));
     }
     super::envelope(unsigned)?;

@@ -1,0 +1,330 @@
+//! Activation windows (`effective from A [until B]`): the source syntax
+//! and its errors, the layout `fmt` gives it, the artifact that carries it
+//! (format 4, decoded strictly), what `table` and `verify` print, and the
+//! records outside it refused with E0701 and E0702 while always-deliver
+//! messages are still delivered.
+
+// A test fails by panicking; helpers here may unwrap and index freely.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::panic
+)]
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+use tollgate_runtime::activation::{Placement, Stamp, Window};
+use tollgate_runtime::artifact::{self, ArtifactErrorKind, Compiled};
+use tollgate_runtime::notify::{MemoryState, NotifyError};
+use tollgate_runtime::value::Value;
+
+fn root() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn read(rel: &str) -> String {
+    std::fs::read_to_string(root().join(rel)).unwrap()
+}
+
+fn tollgate(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .current_dir(root())
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+const V1: &str = "tests/activation/messages_v1.toll";
+const V2: &str = "tests/activation/messages_v2.toll";
+
+/// 2027-01-01T00:00:00+08:00 in Unix ms.
+const NEW_YEAR_MS: i64 = 1_798_732_800_000;
+
+fn compiled(rel: &str) -> tollgate_runtime::notify::NotifyPolicy {
+    let policy = tollgate::check::check(&tollgate::syntax::parse(&read(rel)).unwrap()).unwrap();
+    tollgate::compile::notify::compile(&policy).unwrap()
+}
+
+#[test]
+fn the_source_window_reaches_the_compiled_policy() {
+    let v1 = compiled(V1);
+    assert_eq!(
+        v1.window,
+        Window {
+            from: Some(Stamp {
+                unix_ms: NEW_YEAR_MS - 365 * 86_400_000,
+                offset_secs: 8 * 3600
+            }),
+            until: Some(Stamp {
+                unix_ms: NEW_YEAR_MS,
+                offset_secs: 8 * 3600
+            }),
+        }
+    );
+    assert_eq!(v1.window.place(NEW_YEAR_MS - 1), Placement::Within);
+    assert_eq!(v1.window.place(NEW_YEAR_MS), Placement::After);
+    let v2 = compiled(V2);
+    assert_eq!(v2.window.from_ms(), Some(NEW_YEAR_MS));
+    assert_eq!(v2.window.until, None);
+    // Seconds may be left out, and the offset may be Z.
+    let short = read(V2).replace("2027-01-01T00:00:00+08:00", "2026-12-31T16:00Z");
+    let policy = tollgate::check::check(&tollgate::syntax::parse(&short).unwrap()).unwrap();
+    assert_eq!(policy.window.from_ms(), Some(NEW_YEAR_MS));
+}
+
+#[test]
+fn a_bad_window_is_an_error_with_a_code() {
+    let codes = |src: &str| -> Vec<&'static str> {
+        let errs = match tollgate::syntax::parse(src) {
+            Err(d) => d,
+            Ok(file) => tollgate::check::check(&file).err().unwrap_or_default(),
+        };
+        errs.iter().map(|d| d.code.as_str()).collect()
+    };
+    let v1 = read(V1);
+    // The end before (or at) the start.
+    let backwards = v1.replace("until 2027-01-01", "until 2025-01-01");
+    assert_eq!(codes(&backwards), ["E0203"]);
+    let empty = v1.replace("until 2027-01-01", "until 2026-01-01");
+    assert_eq!(codes(&empty), ["E0203"]);
+    // A date that does not exist.
+    let no_such_day = v1.replace("until 2027-01-01", "until 2027-02-30");
+    assert_eq!(codes(&no_such_day), ["E0002"]);
+    // Before 1970.
+    let early = v1.replace("from 2026-01-01", "from 1969-01-01");
+    assert_eq!(codes(&early), ["E0203"]);
+    // Declared twice.
+    let twice = v1.replace(
+        "effective from",
+        "effective from 2026-01-01T00:00:00+08:00\neffective from",
+    );
+    assert_eq!(codes(&twice), ["E0102"]);
+    // No offset: the grammar wants one.
+    let local = v1.replace("2027-01-01T00:00:00+08:00", "2027-01-01T00:00:00");
+    assert_eq!(codes(&local), ["E0001"]);
+    // `effective` and `from` are keywords only where they stand.
+    let named = v1
+        .replace("field terminal", "field from")
+        .replace("by terminal", "by from");
+    assert_eq!(codes(&named), Vec::<&str>::new());
+}
+
+#[test]
+fn fmt_lays_the_window_out_on_one_header_line() {
+    let v1 = read(V1);
+    assert_eq!(
+        tollgate::fmt::format(&v1).unwrap(),
+        v1,
+        "the file is canonical"
+    );
+    let scrambled = v1.replace(
+        "effective from 2026-01-01T00:00:00+08:00 until",
+        "effective\n   from   2026-01-01T00:00:00+08:00\n\n until  ",
+    );
+    assert_ne!(scrambled, v1);
+    assert_eq!(tollgate::fmt::format(&scrambled).unwrap(), v1);
+}
+
+#[test]
+fn the_artifact_carries_the_window_in_format_4() {
+    for rel in [V1, V2] {
+        let policy = compiled(rel);
+        let bytes = artifact::encode_notify(&policy);
+        assert_eq!(bytes[8..10], artifact::FORMAT_VERSION.to_le_bytes());
+        assert_eq!(artifact::window_of(&bytes).unwrap(), policy.window);
+        let Compiled::Notifications(back) = artifact::decode_any(&bytes).unwrap() else {
+            panic!("a notifications artifact")
+        };
+        assert_eq!(back, policy);
+    }
+    // Without a window: format 3, byte for byte as before.
+    let plain = tollgate::compile_source(&read("policies/fees/lakala.toll"))
+        .unwrap()
+        .1;
+    let bytes = artifact::encode(&plain);
+    assert_eq!(bytes[8..10], artifact::PLAIN_VERSION.to_le_bytes());
+    assert_eq!(artifact::window_of(&bytes).unwrap(), Window::ALWAYS);
+}
+
+/// Rewrites the body of a format-4 artifact (the window's presence byte
+/// and what follows) and reseals it, so the damage reaches the decoder.
+fn resealed(bytes: &[u8], edit: impl FnOnce(&mut Vec<u8>)) -> Vec<u8> {
+    let mut body = bytes[16..bytes.len() - 12].to_vec();
+    edit(&mut body);
+    let mut out = bytes[..16].to_vec();
+    out[12..16].copy_from_slice(&(body.len() as u32).to_le_bytes());
+    out.extend_from_slice(&body);
+    out.extend_from_slice(&artifact::content_hash(&body).to_le_bytes());
+    let crc = common::crc32(&out);
+    out.extend_from_slice(&crc.to_le_bytes());
+    out
+}
+
+#[test]
+fn a_damaged_window_is_refused() {
+    let bytes = artifact::encode_notify(&compiled(V1));
+    assert!(artifact::decode_any(&resealed(&bytes, |_| {})).is_ok());
+    // The presence byte (after the kind byte): none, or an unknown bit.
+    for flags in [0u8, 4, 0x83] {
+        let e = artifact::decode_any(&resealed(&bytes, |b| b[1] = flags)).unwrap_err();
+        assert_eq!(e.kind, ArtifactErrorKind::BadTag, "flags {flags}");
+    }
+    // The end moved before the start.
+    let e = artifact::decode_any(&resealed(&bytes, |b| {
+        let from = b[2..10].to_vec();
+        b[14..22].copy_from_slice(&from);
+    }))
+    .unwrap_err();
+    assert_eq!(
+        e.kind,
+        ArtifactErrorKind::Invalid("the activation window ends before it starts")
+    );
+    // An offset of a day.
+    let e = artifact::decode_any(&resealed(&bytes, |b| {
+        b[10..14].copy_from_slice(&86_400i32.to_le_bytes())
+    }))
+    .unwrap_err();
+    assert_eq!(
+        e.kind,
+        ArtifactErrorKind::Invalid("an activation instant is out of range")
+    );
+    // A format-3 header over a format-4 body: the presence byte is read
+    // as the policy's name length.
+    let mut old = bytes.clone();
+    old[8..10].copy_from_slice(&artifact::PLAIN_VERSION.to_le_bytes());
+    assert!(artifact::decode_any(&resealed(&old, |_| {})).is_err());
+}
+
+fn record(at_ms: i64, kind: u32) -> Vec<Value> {
+    vec![
+        Value::Time {
+            unix_ms: at_ms,
+            offset_secs: 8 * 3600,
+        },
+        Value::Str("t1".into()),
+        Value::Enum(kind),
+    ]
+}
+
+#[test]
+fn records_outside_the_window_are_refused_but_always_deliver_delivers() {
+    let v1 = compiled(V1);
+    let (security, promo) = (0, 1);
+    let mut state = MemoryState::new();
+    assert!(v1
+        .decide(&record(NEW_YEAR_MS - 1, promo), &mut state)
+        .is_ok());
+    assert_eq!(
+        v1.decide(&record(NEW_YEAR_MS, promo), &mut state),
+        Err(NotifyError::Expired {
+            until_ms: NEW_YEAR_MS
+        })
+    );
+    let start = v1.window.from_ms().unwrap();
+    assert_eq!(
+        v1.decide(&record(start - 1, promo), &mut state),
+        Err(NotifyError::NotYetEffective { from_ms: start })
+    );
+    for at in [start - 1, NEW_YEAR_MS, NEW_YEAR_MS + 86_400_000] {
+        assert!(matches!(
+            v1.decide(&record(at, security), &mut state),
+            Ok(tollgate_runtime::notify::Decision::Deliver { .. })
+        ));
+    }
+}
+
+#[test]
+fn eval_prints_e0701_and_e0702_lines_and_goes_on() {
+    let input = [
+        r#"{"at":"2026-12-31T23:59:00+08:00","terminal":"t1","kind":"promo"}"#,
+        r#"{"at":"2027-01-01T00:00:00+08:00","terminal":"t1","kind":"promo"}"#,
+        r#"{"at":"2027-01-01T00:00:00+08:00","terminal":"t1","kind":"security"}"#,
+        r#"{"at":"2025-12-31T23:59:59+08:00","terminal":"t1","kind":"promo"}"#,
+    ]
+    .join("\n");
+    let out = common::tollgate_stdin(&["eval", V1], &input);
+    assert_eq!(out.status.code(), Some(1));
+    let lines: Vec<String> = text(&out.stdout).lines().map(str::to_string).collect();
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(lines[0], r#"{"decision":"deliver"}"#);
+    assert!(lines[1].starts_with(r#"{"error":"E0701: "#), "{}", lines[1]);
+    assert!(
+        lines[1].contains("stopped deciding at 2027-01-01T00:00:00+08:00"),
+        "{}",
+        lines[1]
+    );
+    assert_eq!(lines[2], r#"{"decision":"deliver"}"#);
+    assert!(lines[3].starts_with(r#"{"error":"E0702: "#), "{}", lines[3]);
+    assert!(
+        lines[3].contains("takes effect at 2026-01-01T00:00:00+08:00"),
+        "{}",
+        lines[3]
+    );
+    // The corpus: every record of tests/activation/E07xx_*.jsonl gets an
+    // error line with that code.
+    let mut files = 0;
+    for entry in std::fs::read_dir(root().join("tests/activation")).unwrap() {
+        let name = entry.unwrap().file_name().to_string_lossy().into_owned();
+        let Some(code) = name
+            .strip_suffix(".jsonl")
+            .and_then(|n| n.split('_').next())
+        else {
+            continue;
+        };
+        files += 1;
+        let input = read(&format!("tests/activation/{name}"));
+        let out = common::tollgate_stdin(&["eval", V1], &input);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        let want = format!(r#"{{"error":"{code}: "#);
+        let lines = text(&out.stdout);
+        assert_eq!(lines.lines().count(), input.lines().count(), "{name}");
+        for line in lines.lines() {
+            assert!(line.starts_with(&want), "{name}: {line}");
+        }
+    }
+    assert_eq!(files, 2);
+    // Each code is documented.
+    for code in ["E0701", "E0702"] {
+        let out = tollgate(&["explain", code]);
+        assert_eq!(out.status.code(), Some(0));
+        assert!(text(&out.stdout).contains(code));
+    }
+}
+
+#[test]
+fn table_and_verify_print_the_window() {
+    let out = tollgate(&["table", V1]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(text(&out.stdout)
+        .contains("\neffective from 2026-01-01T00:00:00+08:00 until 2027-01-01T00:00:00+08:00\n"));
+    let dir = common::scratch("activation_verify");
+    let key = dir.join("release.key");
+    let made = tollgate(&["keygen", "--out", key.to_str().unwrap()]);
+    assert_eq!(made.status.code(), Some(0), "{}", text(&made.stderr));
+    let public = text(&made.stdout)
+        .lines()
+        .find_map(|l| l.strip_prefix("public key: ").map(str::to_string))
+        .unwrap();
+    let bin = dir.join("v2.bin");
+    let out = tollgate(&[
+        "compile",
+        V2,
+        "-o",
+        bin.to_str().unwrap(),
+        "--sign",
+        key.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let out = tollgate(&["verify", bin.to_str().unwrap(), "--key", &public]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).ends_with("\neffective from 2027-01-01T00:00:00+08:00\n"));
+    let out = tollgate(&["table", bin.to_str().unwrap()]);
+    assert!(text(&out.stdout).contains("\neffective from 2027-01-01T00:00:00+08:00\n"));
+}
