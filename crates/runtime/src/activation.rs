@@ -45,6 +45,21 @@ pub enum Placement {
     After,
 }
 
+/// An instant outside a window, and the bound it passed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outside {
+    /// Before the start, at `from_ms`.
+    Before {
+        /// The window's start.
+        from_ms: i64,
+    },
+    /// At or after the end, at `until_ms`.
+    After {
+        /// The window's end.
+        until_ms: i64,
+    },
+}
+
 /// Why a window cannot be a policy's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum WindowError {
@@ -74,6 +89,20 @@ impl Window {
             Placement::After
         } else {
             Placement::Within
+        }
+    }
+
+    /// Checks that the window holds `at_ms`.
+    ///
+    /// # Errors
+    /// [`Outside`]: before the start or at or after the end.
+    pub fn admit(&self, at_ms: i64) -> Result<(), Outside> {
+        match (self.place(at_ms), self.from, self.until) {
+            (Placement::Before, Some(f), _) => Err(Outside::Before { from_ms: f.unix_ms }),
+            (Placement::After, _, Some(u)) => Err(Outside::After {
+                until_ms: u.unix_ms,
+            }),
+            _ => Ok(()),
         }
     }
 

@@ -25,6 +25,9 @@
 //!   [`notify::ThrottleState`]; [`bounded::BoundedState`] is the terminal's
 //!   fixed-capacity state, saved to and restored from a caller's buffer;
 //!   [`zone`] answers local times without a time zone database.
+//! - [`activation`]: a policy's activation window; [`staged::Terminal`]:
+//!   the current policy, a verified and staged successor that takes over
+//!   at its activation, and the previous one kept for late records.
 //! - [`record::RecordBuilder`]: records typed field by field, as
 //!   `tollgate eval` types the records it reads.
 //!
@@ -145,6 +148,7 @@ pub mod notify;
 pub mod record;
 pub mod rounding;
 mod sort;
+pub mod staged;
 pub mod state_file;
 pub mod table;
 mod times;

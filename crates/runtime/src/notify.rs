@@ -13,7 +13,7 @@
 //! decided within the lateness with that first decision, marked as a
 //! repeat, before any phase (see [`crate::ids`]).
 
-use crate::activation::Placement;
+use crate::activation::Outside;
 use crate::ids::{self, Answer, DecidedIds};
 use crate::table::{Cell, FieldSpec};
 use crate::times::Times;
@@ -822,19 +822,10 @@ impl NotifyPolicy {
         }
         // Outside its activation window the policy decides nothing that
         // reads time.
-        match self.window.place(now_ms) {
-            Placement::Within => {}
-            Placement::Before => {
-                return Err(NotifyError::NotYetEffective {
-                    from_ms: self.window.from_ms().unwrap_or(now_ms),
-                })
-            }
-            Placement::After => {
-                return Err(NotifyError::Expired {
-                    until_ms: self.window.until_ms().unwrap_or(now_ms),
-                })
-            }
-        }
+        self.window.admit(now_ms).map_err(|o| match o {
+            Outside::Before { from_ms } => NotifyError::NotYetEffective { from_ms },
+            Outside::After { until_ms } => NotifyError::Expired { until_ms },
+        })?;
         // Local times and days are known only within the zone's span.
         if !self.zone.covers(now_s) {
             return Err(NotifyError::OutsideZoneSpan {
