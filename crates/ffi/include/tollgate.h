@@ -95,6 +95,19 @@ typedef enum {
   TG_ROLLBACK = 24,
   // The installed version of the policy with other contents.
   TG_VERSION_REUSED = 25,
+  // The instant is at or after the end of the policy's activation window
+  // and no successor is staged: the terminal needs an update.
+  TG_EXPIRED = 26,
+  // The instant is before the policy takes effect and no earlier policy
+  // is kept.
+  TG_NOT_YET_EFFECTIVE = 27,
+  // The slot holds no policy (nothing staged, no previous policy kept).
+  TG_EMPTY_SLOT = 28,
+  // The artifact is the version held already (current or staged): a
+  // successor needs a higher version.
+  TG_NOT_NEWER = 29,
+  // The artifact holds another policy (by name) than the terminal runs.
+  TG_OTHER_POLICY = 30,
 } tg_status;
 
 // What happens to a message.
@@ -131,6 +144,17 @@ typedef enum {
   TG_KIND_NOTIFICATIONS = 1,
 } tg_kind;
 
+// A slot of a terminal.
+typedef enum {
+  // The policy before the last swap, kept while late records may
+  // arrive.
+  TG_SLOT_PREVIOUS = 0,
+  // The current policy.
+  TG_SLOT_CURRENT = 1,
+  // The staged successor.
+  TG_SLOT_STAGED = 2,
+} tg_slot;
+
 // What a full table does with a new key when every entry is live (the
 // `when_full` of `tg_state_new`).
 typedef enum {
@@ -157,6 +181,10 @@ typedef struct tg_record tg_record;
 // all allocated by `tg_state_new`; deciding allocates nothing. It belongs
 // to one thread at a time (opaque).
 typedef struct tg_state tg_state;
+
+// A terminal's current policy, staged successor and previous policy
+// (opaque). Belongs to one thread at a time.
+typedef struct tg_terminal tg_terminal;
 
 // A decision, as `tg_decide` writes it.
 typedef struct {
@@ -199,6 +227,24 @@ typedef struct {
   // The installed artifact's content hash.
   uint64_t hash;
 } tg_floor;
+
+// What a slot holds: the policy's version, content hash and activation
+// window (`has_from`: it takes effect at `from_ms`; `has_until`: it stops
+// deciding at `until_ms`; Unix milliseconds).
+typedef struct {
+  // The policy's version.
+  uint32_t version;
+  // The artifact's content hash.
+  uint64_t hash;
+  // Whether the policy has a start (`effective from`).
+  bool has_from;
+  // The start, when it has one.
+  int64_t from_ms;
+  // Whether the policy has an end (`until`).
+  bool has_until;
+  // The end, when it has one.
+  int64_t until_ms;
+} tg_held;
 
 #ifdef __cplusplus
 extern "C" {
@@ -465,6 +511,88 @@ void tg_record_free(tg_record *record);
 // (`"TG_OK"`); `"TG_UNKNOWN"` for a number that is no status. (It takes
 // an integer so that any value C passes is defined.)
 const char *tg_status_name(int32_t status);
+
+// Makes a terminal running the artifact `bytes`, verified as
+// `tg_policy_load_trusted` verifies (one trusted key at least, the
+// installed `floor` when not NULL). On success `*out` is a new handle
+// (free it with `tg_terminal_free`); on a refusal `*out` is NULL, the
+// status is `tg_policy_load_trusted`'s and the reason is in `message`.
+//
+// # Safety
+// As `tg_policy_load_trusted`.
+tg_status tg_terminal_new(const uint8_t *bytes,
+                          size_t len,
+                          const uint8_t *keys,
+                          size_t n_keys,
+                          const tg_floor *floor,
+                          tg_terminal **out,
+                          char *message,
+                          size_t message_len);
+
+// Verifies the artifact `bytes` with the terminal's trusted keys against
+// the newest version it holds, and stages it as the successor (replacing
+// a staged one of a lower version). It must hold the same policy
+// (`TG_OTHER_POLICY`), of the same kind (`TG_WRONG_KIND`), at a higher
+// version (`TG_NOT_NEWER` for the same version unchanged; `TG_ROLLBACK`
+// below it, `TG_VERSION_REUSED` changed); signature and damage as
+// `tg_policy_load_trusted`. A refused artifact changes nothing: the
+// current and staged policies stay as they were.
+//
+// # Safety
+// `terminal` is a handle from `tg_terminal_new`; `bytes` points at `len`
+// readable bytes; `message`, when not NULL, is writable for
+// `message_len` bytes.
+tg_status tg_terminal_stage(tg_terminal *terminal,
+                            const uint8_t *bytes,
+                            size_t len,
+                            char *message,
+                            size_t message_len);
+
+// Swaps the staged successor in at once (atomic: either it is current
+// after the call, or nothing changed): the current policy becomes the
+// previous one, kept while late records may arrive. `TG_EMPTY_SLOT` when
+// nothing is staged. A staged successor is also swapped in by
+// `tg_terminal_route` at the first record at or after its activation.
+//
+// # Safety
+// `terminal` is a handle from `tg_terminal_new`.
+tg_status tg_terminal_swap(tg_terminal *terminal);
+
+// Writes what `slot` holds to `*out`: version, content hash and
+// activation window. `TG_EMPTY_SLOT` when the slot is empty.
+//
+// # Safety
+// `terminal` is a handle from `tg_terminal_new`; `out` is writable.
+tg_status tg_terminal_held(const tg_terminal *terminal, tg_slot slot, tg_held *out);
+
+// Says which slot decides a record stamped at `at_ms` (Unix ms): the
+// staged successor from its activation on (swapped in at the first such
+// record), the previous policy for a record before the current one's
+// activation while it is kept, the current one otherwise. The slot is
+// written in every case; the status is `TG_EXPIRED` or
+// `TG_NOT_YET_EFFECTIVE` when that policy's window does not hold the
+// instant (a fee must not be charged; a notifications policy still
+// delivers always-deliver messages through `tg_decide`).
+//
+// # Safety
+// `terminal` is a handle from `tg_terminal_new`; `slot` is writable.
+tg_status tg_terminal_route(tg_terminal *terminal, int64_t at_ms, tg_slot *slot);
+
+// A new policy handle for the policy in `slot` (free it with
+// `tg_policy_free`): build records and price or decide with it as with a
+// policy from `tg_policy_load`. It stays valid after a swap. For a
+// notifications policy, each version needs its own `tg_state`.
+// `TG_EMPTY_SLOT` when the slot is empty.
+//
+// # Safety
+// `terminal` is a handle from `tg_terminal_new`; `out` is writable.
+tg_status tg_terminal_policy(const tg_terminal *terminal, tg_slot slot, tg_policy **out);
+
+// Frees a terminal (NULL is ignored). Policy handles it gave stay valid.
+//
+// # Safety
+// `terminal` is a handle from `tg_terminal_new` (or NULL), not used after.
+void tg_terminal_free(tg_terminal *terminal);
 
 // Loads a policy as `tg_policy_load` does, after checking, before
 // anything beyond the header is decoded, that one of the `n_keys` trusted

@@ -30,6 +30,7 @@ mod policy;
 mod price;
 mod record;
 mod status;
+mod terminal;
 mod trusted;
 
 pub use notify::{
@@ -50,4 +51,8 @@ pub use record::{
     tg_record_set_string, tg_record_set_time, tg_record_unset,
 };
 pub use status::{tg_status, tg_status_name};
+pub use terminal::{
+    tg_held, tg_slot, tg_terminal, tg_terminal_free, tg_terminal_held, tg_terminal_new,
+    tg_terminal_policy, tg_terminal_route, tg_terminal_stage, tg_terminal_swap,
+};
 pub use trusted::{tg_artifact_identity, tg_floor, tg_policy_load_trusted};

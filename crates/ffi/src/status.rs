@@ -68,10 +68,23 @@ pub enum tg_status {
     TG_ROLLBACK = 24,
     /// The installed version of the policy with other contents.
     TG_VERSION_REUSED = 25,
+    /// The instant is at or after the end of the policy's activation window
+    /// and no successor is staged: the terminal needs an update.
+    TG_EXPIRED = 26,
+    /// The instant is before the policy takes effect and no earlier policy
+    /// is kept.
+    TG_NOT_YET_EFFECTIVE = 27,
+    /// The slot holds no policy (nothing staged, no previous policy kept).
+    TG_EMPTY_SLOT = 28,
+    /// The artifact is the version held already (current or staged): a
+    /// successor needs a higher version.
+    TG_NOT_NEWER = 29,
+    /// The artifact holds another policy (by name) than the terminal runs.
+    TG_OTHER_POLICY = 30,
 }
 
 /// Every status, by its number.
-const ALL: [tg_status; 26] = [
+const ALL: [tg_status; 31] = [
     tg_status::TG_OK,
     tg_status::TG_NULL_POINTER,
     tg_status::TG_BAD_HANDLE,
@@ -98,6 +111,11 @@ const ALL: [tg_status; 26] = [
     tg_status::TG_BAD_SIGNATURE,
     tg_status::TG_ROLLBACK,
     tg_status::TG_VERSION_REUSED,
+    tg_status::TG_EXPIRED,
+    tg_status::TG_NOT_YET_EFFECTIVE,
+    tg_status::TG_EMPTY_SLOT,
+    tg_status::TG_NOT_NEWER,
+    tg_status::TG_OTHER_POLICY,
 ];
 
 /// The name of status number `status`, as a static NUL-terminated string
@@ -135,6 +153,11 @@ pub extern "C" fn tg_status_name(status: i32) -> *const c_char {
         tg_status::TG_BAD_SIGNATURE => c"TG_BAD_SIGNATURE",
         tg_status::TG_ROLLBACK => c"TG_ROLLBACK",
         tg_status::TG_VERSION_REUSED => c"TG_VERSION_REUSED",
+        tg_status::TG_EXPIRED => c"TG_EXPIRED",
+        tg_status::TG_NOT_YET_EFFECTIVE => c"TG_NOT_YET_EFFECTIVE",
+        tg_status::TG_EMPTY_SLOT => c"TG_EMPTY_SLOT",
+        tg_status::TG_NOT_NEWER => c"TG_NOT_NEWER",
+        tg_status::TG_OTHER_POLICY => c"TG_OTHER_POLICY",
     };
     name.as_ptr()
 }

@@ -69,36 +69,11 @@ pub unsafe extern "C" fn tg_policy_load_trusted(
     }
     // SAFETY: `out` is writable.
     unsafe { out.write(core::ptr::null_mut()) };
-    let Some(keys_len) = n_keys.checked_mul(PUBLIC_KEY_LEN).filter(|&n| n > 0) else {
-        return tg_status::TG_OUT_OF_RANGE;
+    // SAFETY: as the caller's contract.
+    let (trusted, floor) = match unsafe { trust_args(keys, n_keys, floor) } {
+        Ok(args) => args,
+        Err(s) => return s,
     };
-    // SAFETY: `keys` points at `32 * n_keys` readable bytes.
-    let key_bytes = unsafe { core::slice::from_raw_parts(keys, keys_len) };
-    let mut trusted = Vec::new();
-    for chunk in key_bytes.chunks_exact(PUBLIC_KEY_LEN) {
-        let Ok(key) = <&[u8; PUBLIC_KEY_LEN]>::try_from(chunk) else {
-            return tg_status::TG_OUT_OF_RANGE;
-        };
-        match TrustedKey::from_bytes(key) {
-            Ok(k) => trusted.push(k),
-            Err(_) => return tg_status::TG_OUT_OF_RANGE,
-        }
-    }
-    let floor = if floor.is_null() {
-        None
-    } else {
-        // SAFETY: `floor` points at a readable `tg_floor`.
-        let f = unsafe { floor.read() };
-        match buffers::text(f.name) {
-            Ok(name) => Some((name, f.version, f.hash)),
-            Err(s) => return s,
-        }
-    };
-    let floor = floor.map(|(name, version, hash)| Floor {
-        name,
-        version,
-        hash,
-    });
     // SAFETY: `bytes` points at `len` readable bytes.
     let bytes = unsafe { core::slice::from_raw_parts(bytes, len) };
     // SAFETY: as the caller's contract.
@@ -111,6 +86,44 @@ pub unsafe extern "C" fn tg_policy_load_trusted(
             message_len,
         )
     }
+}
+
+/// The trusted keys (at least one) and the floor as C gives them.
+///
+/// # Safety
+/// `keys` points at `32 * n_keys` readable bytes; `floor`, when not NULL,
+/// points at a `tg_floor` whose name is a NUL-terminated string.
+pub(crate) unsafe fn trust_args<'a>(
+    keys: *const u8,
+    n_keys: usize,
+    floor: *const tg_floor,
+) -> Result<(Vec<TrustedKey>, Option<Floor<'a>>), tg_status> {
+    let Some(keys_len) = n_keys.checked_mul(PUBLIC_KEY_LEN).filter(|&n| n > 0) else {
+        return Err(tg_status::TG_OUT_OF_RANGE);
+    };
+    if keys.is_null() {
+        return Err(tg_status::TG_NULL_POINTER);
+    }
+    // SAFETY: `keys` points at `32 * n_keys` readable bytes.
+    let key_bytes = unsafe { core::slice::from_raw_parts(keys, keys_len) };
+    let mut trusted = Vec::new();
+    for chunk in key_bytes.chunks_exact(PUBLIC_KEY_LEN) {
+        let key =
+            <&[u8; PUBLIC_KEY_LEN]>::try_from(chunk).map_err(|_| tg_status::TG_OUT_OF_RANGE)?;
+        trusted.push(TrustedKey::from_bytes(key).map_err(|_| tg_status::TG_OUT_OF_RANGE)?);
+    }
+    let floor = if floor.is_null() {
+        None
+    } else {
+        // SAFETY: `floor` points at a readable `tg_floor`.
+        let f = unsafe { floor.read() };
+        Some(Floor {
+            name: buffers::text(f.name)?,
+            version: f.version,
+            hash: f.hash,
+        })
+    };
+    Ok((trusted, floor))
 }
 
 /// Reads an artifact's identity without decoding its policy: the policy's
