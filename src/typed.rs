@@ -16,6 +16,8 @@
 //! generated records, good and malformed, that both readers give the same
 //! values and refuse the same records.
 
+pub mod csv;
+
 use crate::record::{self, Reading};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
@@ -34,7 +36,7 @@ enum Token<'a> {
 }
 
 /// The variants of an enum field, found by name.
-enum Variants {
+pub(crate) enum Variants {
     /// Few variants: compared in turn; `true` when all are plain (see
     /// [`plain`]).
     Few(Vec<String>, bool),
@@ -42,11 +44,24 @@ enum Variants {
     Many(HashMap<String, u32>),
 }
 
+/// Per field of `schema`, the lookup of its variants (`None` for a field
+/// that is not an enum).
+pub(crate) fn lookups(schema: &[FieldSpec]) -> Vec<Option<Variants>> {
+    schema
+        .iter()
+        .map(|f| match &f.kind {
+            FieldKind::Enum(vs) => Some(Variants::new(vs)),
+            _ => None,
+        })
+        .collect()
+}
+
 /// Enums with more variants than this are looked up in a hash map.
 const FEW_VARIANTS: usize = 16;
 
 impl Variants {
-    fn new(names: &[String]) -> Variants {
+    /// The lookup of `names`, built once per run.
+    pub(crate) fn new(names: &[String]) -> Variants {
         if names.len() <= FEW_VARIANTS {
             Variants::Few(names.to_vec(), names.iter().all(|n| plain(n)))
         } else {
@@ -61,7 +76,8 @@ impl Variants {
         }
     }
 
-    fn find(&self, name: &str) -> Option<u32> {
+    /// The index of the variant `name`.
+    pub(crate) fn find(&self, name: &str) -> Option<u32> {
         match self {
             Variants::Few(names, _) => names
                 .iter()
@@ -96,13 +112,7 @@ impl<'a> Reader<'a> {
         Reader {
             schema,
             reading,
-            variants: schema
-                .iter()
-                .map(|f| match &f.kind {
-                    FieldKind::Enum(vs) => Some(Variants::new(vs)),
-                    _ => None,
-                })
-                .collect(),
+            variants: lookups(schema),
             slots: schema.iter().map(|_| None).collect(),
             unknown: Vec::new(),
             plain: schema.iter().map(|f| plain(&f.name)).collect(),
@@ -228,35 +238,50 @@ impl<'a> Reader<'a> {
             return None;
         }
         let v = match (&f.kind, value) {
-            (FieldKind::Enum(_), Token::Str(t)) => {
-                Value::Enum(self.variants.get(at)?.as_ref()?.find(t)?)
-            }
-            (FieldKind::Money | FieldKind::Decimal | FieldKind::Integer, Token::Num(t))
-            | (FieldKind::Money | FieldKind::Decimal | FieldKind::Integer, Token::Str(t)) => {
-                let mut d = match simple_decimal(t) {
-                    Some(d) => d,
-                    None => record::parse_decimal(t).ok()?,
-                };
-                if f.kind == FieldKind::Integer {
-                    d = record::whole(d).ok()?;
-                }
-                record::money_sign(f, &mut d, "").ok()?;
-                Value::Num(d)
-            }
             (FieldKind::Bool, Token::Bool(b)) => Value::Bool(b),
-            (FieldKind::String, Token::Str(t)) => Value::Str(t.to_string()),
-            (FieldKind::Timestamp, Token::Str(t)) => {
-                let dt = chrono::DateTime::parse_from_rfc3339(t).ok()?;
-                Value::Time {
-                    unix_ms: dt.timestamp_millis(),
-                    offset_secs: dt.offset().local_minus_utc(),
-                }
+            (FieldKind::Money | FieldKind::Decimal | FieldKind::Integer, Token::Num(t)) => {
+                number_value(f, t)?
             }
+            (FieldKind::Bool, Token::Str(_)) => return None,
+            (_, Token::Str(t)) => text_value(f, self.variants.get(at)?.as_ref(), t)?,
             _ => return None,
         };
         *slot = Some(v);
         Some(())
     }
+}
+
+/// Types `text` (a JSON string's content, or a CSV cell) as the value of
+/// field `f` of any kind but `bool` (whose spelling differs between the
+/// two); `None` for a value to leave to [`crate::record`]. `variants` is
+/// the field's lookup when it is an enum.
+pub(crate) fn text_value(f: &FieldSpec, variants: Option<&Variants>, text: &str) -> Option<Value> {
+    Some(match &f.kind {
+        FieldKind::Enum(_) => Value::Enum(variants?.find(text)?),
+        FieldKind::Money | FieldKind::Decimal | FieldKind::Integer => number_value(f, text)?,
+        FieldKind::String => Value::Str(text.to_string()),
+        FieldKind::Timestamp => {
+            let dt = chrono::DateTime::parse_from_rfc3339(text).ok()?;
+            Value::Time {
+                unix_ms: dt.timestamp_millis(),
+                offset_secs: dt.offset().local_minus_utc(),
+            }
+        }
+        FieldKind::Bool => return None,
+    })
+}
+
+/// Types the number `text` as the value of the numeric field `f`.
+fn number_value(f: &FieldSpec, text: &str) -> Option<Value> {
+    let mut d = match simple_decimal(text) {
+        Some(d) => d,
+        None => record::parse_decimal(text).ok()?,
+    };
+    if f.kind == FieldKind::Integer {
+        d = record::whole(d).ok()?;
+    }
+    record::money_sign(f, &mut d, "").ok()?;
+    Some(Value::Num(d))
 }
 
 /// The most digits [`simple_decimal`] reads: any 18 digits fit an `i64`.

@@ -16,6 +16,7 @@ mod common;
 
 use proptest::prelude::*;
 use tollgate::record::Reading;
+use tollgate::typed::csv::CsvReader;
 use tollgate::typed::Reader;
 use tollgate_runtime::table::FieldSpec;
 use tollgate_runtime::value::Value;
@@ -197,4 +198,75 @@ fn a_reader_is_reused_without_leaks() {
         reader.read(bad, &mut out),
         Err("missing required field `channel`".to_string())
     );
+}
+
+/// A CSV cell: a value of any field's kind, written as CSV writes it (the
+/// CSV reader has already removed the quotes), or empty.
+fn cell() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => prop::sample::select(vec!["credit_card", "wechat", "alipay", "bitcoin", "m7", "m19", "m20", "Wechat", "wechat "])
+            .prop_map(str::to_string),
+        3 => number(),
+        1 => prop::sample::select(vec!["true", "false", "True", "1", "", "", "a b", "\"", "null"])
+            .prop_map(str::to_string),
+    ]
+}
+
+/// A CSV header (some columns unknown, in any order) and a row under it,
+/// sometimes with a cell too many or too few.
+fn csv_row() -> impl Strategy<Value = (Vec<String>, Vec<String>)> {
+    let columns = vec![
+        "channel", "branch", "amount", "refund", "rate", "days", "flagged", "merchant", "txn_id",
+        "chanel",
+    ];
+    (
+        prop::sample::subsequence(columns, 0..=10).prop_shuffle(),
+        prop::collection::vec(cell(), 0..10),
+        prop::bool::weighted(0.9),
+    )
+        .prop_map(|(header, mut cells, fits)| {
+            if fits {
+                cells.resize(header.len(), String::new());
+            }
+            (header.into_iter().map(str::to_string).collect(), cells)
+        })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: common::cases(3_000), ..ProptestConfig::default() })]
+
+    /// The CSV batch reader and `record::from_csv` give the same values or
+    /// the same message on every row under a header `eval` accepts, and
+    /// the fast path never accepts what the reference refuses.
+    #[test]
+    fn both_csv_readers_agree((header, cells) in csv_row(), ignore_unknown in prop::bool::ANY) {
+        let schema = schema();
+        let keep = vec!["txn_id".to_string()];
+        let reading = Reading { ignore_unknown, keep: &keep };
+        prop_assume!(tollgate::record::check_header(&header, &schema, reading).is_ok());
+        let row = csv::StringRecord::from(cells);
+        let expected = tollgate::record::from_csv(&header, &row, &schema).map(|v| exact(&v));
+        let reader = CsvReader::new(&schema, &header);
+        let mut out = Vec::new();
+        if reader.fast(&row, &mut out).is_some() {
+            prop_assert_eq!(Ok(exact(&out)), expected.clone(), "fast path on {:?}", row);
+        }
+        let read = reader.read(&row, &mut out).map(|()| exact(&out));
+        prop_assert_eq!(read, expected, "{:?}", row);
+    }
+}
+
+/// A good row is typed on the fast path.
+#[test]
+fn good_csv_rows_take_the_fast_path() {
+    let schema = schema();
+    let header: Vec<String> = ["amount", "channel", "flagged", "days", "branch", "merchant"]
+        .map(String::from)
+        .to_vec();
+    let reader = CsvReader::new(&schema, &header);
+    let row = csv::StringRecord::from(vec!["800.00", "wechat", "true", "-3", "m17", "m 1"]);
+    let mut out = Vec::new();
+    assert!(reader.fast(&row, &mut out).is_some());
+    let expected = tollgate::record::from_csv(&header, &row, &schema).unwrap();
+    assert_eq!(exact(&out), exact(&expected));
 }

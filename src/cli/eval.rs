@@ -10,6 +10,7 @@ use super::state::StateFiles;
 use super::{InputFormat, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::compile::print::{cell_text, percent};
 use crate::record::Reading;
+use crate::typed::csv::CsvReader;
 use serde_json::{json, Map, Value as Json};
 use std::io::IsTerminal;
 use std::io::{BufRead, Read, Write};
@@ -452,16 +453,41 @@ struct Evaluator<'a> {
     journal: Option<Shared>,
 }
 
-impl Evaluator<'_> {
+impl<'a> Evaluator<'a> {
     /// The record schema.
     fn fields(&self) -> &[tollgate_runtime::table::FieldSpec] {
+        self.schema()
+    }
+
+    /// The record schema, borrowed from the policy rather than from `self`.
+    fn schema(&self) -> &'a [tollgate_runtime::table::FieldSpec] {
         match &self.engine {
-            Engine::Fees(t) => &t.fields,
-            Engine::Notify(p, _) => &p.fields,
+            Engine::Fees(t) => {
+                let t: &'a Table = t;
+                &t.fields
+            }
+            Engine::Notify(p, _) => {
+                let p: &'a NotifyPolicy = p;
+                &p.fields
+            }
+        }
+    }
+
+    /// The answers of a fees policy's records when a line carries only
+    /// what the typed record gives (no `--explain`, no `--keep`): written
+    /// as the JSON Lines batch writes them.
+    fn fee_lines(&self) -> Option<FeeLines<'a>> {
+        match &self.engine {
+            Engine::Fees(t) if !self.explain && self.reading.keep.is_empty() => {
+                Some(FeeLines::new(t, self.reading, false, self.output))
+            }
+            _ => None,
         }
     }
 
     fn jsonl(&mut self, mut reader: Box<dyn BufRead>, out: &mut impl Write) -> std::io::Result<()> {
+        let mut typed = crate::typed::Reader::new(self.schema(), self.reading);
+        let mut record = Vec::new();
         let mut line = Vec::new();
         let mut n = 0;
         loop {
@@ -490,12 +516,18 @@ impl Evaluator<'_> {
                     continue;
                 }
             };
+            if self.reading.keep.is_empty() {
+                // Nothing is copied out: the typed reader, no JSON tree.
+                let read = typed.read(text, &mut record);
+                self.emit(out, n, read.map(|()| record.as_slice()), None)?;
+                continue;
+            }
             match crate::record::parse_json(text) {
                 Ok(fields) => {
                     let kept = self.kept(|name| fields.get(name).cloned());
                     let record =
                         crate::record::from_json_fields(&fields, self.fields(), self.reading);
-                    self.emit(out, n, record, kept)?;
+                    self.emit(out, n, record.as_deref().map_err(Clone::clone), kept)?;
                 }
                 Err(e) => self.emit_error(out, n, e, None)?,
             }
@@ -521,6 +553,10 @@ impl Evaluator<'_> {
             self.emit_error(out, 0, format!("CSV header: {e}"), None)?;
             return Ok(());
         }
+        let typed = CsvReader::new(self.schema(), &header);
+        let mut fee_lines = self.fee_lines();
+        let mut record = Vec::new();
+        let mut answer = Vec::new();
         let mut row = csv::StringRecord::new();
         let mut n = 0;
         // The CSV reader skips empty lines: the first line a row (or the
@@ -549,14 +585,26 @@ impl Evaluator<'_> {
                         self.emit_error(out, n, BLANK.into(), None)?;
                         continue;
                     }
+                    if let Some(lines) = &mut fee_lines {
+                        let errors = lines.errors;
+                        answer.clear();
+                        lines.answer_typed(n, |r| typed.read(&row, r), &mut answer);
+                        self.records += 1;
+                        if lines.errors > errors {
+                            self.errors += 1;
+                            self.bad = true;
+                        }
+                        out.write_all(&answer)?;
+                        continue;
+                    }
                     let kept = self.kept(|name| {
                         let i = header.iter().position(|h| h == name)?;
                         row.get(i)
                             .filter(|cell| !cell.is_empty())
                             .map(|cell| Json::String(cell.to_string()))
                     });
-                    let record = crate::record::from_csv(&header, &row, self.fields());
-                    self.emit(out, n, record, kept)?;
+                    let read = typed.read(&row, &mut record);
+                    self.emit(out, n, read.map(|()| record.as_slice()), kept)?;
                 }
                 Err(e) => {
                     n += 1;
@@ -598,7 +646,7 @@ impl Evaluator<'_> {
         &mut self,
         out: &mut impl Write,
         n: usize,
-        record: Result<Vec<Value>, String>,
+        record: Result<&[Value], String>,
         kept: Option<Map<String, Json>>,
     ) -> std::io::Result<()> {
         let record = match record {
@@ -624,11 +672,11 @@ impl Evaluator<'_> {
                 let answered = match &self.journal {
                     Some(shared) => notify_line(
                         policy,
-                        &record,
+                        record,
                         &mut borrow(shared)?.journaling(state),
                         self.explain,
                     ),
-                    None => notify_line(policy, &record, state, self.explain),
+                    None => notify_line(policy, record, state, self.explain),
                 };
                 let line = match answered {
                     Ok(line) => line,
@@ -642,7 +690,7 @@ impl Evaluator<'_> {
                 return Ok(());
             }
         };
-        match table.fee(&record, &mut self.components) {
+        match table.fee(record, &mut self.components) {
             Ok(total) => {
                 self.records += 1;
                 let dp = crate::currency::display_decimals(&table.currency);
@@ -659,7 +707,7 @@ impl Evaluator<'_> {
                     }
                     OutputKind::Json => {}
                 }
-                let line = decision(table, &self.components, self.explain, total, &record);
+                let line = decision(table, &self.components, self.explain, total, record);
                 write_line(out, line, kept)
             }
             Err(e) => {

@@ -118,6 +118,28 @@ impl<'a> FeeLines<'a> {
         if let Err(e) = self.reader.read(text, &mut self.record) {
             return self.error(n, e, None, out);
         }
+        self.price(n, out);
+    }
+
+    /// Appends the answer to record `n` to `out`, the record typed by
+    /// `read` (the reader of another input format) into the buffer it is
+    /// given. For runs without `--explain` and `--keep`, whose lines need
+    /// more than the typed record.
+    pub fn answer_typed(
+        &mut self,
+        n: usize,
+        read: impl FnOnce(&mut Vec<Value>) -> Result<(), String>,
+        out: &mut Vec<u8>,
+    ) {
+        self.records += 1;
+        if let Err(e) = read(&mut self.record) {
+            return self.error(n, e, None, out);
+        }
+        self.price(n, out);
+    }
+
+    /// Appends the line of the record just read: its fee, or its error.
+    fn price(&mut self, n: usize, out: &mut Vec<u8>) {
         // Only the total is printed: the path that builds no breakdown.
         let priced = if self.output == OutputKind::Fee {
             self.table.total(&self.record)
