@@ -749,10 +749,11 @@ fn a_reload_under_load_swaps_versions_whole_and_keeps_the_last_good_one() {
     let seen = seen.lock().unwrap();
     assert!(seen.iter().all(|h| *h == old || *h == new));
     assert_eq!(seen.last(), Some(&new));
-    // SIGHUP reloads too: a change made with the watcher off.
+    // SIGHUP reloads too: a change made with the watcher off (a new
+    // version: the old one back would be a rollback, refused).
     drop(server);
     let server = Server::start(&dir, &["--no-watch"]);
-    write(&v1);
+    write(&v1.replace("policy lakala version 1", "policy lakala version 3"));
     signal(server.child.id(), "HUP");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
@@ -762,8 +763,9 @@ fn a_reload_under_load_swaps_versions_whole_and_keeps_the_last_good_one() {
             "application/json",
             br#"{"channel":"credit_card","amount":"1.00"}"#,
         );
-        if got.version == "1" {
-            assert_eq!(got.hash, old);
+        if got.version == "3" {
+            assert_ne!(got.hash, old);
+            assert_ne!(got.hash, new);
             break;
         }
         assert!(Instant::now() < deadline, "SIGHUP did not reload");
@@ -1173,4 +1175,159 @@ fn a_layout_change_held_up_by_a_long_stream_waits_and_then_takes_over() {
         assert!(Instant::now() < deadline, "version 2 never took over");
         std::thread::sleep(Duration::from_millis(200));
     }
+}
+
+/// The listing of `server` once `done` holds for it (or a panic after 20s).
+fn listing_when(
+    agent: &ureq::Agent,
+    server: &Server,
+    what: &str,
+    done: impl Fn(&serde_json::Value) -> bool,
+) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let listing: serde_json::Value =
+            serde_json::from_str(&get(agent, &server.url("/v1/policies")).body).unwrap();
+        if done(&listing) {
+            return listing;
+        }
+        assert!(Instant::now() < deadline, "{what}: {listing}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn a_reload_refuses_a_rollback_and_a_changed_policy_that_kept_its_version() {
+    let dir = common::scratch("floor");
+    let v1 = std::fs::read_to_string(root().join("policies/fees/lakala.toll")).unwrap();
+    let v2 = v1.replace("policy lakala version 1", "policy lakala version 2");
+    let file = dir.join("lakala.toll");
+    let write = |text: &str| {
+        let tmp = dir.join(".lakala.toll.tmp");
+        std::fs::write(&tmp, text).unwrap();
+        std::fs::rename(&tmp, &file).unwrap();
+    };
+    write(&v2);
+    let server = Server::start(&dir, &[]);
+    let agent = agent();
+    let first = listing_when(&agent, &server, "v2 serving", |l| {
+        l["policies"][0]["version"] == 2
+    });
+    let serving = first["policies"][0]["hash"].as_str().unwrap().to_string();
+    let fee = |agent: &ureq::Agent| {
+        post(
+            agent,
+            &server.url("/v1/policies/lakala/eval"),
+            "application/json",
+            br#"{"channel":"credit_card","amount":"100.00"}"#,
+        )
+    };
+    // Version 1 again: a rollback, refused; version 2 keeps serving.
+    write(&v1);
+    let l = listing_when(&agent, &server, "the rollback listed", |l| {
+        l["failed"].as_array().is_some_and(|f| !f.is_empty())
+    });
+    let error = l["failed"][0]["error"].as_str().unwrap().to_string();
+    assert!(
+        error.contains(
+            "rollback refused: version 1 of policy `lakala` is older than the version 2 serving"
+        ),
+        "{error}"
+    );
+    assert_eq!(l["policies"][0]["hash"], serving.as_str());
+    let got = fee(&agent);
+    assert_eq!(
+        (got.version.as_str(), got.hash.as_str()),
+        ("2", serving.as_str())
+    );
+    // Version 2 changed: refused and reported, the old one keeps serving.
+    write(&v2.replace("const card_rate = 0.60%", "const card_rate = 0.65%"));
+    let l = listing_when(&agent, &server, "the reused version listed", |l| {
+        l["failed"][0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("changed without a new version"))
+    });
+    assert_eq!(l["policies"][0]["hash"], serving.as_str());
+    let got = fee(&agent);
+    assert_eq!(got.hash, serving);
+    assert!(got.body.contains("\"0.60\""), "{}", got.body);
+    // The log says so too.
+    let log = server.log.lock().unwrap().join("\n");
+    assert!(log.contains("rollback refused"), "{log}");
+    assert!(log.contains("changed without a new version"), "{log}");
+    // A new version takes over.
+    write(
+        &v2.replace("version 2", "version 3")
+            .replace("const card_rate = 0.60%", "const card_rate = 0.65%"),
+    );
+    let l = listing_when(&agent, &server, "v3 serving", |l| {
+        l["policies"][0]["version"] == 3
+    });
+    assert!(l["failed"].as_array().unwrap().is_empty());
+    assert!(fee(&agent).body.contains("\"0.65\""));
+}
+
+#[test]
+fn with_a_trusted_key_serve_runs_only_signed_artifacts() {
+    let dir = common::scratch("serve_trusted");
+    let policies = dir.join("policies");
+    std::fs::create_dir_all(&policies).unwrap();
+    let tollgate = |args: &[&std::ffi::OsStr]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let key = dir.join("release.key");
+    let public = tollgate(&["keygen".as_ref(), "--out".as_ref(), key.as_os_str()])
+        .lines()
+        .find_map(|l| l.strip_prefix("public key: ").map(str::to_string))
+        .unwrap();
+    let lakala = root().join("policies/fees/lakala.toll");
+    let signed = policies.join("lakala.tga");
+    tollgate(&[
+        "compile".as_ref(),
+        lakala.as_os_str(),
+        "-o".as_ref(),
+        signed.as_os_str(),
+        "--sign".as_ref(),
+        key.as_os_str(),
+    ]);
+    let unsigned = policies.join("jpy.tga");
+    tollgate(&[
+        "compile".as_ref(),
+        root().join("tests/fees/jpy.toll").as_os_str(),
+        "-o".as_ref(),
+        unsigned.as_os_str(),
+    ]);
+    std::fs::copy(
+        root().join("policies/notifications/merchant_messages.toll"),
+        policies.join("merchant_messages.toll"),
+    )
+    .unwrap();
+    let server = Server::start(&policies, &["--trusted-key", &public]);
+    let agent = agent();
+    let l = listing_when(&agent, &server, "the refusals listed", |l| {
+        l["failed"].as_array().is_some_and(|f| f.len() == 2)
+    });
+    let names: Vec<&str> = l["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["lakala"]);
+    let errors: Vec<&str> = l["failed"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["error"].as_str().unwrap())
+        .collect();
+    assert!(errors[0].contains("not signed"), "{errors:?}");
+    assert!(
+        errors[1].contains("a policy source is not a signed artifact"),
+        "{errors:?}"
+    );
 }

@@ -164,6 +164,10 @@ pub enum Command {
         /// /healthz and /readyz; TOKEN is this file's text, trimmed.
         #[arg(long, value_name = "FILE")]
         token_file: Option<PathBuf>,
+        /// Serve only compiled artifacts signed by this key (text form or
+        /// file; repeatable): sources and unsigned artifacts are refused.
+        #[arg(long, value_name = "PUB", value_parser = trust::trusted_key)]
+        trusted_key: Vec<tollgate_runtime::artifact::trust::TrustedKey>,
         /// The longest request body, in bytes (a longer declared length is
         /// refused with 413).
         #[arg(long, value_name = "BYTES", default_value_t = crate::serve::MAX_BODY_BYTES)]
@@ -447,6 +451,7 @@ pub fn run() -> ExitCode {
             fail_closed,
             state_dir,
             token_file,
+            trusted_key,
             max_body_bytes,
             max_line_bytes,
             max_header_bytes,
@@ -463,6 +468,7 @@ pub fn run() -> ExitCode {
                 max_connections,
             },
             watch: !no_watch,
+            trusted_keys: trusted_key,
             state_dir,
             redis: state
                 .starts_with("redis://")

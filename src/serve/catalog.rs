@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tollgate_runtime::artifact;
+use tollgate_runtime::artifact::trust::TrustedKey;
 use tollgate_runtime::notify::NotifyPolicy;
 use tollgate_runtime::table::Table;
 
@@ -151,15 +152,16 @@ fn candidate(path: &Path) -> bool {
     !crate::source::is_test_file(path)
 }
 
-/// Loads every policy file under `dir`.
+/// Loads every policy file under `dir`; with `keys`, only artifacts one
+/// of them signed.
 ///
 /// # Errors
 /// `dir` cannot be read.
-pub fn scan(dir: &Path) -> std::io::Result<Scan> {
+pub fn scan(dir: &Path, keys: &[TrustedKey]) -> std::io::Result<Scan> {
     let mut loaded: Vec<Policy> = Vec::new();
     let mut failures = Vec::new();
     for path in files(dir)? {
-        match load_file(&path) {
+        match load_file(&path, keys) {
             Ok(Some(p)) => loaded.push(p),
             Ok(None) => {}
             Err(f) => failures.push(*f),
@@ -200,11 +202,12 @@ pub fn scan(dir: &Path) -> std::io::Result<Scan> {
 }
 
 /// Loads one file: `None` for a file that is neither a policy source nor
-/// an artifact.
+/// an artifact. With `keys`, a source and an artifact none of them signed
+/// are refused.
 ///
 /// # Errors
 /// The failure to list.
-pub fn load_file(path: &Path) -> Result<Option<Policy>, Box<Failure>> {
+pub fn load_file(path: &Path, keys: &[TrustedKey]) -> Result<Option<Policy>, Box<Failure>> {
     let file = path.display().to_string();
     let at = now();
     let fail = |error: String, diagnostics: Json| {
@@ -229,11 +232,18 @@ pub fn load_file(path: &Path) -> Result<Option<Policy>, Box<Failure>> {
         Err(e) => return Err(fail(format!("cannot read {file}: {e}"), json!([]))),
     };
     let engine = if bytes.starts_with(artifact::MAGIC) {
-        match artifact::decode_any(&bytes) {
+        match artifact::trust::decode_trusted(&bytes, keys, None) {
             Ok(artifact::Compiled::Fees(t)) => Engine::Fees(t),
             Ok(artifact::Compiled::Notifications(p)) => Engine::Notifications(p),
             Err(e) => return Err(fail(format!("{file}: {e}"), json!([]))),
         }
+    } else if source && !keys.is_empty() {
+        return Err(fail(
+            format!(
+                "{file}: refused: a policy source is not a signed artifact, and --trusted-key was given"
+            ),
+            json!([]),
+        ));
     } else if source {
         let (src, problem) = crate::source::from_bytes(file.clone(), bytes);
         let compiled = match problem {

@@ -42,6 +42,9 @@ pub struct Options {
     pub state_dir: Option<PathBuf>,
     /// Keep throttle state in Redis instead (`--state redis://...`).
     pub redis: Option<RedisOptions>,
+    /// Serve only artifacts signed by one of these keys (none: any
+    /// policy file).
+    pub trusted_keys: Vec<tollgate_runtime::artifact::trust::TrustedKey>,
 }
 
 /// The settings of the Redis backend.
@@ -117,6 +120,9 @@ pub struct App {
     pub again: tokio::sync::Notify,
     /// The Redis backend, with `--state redis://...`.
     pub redis: Option<redis_state::RedisState>,
+    /// Serve only artifacts signed by one of these keys (none: any
+    /// policy file).
+    pub trusted_keys: Vec<tollgate_runtime::artifact::trust::TrustedKey>,
 }
 
 /// The policy answering one request, held for its whole body.
@@ -271,6 +277,7 @@ pub fn run(options: &Options) -> u8 {
         state_dir: options.state_dir.clone(),
         again: tokio::sync::Notify::new(),
         redis,
+        trusted_keys: options.trusted_keys.clone(),
     });
     runtime.block_on(serve(app, options.clone()))
 }

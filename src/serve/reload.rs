@@ -26,7 +26,8 @@ static RELOADING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 pub async fn reload(app: &Arc<App>) -> std::io::Result<()> {
     let _one = RELOADING.lock().await;
     let dir = app.dir.clone();
-    let scan = tokio::task::spawn_blocking(move || catalog::scan(&dir))
+    let keys = app.trusted_keys.clone();
+    let scan = tokio::task::spawn_blocking(move || catalog::scan(&dir, &keys))
         .await
         .map_err(std::io::Error::other)??;
     let old = app.catalog();
@@ -43,6 +44,7 @@ pub async fn reload(app: &Arc<App>) -> std::io::Result<()> {
         }
     }
     let mut failures = scan.failures;
+    apply_floor(&old, &mut policies, &mut failures);
     let fresh_failures = failures
         .iter()
         .filter(|f| {
@@ -284,4 +286,42 @@ pub fn watch(app: Arc<App>, watch: bool) -> Option<notify::RecommendedWatcher> {
         return None;
     }
     Some(watcher)
+}
+
+/// The floor of what is served: a reloaded policy at a lower version than
+/// the one serving is a rollback, and at the same version with another
+/// content hash a changed policy that kept its version; either is refused
+/// and listed, and the version serving keeps serving.
+fn apply_floor(
+    old: &Catalog,
+    policies: &mut BTreeMap<String, Arc<Policy>>,
+    failures: &mut Vec<Failure>,
+) {
+    for (name, serving) in &old.policies {
+        let Some(new) = policies.get(name) else {
+            continue;
+        };
+        let why = if new.version < serving.version {
+            format!(
+                "{}: rollback refused: version {} of policy `{name}` is older than the version {} serving",
+                new.file, new.version, serving.version
+            )
+        } else if new.version == serving.version && new.hash != serving.hash {
+            format!(
+                "{}: policy `{name}` version {} changed without a new version (content hash {}, serving {}): \
+                 a changed policy must carry a new version",
+                new.file, new.version, new.hash, serving.hash
+            )
+        } else {
+            continue;
+        };
+        failures.push(Failure {
+            file: new.file.clone(),
+            at: new.loaded_at.clone(),
+            diagnostics: serde_json::json!([]),
+            error: why,
+        });
+        policies.insert(name.clone(), serving.clone());
+    }
+    failures.sort_by(|a, b| a.file.cmp(&b.file));
 }
