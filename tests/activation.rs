@@ -328,3 +328,71 @@ fn table_and_verify_print_the_window() {
     let out = tollgate(&["table", bin.to_str().unwrap()]);
     assert!(text(&out.stdout).contains("\neffective from 2027-01-01T00:00:00+08:00\n"));
 }
+
+#[test]
+fn eval_on_a_directory_of_versions_decides_each_record_by_the_version_of_its_instant() {
+    let input = [
+        r#"{"at":"2026-12-31T23:30:00+08:00","terminal":"t1","kind":"promo"}"#,
+        r#"{"at":"2026-12-31T23:40:00+08:00","terminal":"t1","kind":"promo"}"#,
+        // Midnight: version 2 (one an hour) sees version 1's two deliveries.
+        r#"{"at":"2027-01-01T00:00:00+08:00","terminal":"t1","kind":"promo"}"#,
+        // Late: version 1 decides; version 2 counts its delivery.
+        r#"{"at":"2026-12-31T23:50:00+08:00","terminal":"t2","kind":"promo"}"#,
+        r#"{"at":"2027-01-01T00:10:00+08:00","terminal":"t2","kind":"promo"}"#,
+        r#"{"at":"2027-01-01T02:00:00+08:00","terminal":"t2","kind":"promo"}"#,
+        // Past the lateness: version 1 is gone.
+        r#"{"at":"2026-12-31T23:00:00+08:00","terminal":"t3","kind":"promo"}"#,
+    ]
+    .join("\n");
+    let out = common::tollgate_stdin(&["eval", "tests/activation"], &input);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let got: Vec<(String, Option<u64>)> = lines
+        .iter()
+        .map(|l| {
+            let what = l["decision"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| l["error"].as_str().unwrap()[..5].to_string());
+            (what, l["version"].as_u64())
+        })
+        .collect();
+    let want: Vec<(String, Option<u64>)> = [
+        ("deliver", Some(1)),
+        ("deliver", Some(1)),
+        ("suppress", Some(2)),
+        ("deliver", Some(1)),
+        ("suppress", Some(2)),
+        ("deliver", Some(2)),
+        ("E0702", None),
+    ]
+    .iter()
+    .map(|(w, v)| (w.to_string(), *v))
+    .collect();
+    assert_eq!(got, want);
+    // What a directory cannot do.
+    let fees = common::scratch("eval_dir_fees");
+    std::fs::copy(
+        root().join("policies/fees/lakala.toll"),
+        fees.join("lakala.toll"),
+    )
+    .unwrap();
+    let out = common::tollgate_stdin(&["eval", fees.to_str().unwrap()], "{}");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("carries no instant"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = common::tollgate_stdin(&["eval", "tests/activation", "--explain"], &input);
+    assert_eq!(out.status.code(), Some(2));
+    let two = common::scratch("eval_dir_two");
+    std::fs::copy(root().join(V1), two.join("a.toll")).unwrap();
+    std::fs::copy(root().join(V1), two.join("b.toll")).unwrap();
+    let out = common::tollgate_stdin(&["eval", two.to_str().unwrap()], &input);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("version 1 of `messages` twice"));
+}

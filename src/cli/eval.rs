@@ -49,6 +49,9 @@ pub struct Options {
 
 /// Runs the command.
 pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
+    if policy.is_dir() {
+        return super::eval_dir::run_options(policy, input, options);
+    }
     let started = Instant::now();
     let format = options.format;
     let explain = options.explain;

@@ -9,6 +9,7 @@ mod check;
 pub(crate) mod commit;
 mod diff;
 pub(crate) mod eval;
+mod eval_dir;
 mod explain;
 pub(crate) mod fee_lines;
 mod fmt;
