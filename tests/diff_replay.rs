@@ -293,6 +293,26 @@ fn a_notice_without_history_speaks_of_the_regions() {
 }
 
 #[test]
+fn a_notice_names_the_instant_the_new_version_declares() {
+    // The new version says `effective from 2027-01-01T00:00:00+08:00`.
+    let (notice, err, code) = tollgate(&[
+        "diff",
+        "tests/diff/cap_lowered.old.toll",
+        "tests/diff/cap_lowered_dated.new.toll",
+        "--notice",
+    ]);
+    assert!(err.is_empty(), "{err}");
+    assert_eq!(code, 1);
+    assert!(
+        notice.contains(
+            "Your fees change on 1 January 2027 at 00:00 (UTC+08:00). Until then you are charged as before."
+        ),
+        "{notice}"
+    );
+    assert!(!notice.contains("from the date the new version takes effect"));
+}
+
+#[test]
 fn replay_errors_are_clear() {
     let (_, err, code) = tollgate(&["diff", OLD, NEW, "--input", "no/such/history.jsonl"]);
     assert_eq!(code, 2);

@@ -103,8 +103,13 @@ fn fees(
     }
     let told = if options.notice {
         Some(
-            notice::notice(&d, replayed.as_ref().map(|(_, r)| r), currency)
-                .map_err(|e| e.to_string())?,
+            notice::notice(
+                &d,
+                replayed.as_ref().map(|(_, r)| r),
+                currency,
+                b.window.from.as_ref(),
+            )
+            .map_err(|e| e.to_string())?,
         )
     } else {
         None

@@ -3,24 +3,65 @@
 //! history per group of the `--by` fields (merchant class, channel...):
 //! what those payments cost and what they would cost under the new fees.
 //!
-//! The language does not declare when a version takes effect yet, so the
-//! notice says "from the date the new version takes effect".
+//! When the new version declares its activation (`effective from`), the
+//! notice names that instant, in the offset the policy wrote it with;
+//! otherwise it says "from the date the new version takes effect".
 
 use super::fees::{FeeDiff, Outcome};
 use super::render_replay::signed;
 use super::replay::{Replay, ReplayError};
 use crate::compile::print::amount;
+use chrono::Timelike;
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::fmt::Write;
+use tollgate_runtime::activation::Stamp;
 
-/// When the new fees apply, in words.
+/// When the new fees apply, in words, for a version that does not declare it.
 pub const FROM: &str = "from the date the new version takes effect";
+
+/// When the new fees apply, in words: the new version's `effective from`
+/// as a merchant reads a date (`on 1 January 2027 at 00:00 (UTC+08:00)`),
+/// or [`FROM`] when it declares none.
+pub fn from_words(from: Option<&Stamp>) -> String {
+    let Some(s) = from else {
+        return FROM.to_string();
+    };
+    let utc = chrono::DateTime::from_timestamp_millis(s.unix_ms);
+    let offset = chrono::FixedOffset::east_opt(s.offset_secs);
+    match (utc, offset) {
+        (Some(t), Some(o)) => {
+            let local = t.with_timezone(&o);
+            let sign = if s.offset_secs < 0 { '-' } else { '+' };
+            let m = s.offset_secs.unsigned_abs() / 60;
+            let time = if local.nanosecond() != 0 {
+                local.format("%H:%M:%S%.3f")
+            } else if local.second() != 0 {
+                local.format("%H:%M:%S")
+            } else {
+                local.format("%H:%M")
+            };
+            format!(
+                "on {} at {time} (UTC{sign}{:02}:{:02})",
+                local.format("%-d %B %Y"),
+                m / 60,
+                m % 60
+            )
+        }
+        // Out of chrono's range: cannot be written by the language.
+        _ => FROM.to_string(),
+    }
+}
 
 /// The notice for `d`, with the replayed history's figures when given.
 ///
 /// # Errors
 /// When a difference overflows.
-pub fn notice(d: &FeeDiff, replay: Option<&Replay>, currency: &str) -> Result<String, ReplayError> {
+pub fn notice(
+    d: &FeeDiff,
+    replay: Option<&Replay>,
+    currency: &str,
+    from: Option<&Stamp>,
+) -> Result<String, ReplayError> {
     let mut s = String::new();
     let _ = writeln!(s, "Notice of a change to your fees\n");
     if !d.changed() {
@@ -32,7 +73,8 @@ pub fn notice(d: &FeeDiff, replay: Option<&Replay>, currency: &str) -> Result<St
     }
     let _ = writeln!(
         s,
-        "Your fees change {FROM}. Until then you are charged as before.\n"
+        "Your fees change {}. Until then you are charged as before.\n",
+        from_words(from)
     );
     let _ = writeln!(s, "What changes:\n");
     for sched in &d.schedules {
