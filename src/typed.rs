@@ -14,13 +14,16 @@
 //! it or writes the error. So the messages of bad records are the ones of
 //! [`crate::record`], word for word, and `tests/typed_reader.rs` checks on
 //! generated records, good and malformed, that both readers give the same
-//! values and refuse the same records.
+//! values and refuse the same records. Both type a value through the
+//! runtime's [`typing`] rules, as the terminals' record builder does
+//! (`tests/typing_paths.rs` proves the three agree).
 
 pub mod csv;
 
 use crate::record::{self, Reading};
 use rust_decimal::Decimal;
 use std::collections::HashMap;
+use tollgate_runtime::record::{number, typing};
 use tollgate_runtime::table::{FieldKind, FieldSpec};
 use tollgate_runtime::value::Value;
 
@@ -262,10 +265,7 @@ pub(crate) fn text_value(f: &FieldSpec, variants: Option<&Variants>, text: &str)
         FieldKind::String => Value::Str(text.to_string()),
         FieldKind::Timestamp => {
             let dt = chrono::DateTime::parse_from_rfc3339(text).ok()?;
-            Value::Time {
-                unix_ms: dt.timestamp_millis(),
-                offset_secs: dt.offset().local_minus_utc(),
-            }
+            typing::time(f, dt.timestamp_millis(), dt.offset().local_minus_utc()).ok()?
         }
         FieldKind::Bool => return None,
     })
@@ -273,15 +273,11 @@ pub(crate) fn text_value(f: &FieldSpec, variants: Option<&Variants>, text: &str)
 
 /// Types the number `text` as the value of the numeric field `f`.
 fn number_value(f: &FieldSpec, text: &str) -> Option<Value> {
-    let mut d = match simple_decimal(text) {
+    let d = match simple_decimal(text) {
         Some(d) => d,
-        None => record::parse_decimal(text).ok()?,
+        None => number::parse_decimal(text).ok()?,
     };
-    if f.kind == FieldKind::Integer {
-        d = record::whole(d).ok()?;
-    }
-    record::money_sign(f, &mut d, "").ok()?;
-    Some(Value::Num(d))
+    typing::decimal(f, d).ok()
 }
 
 /// The most digits [`simple_decimal`] reads: any 18 digits fit an `i64`.
@@ -290,7 +286,7 @@ const SIMPLE_DIGITS: usize = 18;
 /// A number of the form `-?(0|[1-9][0-9]*)(\.[0-9]+)?` with at most 18
 /// digits, as the exact decimal `Decimal::from_str_exact` makes of it (the
 /// scale is the number of decimals written); `None` for anything else,
-/// which [`record::parse_decimal`] reads or refuses.
+/// which [`number::parse_decimal`] reads or refuses.
 fn simple_decimal(text: &str) -> Option<Decimal> {
     let b = text.as_bytes();
     let (negative, digits) = match b.split_first() {

@@ -44,8 +44,9 @@
 //! ```
 
 pub mod number;
+pub mod typing;
 
-use crate::table::{FieldKind, FieldSpec};
+use crate::table::FieldSpec;
 use crate::value::Value;
 use crate::Decimal;
 use alloc::string::{String, ToString};
@@ -278,16 +279,8 @@ impl RecordBuilder {
     /// An unknown field, a field that is not an enum, or an unknown variant.
     pub fn set_enum(&mut self, field: impl Field, variant: &str) -> Result<(), RecordError> {
         let (i, spec) = self.spec(&field)?;
-        let FieldKind::Enum(variants) = &spec.kind else {
-            return Err(wrong(spec, "variant"));
-        };
-        let v = variants.iter().position(|v| v == variant).ok_or_else(|| {
-            RecordError::UnknownVariant {
-                field: spec.name.clone(),
-                variant: variant.to_string(),
-            }
-        })?;
-        self.put(i, Value::Enum(v as u32));
+        let v = typing::variant(spec, variant)?;
+        self.put(i, v);
         Ok(())
     }
 
@@ -299,12 +292,9 @@ impl RecordBuilder {
     /// non-whole or out-of-range integer, or negative money without refunds.
     pub fn set_number(&mut self, field: impl Field, text: &str) -> Result<(), RecordError> {
         let (i, spec) = self.spec(&field)?;
-        numeric(spec, "number")?;
-        let d = number::parse_decimal(text).map_err(|why| RecordError::Number {
-            field: spec.name.clone(),
-            why,
-        })?;
-        self.set_num(i, d)
+        let v = typing::number_text(spec, text)?;
+        self.put(i, v);
+        Ok(())
     }
 
     /// Sets a numeric field to an exact [`Decimal`].
@@ -313,8 +303,9 @@ impl RecordBuilder {
     /// As [`RecordBuilder::set_number`], but for the text.
     pub fn set_decimal(&mut self, field: impl Field, value: Decimal) -> Result<(), RecordError> {
         let (i, spec) = self.spec(&field)?;
-        numeric(spec, "number")?;
-        self.set_num(i, value)
+        let v = typing::decimal(spec, value)?;
+        self.put(i, v);
+        Ok(())
     }
 
     /// Sets a numeric field to `units × 10^-scale`: money in minor units
@@ -331,14 +322,16 @@ impl RecordBuilder {
         scale: u32,
     ) -> Result<(), RecordError> {
         let (i, spec) = self.spec(&field)?;
-        numeric(spec, "number")?;
+        typing::numeric(spec)?;
         let d = Decimal::try_from_i128_with_scale(i128::from(units), scale).map_err(|_| {
             RecordError::Number {
                 field: spec.name.clone(),
                 why: NumberError::NotExact,
             }
         })?;
-        self.set_num(i, d)
+        let v = typing::decimal(spec, d)?;
+        self.put(i, v);
+        Ok(())
     }
 
     /// Sets a numeric field to a whole number.
@@ -355,10 +348,8 @@ impl RecordBuilder {
     /// An unknown field, or a field that is not a bool.
     pub fn set_bool(&mut self, field: impl Field, value: bool) -> Result<(), RecordError> {
         let (i, spec) = self.spec(&field)?;
-        if spec.kind != FieldKind::Bool {
-            return Err(wrong(spec, "bool"));
-        }
-        self.put(i, Value::Bool(value));
+        let v = typing::boolean(spec, value)?;
+        self.put(i, v);
         Ok(())
     }
 
@@ -368,9 +359,7 @@ impl RecordBuilder {
     /// An unknown field, or a field that is not a string.
     pub fn set_str(&mut self, field: impl Field, value: &str) -> Result<(), RecordError> {
         let (i, spec) = self.spec(&field)?;
-        if spec.kind != FieldKind::String {
-            return Err(wrong(spec, "string"));
-        }
+        typing::string(spec)?;
         // Reuse the string already in the slot, when there is one.
         if let (Some(Value::Str(s)), Some(flag)) = (
             self.values.get_mut(i as usize),
@@ -398,46 +387,8 @@ impl RecordBuilder {
         offset_secs: i32,
     ) -> Result<(), RecordError> {
         let (i, spec) = self.spec(&field)?;
-        if spec.kind != FieldKind::Timestamp {
-            return Err(wrong(spec, "timestamp"));
-        }
-        if offset_secs.unsigned_abs() >= 86_400 {
-            return Err(RecordError::BadOffset {
-                field: spec.name.clone(),
-                offset_secs,
-            });
-        }
-        self.put(
-            i,
-            Value::Time {
-                unix_ms,
-                offset_secs,
-            },
-        );
-        Ok(())
-    }
-
-    /// Checks a number against field `i`'s kind and sign rules, and sets it.
-    fn set_num(&mut self, i: u32, mut d: Decimal) -> Result<(), RecordError> {
-        let spec = self
-            .fields
-            .get(i as usize)
-            .ok_or(RecordError::NoSuchIndex(i))?;
-        if spec.kind == FieldKind::Integer {
-            d = number::whole(d).map_err(|why| RecordError::Number {
-                field: spec.name.clone(),
-                why,
-            })?;
-        }
-        if d.is_zero() {
-            d.set_sign_positive(true);
-        }
-        if spec.kind == FieldKind::Money && d.is_sign_negative() && !spec.refunds {
-            return Err(RecordError::NegativeMoney {
-                field: spec.name.clone(),
-            });
-        }
-        self.put(i, Value::Num(d));
+        let v = typing::time(spec, unix_ms, offset_secs)?;
+        self.put(i, v);
         Ok(())
     }
 
@@ -450,36 +401,10 @@ impl RecordBuilder {
     pub fn finish(&mut self) -> Result<&[Value], RecordError> {
         let fields = self.fields.iter().zip(&self.values).zip(&self.is_set);
         for (((spec, value), set), out) in fields.zip(self.out.iter_mut()) {
-            let v = if *set {
-                Some(value)
-            } else {
-                spec.default.as_ref()
-            };
-            match v {
-                Some(v) => assign(out, v),
-                None => {
-                    return Err(RecordError::Missing {
-                        field: spec.name.clone(),
-                    })
-                }
-            }
+            let v = if *set { value } else { typing::absent(spec)? };
+            assign(out, v);
         }
         Ok(&self.out)
-    }
-}
-
-fn wrong(spec: &FieldSpec, given: &'static str) -> RecordError {
-    RecordError::WrongKind {
-        field: spec.name.clone(),
-        expected: spec.kind.name(),
-        given,
-    }
-}
-
-fn numeric(spec: &FieldSpec, given: &'static str) -> Result<(), RecordError> {
-    match spec.kind {
-        FieldKind::Money | FieldKind::Decimal | FieldKind::Integer => Ok(()),
-        _ => Err(wrong(spec, given)),
     }
 }
 
@@ -487,6 +412,7 @@ fn numeric(spec: &FieldSpec, given: &'static str) -> Result<(), RecordError> {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
+    use crate::table::FieldKind;
     use alloc::vec;
 
     fn fields() -> Vec<FieldSpec> {
