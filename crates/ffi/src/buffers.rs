@@ -60,6 +60,14 @@ pub(crate) fn message(buf: *mut c_char, len: usize, s: &str) {
     let _ = put(buf, s.get(..end).unwrap_or(""));
 }
 
+/// Writes an error's text into an optional message buffer, as
+/// [`message`] writes a string.
+pub(crate) fn error_message(buf: *mut c_char, len: usize, e: &impl core::fmt::Display) {
+    let mut text = alloc::string::String::new();
+    let _ = core::fmt::write(&mut text, format_args!("{e}"));
+    message(buf, len, &text);
+}
+
 /// A value's `Display` text in a fixed buffer, without allocating.
 pub(crate) struct Small {
     bytes: [u8; 64],

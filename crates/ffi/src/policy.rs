@@ -106,9 +106,7 @@ pub(crate) unsafe fn load_with(
             tg_status::TG_OK
         }
         Err(e) => {
-            let mut text = alloc::string::String::new();
-            let _ = core::fmt::write(&mut text, format_args!("{e}"));
-            buffers::message(message, message_len, &text);
+            buffers::error_message(message, message_len, &e);
             status_of(e.kind)
         }
     }

@@ -106,9 +106,7 @@ pub unsafe extern "C" fn tg_terminal_new(
             tg_status::TG_OK
         }
         Err(e) => {
-            let mut text = alloc::string::String::new();
-            let _ = core::fmt::write(&mut text, format_args!("{e}"));
-            buffers::message(message, message_len, &text);
+            buffers::error_message(message, message_len, &e);
             status_of(e.kind)
         }
     }
@@ -150,9 +148,7 @@ pub unsafe extern "C" fn tg_terminal_stage(
             tg_status::TG_OK
         }
         Err(e) => {
-            let mut text = alloc::string::String::new();
-            let _ = core::fmt::write(&mut text, format_args!("{e}"));
-            buffers::message(message, message_len, &text);
+            buffers::error_message(message, message_len, &e);
             match e {
                 StageError::Artifact(a) => status_of(a.kind),
                 StageError::OtherPolicy => tg_status::TG_OTHER_POLICY,
