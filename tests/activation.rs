@@ -396,3 +396,78 @@ fn eval_on_a_directory_of_versions_decides_each_record_by_the_version_of_its_ins
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("version 1 of `messages` twice"));
 }
+
+#[test]
+fn compile_flags_set_the_window_in_place_of_the_source() {
+    let dir = common::scratch("activation_flags");
+    let bin = dir.join("v.bin");
+    let bin_s = bin.to_str().unwrap();
+    let window_of = |path: &Path| artifact::window_of(&std::fs::read(path).unwrap()).unwrap();
+    // --until added to a source with a start only.
+    let out = tollgate(&[
+        "compile",
+        V2,
+        "-o",
+        bin_s,
+        "--until",
+        "2028-01-01T00:00:00+08:00",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let w = window_of(&bin);
+    assert_eq!(w.from_ms(), Some(NEW_YEAR_MS));
+    assert_eq!(w.until_ms(), Some(NEW_YEAR_MS + 365 * 86_400_000));
+    let first = std::fs::read(&bin).unwrap();
+    // The same options give the same bytes.
+    let out = tollgate(&[
+        "compile",
+        V2,
+        "-o",
+        bin_s,
+        "--until",
+        "2028-01-01T00:00:00+08:00",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(std::fs::read(&bin).unwrap(), first);
+    // The flag wins over the source's line.
+    let out = tollgate(&[
+        "compile",
+        V1,
+        "-o",
+        bin_s,
+        "--effective-from",
+        "2026-06-01T00:00:00Z",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let w = window_of(&bin);
+    assert_eq!(w.from_ms(), Some(1_780_272_000_000));
+    assert_eq!(w.from.unwrap().offset_secs, 0);
+    assert_eq!(w.until_ms(), Some(NEW_YEAR_MS));
+    // A source without a window gets one.
+    let out = tollgate(&[
+        "compile",
+        "policies/fees/lakala.toll",
+        "-o",
+        bin_s,
+        "--effective-from",
+        "2027-01-01T00:00:00+08:00",
+    ]);
+    assert_eq!(out.status.code(), Some(0));
+    assert_eq!(window_of(&bin).from_ms(), Some(NEW_YEAR_MS));
+    // An end before the start, or a malformed instant: usage errors.
+    let out = tollgate(&[
+        "compile",
+        V2,
+        "-o",
+        bin_s,
+        "--until",
+        "2026-01-01T00:00:00+08:00",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("ends before it starts"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = tollgate(&["compile", V2, "-o", bin_s, "--until", "2026-01-01"]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -202,6 +202,14 @@ pub enum Command {
         /// keygen`; docs/releases.md).
         #[arg(long, value_name = "KEYFILE")]
         sign: Option<PathBuf>,
+        /// The instant the policy takes effect (RFC 3339 with an offset),
+        /// in place of the source's `effective from`.
+        #[arg(long, value_name = "INSTANT", value_parser = table::stamp)]
+        effective_from: Option<tollgate_runtime::activation::Stamp>,
+        /// The instant the policy stops deciding, in place of the source's
+        /// `until`.
+        #[arg(long, value_name = "INSTANT", value_parser = table::stamp)]
+        until: Option<tollgate_runtime::activation::Stamp>,
         /// When to color diagnostics.
         #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
         color: ColorChoice,
@@ -486,12 +494,15 @@ pub fn run() -> ExitCode {
             output,
             zone_years,
             sign,
+            effective_from,
+            until,
             color,
         } => table::compile(
             &policy,
             &output,
             zone_years,
             sign.as_deref(),
+            (effective_from, until),
             color.enabled(),
         ),
         Command::Keygen { out } => trust::keygen(&out),

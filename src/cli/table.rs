@@ -4,6 +4,7 @@ use super::load::{load, load_for_years, Loaded};
 use super::{out, EXIT_OK, EXIT_USAGE};
 use crate::signing::{id_text, SecretKey};
 use std::path::Path;
+use tollgate_runtime::activation::{Stamp, Window, WindowError};
 use tollgate_runtime::artifact;
 
 /// Prints a policy's decision table, or a notifications policy's rules
@@ -18,14 +19,52 @@ pub fn print(policy: &Path, color: bool) -> u8 {
     }
 }
 
+/// An instant as `--effective-from` and `--until` take it: RFC 3339 with
+/// an offset.
+///
+/// # Errors
+/// The message for a malformed instant.
+pub fn stamp(text: &str) -> Result<Stamp, String> {
+    let t = chrono::DateTime::parse_from_rfc3339(text)
+        .map_err(|e| format!("`{text}` is not an RFC 3339 instant with an offset: {e}"))?;
+    Ok(Stamp {
+        unix_ms: t.timestamp_millis(),
+        offset_secs: t.offset().local_minus_utc(),
+    })
+}
+
+/// The window of `source` with the bounds given on the command line in
+/// place of its own (each flag wins over the source's line).
+fn with_flags(
+    source: Window,
+    (from, until): (Option<Stamp>, Option<Stamp>),
+) -> Result<Window, String> {
+    let w = Window {
+        from: from.or(source.from),
+        until: until.or(source.until),
+    };
+    w.validate().map_err(|e| match e {
+        WindowError::OutOfRange => {
+            "error: an activation instant must lie between 1970 and 9999".to_string()
+        }
+        WindowError::Empty => {
+            "error: the activation window ends before it starts (--until is not after the start)"
+                .to_string()
+        }
+    })?;
+    Ok(w)
+}
+
 /// Compiles a policy source of either kind to an artifact file, a
 /// notifications policy's zone built for `years` (default
-/// [`ZONE_YEARS`](crate::compile::notify::ZONE_YEARS)).
+/// [`ZONE_YEARS`](crate::compile::notify::ZONE_YEARS)), its activation
+/// window's bounds replaced by `window`'s where given.
 pub fn compile(
     policy: &Path,
     output: &Path,
     years: Option<(i32, i32)>,
     sign: Option<&Path>,
+    window: (Option<Stamp>, Option<Stamp>),
     color: bool,
 ) -> u8 {
     let key = match sign.map(SecretKey::read).transpose() {
@@ -35,10 +74,23 @@ pub fn compile(
             return EXIT_USAGE;
         }
     };
-    let bytes = match load_for_years(policy, color, years) {
-        Ok(Loaded::Fees(table)) => artifact::encode(&table),
-        Ok(Loaded::Notifications(p)) => artifact::encode_notify(&p),
+    let windowed = match load_for_years(policy, color, years) {
+        Ok(Loaded::Fees(mut table)) => with_flags(table.window, window).map(|w| {
+            table.window = w;
+            artifact::encode(&table)
+        }),
+        Ok(Loaded::Notifications(mut p)) => with_flags(p.window, window).map(|w| {
+            p.window = w;
+            artifact::encode_notify(&p)
+        }),
         Err(e) => return out::emit(e.message(), e.exit_code()),
+    };
+    let bytes = match windowed {
+        Ok(bytes) => bytes,
+        Err(message) => {
+            eprintln!("{message}");
+            return EXIT_USAGE;
+        }
     };
     let bytes = match &key {
         None => bytes,
