@@ -38,7 +38,7 @@ fn load(path: &str) -> (Policy, Table) {
 fn records(table: &Table, seed: u64) -> Vec<Vec<Value>> {
     let mut r = Rng::new(seed);
     (0..RECORDS)
-        .map(|_| generate::record(&mut r, &table.fields))
+        .map(|_| generate::record(&mut r, table.fields()))
         .collect()
 }
 
@@ -108,10 +108,7 @@ fn generated_group(c: &mut Criterion, name: &str, specific: bool) {
     );
     let (policy, table) = tollgate::compile_source(&text).expect("generated policy compiles");
     let mut scanned = table.clone();
-    scanned
-        .schedules
-        .iter_mut()
-        .for_each(|s| s.set_lookup(Some(Lookup::Scan)));
+    scanned.set_lookup(Some(Lookup::Scan));
     let recs = records(&table, 2);
     let mut g = c.benchmark_group(name);
     g.throughput(Throughput::Elements(1));
@@ -142,10 +139,8 @@ fn index_or_scan(c: &mut Criterion) {
             ("grid", Lookup::Grid),
         ] {
             let mut t = table.clone();
-            t.schedules
-                .iter_mut()
-                .for_each(|s| s.set_lookup(Some(lookup)));
-            if t.schedules.iter().any(|s| s.lookup() != lookup) {
+            t.set_lookup(Some(lookup));
+            if t.schedules().iter().any(|s| s.lookup() != lookup) {
                 continue; // no grid for this table
             }
             per_record(&mut g, format!("{name}/{rules}"), &recs, |r| t.total(r));
@@ -168,7 +163,7 @@ fn end_to_end(c: &mut Criterion) {
     g.bench_function("parse_decide_print", |b| {
         b.iter(|| {
             i = (i + 1) % lines.len();
-            let record = tollgate::record::from_json(&lines[i], &table.fields).expect("sample record");
+            let record = tollgate::record::from_json(&lines[i], table.fields()).expect("sample record");
             let total = table.fee(&record, &mut components).expect("sample fee");
             let out = serde_json::json!({
                 "fee": total.to_string(),

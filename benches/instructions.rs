@@ -41,7 +41,7 @@ fn main() {
     let (policy, table) = tollgate::compile_source(&text).expect("lakala compiles");
     let mut r = Rng::new(1);
     let records: Vec<Vec<Value>> = (0..1024)
-        .map(|_| generate::record(&mut r, &table.fields))
+        .map(|_| generate::record(&mut r, table.fields()))
         .collect();
     let mut sum = Decimal::ZERO;
     for i in 0..n {

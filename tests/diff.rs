@@ -27,7 +27,7 @@ fn tollgate(args: &[&str]) -> (String, String, i32) {
 
 /// The fee `table` charges on the JSON record `example`, or its error.
 fn fee(table: &tollgate_runtime::table::Table, example: &str) -> Result<String, String> {
-    let record = tollgate::record::from_json(example, &table.fields)?;
+    let record = tollgate::record::from_json(example, table.fields())?;
     table
         .total(&record)
         .map(|d| d.to_string())

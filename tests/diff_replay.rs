@@ -607,7 +607,7 @@ proptest! {
         let by = vec!["channel".to_string()];
         let r = replay::replay(&a, &b, input, Kind::Jsonl, &by).unwrap();
         let price = |t: &tollgate_runtime::table::Table, l: &str| {
-            tollgate::record::from_json(l, &t.fields).ok().and_then(|rec| t.total(&rec).ok())
+            tollgate::record::from_json(l, t.fields()).ok().and_then(|rec| t.total(&rec).ok())
         };
         let (mut old, mut new, mut changed, mut errors) = (Decimal::ZERO, Decimal::ZERO, 0u64, (0u64, 0u64));
         let mut changes = Vec::new();

@@ -37,8 +37,8 @@ fn outcome(
     let names = components
         .iter()
         .map(|c| {
-            let s = &table.schedules[c.schedule as usize];
-            format!("{}/{}", s.name, s.rules[c.rule as usize].name)
+            let s = &table.schedules()[c.schedule as usize];
+            format!("{}/{}", s.name(), s.rules()[c.rule as usize].name)
         })
         .collect();
     let fees = components.iter().map(|c| money(c.fee.total)).collect();
@@ -62,7 +62,7 @@ fn fee_cases() {
             let reloaded = artifact::decode(&artifact::encode(&table)).unwrap();
             (policy, table, reloaded)
         });
-        let record = tollgate::record::from_json(&case["record"].to_string(), &table.fields);
+        let record = tollgate::record::from_json(&case["record"].to_string(), table.fields());
         let run = |t: &Table| -> Result<_, String> {
             let r = record.clone()?;
             let mut out = Vec::new();

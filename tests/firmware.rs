@@ -502,14 +502,12 @@ fn the_c_example_replays_the_conformance_vectors_and_catches_a_broken_artifact()
     // The fee artifact rounding half-even where the policy says half-up.
     let (artifact, c_form) = &packs[0];
     let bytes = std::fs::read(artifact).unwrap();
-    let Ok(tollgate_runtime::artifact::Compiled::Fees(mut table)) =
+    let Ok(tollgate_runtime::artifact::Compiled::Fees(table)) =
         tollgate_runtime::artifact::decode_any(&bytes)
     else {
         panic!("not a fee artifact")
     };
-    for s in &mut table.schedules {
-        s.rounding.mode = tollgate_runtime::rounding::RoundingMode::HalfEven;
-    }
+    let table = common::rounded_as(&table, tollgate_runtime::rounding::RoundingMode::HalfEven);
     let broken = dir.join("lakala-half-even.tga");
     std::fs::write(&broken, tollgate_runtime::artifact::encode(&table)).unwrap();
     let out = Command::new(&exe)

@@ -86,15 +86,15 @@ fn matching(rows: &[Row], point: &[Value]) -> Vec<u32> {
 
 /// The rules an example record (JSON) matches in schedule `k` of `table`.
 fn rules_of_example(table: &Table, k: usize, json: &str) -> Vec<u32> {
-    let record = tollgate::record::from_json(json, &table.fields)
+    let record = tollgate::record::from_json(json, table.fields())
         .unwrap_or_else(|e| panic!("example {json} is not a valid record: {e}"));
-    let s = &table.schedules[k];
+    let s = &table.schedules()[k];
     let point: Vec<Value> = s
-        .columns
+        .columns()
         .iter()
         .map(|&f| record[f as usize].clone())
         .collect();
-    matching(&s.rows, &point)
+    matching(s.rows(), &point)
 }
 
 /// The table of a generated policy, overlaps and all (`compile` refuses
@@ -125,15 +125,15 @@ fn check(seed: u64, rules: usize, unique: bool) {
         unreachable!()
     };
     let fields: Vec<FieldSpec> = field_specs(&model);
-    for (k, (s, ts)) in schedules.iter().zip(&table.schedules).enumerate() {
+    for (k, (s, ts)) in schedules.iter().zip(table.schedules()).enumerate() {
         // Brute force over every class of every column.
         let per_column: Vec<Vec<Value>> = ts
-            .columns
+            .columns()
             .iter()
             .enumerate()
             .map(|(c, &f)| {
-                let cells: Vec<&Cell> = ts.rows.iter().map(|r| &r.cells[c]).collect();
-                let field = &table.fields[f as usize];
+                let cells: Vec<&Cell> = ts.rows().iter().map(|r| &r.cells[c]).collect();
+                let field = &table.fields()[f as usize];
                 let mut values = candidates(&field.kind, &cells);
                 // Money that does not accept refunds is never negative.
                 if field.kind == FieldKind::Money && !field.refunds {
@@ -160,7 +160,7 @@ fn check(seed: u64, rules: usize, unique: bool) {
             for (c, &i) in index.iter().enumerate() {
                 point[c] = per_column[c][i].clone();
             }
-            let m = matching(&ts.rows, &point);
+            let m = matching(ts.rows(), &point);
             match m.first() {
                 None => gap = true,
                 Some(&first) => {
@@ -274,5 +274,5 @@ fn brute_force_sees_what_it_should() {
         vec![(0, 1)]
     );
     assert_eq!(found.gaps.len(), 1);
-    assert_eq!(table.schedules.len(), 1);
+    assert_eq!(table.schedules().len(), 1);
 }

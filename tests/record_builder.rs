@@ -35,7 +35,7 @@ fn compile() -> Vec<FieldSpec> {
                 field merchant: string default \"\"\n\
                 field at: timestamp\n\
                 schedule mdr on amount {\n  hit first\n  otherwise => 1%\n}\n";
-    tollgate::compile_source(text).unwrap().1.fields
+    tollgate::compile_source(text).unwrap().1.fields().to_vec()
 }
 
 /// A field's value as a record writes it: the JSON value for the host,

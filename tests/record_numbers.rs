@@ -21,7 +21,7 @@ fn schema() -> Vec<FieldSpec> {
     let text = "policy numbers version 1\nkind fees\nrounding half_up\n\
                 field amount: decimal\nfield paid: money\n\
                 schedule mdr {\n  hit first\n  otherwise => 1%\n}\n";
-    tollgate::compile_source(text).unwrap().1.fields
+    tollgate::compile_source(text).unwrap().1.fields().to_vec()
 }
 
 /// The value of `amount` read from `text` as a JSON string, and as a CSV cell.
@@ -87,7 +87,7 @@ fn errors_about_a_number_name_it_the_same_way_in_json_and_csv() {
     let text = "policy numbers version 1\nkind fees\nrounding half_up\n\
                 field paid: money\nfield count: integer\n\
                 schedule mdr {\n  hit first\n  otherwise => 1%\n}\n";
-    let schema = tollgate::compile_source(text).unwrap().1.fields;
+    let schema = tollgate::compile_source(text).unwrap().1.fields().to_vec();
     for (paid, count, named) in [
         ("-500.00", "1", "(`-500.00`)"),
         ("-5", "1", "(`-5`)"),

@@ -42,7 +42,7 @@ fn schema() -> Vec<FieldSpec> {
          schedule mdr on amount {{\n  hit first\n  otherwise => 1%\n}}\n",
         MANY.join(", ")
     );
-    tollgate::compile_source(&text).unwrap().1.fields
+    tollgate::compile_source(&text).unwrap().1.fields().to_vec()
 }
 
 /// A value's exact form: a decimal's scale and sign count.

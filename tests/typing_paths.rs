@@ -248,7 +248,13 @@ fn reference_schemas() -> &'static [Vec<FieldSpec>] {
             "fees/unionpay_classes.toll",
         ]
         .iter()
-        .map(|p| tollgate::compile_source(&read(p)).unwrap().1.fields)
+        .map(|p| {
+            tollgate::compile_source(&read(p))
+                .unwrap()
+                .1
+                .fields()
+                .to_vec()
+        })
         .collect();
         let text = read("notifications/merchant_messages.toll");
         let policy = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();

@@ -205,10 +205,11 @@ fn a_runtime_rounding_half_even_fails_the_half_up_vectors() {
         let Compiled::Fees(t) = c else {
             panic!("not fees")
         };
-        for s in &mut t.schedules {
-            assert_eq!(s.rounding.mode, RoundingMode::HalfUp);
-            s.rounding.mode = RoundingMode::HalfEven;
-        }
+        assert!(t
+            .schedules()
+            .iter()
+            .all(|s| s.rounding().mode == RoundingMode::HalfUp));
+        *t = common::rounded_as(t, RoundingMode::HalfEven);
     });
     assert_ne!(v.header["artifact"].as_str().unwrap(), hash_of(&artifact));
     let wrong = replay(&v, &artifact);

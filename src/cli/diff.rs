@@ -85,7 +85,7 @@ fn fees(
     options: &Options,
 ) -> Result<(String, u8), String> {
     let d = diff::diff(a, b).map_err(|e| e.to_string())?;
-    replay::check_by(&options.by, &a.fields, &b.fields).map_err(|e| e.to_string())?;
+    replay::check_by(&options.by, a.fields(), b.fields()).map_err(|e| e.to_string())?;
     let replayed = match &options.input {
         None => None,
         Some(path) => {
@@ -96,7 +96,7 @@ fn fees(
     };
     let changed = d.changed() || replayed.as_ref().is_some_and(|(_, r)| r.total.changed > 0);
     let code = if changed { EXIT_ERRORS } else { EXIT_OK };
-    let currency = b.currency.as_str();
+    let currency = b.currency();
     let mut text = render::text(&d, &names.0, &names.1);
     if let Some((path, r)) = &replayed {
         text.push_str(&render_replay::text(r, path, currency, d.dp).map_err(|e| e.to_string())?);
@@ -107,7 +107,7 @@ fn fees(
                 &d,
                 replayed.as_ref().map(|(_, r)| r),
                 currency,
-                b.window.from.as_ref(),
+                b.window().from.as_ref(),
             )
             .map_err(|e| e.to_string())?,
         )

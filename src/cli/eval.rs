@@ -467,7 +467,7 @@ impl<'a> Evaluator<'a> {
         match &self.engine {
             Engine::Fees(t) => {
                 let t: &'a Table = t;
-                &t.fields
+                t.fields()
             }
             Engine::Notify(p, _) => {
                 let p: &'a NotifyPolicy = p;
@@ -696,7 +696,7 @@ impl<'a> Evaluator<'a> {
         match table.fee(record, &mut self.components) {
             Ok(total) => {
                 self.records += 1;
-                let dp = crate::currency::display_decimals(&table.currency);
+                let dp = crate::currency::display_decimals(table.currency());
                 match self.output {
                     OutputKind::Fee => {
                         return writeln!(out, "{}", crate::compile::print::amount(total, dp));
@@ -806,17 +806,14 @@ pub(super) fn decision(
     total: Decimal,
     record: &[Value],
 ) -> Json {
-    let dp = crate::currency::display_decimals(&table.currency);
+    let dp = crate::currency::display_decimals(table.currency());
     let money = |d: Decimal| crate::compile::print::amount(d, dp);
     let components: Vec<Json> = components
         .iter()
         .map(|c| {
-            let schedule = table.schedules.get(c.schedule as usize);
+            let schedule = table.schedules().get(c.schedule as usize);
             let mut m = Map::new();
-            m.insert(
-                "schedule".into(),
-                json!(schedule.map_or("?", |s| s.name.as_str())),
-            );
+            m.insert("schedule".into(), json!(schedule.map_or("?", |s| s.name())));
             m.insert("rule".into(), json!(rule_name(schedule, c.rule)));
             m.insert("fee".into(), json!(money(c.fee.total)));
             if traced {
@@ -832,17 +829,12 @@ pub(super) fn decision(
 
 pub(crate) fn rule_name(schedule: Option<&Schedule>, rule: u32) -> &str {
     schedule
-        .and_then(|s| s.rules.get(rule as usize))
+        .and_then(|s| s.rules().get(rule as usize))
         .map_or("?", |r| r.name.as_str())
 }
 
 pub(crate) fn describe_error(table: &Table, e: &EvalError) -> String {
-    let sname = |i: u32| {
-        table
-            .schedules
-            .get(i as usize)
-            .map_or("?", |s| s.name.as_str())
-    };
+    let sname = |i: u32| table.schedules().get(i as usize).map_or("?", |s| s.name());
     match e {
         EvalError::NoMatch { schedule } => {
             format!(
@@ -855,7 +847,7 @@ pub(crate) fn describe_error(table: &Table, e: &EvalError) -> String {
             first,
             second,
         } => {
-            let s = table.schedules.get(*schedule as usize);
+            let s = table.schedules().get(*schedule as usize);
             format!(
                 "rules `{}` and `{}` of unique schedule `{}` both match this record",
                 rule_name(s, *first),
@@ -868,7 +860,7 @@ pub(crate) fn describe_error(table: &Table, e: &EvalError) -> String {
             rule,
             error,
         } => {
-            let s = table.schedules.get(*schedule as usize);
+            let s = table.schedules().get(*schedule as usize);
             format!(
                 "fee of `{}/{}`: {error}",
                 sname(*schedule),
@@ -880,9 +872,9 @@ pub(crate) fn describe_error(table: &Table, e: &EvalError) -> String {
         }
         EvalError::TotalOverflow => "the components add up to more than can be represented".into(),
         EvalError::NegativeAmount { schedule } => {
-            let s = table.schedules.get(*schedule as usize);
+            let s = table.schedules().get(*schedule as usize);
             let field = s
-                .and_then(|s| table.fields.get(s.base as usize))
+                .and_then(|s| table.fields().get(s.base() as usize))
                 .map_or("?", |f| f.name.as_str());
             format!(
                 "schedule `{}`: `{field}` is negative, and the policy does not accept refunds (declare `field {field}: money with refunds`)",
@@ -907,13 +899,13 @@ pub(crate) fn explain(table: &Table, s: &Schedule, c: &Component, record: &[Valu
         }
         reasons.clear();
     };
-    for row in s.rows.iter().take_while(|row| row.rule < c.rule) {
+    for row in s.rows().iter().take_while(|row| row.rule < c.rule) {
         if current != Some(row.rule) {
             flush(current, &mut reasons, &mut tried);
             current = Some(row.rule);
         }
         let why = s
-            .columns
+            .columns()
             .iter()
             .zip(&row.cells)
             .find(|(&f, cell)| record.get(f as usize).is_none_or(|v| !cell.admits(v)))
@@ -924,13 +916,13 @@ pub(crate) fn explain(table: &Table, s: &Schedule, c: &Component, record: &[Valu
         reasons.push(why);
     }
     flush(current, &mut reasons, &mut tried);
-    let rule = s.rules.get(c.rule as usize);
-    let amount = match record.get(s.base as usize) {
+    let rule = s.rules().get(c.rule as usize);
+    let amount = match record.get(s.base() as usize) {
         Some(Value::Num(d)) => d.to_string(),
         _ => "?".into(),
     };
     let b = &c.fee;
-    let dp = crate::currency::display_decimals(&table.currency);
+    let dp = crate::currency::display_decimals(table.currency());
     let money = |d: Decimal| crate::compile::print::amount(d, dp);
     let mut m = Map::new();
     m.insert("tried".into(), Json::Array(tried));
@@ -947,13 +939,17 @@ pub(crate) fn explain(table: &Table, s: &Schedule, c: &Component, record: &[Valu
     if let Some(r) = rule.filter(|r| !r.fee.rate.is_zero()) {
         m.insert("rate".into(), json!(percent(r.fee.rate)));
     }
-    if let (Some(r), Some(Value::Num(d))) = (rule, record.get(s.base as usize)) {
+    if let (Some(r), Some(Value::Num(d))) = (rule, record.get(s.base() as usize)) {
         super::bands::explain(&r.fee, *d, &mut m);
     }
     m.insert("raw".into(), json!(money(b.raw.normalize())));
     m.insert(
         "rounding".into(),
-        json!(format!("{} to {}", s.rounding.mode.name(), s.rounding.step)),
+        json!(format!(
+            "{} to {}",
+            s.rounding().mode.name(),
+            s.rounding().step
+        )),
     );
     m.insert("rounded".into(), json!(money(b.rounded)));
     match b.bound_applied {
@@ -987,7 +983,7 @@ pub(crate) fn explain(table: &Table, s: &Schedule, c: &Component, record: &[Valu
 
 /// Why `cell` rejected the record's value of field `f`.
 fn failed(table: &Table, f: u32, cell: &Cell, record: &[Value]) -> String {
-    let field = table.fields.get(f as usize);
+    let field = table.fields().get(f as usize);
     let name = field.map_or("?", |f| f.name.as_str());
     let shown = match (record.get(f as usize), field.map(|f| &f.kind)) {
         (Some(Value::Enum(i)), Some(tollgate_runtime::table::FieldKind::Enum(vs))) => {

@@ -67,25 +67,25 @@ impl<'a> FeeLines<'a> {
         output: OutputKind,
     ) -> FeeLines<'a> {
         let prefixes = table
-            .schedules
+            .schedules()
             .iter()
             .map(|s| {
-                s.rules
+                s.rules()
                     .iter()
-                    .map(|r| component_prefix(&s.name, &r.name))
+                    .map(|r| component_prefix(s.name(), &r.name))
                     .collect()
             })
             .collect();
         FeeLines {
             table,
-            reader: Reader::new(&table.fields, reading),
+            reader: Reader::new(table.fields(), reading),
             reading,
             explain,
             output,
-            dp: crate::currency::display_decimals(&table.currency),
+            dp: crate::currency::display_decimals(table.currency()),
             prefixes,
-            record: Vec::with_capacity(table.fields.len()),
-            components: Vec::with_capacity(table.schedules.len()),
+            record: Vec::with_capacity(table.fields().len()),
+            components: Vec::with_capacity(table.schedules().len()),
             records: 0,
             errors: 0,
         }
@@ -185,8 +185,8 @@ impl<'a> FeeLines<'a> {
             {
                 Some(prefix) => out.extend_from_slice(prefix),
                 None => {
-                    let s = self.table.schedules.get(c.schedule as usize);
-                    let name = s.map_or("?", |s| s.name.as_str());
+                    let s = self.table.schedules().get(c.schedule as usize);
+                    let name = s.map_or("?", |s| s.name());
                     out.extend_from_slice(&component_prefix(name, "?"));
                 }
             }
@@ -204,7 +204,7 @@ impl<'a> FeeLines<'a> {
         };
         let kept = kept(self.reading.keep, |name| fields.get(name).cloned());
         let record =
-            match crate::record::from_json_fields(&fields, &self.table.fields, self.reading) {
+            match crate::record::from_json_fields(&fields, self.table.fields(), self.reading) {
                 Ok(r) => r,
                 Err(e) => return self.error(n, e, kept, out),
             };

@@ -75,9 +75,11 @@ pub fn compile(
         }
     };
     let windowed = match load_for_years(policy, color, years) {
-        Ok(Loaded::Fees(mut table)) => with_flags(table.window, window).map(|w| {
-            table.window = w;
-            artifact::encode(&table)
+        Ok(Loaded::Fees(table)) => with_flags(table.window(), window).and_then(|w| {
+            let table = table
+                .with_window(w)
+                .map_err(|e| format!("error: the activation window: {e}"))?;
+            Ok(artifact::encode(&table))
         }),
         Ok(Loaded::Notifications(mut p)) => with_flags(p.window, window).map(|w| {
             p.window = w;

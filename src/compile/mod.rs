@@ -167,15 +167,34 @@ pub fn build(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
     if !errors.is_empty() {
         return Err(errors);
     }
-    Ok(Table {
-        name: policy.name.clone(),
-        version: policy.version,
-        window: policy.window,
-        currency: policy.currency.clone(),
-        timezone: policy.timezone.clone(),
+    let span = policy.fields.first().map(|f| f.span).unwrap_or_default();
+    Table::new(
+        policy.name.clone(),
+        policy.version,
+        policy.window,
+        policy.currency.clone(),
+        policy.timezone.clone(),
         fields,
-        schedules: out,
-    })
+        out,
+    )
+    .map_err(|e| vec![inconsistent(&e, span)])
+}
+
+/// The diagnostic for a table the runtime refuses to build from a checked
+/// policy: the checker let through what a table cannot hold, a bug.
+fn inconsistent(
+    e: &tollgate_runtime::artifact::ArtifactError,
+    span: crate::span::Span,
+) -> Diagnostic {
+    Diagnostic::error(
+        Code::E0401,
+        format!("internal error: the compiled table is inconsistent ({e})"),
+        span,
+        "in this policy",
+    )
+    .with_help(
+        "this is a bug in Tollgate: the checker should have refused the policy; please report it",
+    )
 }
 
 /// What [`compile`] would refuse in a fees policy, found without building
@@ -287,7 +306,7 @@ fn schedule(
                 .collect(),
         })
         .collect();
-    Ok(Schedule::new(
+    Schedule::new(
         s.name.clone(),
         match s.hit {
             HitPolicy::First => Hit::First,
@@ -298,7 +317,8 @@ fn schedule(
         rules,
         columns.into_iter().map(|c| c as u32).collect(),
         rows,
-    ))
+    )
+    .map_err(|e| inconsistent(&e, s.span))
 }
 
 /// The runtime's value for a checked constant.

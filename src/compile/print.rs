@@ -11,54 +11,60 @@ pub fn print_table(table: &Table) -> String {
     let _ = writeln!(
         out,
         "policy {} version {} ({}, {})",
-        table.name, table.version, table.currency, table.timezone
+        table.name(),
+        table.version(),
+        table.currency(),
+        table.timezone()
     );
-    if let Some(line) = window_line(&table.window) {
+    if let Some(line) = window_line(&table.window()) {
         let _ = writeln!(out, "{line}");
     }
-    let dp = crate::currency::display_decimals(&table.currency);
-    for s in &table.schedules {
-        let base = table.fields.get(s.base as usize).map_or("?".into(), |f| {
-            if f.refunds {
-                format!("{} with refunds", f.name)
-            } else {
-                f.name.clone()
-            }
-        });
-        let hit = match s.hit {
+    let dp = crate::currency::display_decimals(table.currency());
+    for s in table.schedules() {
+        let base = table
+            .fields()
+            .get(s.base() as usize)
+            .map_or("?".into(), |f| {
+                if f.refunds {
+                    format!("{} with refunds", f.name)
+                } else {
+                    f.name.clone()
+                }
+            });
+        let hit = match s.hit() {
             Hit::First => "first",
             Hit::Unique => "unique",
         };
         let _ = writeln!(
             out,
             "\nschedule {} (hit {hit}, on {base}, rounding {} to {})",
-            s.name,
-            s.rounding.mode.name(),
-            s.rounding.step
+            s.name(),
+            s.rounding().mode.name(),
+            s.rounding().step
         );
         let mut header = vec!["#".to_string(), "rule".to_string()];
-        header.extend(s.columns.iter().map(|&c| {
+        header.extend(s.columns().iter().map(|&c| {
             table
-                .fields
+                .fields()
                 .get(c as usize)
                 .map_or("?".into(), |f| f.name.clone())
         }));
         header.push("fee".to_string());
         let mut lines = vec![header];
-        for (i, row) in s.rows.iter().enumerate() {
-            let rule = s.rules.get(row.rule as usize);
+        for (i, row) in s.rows().iter().enumerate() {
+            let rule = s.rules().get(row.rule as usize);
             let mut line = vec![
                 (i + 1).to_string(),
                 rule.map_or("?".into(), |r| r.name.clone()),
             ];
-            for (cell, &c) in row.cells.iter().zip(&s.columns) {
-                let kind = table.fields.get(c as usize).map(|f| &f.kind);
+            for (cell, &c) in row.cells.iter().zip(s.columns()) {
+                let kind = table.fields().get(c as usize).map(|f| &f.kind);
                 line.push(cell_text(cell, kind));
             }
             line.push(rule.map_or("?".into(), |r| fee_text(&r.fee, dp)));
             lines.push(line);
         }
-        if s.rows.is_empty() {
+        if s.rows().is_empty() {
             let _ = writeln!(out, "(no rule can match)");
             continue;
         }

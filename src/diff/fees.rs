@@ -131,27 +131,28 @@ impl std::fmt::Display for DiffError {
 /// field of another type, a schedule charging another field) or the
 /// analysis is too large.
 pub fn diff(old: &Table, new: &Table) -> Result<FeeDiff, DiffError> {
-    if old.currency != new.currency {
+    if old.currency() != new.currency() {
         return Err(DiffError(format!(
             "the old version charges in {} and the new one in {}: the versions cannot be compared",
-            old.currency, new.currency
+            old.currency(),
+            new.currency()
         )));
     }
-    let dp = crate::currency::minor_unit(&new.currency).unwrap_or(2);
+    let dp = crate::currency::minor_unit(new.currency()).unwrap_or(2);
     let schema = Schema::join(old, new).map_err(DiffError)?;
     let mut schedules = Vec::new();
-    for s in &new.schedules {
-        let before = old.schedules.iter().find(|o| o.name == s.name);
+    for s in new.schedules() {
+        let before = old.schedules().iter().find(|o| o.name() == s.name());
         schedules.push(schedule(&schema, old, new, before, Some(s), dp)?);
     }
-    for o in &old.schedules {
-        if !new.schedules.iter().any(|s| s.name == o.name) {
+    for o in old.schedules() {
+        if !new.schedules().iter().any(|s| s.name() == o.name()) {
             schedules.push(schedule(&schema, old, new, Some(o), None, dp)?);
         }
     }
     Ok(FeeDiff {
-        old: (old.name.clone(), old.version),
-        new: (new.name.clone(), new.version),
+        old: (old.name().to_string(), old.version()),
+        new: (new.name().to_string(), new.version()),
         dp,
         schema: schema.notes.clone(),
         schedules,
@@ -184,9 +185,12 @@ fn schedule(
     new: Option<&Schedule>,
     dp: u32,
 ) -> Result<ScheduleDiff, DiffError> {
-    let name = new.or(old).map(|s| s.name.clone()).unwrap_or_default();
+    let name = new
+        .or(old)
+        .map(|s| s.name().to_string())
+        .unwrap_or_default();
     let base_of =
-        |s: Option<&Schedule>, v: Version| s.and_then(|s| schema.joined(v, s.base as usize));
+        |s: Option<&Schedule>, v: Version| s.and_then(|s| schema.joined(v, s.base() as usize));
     let base_old = base_of(old, Version::Old);
     let base_new = base_of(new, Version::New);
     let base = match (base_old, base_new) {
@@ -212,12 +216,12 @@ fn schedule(
             kinds.push(RowKind::Refusal(version));
             rows.push(vec![(j, cell)]);
         }
-        for row in sched.map_or(&[][..], |s| &s.rows) {
+        for row in sched.map_or(&[][..], |s| s.rows()) {
             let Some(s) = sched else { break };
             let cells = row
                 .cells
                 .iter()
-                .zip(&s.columns)
+                .zip(s.columns())
                 .filter_map(|(cell, &f)| {
                     let j = schema.joined(version, f as usize)?;
                     Some((j, schema.cell(version, table, f as usize, cell)))
@@ -287,7 +291,7 @@ fn schedule(
         (_, None) => Presence::Removed,
     };
     Ok(ScheduleDiff {
-        name,
+        name: name.to_string(),
         presence,
         regions: v.regions,
         unchanged: v.unchanged,
@@ -346,9 +350,9 @@ impl<'a> Collect<'a> {
             RowKind::Refusal(_) => return Decided::Not(Outcome::Refused),
             RowKind::Rule(_, rule) => rule,
         };
-        let name = |i: u32| s.rules.get(i as usize).map_or("?", |r| r.name.as_str());
-        if s.hit == Hit::Unique {
-            let is_otherwise = |i: u32| s.rules.get(i as usize).is_some_and(|r| r.otherwise);
+        let name = |i: u32| s.rules().get(i as usize).map_or("?", |r| r.name.as_str());
+        if s.hit() == Hit::Unique {
+            let is_otherwise = |i: u32| s.rules().get(i as usize).is_some_and(|r| r.otherwise);
             let other = mine.iter().find_map(|k| match k {
                 RowKind::Rule(_, r) if *r != rule && !is_otherwise(*r) && !is_otherwise(rule) => {
                     Some(*r)
@@ -362,7 +366,7 @@ impl<'a> Collect<'a> {
                 ));
             }
         }
-        let Some(r) = s.rules.get(rule as usize) else {
+        let Some(r) = s.rules().get(rule as usize) else {
             return Decided::Not(Outcome::NoRule);
         };
         Decided::Fee(
@@ -371,7 +375,7 @@ impl<'a> Collect<'a> {
                 fee: fee_text(&r.fee, self.dp),
             },
             &r.fee,
-            s.rounding,
+            s.rounding(),
         )
     }
 

@@ -173,7 +173,7 @@ pub fn replay(
 /// Prices one record with both versions and adds it up.
 fn one(r: &mut Replay, old: &Table, new: &Table, e: Entry) -> Result<(), ReplayError> {
     let price = |t: &Table| -> Result<Decimal, String> {
-        let record = e.typed(&t.fields)?;
+        let record = e.typed(t.fields())?;
         t.total(&record)
             .map_err(|err| crate::cli::eval::describe_error(t, &err))
     };
@@ -188,7 +188,7 @@ fn one(r: &mut Replay, old: &Table, new: &Table, e: Entry) -> Result<(), ReplayE
     }
     let key: Vec<String> =
         r.by.iter()
-            .map(|f| e.group_value(f, spec(f, &old.fields, &new.fields)))
+            .map(|f| e.group_value(f, spec(f, old.fields(), new.fields())))
             .collect();
     let (a, b) = (a.ok(), b.ok());
     add(&mut r.total, a, b)?;

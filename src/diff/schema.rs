@@ -34,10 +34,10 @@ impl Schema {
         let mut fields: Vec<FieldSpec> = Vec::new();
         let (mut o, mut n) = (Vec::new(), Vec::new());
         let mut notes = Vec::new();
-        for (i, f) in new.fields.iter().enumerate() {
-            let before = old.fields.iter().position(|g| g.name == f.name);
+        for (i, f) in new.fields().iter().enumerate() {
+            let before = old.fields().iter().position(|g| g.name == f.name);
             let mut joined = f.clone();
-            match before.and_then(|j| old.fields.get(j)) {
+            match before.and_then(|j| old.fields().get(j)) {
                 Some(g) => {
                     joined.kind = join_kind(&f.name, &g.kind, &f.kind, &mut notes)?;
                     joined.refunds = f.refunds || g.refunds;
@@ -59,8 +59,8 @@ impl Schema {
             o.push(before);
             n.push(Some(i));
         }
-        for (j, g) in old.fields.iter().enumerate() {
-            if !new.fields.iter().any(|f| f.name == g.name) {
+        for (j, g) in old.fields().iter().enumerate() {
+            if !new.fields().iter().any(|f| f.name == g.name) {
                 notes.push(format!("field `{}` removed", g.name));
                 fields.push(g.clone());
                 o.push(Some(j));
@@ -91,7 +91,7 @@ impl Schema {
             return cell.clone();
         };
         let (Some(FieldKind::Enum(own)), Some(FieldKind::Enum(all))) = (
-            table.fields.get(i).map(|f| &f.kind),
+            table.fields().get(i).map(|f| &f.kind),
             self.joined(version, i)
                 .and_then(|j| self.fields.get(j))
                 .map(|f| &f.kind),
@@ -117,7 +117,7 @@ impl Schema {
         };
         let mut out = Vec::new();
         for (j, (f, own)) in self.fields.iter().zip(map).enumerate() {
-            let Some(own) = own.and_then(|i| table.fields.get(i)) else {
+            let Some(own) = own.and_then(|i| table.fields().get(i)) else {
                 continue;
             };
             match (&f.kind, &own.kind) {

@@ -79,9 +79,9 @@ impl Coverage {
         for c in components {
             let (schedule, rule) = (c.schedule, c.rule);
             self.hit.insert(Item::Rule { schedule, rule });
-            let s = table.schedules.get(schedule as usize);
-            let formula = s.and_then(|s| s.rules.get(rule as usize)).map(|r| &r.fee);
-            let amount = s.and_then(|s| match record.get(s.base as usize) {
+            let s = table.schedules().get(schedule as usize);
+            let formula = s.and_then(|s| s.rules().get(rule as usize)).map(|r| &r.fee);
+            let amount = s.and_then(|s| match record.get(s.base() as usize) {
                 Some(Value::Num(d)) => Some(*d),
                 _ => None,
             });
@@ -239,18 +239,18 @@ pub struct Described {
 
 /// Every item a fees policy's tests could exercise, in table order.
 pub fn fee_items(table: &Table) -> Vec<Described> {
-    let dp = crate::currency::display_decimals(&table.currency);
+    let dp = crate::currency::display_decimals(table.currency());
     let money = |d| crate::compile::print::amount(d, dp);
     let mut out = Vec::new();
-    for (si, s) in table.schedules.iter().enumerate() {
+    for (si, s) in table.schedules().iter().enumerate() {
         let schedule = si as u32;
-        for (ri, r) in s.rules.iter().enumerate() {
+        for (ri, r) in s.rules().iter().enumerate() {
             let rule = ri as u32;
-            let name = format!("`{}.{}`", s.name, r.name);
+            let name = format!("`{}.{}`", s.name(), r.name);
             let (kind, text) = if r.otherwise {
                 (
                     "otherwise",
-                    format!("the `otherwise` of schedule `{}`", s.name),
+                    format!("the `otherwise` of schedule `{}`", s.name()),
                 )
             } else {
                 ("rule", format!("rule {name}"))

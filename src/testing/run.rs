@@ -27,7 +27,7 @@ impl Compiled {
     /// The policy's name.
     pub fn name(&self) -> &str {
         match self {
-            Compiled::Fees(t) => &t.name,
+            Compiled::Fees(t) => t.name(),
             Compiled::Notifications(p) => &p.name,
         }
     }
@@ -115,7 +115,7 @@ fn run_one(test: &TestCase, policy: &Compiled, coverage: &mut Coverage) -> Verdi
             Code::E0601,
             format!(
                 "`{}` is a fees policy: its tests give a record and its fee",
-                t.name
+                t.name()
             ),
             test.name_span,
             "a message stream",
@@ -131,7 +131,7 @@ fn run_one(test: &TestCase, policy: &Compiled, coverage: &mut Coverage) -> Verdi
 
 /// The amount as the policy's currency prints it.
 fn money(table: &Table, d: Decimal) -> String {
-    crate::compile::print::amount(d, crate::currency::display_decimals(&table.currency))
+    crate::compile::print::amount(d, crate::currency::display_decimals(table.currency()))
 }
 
 /// Runs a fee test: `Ok(None)` when it passes; every problem that keeps
@@ -143,29 +143,29 @@ fn fee_test(
     coverage: &mut Coverage,
 ) -> Result<Option<Failure>, Vec<Diagnostic>> {
     let mut errors = Vec::new();
-    let record = typed(&f.record, &table.fields, None, Some(&table.currency))
+    let record = typed(&f.record, table.fields(), None, Some(table.currency()))
         .map_err(|ds| errors.extend(ds))
         .ok();
-    if let Err(d) = check_currency(&f.fee, Some(&table.currency)) {
+    if let Err(d) = check_currency(&f.fee, Some(table.currency())) {
         errors.push(d);
     }
     let mut wanted = Vec::new();
     for c in &f.components {
-        if let Err(d) = check_currency(&c.fee, Some(&table.currency)) {
+        if let Err(d) = check_currency(&c.fee, Some(table.currency())) {
             errors.push(d);
         }
         let Some(si) = table
-            .schedules
+            .schedules()
             .iter()
-            .position(|s| s.name == c.schedule.name)
+            .position(|s| s.name() == c.schedule.name)
         else {
-            let names: Vec<&str> = table.schedules.iter().map(|s| s.name.as_str()).collect();
+            let names: Vec<&str> = table.schedules().iter().map(|s| s.name()).collect();
             errors.push(unknown(&c.schedule, "schedule", &names));
             continue;
         };
-        let s = table.schedules.get(si);
+        let s = table.schedules().get(si);
         let rules: Vec<&str> = s.map_or(Vec::new(), |s| {
-            s.rules.iter().map(|r| r.name.as_str()).collect()
+            s.rules().iter().map(|r| r.name.as_str()).collect()
         });
         if !rules.contains(&c.rule.name.as_str()) {
             errors.push(unknown(&c.rule, "rule", &rules));
@@ -237,9 +237,9 @@ fn fee_test(
     let actual_components: Vec<(&str, &str, Decimal)> = components
         .iter()
         .map(|c| {
-            let s = table.schedules.get(c.schedule as usize);
+            let s = table.schedules().get(c.schedule as usize);
             (
-                s.map_or("?", |s| s.name.as_str()),
+                s.map_or("?", |s| s.name()),
                 rule_name(s, c.rule),
                 c.fee.total,
             )
@@ -265,8 +265,8 @@ fn fee_test(
     let explained: Vec<Json> = components
         .iter()
         .filter_map(|c| {
-            let s = table.schedules.get(c.schedule as usize)?;
-            Some(json!({ "schedule": s.name, "explain": explain(table, s, c, &record.values) }))
+            let s = table.schedules().get(c.schedule as usize)?;
+            Some(json!({ "schedule": s.name(), "explain": explain(table, s, c, &record.values) }))
         })
         .collect();
     let (span, message, label) = match differences.first() {

@@ -35,7 +35,7 @@ pub fn groups(policy: &Policy, table: &Table) -> Result<Vec<Group>, String> {
         return Ok(Vec::new());
     };
     let fields = crate::lint::field_specs(policy);
-    let dp = crate::currency::display_decimals(&table.currency);
+    let dp = crate::currency::display_decimals(table.currency());
     let unit = Decimal::new(1, dp);
     let mut records: Vec<Map<String, Json>> = Vec::new();
     let mut seen = BTreeSet::new();
@@ -221,7 +221,7 @@ fn midpoints(f: &FeeFormula, rounding: &Rounding, unit: Decimal) -> Vec<Decimal>
 fn answer(policy: &Policy, table: &Table, record: &Map<String, Json>, n: usize) -> String {
     let text = Json::Object(record.clone()).to_string();
     let error = |message: String| json!({ "error": message, "record": n }).to_string();
-    let values = match crate::record::from_json(&text, &table.fields) {
+    let values = match crate::record::from_json(&text, table.fields()) {
         Ok(v) => v,
         Err(e) => return error(e),
     };
@@ -244,7 +244,7 @@ fn total(components: &[Component]) -> Result<Decimal, EvalError> {
 
 /// A priced record's line: the fee and each schedule's component.
 fn line(policy: &Policy, table: &Table, components: &[Component], total: Decimal) -> String {
-    let dp = crate::currency::display_decimals(&table.currency);
+    let dp = crate::currency::display_decimals(table.currency());
     let money = |d: Decimal| crate::compile::print::amount(d, dp);
     let Body::Fees(schedules) = &policy.body else {
         return String::new();

@@ -153,7 +153,7 @@ pub fn for_policy(policy: &Policy, years: Option<(i32, i32)>) -> Result<Pack, Ve
             }
             let table = crate::compile::compile(policy).map_err(VectorsError::Invalid)?;
             let groups = fees::groups(policy, &table).map_err(VectorsError::Unsupported)?;
-            let dp = crate::currency::display_decimals(&table.currency);
+            let dp = crate::currency::display_decimals(table.currency());
             (artifact::encode(&table), groups, dp, None)
         }
         PolicyKind::Notifications => {

@@ -63,3 +63,58 @@ pub fn scratch(name: &str) -> std::path::PathBuf {
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
+
+/// `s` rebuilt through [`Schedule::new`](tollgate_runtime::table::Schedule::new)
+/// after `change` edits its rounding, rules and rows: the only way to
+/// alter a schedule, so every change is checked.
+#[allow(dead_code)]
+pub fn rebuilt(
+    s: &tollgate_runtime::table::Schedule,
+    change: impl FnOnce(
+        &mut tollgate_runtime::rounding::Rounding,
+        &mut Vec<tollgate_runtime::table::Rule>,
+        &mut Vec<tollgate_runtime::table::Row>,
+    ),
+) -> Result<tollgate_runtime::table::Schedule, tollgate_runtime::artifact::ArtifactError> {
+    let (mut rounding, mut rules, mut rows) = (s.rounding(), s.rules().to_vec(), s.rows().to_vec());
+    change(&mut rounding, &mut rules, &mut rows);
+    tollgate_runtime::table::Schedule::new(
+        s.name().into(),
+        s.hit(),
+        s.base(),
+        rounding,
+        rules,
+        s.columns().to_vec(),
+        rows,
+    )
+}
+
+/// `table` with every schedule rounding in `mode`: a valid table that
+/// prices otherwise than its policy says (a deliberately broken runtime).
+#[allow(dead_code)]
+pub fn rounded_as(
+    table: &tollgate_runtime::table::Table,
+    mode: tollgate_runtime::rounding::RoundingMode,
+) -> tollgate_runtime::table::Table {
+    let schedules = table
+        .schedules()
+        .iter()
+        .map(|s| {
+            rebuilt(s, |rounding, _, _| {
+                assert_ne!(rounding.mode, mode, "already rounds so");
+                rounding.mode = mode;
+            })
+            .unwrap()
+        })
+        .collect();
+    tollgate_runtime::table::Table::new(
+        table.name().into(),
+        table.version(),
+        table.window(),
+        table.currency().into(),
+        table.timezone().into(),
+        table.fields().to_vec(),
+        schedules,
+    )
+    .unwrap()
+}

@@ -24,12 +24,12 @@ fn workload(c: &mut Criterion, name: &str, table: &Table) {
     let mut decision = engine.create_decision(content.into()).unwrap();
     decision.compile();
     let mut r = Rng::new(9);
-    let records: Vec<_> = (0..RECORDS).map(|_| generate::record(&mut r, &table.fields)).collect();
+    let records: Vec<_> = (0..RECORDS).map(|_| generate::record(&mut r, table.fields())).collect();
     let contexts: Vec<_> = records.iter().map(|rec| record_json(table, rec)).collect();
     // Both engines must pick the same rule for every record before timing.
     let mut agreed = 0;
     for (rec, ctx) in records.iter().zip(&contexts) {
-        let ours = table.schedules[0].decide(0, rec).ok().map(|r| table.schedules[0].rules[r as usize].name.clone());
+        let ours = table.schedules()[0].decide(0, rec).ok().map(|r| table.schedules()[0].rules()[r as usize].name.clone());
         let theirs = rt.block_on(decision.evaluate(ctx.clone().into())).unwrap();
         let theirs = serde_json::to_value(&theirs.result).unwrap();
         let theirs = theirs.get("rule").and_then(|v| v.as_str()).map(String::from);

@@ -9,27 +9,27 @@ use tollgate_runtime::value::Value;
 /// `table`: first hit, one input column per Tollgate column, one output
 /// `rule` with the matching rule's name.
 pub fn jdm(table: &Table, s: usize) -> Json {
-    let sched = &table.schedules[s];
+    let sched = &table.schedules()[s];
     let inputs: Vec<Json> = sched
-        .columns
+        .columns()
         .iter()
         .enumerate()
         .map(|(i, &f)| {
-            let name = &table.fields[f as usize].name;
+            let name = &table.fields()[f as usize].name;
             json!({ "id": format!("c{i}"), "name": name, "field": name })
         })
         .collect();
     let rules: Vec<Json> = sched
-        .rows
+        .rows()
         .iter()
         .enumerate()
         .map(|(n, row)| {
             let mut m = Map::new();
             m.insert("_id".into(), json!(format!("r{n}")));
-            for (i, (cell, &f)) in row.cells.iter().zip(&sched.columns).enumerate() {
-                m.insert(format!("c{i}"), json!(unary(cell, &table.fields[f as usize].kind)));
+            for (i, (cell, &f)) in row.cells.iter().zip(sched.columns()).enumerate() {
+                m.insert(format!("c{i}"), json!(unary(cell, &table.fields()[f as usize].kind)));
             }
-            m.insert("out".into(), json!(format!("'{}'", sched.rules[row.rule as usize].name)));
+            m.insert("out".into(), json!(format!("'{}'", sched.rules()[row.rule as usize].name)));
             Json::Object(m)
         })
         .collect();
@@ -37,7 +37,7 @@ pub fn jdm(table: &Table, s: usize) -> Json {
         "contentType": "application/vnd.gorules.decision",
         "nodes": [
             { "id": "in", "name": "request", "type": "inputNode", "content": {} },
-            { "id": "table", "name": sched.name, "type": "decisionTableNode", "content": {
+            { "id": "table", "name": sched.name(), "type": "decisionTableNode", "content": {
                 "hitPolicy": "first",
                 "inputs": inputs,
                 "outputs": [{ "id": "out", "name": "rule", "field": "rule" }],
@@ -86,7 +86,7 @@ fn unary(cell: &Cell, kind: &FieldKind) -> String {
 /// A record as the JSON object ZEN reads.
 pub fn record_json(table: &Table, record: &[Value]) -> Json {
     let mut m = Map::new();
-    for (f, v) in table.fields.iter().zip(record) {
+    for (f, v) in table.fields().iter().zip(record) {
         let j = match (v, &f.kind) {
             (Value::Enum(i), FieldKind::Enum(vs)) => json!(vs[*i as usize]),
             (Value::Num(d), _) => serde_json::from_str(&d.to_string()).unwrap_or(Json::Null),

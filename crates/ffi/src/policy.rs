@@ -29,7 +29,7 @@ impl Policy {
     /// The record schema.
     pub(crate) fn fields(&self) -> &[FieldSpec] {
         match &*self.compiled {
-            Compiled::Fees(t) => &t.fields,
+            Compiled::Fees(t) => t.fields(),
             Compiled::Notifications(p) => &p.fields,
         }
     }

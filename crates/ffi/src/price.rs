@@ -51,7 +51,7 @@ pub unsafe extern "C" fn tg_fee_new(policy: *const tg_policy, out: *mut *mut tg_
     }
     let fee: *mut tg_fee = handle::into_raw(Fee {
         policy: p.compiled.clone(),
-        components: Vec::with_capacity(table.schedules.len()),
+        components: Vec::with_capacity(table.schedules().len()),
         total: None,
     });
     // SAFETY: `out` is writable.
@@ -103,12 +103,7 @@ pub unsafe extern "C" fn tg_price(
             tg_status::TG_OK
         }
         Err(e) => {
-            let name = |s: u32| {
-                table
-                    .schedules
-                    .get(s as usize)
-                    .map_or("?", |s| s.name.as_str())
-            };
+            let name = |s: u32| table.schedules().get(s as usize).map_or("?", |s| s.name());
             match e {
                 EvalError::NoMatch { schedule } => r.fail(
                     tg_status::TG_NO_FEE,
@@ -253,12 +248,15 @@ pub unsafe extern "C" fn tg_fee_component(
     let Compiled::Fees(table) = &*f.policy else {
         return tg_status::TG_WRONG_KIND;
     };
-    let Some(s) = table.schedules.get(c.schedule as usize) else {
+    let Some(s) = table.schedules().get(c.schedule as usize) else {
         return tg_status::TG_OUT_OF_RANGE;
     };
-    let rule_name = s.rules.get(c.rule as usize).map_or("", |r| r.name.as_str());
+    let rule_name = s
+        .rules()
+        .get(c.rule as usize)
+        .map_or("", |r| r.name.as_str());
     for (buf, len, name) in [
-        (schedule, schedule_len, s.name.as_str()),
+        (schedule, schedule_len, s.name()),
         (rule, rule_len, rule_name),
     ] {
         let out = match buffers::out(buf, len) {

@@ -39,8 +39,7 @@ use crate::fee::{Band, FeeFormula, TierMode};
 use crate::notify::NotifyPolicy;
 use crate::rounding::{Rounding, RoundingMode};
 use crate::table::{
-    Bound, Cell, FieldKind, FieldSpec, Hit, Interval, Row, Rule, Schedule, Table, Variants,
-    MAX_ENUM_VARIANTS,
+    check, Bound, Cell, FieldKind, FieldSpec, Hit, Interval, Row, Rule, Schedule, Table, Variants,
 };
 use crate::value::Value;
 use crate::variants::MAX_WORDS;
@@ -176,11 +175,11 @@ pub enum Compiled {
 /// Encodes `table` as a fee artifact.
 pub fn encode(table: &Table) -> Vec<u8> {
     let mut w = Writer(alloc::vec![KIND_FEES]);
-    if !table.window.is_always() {
-        w.window(&table.window);
+    if !table.window().is_always() {
+        w.window(&table.window());
     }
     w.table(table);
-    seal(&w.0, table.window.is_always())
+    seal(&w.0, table.window().is_always())
 }
 
 /// Encodes `policy` as a notifications artifact.
@@ -258,10 +257,7 @@ pub fn decode_notify(bytes: &[u8]) -> Result<NotifyPolicy, ArtifactError> {
 pub fn decode_any(bytes: &[u8]) -> Result<Compiled, ArtifactError> {
     let (mut r, kind, window) = open(bytes)?;
     let compiled = match kind {
-        KIND_FEES => Compiled::Fees(Table {
-            window,
-            ..r.table()?
-        }),
+        KIND_FEES => Compiled::Fees(r.table(window)?),
         _ => Compiled::Notifications(NotifyPolicy {
             window,
             ..r.notify_policy()?
@@ -270,9 +266,8 @@ pub fn decode_any(bytes: &[u8]) -> Result<Compiled, ArtifactError> {
     if r.pos != r.bytes.len() {
         return Err(err(ArtifactErrorKind::TrailingBytes, r.offset()));
     }
-    match &compiled {
-        Compiled::Fees(table) => validate(table)?,
-        Compiled::Notifications(policy) => validate_notify(policy)?,
+    if let Compiled::Notifications(policy) = &compiled {
+        validate_notify(policy)?;
     }
     Ok(compiled)
 }
@@ -408,12 +403,12 @@ impl Writer {
     /// A fee table, after the kind byte.
     fn table(&mut self, t: &Table) {
         let w = self;
-        w.string(&t.name);
-        w.u32(t.version);
-        w.string(&t.currency);
-        w.string(&t.timezone);
-        w.fields(&t.fields);
-        w.schedules(&t.schedules);
+        w.string(t.name());
+        w.u32(t.version());
+        w.string(t.currency());
+        w.string(t.timezone());
+        w.fields(t.fields());
+        w.schedules(t.schedules());
     }
 
     /// A record schema.
@@ -452,31 +447,31 @@ impl Writer {
         let w = self;
         w.u32(schedules.len() as u32);
         for s in schedules {
-            w.string(&s.name);
-            w.u8(match s.hit {
+            w.string(s.name());
+            w.u8(match s.hit() {
                 Hit::First => 0,
                 Hit::Unique => 1,
             });
-            w.u32(s.base);
-            w.u8(match s.rounding.mode {
+            w.u32(s.base());
+            w.u8(match s.rounding().mode {
                 RoundingMode::HalfUp => 0,
                 RoundingMode::HalfEven => 1,
                 RoundingMode::TowardZero => 2,
                 RoundingMode::AwayFromZero => 3,
             });
-            w.decimal(s.rounding.step);
-            w.u32(s.rules.len() as u32);
-            for r in &s.rules {
+            w.decimal(s.rounding().step);
+            w.u32(s.rules().len() as u32);
+            for r in s.rules() {
                 w.string(&r.name);
                 w.u8(u8::from(r.otherwise));
                 w.fee(&r.fee);
             }
-            w.u32(s.columns.len() as u32);
-            for c in &s.columns {
+            w.u32(s.columns().len() as u32);
+            for c in s.columns() {
                 w.u32(*c);
             }
-            w.u32(s.rows.len() as u32);
-            for row in &s.rows {
+            w.u32(s.rows().len() as u32);
+            for row in s.rows() {
                 w.u32(row.rule);
                 for cell in &row.cells {
                     w.cell(cell);
@@ -721,7 +716,8 @@ impl<'a> Reader<'a> {
         })
     }
 
-    fn table(&mut self) -> Result<Table, ArtifactError> {
+    /// A fee table, after the kind byte, decided within `window`.
+    fn table(&mut self, window: Window) -> Result<Table, ArtifactError> {
         let name = self.string()?;
         let version = self.u32()?;
         let currency = self.string()?;
@@ -732,15 +728,7 @@ impl<'a> Reader<'a> {
         for _ in 0..n_schedules {
             schedules.push(self.schedule()?);
         }
-        Ok(Table {
-            name,
-            version,
-            window: Window::ALWAYS,
-            currency,
-            timezone,
-            fields,
-            schedules,
-        })
+        Table::new(name, version, window, currency, timezone, fields, schedules)
     }
 
     /// A record schema.
@@ -822,7 +810,7 @@ impl<'a> Reader<'a> {
             }
             rows.push(Row { rule, cells });
         }
-        Ok(Schedule::new(
+        Schedule::new(
             name,
             hit,
             base,
@@ -830,7 +818,7 @@ impl<'a> Reader<'a> {
             rules,
             columns,
             rows,
-        ))
+        )
     }
 
     fn fee(&mut self) -> Result<FeeFormula, ArtifactError> {
@@ -911,178 +899,4 @@ impl<'a> Reader<'a> {
             _ => Cell::StrNotIn(self.strings()?),
         })
     }
-}
-
-// ---------------------------------------------------------------------------
-// Meaning.
-
-fn invalid(why: &'static str) -> ArtifactError {
-    err(ArtifactErrorKind::Invalid(why), 0)
-}
-
-fn check(ok: bool, why: &'static str) -> Result<(), ArtifactError> {
-    if ok {
-        Ok(())
-    } else {
-        Err(invalid(why))
-    }
-}
-
-/// Checks that a decoded table means something: every index in range, every
-/// cell of its column's kind, every fee well formed.
-pub fn validate(t: &Table) -> Result<(), ArtifactError> {
-    validate_fields(&t.fields)?;
-    validate_schedules(t)
-}
-
-/// Checks a record schema: names present and distinct, enums within their
-/// limit, defaults of their field's kind.
-fn validate_fields(fields: &[FieldSpec]) -> Result<(), ArtifactError> {
-    for (i, f) in fields.iter().enumerate() {
-        check(!f.name.is_empty(), "a field has no name")?;
-        check(
-            !fields.iter().take(i).any(|g| g.name == f.name),
-            "two fields share a name",
-        )?;
-        if let FieldKind::Enum(vs) = &f.kind {
-            check(
-                !vs.is_empty() && vs.len() <= MAX_ENUM_VARIANTS,
-                "an enum has no variants or more than 4096",
-            )?;
-        }
-        if let Some(v) = &f.default {
-            check(value_fits(v, &f.kind), "a default does not fit its field")?;
-        }
-    }
-    Ok(())
-}
-
-/// Checks a table's schedules against its schema.
-fn validate_schedules(t: &Table) -> Result<(), ArtifactError> {
-    for s in &t.schedules {
-        let base = t
-            .fields
-            .get(s.base as usize)
-            .ok_or(invalid("a schedule's amount field does not exist"))?;
-        check(
-            base.kind == FieldKind::Money,
-            "a schedule's amount field is not money",
-        )?;
-        check(
-            s.rounding.step > Decimal::ZERO,
-            "a rounding step is not positive",
-        )?;
-        for (i, r) in s.rules.iter().enumerate() {
-            check(
-                !r.otherwise || i + 1 == s.rules.len(),
-                "`otherwise` is not the last rule",
-            )?;
-            check_fee(&r.fee)?;
-        }
-        check(
-            ascending(&s.columns),
-            "columns are not in ascending field order",
-        )?;
-        let mut kinds = Vec::with_capacity(s.columns.len());
-        for &c in &s.columns {
-            kinds.push(
-                &t.fields
-                    .get(c as usize)
-                    .ok_or(invalid("a column's field does not exist"))?
-                    .kind,
-            );
-        }
-        let mut last_rule = 0u32;
-        for row in &s.rows {
-            check(
-                (row.rule as usize) < s.rules.len(),
-                "a row points at a rule that does not exist",
-            )?;
-            check(row.rule >= last_rule, "rows are not in rule order")?;
-            last_rule = row.rule;
-            check(
-                row.cells.len() == kinds.len(),
-                "a row has the wrong number of cells",
-            )?;
-            for (cell, kind) in row.cells.iter().zip(&kinds) {
-                check(cell_fits(cell, kind), "a cell does not fit its column")?;
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Whether `items` are strictly ascending (so also distinct).
-fn ascending<T: PartialOrd>(items: &[T]) -> bool {
-    items.iter().zip(items.iter().skip(1)).all(|(a, b)| a < b)
-}
-
-fn value_fits(v: &Value, kind: &FieldKind) -> bool {
-    match (v, kind) {
-        (Value::Enum(i), FieldKind::Enum(vs)) => (*i as usize) < vs.len(),
-        (Value::Num(d), FieldKind::Integer) => d.scale() == 0,
-        (Value::Num(_), FieldKind::Money | FieldKind::Decimal) => true,
-        (Value::Bool(_), FieldKind::Bool) => true,
-        (Value::Str(_), FieldKind::String) => true,
-        (Value::Time { .. }, FieldKind::Timestamp) => true,
-        _ => false,
-    }
-}
-
-fn cell_fits(cell: &Cell, kind: &FieldKind) -> bool {
-    let sorted = |set: &[String]| ascending(set);
-    match (cell, kind) {
-        (Cell::Any, _) => true,
-        (Cell::Enum(set), FieldKind::Enum(vs)) => set.end() <= vs.len(),
-        (Cell::Range(_), FieldKind::Money | FieldKind::Decimal | FieldKind::Integer) => true,
-        (Cell::Bool(_), FieldKind::Bool) => true,
-        (Cell::StrIn(set) | Cell::StrNotIn(set), FieldKind::String) => sorted(set),
-        _ => false,
-    }
-}
-
-fn check_fee(f: &FeeFormula) -> Result<(), ArtifactError> {
-    let rate_ok = |r: Decimal| r >= Decimal::ZERO && r <= Decimal::ONE;
-    check(rate_ok(f.rate), "a rate is outside 0..=100%")?;
-    check(f.fixed >= Decimal::ZERO, "a fixed fee is negative")?;
-    check(
-        f.min.is_none_or(|m| m >= Decimal::ZERO),
-        "a minimum is negative",
-    )?;
-    check(
-        f.cap.is_none_or(|c| c >= Decimal::ZERO),
-        "a cap is negative",
-    )?;
-    if let (Some(min), Some(cap)) = (f.min, f.cap) {
-        check(cap >= min, "a cap is below its minimum")?;
-    }
-    check(
-        f.total_min.is_none_or(|m| m >= Decimal::ZERO),
-        "a total minimum is negative",
-    )?;
-    check(
-        f.total_cap.is_none_or(|c| c >= Decimal::ZERO),
-        "a total cap is negative",
-    )?;
-    if let (Some(min), Some(cap)) = (f.total_min, f.total_cap) {
-        check(cap >= min, "a total cap is below its total minimum")?;
-    }
-    check(
-        f.tier_mode.is_some() != f.tiers.is_empty(),
-        "tiers and tier mode disagree",
-    )?;
-    let mut previous: Option<Decimal> = None;
-    for (i, b) in f.tiers.iter().enumerate() {
-        check(rate_ok(b.rate), "a band's rate is outside 0..=100%")?;
-        let last = i + 1 == f.tiers.len();
-        match b.up_to {
-            None => check(last, "an open band is not the last")?,
-            Some(up) => {
-                check(!last, "the last band is not open")?;
-                check(previous.is_none_or(|p| up > p), "bands are not ascending")?;
-                previous = Some(up);
-            }
-        }
-    }
-    Ok(())
 }

@@ -51,6 +51,13 @@ pub enum EvalError {
         /// The schedule's index.
         schedule: u32,
     },
+    /// The schedule's table contradicts itself (a row names a rule that
+    /// does not exist). A [`Table`] is checked when it is made, so this is a
+    /// bug in Tollgate, reported rather than answered with an invented fee.
+    Internal {
+        /// The schedule's index.
+        schedule: u32,
+    },
 }
 
 impl core::fmt::Display for EvalError {
@@ -83,6 +90,10 @@ impl core::fmt::Display for EvalError {
                 f,
                 "schedule {schedule}: the amount is negative, and the policy does not accept refunds"
             ),
+            Self::Internal { schedule } => write!(
+                f,
+                "internal error: schedule {schedule} of the table contradicts itself (a bug in Tollgate)"
+            ),
         }
     }
 }
@@ -103,11 +114,11 @@ pub struct Component {
 impl Schedule {
     /// The first row at or after `from` that admits `record`.
     #[inline]
-    pub fn first_row_from(&self, record: &[Value], from: usize) -> Option<usize> {
-        if let Some(found) = self.index.first_from(record, &self.columns, from) {
+    pub(crate) fn first_row_from(&self, record: &[Value], from: usize) -> Option<usize> {
+        if let Some(found) = self.index.first_from(record, self.columns(), from) {
             return found;
         }
-        self.rows
+        self.rows()
             .iter()
             .enumerate()
             .skip(from)
@@ -117,10 +128,10 @@ impl Schedule {
 
     /// Whether every cell of `row` admits the record's value.
     #[inline]
-    pub fn row_admits(&self, row: &crate::table::Row, record: &[Value]) -> bool {
+    pub(crate) fn row_admits(&self, row: &crate::table::Row, record: &[Value]) -> bool {
         row.cells
             .iter()
-            .zip(&self.columns)
+            .zip(self.columns())
             .all(|(cell, &f)| record.get(f as usize).is_some_and(|v| cell.admits(v)))
     }
 
@@ -131,16 +142,21 @@ impl Schedule {
     /// when two rules other than `otherwise` match.
     #[inline]
     pub fn decide(&self, index: u32, record: &[Value]) -> Result<u32, EvalError> {
-        let rule_of = |row: usize| self.rows.get(row).map_or(0, |r| r.rule);
+        let rule_of = |row: usize| {
+            self.rows()
+                .get(row)
+                .map(|r| r.rule)
+                .ok_or(EvalError::Internal { schedule: index })
+        };
         // `otherwise` is the last rule: a second match that is `otherwise`
         // means no other rule matched.
-        let is_otherwise = |rule: u32| self.rules.get(rule as usize).is_some_and(|r| r.otherwise);
-        if let Some((first, other)) = self.index.grid_lookup(record, &self.columns) {
+        let is_otherwise = |rule: u32| self.rules().get(rule as usize).is_some_and(|r| r.otherwise);
+        if let Some((first, other)) = self.index.grid_lookup(record, self.columns()) {
             let Some(rule) = first else {
                 return Err(EvalError::NoMatch { schedule: index });
             };
             return match other {
-                Some(second) if self.hit == Hit::Unique && !is_otherwise(second) => {
+                Some(second) if self.hit() == Hit::Unique && !is_otherwise(second) => {
                     Err(EvalError::Ambiguous {
                         schedule: index,
                         first: rule,
@@ -153,11 +169,11 @@ impl Schedule {
         let Some(row) = self.first_row_from(record, 0) else {
             return Err(EvalError::NoMatch { schedule: index });
         };
-        let rule = rule_of(row);
-        if self.hit == Hit::Unique && !self.disjoint {
+        let rule = rule_of(row)?;
+        if self.hit() == Hit::Unique && !self.disjoint {
             let mut next = row + 1;
             while let Some(other) = self.first_row_from(record, next) {
-                let other_rule = rule_of(other);
+                let other_rule = rule_of(other)?;
                 if is_otherwise(other_rule) {
                     break;
                 }
@@ -178,14 +194,14 @@ impl Schedule {
     ///
     /// # Errors
     /// As [`Schedule::decide`], or when the amount is missing or overflows.
-    pub fn component(&self, index: u32, record: &[Value]) -> Result<Component, EvalError> {
+    pub(crate) fn component(&self, index: u32, record: &[Value]) -> Result<Component, EvalError> {
         let rule = self.decide(index, record)?;
-        let Some(Value::Num(amount)) = record.get(self.base as usize) else {
+        let Some(Value::Num(amount)) = record.get(self.base() as usize) else {
             return Err(EvalError::BadAmount { schedule: index });
         };
-        let formula = self.rules.get(rule as usize).map(|r| &r.fee);
+        let formula = self.rules().get(rule as usize).map(|r| &r.fee);
         let fee = match formula {
-            Some(f) => f.compute(*amount, &self.rounding),
+            Some(f) => f.compute(*amount, &self.rounding()),
             None => Err(ArithError::Overflow),
         }
         .map_err(|error| EvalError::Arith {
@@ -207,21 +223,21 @@ impl Schedule {
     /// # Errors
     /// As [`Schedule::component`].
     #[inline]
-    pub fn fee_total(&self, index: u32, record: &[Value]) -> Result<Decimal, EvalError> {
+    pub(crate) fn fee_total(&self, index: u32, record: &[Value]) -> Result<Decimal, EvalError> {
         let rule = self.decide(index, record)?;
-        let Some(Value::Num(amount)) = record.get(self.base as usize) else {
+        let Some(Value::Num(amount)) = record.get(self.base() as usize) else {
             return Err(EvalError::BadAmount { schedule: index });
         };
-        let Some(r) = self.rules.get(rule as usize) else {
-            return Err(EvalError::NoMatch { schedule: index });
+        let Some(r) = self.rules().get(rule as usize) else {
+            return Err(EvalError::Internal { schedule: index });
         };
         if let Some(Some(fast)) = self.fast.get(rule as usize) {
-            if let Some(fee) = fast_fee(fast, &r.fee, *amount, self.rounding.mode) {
+            if let Some(fee) = fast_fee(fast, &r.fee, *amount, self.rounding().mode) {
                 return Ok(fee);
             }
         }
         r.fee
-            .total(*amount, &self.rounding)
+            .total(*amount, &self.rounding())
             .map_err(|error| EvalError::Arith {
                 schedule: index,
                 rule,
@@ -284,7 +300,7 @@ impl Table {
     pub fn fee(&self, record: &[Value], out: &mut Vec<Component>) -> Result<Decimal, EvalError> {
         out.clear();
         let mut total = Decimal::ZERO;
-        for (i, s) in self.schedules.iter().enumerate() {
+        for (i, s) in self.schedules().iter().enumerate() {
             self.check_refund(i as u32, s, record)?;
             let c = s.component(i as u32, record)?;
             total = crate::exact::add(total, c.fee.total).map_err(|_| EvalError::TotalOverflow)?;
@@ -300,7 +316,7 @@ impl Table {
     /// As [`Table::fee`].
     pub fn total(&self, record: &[Value]) -> Result<Decimal, EvalError> {
         let mut total: Option<Decimal> = None;
-        for (i, s) in self.schedules.iter().enumerate() {
+        for (i, s) in self.schedules().iter().enumerate() {
             self.check_refund(i as u32, s, record)?;
             let fee = s.fee_total(i as u32, record)?;
             total = Some(match total {
@@ -314,10 +330,13 @@ impl Table {
     /// A negative amount is priced only on a field that accepts refunds.
     #[inline]
     fn check_refund(&self, index: u32, s: &Schedule, record: &[Value]) -> Result<(), EvalError> {
-        match record.get(s.base as usize) {
+        match record.get(s.base() as usize) {
             Some(Value::Num(amount))
                 if crate::fee::is_refund(*amount)
-                    && !self.fields.get(s.base as usize).is_some_and(|f| f.refunds) =>
+                    && !self
+                        .fields()
+                        .get(s.base() as usize)
+                        .is_some_and(|f| f.refunds) =>
             {
                 Err(EvalError::NegativeAmount { schedule: index })
             }
@@ -349,6 +368,7 @@ mod tests {
             EvalError::BadAmount { schedule: 0 },
             EvalError::TotalOverflow,
             EvalError::NegativeAmount { schedule: 5 },
+            EvalError::Internal { schedule: 6 },
         ];
         for e in all {
             let text = e.to_string();

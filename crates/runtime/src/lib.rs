@@ -45,24 +45,23 @@
 //! use tollgate_runtime::table::{FieldKind, FieldSpec, Hit, Row, Rule, Schedule, Table};
 //! use tollgate_runtime::Decimal;
 //!
-//! # let table = Table {
-//! #     name: "debit".into(), version: 1, window: Default::default(), currency: "CNY".into(),
-//! #     timezone: "Asia/Shanghai".into(),
-//! #     fields: vec![FieldSpec { name: "amount".into(), kind: FieldKind::Money,
-//! #                              default: None, refunds: false }],
-//! #     schedules: vec![Schedule::new(
+//! # let table = Table::new(
+//! #     "debit".into(), 1, Default::default(), "CNY".into(), "Asia/Shanghai".into(),
+//! #     vec![FieldSpec { name: "amount".into(), kind: FieldKind::Money,
+//! #                      default: None, refunds: false }],
+//! #     vec![Schedule::new(
 //! #         "mdr".into(), Hit::First, 0, Rounding::half_up_fen(),
 //! #         vec![Rule { name: "debit".into(), otherwise: false, fee: FeeFormula {
 //! #             rate: Decimal::new(5, 3), cap: Some(Decimal::new(2500, 2)),
 //! #             ..FeeFormula::default() } }],
-//! #         vec![], vec![Row { rule: 0, cells: vec![] }])],
-//! # };
+//! #         vec![], vec![Row { rule: 0, cells: vec![] }])?],
+//! # )?;
 //! # let bytes = artifact::encode(&table);
 //! // `bytes`: an artifact (0.50% capped at 25.00 yuan), as read from flash.
 //! let Compiled::Fees(table) = artifact::decode_any(&bytes)? else {
 //!     unreachable!("a fees artifact")
 //! };
-//! let mut record = RecordBuilder::new(&table.fields);
+//! let mut record = RecordBuilder::new(table.fields());
 //! let amount = record.field("amount")?;
 //! let mut components = Vec::new();
 //!
@@ -153,7 +152,7 @@ pub mod state_file;
 pub mod table;
 mod times;
 pub mod value;
-pub mod variants;
+mod variants;
 pub mod window;
 pub mod zone;
 

@@ -95,7 +95,7 @@ impl Held {
     /// The policy's activation window.
     pub fn window(&self) -> crate::activation::Window {
         match &self.compiled {
-            Compiled::Fees(t) => t.window,
+            Compiled::Fees(t) => t.window(),
             Compiled::Notifications(p) => p.window,
         }
     }
@@ -525,7 +525,7 @@ impl Terminal {
         let Compiled::Fees(table) = &held.compiled else {
             return Err(TerminalError::WrongSlot);
         };
-        table.window.admit(at_ms).map_err(|o| match o {
+        table.window().admit(at_ms).map_err(|o| match o {
             Outside::Before { from_ms } => TerminalError::NotYetEffective { from_ms },
             Outside::After { until_ms } => TerminalError::Expired { until_ms },
         })?;

@@ -4,6 +4,12 @@
 //! (rows are in priority order, and an `or` may give a rule several rows);
 //! each cell says which values of its column the row admits.
 
+mod validate;
+
+pub(crate) use validate::{ascending, cell_fits, check, fields as validate_fields, invalid};
+
+use crate::activation::Window;
+use crate::artifact::ArtifactError;
 use crate::fee::FeeFormula;
 use crate::index::Index;
 pub use crate::index::Lookup;
@@ -16,23 +22,136 @@ use core::cmp::Ordering;
 
 pub use crate::variants::{Variants, MAX_ENUM_VARIANTS};
 
-/// A compiled policy.
+/// A compiled fees policy: its schema and schedules, valid by construction.
+///
+/// A table is made only by [`Table::new`] (or by loading an artifact,
+/// which ends there), which checks that every index is in range, every
+/// cell fits its column and every fee is well formed. Its parts are read
+/// through accessors and cannot be changed afterwards, so the lookup
+/// index each schedule builds always answers for the rows it was built
+/// from. Clearing a schedule's rows does not compile:
+///
+/// ```compile_fail,E0616
+/// fn clear(table: &mut tollgate_runtime::table::Table) {
+///     table.schedules[0].rows.clear(); // private: the index depends on it
+/// }
+/// ```
+///
+/// ```compile_fail,E0599
+/// fn clear(table: &mut tollgate_runtime::table::Table) {
+///     table.schedules_mut()[0].rows.clear(); // no mutable access at all
+/// }
+/// ```
+///
+/// What a caller can do is read:
+///
+/// ```
+/// fn rows(table: &tollgate_runtime::table::Table) -> usize {
+///     table.schedules().iter().map(|s| s.rows().len()).sum()
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct Table {
+    name: String,
+    version: u32,
+    window: Window,
+    currency: String,
+    timezone: String,
+    fields: Vec<FieldSpec>,
+    schedules: Vec<Schedule>,
+}
+
+impl Table {
+    /// A table of `schedules` over the schema `fields`.
+    ///
+    /// # Errors
+    /// [`ArtifactErrorKind::Invalid`](crate::artifact::ArtifactErrorKind::Invalid)
+    /// naming the first thing wrong: an activation window that is empty or
+    /// out of range, a field without a name or sharing one,
+    /// an enum without variants or with too many, a default of the wrong
+    /// kind, a schedule whose amount is not a money field, a column that is
+    /// not a field, a cell that does not fit its column.
+    pub fn new(
+        name: String,
+        version: u32,
+        window: Window,
+        currency: String,
+        timezone: String,
+        fields: Vec<FieldSpec>,
+        schedules: Vec<Schedule>,
+    ) -> Result<Table, ArtifactError> {
+        validate::window(&window)?;
+        validate::fields(&fields)?;
+        for s in &schedules {
+            validate::schedule_fields(s, &fields)?;
+        }
+        Ok(Table {
+            name,
+            version,
+            window,
+            currency,
+            timezone,
+            fields,
+            schedules,
+        })
+    }
+
     /// The policy's name.
-    pub name: String,
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
     /// The policy's version.
-    pub version: u32,
+    pub fn version(&self) -> u32 {
+        self.version
+    }
+
     /// When the policy decides records ([`crate::activation`]).
-    pub window: crate::activation::Window,
+    pub fn window(&self) -> Window {
+        self.window
+    }
+
+    /// The same table decided within `window` instead (its activation
+    /// window is the one part that changes nothing else).
+    ///
+    /// # Errors
+    /// [`ArtifactErrorKind::Invalid`](crate::artifact::ArtifactErrorKind::Invalid)
+    /// for a window that is empty or out of range.
+    pub fn with_window(mut self, window: Window) -> Result<Table, ArtifactError> {
+        validate::window(&window)?;
+        self.window = window;
+        Ok(self)
+    }
+
     /// ISO 4217 code of every amount.
-    pub currency: String,
+    pub fn currency(&self) -> &str {
+        &self.currency
+    }
+
     /// IANA time zone name.
-    pub timezone: String,
-    /// The record schema.
-    pub fields: Vec<FieldSpec>,
+    pub fn timezone(&self) -> &str {
+        &self.timezone
+    }
+
+    /// The record schema: a record holds one value per field, in this order.
+    pub fn fields(&self) -> &[FieldSpec] {
+        &self.fields
+    }
+
     /// The fee schedules; the fee is the sum of their components.
-    pub schedules: Vec<Schedule>,
+    pub fn schedules(&self) -> &[Schedule] {
+        &self.schedules
+    }
+
+    /// Overrides every schedule's lookup: `Some(choice)` builds that one
+    /// where possible (a grid or bitsets too large fall back to a scan),
+    /// `None` restores the measured default. For benchmarks and tests: all
+    /// give the same answers.
+    pub fn set_lookup(&mut self, choice: Option<Lookup>) {
+        for s in &mut self.schedules {
+            s.set_lookup(choice);
+        }
+    }
 }
 
 /// One field of the record schema.
@@ -96,23 +215,20 @@ pub enum Hit {
     Unique,
 }
 
-/// One schedule's table.
+/// One schedule's table: its rules, and the rows that say which records
+/// each rule takes, with the lookup index built from them.
+///
+/// Made by [`Schedule::new`], which checks the rows against the rules and
+/// builds the index; read through accessors.
 #[derive(Debug, Clone)]
 pub struct Schedule {
-    /// Its name.
-    pub name: String,
-    /// How rules are picked.
-    pub hit: Hit,
-    /// Index of the money field fees are charged on.
-    pub base: u32,
-    /// How fees are rounded.
-    pub rounding: Rounding,
-    /// The rules, in priority order.
-    pub rules: Vec<Rule>,
-    /// Field index of each column, ascending.
-    pub columns: Vec<u32>,
-    /// The rows, in priority order.
-    pub rows: Vec<Row>,
+    name: String,
+    hit: Hit,
+    base: u32,
+    rounding: Rounding,
+    rules: Vec<Rule>,
+    columns: Vec<u32>,
+    rows: Vec<Row>,
     /// The lookup index, built from the rows (not serialized).
     pub(crate) index: Index,
     /// Whether no two rules' rows can match one record, proven when the
@@ -148,7 +264,18 @@ impl PartialEq for Schedule {
 }
 
 impl Schedule {
-    /// A schedule; its index is built here.
+    /// A schedule named `name` that charges the money field `base` (an
+    /// index into the table's fields), rounded as `rounding`; `rules` in
+    /// priority order; `columns` the ascending field indexes its rows'
+    /// cells read; `rows` in rule order. Its lookup index is built here.
+    ///
+    /// # Errors
+    /// [`ArtifactErrorKind::Invalid`](crate::artifact::ArtifactErrorKind::Invalid)
+    /// naming the first thing wrong: a rounding step not positive, an
+    /// `otherwise` rule not last, a fee out of range, columns not ascending,
+    /// a row of a rule that does not exist, rows out of rule order, a row
+    /// with a cell count other than the columns'. (The fields themselves
+    /// are checked by [`Table::new`].)
     pub fn new(
         name: String,
         hit: Hit,
@@ -157,7 +284,8 @@ impl Schedule {
         rules: Vec<Rule>,
         columns: Vec<u32>,
         rows: Vec<Row>,
-    ) -> Schedule {
+    ) -> Result<Schedule, ArtifactError> {
+        validate::schedule_shape(&rounding, &rules, &columns, &rows)?;
         let index = Index::build(&rows, columns.len());
         let otherwise = rules.iter().position(|r| r.otherwise).map(|i| i as u32);
         let disjoint = hit == Hit::Unique && rules_disjoint(&rows, otherwise);
@@ -171,7 +299,7 @@ impl Schedule {
                 })
             })
             .collect();
-        Schedule {
+        Ok(Schedule {
             name,
             hit,
             base,
@@ -182,7 +310,42 @@ impl Schedule {
             index,
             disjoint,
             fast,
-        }
+        })
+    }
+
+    /// Its name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// How rules are picked.
+    pub fn hit(&self) -> Hit {
+        self.hit
+    }
+
+    /// Index of the money field fees are charged on.
+    pub fn base(&self) -> u32 {
+        self.base
+    }
+
+    /// How fees are rounded.
+    pub fn rounding(&self) -> Rounding {
+        self.rounding
+    }
+
+    /// The rules, in priority order.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// Field index of each column, ascending.
+    pub fn columns(&self) -> &[u32] {
+        &self.columns
+    }
+
+    /// The rows, in rule order (so in priority order).
+    pub fn rows(&self) -> &[Row] {
+        &self.rows
     }
 
     /// How lookups find the matching row.
@@ -193,7 +356,7 @@ impl Schedule {
     /// Overrides the lookup: `Some(choice)` builds that one where possible
     /// (a grid or bitsets too large fall back to a scan), `None` restores the
     /// measured default. For benchmarks and tests: all give the same answers.
-    pub fn set_lookup(&mut self, choice: Option<Lookup>) {
+    fn set_lookup(&mut self, choice: Option<Lookup>) {
         self.index = match choice {
             Some(c) => Index::build_as(&self.rows, self.columns.len(), c),
             None => Index::build(&self.rows, self.columns.len()),

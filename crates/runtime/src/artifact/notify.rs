@@ -18,10 +18,11 @@
 //! [`validate_notify`] then checks what the policy means, as the language
 //! allows it and nothing more.
 
-use super::{cell_fits, check, invalid, validate_fields, ArtifactError};
+use super::ArtifactError;
 use super::{Reader, Writer};
 use crate::notify::{Action, Cap, NotifyPolicy, NotifyRule, Period};
 use crate::table::FieldKind;
+use crate::table::{ascending, cell_fits, check, invalid, validate_fields};
 use crate::zone::{Zone, DAY};
 use alloc::vec::Vec;
 
@@ -333,7 +334,7 @@ fn validate_zone(z: &Zone) -> Result<(), ArtifactError> {
 fn validate_rule(p: &NotifyPolicy, r: &NotifyRule) -> Result<(), ArtifactError> {
     check(!r.name.is_empty(), "a rule has no name")?;
     check(
-        super::ascending(&r.columns),
+        ascending(&r.columns),
         "columns are not in ascending field order",
     )?;
     let mut kinds = Vec::with_capacity(r.columns.len());
