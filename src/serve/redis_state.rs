@@ -2,13 +2,15 @@
 //! state shared by every instance pointed at the same Redis.
 //!
 //! A decision is one optimistic transaction (docs/serve.md, "Shared state
-//! on Redis"): the keys of the record's stateful rules and of its message
-//! id are read in one `MGET` (an atomic snapshot), the engine decides on
-//! that snapshot with the same code as `tollgate eval`, and the changes are
-//! written by a Lua script that first checks that every key read still
-//! holds what was read: if one changed, nothing is written and the
-//! decision is made again on a fresh snapshot. Decisions are therefore
-//! serializable, and a stream sent in order gets `eval`'s decisions.
+//! on Redis"): the engine decides on the values the record's keys are
+//! believed to hold (what this instance last read or wrote for a cap's key;
+//! nothing for a key it does not know), with the same code as `tollgate
+//! eval`, and one Lua script checks that every key still holds what was
+//! believed and, only then, writes the changes. If one key differs, nothing
+//! is written, the script answers every key's current value, and the
+//! decision is made again on those. Decisions are therefore serializable,
+//! a stream sent in order gets `eval`'s decisions, and the common case
+//! (keys this instance wrote last, or new ones) costs one round trip.
 
 use crate::cli::eval::notify_line;
 use crate::cli::state::journal::{put_entry, scan, Entry};
@@ -33,17 +35,20 @@ const MAX_TRIES: usize = 10_000;
 const DAY_MS: i64 = 86_400_000;
 
 /// The compare-and-set step: `KEYS` are every key the decision read;
-/// `ARGV[i]` is what key `i` held (empty for none), `ARGV[n+i]` what to do
-/// with it (`k` keep, `d` delete, `s` followed by the new value), and
-/// `ARGV[2n+i]` its time to live in ms when set. Returns 1 when written,
-/// 0 when a key changed since it was read (nothing is written then).
+/// `ARGV[i]` is what key `i` was believed to hold (empty for none),
+/// `ARGV[n+i]` what to do with it (`k` keep, `d` delete, `s` followed by
+/// the new value), and `ARGV[2n+i]` its time to live in ms when set.
+/// Returns 1 when written; when a key holds something else, writes nothing
+/// and returns what every key holds (empty for none), in order.
 const CAS: &str = r"
 local n = #KEYS
+local now = redis.call('MGET', unpack(KEYS))
+local ok = true
 for i = 1, n do
-  local cur = redis.call('GET', KEYS[i])
-  if cur == false then cur = '' end
-  if cur ~= ARGV[i] then return 0 end
+  if now[i] == false then now[i] = '' end
+  if now[i] ~= ARGV[i] then ok = false end
 end
+if not ok then return now end
 for i = 1, n do
   local w = ARGV[n + i]
   local op = string.sub(w, 1, 1)
@@ -55,6 +60,63 @@ for i = 1, n do
 end
 return 1
 ";
+
+/// How many values of caps' keys an instance remembers (in 16 shards, a
+/// shard forgetting all of its own when full): a guess only, never trusted
+/// (the script checks it), so a forgotten or stale value costs a second
+/// round trip, never a wrong decision.
+const KNOWN_ENTRIES: usize = 1 << 17;
+
+/// The values this instance last read or wrote for caps' keys, by the
+/// hash of the Redis key.
+struct Known {
+    shards: Vec<std::sync::Mutex<HashMap<u64, Vec<u8>>>>,
+}
+
+impl Known {
+    fn new() -> Known {
+        Known {
+            shards: (0..16)
+                .map(|_| std::sync::Mutex::new(HashMap::new()))
+                .collect(),
+        }
+    }
+
+    fn hash(key: &str) -> u64 {
+        xxhash_rust::xxh64::xxh64(key.as_bytes(), 0)
+    }
+
+    fn shard(&self, h: u64) -> Option<std::sync::MutexGuard<'_, HashMap<u64, Vec<u8>>>> {
+        self.shards
+            .get((h % 16) as usize)
+            .map(|m| m.lock().unwrap_or_else(std::sync::PoisonError::into_inner))
+    }
+
+    /// What `key` is believed to hold (`None`: nothing).
+    fn get(&self, key: &str) -> Option<Vec<u8>> {
+        let h = Known::hash(key);
+        self.shard(h)?.get(&h).cloned()
+    }
+
+    /// Remembers that `key` holds `value` (`None`: nothing).
+    fn set(&self, key: &str, value: Option<&[u8]>) {
+        let h = Known::hash(key);
+        let Some(mut shard) = self.shard(h) else {
+            return;
+        };
+        match value {
+            None => {
+                shard.remove(&h);
+            }
+            Some(v) => {
+                if shard.len() >= KNOWN_ENTRIES / 16 && !shard.contains_key(&h) {
+                    shard.clear();
+                }
+                shard.insert(h, v.to_vec());
+            }
+        }
+    }
+}
 
 /// What a decision does when Redis cannot be reached in time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -92,13 +154,15 @@ pub struct RedisState {
     pub modes: HashMap<String, FailMode>,
     /// The compare-and-set script (loaded once, then called by its hash).
     cas: redis::Script,
+    /// What caps' keys were last seen to hold.
+    known: Known,
 }
 
 /// The Redis keys of one decision and the engine's view of them.
 struct Snapshot {
     /// The stateful rules that apply, with their keys: `(rule, key hash,
-    /// Redis key)`.
-    rules: Vec<(u32, u64, String)>,
+    /// Redis key, whether it is a cap's key)`.
+    rules: Vec<(u32, u64, String, bool)>,
     /// The message id's hash and Redis key, if the record has one.
     id: Option<(u64, String)>,
 }
@@ -117,6 +181,7 @@ impl RedisState {
             default_mode,
             modes: HashMap::new(),
             cas: redis::Script::new(CAS),
+            known: Known::new(),
         })
     }
 
@@ -169,20 +234,22 @@ impl RedisState {
         let keys: Vec<&str> = snap
             .rules
             .iter()
-            .map(|(_, _, k)| k.as_str())
+            .map(|(_, _, k, _)| k.as_str())
             .chain(snap.id.iter().map(|(_, k)| k.as_str()))
+            .collect();
+        // A cap's key is believed to hold what it held last time; a
+        // de-duplication key or a message id is new in the common case.
+        let cap = |i: usize| snap.rules.get(i).is_some_and(|r| r.3);
+        let mut read: Vec<Option<Vec<u8>>> = keys
+            .iter()
+            .enumerate()
+            .map(|(i, k)| if cap(i) { self.known.get(k) } else { None })
             .collect();
         let mut conn = self.connection().await?;
         for _ in 0..MAX_TRIES {
-            let read: Vec<Option<Vec<u8>>> = self
-                .call(redis::cmd("MGET").arg(&keys).query_async(&mut conn))
-                .await?;
             let mut view = RedisView::load(&snap, &read)?;
             let line = notify_line(policy, record, &mut view, explain);
-            if !view.changed() {
-                // The snapshot was consistent: the decision holds as of it.
-                return Ok(line);
-            }
+            let writes = view.writes(policy, &snap);
             let mut inv = self.cas.prepare_invoke();
             for k in &keys {
                 inv.key(*k);
@@ -190,16 +257,32 @@ impl RedisState {
             for old in &read {
                 inv.arg(old.as_deref().unwrap_or(&[]));
             }
-            let writes = view.writes(policy, &snap);
             for (op, _) in &writes {
                 inv.arg(op.as_slice());
             }
             for (_, ttl) in &writes {
                 inv.arg(*ttl);
             }
-            let done: i64 = self.call(inv.invoke_async(&mut conn)).await?;
-            if done == 1 {
+            let answer: redis::Value = self.call(inv.invoke_async(&mut conn)).await?;
+            if let redis::Value::Int(1) = answer {
+                for (i, (k, (op, _))) in keys.iter().zip(&writes).enumerate() {
+                    if cap(i) {
+                        let now = match op.split_first() {
+                            Some((b's', v)) => Some(v),
+                            Some((b'd', _)) => None,
+                            _ => read.get(i).and_then(|v| v.as_deref()),
+                        };
+                        self.known.set(k, now);
+                    }
+                }
                 return Ok(line);
+            }
+            // A key held something else: decide again on what they hold.
+            read = current(answer, keys.len())?;
+            for (i, k) in keys.iter().enumerate() {
+                if cap(i) {
+                    self.known.set(k, read.get(i).and_then(|v| v.as_deref()));
+                }
             }
             tokio::task::yield_now().await;
         }
@@ -222,6 +305,30 @@ impl RedisState {
             )),
         }
     }
+}
+
+/// The values of `n` keys as the compare-and-set script answers them when
+/// one differed (empty for none).
+fn current(answer: redis::Value, n: usize) -> Result<Vec<Option<Vec<u8>>>, String> {
+    let redis::Value::Array(items) = answer else {
+        return Err(format!(
+            "unexpected answer from the state script: {answer:?}"
+        ));
+    };
+    if items.len() != n {
+        return Err(format!(
+            "the state script answered {} values for {n} keys",
+            items.len()
+        ));
+    }
+    items
+        .into_iter()
+        .map(|v| match v {
+            redis::Value::BulkString(b) if b.is_empty() => Ok(None),
+            redis::Value::BulkString(b) => Ok(Some(b)),
+            other => Err(format!("unexpected value from the state script: {other:?}")),
+        })
+        .collect()
 }
 
 /// The line of a decision Redis could not take part in, by `mode`: the
@@ -260,7 +367,8 @@ fn snapshot(policy: &NotifyPolicy, record: &[Value]) -> Snapshot {
         if let Some(keys) = rule.keys() {
             if rule.applies(record) {
                 let key = key_of(record, keys);
-                rules.push((i as u32, key, rule_key(policy, rule, key)));
+                let cap = matches!(rule.action, Action::Limit { .. });
+                rules.push((i as u32, key, rule_key(policy, rule, key), cap));
             }
         }
     }
@@ -327,7 +435,7 @@ impl RedisView {
     /// Reads the values of `snap`'s keys (`read`, in the same order).
     fn load(snap: &Snapshot, read: &[Option<Vec<u8>>]) -> Result<RedisView, String> {
         let mut state = MemoryState::new();
-        for ((rule, key, name), value) in snap.rules.iter().zip(read) {
+        for ((rule, key, name, _), value) in snap.rules.iter().zip(read) {
             let Some(bytes) = value else { continue };
             if bytes.len() % 8 != 0 {
                 return Err(format!("{name} does not hold a delivery history"));
@@ -365,16 +473,11 @@ impl RedisView {
         })
     }
 
-    /// Whether the decision changed anything.
-    fn changed(&self) -> bool {
-        !self.recorded.is_empty() || self.remembered
-    }
-
     /// For each key of `snap`, in order: what to do with it (`k`, `d` or
     /// `s` and the value) and its time to live in ms.
     fn writes(&self, policy: &NotifyPolicy, snap: &Snapshot) -> Vec<(Vec<u8>, i64)> {
         let mut out = Vec::with_capacity(snap.rules.len() + 1);
-        for (rule, key, _) in &snap.rules {
+        for (rule, key, _, _) in &snap.rules {
             if !self.recorded.contains(rule) {
                 out.push((b"k".to_vec(), 0));
                 continue;
