@@ -657,6 +657,31 @@ fn sigterm_lets_a_request_in_flight_finish() {
     assert_eq!(server.terminate(), Some(0));
 }
 
+/// The cause of a reset connection once seen in the reload test below:
+/// SIGHUP sent right after the service's first line ended the process
+/// (the signal's default action) when the handler was not registered yet.
+/// The window was short, so it is tried ten times.
+#[test]
+fn a_sighup_as_soon_as_the_service_listens_reloads_it_and_never_ends_it() {
+    let dir = common::scratch("early_hup");
+    std::fs::copy(
+        root().join("policies/fees/lakala.toll"),
+        dir.join("lakala.toll"),
+    )
+    .unwrap();
+    let agent = agent();
+    for _ in 0..10 {
+        let mut server = Server::start(&dir, &["--no-watch"]);
+        signal(server.child.id(), "HUP");
+        std::thread::sleep(Duration::from_millis(100));
+        assert!(
+            server.child.try_wait().unwrap().is_none(),
+            "SIGHUP ended the service"
+        );
+        assert_eq!(get(&agent, &server.url("/healthz")).status, 200);
+    }
+}
+
 #[test]
 fn a_reload_under_load_swaps_versions_whole_and_keeps_the_last_good_one() {
     let dir = common::scratch("reload");

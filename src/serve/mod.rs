@@ -22,6 +22,7 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::Duration;
+use tokio::signal::unix::Signal;
 use tokio::sync::OwnedRwLockReadGuard;
 
 /// How the service runs.
@@ -291,6 +292,15 @@ async fn serve(app: Arc<App>, options: Options) -> u8 {
             return crate::cli::EXIT_USAGE;
         }
     };
+    // The signals are the service's before it says that it listens: until
+    // they are registered, SIGHUP and SIGTERM end the process.
+    let signals = match Signals::register() {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot listen for signals: {e}");
+            return crate::cli::EXIT_USAGE;
+        }
+    };
     if let Err(e) = reload::reload(&app).await {
         eprintln!("error: cannot read {}: {e}", options.policies.display());
         return crate::cli::EXIT_USAGE;
@@ -308,9 +318,9 @@ async fn serve(app: Arc<App>, options: Options) -> u8 {
     for f in &app.catalog().failures {
         tracing::warn!(file = %f.file, error = %f.error, "failed to load");
     }
-    let watcher = reload::watch(app.clone(), options.watch);
+    let watcher = reload::watch(app.clone(), options.watch, signals.hup);
     let router = http::router(app.clone());
-    let code = connections(listener, router, options.limits).await;
+    let code = connections(listener, router, options.limits, signals.term, signals.int).await;
     drop(watcher);
     let saved = save_states(&app).await;
     tracing::info!("stopped");
@@ -348,19 +358,39 @@ async fn save_states(app: &App) -> bool {
     ok
 }
 
+/// The signals the service answers, registered before it announces that
+/// it listens.
+struct Signals {
+    /// SIGTERM: stop.
+    term: Signal,
+    /// SIGINT: stop.
+    int: Signal,
+    /// SIGHUP: reload.
+    hup: Signal,
+}
+
+impl Signals {
+    /// Takes over SIGTERM, SIGINT and SIGHUP from their default actions.
+    fn register() -> std::io::Result<Signals> {
+        use tokio::signal::unix::{signal, SignalKind};
+        Ok(Signals {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            hup: signal(SignalKind::hangup())?,
+        })
+    }
+}
+
 /// Accepts connections until SIGTERM or SIGINT, then lets the requests in
 /// flight finish.
 async fn connections(
     listener: tokio::net::TcpListener,
     router: axum::Router,
     limits: Limits,
+    mut term: Signal,
+    mut int: Signal,
 ) -> u8 {
     use hyper_util::rt::{TokioIo, TokioTimer};
-    let Ok(mut term) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-    else {
-        eprintln!("error: cannot listen for SIGTERM");
-        return crate::cli::EXIT_USAGE;
-    };
     let open = Arc::new(tokio::sync::Semaphore::new(limits.max_connections.max(1)));
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let service = hyper_util::service::TowerToHyperService::new(router);
@@ -368,13 +398,13 @@ async fn connections(
         let permit = tokio::select! {
             p = open.clone().acquire_owned() => p,
             _ = term.recv() => break,
-            _ = tokio::signal::ctrl_c() => break,
+            _ = int.recv() => break,
         };
         let Ok(permit) = permit else { break };
         let accepted = tokio::select! {
             a = listener.accept() => a,
             _ = term.recv() => break,
-            _ = tokio::signal::ctrl_c() => break,
+            _ = int.recv() => break,
         };
         let stream = match accepted {
             Ok((s, _)) => s,

@@ -228,17 +228,17 @@ async fn open_gate(app: &App, policy: &Arc<Policy>) -> Result<Gate, String> {
     })
 }
 
-/// Starts reloading on SIGHUP and, when `watch`, on changes in the
+/// Starts reloading on SIGHUP (`signal`, registered by the caller before
+/// the service announced itself) and, when `watch`, on changes in the
 /// directory; the watcher, kept alive by the caller.
-pub fn watch(app: Arc<App>, watch: bool) -> Option<notify::RecommendedWatcher> {
+pub fn watch(
+    app: Arc<App>,
+    watch: bool,
+    mut signal: tokio::signal::unix::Signal,
+) -> Option<notify::RecommendedWatcher> {
     let (tx, mut rx) = tokio::sync::mpsc::channel::<()>(1);
     let hup = tx.clone();
     tokio::spawn(async move {
-        let Ok(mut signal) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())
-        else {
-            tracing::warn!("cannot listen for SIGHUP");
-            return;
-        };
         while signal.recv().await.is_some() {
             tracing::info!("SIGHUP: reloading");
             let _ = hup.try_send(());
