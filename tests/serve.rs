@@ -516,6 +516,76 @@ fn caps_and_dedup_hold_under_concurrent_requests() {
     assert_eq!(*delivered.lock().unwrap(), vec![1; txns]);
 }
 
+/// Sends `head` (a request head, blank line included) on `stream`, then,
+/// a moment later, `body`, as a client that writes them apart does; reads
+/// one answer: its status and body.
+fn exchange(stream: &mut TcpStream, head: &str, body: &[u8]) -> (u16, String) {
+    stream.write_all(head.as_bytes()).unwrap();
+    if !body.is_empty() {
+        std::thread::sleep(Duration::from_millis(50));
+        stream.write_all(body).unwrap();
+    }
+    let mut got: Vec<u8> = Vec::new();
+    let mut byte = [0u8; 1];
+    while !got.ends_with(b"\r\n\r\n") {
+        let n = stream.read(&mut byte).unwrap();
+        assert_eq!(
+            n,
+            1,
+            "the connection closed: {}",
+            String::from_utf8_lossy(&got)
+        );
+        got.push(byte[0]);
+    }
+    let head = String::from_utf8(got).unwrap();
+    let status: u16 = head[9..12].parse().unwrap();
+    let length: usize = head
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.eq_ignore_ascii_case("content-length")
+                .then(|| v.trim().parse().unwrap())
+        })
+        .unwrap();
+    let mut answer = vec![0u8; length];
+    stream.read_exact(&mut answer).unwrap();
+    (status, String::from_utf8(answer).unwrap())
+}
+
+/// A refusal made without reading the body (no such policy, no token)
+/// still reads it, so that the connection carries the client's next
+/// request: it was closed under the client when the body arrived after
+/// the head, a cause of the connections reset seen under load.
+#[test]
+fn a_refused_request_leaves_its_connection_to_the_next_request() {
+    let dir = policy_dir("refused", &[PathBuf::from("policies/fees/lakala.toll")]);
+    let token = dir.join("token");
+    std::fs::write(&token, "s3cret-token\n").unwrap();
+    let sub = dir.join("policies");
+    std::fs::create_dir_all(&sub).unwrap();
+    std::fs::rename(dir.join("lakala.toll"), sub.join("lakala.toll")).unwrap();
+    let open = Server::start(&sub, &[]);
+    let guarded = Server::start(&sub, &["--token-file", token.to_str().unwrap()]);
+    for (server, path, refused) in [
+        (&open, "/v1/policies/nope/eval", 404),
+        (&guarded, "/v1/policies/lakala/eval", 401),
+    ] {
+        let mut stream = TcpStream::connect(&server.addr).unwrap();
+        stream
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        for _ in 0..3 {
+            let head = format!(
+                "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n"
+            );
+            assert_eq!(exchange(&mut stream, &head, b"{}").0, refused);
+            let (status, body) =
+                exchange(&mut stream, "GET /healthz HTTP/1.1\r\nHost: t\r\n\r\n", b"");
+            assert_eq!(status, 200, "{body}");
+        }
+    }
+}
+
 #[test]
 fn a_token_guards_every_endpoint_but_the_health_checks() {
     let dir = policy_dir("token", &[PathBuf::from("policies/fees/lakala.toll")]);

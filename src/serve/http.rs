@@ -80,10 +80,38 @@ async fn authorize(State(app): State<Arc<App>>, request: Request, next: Next) ->
             );
             r.headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return r;
+            return drained(request.into_body(), r).await;
         }
     }
     next.run(request).await
+}
+
+/// The most bytes of a refused request's body read (and dropped) so that
+/// its connection can carry the client's next request.
+const DRAIN_BYTES: usize = 64 << 10;
+
+/// Marks `r` as the connection's last answer (`Connection: close`).
+fn closing(r: &mut Response) {
+    r.headers_mut()
+        .insert(header::CONNECTION, HeaderValue::from_static("close"));
+}
+
+/// `r`, the refusal of a request whose body was not needed, once the body
+/// is read to its end and dropped: a connection whose last request's body
+/// is left unread cannot carry the next one, and the server would close it
+/// under a client that is about to reuse it. A body longer than
+/// [`DRAIN_BYTES`] is left, and `r` says `Connection: close`.
+async fn drained(body: Body, mut r: Response) -> Response {
+    let mut data = body.into_data_stream();
+    let mut read = 0usize;
+    while let Some(chunk) = next_chunk(&mut data).await {
+        read = read.saturating_add(chunk.map_or(usize::MAX, |c| c.len()));
+        if read > DRAIN_BYTES {
+            closing(&mut r);
+            break;
+        }
+    }
+    r
 }
 
 async fn healthz() -> Response {
@@ -165,7 +193,8 @@ async fn eval(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse::<u64>().ok());
     if declared.is_some_and(|n| n > app.limits.max_body_bytes) {
-        return refuse(
+        // The body is not read: the connection cannot carry another request.
+        let mut r = refuse(
             &app,
             StatusCode::PAYLOAD_TOO_LARGE,
             format!(
@@ -173,14 +202,17 @@ async fn eval(
                 app.limits.max_body_bytes
             ),
         );
+        closing(&mut r);
+        return r;
     }
     // One snapshot for the whole request: a reload during it is not seen.
     let Some(served) = app.serving(&name).await else {
-        return refuse(
+        let r = refuse(
             &app,
             StatusCode::NOT_FOUND,
             format!("no policy named `{name}` is loaded"),
         );
+        return drained(request.into_body(), r).await;
     };
     let body = request.into_body();
     if is_ndjson(&headers) {
