@@ -406,6 +406,8 @@ fn unknown_policies_answer_404_and_the_listing_shows_failures() {
         .map(|p| p["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["lakala", "merchant_messages"]);
+    // The state backend in use: the memory, without a directory.
+    assert_eq!(listing["state"], serde_json::json!({ "backend": "memory" }));
     let lakala = &listing["policies"][0];
     assert_eq!(lakala["kind"], "fees");
     assert_eq!(lakala["version"], 1);

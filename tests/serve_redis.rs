@@ -356,6 +356,24 @@ fn redis_stopped_mid_run_follows_each_fail_mode_and_the_service_recovers() {
             "merchant_messages",
         ],
     );
+    // Each names its backend and fail modes (without credentials).
+    let lister = agent();
+    let modes = [
+        (&open, "open", vec![]),
+        (&closed, "closed", vec!["merchant_messages"]),
+    ];
+    for (server, mode, named_closed) in modes {
+        let mut r = lister.get(&server.url("/v1/policies")).call().unwrap();
+        let listing: serde_json::Value =
+            serde_json::from_str(&r.body_mut().read_to_string().unwrap()).unwrap();
+        let state = &listing["state"];
+        assert_eq!(state["backend"], "redis", "{listing}");
+        assert_eq!(state["server"], format!("127.0.0.1:{}/0", redis.port));
+        assert_eq!(state["timeout_ms"], 200);
+        assert_eq!(state["fail_mode"], "open");
+        assert_eq!(state["fail_closed"], serde_json::json!(named_closed));
+        assert_eq!(listing["policies"][0]["fail_mode"], mode, "{listing}");
+    }
     let path = "/v1/policies/merchant_messages/eval";
     let servers = [open.url(path), closed.url(path)];
     // Clients keep sending network-status messages (one per 15 minutes per

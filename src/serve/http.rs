@@ -1,6 +1,7 @@
 //! The HTTP endpoints (docs/serve.md).
 
 use super::answer::{Answerer, Extras, Outcome};
+use super::catalog::Engine;
 use super::metrics::{DecisionLabels, PolicyLabels, StatusLabels};
 use super::App;
 use axum::body::{Body, Bytes};
@@ -146,11 +147,24 @@ async fn metrics(State(app): State<Arc<App>>) -> Response {
 
 async fn policies(State(app): State<Arc<App>>) -> Response {
     let catalog = app.catalog();
-    let policies: Vec<Json> = catalog.policies.values().map(|p| p.listing()).collect();
+    let policies: Vec<Json> = catalog
+        .policies
+        .values()
+        .map(|p| {
+            let mut listed = p.listing();
+            // With Redis, what a notifications policy does without it.
+            if let (Some(redis), Engine::Notifications(_), Json::Object(m)) =
+                (&app.redis, &p.engine, &mut listed)
+            {
+                m.insert("fail_mode".into(), redis.mode(&p.name).name().into());
+            }
+            listed
+        })
+        .collect();
     let failed: Vec<Json> = catalog.failures.iter().map(|f| f.listing()).collect();
     json_response(
         StatusCode::OK,
-        &json!({ "policies": policies, "failed": failed }),
+        &json!({ "state": app.state_listing(), "policies": policies, "failed": failed }),
     )
 }
 

@@ -179,6 +179,17 @@ impl App {
             .clone()
     }
 
+    /// Where throttle state is kept, as `GET /v1/policies` names it.
+    pub fn state_listing(&self) -> serde_json::Value {
+        match (&self.redis, &self.state_dir) {
+            (Some(r), _) => r.listing(),
+            (None, Some(dir)) => {
+                serde_json::json!({ "backend": "memory", "dir": dir.display().to_string() })
+            }
+            (None, None) => serde_json::json!({ "backend": "memory" }),
+        }
+    }
+
     /// The policy named `name`, held for one request.
     pub async fn serving(&self, name: &str) -> Option<Serving> {
         let policy = self.catalog().policies.get(name).cloned()?;

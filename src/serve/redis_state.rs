@@ -190,6 +190,30 @@ impl RedisState {
         self.modes.get(name).copied().unwrap_or(self.default_mode)
     }
 
+    /// The backend as `GET /v1/policies` names it: the server (without
+    /// credentials), the timeout and the fail modes.
+    pub fn listing(&self) -> Json {
+        let info = self.client.get_connection_info();
+        let named = |mode: FailMode| {
+            let mut names: Vec<&str> = self
+                .modes
+                .iter()
+                .filter(|(_, m)| **m == mode)
+                .map(|(n, _)| n.as_str())
+                .collect();
+            names.sort_unstable();
+            names
+        };
+        json!({
+            "backend": "redis",
+            "server": format!("{}/{}", info.addr, info.redis.db),
+            "timeout_ms": u64::try_from(self.timeout.as_millis()).unwrap_or(u64::MAX),
+            "fail_mode": self.default_mode.name(),
+            "fail_open": named(FailMode::Open),
+            "fail_closed": named(FailMode::Closed),
+        })
+    }
+
     /// The connection, made now if there is none yet.
     async fn connection(&self) -> Result<redis::aio::ConnectionManager, String> {
         let mut held = self.conn.lock().await;
