@@ -25,14 +25,16 @@
     missing_docs
 )]
 
+#[path = "../tests/common/services.rs"]
+mod services;
+
 use http_body_util::{BodyExt, Full};
 use hyper::body::Bytes;
 use hyper_util::rt::TokioIo;
+use services::{Redis, Server};
 use std::fmt::Write as _;
-use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -62,99 +64,6 @@ fn cpu_secs(pid: &str) -> f64 {
         .filter_map(|&i| f.get(i).and_then(|v| v.parse::<f64>().ok()))
         .sum();
     ticks / 100.0
-}
-
-/// A redis-server of the benchmark's own (no persistence), killed when
-/// dropped.
-struct Redis {
-    child: Child,
-    port: u16,
-}
-
-impl Redis {
-    fn start() -> Redis {
-        for _ in 0..20 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let mut child = Command::new("redis-server")
-                .args(["--port", &port.to_string()])
-                .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .stderr(Stdio::null())
-                .spawn()
-                .expect("redis-server is installed");
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < deadline && child.try_wait().unwrap().is_none() {
-                if TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                    return Redis { child, port };
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            let _ = child.kill();
-            let _ = child.wait();
-        }
-        panic!("could not start redis-server");
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    fn flush(&self) {
-        let client = redis::Client::open(self.url()).unwrap();
-        let mut conn = client.get_connection().unwrap();
-        redis::cmd("FLUSHALL").exec(&mut conn).unwrap();
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// A running `tollgate serve` (the release build), killed when dropped.
-struct Service {
-    child: Child,
-    addr: std::net::SocketAddr,
-}
-
-impl Service {
-    fn start(dir: &Path, args: &[&str]) -> Service {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-            .args(["serve", "--no-watch", "--policies"])
-            .arg(dir)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut first = String::new();
-        stderr.read_line(&mut first).unwrap();
-        let addr = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first line: {first:?}"))
-            .parse()
-            .unwrap();
-        std::thread::spawn(move || for _ in stderr.lines() {});
-        Service { child, addr }
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The sample transactions of `examples/`, for fee quotes.
@@ -234,7 +143,7 @@ struct Tally {
 /// One keep-alive connection sending requests of `batch` records until
 /// `until`, each waiting for the whole answer.
 async fn connection(
-    addr: std::net::SocketAddr,
+    addr: SocketAddr,
     path: String,
     load: Load,
     batch: usize,
@@ -293,7 +202,7 @@ async fn connection(
 /// (after a one-second warm-up) and prints a table row.
 async fn http_row(
     label: &str,
-    addr: std::net::SocketAddr,
+    addr: SocketAddr,
     path: &str,
     load: &Load,
     connections: usize,
@@ -572,8 +481,11 @@ fn main() {
     let only = std::env::var("TOLLGATE_BENCH_ONLY").unwrap_or_default();
     let redis = Redis::start();
     let dir = scratch();
-    let memory = Service::start(&dir, &[]);
-    let shared = Service::start(&dir, &["--state", &redis.url()]);
+    let exe = env!("CARGO_BIN_EXE_tollgate");
+    let memory = Server::start(exe, root(), &dir, &["--no-watch"]);
+    let shared = Server::start(exe, root(), &dir, &["--no-watch", "--state", &redis.url()]);
+    let (memory_addr, shared_addr): (SocketAddr, SocketAddr) =
+        (memory.addr.parse().unwrap(), shared.addr.parse().unwrap());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -589,12 +501,12 @@ fn main() {
         if only != "step" {
             let fee_path = "/v1/policies/acquirer_2026/eval";
             let msg_path = "/v1/policies/merchant_messages/eval";
-            http_row("fee quotes", memory.addr, fee_path, &fees, 64, 1, secs).await;
-            http_row("fee quotes", memory.addr, fee_path, &fees, 8, 100, secs).await;
-            http_row("notifications, memory", memory.addr, msg_path, &messages, 64, 1, secs).await;
-            http_row("notifications, memory", memory.addr, msg_path, &messages, 8, 100, secs).await;
-            http_row("notifications, Redis", shared.addr, msg_path, &messages, 64, 1, secs).await;
-            http_row("notifications, Redis", shared.addr, msg_path, &messages, 8, 100, secs).await;
+            http_row("fee quotes", memory_addr, fee_path, &fees, 64, 1, secs).await;
+            http_row("fee quotes", memory_addr, fee_path, &fees, 8, 100, secs).await;
+            http_row("notifications, memory", memory_addr, msg_path, &messages, 64, 1, secs).await;
+            http_row("notifications, memory", memory_addr, msg_path, &messages, 8, 100, secs).await;
+            http_row("notifications, Redis", shared_addr, msg_path, &messages, 64, 1, secs).await;
+            http_row("notifications, Redis", shared_addr, msg_path, &messages, 8, 100, secs).await;
         }
         if only == "http" {
             return;
@@ -614,7 +526,7 @@ fn main() {
         ];
         for r in 1..=rounds {
             for (name, clients) in &configurations {
-                let pid = redis.child.id().to_string();
+                let pid = redis.pid().unwrap().to_string();
                 let t = step_round(&pid, clients, Side::Tollgate, 50, secs, &recs, &next).await;
                 let g = step_round(&pid, clients, Side::Gcra, 50, secs, &recs, &gnext).await;
                 println!(

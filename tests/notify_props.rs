@@ -19,7 +19,10 @@
 )]
 
 mod common;
+#[path = "common/late_streams.rs"]
+mod late_streams;
 
+use late_streams::{check_delivered, field, late_policy, shuffled, variant, LATENESS_MS};
 use proptest::prelude::*;
 use std::path::Path;
 use tollgate::generate::Rng;
@@ -97,10 +100,6 @@ fn stream(
             tollgate::record::from_json(&json.to_string(), fields).unwrap()
         })
         .collect()
-}
-
-fn field(policy: &NotifyPolicy, name: &str) -> usize {
-    policy.fields.iter().position(|f| f.name == name).unwrap()
 }
 
 fn check_laws(zone: &str, seed: u64, len: usize, start_ms: i64) {
@@ -237,14 +236,6 @@ fn assert_within_span(compiled: &NotifyPolicy, now_ms: i64, got: &Result<Decisio
 /// The first instant (ms) of each end of the span compiled zones are built
 /// for: 2000-01-01 and 2100-01-01, UTC.
 const SPAN_ENDS_MS: [i64; 2] = [946_684_800_000, 4_102_444_800_000];
-
-/// The variant index of an enum value.
-fn variant(v: &Value) -> u32 {
-    match v {
-        Value::Enum(i) => *i,
-        _ => u32::MAX,
-    }
-}
 
 /// Saving the state mid-stream and restoring it changes no decision.
 fn save_restore_changes_nothing(seed: u64, split: usize) {
@@ -485,174 +476,6 @@ fn pruning_keeps_a_delivery_until_its_window_ends() {
             expect_deliver,
             "{d:?}"
         );
-    }
-}
-
-/// A policy that exercises late records: de-duplication, a quiet window,
-/// a calendar-day and two rolling caps (one above 255), and a lateness of
-/// 2h, in `zone`; messages may carry an id (`msg_id`).
-fn late_policy(zone: &str) -> (Policy, NotifyPolicy) {
-    let text = format!(
-        "policy late_mix version 1\nkind notifications\ntimezone \"{zone}\"\n\
-         late records within 2h\nmessage id msg_id\n\
-         field kind: enum {{ note, promo, bulk }}\nfield merchant: string\n\
-         field terminal: string\nfield at: timestamp\nfield msg_id: string default \"\"\n\
-         rule note_dedup when kind == note => dedup by terminal within 10m\n\
-         rule night when kind == promo => quiet 22:00-06:00 then defer\n\
-         rule promo_day when kind == promo => limit 2 per calendar day by merchant\n\
-         rule promo_roll when kind == promo => limit 3 per 6h by merchant\n\
-         rule bulk_cap when kind == bulk => limit 300 per 1h by terminal\n\
-         rule terminal_cap when kind != bulk => limit 4 per 30m by terminal\n"
-    );
-    let policy = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();
-    let compiled = tollgate::compile::notify::compile(&policy).unwrap();
-    (policy, compiled)
-}
-
-const LATENESS_MS: i64 = 2 * 3_600_000;
-
-/// A stream in time order, then shuffled as a server receives it: each
-/// record is delayed by less than the lateness, so none is later than the
-/// policy accepts; `too_late` in a thousand are delayed by up to a day
-/// more. `bulk` in a hundred are bursts of `bulk` messages seconds apart.
-/// With `retries` above 0, nine messages in ten carry an id, and `retries`
-/// in a hundred are sent again: replayed as they were, or stamped anew up
-/// to one and a half times the lateness later (so some are decided
-/// afresh), each arriving less than the lateness after its stamp, before
-/// or after the first.
-fn shuffled(
-    seed: u64,
-    len: usize,
-    start_ms: i64,
-    bulk: usize,
-    too_late: usize,
-    retries: usize,
-    fields: &[tollgate_runtime::table::FieldSpec],
-) -> Vec<Vec<Value>> {
-    let mut r = Rng::new(seed);
-    let mut t = start_ms;
-    let stamp_of = |ms: i64| {
-        chrono::DateTime::from_timestamp_millis(ms)
-            .unwrap()
-            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
-    };
-    let mut again: Vec<(i64, usize, Vec<Value>)> = Vec::new();
-    let mut timed: Vec<(i64, usize, Vec<Value>)> = (0..len)
-        .map(|i| {
-            let is_bulk = r.below(100) < bulk;
-            t += if is_bulk {
-                r.below(6_000) as i64
-            } else {
-                [0, 1_000, 60_000, 300_000, 900_000, 3_600_000, 10_800_000][r.below(7)]
-                    + r.below(60_000) as i64
-            };
-            let kind = if is_bulk {
-                "bulk"
-            } else {
-                ["note", "promo", "promo"][r.below(3)]
-            };
-            // One in two hundred is stamped outside the zone's span: by a
-            // clock 80 years behind or ahead.
-            let stamp_ms = match r.below(400) {
-                0 => t - 80 * 365 * 86_400_000,
-                1 => t + 80 * 365 * 86_400_000,
-                _ => t,
-            };
-            let stamp = stamp_of(stamp_ms);
-            let merchant = ["m1", "m2"][r.below(2)];
-            let terminal = ["t1", "t2", "t3"][r.below(3)];
-            let mut json = serde_json::json!({
-                "kind": kind,
-                "merchant": merchant,
-                "terminal": terminal,
-                "at": stamp,
-            });
-            let mut delay = r.below(LATENESS_MS as usize) as i64;
-            if r.below(1000) < too_late {
-                delay += r.below(86_400_000) as i64;
-            }
-            if retries > 0 {
-                if r.below(10) > 0 {
-                    json["msg_id"] = serde_json::json!(format!("i{i}"));
-                }
-                if r.below(100) < retries {
-                    let sent = if r.chance(30) {
-                        t
-                    } else {
-                        t + r.below(LATENESS_MS as usize * 3 / 2) as i64
-                    };
-                    let mut retry = json.clone();
-                    retry["at"] = serde_json::json!(stamp_of(sent));
-                    let arrival = sent + r.below(LATENESS_MS as usize) as i64;
-                    let rec = tollgate::record::from_json(&retry.to_string(), fields).unwrap();
-                    again.push((arrival, len + i, rec));
-                }
-            }
-            let record = tollgate::record::from_json(&json.to_string(), fields).unwrap();
-            (t + delay, i, record)
-        })
-        .collect();
-    timed.extend(again);
-    timed.sort_by_key(|(arrival, i, _)| (*arrival, *i));
-    timed.into_iter().map(|(_, _, rec)| rec).collect()
-}
-
-/// The laws on a set of deliveries, whatever order they were decided in:
-/// no window of any cap holds more than the cap, no calendar day more than
-/// its cap, no two notes of a terminal within 10m, no promotion in the
-/// night.
-fn check_delivered(compiled: &NotifyPolicy, zone: &str, delivered: &[&Vec<Value>]) {
-    let tz: chrono_tz::Tz = zone.parse().unwrap();
-    let f = |n: &str| field(compiled, n);
-    let (kind, merchant, terminal, at) = (f("kind"), f("merchant"), f("terminal"), f("at"));
-    let ms = |r: &Vec<Value>| match &r[at] {
-        Value::Time { unix_ms, .. } => *unix_ms,
-        _ => unreachable!(),
-    };
-    let local = |t: i64| {
-        chrono::DateTime::from_timestamp_millis(t)
-            .unwrap()
-            .with_timezone(&tz)
-    };
-    // (kinds, key field, window ms or 0 for a calendar day, cap)
-    let laws: [(&[u32], usize, i64, usize); 5] = [
-        (&[0], terminal, 600_000, 1),
-        (&[1], merchant, 0, 2),
-        (&[1], merchant, 6 * 3_600_000, 3),
-        (&[2], terminal, 3_600_000, 300),
-        (&[0, 1], terminal, 1_800_000, 4),
-    ];
-    for (kinds, key, window, cap) in laws {
-        let mut groups: std::collections::HashMap<&Value, Vec<i64>> = Default::default();
-        for r in delivered {
-            if kinds.contains(&variant(&r[kind])) {
-                groups.entry(&r[key]).or_default().push(ms(r));
-            }
-        }
-        for times in groups.values_mut() {
-            times.sort_unstable();
-            for (i, &t) in times.iter().enumerate() {
-                let inside = if window == 0 {
-                    let day = local(t).date_naive();
-                    times
-                        .iter()
-                        .filter(|&&u| local(u).date_naive() == day)
-                        .count()
-                } else {
-                    times[..=i].iter().filter(|&&u| t - u < window).count()
-                };
-                assert!(
-                    inside <= cap,
-                    "{inside} deliveries of {kinds:?} in one period (cap {cap})"
-                );
-            }
-        }
-    }
-    for r in delivered {
-        if variant(&r[kind]) == 1 {
-            let hour = chrono::Timelike::hour(&local(ms(r)));
-            assert!((6..22).contains(&hour), "a promotion in the night");
-        }
     }
 }
 

@@ -11,11 +11,11 @@
 )]
 
 mod common;
+#[path = "common/services.rs"]
+mod services;
 
-use std::io::{BufRead, BufReader};
-use std::net::{TcpListener, TcpStream};
+use services::{Redis, Server};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -24,135 +24,12 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A redis-server of the test's own, killed when dropped.
-struct Redis {
-    child: Option<Child>,
-    port: u16,
-}
-
-impl Redis {
-    /// Starts redis-server on a free loopback port: a port found free by
-    /// binding port 0 may be taken before Redis binds it, so a server that
-    /// does not come up is tried again on another.
-    fn start() -> Redis {
-        for _ in 0..20 {
-            let port = TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
-            let mut redis = Redis { child: None, port };
-            if redis.spawn() {
-                return redis;
-            }
-        }
-        panic!("could not start redis-server (is it installed? .ci/run installs it)");
-    }
-
-    /// Starts the server on `self.port`; whether it came up.
-    fn spawn(&mut self) -> bool {
-        let mut child = Command::new("redis-server")
-            .args(["--port", &self.port.to_string()])
-            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server is installed (.ci/run installs it)");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if child.try_wait().unwrap().is_some() {
-                return false;
-            }
-            if TcpStream::connect(("127.0.0.1", self.port)).is_ok() {
-                self.child = Some(child);
-                return true;
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        false
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/0", self.port)
-    }
-
-    /// Kills the server (its data goes with it).
-    fn stop(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-
-    /// Starts it again on the same port.
-    fn restart(&mut self) {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !self.spawn() {
-            assert!(Instant::now() < deadline, "redis-server did not restart");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-
-    /// Empties every database.
-    fn flush(&self) {
-        let client = redis::Client::open(self.url()).unwrap();
-        let mut conn = client.get_connection().unwrap();
-        redis::cmd("FLUSHALL").exec(&mut conn).unwrap();
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-/// A running service, killed when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-}
-
-impl Server {
-    /// Starts `tollgate serve --policies DIR --state REDIS` with `args`.
-    fn start(dir: &Path, redis: &Redis, args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-            .args(["serve", "--policies"])
-            .arg(dir)
-            .args(["--listen", "127.0.0.1:0", "--state", &redis.url()])
-            .args(args)
-            .current_dir(root())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut first = String::new();
-        stderr.read_line(&mut first).unwrap();
-        let addr = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first line: {first:?}"))
-            .to_string();
-        // Keep reading, so that the service never blocks on a full pipe.
-        std::thread::spawn(move || for _ in stderr.lines() {});
-        Server { child, addr }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// Starts `tollgate serve --policies DIR --state REDIS` with `args`.
+fn shared(dir: &Path, redis: &Redis, args: &[&str]) -> Server {
+    let url = redis.url();
+    let mut all = vec!["--state", url.as_str()];
+    all.extend_from_slice(args);
+    Server::start(env!("CARGO_BIN_EXE_tollgate"), root(), dir, &all)
 }
 
 fn agent() -> ureq::Agent {
@@ -225,8 +102,8 @@ fn every_notification_scenario_gets_eval_s_lines_through_redis_and_two_instances
         let name = policy_name(&policy);
         let scenario = file.file_stem().unwrap().to_str().unwrap().to_string();
         let dir = policy_dir(&scenario, &policy);
-        let a = Server::start(&dir, &redis, &[]);
-        let b = Server::start(&dir, &redis, &[]);
+        let a = shared(&dir, &redis, &[]);
+        let b = shared(&dir, &redis, &[]);
         let path = format!("/v1/policies/{name}/eval");
         // The whole stream as JSON Lines to one instance.
         redis.flush();
@@ -258,7 +135,7 @@ fn every_notification_scenario_gets_eval_s_lines_through_redis_and_two_instances
 fn caps_and_dedup_hold_across_four_instances_sharing_redis() {
     let redis = Redis::start();
     let dir = policy_dir("concurrency", MERCHANT);
-    let servers: Vec<Server> = (0..4).map(|_| Server::start(&dir, &redis, &[])).collect();
+    let servers: Vec<Server> = (0..4).map(|_| shared(&dir, &redis, &[])).collect();
     let urls: Vec<String> = servers
         .iter()
         .map(|s| s.url("/v1/policies/merchant_messages/eval"))
@@ -345,8 +222,8 @@ fn caps_and_dedup_hold_across_four_instances_sharing_redis() {
 fn redis_stopped_mid_run_follows_each_fail_mode_and_the_service_recovers() {
     let mut redis = Redis::start();
     let dir = policy_dir("outage", MERCHANT);
-    let open = Server::start(&dir, &redis, &["--redis-timeout-ms", "200"]);
-    let closed = Server::start(
+    let open = shared(&dir, &redis, &["--redis-timeout-ms", "200"]);
+    let closed = shared(
         &dir,
         &redis,
         &[
