@@ -11,11 +11,14 @@
 )]
 
 mod common;
+#[path = "common/services.rs"]
+mod services;
 
-use std::io::{BufRead, BufReader, Read, Write};
+use services::{signal, Server};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -23,79 +26,9 @@ fn root() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// A running service, stopped (killed) when dropped.
-struct Server {
-    child: Child,
-    addr: String,
-    /// Every line it wrote to stderr so far.
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Server {
-    /// Starts `tollgate serve --policies DIR` with `args`.
-    fn start(dir: &Path, args: &[&str]) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-            .args(["serve", "--policies"])
-            .arg(dir)
-            .args(["--listen", "127.0.0.1:0"])
-            .args(args)
-            .current_dir(root())
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut first = String::new();
-        stderr.read_line(&mut first).unwrap();
-        let addr = first
-            .trim()
-            .strip_prefix("listening on ")
-            .unwrap_or_else(|| panic!("first line: {first:?}"))
-            .to_string();
-        let log = Arc::new(Mutex::new(vec![first]));
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in stderr.lines() {
-                let Ok(line) = line else { return };
-                sink.lock().unwrap().push(line);
-            }
-        });
-        Server { child, addr, log }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    /// Sends SIGTERM and waits for the exit code.
-    fn terminate(mut self) -> Option<i32> {
-        signal(self.child.id(), "TERM");
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                return status.code();
-            }
-            assert!(Instant::now() < deadline, "the service did not stop");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn signal(pid: u32, name: &str) {
-    let status = Command::new("kill")
-        .arg(format!("-{name}"))
-        .arg(pid.to_string())
-        .status()
-        .unwrap();
-    assert!(status.success());
+/// Starts `tollgate serve --policies DIR` with `args`.
+fn start(dir: &Path, args: &[&str]) -> Server {
+    Server::start(env!("CARGO_BIN_EXE_tollgate"), root(), dir, args)
 }
 
 fn agent() -> ureq::Agent {
@@ -221,7 +154,7 @@ fn every_notification_scenario_gets_the_lines_eval_prints() {
         let scenario = file.file_stem().unwrap().to_str().unwrap().to_string();
         // The whole stream as JSON Lines, on a fresh service.
         let dir = policy_dir(&scenario, &[PathBuf::from(&policy)]);
-        let server = Server::start(&dir, &[]);
+        let server = start(&dir, &[]);
         let url = server.url(&format!("/v1/policies/{name}/eval"));
         let got = post(&agent, &url, "application/x-ndjson", input.as_bytes());
         assert_eq!(got.status, 200, "{scenario}");
@@ -229,7 +162,7 @@ fn every_notification_scenario_gets_the_lines_eval_prints() {
         assert_eq!(got.body, expected, "{scenario}: JSON Lines");
         drop(server);
         // One request per record, in order, on another fresh service.
-        let server = Server::start(&dir, &[]);
+        let server = start(&dir, &[]);
         let url = server.url(&format!("/v1/policies/{name}/eval"));
         for (i, (record, line)) in records.iter().zip(expected.lines()).enumerate() {
             let got = post(&agent, &url, "application/json", record.as_bytes());
@@ -260,7 +193,7 @@ fn every_fee_case_gets_the_line_eval_prints() {
     // Every policy in one directory: one service serves them all.
     let files: Vec<PathBuf> = by_policy.keys().map(PathBuf::from).collect();
     let dir = policy_dir("fees", &files);
-    let server = Server::start(&dir, &[]);
+    let server = start(&dir, &[]);
     let agent = agent();
     for (policy, records) in &by_policy {
         let name = policy_name(Path::new(policy));
@@ -280,7 +213,7 @@ fn every_fee_case_gets_the_line_eval_prints() {
 #[test]
 fn error_lines_and_an_overlong_line_are_answered_as_eval_answers_them() {
     let dir = policy_dir("errors", &[PathBuf::from("policies/fees/lakala.toll")]);
-    let server = Server::start(&dir, &[]);
+    let server = start(&dir, &[]);
     let agent = agent();
     let good = r#"{"channel":"credit_card","amount":"100.00"}"#;
     let long = format!(
@@ -304,7 +237,7 @@ fn error_lines_and_an_overlong_line_are_answered_as_eval_answers_them() {
 #[test]
 fn a_line_over_a_lower_limit_gets_an_error_line_and_the_stream_goes_on() {
     let dir = policy_dir("line_limit", &[PathBuf::from("policies/fees/lakala.toll")]);
-    let server = Server::start(&dir, &["--max-line-bytes", "60"]);
+    let server = start(&dir, &["--max-line-bytes", "60"]);
     let agent = agent();
     let good = r#"{"channel":"credit_card","amount":"100.00"}"#;
     let long = format!(
@@ -330,7 +263,7 @@ fn a_line_over_a_lower_limit_gets_an_error_line_and_the_stream_goes_on() {
 #[test]
 fn a_declared_body_over_the_limit_is_refused_with_413_before_any_answer() {
     let dir = policy_dir("too_large", &[PathBuf::from("policies/fees/lakala.toll")]);
-    let server = Server::start(&dir, &["--max-body-bytes", "1000"]);
+    let server = start(&dir, &["--max-body-bytes", "1000"]);
     let agent = agent();
     let good = "{\"channel\":\"credit_card\",\"amount\":\"100.00\"}\n";
     let input = good.repeat(40);
@@ -387,7 +320,7 @@ fn unknown_policies_answer_404_and_the_listing_shows_failures() {
     )
     .unwrap();
     std::fs::write(dir.join("notes.txt"), "not a policy").unwrap();
-    let server = Server::start(&dir, &[]);
+    let server = start(&dir, &[]);
     let agent = agent();
     let got = post(
         &agent,
@@ -447,7 +380,7 @@ fn caps_and_dedup_hold_under_concurrent_requests() {
             "policies/notifications/merchant_messages.toll",
         )],
     );
-    let server = Server::start(&dir, &[]);
+    let server = start(&dir, &[]);
     let url = server.url("/v1/policies/merchant_messages/eval");
     let threads = 16;
     let per_thread = 40;
@@ -566,8 +499,8 @@ fn a_refused_request_leaves_its_connection_to_the_next_request() {
     let sub = dir.join("policies");
     std::fs::create_dir_all(&sub).unwrap();
     std::fs::rename(dir.join("lakala.toll"), sub.join("lakala.toll")).unwrap();
-    let open = Server::start(&sub, &[]);
-    let guarded = Server::start(&sub, &["--token-file", token.to_str().unwrap()]);
+    let open = start(&sub, &[]);
+    let guarded = start(&sub, &["--token-file", token.to_str().unwrap()]);
     for (server, path, refused) in [
         (&open, "/v1/policies/nope/eval", 404),
         (&guarded, "/v1/policies/lakala/eval", 401),
@@ -596,7 +529,7 @@ fn a_token_guards_every_endpoint_but_the_health_checks() {
     let sub = dir.join("policies");
     std::fs::create_dir_all(&sub).unwrap();
     std::fs::rename(dir.join("lakala.toll"), sub.join("lakala.toll")).unwrap();
-    let server = Server::start(&sub, &["--token-file", token.to_str().unwrap()]);
+    let server = start(&sub, &["--token-file", token.to_str().unwrap()]);
     let agent = agent();
     let url = server.url("/v1/policies/lakala/eval");
     let body = br#"{"channel":"credit_card","amount":"100.00"}"#;
@@ -628,7 +561,7 @@ fn metrics_parse_and_count_decisions() {
             PathBuf::from("policies/notifications/merchant_messages.toll"),
         ],
     );
-    let server = Server::start(&dir, &[]);
+    let server = start(&dir, &[]);
     let agent = agent();
     let good = "{\"channel\":\"credit_card\",\"amount\":\"100.00\"}\n";
     post(
@@ -686,7 +619,7 @@ fn metrics_parse_and_count_decisions() {
 #[test]
 fn sigterm_lets_a_request_in_flight_finish() {
     let dir = policy_dir("sigterm", &[PathBuf::from("policies/fees/lakala.toll")]);
-    let server = Server::start(&dir, &[]);
+    let server = start(&dir, &[]);
     let mut conn = TcpStream::connect(&server.addr).unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
@@ -743,7 +676,7 @@ fn a_sighup_as_soon_as_the_service_listens_reloads_it_and_never_ends_it() {
     .unwrap();
     let agent = agent();
     for _ in 0..10 {
-        let mut server = Server::start(&dir, &["--no-watch"]);
+        let mut server = start(&dir, &["--no-watch"]);
         signal(server.child.id(), "HUP");
         std::thread::sleep(Duration::from_millis(100));
         assert!(
@@ -762,7 +695,7 @@ fn a_reload_under_load_swaps_versions_whole_and_keeps_the_last_good_one() {
     assert_ne!(v1, v2);
     let file = dir.join("lakala.toll");
     std::fs::write(&file, &v1).unwrap();
-    let server = Server::start(&dir, &[]);
+    let server = start(&dir, &[]);
     let agent = agent();
     let url = server.url("/v1/policies/lakala/eval?trace=1");
     let hash_of = |version: u32| -> String {
@@ -849,7 +782,7 @@ fn a_reload_under_load_swaps_versions_whole_and_keeps_the_last_good_one() {
     // SIGHUP reloads too: a change made with the watcher off (a new
     // version: the old one back would be a rollback, refused).
     drop(server);
-    let server = Server::start(&dir, &["--no-watch"]);
+    let server = start(&dir, &["--no-watch"]);
     write(&v1.replace("policy lakala version 1", "policy lakala version 3"));
     signal(server.child.id(), "HUP");
     let deadline = Instant::now() + Duration::from_secs(20);
@@ -903,7 +836,7 @@ fn carry(on_disk: bool) {
     if on_disk {
         args.extend(["--state-dir", state.to_str().unwrap()]);
     }
-    let server = Server::start(&dir, &args);
+    let server = start(&dir, &args);
     let agent = agent();
     let url = server.url("/v1/policies/merchant_messages/eval");
     let msg = r#"{"kind":"network_status","merchant":"m","terminal":"t","at":"2026-11-25T14:00:00+08:00"}"#;
@@ -937,7 +870,7 @@ fn carry(on_disk: bool) {
     }
     if on_disk {
         drop(server);
-        let server = Server::start(&dir, &args);
+        let server = start(&dir, &args);
         let url = server.url("/v1/policies/merchant_messages/eval");
         let got = post(
             &agent,
@@ -985,7 +918,7 @@ fn with_a_state_dir_an_answered_delivery_survives_kill_9() {
     );
     let state = common::scratch("durable_state");
     let args = ["--state-dir", state.to_str().unwrap()];
-    let server = Server::start(&dir, &args);
+    let server = start(&dir, &args);
     let agent = agent();
     let url = server.url("/v1/policies/merchant_messages/eval");
     // One delivery per terminal, record by record and in a stream.
@@ -1005,7 +938,7 @@ fn with_a_state_dir_an_answered_delivery_survives_kill_9() {
     assert_eq!(got.body.matches("deliver").count(), 5, "{}", got.body);
     // kill -9: nothing is saved at the end, the journal holds it all.
     drop(server);
-    let server = Server::start(&dir, &args);
+    let server = start(&dir, &args);
     let url = server.url("/v1/policies/merchant_messages/eval");
     for t in 0..10 {
         let got = post(
@@ -1061,7 +994,7 @@ fn with_a_state_dir_concurrent_deliveries_are_journaled_exactly_once() {
     );
     let state = common::scratch("durable_concurrent_state");
     let args = ["--state-dir", state.to_str().unwrap()];
-    let server = Server::start(&dir, &args);
+    let server = start(&dir, &args);
     let url = server.url("/v1/policies/merchant_messages/eval");
     let delivered = Arc::new(Mutex::new(0usize));
     let mut handles = Vec::new();
@@ -1091,7 +1024,7 @@ fn with_a_state_dir_concurrent_deliveries_are_journaled_exactly_once() {
     // kill -9, then the state the journal rebuilds counts exactly 30, and
     // remembers the decision of each message id.
     drop(server);
-    let server = Server::start(&dir, &args);
+    let server = start(&dir, &args);
     let agent = agent();
     let url = server.url("/v1/policies/merchant_messages/eval");
     let next = r#"{"kind":"txn_success","merchant":"m","terminal":"cap","txn_id":"z","at":"2026-11-25T14:40:00+08:00"}"#;
@@ -1129,7 +1062,7 @@ fn notification_versions_swap_under_load_with_state_on_disk() {
     };
     write(&v1);
     let args = ["--state-dir", state.to_str().unwrap()];
-    let server = Server::start(&dir, &args);
+    let server = start(&dir, &args);
     let url = server.url("/v1/policies/merchant_messages/eval?trace=1");
     let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let hashes = Arc::new(Mutex::new(std::collections::BTreeSet::new()));
@@ -1196,7 +1129,7 @@ fn notification_versions_swap_under_load_with_state_on_disk() {
     assert!(hashes.lock().unwrap().len() >= 2);
     // kill -9, and the state on disk is the last version's.
     drop(server);
-    let server = Server::start(&dir, &args);
+    let server = start(&dir, &args);
     let got = post(
         &agent,
         &server.url("/v1/policies/merchant_messages/eval"),
@@ -1218,7 +1151,7 @@ fn a_layout_change_held_up_by_a_long_stream_waits_and_then_takes_over() {
     );
     let file = dir.join("merchant_messages.toll");
     std::fs::write(&file, &v1).unwrap();
-    let server = Server::start(&dir, &["--no-watch"]);
+    let server = start(&dir, &["--no-watch"]);
     // A stream that stays open, deciding with version 1.
     let mut conn = TcpStream::connect(&server.addr).unwrap();
     conn.set_read_timeout(Some(Duration::from_secs(30)))
@@ -1305,7 +1238,7 @@ fn a_reload_refuses_a_rollback_and_a_changed_policy_that_kept_its_version() {
         std::fs::rename(&tmp, &file).unwrap();
     };
     write(&v2);
-    let server = Server::start(&dir, &[]);
+    let server = start(&dir, &[]);
     let agent = agent();
     let first = listing_when(&agent, &server, "v2 serving", |l| {
         l["policies"][0]["version"] == 2
@@ -1404,7 +1337,7 @@ fn with_a_trusted_key_serve_runs_only_signed_artifacts() {
         policies.join("merchant_messages.toll"),
     )
     .unwrap();
-    let server = Server::start(&policies, &["--trusted-key", &public]);
+    let server = start(&policies, &["--trusted-key", &public]);
     let agent = agent();
     let l = listing_when(&agent, &server, "the refusals listed", |l| {
         l["failed"].as_array().is_some_and(|f| f.len() == 2)
