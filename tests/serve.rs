@@ -521,6 +521,101 @@ fn a_refused_request_leaves_its_connection_to_the_next_request() {
     }
 }
 
+/// Splits a shell command line into words: white space separates them,
+/// single quotes keep a word whole (the README's curl lines need no more).
+fn shell_words(line: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quoted = false;
+    let mut any = false;
+    for c in line.chars() {
+        match c {
+            '\'' => {
+                quoted = !quoted;
+                any = true;
+            }
+            c if c.is_whitespace() && !quoted => {
+                if any {
+                    words.push(std::mem::take(&mut word));
+                    any = false;
+                }
+            }
+            c => {
+                word.push(c);
+                any = true;
+            }
+        }
+    }
+    if any {
+        words.push(word);
+    }
+    words
+}
+
+/// The README's "The service" section starts the service on the bundled
+/// policies and calls it with curl: each of those calls, made as curl
+/// makes it (`-d`, `--data-binary @FILE`, `-H`), gets a 200 and the answer
+/// it shows (JSON, JSON Lines, or the metrics' text), so that the README's
+/// commands cannot drift from the service.
+#[test]
+fn the_readme_s_curl_calls_get_answers() {
+    let readme = std::fs::read_to_string(root().join("README.md")).unwrap();
+    let section = readme.split("\n## The service\n").nth(1).unwrap();
+    let block = section.split("```sh\n").nth(1).unwrap();
+    let block = block.split("```").next().unwrap().replace("\\\n", " ");
+    let mut lines = block.lines();
+    let first = lines.next().unwrap();
+    assert_eq!(
+        first,
+        "cargo run --release -- serve --policies policies --listen 127.0.0.1:8080"
+    );
+    let server = start(Path::new("policies"), &[]);
+    let agent = agent();
+    let mut calls = 0;
+    for line in lines.filter(|l| l.starts_with("curl ")) {
+        let words = shell_words(line.split(" # ").next().unwrap());
+        let mut url = None;
+        let mut body: Option<Vec<u8>> = None;
+        let mut content_type = "application/x-www-form-urlencoded".to_string();
+        let mut w = words.iter().skip(1);
+        while let Some(word) = w.next() {
+            match word.as_str() {
+                "-s" => {}
+                "-d" => body = Some(w.next().unwrap().as_bytes().to_vec()),
+                "--data-binary" => {
+                    let file = w.next().unwrap().strip_prefix('@').unwrap();
+                    body = Some(std::fs::read(root().join(file)).unwrap());
+                }
+                "-H" => {
+                    let (k, v) = w.next().unwrap().split_once(": ").unwrap();
+                    assert!(k.eq_ignore_ascii_case("content-type"), "{line}");
+                    content_type = v.to_string();
+                }
+                other => {
+                    let path = other.strip_prefix("localhost:8080").unwrap();
+                    url = Some(server.url(path));
+                }
+            }
+        }
+        let url = url.unwrap();
+        let got = match body {
+            Some(body) => post(&agent, &url, &content_type, &body),
+            None => get(&agent, &url),
+        };
+        assert_eq!(got.status, 200, "{line}: {}", got.body);
+        if url.ends_with("/metrics") {
+            assert!(got.body.contains("# EOF"), "{}", got.body);
+        } else {
+            for l in got.body.lines() {
+                let v: serde_json::Value = serde_json::from_str(l).unwrap();
+                assert!(v.get("error").is_none(), "{line}: {l}");
+            }
+        }
+        calls += 1;
+    }
+    assert_eq!(calls, 5, "the README shows five calls");
+}
+
 #[test]
 fn a_token_guards_every_endpoint_but_the_health_checks() {
     let dir = policy_dir("token", &[PathBuf::from("policies/fees/lakala.toll")]);
