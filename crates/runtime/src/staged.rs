@@ -311,11 +311,13 @@ impl Terminal {
         self.carried.as_ref()
     }
 
-    /// The floor to persist: the newest version held, staged or current.
-    /// A terminal that persists it refuses, after a restart, anything
-    /// older than what it accepted.
+    /// The floor to persist: the current policy's identity. After a
+    /// restart the terminal installs its current artifact with it (and
+    /// stages its successor again): anything older is refused. While
+    /// running, [`Terminal::stage`] measures against the newest version
+    /// held, the staged one included.
     pub fn floor(&self) -> Floor<'_> {
-        self.staged.as_ref().unwrap_or(&self.current).floor()
+        self.current.floor()
     }
 
     /// Verifies `bytes` and holds it as the successor, replacing a staged
