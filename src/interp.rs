@@ -31,7 +31,9 @@ pub fn evaluate(policy: &Policy, record: &[Value]) -> Result<Vec<Component>, Eva
         let accepts_refunds = policy.fields.get(s.base).is_some_and(|f| f.refunds);
         if let Some(Value::Num(amount)) = record.get(s.base) {
             if *amount < Decimal::ZERO && !accepts_refunds {
-                return Err(EvalError::NegativeAmount { schedule: i as u32 });
+                return Err(EvalError::NegativeAmount {
+                    schedule: (i as u32).into(),
+                });
             }
         }
         out.push(schedule(i as u32, s, record)?);
@@ -60,31 +62,37 @@ fn schedule(index: u32, s: &Schedule, record: &[Value]) -> Result<Component, Eva
         matching.extend(s.rules.iter().position(|r| r.otherwise));
     }
     let rule = match (s.hit, matching.as_slice()) {
-        (_, []) => return Err(EvalError::NoMatch { schedule: index }),
+        (_, []) => {
+            return Err(EvalError::NoMatch {
+                schedule: index.into(),
+            })
+        }
         (HitPolicy::Unique, [first, second, ..]) => {
             return Err(EvalError::Ambiguous {
-                schedule: index,
-                first: *first as u32,
-                second: *second as u32,
+                schedule: index.into(),
+                first: (*first as u32).into(),
+                second: (*second as u32).into(),
             })
         }
         (_, [first, ..]) => *first,
     };
     let Some(Value::Num(amount)) = record.get(s.base) else {
-        return Err(EvalError::BadAmount { schedule: index });
+        return Err(EvalError::BadAmount {
+            schedule: index.into(),
+        });
     };
     let formula = s.rules.get(rule).map(|r| &r.fee);
     let fee = formula
         .ok_or(ArithError::Overflow)
         .and_then(|f| fee(f, *amount, &s.rounding))
         .map_err(|error| EvalError::Arith {
-            schedule: index,
-            rule: rule as u32,
+            schedule: index.into(),
+            rule: (rule as u32).into(),
             error,
         })?;
     Ok(Component {
-        schedule: index,
-        rule: rule as u32,
+        schedule: index.into(),
+        rule: (rule as u32).into(),
         fee,
     })
 }

@@ -37,8 +37,8 @@ fn outcome(
     let names = components
         .iter()
         .map(|c| {
-            let s = &table.schedules()[c.schedule as usize];
-            format!("{}/{}", s.name(), s.rules()[c.rule as usize].name)
+            let s = &table.schedules()[c.schedule.get() as usize];
+            format!("{}/{}", s.name(), s.rules()[c.rule.get() as usize].name)
         })
         .collect();
     let fees = components.iter().map(|c| money(c.fee.total)).collect();

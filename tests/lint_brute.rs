@@ -76,7 +76,7 @@ fn matching(rows: &[Row], point: &[Value]) -> Vec<u32> {
     let mut rules: Vec<u32> = rows
         .iter()
         .filter(|r| r.cells.iter().zip(point).all(|(c, v)| c.admits(v)))
-        .map(|r| r.rule)
+        .map(|r| r.rule.get())
         .collect();
     rules.dedup();
     rules.sort_unstable();
@@ -92,7 +92,7 @@ fn rules_of_example(table: &Table, k: usize, json: &str) -> Vec<u32> {
     let point: Vec<Value> = s
         .columns()
         .iter()
-        .map(|&f| record[f as usize].clone())
+        .map(|&f| record[f.get() as usize].clone())
         .collect();
     matching(s.rows(), &point)
 }
@@ -133,7 +133,7 @@ fn check(seed: u64, rules: usize, unique: bool) {
             .enumerate()
             .map(|(c, &f)| {
                 let cells: Vec<&Cell> = ts.rows().iter().map(|r| &r.cells[c]).collect();
-                let field = &table.fields()[f as usize];
+                let field = &table.fields()[f.get() as usize];
                 let mut values = candidates(&field.kind, &cells);
                 // Money that does not accept refunds is never negative.
                 if field.kind == FieldKind::Money && !field.refunds {

@@ -59,7 +59,7 @@ fn the_runtime_refuses_a_negative_amount_without_refunds() {
     let (policy, table) = tollgate::compile_source(&text).unwrap();
     // A record built by a terminal, not read by the host's record reader.
     let record = vec![Value::Enum(0), Value::Num(Decimal::new(-1000, 2))];
-    let expected = Err(EvalError::NegativeAmount { schedule: 0 });
+    let expected = Err(EvalError::NegativeAmount { schedule: 0.into() });
     assert_eq!(table.total(&record), expected);
     assert_eq!(table.fee(&record, &mut Vec::new()), expected);
     assert_eq!(

@@ -59,9 +59,9 @@ fn agree(policy: &Policy, table: &Table, seed: u64, records: usize) {
             let Body::Fees(schedules) = &policy.body else {
                 panic!("not a fees policy")
             };
-            let s = &schedules[schedule as usize];
+            let s = &schedules[schedule.get() as usize];
             for rule in [first, second] {
-                let r = &s.rules[rule as usize];
+                let r = &s.rules[rule.get() as usize];
                 assert!(!r.otherwise, "`otherwise` called ambiguous: {record:?}");
                 assert!(tollgate::interp::holds(&r.when, &record));
             }

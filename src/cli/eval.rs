@@ -811,10 +811,10 @@ pub(super) fn decision(
     let components: Vec<Json> = components
         .iter()
         .map(|c| {
-            let schedule = table.schedules().get(c.schedule as usize);
+            let schedule = table.schedules().get(c.schedule.get() as usize);
             let mut m = Map::new();
             m.insert("schedule".into(), json!(schedule.map_or("?", |s| s.name())));
-            m.insert("rule".into(), json!(rule_name(schedule, c.rule)));
+            m.insert("rule".into(), json!(rule_name(schedule, c.rule.get())));
             m.insert("fee".into(), json!(money(c.fee.total)));
             if traced {
                 if let Some(s) = schedule {
@@ -839,7 +839,7 @@ pub(crate) fn describe_error(table: &Table, e: &EvalError) -> String {
         EvalError::NoMatch { schedule } => {
             format!(
                 "no rule of schedule `{}` matches this record, and it has no `otherwise`",
-                sname(*schedule)
+                sname(schedule.get())
             )
         }
         EvalError::Ambiguous {
@@ -847,12 +847,12 @@ pub(crate) fn describe_error(table: &Table, e: &EvalError) -> String {
             first,
             second,
         } => {
-            let s = table.schedules().get(*schedule as usize);
+            let s = table.schedules().get(schedule.get() as usize);
             format!(
                 "rules `{}` and `{}` of unique schedule `{}` both match this record",
-                rule_name(s, *first),
-                rule_name(s, *second),
-                sname(*schedule)
+                rule_name(s, first.get()),
+                rule_name(s, second.get()),
+                sname(schedule.get())
             )
         }
         EvalError::Arith {
@@ -860,25 +860,28 @@ pub(crate) fn describe_error(table: &Table, e: &EvalError) -> String {
             rule,
             error,
         } => {
-            let s = table.schedules().get(*schedule as usize);
+            let s = table.schedules().get(schedule.get() as usize);
             format!(
                 "fee of `{}/{}`: {error}",
-                sname(*schedule),
-                rule_name(s, *rule)
+                sname(schedule.get()),
+                rule_name(s, rule.get())
             )
         }
         EvalError::BadAmount { schedule } => {
-            format!("schedule `{}` has no amount to charge on", sname(*schedule))
+            format!(
+                "schedule `{}` has no amount to charge on",
+                sname(schedule.get())
+            )
         }
         EvalError::TotalOverflow => "the components add up to more than can be represented".into(),
         EvalError::NegativeAmount { schedule } => {
-            let s = table.schedules().get(*schedule as usize);
+            let s = table.schedules().get(schedule.get() as usize);
             let field = s
-                .and_then(|s| table.fields().get(s.base() as usize))
+                .and_then(|s| table.fields().get(s.base().get() as usize))
                 .map_or("?", |f| f.name.as_str());
             format!(
                 "schedule `{}`: `{field}` is negative, and the policy does not accept refunds (declare `field {field}: money with refunds`)",
-                sname(*schedule)
+                sname(schedule.get())
             )
         }
         other => other.to_string(),
@@ -900,24 +903,24 @@ pub(crate) fn explain(table: &Table, s: &Schedule, c: &Component, record: &[Valu
         reasons.clear();
     };
     for row in s.rows().iter().take_while(|row| row.rule < c.rule) {
-        if current != Some(row.rule) {
+        if current != Some(row.rule.get()) {
             flush(current, &mut reasons, &mut tried);
-            current = Some(row.rule);
+            current = Some(row.rule.get());
         }
         let why = s
             .columns()
             .iter()
             .zip(&row.cells)
-            .find(|(&f, cell)| record.get(f as usize).is_none_or(|v| !cell.admits(v)))
+            .find(|(&f, cell)| record.get(f.get() as usize).is_none_or(|v| !cell.admits(v)))
             .map_or_else(
                 || "its condition does not hold".into(),
-                |(&f, cell)| failed(table, f, cell, record),
+                |(&f, cell)| failed(table, f.get(), cell, record),
             );
         reasons.push(why);
     }
     flush(current, &mut reasons, &mut tried);
-    let rule = s.rules().get(c.rule as usize);
-    let amount = match record.get(s.base() as usize) {
+    let rule = s.rules().get(c.rule.get() as usize);
+    let amount = match record.get(s.base().get() as usize) {
         Some(Value::Num(d)) => d.to_string(),
         _ => "?".into(),
     };
@@ -926,7 +929,7 @@ pub(crate) fn explain(table: &Table, s: &Schedule, c: &Component, record: &[Valu
     let money = |d: Decimal| crate::compile::print::amount(d, dp);
     let mut m = Map::new();
     m.insert("tried".into(), Json::Array(tried));
-    m.insert("matched".into(), json!(rule_name(Some(s), c.rule)));
+    m.insert("matched".into(), json!(rule_name(Some(s), c.rule.get())));
     m.insert(
         "formula".into(),
         json!(
@@ -939,7 +942,7 @@ pub(crate) fn explain(table: &Table, s: &Schedule, c: &Component, record: &[Valu
     if let Some(r) = rule.filter(|r| !r.fee.rate.is_zero()) {
         m.insert("rate".into(), json!(percent(r.fee.rate)));
     }
-    if let (Some(r), Some(Value::Num(d))) = (rule, record.get(s.base() as usize)) {
+    if let (Some(r), Some(Value::Num(d))) = (rule, record.get(s.base().get() as usize)) {
         super::bands::explain(&r.fee, *d, &mut m);
     }
     m.insert("raw".into(), json!(money(b.raw.normalize())));

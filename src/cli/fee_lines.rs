@@ -180,12 +180,12 @@ impl<'a> FeeLines<'a> {
             }
             match self
                 .prefixes
-                .get(c.schedule as usize)
-                .and_then(|s| s.get(c.rule as usize))
+                .get(c.schedule.get() as usize)
+                .and_then(|s| s.get(c.rule.get() as usize))
             {
                 Some(prefix) => out.extend_from_slice(prefix),
                 None => {
-                    let s = self.table.schedules().get(c.schedule as usize);
+                    let s = self.table.schedules().get(c.schedule.get() as usize);
                     let name = s.map_or("?", |s| s.name());
                     out.extend_from_slice(&component_prefix(name, "?"));
                 }

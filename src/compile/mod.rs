@@ -10,6 +10,7 @@ pub use print::print_table;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{self, Body, FieldType, HitPolicy, Policy};
 use rust_decimal::Decimal;
+use tollgate_runtime::position::FieldIndex;
 use tollgate_runtime::table::{
     Cell, FieldSpec, Hit, Row, Rule, Schedule, Table, MAX_ENUM_VARIANTS,
 };
@@ -299,7 +300,7 @@ fn schedule(
     let rows = conjunctions
         .into_iter()
         .map(|(rule, c)| Row {
-            rule,
+            rule: rule.into(),
             cells: columns
                 .iter()
                 .map(|f| c.get(f).cloned().unwrap_or(Cell::Any))
@@ -312,10 +313,13 @@ fn schedule(
             HitPolicy::First => Hit::First,
             HitPolicy::Unique => Hit::Unique,
         },
-        s.base as u32,
+        FieldIndex::new(s.base as u32),
         s.rounding,
         rules,
-        columns.into_iter().map(|c| c as u32).collect(),
+        columns
+            .into_iter()
+            .map(|c| FieldIndex::new(c as u32))
+            .collect(),
         rows,
     )
     .map_err(|e| inconsistent(&e, s.span))

@@ -23,7 +23,7 @@ pub fn print_table(table: &Table) -> String {
     for s in table.schedules() {
         let base = table
             .fields()
-            .get(s.base() as usize)
+            .get(s.base().get() as usize)
             .map_or("?".into(), |f| {
                 if f.refunds {
                     format!("{} with refunds", f.name)
@@ -46,19 +46,19 @@ pub fn print_table(table: &Table) -> String {
         header.extend(s.columns().iter().map(|&c| {
             table
                 .fields()
-                .get(c as usize)
+                .get(c.get() as usize)
                 .map_or("?".into(), |f| f.name.clone())
         }));
         header.push("fee".to_string());
         let mut lines = vec![header];
         for (i, row) in s.rows().iter().enumerate() {
-            let rule = s.rules().get(row.rule as usize);
+            let rule = s.rules().get(row.rule.get() as usize);
             let mut line = vec![
                 (i + 1).to_string(),
                 rule.map_or("?".into(), |r| r.name.clone()),
             ];
             for (cell, &c) in row.cells.iter().zip(s.columns()) {
-                let kind = table.fields().get(c as usize).map(|f| &f.kind);
+                let kind = table.fields().get(c.get() as usize).map(|f| &f.kind);
                 line.push(cell_text(cell, kind));
             }
             line.push(rule.map_or("?".into(), |r| fee_text(&r.fee, dp)));

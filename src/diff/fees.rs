@@ -189,8 +189,9 @@ fn schedule(
         .or(old)
         .map(|s| s.name().to_string())
         .unwrap_or_default();
-    let base_of =
-        |s: Option<&Schedule>, v: Version| s.and_then(|s| schema.joined(v, s.base() as usize));
+    let base_of = |s: Option<&Schedule>, v: Version| {
+        s.and_then(|s| schema.joined(v, s.base().get() as usize))
+    };
     let base_old = base_of(old, Version::Old);
     let base_new = base_of(new, Version::New);
     let base = match (base_old, base_new) {
@@ -223,11 +224,11 @@ fn schedule(
                 .iter()
                 .zip(s.columns())
                 .filter_map(|(cell, &f)| {
-                    let j = schema.joined(version, f as usize)?;
-                    Some((j, schema.cell(version, table, f as usize, cell)))
+                    let j = schema.joined(version, f.get() as usize)?;
+                    Some((j, schema.cell(version, table, f.get() as usize, cell)))
                 })
                 .collect();
-            kinds.push(RowKind::Rule(version, row.rule));
+            kinds.push(RowKind::Rule(version, row.rule.get()));
             rows.push(cells);
         }
     }

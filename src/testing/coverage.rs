@@ -78,17 +78,22 @@ impl Coverage {
     pub fn fees(&mut self, table: &Table, record: &[Value], components: &[Component]) {
         for c in components {
             let (schedule, rule) = (c.schedule, c.rule);
-            self.hit.insert(Item::Rule { schedule, rule });
-            let s = table.schedules().get(schedule as usize);
-            let formula = s.and_then(|s| s.rules().get(rule as usize)).map(|r| &r.fee);
-            let amount = s.and_then(|s| match record.get(s.base() as usize) {
+            self.hit.insert(Item::Rule {
+                schedule: schedule.get(),
+                rule: rule.get(),
+            });
+            let s = table.schedules().get(schedule.get() as usize);
+            let formula = s
+                .and_then(|s| s.rules().get(rule.get() as usize))
+                .map(|r| &r.fee);
+            let amount = s.and_then(|s| match record.get(s.base().get() as usize) {
                 Some(Value::Num(d)) => Some(*d),
                 _ => None,
             });
             if let Some(band) = formula.zip(amount).and_then(|(f, a)| f.band_of(a)) {
                 self.hit.insert(Item::Band {
-                    schedule,
-                    rule,
+                    schedule: schedule.get(),
+                    rule: rule.get(),
                     band,
                 });
             }
@@ -103,8 +108,8 @@ impl Coverage {
                     None => continue,
                 };
                 self.hit.insert(Item::Bound {
-                    schedule,
-                    rule,
+                    schedule: schedule.get(),
+                    rule: rule.get(),
                     bound,
                 });
             }

@@ -237,10 +237,10 @@ fn fee_test(
     let actual_components: Vec<(&str, &str, Decimal)> = components
         .iter()
         .map(|c| {
-            let s = table.schedules().get(c.schedule as usize);
+            let s = table.schedules().get(c.schedule.get() as usize);
             (
                 s.map_or("?", |s| s.name()),
-                rule_name(s, c.rule),
+                rule_name(s, c.rule.get()),
                 c.fee.total,
             )
         })
@@ -265,7 +265,7 @@ fn fee_test(
     let explained: Vec<Json> = components
         .iter()
         .filter_map(|c| {
-            let s = table.schedules().get(c.schedule as usize)?;
+            let s = table.schedules().get(c.schedule.get() as usize)?;
             Some(json!({ "schedule": s.name(), "explain": explain(table, s, c, &record.values) }))
         })
         .collect();

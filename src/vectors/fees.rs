@@ -252,8 +252,8 @@ fn line(policy: &Policy, table: &Table, components: &[Component], total: Decimal
     let components: Vec<Json> = components
         .iter()
         .map(|c| {
-            let s = schedules.get(c.schedule as usize);
-            let rule = s.and_then(|s| s.rules.get(c.rule as usize));
+            let s = schedules.get(c.schedule.get() as usize);
+            let rule = s.and_then(|s| s.rules.get(c.rule.get() as usize));
             json!({
                 "schedule": s.map_or("?", |s| s.name.as_str()),
                 "rule": rule.map_or("?", |r| r.name.as_str()),

@@ -11,6 +11,7 @@ use std::hint::black_box;
 use std::time::Duration;
 use tollgate::generate::{self, Rng, Shape};
 use tollgate_peer_zen::{jdm, record_json};
+use tollgate_runtime::position::ScheduleIndex;
 use tollgate_runtime::table::Table;
 use zen_engine::model::DecisionContent;
 use zen_engine::DecisionEngine;
@@ -29,7 +30,7 @@ fn workload(c: &mut Criterion, name: &str, table: &Table) {
     // Both engines must pick the same rule for every record before timing.
     let mut agreed = 0;
     for (rec, ctx) in records.iter().zip(&contexts) {
-        let ours = table.schedules()[0].decide(0, rec).ok().map(|r| table.schedules()[0].rules()[r as usize].name.clone());
+        let ours = table.schedules()[0].decide(ScheduleIndex::new(0), rec).ok().map(|r| table.schedules()[0].rules()[r.get() as usize].name.clone());
         let theirs = rt.block_on(decision.evaluate(ctx.clone().into())).unwrap();
         let theirs = serde_json::to_value(&theirs.result).unwrap();
         let theirs = theirs.get("rule").and_then(|v| v.as_str()).map(String::from);

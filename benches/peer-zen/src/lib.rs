@@ -15,7 +15,7 @@ pub fn jdm(table: &Table, s: usize) -> Json {
         .iter()
         .enumerate()
         .map(|(i, &f)| {
-            let name = &table.fields()[f as usize].name;
+            let name = &table.fields()[f.get() as usize].name;
             json!({ "id": format!("c{i}"), "name": name, "field": name })
         })
         .collect();
@@ -27,9 +27,9 @@ pub fn jdm(table: &Table, s: usize) -> Json {
             let mut m = Map::new();
             m.insert("_id".into(), json!(format!("r{n}")));
             for (i, (cell, &f)) in row.cells.iter().zip(sched.columns()).enumerate() {
-                m.insert(format!("c{i}"), json!(unary(cell, &table.fields()[f as usize].kind)));
+                m.insert(format!("c{i}"), json!(unary(cell, &table.fields()[f.get() as usize].kind)));
             }
-            m.insert("out".into(), json!(format!("'{}'", sched.rules()[row.rule as usize].name)));
+            m.insert("out".into(), json!(format!("'{}'", sched.rules()[row.rule.get() as usize].name)));
             Json::Object(m)
         })
         .collect();

@@ -107,15 +107,18 @@ pub unsafe extern "C" fn tg_price(
             match e {
                 EvalError::NoMatch { schedule } => r.fail(
                     tg_status::TG_NO_FEE,
-                    format_args!("no rule of schedule `{}` matches", name(schedule)),
+                    format_args!("no rule of schedule `{}` matches", name(schedule.get())),
                 ),
                 EvalError::Ambiguous { schedule, .. } => r.fail(
                     tg_status::TG_NO_FEE,
-                    format_args!("two rules of unique schedule `{}` match", name(schedule)),
+                    format_args!(
+                        "two rules of unique schedule `{}` match",
+                        name(schedule.get())
+                    ),
                 ),
                 EvalError::NegativeAmount { schedule } => r.fail(
                     tg_status::TG_NO_FEE,
-                    format_args!("schedule `{}`: negative amount", name(schedule)),
+                    format_args!("schedule `{}`: negative amount", name(schedule.get())),
                 ),
                 other => r.fail(tg_status::TG_NO_FEE, format_args!("no fee: {other:?}")),
             }
@@ -248,12 +251,12 @@ pub unsafe extern "C" fn tg_fee_component(
     let Compiled::Fees(table) = &*f.policy else {
         return tg_status::TG_WRONG_KIND;
     };
-    let Some(s) = table.schedules().get(c.schedule as usize) else {
+    let Some(s) = table.schedules().get(c.schedule.get() as usize) else {
         return tg_status::TG_OUT_OF_RANGE;
     };
     let rule_name = s
         .rules()
-        .get(c.rule as usize)
+        .get(c.rule.get() as usize)
         .map_or("", |r| r.name.as_str());
     for (buf, len, name) in [
         (schedule, schedule_len, s.name()),

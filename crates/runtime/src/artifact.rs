@@ -37,6 +37,7 @@ mod window;
 use crate::activation::Window;
 use crate::fee::{Band, FeeFormula, TierMode};
 use crate::notify::NotifyPolicy;
+use crate::position::{FieldIndex, RuleIndex};
 use crate::rounding::{Rounding, RoundingMode};
 use crate::table::{
     check, Bound, Cell, FieldKind, FieldSpec, Hit, Interval, Row, Rule, Schedule, Table, Variants,
@@ -452,7 +453,7 @@ impl Writer {
                 Hit::First => 0,
                 Hit::Unique => 1,
             });
-            w.u32(s.base());
+            w.u32(s.base().get());
             w.u8(match s.rounding().mode {
                 RoundingMode::HalfUp => 0,
                 RoundingMode::HalfEven => 1,
@@ -468,11 +469,11 @@ impl Writer {
             }
             w.u32(s.columns().len() as u32);
             for c in s.columns() {
-                w.u32(*c);
+                w.u32(c.get());
             }
             w.u32(s.rows().len() as u32);
             for row in s.rows() {
-                w.u32(row.rule);
+                w.u32(row.rule.get());
                 for cell in &row.cells {
                     w.cell(cell);
                 }
@@ -775,7 +776,7 @@ impl<'a> Reader<'a> {
         } else {
             Hit::Unique
         };
-        let base = self.u32()?;
+        let base = FieldIndex::new(self.u32()?);
         let mode = match self.tag(3)? {
             0 => RoundingMode::HalfUp,
             1 => RoundingMode::HalfEven,
@@ -798,7 +799,7 @@ impl<'a> Reader<'a> {
         let n_cols = self.count(4)?;
         let mut columns = Vec::with_capacity(n_cols);
         for _ in 0..n_cols {
-            columns.push(self.u32()?);
+            columns.push(FieldIndex::new(self.u32()?));
         }
         let n_rows = self.count(4 + n_cols)?;
         let mut rows = Vec::with_capacity(n_rows);
@@ -808,7 +809,10 @@ impl<'a> Reader<'a> {
             for _ in 0..n_cols {
                 cells.push(self.cell()?);
             }
-            rows.push(Row { rule, cells });
+            rows.push(Row {
+                rule: RuleIndex::new(rule),
+                cells,
+            });
         }
         Schedule::new(
             name,

@@ -2,6 +2,7 @@
 //! compute its fee, add the components. No allocation on the way.
 
 use crate::fee::FeeBreakdown;
+use crate::position::{RuleIndex, ScheduleIndex};
 use crate::table::{Hit, Schedule, Table};
 use crate::value::Value;
 use crate::{ArithError, Decimal};
@@ -17,31 +18,31 @@ pub enum EvalError {
     /// No rule of the schedule matches, and it has no `otherwise`.
     NoMatch {
         /// The schedule's index.
-        schedule: u32,
+        schedule: ScheduleIndex,
     },
     /// Two rules of a `unique` schedule match (`otherwise` is not one: it
     /// takes only records no other rule matches).
     Ambiguous {
         /// The schedule's index.
-        schedule: u32,
+        schedule: ScheduleIndex,
         /// The first matching rule.
-        first: u32,
+        first: RuleIndex,
         /// Another matching rule.
-        second: u32,
+        second: RuleIndex,
     },
     /// The fee could not be computed exactly.
     Arith {
         /// The schedule's index.
-        schedule: u32,
+        schedule: ScheduleIndex,
         /// The rule's index.
-        rule: u32,
+        rule: RuleIndex,
         /// What went wrong.
         error: ArithError,
     },
     /// The record's amount field is missing or not a number.
     BadAmount {
         /// The schedule's index.
-        schedule: u32,
+        schedule: ScheduleIndex,
     },
     /// The components add up to more than can be represented.
     TotalOverflow,
@@ -49,14 +50,14 @@ pub enum EvalError {
     /// refunds (`money with refunds`).
     NegativeAmount {
         /// The schedule's index.
-        schedule: u32,
+        schedule: ScheduleIndex,
     },
     /// The schedule's table contradicts itself (a row names a rule that
     /// does not exist). A [`Table`] is checked when it is made, so this is a
     /// bug in Tollgate, reported rather than answered with an invented fee.
     Internal {
         /// The schedule's index.
-        schedule: u32,
+        schedule: ScheduleIndex,
     },
 }
 
@@ -104,9 +105,9 @@ impl core::error::Error for EvalError {}
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Component {
     /// The schedule's index.
-    pub schedule: u32,
+    pub schedule: ScheduleIndex,
     /// The matching rule's index.
-    pub rule: u32,
+    pub rule: RuleIndex,
     /// The computation.
     pub fee: FeeBreakdown,
 }
@@ -132,7 +133,7 @@ impl Schedule {
         row.cells
             .iter()
             .zip(self.columns())
-            .all(|(cell, &f)| record.get(f as usize).is_some_and(|v| cell.admits(v)))
+            .all(|(cell, &f)| record.get(f.get() as usize).is_some_and(|v| cell.admits(v)))
     }
 
     /// The index of the rule that decides `record`.
@@ -141,7 +142,7 @@ impl Schedule {
     /// [`EvalError::NoMatch`], or [`EvalError::Ambiguous`] under `unique`
     /// when two rules other than `otherwise` match.
     #[inline]
-    pub fn decide(&self, index: u32, record: &[Value]) -> Result<u32, EvalError> {
+    pub fn decide(&self, index: ScheduleIndex, record: &[Value]) -> Result<RuleIndex, EvalError> {
         let rule_of = |row: usize| {
             self.rows()
                 .get(row)
@@ -150,7 +151,11 @@ impl Schedule {
         };
         // `otherwise` is the last rule: a second match that is `otherwise`
         // means no other rule matched.
-        let is_otherwise = |rule: u32| self.rules().get(rule as usize).is_some_and(|r| r.otherwise);
+        let is_otherwise = |rule: RuleIndex| {
+            self.rules()
+                .get(rule.get() as usize)
+                .is_some_and(|r| r.otherwise)
+        };
         if let Some((first, other)) = self.index.grid_lookup(record, self.columns()) {
             let Some(rule) = first else {
                 return Err(EvalError::NoMatch { schedule: index });
@@ -194,12 +199,16 @@ impl Schedule {
     ///
     /// # Errors
     /// As [`Schedule::decide`], or when the amount is missing or overflows.
-    pub(crate) fn component(&self, index: u32, record: &[Value]) -> Result<Component, EvalError> {
+    pub(crate) fn component(
+        &self,
+        index: ScheduleIndex,
+        record: &[Value],
+    ) -> Result<Component, EvalError> {
         let rule = self.decide(index, record)?;
-        let Some(Value::Num(amount)) = record.get(self.base() as usize) else {
+        let Some(Value::Num(amount)) = record.get(self.base().get() as usize) else {
             return Err(EvalError::BadAmount { schedule: index });
         };
-        let formula = self.rules().get(rule as usize).map(|r| &r.fee);
+        let formula = self.rules().get(rule.get() as usize).map(|r| &r.fee);
         let fee = match formula {
             Some(f) => f.compute(*amount, &self.rounding()),
             None => Err(ArithError::Overflow),
@@ -223,15 +232,19 @@ impl Schedule {
     /// # Errors
     /// As [`Schedule::component`].
     #[inline]
-    pub(crate) fn fee_total(&self, index: u32, record: &[Value]) -> Result<Decimal, EvalError> {
+    pub(crate) fn fee_total(
+        &self,
+        index: ScheduleIndex,
+        record: &[Value],
+    ) -> Result<Decimal, EvalError> {
         let rule = self.decide(index, record)?;
-        let Some(Value::Num(amount)) = record.get(self.base() as usize) else {
+        let Some(Value::Num(amount)) = record.get(self.base().get() as usize) else {
             return Err(EvalError::BadAmount { schedule: index });
         };
-        let Some(r) = self.rules().get(rule as usize) else {
+        let Some(r) = self.rules().get(rule.get() as usize) else {
             return Err(EvalError::Internal { schedule: index });
         };
-        if let Some(Some(fast)) = self.fast.get(rule as usize) {
+        if let Some(Some(fast)) = self.fast.get(rule.get() as usize) {
             if let Some(fee) = fast_fee(fast, &r.fee, *amount, self.rounding().mode) {
                 return Ok(fee);
             }
@@ -301,8 +314,8 @@ impl Table {
         out.clear();
         let mut total = Decimal::ZERO;
         for (i, s) in self.schedules().iter().enumerate() {
-            self.check_refund(i as u32, s, record)?;
-            let c = s.component(i as u32, record)?;
+            self.check_refund(ScheduleIndex::new(i as u32), s, record)?;
+            let c = s.component(ScheduleIndex::new(i as u32), record)?;
             total = crate::exact::add(total, c.fee.total).map_err(|_| EvalError::TotalOverflow)?;
             out.push(c);
         }
@@ -317,8 +330,8 @@ impl Table {
     pub fn total(&self, record: &[Value]) -> Result<Decimal, EvalError> {
         let mut total: Option<Decimal> = None;
         for (i, s) in self.schedules().iter().enumerate() {
-            self.check_refund(i as u32, s, record)?;
-            let fee = s.fee_total(i as u32, record)?;
+            self.check_refund(ScheduleIndex::new(i as u32), s, record)?;
+            let fee = s.fee_total(ScheduleIndex::new(i as u32), record)?;
             total = Some(match total {
                 None => fee,
                 Some(t) => crate::exact::add(t, fee).map_err(|_| EvalError::TotalOverflow)?,
@@ -329,13 +342,18 @@ impl Table {
 
     /// A negative amount is priced only on a field that accepts refunds.
     #[inline]
-    fn check_refund(&self, index: u32, s: &Schedule, record: &[Value]) -> Result<(), EvalError> {
-        match record.get(s.base() as usize) {
+    fn check_refund(
+        &self,
+        index: ScheduleIndex,
+        s: &Schedule,
+        record: &[Value],
+    ) -> Result<(), EvalError> {
+        match record.get(s.base().get() as usize) {
             Some(Value::Num(amount))
                 if crate::fee::is_refund(*amount)
                     && !self
                         .fields()
-                        .get(s.base() as usize)
+                        .get(s.base().get() as usize)
                         .is_some_and(|f| f.refunds) =>
             {
                 Err(EvalError::NegativeAmount { schedule: index })
@@ -348,27 +366,36 @@ impl Table {
 #[cfg(test)]
 mod tests {
     use super::EvalError;
+    use crate::position::{RuleIndex as R, ScheduleIndex as S};
     use crate::ArithError;
     use alloc::string::ToString;
 
     #[test]
     fn every_error_reads_as_one_sentence_and_is_an_error() {
         let all = [
-            EvalError::NoMatch { schedule: 0 },
+            EvalError::NoMatch {
+                schedule: S::new(0),
+            },
             EvalError::Ambiguous {
-                schedule: 1,
-                first: 2,
-                second: 3,
+                schedule: S::new(1),
+                first: R::new(2),
+                second: R::new(3),
             },
             EvalError::Arith {
-                schedule: 0,
-                rule: 4,
+                schedule: S::new(0),
+                rule: R::new(4),
                 error: ArithError::Overflow,
             },
-            EvalError::BadAmount { schedule: 0 },
+            EvalError::BadAmount {
+                schedule: S::new(0),
+            },
             EvalError::TotalOverflow,
-            EvalError::NegativeAmount { schedule: 5 },
-            EvalError::Internal { schedule: 6 },
+            EvalError::NegativeAmount {
+                schedule: S::new(5),
+            },
+            EvalError::Internal {
+                schedule: S::new(6),
+            },
         ];
         for e in all {
             let text = e.to_string();
@@ -377,9 +404,9 @@ mod tests {
         }
         assert_eq!(
             EvalError::Ambiguous {
-                schedule: 1,
-                first: 2,
-                second: 3
+                schedule: S::new(1),
+                first: R::new(2),
+                second: R::new(3)
             }
             .to_string(),
             "rules 2 and 3 of unique schedule 1 both match the record"

@@ -9,6 +9,7 @@
 //! which measures faster than intersecting bitsets (see
 //! `docs/evaluator.md`); so are tables whose index would be too large.
 
+use crate::position::{FieldIndex, RuleIndex};
 use crate::table::{Bound, Cell, Row};
 use crate::value::Value;
 use crate::Decimal;
@@ -139,18 +140,18 @@ impl Index {
     pub(crate) fn grid_lookup(
         &self,
         record: &[Value],
-        columns: &[u32],
-    ) -> Option<(Option<u32>, Option<u32>)> {
+        columns: &[FieldIndex],
+    ) -> Option<(Option<RuleIndex>, Option<RuleIndex>)> {
         let grid = self.grid.as_ref()?;
         let mut at = 0usize;
         for ((col, stride), &f) in self.columns.iter().zip(&grid.strides).zip(columns) {
-            let seg = col.segment(record.get(f as usize)?)?;
+            let seg = col.segment(record.get(f.get() as usize)?)?;
             at += seg * stride;
         }
         let (first, second) = *grid.entries.get(at)?;
         Some((
-            (first != NONE).then_some(first),
-            (second != NONE).then_some(second),
+            (first != NONE).then_some(RuleIndex::new(first)),
+            (second != NONE).then_some(RuleIndex::new(second)),
         ))
     }
 
@@ -184,7 +185,7 @@ impl Index {
                 while bits != 0 {
                     let row = w * 64 + bits.trailing_zeros() as usize;
                     bits &= bits - 1;
-                    let Some(rule) = rows.get(row).map(|r| r.rule) else {
+                    let Some(rule) = rows.get(row).map(|r| r.rule.get()) else {
                         break 'words;
                     };
                     if first == NONE {
@@ -240,7 +241,7 @@ impl Index {
     pub(crate) fn first_from(
         &self,
         record: &[Value],
-        columns: &[u32],
+        columns: &[FieldIndex],
         from: usize,
     ) -> Option<Option<usize>> {
         if !self.use_bitsets {
@@ -261,7 +262,7 @@ impl Index {
             if matches!(col, ColumnIndex::All) {
                 continue;
             }
-            let Some(seg) = record.get(f as usize).and_then(|v| col.segment(v)) else {
+            let Some(seg) = record.get(f.get() as usize).and_then(|v| col.segment(v)) else {
                 return Some(None);
             };
             if let Some(slot) = sets.get_mut(n) {

@@ -40,6 +40,7 @@
 //! ```
 //! use tollgate_runtime::artifact::{self, Compiled};
 //! use tollgate_runtime::fee::FeeFormula;
+//! # use tollgate_runtime::position::{FieldIndex, RuleIndex};
 //! use tollgate_runtime::record::RecordBuilder;
 //! use tollgate_runtime::rounding::Rounding;
 //! use tollgate_runtime::table::{FieldKind, FieldSpec, Hit, Row, Rule, Schedule, Table};
@@ -50,11 +51,11 @@
 //! #     vec![FieldSpec { name: "amount".into(), kind: FieldKind::Money,
 //! #                      default: None, refunds: false }],
 //! #     vec![Schedule::new(
-//! #         "mdr".into(), Hit::First, 0, Rounding::half_up_fen(),
+//! #         "mdr".into(), Hit::First, FieldIndex::new(0), Rounding::half_up_fen(),
 //! #         vec![Rule { name: "debit".into(), otherwise: false, fee: FeeFormula {
 //! #             rate: Decimal::new(5, 3), cap: Some(Decimal::new(2500, 2)),
 //! #             ..FeeFormula::default() } }],
-//! #         vec![], vec![Row { rule: 0, cells: vec![] }])?],
+//! #         vec![], vec![Row { rule: RuleIndex::new(0), cells: vec![] }])?],
 //! # )?;
 //! # let bytes = artifact::encode(&table);
 //! // `bytes`: an artifact (0.50% capped at 25.00 yuan), as read from flash.
@@ -144,6 +145,7 @@ pub mod fee;
 pub mod ids;
 mod index;
 pub mod notify;
+pub mod position;
 pub mod record;
 pub mod rounding;
 mod sort;

@@ -53,26 +53,7 @@ use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 pub use number::NumberError;
 
-/// A field's position in a policy's record schema, resolved by name once
-/// with [`RecordBuilder::field`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct FieldIndex(u32);
-
-impl From<u32> for FieldIndex {
-    /// The index at `position` in the policy's field order (checked when
-    /// it is used: an index beyond the fields is
-    /// [`RecordError::NoSuchIndex`]).
-    fn from(position: u32) -> FieldIndex {
-        FieldIndex(position)
-    }
-}
-
-impl FieldIndex {
-    /// The position, from 0 in the policy's field order.
-    pub fn get(self) -> u32 {
-        self.0
-    }
-}
+pub use crate::position::FieldIndex;
 
 /// How a setter names its field: by name (`&str`) or by a resolved
 /// [`FieldIndex`].
@@ -86,10 +67,10 @@ pub trait Field {
 
 impl Field for FieldIndex {
     fn resolve(&self, fields: &[FieldSpec]) -> Result<u32, RecordError> {
-        if (self.0 as usize) < fields.len() {
-            Ok(self.0)
+        if (self.get() as usize) < fields.len() {
+            Ok(self.get())
         } else {
-            Err(RecordError::NoSuchIndex(self.0))
+            Err(RecordError::NoSuchIndex(self.get()))
         }
     }
 }
@@ -233,7 +214,7 @@ impl RecordBuilder {
     /// # Errors
     /// [`RecordError::UnknownField`].
     pub fn field(&self, name: &str) -> Result<FieldIndex, RecordError> {
-        name.resolve(&self.fields).map(FieldIndex)
+        name.resolve(&self.fields).map(FieldIndex::new)
     }
 
     /// Forgets every value set, keeping the buffers.
@@ -511,7 +492,7 @@ mod tests {
         let e = |r: Result<(), RecordError>| r.unwrap_err().to_string();
         assert_eq!(e(b.set_bool("vipp", true)), "unknown field `vipp`");
         assert!(matches!(
-            b.set_bool(FieldIndex(99), true),
+            b.set_bool(FieldIndex::new(99), true),
             Err(RecordError::NoSuchIndex(99))
         ));
         assert_eq!(

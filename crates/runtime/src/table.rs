@@ -13,6 +13,7 @@ use crate::artifact::ArtifactError;
 use crate::fee::FeeFormula;
 use crate::index::Index;
 pub use crate::index::Lookup;
+use crate::position::{FieldIndex, RuleIndex};
 use crate::rounding::Rounding;
 use crate::value::Value;
 use crate::Decimal;
@@ -224,10 +225,10 @@ pub enum Hit {
 pub struct Schedule {
     name: String,
     hit: Hit,
-    base: u32,
+    base: FieldIndex,
     rounding: Rounding,
     rules: Vec<Rule>,
-    columns: Vec<u32>,
+    columns: Vec<FieldIndex>,
     rows: Vec<Row>,
     /// The lookup index, built from the rows (not serialized).
     pub(crate) index: Index,
@@ -279,15 +280,18 @@ impl Schedule {
     pub fn new(
         name: String,
         hit: Hit,
-        base: u32,
+        base: FieldIndex,
         rounding: Rounding,
         rules: Vec<Rule>,
-        columns: Vec<u32>,
+        columns: Vec<FieldIndex>,
         rows: Vec<Row>,
     ) -> Result<Schedule, ArtifactError> {
         validate::schedule_shape(&rounding, &rules, &columns, &rows)?;
         let index = Index::build(&rows, columns.len());
-        let otherwise = rules.iter().position(|r| r.otherwise).map(|i| i as u32);
+        let otherwise = rules
+            .iter()
+            .position(|r| r.otherwise)
+            .map(|i| RuleIndex::new(i as u32));
         let disjoint = hit == Hit::Unique && rules_disjoint(&rows, otherwise);
         let fast = rules
             .iter()
@@ -324,7 +328,7 @@ impl Schedule {
     }
 
     /// Index of the money field fees are charged on.
-    pub fn base(&self) -> u32 {
+    pub fn base(&self) -> FieldIndex {
         self.base
     }
 
@@ -339,7 +343,7 @@ impl Schedule {
     }
 
     /// Field index of each column, ascending.
-    pub fn columns(&self) -> &[u32] {
+    pub fn columns(&self) -> &[FieldIndex] {
         &self.columns
     }
 
@@ -372,7 +376,7 @@ pub const MAX_ROWS_FOR_PROOF: usize = 512;
 /// Whether rows of different rules never match the same record: for every
 /// such pair some column's cells admit no common value. The `otherwise`
 /// rule takes only records no other rule matched, so it overlaps nothing.
-fn rules_disjoint(rows: &[Row], otherwise: Option<u32>) -> bool {
+fn rules_disjoint(rows: &[Row], otherwise: Option<RuleIndex>) -> bool {
     if rows.len() > MAX_ROWS_FOR_PROOF {
         return false;
     }
@@ -401,8 +405,8 @@ pub struct Rule {
 /// One row: a rule and the values it admits in each column.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    /// Index into the schedule's rules.
-    pub rule: u32,
+    /// The schedule's rule it belongs to.
+    pub rule: RuleIndex,
     /// One cell per column.
     pub cells: Vec<Cell>,
 }

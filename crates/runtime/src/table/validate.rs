@@ -7,6 +7,7 @@ use super::{Cell, FieldKind, FieldSpec, Row, Rule, Schedule, Variants, MAX_ENUM_
 use crate::activation::{Window, WindowError};
 use crate::artifact::{ArtifactError, ArtifactErrorKind};
 use crate::fee::FeeFormula;
+use crate::position::{FieldIndex, RuleIndex};
 use crate::rounding::Rounding;
 use crate::value::Value;
 use crate::Decimal;
@@ -68,7 +69,7 @@ pub(crate) fn fields(fields: &[FieldSpec]) -> Result<(), ArtifactError> {
 pub(crate) fn schedule_shape(
     rounding: &Rounding,
     rules: &[Rule],
-    columns: &[u32],
+    columns: &[FieldIndex],
     rows: &[Row],
 ) -> Result<(), ArtifactError> {
     check(
@@ -86,10 +87,10 @@ pub(crate) fn schedule_shape(
         ascending(columns),
         "columns are not in ascending field order",
     )?;
-    let mut last_rule = 0u32;
+    let mut last_rule = RuleIndex::new(0);
     for row in rows {
         check(
-            (row.rule as usize) < rules.len(),
+            (row.rule.get() as usize) < rules.len(),
             "a row points at a rule that does not exist",
         )?;
         check(row.rule >= last_rule, "rows are not in rule order")?;
@@ -116,7 +117,7 @@ pub(crate) fn schedule_shape(
 /// money field, its columns exist, and every cell fits its column's kind.
 pub(crate) fn schedule_fields(s: &Schedule, fields: &[FieldSpec]) -> Result<(), ArtifactError> {
     let base = fields
-        .get(s.base as usize)
+        .get(s.base.get() as usize)
         .ok_or(invalid("a schedule's amount field does not exist"))?;
     check(
         base.kind == FieldKind::Money,
@@ -126,7 +127,7 @@ pub(crate) fn schedule_fields(s: &Schedule, fields: &[FieldSpec]) -> Result<(), 
     for &c in &s.columns {
         kinds.push(
             &fields
-                .get(c as usize)
+                .get(c.get() as usize)
                 .ok_or(invalid("a column's field does not exist"))?
                 .kind,
         );
