@@ -44,7 +44,6 @@ use crate::notify::{Action, Decision, NotifyPolicy, ThrottleState};
 use crate::window::{self, Span};
 use crate::zone::Zone;
 use alloc::string::String;
-use alloc::vec;
 use alloc::vec::Vec;
 
 /// The most instants one key of a rule may need in this store.
@@ -75,6 +74,22 @@ pub enum CapacityError {
         /// The rule whose table overflowed.
         rule: String,
     },
+    /// The room for message ids would not fit in memory.
+    TooManyIds {
+        /// The ids asked for.
+        capacity: usize,
+    },
+}
+
+/// `n` copies of `value`, or `None` when their size overflows the address
+/// space or the allocator refuses them: on a 32-bit terminal a capacity
+/// read from a caller can ask for more than exists, and that is an error,
+/// not a panic or an abort.
+fn filled<T: Clone>(n: usize, value: T) -> Option<Vec<T>> {
+    let mut v = Vec::new();
+    v.try_reserve_exact(n).ok()?;
+    v.resize(n, value);
+    Some(v)
 }
 
 impl core::fmt::Display for CapacityError {
@@ -89,6 +104,9 @@ impl core::fmt::Display for CapacityError {
                 f,
                 "rule `{rule}`: the table for this capacity does not fit in memory"
             ),
+            CapacityError::TooManyIds { capacity } => {
+                write!(f, "room for {capacity} message ids does not fit in memory")
+            }
         }
     }
 }
@@ -180,9 +198,9 @@ impl BoundedState {
             tables.push(Some(Table {
                 keep,
                 span,
-                keys: vec![0; capacity],
-                lens: vec![0; capacity],
-                times: vec![0; slots],
+                keys: filled(capacity, 0).ok_or_else(too_large)?,
+                lens: filled(capacity, 0).ok_or_else(too_large)?,
+                times: filled(slots, 0).ok_or_else(too_large)?,
             }));
         }
         Ok(BoundedState {
@@ -192,7 +210,9 @@ impl BoundedState {
             when_full,
             evictions: 0,
             ids: match policy.message_id {
-                Some(_) => vec![None; id_capacity],
+                Some(_) => filled(id_capacity, None).ok_or(CapacityError::TooManyIds {
+                    capacity: id_capacity,
+                })?,
                 None => Vec::new(),
             },
         })

@@ -5,12 +5,46 @@
 //! POLICY -o FILE`); this crate is what runs the result. It is
 //! `#![no_std]` with `alloc`, depends on `rust_decimal`, `hashbrown`,
 //! `xxhash-rust`, and `ed25519-dalek` and `sha2` (verifying signed
-//! artifacts, [`artifact::trust`]) alone, and is meant to assume no 64-bit target: the
-//! artifact and the saved state write counts and indexes with fixed widths
-//! (`u32`, `u64`), never `usize`, and it uses no atomics (only x86-64 is
-//! built here; `crates/nostd-check` proves that nothing in its graph links
-//! `std`, and the test suite builds it). The C library (`crates/ffi`,
-//! `docs/ffi.md`) is a thin layer over it.
+//! artifacts, [`artifact::trust`]) alone, and assumes no 64-bit target
+//! (see [below](#targets-narrower-than-64-bits)). The C library
+//! (`crates/ffi`, `docs/ffi.md`) is a thin layer over it.
+//!
+//! A [`table::Table`] is valid by construction: it is made only through
+//! constructors that check it ([`table::Table::new`],
+//! [`table::Schedule::new`], or loading an artifact, which ends there), and
+//! its parts are read, never changed, so the lookup index a schedule builds
+//! always answers for its rows. Positions are typed ([`position`]).
+//!
+//! # Targets narrower than 64 bits
+//!
+//! Only x86-64 can be built here, so this was checked by reading, and is
+//! what to re-check when the code changes:
+//!
+//! - Encodings: the artifact (both kinds, the activation window, the
+//!   signature block) and both saved states ([`bounded`]'s and
+//!   [`state_file`]'s) write every count, index and length as a `u8`,
+//!   `u16` or `u32`, instants as `i64` and hashes as `u64`; never a
+//!   `usize`. Counts are read as `u32` and bounded by the bytes that remain
+//!   before anything is allocated. Typed positions ([`position`]) are
+//!   `u32`.
+//! - `usize` is left only for lengths and offsets in memory
+//!   (`ArtifactError::offset`, buffer lengths, the capacities a caller
+//!   gives). Where a size is computed from a caller's capacity, it is
+//!   checked: [`bounded::BoundedState`] allocates its tables with checked
+//!   sizes and `try_reserve`, so a capacity a 32-bit address space cannot
+//!   hold is a [`bounded::CapacityError`], not a panic or an abort, and
+//!   [`bounded::BoundedState::saved_len`] saturates rather than wraps.
+//! - `u64`, `i64` and `i128` arithmetic (instants, hashes, `Decimal`'s
+//!   96-bit mantissa, the lookup index's 64-bit bitset words) is ordinary
+//!   integer arithmetic, which 32-bit targets compile as multi-word
+//!   operations.
+//! - Atomics: none in this crate or in `crates/ffi`. In the dependency
+//!   graph (`cargo tree` of `crates/ffi`), hashbrown uses atomics only in
+//!   its tests and rayon support (off), and `cpufeatures` (through `sha2`)
+//!   keeps one `AtomicU8`, compiled only on x86, AArch64 and LoongArch; no
+//!   crate uses a 64-bit atomic.
+//! - `crates/nostd-check` proves that nothing in the graph links `std`
+//!   (the test suite builds it).
 //!
 //! # What it owns
 //!

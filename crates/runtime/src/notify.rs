@@ -1054,6 +1054,28 @@ mod tests {
         }
     }
 
+    /// A capacity no address space holds is an error, not a panic or an
+    /// abort: what a 32-bit terminal gets from a caller's too-large
+    /// capacity (here, on 64 bits, sizes that overflow `isize`).
+    #[test]
+    fn capacities_too_large_for_memory_are_errors() {
+        use crate::bounded::{BoundedState, CapacityError, WhenFull};
+        let p = policy(3, 100);
+        let e = BoundedState::new(&p, usize::MAX / 4).unwrap_err();
+        assert_eq!(e, CapacityError::TooLarge { rule: "cap".into() });
+        let mut with_ids = policy(3, 100);
+        with_ids.message_id = Some(0);
+        let e = BoundedState::with_ids(&with_ids, 1, WhenFull::EvictOldest, usize::MAX / 4)
+            .unwrap_err();
+        assert_eq!(
+            e,
+            CapacityError::TooManyIds {
+                capacity: usize::MAX / 4
+            }
+        );
+        assert!(!alloc::string::ToString::to_string(&e).contains('\n'));
+    }
+
     fn policy(cap: u32, lateness_ms: i64) -> NotifyPolicy {
         NotifyPolicy {
             name: "p".into(),

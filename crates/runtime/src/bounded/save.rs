@@ -196,15 +196,25 @@ fn read_decision(r: &mut In<'_>, rules: u32) -> Result<Decision, StateError> {
 
 impl BoundedState {
     /// The bytes [`BoundedState::save_into`] writes for `policy`.
+    ///
+    /// Saturates rather than wraps: on a 32-bit target a state whose saved
+    /// form would not fit the address space asks for `usize::MAX` bytes,
+    /// which no buffer has, so [`BoundedState::save_into`] refuses it.
     pub fn saved_len(&self, policy: &NotifyPolicy) -> usize {
-        let mut n = 8 + 2 + 2 + policy.name.len() + 4 + 8 + 8 + 4;
+        let mut n = (8usize + 2 + 2 + 4 + 8 + 8 + 4).saturating_add(policy.name.len());
         for t in &self.tables {
-            n += 1;
+            n = n.saturating_add(1);
             if let Some(t) = t {
-                n += 4 + 4 + t.keys.len() * (8 + 2) + t.times.len() * 8;
+                n = n
+                    .saturating_add(4 + 4)
+                    .saturating_add(t.keys.len().saturating_mul(8 + 2))
+                    .saturating_add(t.times.len().saturating_mul(8));
             }
         }
-        n + 4 + self.ids.len() + self.ids.iter().flatten().count() * (16 + DECISION_BYTES) + 4
+        let decided = self.ids.iter().flatten().count();
+        n.saturating_add(4 + 4)
+            .saturating_add(self.ids.len())
+            .saturating_add(decided.saturating_mul(16 + DECISION_BYTES))
     }
 
     /// Saves the state, for `policy` (the one it was created for), into
