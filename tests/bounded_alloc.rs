@@ -261,3 +261,54 @@ fn a_full_store_evicts_or_refuses_as_chosen() {
         Ok(Decision::Deliver { .. })
     ));
 }
+
+/// A terminal with the bounded store allocates nothing from the moment its
+/// successor is staged: routing, the swap at the activation (which carries
+/// the state into the successor's, made at staging), and deciding on both
+/// sides of it while the previous version is kept.
+#[test]
+fn a_bounded_terminal_swaps_and_decides_without_allocating() {
+    use tollgate_runtime::staged::{Bounded, Terminal};
+    let read = |rel: &str| {
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap()
+    };
+    let v1 = compile(&read("tests/activation/messages_v1.toll"));
+    let v2 = compile(&read("tests/activation/messages_v2.toll"));
+    let sizes = Bounded {
+        capacity: 4,
+        id_capacity: 4,
+        when_full: tollgate_runtime::bounded::WhenFull::EvictOldest,
+    };
+    let a1 = tollgate_runtime::artifact::encode_notify(&v1);
+    let a2 = tollgate_runtime::artifact::encode_notify(&v2);
+    let mut t = Terminal::install_with(&a1, &[], None, sizes).unwrap();
+    t.stage(&a2).unwrap();
+    // 2027-01-01T00:00:00+08:00, version 2's activation; messages every
+    // minute from an hour before to an hour after, one in three 50 minutes
+    // late, typed before counting.
+    let midnight = 1_798_732_800_i64;
+    let records: Vec<(i64, Vec<Value>)> = (0..120)
+        .map(|i| {
+            let late = if i % 3 == 0 { 50 * 60 } else { 0 };
+            let secs = midnight - 3600 + i * 60 - late;
+            let at = chrono::DateTime::from_timestamp(secs, 0)
+                .unwrap()
+                .to_rfc3339();
+            let json = format!(r#"{{"at":"{at}","terminal":"t{}","kind":"promo"}}"#, i % 7);
+            (
+                secs * 1000,
+                tollgate::record::from_json(&json, &v1.fields).unwrap(),
+            )
+        })
+        .collect();
+    let before = allocations();
+    let mut versions = [0usize; 3];
+    for (at_ms, record) in &records {
+        let slot = t.route(*at_ms);
+        let decided = t.decide(slot, record).unwrap();
+        versions[decided.version as usize] += 1;
+    }
+    assert_eq!(allocations() - before, 0, "the terminal allocated");
+    assert!(versions[1] > 0 && versions[2] > 0, "{versions:?}");
+    assert_eq!(t.current().version(), 2);
+}

@@ -553,14 +553,7 @@ fn a_terminal_installs_only_signed_updates_and_never_rolls_back() {
         String::from_utf8_lossy(&out.stderr)
     );
 
-    let tollgate = |args: &[&std::ffi::OsStr]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
-        String::from_utf8(out.stdout).unwrap()
-    };
+    let tollgate = tollgate_ok;
     let key = dir.join("release.key");
     let keygen = tollgate(&["keygen".as_ref(), "--out".as_ref(), key.as_os_str()]);
     let public = keygen
@@ -634,6 +627,126 @@ fn a_terminal_installs_only_signed_updates_and_never_rolls_back() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
+/// A scratch directory and the example `NAME` built in it against the
+/// static library.
+fn static_example(name: &str) -> (PathBuf, PathBuf) {
+    let dir = common::scratch(name);
+    let library = build_library();
+    let exe = build_example(&dir, name, &[library.join("libtollgate_ffi.a").as_os_str()]);
+    (dir, exe)
+}
+
+/// Runs `tollgate ARGS`, which must succeed; its standard output.
+fn tollgate_ok(args: &[&std::ffi::OsStr]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A new signing key in `dir`: its file and public key.
+fn signing_key(dir: &Path) -> (PathBuf, String) {
+    let key = dir.join("release.key");
+    let keygen = tollgate_ok(&["keygen".as_ref(), "--out".as_ref(), key.as_os_str()]);
+    let public = keygen
+        .lines()
+        .find_map(|l| l.strip_prefix("public key: "))
+        .unwrap()
+        .to_string();
+    (key, public)
+}
+
+/// Compiles `text` (written to `dir/NAME.toll`) to `at/NAME.bin`, signed
+/// with `key`.
+fn compile_signed(dir: &Path, at: &Path, name: &str, text: &str, key: &Path) -> PathBuf {
+    let src = dir.join(format!("{name}.toll"));
+    std::fs::write(&src, text).unwrap();
+    let bin = at.join(format!("{name}.bin"));
+    tollgate_ok(&[
+        "compile".as_ref(),
+        src.as_os_str(),
+        "-o".as_ref(),
+        bin.as_os_str(),
+        "--sign".as_ref(),
+        key.as_os_str(),
+    ]);
+    bin
+}
+
+/// Runs `exe ARGS < input`, under valgrind (errors and leaks fail it) when
+/// `valgrind`.
+fn run_example(
+    exe: &Path,
+    args: &[&std::ffi::OsStr],
+    input: &str,
+    valgrind: bool,
+) -> std::process::Output {
+    let mut command = Command::new(if valgrind { "valgrind".as_ref() } else { exe });
+    if valgrind {
+        command
+            .args([
+                "--error-exitcode=1",
+                "--leak-check=full",
+                "--errors-for-leak-kinds=all",
+                "--quiet",
+            ])
+            .arg(exe);
+    }
+    let mut child = command
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+/// The lines `exe ARGS < input` writes; it must succeed.
+fn lines_out(exe: &Path, args: &[&std::ffi::OsStr], input: &str) -> Vec<String> {
+    let out = run_example(exe, args, input, false);
+    assert!(out.status.success(), "{out:?}");
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+/// Runs the example under valgrind (unless it is not installed, said
+/// loudly): no error, no leak, and `lines` lines out.
+fn assert_clean_under_valgrind(
+    name: &str,
+    exe: &Path,
+    args: &[&std::ffi::OsStr],
+    input: &str,
+    lines: usize,
+) {
+    if Command::new("valgrind").arg("--version").output().is_err() {
+        eprintln!("\n!!! SKIPPED: valgrind is not installed, so {name} was NOT checked !!!\n");
+        return;
+    }
+    let out = run_example(exe, args, input, true);
+    assert!(
+        out.status.success(),
+        "valgrind found errors or leaks:\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8(out.stdout).unwrap().lines().count(),
+        lines
+    );
+}
+
 /// `examples/firmware/staged_update.c`: a signed successor staged beside
 /// the running schedule takes effect at midnight; each transaction is
 /// priced by the version in effect at its instant (as `tollgate eval`
@@ -643,42 +756,9 @@ fn a_terminal_installs_only_signed_updates_and_never_rolls_back() {
 /// clean under valgrind.
 #[test]
 fn a_staged_update_takes_effect_at_midnight_and_a_rollback_is_refused() {
-    let dir = common::scratch("staged_update");
-    let library = build_library();
-    let exe = build_example(
-        &dir,
-        "staged_update",
-        &[library.join("libtollgate_ffi.a").as_os_str()],
-    );
-    let tollgate = |args: &[&std::ffi::OsStr]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{out:?}");
-        String::from_utf8(out.stdout).unwrap()
-    };
-    let key = dir.join("release.key");
-    let keygen = tollgate(&["keygen".as_ref(), "--out".as_ref(), key.as_os_str()]);
-    let public = keygen
-        .lines()
-        .find_map(|l| l.strip_prefix("public key: "))
-        .unwrap()
-        .to_string();
-    let build = |name: &str, text: &str| {
-        let src = dir.join(format!("{name}.toll"));
-        std::fs::write(&src, text).unwrap();
-        let bin = dir.join(format!("{name}.bin"));
-        tollgate(&[
-            "compile".as_ref(),
-            src.as_os_str(),
-            "-o".as_ref(),
-            bin.as_os_str(),
-            "--sign".as_ref(),
-            key.as_os_str(),
-        ]);
-        bin
-    };
+    let (dir, exe) = static_example("staged_update");
+    let (key, public) = signing_key(&dir);
+    let build = |name: &str, text: &str| compile_signed(&dir, &dir, name, text, &key);
     let source = std::fs::read_to_string(root().join("tests/fees/jpy.toll")).unwrap();
     let window = |w: &str| source.replacen("kind fees", &format!("kind fees\n{w}"), 1);
     let v1 = build(
@@ -774,59 +854,121 @@ fn a_staged_update_takes_effect_at_midnight_and_a_rollback_is_refused() {
     let hex = key_hex(&public);
     let mut args = args;
     args[0] = hex.as_ref();
-    let run = |program: &str, pre: &[&str]| {
-        let _ = std::fs::remove_file(&floor);
-        let mut child = Command::new(program)
-            .args(pre)
-            .arg(&exe)
-            .args(&args)
-            .stdin(std::process::Stdio::piped())
-            .stdout(std::process::Stdio::piped())
-            .stderr(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        use std::io::Write;
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(input.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    };
-    let out = run("env", &[]);
-    assert!(out.status.success(), "{out:?}");
-    let lines: Vec<String> = String::from_utf8(out.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect();
-    assert_eq!(lines, expected);
+    let _ = std::fs::remove_file(&floor);
+    assert_eq!(lines_out(&exe, &args, &input), expected);
     // The floor persisted is the successor's, once it took over.
     let kept = std::fs::read_to_string(&floor).unwrap();
     assert!(kept.starts_with("yen_card 2 "), "{kept}");
-    if Command::new("valgrind").arg("--version").output().is_err() {
-        eprintln!(
-            "\n!!! SKIPPED: valgrind is not installed, so staged_update was NOT checked !!!\n"
-        );
-        return;
+    let _ = std::fs::remove_file(&floor);
+    assert_clean_under_valgrind("staged_update", &exe, &args, &input, expected.len());
+}
+
+/// `examples/firmware/staged_messages.c`: a terminal holding version 1 of
+/// a notifications policy and a signed successor that takes effect at
+/// midnight decides each message with the version in effect at its
+/// instant, the throttle state kept by the terminal and carried across the
+/// swap, exactly as `tollgate eval DIR` decides the same stream (the
+/// server's staged terminal); every error path of `tg_terminal_decide` and
+/// of making and staging a notifications terminal answers its status; and
+/// the run is clean under valgrind.
+#[test]
+fn messages_across_a_midnight_swap_are_decided_as_eval_decides_them() {
+    let (dir, exe) = static_example("staged_messages");
+    let (key, public) = signing_key(&dir);
+    let versions = dir.join("versions");
+    std::fs::create_dir_all(&versions).unwrap();
+    let build = |at: &Path, name: &str, text: &str| compile_signed(&dir, at, name, text, &key);
+    let read = |rel: &str| std::fs::read_to_string(root().join(rel)).unwrap();
+    let v2_source = read("tests/activation/messages_v2.toll");
+    let v1 = build(&versions, "v1", &read("tests/activation/messages_v1.toll"));
+    let v2 = build(&versions, "v2", &v2_source);
+    let too_big = build(
+        &dir,
+        "v3",
+        &v2_source
+            .replace("version 2", "version 3")
+            .replace("limit 1 per 1h", "limit 60000 per 1h"),
+    );
+    let fees = build(&dir, "fees", &read("tests/fees/jpy.toll"));
+    // Messages from 40 minutes before midnight (new year 2027 in Shanghai)
+    // to 40 minutes after, one in four up to 30 minutes late.
+    let midnight: i64 = 1_798_732_800_000;
+    let china = FixedOffset::east_opt(8 * 3600).unwrap();
+    let mut r = Lcg(29);
+    let (mut lines, mut json) = (String::new(), String::new());
+    let mut newest = midnight - 40 * 60_000;
+    for _ in 0..80 {
+        newest += r.below(120) as i64 * 1000;
+        let late = if r.below(4) == 0 {
+            r.below(30 * 60) as i64 * 1000
+        } else {
+            0
+        };
+        let at = newest - late;
+        let terminal = ["t1", "t2", "t3"][r.below(3) as usize];
+        let kind = ["promo", "promo", "promo", "security"][r.below(4) as usize];
+        lines.push_str(&format!("{at} {terminal} {kind}\n"));
+        let stamp = china.timestamp_millis_opt(at).unwrap().to_rfc3339();
+        json.push_str(&format!(
+            "{}\n",
+            json!({"at": stamp, "terminal": terminal, "kind": kind})
+        ));
     }
-    let out = run(
-        "valgrind",
-        &[
-            "--error-exitcode=1",
-            "--leak-check=full",
-            "--errors-for-leak-kinds=all",
-            "--quiet",
-        ],
-    );
-    assert!(
-        out.status.success(),
-        "valgrind found errors or leaks:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert_eq!(
-        String::from_utf8(out.stdout).unwrap().lines().count(),
-        expected.len()
-    );
+    let input = dir.join("messages.jsonl");
+    std::fs::write(&input, &json).unwrap();
+    let eval_out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .arg("eval")
+        .arg(&versions)
+        .arg("--input")
+        .arg(&input)
+        .output()
+        .unwrap();
+    let mut expected: Vec<String> = String::from_utf8(eval_out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let j: Json = serde_json::from_str(l).unwrap();
+            format!("v{} {}", j["version"], decision_line(&j))
+        })
+        .collect();
+    assert_eq!(expected.len(), 80);
+    for v in [
+        "v1 deliver",
+        "v2 deliver",
+        "v1 suppress promo_cap",
+        "v2 suppress promo_cap",
+    ] {
+        assert!(expected.iter().any(|l| l == v), "no `{v}` in {expected:?}");
+    }
+    for check in [
+        "decide-misrouted TG_MISROUTED",
+        "decide-previous-record TG_WRONG_POLICY",
+        "decide-staged TG_EMPTY_SLOT",
+        "decide-null TG_NULL_POINTER",
+        "decide-bad-record TG_BAD_HANDLE",
+        "decide-other-handle TG_WRONG_POLICY",
+        "stage-capacity TG_CAPACITY",
+        "stage-capacity-staged-nothing TG_EMPTY_SLOT",
+        "new-no-sizes TG_NULL_POINTER",
+        "new-bad-when-full TG_OUT_OF_RANGE",
+        "new-capacity TG_CAPACITY",
+        "new-fees-no-sizes TG_OK",
+        "decide-fees TG_WRONG_KIND",
+        "decide-not-yet-effective TG_NOT_YET_EFFECTIVE",
+        "route-expired TG_EXPIRED",
+        "decide-expired TG_EXPIRED",
+        "decide-expired-security TG_OK deliver",
+    ] {
+        expected.push(format!("check {check}"));
+    }
+    let hex = key_hex(&public);
+    let args: Vec<&std::ffi::OsStr> = vec![
+        hex.as_ref(),
+        v1.as_os_str(),
+        v2.as_os_str(),
+        too_big.as_os_str(),
+        fees.as_os_str(),
+    ];
+    assert_eq!(lines_out(&exe, &args, &lines), expected);
+    assert_clean_under_valgrind("staged_messages", &exe, &args, &lines, expected.len());
 }

@@ -20,8 +20,9 @@ use tollgate::generate::Rng;
 use tollgate::signing::SecretKey;
 use tollgate_runtime::artifact::trust::TrustedKey;
 use tollgate_runtime::artifact::{self, ArtifactErrorKind};
+use tollgate_runtime::bounded::WhenFull;
 use tollgate_runtime::notify::{Decision, NotifyError, Reason};
-use tollgate_runtime::staged::{Slot, StageError, Terminal, TerminalError};
+use tollgate_runtime::staged::{Bounded, Slot, StageError, Store, Terminal, TerminalError};
 use tollgate_runtime::value::Value;
 use tollgate_runtime::Decimal;
 
@@ -62,7 +63,11 @@ fn message(at_ms: i64, terminal: &str, kind: u32) -> Vec<Value> {
 const PROMO: u32 = 1;
 
 /// Routes and decides one message; the version and decision.
-fn send(t: &mut Terminal, at_ms: i64, terminal: &str) -> Result<(u32, Decision), TerminalError> {
+fn send<S: Store>(
+    t: &mut Terminal<S>,
+    at_ms: i64,
+    terminal: &str,
+) -> Result<(u32, Decision), TerminalError> {
     let slot = t.route(at_ms);
     t.decide(slot, &message(at_ms, terminal, PROMO))
         .map(|d| (d.version, d.answer.decision))
@@ -221,7 +226,7 @@ fn a_refused_stage_changes_nothing() {
     ];
     for (i, (bytes, want)) in attempts.iter().enumerate() {
         let got = t.stage(bytes).unwrap_err();
-        match (got, want) {
+        match (&got, want) {
             (StageError::Artifact(_), StageError::NotNewer { held: 0 }) => {}
             (StageError::Artifact(e), StageError::NotNewer { .. }) => assert!(
                 matches!(
@@ -335,4 +340,59 @@ fn caps_hold_and_each_record_is_decided_by_the_version_of_its_instant() {
             );
         }
     }
+}
+
+/// The terminal's fixed-capacity store decides as the server's does across
+/// a swap, with room for every key: the same version and decision for
+/// every record of every stream around the activation, records late
+/// within the lateness, the successor's cap lower (so each key keeps fewer
+/// instants after the carry). The bounded successor's state is made when it
+/// is staged.
+#[test]
+fn a_bounded_terminal_decides_as_the_memory_one_across_the_swap() {
+    let a1 = notify_artifact(&v1());
+    let a2 = notify_artifact(&v2());
+    let sizes = Bounded {
+        capacity: 8,
+        id_capacity: 8,
+        when_full: WhenFull::RefuseNewKeys,
+    };
+    let mut r = Rng::new(0x0b0_0dd5);
+    for case in 0..common::cases(100) {
+        let mut memory = Terminal::install(&a1, &[], None).unwrap();
+        let mut bounded = Terminal::install_with(&a1, &[], None, sizes).unwrap();
+        memory.stage(&a2).unwrap();
+        bounded.stage(&a2).unwrap();
+        assert!(bounded.staged().unwrap().state().is_some());
+        let mut newest = NEW_YEAR_MS - 60 * MIN;
+        for i in 0..60 {
+            newest += (r.below(2 * 60) as i64) * 1000;
+            let at = newest - (r.below(50 * 60) as i64) * 1000 * i64::from(r.below(2) == 0);
+            let terminal = format!("t{}", r.below(8));
+            let m = send(&mut memory, at, &terminal);
+            let b = send(&mut bounded, at, &terminal);
+            assert_eq!(b, m, "case {case}, record {i} at {at} for {terminal}");
+        }
+        assert_eq!(bounded.current().version(), memory.current().version());
+        assert_eq!(bounded.carried(), memory.carried());
+    }
+}
+
+/// A bounded store too small for the successor's cap refuses the stage,
+/// naming the rule, and changes nothing.
+#[test]
+fn a_successor_the_bounded_store_cannot_hold_is_not_staged() {
+    let big = v2().replace("limit 1 per 1h", "limit 60000 per 1h");
+    let sizes = Bounded {
+        capacity: 2,
+        id_capacity: 2,
+        when_full: WhenFull::EvictOldest,
+    };
+    let mut t = Terminal::install_with(&notify_artifact(&v1()), &[], None, sizes).unwrap();
+    match t.stage(&notify_artifact(&big)) {
+        Err(StageError::Capacity(e)) => assert!(e.to_string().contains("promo_cap"), "{e}"),
+        other => panic!("staged: {other:?}"),
+    }
+    assert!(t.staged().is_none());
+    assert_eq!(t.current().version(), 1);
 }

@@ -25,38 +25,7 @@
 #include <string.h>
 
 #include "tollgate.h"
-
-static int read_file(const char *path, uint8_t **bytes, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return -1;
-    size_t cap = 4096, n = 0;
-    uint8_t *buf = malloc(cap);
-    size_t got;
-    while (buf != NULL && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            uint8_t *bigger = realloc(buf, cap * 2);
-            if (bigger == NULL) { free(buf); buf = NULL; break; }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf == NULL) return -1;
-    *bytes = buf;
-    *len = n;
-    return 0;
-}
-
-static int parse_key(const char *hex, uint8_t key[32]) {
-    if (strlen(hex) != 64) return -1;
-    for (int i = 0; i < 32; i++) {
-        unsigned v;
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1) return -1;
-        key[i] = (uint8_t)v;
-    }
-    return 0;
-}
+#include "update_io.h"
 
 /* The policy handle, record and fee for one version, made again when the
  * version that decides changes. */
@@ -140,7 +109,7 @@ int main(int argc, char **argv) {
     }
     char message[256];
     tg_terminal *t = NULL;
-    tg_status s = tg_terminal_new(bytes[0], lens[0], key, 1, installed, &t, message,
+    tg_status s = tg_terminal_new(bytes[0], lens[0], key, 1, installed, NULL, &t, message,
                                   sizeof message);
     char policy_name[128] = "";
     uint32_t v;
@@ -231,13 +200,13 @@ int main(int argc, char **argv) {
            tg_status_name(tg_terminal_route((tg_terminal *)p.policy, 0, &slot)));
     printf("check swap-null %s\n", tg_status_name(tg_terminal_swap(NULL)));
     printf("check new-no-keys %s\n",
-           tg_status_name(tg_terminal_new(bytes[1], lens[1], key, 0, NULL, &not_made, NULL, 0)));
+           tg_status_name(tg_terminal_new(bytes[1], lens[1], key, 0, NULL, NULL, &not_made, NULL, 0)));
     printf("check new-null %s\n",
-           tg_status_name(tg_terminal_new(bytes[1], lens[1], key, 1, NULL, NULL, NULL, 0)));
+           tg_status_name(tg_terminal_new(bytes[1], lens[1], key, 1, NULL, NULL, NULL, NULL, 0)));
     tg_terminal_held(t, TG_SLOT_CURRENT, &held);
     tg_floor now = {policy_name, held.version, held.hash};
     printf("check new-rollback %s\n",
-           tg_status_name(tg_terminal_new(bytes[2], lens[2], key, 1, &now, &not_made, NULL, 0)));
+           tg_status_name(tg_terminal_new(bytes[2], lens[2], key, 1, &now, NULL, &not_made, NULL, 0)));
     for (int i = 0; i < 5; i++) free(bytes[i]);
     pricer_free(&p);
     tg_terminal_free(t);

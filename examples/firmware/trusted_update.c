@@ -14,38 +14,7 @@
 #include <string.h>
 
 #include "tollgate.h"
-
-static int read_file(const char *path, uint8_t **bytes, size_t *len) {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) return -1;
-    size_t cap = 4096, n = 0;
-    uint8_t *buf = malloc(cap);
-    size_t got;
-    while (buf != NULL && (got = fread(buf + n, 1, cap - n, f)) > 0) {
-        n += got;
-        if (n == cap) {
-            uint8_t *bigger = realloc(buf, cap * 2);
-            if (bigger == NULL) { free(buf); buf = NULL; break; }
-            buf = bigger;
-            cap *= 2;
-        }
-    }
-    fclose(f);
-    if (buf == NULL) return -1;
-    *bytes = buf;
-    *len = n;
-    return 0;
-}
-
-static int parse_key(const char *hex, uint8_t key[32]) {
-    if (strlen(hex) != 64) return -1;
-    for (int i = 0; i < 32; i++) {
-        unsigned v;
-        if (sscanf(hex + 2 * i, "%2x", &v) != 1) return -1;
-        key[i] = (uint8_t)v;
-    }
-    return 0;
-}
+#include "update_io.h"
 
 int main(int argc, char **argv) {
     if (argc < 4) {

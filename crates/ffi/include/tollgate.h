@@ -108,6 +108,9 @@ typedef enum {
   TG_NOT_NEWER = 29,
   // The artifact holds another policy (by name) than the terminal runs.
   TG_OTHER_POLICY = 30,
+  // The record's instant belongs to another slot than the one given:
+  // ask `tg_terminal_route` for the slot first.
+  TG_MISROUTED = 31,
 } tg_status;
 
 // What happens to a message.
@@ -227,6 +230,19 @@ typedef struct {
   // The installed artifact's content hash.
   uint64_t hash;
 } tg_floor;
+
+// The throttle state a terminal keeps for each notifications policy it
+// holds: room for `capacity` keys per stateful rule and `id_capacity`
+// message ids, and what a full table does (`when_full`, a
+// `tg_when_full`), as `tg_state_new` takes them.
+typedef struct {
+  // Keys per stateful rule.
+  uint32_t capacity;
+  // Message ids remembered (when the policy names one).
+  uint32_t id_capacity;
+  // A `tg_when_full`.
+  uint32_t when_full;
+} tg_state_sizes;
 
 // What a slot holds: the policy's version, content hash and activation
 // window (`has_from`: it takes effect at `from_ms`; `has_until`: it stops
@@ -514,17 +530,22 @@ const char *tg_status_name(int32_t status);
 
 // Makes a terminal running the artifact `bytes`, verified as
 // `tg_policy_load_trusted` verifies (one trusted key at least, the
-// installed `floor` when not NULL). On success `*out` is a new handle
-// (free it with `tg_terminal_free`); on a refusal `*out` is NULL, the
-// status is `tg_policy_load_trusted`'s and the reason is in `message`.
+// installed `floor` when not NULL). For a notifications policy `sizes`
+// says how large a throttle state to keep per held version (NULL is
+// `TG_NULL_POINTER` then; a fees terminal ignores it and may pass NULL);
+// a policy whose cap cannot be kept at those sizes is `TG_CAPACITY`, a
+// `when_full` that is no `tg_when_full` `TG_OUT_OF_RANGE`. On success
+// `*out` is a new handle (free it with `tg_terminal_free`); on a refusal
+// `*out` is NULL and the reason is in `message`.
 //
 // # Safety
-// As `tg_policy_load_trusted`.
+// As `tg_policy_load_trusted`; `sizes`, when not NULL, is readable.
 tg_status tg_terminal_new(const uint8_t *bytes,
                           size_t len,
                           const uint8_t *keys,
                           size_t n_keys,
                           const tg_floor *floor,
+                          const tg_state_sizes *sizes,
                           tg_terminal **out,
                           char *message,
                           size_t message_len);
@@ -553,6 +574,7 @@ tg_status tg_terminal_stage(tg_terminal *terminal,
 // previous one, kept while late records may arrive. `TG_EMPTY_SLOT` when
 // nothing is staged. A staged successor is also swapped in by
 // `tg_terminal_route` at the first record at or after its activation.
+// The throttle state carries over as the swap in routing carries it.
 //
 // # Safety
 // `terminal` is a handle from `tg_terminal_new`.
@@ -579,20 +601,43 @@ tg_status tg_terminal_held(const tg_terminal *terminal, tg_slot slot, tg_held *o
 tg_status tg_terminal_route(tg_terminal *terminal, int64_t at_ms, tg_slot *slot);
 
 // A new policy handle for the policy in `slot` (free it with
-// `tg_policy_free`): build records and price or decide with it as with a
-// policy from `tg_policy_load`. It stays valid after a swap. For a
-// notifications policy, each version needs its own `tg_state`.
-// `TG_EMPTY_SLOT` when the slot is empty.
+// `tg_policy_free`): build records with it, and price them with
+// `tg_price` or decide them with `tg_terminal_decide` (or with a
+// `tg_state` of its own, outside the terminal). It stays valid after a
+// swap. `TG_EMPTY_SLOT` when the slot is empty.
 //
 // # Safety
 // `terminal` is a handle from `tg_terminal_new`; `out` is writable.
-tg_status tg_terminal_policy(const tg_terminal *terminal, tg_slot slot, tg_policy **out);
+tg_status tg_terminal_policy(tg_terminal *terminal, tg_slot slot, tg_policy **out);
 
 // Frees a terminal (NULL is ignored). Policy handles it gave stay valid.
 //
 // # Safety
 // `terminal` is a handle from `tg_terminal_new` (or NULL), not used after.
 void tg_terminal_free(tg_terminal *terminal);
+
+// Decides the message `record` with the throttle state the terminal keeps
+// for the policy in `slot` (as `tg_terminal_route` gave for the record's
+// instant) and writes the decision to `*decision`, as `tg_decide` does. A
+// delivery is counted in that state and, while the previous version is
+// kept, in the other version's too. The record must be built from the
+// policy handle `tg_terminal_policy` gave for that slot
+// (`TG_WRONG_POLICY` otherwise). `TG_EMPTY_SLOT` for an empty slot or the
+// staged one (a successor decides once routed to); `TG_WRONG_KIND` for a
+// fees terminal; `TG_MISROUTED` when the record's instant belongs to the
+// other slot; `TG_EXPIRED` and `TG_NOT_YET_EFFECTIVE` when the policy's
+// window does not hold it (an always-deliver message is delivered
+// instead); on those and on `TG_MISSING_FIELD` or `TG_NOT_DECIDED` the
+// record's message says why and nothing was counted.
+//
+// # Safety
+// `terminal` is a handle from `tg_terminal_new`; `record` a record handle;
+// `decision` is writable (each may be NULL: `TG_NULL_POINTER` or
+// `TG_BAD_HANDLE`).
+tg_status tg_terminal_decide(tg_terminal *terminal,
+                             tg_slot slot,
+                             tg_record *record,
+                             tg_decision *decision);
 
 // Loads a policy as `tg_policy_load` does, after checking, before
 // anything beyond the header is decoded, that one of the `n_keys` trusted

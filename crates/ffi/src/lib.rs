@@ -52,7 +52,8 @@ pub use record::{
 };
 pub use status::{tg_status, tg_status_name};
 pub use terminal::{
-    tg_held, tg_slot, tg_terminal, tg_terminal_free, tg_terminal_held, tg_terminal_new,
-    tg_terminal_policy, tg_terminal_route, tg_terminal_stage, tg_terminal_swap,
+    tg_held, tg_slot, tg_state_sizes, tg_terminal, tg_terminal_decide, tg_terminal_free,
+    tg_terminal_held, tg_terminal_new, tg_terminal_policy, tg_terminal_route, tg_terminal_stage,
+    tg_terminal_swap,
 };
 pub use trusted::{tg_artifact_identity, tg_floor, tg_policy_load_trusted};

@@ -10,6 +10,7 @@ use alloc::sync::Arc;
 use core::ffi::c_char;
 use tollgate_runtime::artifact::Compiled;
 use tollgate_runtime::bounded::{BoundedState, WhenFull};
+use tollgate_runtime::ids::Answer;
 use tollgate_runtime::notify::{Decision, NotifyError, Reason};
 
 /// A terminal's throttle state for one notifications policy: its memory is
@@ -106,6 +107,15 @@ pub struct tg_decision {
     pub clamped_to: u32,
 }
 
+/// The `tg_when_full` numbered `n`, if any.
+pub(crate) fn when_full_of(n: u32) -> Option<WhenFull> {
+    match n {
+        0 => Some(WhenFull::EvictOldest),
+        1 => Some(WhenFull::RefuseNewKeys),
+        _ => None,
+    }
+}
+
 /// Makes a state for a notifications policy in `*out` with room for
 /// `capacity` keys per stateful rule and `id_capacity` message ids, all
 /// allocated now; `when_full` is a `tg_when_full`. On `TG_CAPACITY` the
@@ -136,13 +146,9 @@ pub unsafe extern "C" fn tg_state_new(
     }
     // SAFETY: `out` is writable.
     unsafe { out.write(core::ptr::null_mut()) };
-    let when_full = match when_full {
-        0 => WhenFull::EvictOldest,
-        1 => WhenFull::RefuseNewKeys,
-        _ => {
-            buffers::message(message, message_len, "when_full is not a tg_when_full");
-            return tg_status::TG_OUT_OF_RANGE;
-        }
+    let Some(when_full) = when_full_of(when_full) else {
+        buffers::message(message, message_len, "when_full is not a tg_when_full");
+        return tg_status::TG_OUT_OF_RANGE;
     };
     match BoundedState::with_ids(n, capacity as usize, when_full, id_capacity as usize) {
         Ok(state) => {
@@ -206,6 +212,14 @@ pub unsafe extern "C" fn tg_decide(
         Ok(a) => a,
         Err(e) => return r.fail(tg_status::TG_NOT_DECIDED, format_args!("{}", why(e))),
     };
+    let out = decision_of(&answer);
+    // SAFETY: `decision` is writable.
+    unsafe { decision.write(out) };
+    tg_status::TG_OK
+}
+
+/// A decision as C sees it.
+pub(crate) fn decision_of(answer: &Answer) -> tg_decision {
     let mut out = tg_decision {
         verdict: tg_verdict::TG_DELIVER,
         repeat: answer.repeat,
@@ -260,13 +274,11 @@ pub unsafe extern "C" fn tg_decide(
             };
         }
     }
-    // SAFETY: `decision` is writable.
-    unsafe { decision.write(out) };
-    tg_status::TG_OK
+    out
 }
 
 /// Why a message could not be decided, in words.
-fn why(e: NotifyError) -> &'static str {
+pub(crate) fn why(e: NotifyError) -> &'static str {
     match e {
         NotifyError::NoTimestamp => "the record has no timestamp",
         NotifyError::TooLate { .. } => "the record is later than the policy's lateness accepts",

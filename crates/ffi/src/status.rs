@@ -81,10 +81,13 @@ pub enum tg_status {
     TG_NOT_NEWER = 29,
     /// The artifact holds another policy (by name) than the terminal runs.
     TG_OTHER_POLICY = 30,
+    /// The record's instant belongs to another slot than the one given:
+    /// ask `tg_terminal_route` for the slot first.
+    TG_MISROUTED = 31,
 }
 
 /// Every status, by its number.
-const ALL: [tg_status; 31] = [
+const ALL: [tg_status; 32] = [
     tg_status::TG_OK,
     tg_status::TG_NULL_POINTER,
     tg_status::TG_BAD_HANDLE,
@@ -116,6 +119,7 @@ const ALL: [tg_status; 31] = [
     tg_status::TG_EMPTY_SLOT,
     tg_status::TG_NOT_NEWER,
     tg_status::TG_OTHER_POLICY,
+    tg_status::TG_MISROUTED,
 ];
 
 /// The name of status number `status`, as a static NUL-terminated string
@@ -158,6 +162,7 @@ pub extern "C" fn tg_status_name(status: i32) -> *const c_char {
         tg_status::TG_EMPTY_SLOT => c"TG_EMPTY_SLOT",
         tg_status::TG_NOT_NEWER => c"TG_NOT_NEWER",
         tg_status::TG_OTHER_POLICY => c"TG_OTHER_POLICY",
+        tg_status::TG_MISROUTED => c"TG_MISROUTED",
     };
     name.as_ptr()
 }

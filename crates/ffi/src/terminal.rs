@@ -2,18 +2,31 @@
 //! verified and staged successor, the swap, and the previous policy kept
 //! for late records (`tollgate_runtime::staged::Terminal`). Which policy
 //! decides a record is asked by its instant (`tg_terminal_route`); a
-//! policy handle for that slot (`tg_terminal_policy`) builds and prices or
-//! decides the record as any other.
+//! policy handle for that slot (`tg_terminal_policy`) builds the record,
+//! priced with `tg_price` or decided with `tg_terminal_decide`.
+//!
+//! A terminal of a notifications policy keeps each held version's throttle
+//! state itself, sized at creation (`tg_state_sizes`): the successor's is
+//! allocated when it is staged, and at the swap the current version's
+//! deliveries are carried into it rule by rule (docs/releases.md), without
+//! allocating. While the previous version is kept, a delivery either makes
+//! is counted by both.
 
 use crate::buffers;
 use crate::handle::{self, Handle};
+use crate::notify::{decision_of, tg_decision, when_full_of, why};
 use crate::policy::{tg_policy, Policy};
+use crate::record::{self, tg_record};
 use crate::status::tg_status;
 use crate::trusted::{status_of, tg_floor, trust_args};
 use alloc::sync::Arc;
+use alloc::vec::Vec;
 use core::ffi::c_char;
 use tollgate_runtime::activation::Outside;
-use tollgate_runtime::staged::{Held, Slot, StageError, Terminal};
+use tollgate_runtime::artifact::Compiled;
+use tollgate_runtime::bounded::{BoundedState, WhenFull};
+use tollgate_runtime::notify::NotifyError;
+use tollgate_runtime::staged::{Bounded, Held, Slot, StageError, Terminal, TerminalError};
 
 /// A terminal's current policy, staged successor and previous policy
 /// (opaque). Belongs to one thread at a time.
@@ -21,9 +34,32 @@ pub struct tg_terminal {
     _opaque: [u8; 0],
 }
 
+/// What a terminal handle holds: the terminal, and the policy each held
+/// version shares with the handles `tg_terminal_policy` gave (by version),
+/// so that a record can be checked to belong to the slot it is decided in.
+pub(crate) struct TerminalData {
+    terminal: Terminal<Bounded>,
+    shared: Vec<(u32, Arc<Compiled>)>,
+}
+
 impl Handle for tg_terminal {
-    type Data = Terminal;
+    type Data = TerminalData;
     const TAG: u32 = 0x5447_5445; // "TGTE"
+}
+
+/// The throttle state a terminal keeps for each notifications policy it
+/// holds: room for `capacity` keys per stateful rule and `id_capacity`
+/// message ids, and what a full table does (`when_full`, a
+/// `tg_when_full`), as `tg_state_new` takes them.
+#[repr(C)]
+#[derive(Debug, Clone, Copy)]
+pub struct tg_state_sizes {
+    /// Keys per stateful rule.
+    pub capacity: u32,
+    /// Message ids remembered (when the policy names one).
+    pub id_capacity: u32,
+    /// A `tg_when_full`.
+    pub when_full: u32,
 }
 
 /// A slot of a terminal.
@@ -59,7 +95,7 @@ pub struct tg_held {
     pub until_ms: i64,
 }
 
-fn held_in(t: &Terminal, slot: tg_slot) -> Option<&Held> {
+fn held_in(t: &Terminal<Bounded>, slot: tg_slot) -> Option<&Held<BoundedState>> {
     match slot {
         tg_slot::TG_SLOT_PREVIOUS => t.held(Slot::Previous),
         tg_slot::TG_SLOT_CURRENT => t.held(Slot::Current),
@@ -67,14 +103,29 @@ fn held_in(t: &Terminal, slot: tg_slot) -> Option<&Held> {
     }
 }
 
+/// The status of a refused install or stage.
+fn stage_status(e: &StageError) -> tg_status {
+    match e {
+        StageError::Artifact(a) => status_of(a.kind),
+        StageError::Capacity(_) => tg_status::TG_CAPACITY,
+        StageError::OtherPolicy => tg_status::TG_OTHER_POLICY,
+        StageError::OtherKind => tg_status::TG_WRONG_KIND,
+        StageError::NotNewer { .. } => tg_status::TG_NOT_NEWER,
+    }
+}
+
 /// Makes a terminal running the artifact `bytes`, verified as
 /// `tg_policy_load_trusted` verifies (one trusted key at least, the
-/// installed `floor` when not NULL). On success `*out` is a new handle
-/// (free it with `tg_terminal_free`); on a refusal `*out` is NULL, the
-/// status is `tg_policy_load_trusted`'s and the reason is in `message`.
+/// installed `floor` when not NULL). For a notifications policy `sizes`
+/// says how large a throttle state to keep per held version (NULL is
+/// `TG_NULL_POINTER` then; a fees terminal ignores it and may pass NULL);
+/// a policy whose cap cannot be kept at those sizes is `TG_CAPACITY`, a
+/// `when_full` that is no `tg_when_full` `TG_OUT_OF_RANGE`. On success
+/// `*out` is a new handle (free it with `tg_terminal_free`); on a refusal
+/// `*out` is NULL and the reason is in `message`.
 ///
 /// # Safety
-/// As `tg_policy_load_trusted`.
+/// As `tg_policy_load_trusted`; `sizes`, when not NULL, is readable.
 #[no_mangle]
 pub unsafe extern "C" fn tg_terminal_new(
     bytes: *const u8,
@@ -82,6 +133,7 @@ pub unsafe extern "C" fn tg_terminal_new(
     keys: *const u8,
     n_keys: usize,
     floor: *const tg_floor,
+    sizes: *const tg_state_sizes,
     out: *mut *mut tg_terminal,
     message: *mut c_char,
     message_len: usize,
@@ -98,16 +150,49 @@ pub unsafe extern "C" fn tg_terminal_new(
     };
     // SAFETY: `bytes` points at `len` readable bytes.
     let bytes = unsafe { core::slice::from_raw_parts(bytes, len) };
-    match Terminal::install(bytes, &keys, floor.as_ref()) {
+    // SAFETY: `sizes` is NULL or readable.
+    let store = match unsafe { sizes.as_ref() } {
+        Some(z) => {
+            let Some(when_full) = when_full_of(z.when_full) else {
+                buffers::message(message, message_len, "when_full is not a tg_when_full");
+                return tg_status::TG_OUT_OF_RANGE;
+            };
+            Some(Bounded {
+                capacity: z.capacity as usize,
+                id_capacity: z.id_capacity as usize,
+                when_full,
+            })
+        }
+        None => None,
+    };
+    // A fees terminal keeps no state: an empty store is never asked.
+    let none = Bounded {
+        capacity: 0,
+        id_capacity: 0,
+        when_full: WhenFull::RefuseNewKeys,
+    };
+    match Terminal::install_with(bytes, &keys, floor.as_ref(), store.unwrap_or(none)) {
+        Ok(t) if store.is_none() && t.current().state().is_some() => {
+            buffers::message(
+                message,
+                message_len,
+                "a notifications policy needs the sizes of its throttle state",
+            );
+            tg_status::TG_NULL_POINTER
+        }
         Ok(t) => {
+            let data = TerminalData {
+                terminal: t,
+                shared: Vec::new(),
+            };
             // SAFETY: `out` is writable.
-            unsafe { out.write(handle::into_raw(t)) };
+            unsafe { out.write(handle::into_raw(data)) };
             buffers::message(message, message_len, "");
             tg_status::TG_OK
         }
         Err(e) => {
             buffers::error_message(message, message_len, &e);
-            status_of(e.kind)
+            stage_status(&e)
         }
     }
 }
@@ -134,7 +219,7 @@ pub unsafe extern "C" fn tg_terminal_stage(
     message_len: usize,
 ) -> tg_status {
     let t = match handle::get_mut(terminal) {
-        Ok(t) => t,
+        Ok(t) => &mut t.terminal,
         Err(s) => return s,
     };
     if bytes.is_null() {
@@ -149,12 +234,7 @@ pub unsafe extern "C" fn tg_terminal_stage(
         }
         Err(e) => {
             buffers::error_message(message, message_len, &e);
-            match e {
-                StageError::Artifact(a) => status_of(a.kind),
-                StageError::OtherPolicy => tg_status::TG_OTHER_POLICY,
-                StageError::OtherKind => tg_status::TG_WRONG_KIND,
-                StageError::NotNewer { .. } => tg_status::TG_NOT_NEWER,
-            }
+            stage_status(&e)
         }
     }
 }
@@ -164,12 +244,13 @@ pub unsafe extern "C" fn tg_terminal_stage(
 /// previous one, kept while late records may arrive. `TG_EMPTY_SLOT` when
 /// nothing is staged. A staged successor is also swapped in by
 /// `tg_terminal_route` at the first record at or after its activation.
+/// The throttle state carries over as the swap in routing carries it.
 ///
 /// # Safety
 /// `terminal` is a handle from `tg_terminal_new`.
 #[no_mangle]
 pub unsafe extern "C" fn tg_terminal_swap(terminal: *mut tg_terminal) -> tg_status {
-    match handle::get_mut(terminal).map(Terminal::swap) {
+    match handle::get_mut(terminal).map(|t| t.terminal.swap()) {
         Ok(true) => tg_status::TG_OK,
         Ok(false) => tg_status::TG_EMPTY_SLOT,
         Err(s) => s,
@@ -188,7 +269,7 @@ pub unsafe extern "C" fn tg_terminal_held(
     out: *mut tg_held,
 ) -> tg_status {
     let t = match handle::get(terminal) {
-        Ok(t) => t,
+        Ok(t) => &t.terminal,
         Err(s) => return s,
     };
     if out.is_null() {
@@ -229,7 +310,7 @@ pub unsafe extern "C" fn tg_terminal_route(
     slot: *mut tg_slot,
 ) -> tg_status {
     let t = match handle::get_mut(terminal) {
-        Ok(t) => t,
+        Ok(t) => &mut t.terminal,
         Err(s) => return s,
     };
     if slot.is_null() {
@@ -249,34 +330,49 @@ pub unsafe extern "C" fn tg_terminal_route(
 }
 
 /// A new policy handle for the policy in `slot` (free it with
-/// `tg_policy_free`): build records and price or decide with it as with a
-/// policy from `tg_policy_load`. It stays valid after a swap. For a
-/// notifications policy, each version needs its own `tg_state`.
-/// `TG_EMPTY_SLOT` when the slot is empty.
+/// `tg_policy_free`): build records with it, and price them with
+/// `tg_price` or decide them with `tg_terminal_decide` (or with a
+/// `tg_state` of its own, outside the terminal). It stays valid after a
+/// swap. `TG_EMPTY_SLOT` when the slot is empty.
 ///
 /// # Safety
 /// `terminal` is a handle from `tg_terminal_new`; `out` is writable.
 #[no_mangle]
 pub unsafe extern "C" fn tg_terminal_policy(
-    terminal: *const tg_terminal,
+    terminal: *mut tg_terminal,
     slot: tg_slot,
     out: *mut *mut tg_policy,
 ) -> tg_status {
-    let t = match handle::get(terminal) {
+    let data = match handle::get_mut(terminal) {
         Ok(t) => t,
         Err(s) => return s,
     };
     if out.is_null() {
         return tg_status::TG_NULL_POINTER;
     }
-    let Some(h) = held_in(t, slot) else {
+    let Some(h) = held_in(&data.terminal, slot) else {
         // SAFETY: `out` is writable.
         unsafe { out.write(core::ptr::null_mut()) };
         return tg_status::TG_EMPTY_SLOT;
     };
-    let policy: *mut tg_policy = handle::into_raw(Policy {
-        compiled: Arc::new(h.compiled().clone()),
-    });
+    let version = h.version();
+    let compiled = match data.shared.iter().find(|(v, _)| *v == version) {
+        Some((_, shared)) => shared.clone(),
+        None => {
+            let shared = Arc::new(h.compiled().clone());
+            // Versions no longer held are let go of (handles keep theirs).
+            let t = &data.terminal;
+            data.shared.retain(|(v, _)| {
+                [t.previous(), Some(t.current()), t.staged()]
+                    .into_iter()
+                    .flatten()
+                    .any(|h| h.version() == *v)
+            });
+            data.shared.push((version, shared.clone()));
+            shared
+        }
+    };
+    let policy: *mut tg_policy = handle::into_raw(Policy { compiled });
     // SAFETY: `out` is writable.
     unsafe { out.write(policy) };
     tg_status::TG_OK
@@ -289,4 +385,89 @@ pub unsafe extern "C" fn tg_terminal_policy(
 #[no_mangle]
 pub unsafe extern "C" fn tg_terminal_free(terminal: *mut tg_terminal) {
     handle::free(terminal);
+}
+
+/// Decides the message `record` with the throttle state the terminal keeps
+/// for the policy in `slot` (as `tg_terminal_route` gave for the record's
+/// instant) and writes the decision to `*decision`, as `tg_decide` does. A
+/// delivery is counted in that state and, while the previous version is
+/// kept, in the other version's too. The record must be built from the
+/// policy handle `tg_terminal_policy` gave for that slot
+/// (`TG_WRONG_POLICY` otherwise). `TG_EMPTY_SLOT` for an empty slot or the
+/// staged one (a successor decides once routed to); `TG_WRONG_KIND` for a
+/// fees terminal; `TG_MISROUTED` when the record's instant belongs to the
+/// other slot; `TG_EXPIRED` and `TG_NOT_YET_EFFECTIVE` when the policy's
+/// window does not hold it (an always-deliver message is delivered
+/// instead); on those and on `TG_MISSING_FIELD` or `TG_NOT_DECIDED` the
+/// record's message says why and nothing was counted.
+///
+/// # Safety
+/// `terminal` is a handle from `tg_terminal_new`; `record` a record handle;
+/// `decision` is writable (each may be NULL: `TG_NULL_POINTER` or
+/// `TG_BAD_HANDLE`).
+#[no_mangle]
+pub unsafe extern "C" fn tg_terminal_decide(
+    terminal: *mut tg_terminal,
+    slot: tg_slot,
+    record: *mut tg_record,
+    decision: *mut tg_decision,
+) -> tg_status {
+    let data = match handle::get_mut(terminal) {
+        Ok(t) => t,
+        Err(s) => return s,
+    };
+    let r = match handle::get_mut(record) {
+        Ok(r) => r,
+        Err(e) => return e,
+    };
+    if decision.is_null() {
+        return tg_status::TG_NULL_POINTER;
+    }
+    let Some(h) = held_in(&data.terminal, slot) else {
+        return tg_status::TG_EMPTY_SLOT;
+    };
+    if h.state().is_none() {
+        return tg_status::TG_WRONG_KIND;
+    }
+    let version = h.version();
+    let ours = data
+        .shared
+        .iter()
+        .any(|(v, p)| *v == version && Arc::ptr_eq(p, &r.policy));
+    if !ours {
+        return tg_status::TG_WRONG_POLICY;
+    }
+    let slot = match slot {
+        tg_slot::TG_SLOT_PREVIOUS => Slot::Previous,
+        tg_slot::TG_SLOT_CURRENT => Slot::Current,
+        tg_slot::TG_SLOT_STAGED => return tg_status::TG_EMPTY_SLOT,
+    };
+    let values = match r.builder.finish() {
+        Ok(v) => v,
+        Err(e) => {
+            let status = record::status_of(&e);
+            return r.fail(status, format_args!("{e}"));
+        }
+    };
+    match data.terminal.decide(slot, values) {
+        Ok(decided) => {
+            // SAFETY: `decision` is writable.
+            unsafe { decision.write(decision_of(&decided.answer)) };
+            tg_status::TG_OK
+        }
+        Err(TerminalError::Misrouted) => r.fail(
+            tg_status::TG_MISROUTED,
+            format_args!("{}", TerminalError::Misrouted),
+        ),
+        Err(TerminalError::Notify(e @ NotifyError::Expired { .. })) => {
+            r.fail(tg_status::TG_EXPIRED, format_args!("{e}"))
+        }
+        Err(TerminalError::Notify(e @ NotifyError::NotYetEffective { .. })) => {
+            r.fail(tg_status::TG_NOT_YET_EFFECTIVE, format_args!("{e}"))
+        }
+        Err(TerminalError::Notify(e)) => {
+            r.fail(tg_status::TG_NOT_DECIDED, format_args!("{}", why(e)))
+        }
+        Err(e) => r.fail(tg_status::TG_NOT_DECIDED, format_args!("{e}")),
+    }
 }

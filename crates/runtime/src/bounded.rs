@@ -35,6 +35,7 @@
 //! unremembered). Size it for the messages a terminal sees in twice the
 //! lateness.
 
+mod carry;
 mod save;
 
 pub use save::{ShortBuffer, TERMINAL_STATE_MAGIC, TERMINAL_STATE_VERSION};

@@ -26,14 +26,25 @@
 //! recorded in the other's state for the rules carried between them, so
 //! that caps and de-duplication, which look both ways in time, see every
 //! delivery across the activation.
+//!
+//! Where that state lives is the terminal's [`Store`]: [`Unbounded`] keeps
+//! a [`MemoryState`] per policy (servers, `tollgate eval`); [`Bounded`]
+//! keeps a fixed-capacity [`BoundedState`] per policy, allocated when the
+//! policy is installed or staged, so that routing, the swap and deciding
+//! allocate nothing (terminals, the C ABI). How the successor's rules
+//! receive the current one's deliveries is worked out when it is staged
+//! ([`carry_plan`]).
 
 use crate::activation::Outside;
 use crate::artifact::trust::{decode_trusted, Floor, TrustedKey};
 use crate::artifact::{identify, ArtifactError, Compiled};
+use crate::bounded::{BoundedState, CapacityError, WhenFull};
 use crate::eval::{Component, EvalError};
 use crate::ids::Answer;
-use crate::notify::{key_of, Action, Decision, MemoryState, NotifyError, NotifyPolicy};
-use crate::state_file::Carried;
+use crate::notify::{
+    key_of, Action, Decision, MemoryState, NotifyError, NotifyPolicy, ThrottleState,
+};
+use crate::state_file::{carry_plan, Carried};
 use crate::value::Value;
 use crate::Decimal;
 use alloc::string::String;
@@ -44,23 +55,109 @@ use alloc::vec::Vec;
 /// lateness of notifications.
 pub const DEFAULT_FEE_LATENESS_MS: i64 = 3_600_000;
 
+/// Where a terminal keeps the throttle state of each notifications policy
+/// it holds, and how that state carries into a successor's at the swap.
+pub trait Store {
+    /// One policy's throttle state.
+    type State: ThrottleState + Clone + core::fmt::Debug;
+
+    /// A new, empty state for `policy`, made when the policy is installed
+    /// or staged.
+    ///
+    /// # Errors
+    /// [`CapacityError`] when no state of this store can hold the policy.
+    fn make(&self, policy: &NotifyPolicy) -> Result<Self::State, CapacityError>;
+
+    /// Carries what `from` holds for `old` into `into`, the fresh state of
+    /// `new`: rule `i` of `old` into rule `plan[i]` of `new` ([`carry_plan`]).
+    fn carry(
+        &self,
+        from: &Self::State,
+        old: &NotifyPolicy,
+        into: &mut Self::State,
+        new: &NotifyPolicy,
+        plan: &[Option<u32>],
+    );
+}
+
+/// A [`MemoryState`] per policy, as large as the keys seen: for servers and
+/// `tollgate eval`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Unbounded;
+
+impl Store for Unbounded {
+    type State = MemoryState;
+
+    fn make(&self, _policy: &NotifyPolicy) -> Result<MemoryState, CapacityError> {
+        Ok(MemoryState::new())
+    }
+
+    fn carry(
+        &self,
+        from: &MemoryState,
+        old: &NotifyPolicy,
+        into: &mut MemoryState,
+        new: &NotifyPolicy,
+        _plan: &[Option<u32>],
+    ) {
+        // The saved form carries per-rule pruning points too; it decides
+        // rule by rule as `carry_plan` does.
+        if let Ok((state, _)) = MemoryState::load_carried(&from.save(old), new) {
+            *into = state;
+        }
+    }
+}
+
+/// A fixed-capacity [`BoundedState`] per policy (`BoundedState::with_ids`
+/// with these sizes), allocated when the policy is installed or staged:
+/// for terminals. Routing, the swap and deciding allocate nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bounded {
+    /// Keys per stateful rule.
+    pub capacity: usize,
+    /// Message ids remembered (when the policy names one).
+    pub id_capacity: usize,
+    /// What a full table does with a new key.
+    pub when_full: WhenFull,
+}
+
+impl Store for Bounded {
+    type State = BoundedState;
+
+    fn make(&self, policy: &NotifyPolicy) -> Result<BoundedState, CapacityError> {
+        BoundedState::with_ids(policy, self.capacity, self.when_full, self.id_capacity)
+    }
+
+    fn carry(
+        &self,
+        from: &BoundedState,
+        _old: &NotifyPolicy,
+        into: &mut BoundedState,
+        _new: &NotifyPolicy,
+        plan: &[Option<u32>],
+    ) {
+        into.carry_from(from, plan);
+    }
+}
+
 /// A policy the terminal holds: the decoded policy, its identity, and (for
 /// notifications) its throttle state.
 #[derive(Debug, Clone)]
-pub struct Held {
+pub struct Held<T = MemoryState> {
     compiled: Compiled,
     name: String,
     version: u32,
     hash: u64,
-    state: MemoryState,
+    state: Option<T>,
 }
 
-impl Held {
-    fn load(
+impl<T> Held<T> {
+    /// The artifact verified and decoded, with no state yet.
+    fn decode(
         bytes: &[u8],
         keys: &[TrustedKey],
         floor: Option<&Floor<'_>>,
-    ) -> Result<Held, ArtifactError> {
+    ) -> Result<Held<T>, ArtifactError> {
         let compiled = decode_trusted(bytes, keys, floor)?;
         let (name, version, hash) = identify(bytes)?;
         Ok(Held {
@@ -68,8 +165,23 @@ impl Held {
             name,
             version,
             hash,
-            state: MemoryState::new(),
+            state: None,
         })
+    }
+
+    /// As [`Held::decode`], with a state from `store` for a notifications
+    /// policy.
+    fn load<S: Store<State = T>>(
+        bytes: &[u8],
+        keys: &[TrustedKey],
+        floor: Option<&Floor<'_>>,
+        store: &S,
+    ) -> Result<Held<T>, StageError> {
+        let mut held = Held::decode(bytes, keys, floor).map_err(StageError::Artifact)?;
+        if let Compiled::Notifications(p) = &held.compiled {
+            held.state = Some(store.make(p).map_err(StageError::Capacity)?);
+        }
+        Ok(held)
     }
 
     /// The decoded policy.
@@ -115,9 +227,9 @@ impl Held {
         }
     }
 
-    /// Its throttle state (empty for a fees policy).
-    pub fn state(&self) -> &MemoryState {
-        &self.state
+    /// Its throttle state (none for a fees policy).
+    pub fn state(&self) -> Option<&T> {
+        self.state.as_ref()
     }
 
     fn notify(&self) -> Option<&NotifyPolicy> {
@@ -141,12 +253,15 @@ pub enum Slot {
     Current,
 }
 
-/// Why an artifact was not staged. Nothing held changed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// Why an artifact was not installed or staged. Nothing held changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StageError {
     /// The artifact was refused: signature, floor (a rollback, a reused
     /// version), or damage.
     Artifact(ArtifactError),
+    /// The terminal's [`Store`] cannot make a throttle state for the
+    /// policy (a [`Bounded`] store too small for a rule's cap, or memory).
+    Capacity(CapacityError),
     /// The artifact holds another policy (by name) than the current one.
     OtherPolicy,
     /// The artifact holds the other kind of policy (fees or notifications).
@@ -162,6 +277,7 @@ impl core::fmt::Display for StageError {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             StageError::Artifact(e) => write!(f, "{e}"),
+            StageError::Capacity(e) => write!(f, "{e}"),
             StageError::OtherPolicy => f.write_str("the artifact holds another policy"),
             StageError::OtherKind => {
                 f.write_str("the artifact holds the other kind of policy (fees or notifications)")
@@ -239,14 +355,18 @@ pub struct Decided<T> {
 }
 
 /// The current policy, at most one staged successor, and the previous
-/// policy while late records may arrive.
+/// policy while late records may arrive; throttle state kept in `S`.
 #[derive(Debug, Clone)]
-pub struct Terminal {
+pub struct Terminal<S: Store = Unbounded> {
+    store: S,
     keys: Vec<TrustedKey>,
     fee_lateness_ms: i64,
-    previous: Option<Held>,
-    current: Held,
-    staged: Option<Held>,
+    previous: Option<Held<S::State>>,
+    current: Held<S::State>,
+    staged: Option<Held<S::State>>,
+    /// How the current policy's state carries into the staged one's:
+    /// worked out at staging, used at the swap.
+    staged_plan: Option<(Vec<Option<u32>>, Carried)>,
     newest_ms: Option<i64>,
     /// For each rule of the previous policy, the current policy's rule its
     /// deliveries were carried into.
@@ -256,7 +376,8 @@ pub struct Terminal {
 
 impl Terminal {
     /// A terminal running `bytes`, verified against `keys` (when any are
-    /// given) and the installed `floor` (when given).
+    /// given) and the installed `floor` (when given), its throttle state
+    /// in memory ([`Unbounded`]).
     ///
     /// # Errors
     /// The artifact's refusal ([`decode_trusted`]).
@@ -265,16 +386,46 @@ impl Terminal {
         keys: &[TrustedKey],
         floor: Option<&Floor<'_>>,
     ) -> Result<Terminal, ArtifactError> {
-        Ok(Terminal {
+        let mut current = Held::decode(bytes, keys, floor)?;
+        if matches!(current.compiled, Compiled::Notifications(_)) {
+            current.state = Some(MemoryState::new());
+        }
+        Ok(Terminal::holding(current, keys, Unbounded))
+    }
+}
+
+impl<S: Store> Terminal<S> {
+    /// A terminal running `bytes`, verified against `keys` (when any are
+    /// given) and the installed `floor` (when given), keeping throttle
+    /// state in `store`.
+    ///
+    /// # Errors
+    /// [`StageError::Artifact`] for the artifact's refusal
+    /// ([`decode_trusted`]); [`StageError::Capacity`] when `store` cannot
+    /// hold the policy's state.
+    pub fn install_with(
+        bytes: &[u8],
+        keys: &[TrustedKey],
+        floor: Option<&Floor<'_>>,
+        store: S,
+    ) -> Result<Terminal<S>, StageError> {
+        let current = Held::load(bytes, keys, floor, &store)?;
+        Ok(Terminal::holding(current, keys, store))
+    }
+
+    fn holding(current: Held<S::State>, keys: &[TrustedKey], store: S) -> Terminal<S> {
+        Terminal {
+            store,
             keys: keys.to_vec(),
             fee_lateness_ms: DEFAULT_FEE_LATENESS_MS,
             previous: None,
-            current: Held::load(bytes, keys, floor)?,
+            current,
             staged: None,
+            staged_plan: None,
             newest_ms: None,
             carried_into: Vec::new(),
             carried: None,
-        })
+        }
     }
 
     /// How long a fees policy's predecessor is kept past the current
@@ -284,22 +435,22 @@ impl Terminal {
     }
 
     /// The current policy.
-    pub fn current(&self) -> &Held {
+    pub fn current(&self) -> &Held<S::State> {
         &self.current
     }
 
     /// The staged successor, if any.
-    pub fn staged(&self) -> Option<&Held> {
+    pub fn staged(&self) -> Option<&Held<S::State>> {
         self.staged.as_ref()
     }
 
     /// The previous policy, while it is kept.
-    pub fn previous(&self) -> Option<&Held> {
+    pub fn previous(&self) -> Option<&Held<S::State>> {
         self.previous.as_ref()
     }
 
     /// The policy in `slot`, if one is held there.
-    pub fn held(&self, slot: Slot) -> Option<&Held> {
+    pub fn held(&self, slot: Slot) -> Option<&Held<S::State>> {
         match slot {
             Slot::Previous => self.previous.as_ref(),
             Slot::Current => Some(&self.current),
@@ -323,15 +474,16 @@ impl Terminal {
     /// Verifies `bytes` and holds it as the successor, replacing a staged
     /// one of a lower version. The artifact must be signed by a trusted
     /// key (when the terminal has keys), hold the same policy and kind,
-    /// and have a higher version than everything held. On error nothing
+    /// and have a higher version than everything held. Its throttle state
+    /// is made now (a [`Bounded`] store allocates it here), and how the
+    /// current state will carry into it is worked out. On error nothing
     /// changes.
     ///
     /// # Errors
     /// [`StageError`].
     pub fn stage(&mut self, bytes: &[u8]) -> Result<(), StageError> {
         let newest = self.staged.as_ref().unwrap_or(&self.current);
-        let held =
-            Held::load(bytes, &self.keys, Some(&newest.floor())).map_err(StageError::Artifact)?;
+        let held = Held::load(bytes, &self.keys, Some(&newest.floor()), &self.store)?;
         if held.name != newest.name {
             return Err(StageError::OtherPolicy);
         }
@@ -343,6 +495,10 @@ impl Terminal {
                 held: newest.version,
             });
         }
+        self.staged_plan = match (self.current.notify(), held.notify()) {
+            (Some(old), Some(new)) => Some(carry_plan(old, new)),
+            _ => None,
+        };
         self.staged = Some(held);
         Ok(())
     }
@@ -354,27 +510,20 @@ impl Terminal {
         let Some(mut next) = self.staged.take() else {
             return false;
         };
-        self.carried_into.clear();
-        self.carried = None;
-        let mut carried_state = None;
-        if let (Some(old), Some(new)) = (self.current.notify(), next.notify()) {
-            let saved = self.current.state.save(old);
-            if let Ok((state, carried)) = MemoryState::load_carried(&saved, new) {
-                carried_state = Some(state);
-                self.carried_into = old
-                    .rules
-                    .iter()
-                    .map(|r| {
-                        let kept = carried.kept.contains(&r.name);
-                        let at = new.rules.iter().position(|n| n.name == r.name);
-                        at.filter(|_| kept).and_then(|i| u32::try_from(i).ok())
-                    })
-                    .collect();
-                self.carried = Some(carried);
-            }
-        }
-        if let Some(state) = carried_state {
-            next.state = state;
+        let (plan, carried) = self.staged_plan.take().unzip();
+        self.carried_into = plan.unwrap_or_default();
+        self.carried = carried;
+        let new = match &next.compiled {
+            Compiled::Notifications(p) => Some(p),
+            Compiled::Fees(_) => None,
+        };
+        if let (Some(old), Some(from), Some(new), Some(into)) = (
+            self.current.notify(),
+            self.current.state.as_ref(),
+            new,
+            next.state.as_mut(),
+        ) {
+            self.store.carry(from, old, into, new, &self.carried_into);
         }
         self.previous = Some(core::mem::replace(&mut self.current, next));
         true
@@ -449,8 +598,9 @@ impl Terminal {
             return Err(TerminalError::WrongSlot);
         };
         let version = held.version;
+        let state = held.state.as_mut().ok_or(TerminalError::WrongSlot)?;
         let answer = policy
-            .answer(record, &mut held.state)
+            .answer(record, state)
             .map_err(TerminalError::Notify)?;
         if !answer.repeat {
             self.mirror_delivery(slot, record, at_ms, answer.decision);
@@ -463,7 +613,6 @@ impl Terminal {
     /// carried between, so that each sees every delivery near the
     /// activation, both ways in time.
     fn mirror_delivery(&mut self, from: Slot, record: &[Value], at_ms: i64, decision: Decision) {
-        use crate::notify::ThrottleState;
         if !matches!(decision, Decision::Deliver { .. }) {
             return;
         }
@@ -478,6 +627,9 @@ impl Terminal {
         let (policy, other) = match from {
             Slot::Previous => (old, &mut self.current.state),
             Slot::Current => (new, &mut prev.state),
+        };
+        let Some(other) = other.as_mut() else {
+            return;
         };
         if policy
             .rules

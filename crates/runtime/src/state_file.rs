@@ -559,6 +559,39 @@ fn judge(
     Ok(i as u32)
 }
 
+/// How a state kept for `old` carries into `new`, another version of the
+/// same policy, without saving it: for each rule of `old`, the rule of
+/// `new` its deliveries go to (by the rule of [`MemoryState::load_carried`]),
+/// and what was kept and dropped. Message ids are listed as dropped when
+/// both versions name one (their decisions name rules by number).
+pub fn carry_plan(old: &NotifyPolicy, new: &NotifyPolicy) -> (Vec<Option<u32>>, Carried) {
+    let mut carried = Carried {
+        from_version: old.version,
+        ..Carried::default()
+    };
+    let into = (0..old.rules.len())
+        .map(|i| {
+            let saved = shape(old, i)?;
+            match judge(new, &saved, &old.zone.name, old.lateness_ms) {
+                Ok(j) => {
+                    carried.kept.push(saved.name);
+                    Some(j)
+                }
+                Err(why) => {
+                    carried.dropped.push((saved.name, why));
+                    None
+                }
+            }
+        })
+        .collect();
+    if old.message_id.is_some() && new.message_id.is_some() {
+        carried
+            .dropped
+            .push((String::from(MESSAGE_IDS), Dropped::Version));
+    }
+    (into, carried)
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
