@@ -297,10 +297,10 @@ impl StepRecords {
             .map(|i| {
                 let mut line = String::new();
                 message(i, &mut line);
-                tollgate::record::from_json(&line, &policy.fields).unwrap()
+                tollgate::record::from_json(&line, policy.fields()).unwrap()
             })
             .collect();
-        let at = |name: &str| policy.fields.iter().position(|f| f.name == name).unwrap();
+        let at = |name: &str| policy.fields().iter().position(|f| f.name == name).unwrap();
         let fields = [
             at("merchant"),
             at("terminal"),

@@ -54,7 +54,7 @@ fn records(p: &NotifyPolicy, kinds: &[&str], n: usize) -> Vec<Vec<Value>> {
                 "txn_id": format!("x{i}"),
                 "at": at,
             });
-            tollgate::record::from_json(&json.to_string(), &p.fields).unwrap()
+            tollgate::record::from_json(&json.to_string(), p.fields()).unwrap()
         })
         .collect()
 }
@@ -93,7 +93,7 @@ fn merchant_messages(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 1) % recs.len();
             now += 1000;
-            let rec = stamp(&mut recs[i], p.clock, now);
+            let rec = stamp(&mut recs[i], p.clock(), now);
             since += 1;
             if since >= state.prune_interval() {
                 state.prune(&p, now);
@@ -139,7 +139,7 @@ fn single_cap(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 1) % recs.len();
             now += STEP_MS;
-            let rec = stamp(&mut recs[i], p.clock, now);
+            let rec = stamp(&mut recs[i], p.clock(), now);
             since += 1;
             if since >= memory.prune_interval() {
                 memory.prune(&p, now);
@@ -153,7 +153,7 @@ fn single_cap(c: &mut Criterion) {
         b.iter(|| {
             i = (i + 1) % recs.len();
             now += STEP_MS;
-            let rec = stamp(&mut recs[i], p.clock, now);
+            let rec = stamp(&mut recs[i], p.clock(), now);
             black_box(p.decide(black_box(rec), &mut bounded).ok())
         })
     });

@@ -56,7 +56,7 @@ fn compiled(rel: &str) -> tollgate_runtime::notify::NotifyPolicy {
 fn the_source_window_reaches_the_compiled_policy() {
     let v1 = compiled(V1);
     assert_eq!(
-        v1.window,
+        v1.window(),
         Window {
             from: Some(Stamp {
                 unix_ms: NEW_YEAR_MS - 365 * 86_400_000,
@@ -68,11 +68,11 @@ fn the_source_window_reaches_the_compiled_policy() {
             }),
         }
     );
-    assert_eq!(v1.window.place(NEW_YEAR_MS - 1), Placement::Within);
-    assert_eq!(v1.window.place(NEW_YEAR_MS), Placement::After);
+    assert_eq!(v1.window().place(NEW_YEAR_MS - 1), Placement::Within);
+    assert_eq!(v1.window().place(NEW_YEAR_MS), Placement::After);
     let v2 = compiled(V2);
-    assert_eq!(v2.window.from_ms(), Some(NEW_YEAR_MS));
-    assert_eq!(v2.window.until, None);
+    assert_eq!(v2.window().from_ms(), Some(NEW_YEAR_MS));
+    assert_eq!(v2.window().until, None);
     // Seconds may be left out, and the offset may be Z.
     let short = read(V2).replace("2027-01-01T00:00:00+08:00", "2026-12-31T16:00Z");
     let policy = tollgate::check::check(&tollgate::syntax::parse(&short).unwrap()).unwrap();
@@ -138,7 +138,7 @@ fn the_artifact_carries_the_window_in_format_4() {
         let policy = compiled(rel);
         let bytes = artifact::encode_notify(&policy);
         assert_eq!(bytes[8..10], artifact::FORMAT_VERSION.to_le_bytes());
-        assert_eq!(artifact::window_of(&bytes).unwrap(), policy.window);
+        assert_eq!(artifact::window_of(&bytes).unwrap(), policy.window());
         let Compiled::Notifications(back) = artifact::decode_any(&bytes).unwrap() else {
             panic!("a notifications artifact")
         };
@@ -227,7 +227,7 @@ fn records_outside_the_window_are_refused_but_always_deliver_delivers() {
             until_ms: NEW_YEAR_MS
         })
     );
-    let start = v1.window.from_ms().unwrap();
+    let start = v1.window().from_ms().unwrap();
     assert_eq!(
         v1.decide(&record(start - 1, promo), &mut state),
         Err(NotifyError::NotYetEffective { from_ms: start })

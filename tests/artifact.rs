@@ -294,12 +294,12 @@ fn notify_policies() -> Vec<NotifyPolicy> {
 /// A notifications policy that loaded must validate and decide without
 /// panicking, on records of any instant.
 fn exercise_notify(policy: &NotifyPolicy, r: &mut Rng) {
-    artifact::validate_notify(policy).unwrap();
+    NotifyPolicy::new(policy.clone().into_parts()).unwrap();
     let mut state = MemoryState::new();
     for _ in 0..4 {
-        let mut record = generate::record(r, &policy.fields);
+        let mut record = generate::record(r, policy.fields());
         if let Some(tollgate_runtime::value::Value::Time { unix_ms, .. }) =
-            record.get_mut(policy.clock as usize)
+            record.get_mut(policy.clock() as usize)
         {
             *unix_ms = 1_795_536_000_000 + r.below(86_400_000) as i64;
         }
@@ -362,7 +362,7 @@ fn notification_artifacts_round_trip_and_are_told_from_fee_artifacts() {
         assert_eq!(loaded, policy);
         assert_eq!(artifact::encode_notify(&loaded), bytes);
         let (name, version, _) = artifact::identify(&bytes).unwrap();
-        assert_eq!((name, version), (policy.name.clone(), policy.version));
+        assert_eq!((name, version), (policy.name().into(), policy.version()));
         assert_eq!(
             artifact::decode(&bytes).unwrap_err().kind,
             ArtifactErrorKind::WrongKind
@@ -398,28 +398,54 @@ fn fee_artifacts_of_format_version_2_still_load() {
 
 #[test]
 fn inconsistent_notification_policies_are_refused() {
+    use tollgate_runtime::notify::{Action, Cap, NotifyParts, NotifyRule, Period};
     let good = notify_policies().remove(1);
-    let refused = |change: &dyn Fn(&mut NotifyPolicy)| {
-        let mut p = good.clone();
+    // The policy's parts and its rules' parts, changed, then built again
+    // through the constructors the artifact loader ends in.
+    struct Rule {
+        name: String,
+        columns: Vec<u32>,
+        rows: Vec<Vec<tollgate_runtime::table::Cell>>,
+        action: Action,
+    }
+    struct Draft {
+        parts: tollgate_runtime::notify::NotifyParts,
+        rules: Vec<Rule>,
+    }
+    let refused = |change: &dyn Fn(&mut Draft)| {
+        let parts = good.clone().into_parts();
+        let rules = (parts.rules.iter())
+            .map(|r| Rule {
+                name: r.name().into(),
+                columns: r.columns().to_vec(),
+                rows: r.rows().to_vec(),
+                action: r.action().clone(),
+            })
+            .collect();
+        let mut p = Draft { parts, rules };
         change(&mut p);
-        let e = artifact::decode_notify(&artifact::encode_notify(&p)).unwrap_err();
+        let built = (p.rules.into_iter())
+            .map(|r| NotifyRule::new(r.name, r.columns, r.rows, r.action))
+            .collect::<Result<Vec<_>, _>>()
+            .and_then(|rules| NotifyPolicy::new(NotifyParts { rules, ..p.parts }));
+        let e = built.unwrap_err();
         assert!(matches!(e.kind, ArtifactErrorKind::Invalid(_)), "{e}");
+        assert!(e.to_string().starts_with("inconsistent policy: "), "{e}");
     };
-    use tollgate_runtime::notify::{Action, Cap, Period};
-    refused(&|p| p.clock = 0);
-    refused(&|p| p.clock = 99);
-    refused(&|p| p.message_id = Some(0));
-    refused(&|p| p.lateness_ms = 7 * 86_400_000 + 1);
-    refused(&|p| p.lateness_ms = -1);
-    refused(&|p| p.zone.until = p.zone.from);
-    refused(&|p| p.zone.changes.swap(0, 1));
-    refused(&|p| p.zone.changes[0].0 = p.zone.from - 1);
-    refused(&|p| p.zone.initial = 86_400);
+    refused(&|p| p.parts.clock = 0);
+    refused(&|p| p.parts.clock = 99);
+    refused(&|p| p.parts.message_id = Some(0));
+    refused(&|p| p.parts.lateness_ms = 7 * 86_400_000 + 1);
+    refused(&|p| p.parts.lateness_ms = -1);
+    refused(&|p| p.parts.zone.until = p.parts.zone.from);
+    refused(&|p| p.parts.zone.changes.swap(0, 1));
+    refused(&|p| p.parts.zone.changes[0].0 = p.parts.zone.from - 1);
+    refused(&|p| p.parts.zone.initial = 86_400);
     refused(&|p| p.rules[1].name = p.rules[0].name.clone());
     refused(&|p| p.rules[0].columns[0] = 99);
     refused(&|p| p.rules[0].rows[0][0] = tollgate_runtime::table::Cell::Bool(true));
-    for (i, rule) in good.rules.iter().enumerate() {
-        match &rule.action {
+    for (i, rule) in good.rules().iter().enumerate() {
+        match rule.action() {
             Action::Dedup { .. } => {
                 refused(&|p| {
                     if let Action::Dedup { window_ms, .. } = &mut p.rules[i].action {
@@ -461,7 +487,7 @@ fn inconsistent_notification_policies_are_refused() {
                             ..
                         } = &mut p.rules[i].action
                         {
-                            *field = p.clock;
+                            *field = p.parts.clock;
                         }
                     });
                 }

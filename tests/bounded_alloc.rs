@@ -87,7 +87,7 @@ fn deciding_with_the_bounded_store_allocates_only_in_the_engine() {
                 (i / 60) % 24,
                 i % 60
             );
-            tollgate::record::from_json(&json, &compiled.fields).unwrap()
+            tollgate::record::from_json(&json, compiled.fields()).unwrap()
         })
         .collect();
     let before = allocations();
@@ -112,9 +112,9 @@ fn expired_entries_go_first_and_live_evictions_are_counted() {
     let policy = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();
     let compiled = tollgate::compile::notify::compile(&policy).unwrap();
     let network = compiled
-        .rules
+        .rules()
         .iter()
-        .position(|r| r.name == "network_cap")
+        .position(|r| r.name() == "network_cap")
         .unwrap() as u32;
     let mut store = BoundedState::new(&compiled, 1).unwrap();
     let minute = 60_000;
@@ -173,7 +173,7 @@ fn message(p: &tollgate_runtime::notify::NotifyPolicy, terminal: &str, secs: i64
         .unwrap()
         .to_rfc3339();
     let json = format!(r#"{{"terminal":"{terminal}","at":"{at}"}}"#);
-    tollgate::record::from_json(&json, &p.fields).unwrap()
+    tollgate::record::from_json(&json, p.fields()).unwrap()
 }
 
 const BIG_CAP: &str = "policy big version 1\nkind notifications\ntimezone \"Asia/Shanghai\"\n\
@@ -297,7 +297,7 @@ fn a_bounded_terminal_swaps_and_decides_without_allocating() {
             let json = format!(r#"{{"at":"{at}","terminal":"t{}","kind":"promo"}}"#, i % 7);
             (
                 secs * 1000,
-                tollgate::record::from_json(&json, &v1.fields).unwrap(),
+                tollgate::record::from_json(&json, v1.fields()).unwrap(),
             )
         })
         .collect();

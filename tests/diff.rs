@@ -82,11 +82,11 @@ fn decisions(
 ) -> Vec<(String, Option<String>)> {
     use tollgate_runtime::notify::{Decision, MemoryState};
     let mut state = MemoryState::new();
-    let name = |i: u32| Some(p.rules[i as usize].name.clone());
+    let name = |i: u32| Some(p.rules()[i as usize].name().into());
     stream
         .iter()
         .map(|line| {
-            let record = tollgate::record::from_json(line, &p.fields).unwrap();
+            let record = tollgate::record::from_json(line, p.fields()).unwrap();
             match p.decide(&record, &mut state) {
                 Ok(Decision::Deliver { .. }) => ("deliver".to_string(), None),
                 Ok(Decision::Suppress { rule, .. }) => ("suppress".to_string(), name(rule)),

@@ -162,9 +162,9 @@ fn settled(dir: &Path, state: &Path, policy: &NotifyPolicy) -> MemoryState {
 /// Whether the state holds the delivery of notice `m`.
 fn holds(state: &MemoryState, policy: &NotifyPolicy, m: &Message) -> bool {
     let rule = policy
-        .rules
+        .rules()
         .iter()
-        .position(|r| r.name == "notice_once")
+        .position(|r| r.name() == "notice_once")
         .unwrap() as u32;
     let record = [
         Value::Enum(1),

@@ -104,7 +104,7 @@ fn stream(
 
 fn check_laws(zone: &str, seed: u64, len: usize, start_ms: i64) {
     let (policy, compiled) = load(zone);
-    let records = stream(seed, len, start_ms, &compiled.fields);
+    let records = stream(seed, len, start_ms, compiled.fields());
     let mut state = MemoryState::new();
     let mut history = tollgate::interp_notify::History::default();
     let mut delivered: Vec<&Vec<Value>> = Vec::new();
@@ -149,7 +149,7 @@ fn check_laws(zone: &str, seed: u64, len: usize, start_ms: i64) {
         }
         if let Decision::Deliver { .. } = got {
             if rec[kind] == Value::Enum(2) {
-                let tod = compiled.zone.time_of_day(ms(rec).div_euclid(1000));
+                let tod = compiled.zone().time_of_day(ms(rec).div_euclid(1000));
                 let quiet = (39_600..46_800).contains(&tod)
                     || (61_200..72_000).contains(&tod)
                     || !(28_800..75_600).contains(&tod);
@@ -205,7 +205,7 @@ fn check_laws(zone: &str, seed: u64, len: usize, start_ms: i64) {
 /// it), and no
 /// decision defers to an instant outside it.
 fn assert_within_span(compiled: &NotifyPolicy, now_ms: i64, got: &Result<Decision, NotifyError>) {
-    let zone = &compiled.zone;
+    let zone = &compiled.zone();
     let covers = |ms: i64| zone.covers(ms.div_euclid(1000));
     match got {
         Err(NotifyError::OutsideZoneSpan { at_ms, rule: None }) => {
@@ -240,7 +240,7 @@ const SPAN_ENDS_MS: [i64; 2] = [946_684_800_000, 4_102_444_800_000];
 /// Saving the state mid-stream and restoring it changes no decision.
 fn save_restore_changes_nothing(seed: u64, split: usize) {
     let (_, compiled) = load("Asia/Shanghai");
-    let records = stream(seed, 200, 1_795_536_000_000, &compiled.fields);
+    let records = stream(seed, 200, 1_795_536_000_000, compiled.fields());
     let mut straight = MemoryState::new();
     let expected: Vec<Decision> = records
         .iter()
@@ -267,8 +267,8 @@ fn save_restore_changes_nothing(seed: u64, split: usize) {
 /// record's time) changes no decision, and leaves it no larger.
 fn pruning_changes_nothing(seed: u64, every: usize) {
     let (_, compiled) = load("Asia/Shanghai");
-    let records = stream(seed, 300, 1_795_536_000_000, &compiled.fields);
-    let clock = compiled.clock as usize;
+    let records = stream(seed, 300, 1_795_536_000_000, compiled.fields());
+    let clock = compiled.clock() as usize;
     let mut straight = MemoryState::new();
     let mut pruned = MemoryState::new();
     for (i, r) in records.iter().enumerate() {
@@ -291,7 +291,7 @@ fn pruning_changes_nothing(seed: u64, every: usize) {
 /// the damage gets a recomputed checksum so that it reaches the decoder.
 fn damaged_states_are_rejected(seed: u64) {
     let (_, compiled) = load("Asia/Shanghai");
-    let records = stream(seed, 200, 1_795_536_000_000, &compiled.fields);
+    let records = stream(seed, 200, 1_795_536_000_000, compiled.fields());
     let mut state = MemoryState::new();
     for r in &records {
         compiled.decide(r, &mut state).unwrap();
@@ -326,8 +326,9 @@ fn damaged_states_are_rejected(seed: u64) {
             }
         }
     }
-    let mut other = compiled.clone();
-    other.name.push('x');
+    let mut parts = compiled.clone().into_parts();
+    parts.name.push('x');
+    let other = NotifyPolicy::new(parts).unwrap();
     assert!(
         MemoryState::load(&good, &other).is_err(),
         "a state of another policy is refused"
@@ -338,7 +339,7 @@ fn damaged_states_are_rejected(seed: u64) {
 /// as the server's in-memory store, and never evicts.
 fn bounded_matches_memory(seed: u64) {
     let (_, compiled) = load("Asia/Shanghai");
-    let records = stream(seed, 300, 1_795_536_000_000, &compiled.fields);
+    let records = stream(seed, 300, 1_795_536_000_000, compiled.fields());
     let mut memory = MemoryState::new();
     let mut bounded = BoundedState::new(&compiled, 64).unwrap();
     for r in &records {
@@ -355,7 +356,7 @@ fn bounded_matches_memory(seed: u64) {
 /// rest of the stream as one that never rebooted.
 fn saved_state_carries_on(seed: u64) {
     let (_, compiled) = load("Asia/Shanghai");
-    let records = stream(seed, 200, 1_795_536_000_000, &compiled.fields);
+    let records = stream(seed, 200, 1_795_536_000_000, compiled.fields());
     let reboot_at = (seed % 200) as usize;
     let mut steady = BoundedState::with_ids(&compiled, 4, WhenFull::EvictOldest, 16).unwrap();
     let mut rebooted = steady.clone();
@@ -371,8 +372,7 @@ fn saved_state_carries_on(seed: u64) {
             let mut damaged = buf.clone();
             damaged[n / 2] ^= 1;
             assert!(fresh.restore(&compiled, &damaged).is_err());
-            let mut other = compiled.clone();
-            other.version += 1;
+            let other = compiled.clone().with_version(compiled.version() + 1);
             assert!(fresh.restore(&other, &buf).is_err());
             let mut smaller =
                 BoundedState::with_ids(&compiled, 3, WhenFull::EvictOldest, 16).unwrap();
@@ -456,7 +456,7 @@ fn pruning_keeps_a_delivery_until_its_window_ends() {
             .unwrap()
             .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
         let json = format!(r#"{{"kind":"msg","terminal":"t1","at":"{stamp}"}}"#);
-        tollgate::record::from_json(&json, &compiled.fields).unwrap()
+        tollgate::record::from_json(&json, compiled.fields()).unwrap()
     };
     let t0 = 1_795_536_000_000;
     let hour = 3_600_000;
@@ -485,7 +485,7 @@ fn pruning_keeps_a_delivery_until_its_window_ends() {
 /// delivered set obeys the laws.
 fn late_streams_agree(zone: &str, seed: u64, bulk: usize, too_late: usize, start_ms: i64) {
     let (policy, compiled) = late_policy(zone);
-    let records = shuffled(seed, 400, start_ms, bulk, too_late, 0, &compiled.fields);
+    let records = shuffled(seed, 400, start_ms, bulk, too_late, 0, compiled.fields());
     let at = field(&compiled, "at");
     let ms = |r: &Vec<Value>| match &r[at] {
         Value::Time { unix_ms, .. } => *unix_ms,
@@ -503,15 +503,15 @@ fn late_streams_agree(zone: &str, seed: u64, bulk: usize, too_late: usize, start
         assert_eq!(got, expected, "{zone} seed {seed}: {rec:?}");
         assert_within_span(&compiled, ms(rec), &got);
         assert_eq!(compiled.decide(rec, &mut bounded), got, "bounded store");
-        for (i, r) in compiled.rules.iter().enumerate() {
+        for (i, r) in compiled.rules().iter().enumerate() {
             if let Some(keys) = r.keys() {
                 let key = key_of(rec, keys);
                 let kept = memory.history(i as u32, key);
-                assert_eq!(bounded.history(i as u32, key), kept, "rule {}", r.name);
+                assert_eq!(bounded.history(i as u32, key), kept, "rule {}", r.name());
                 assert!(
                     kept.len() <= most[i],
                     "rule {} keeps {}",
-                    r.name,
+                    r.name(),
                     kept.len()
                 );
             }
@@ -530,7 +530,7 @@ fn late_streams_agree(zone: &str, seed: u64, bulk: usize, too_late: usize, start
 /// record dated two days ahead among them.
 fn pruning_late_streams_changes_nothing(seed: u64, every: usize, skew_at: usize) {
     let (_, compiled) = late_policy("Asia/Shanghai");
-    let mut records = shuffled(seed, 400, 1_795_536_000_000, 20, 0, 30, &compiled.fields);
+    let mut records = shuffled(seed, 400, 1_795_536_000_000, 20, 0, 30, compiled.fields());
     let at = field(&compiled, "at");
     let skew_at = skew_at % records.len();
     if let Value::Time { unix_ms, .. } = &mut records[skew_at][at] {
@@ -571,7 +571,15 @@ fn a_record_outside_the_zone_span_is_decided_without_its_id() {
 /// the store, and the deliveries that are not repeats obey the laws.
 fn retried_streams_agree(zone: &str, seed: u64, retries: usize, too_late: usize, start_ms: i64) {
     let (policy, compiled) = late_policy(zone);
-    let records = shuffled(seed, 400, start_ms, 10, too_late, retries, &compiled.fields);
+    let records = shuffled(
+        seed,
+        400,
+        start_ms,
+        10,
+        too_late,
+        retries,
+        compiled.fields(),
+    );
     let mut memory = MemoryState::new();
     let mut bounded = BoundedState::with_ids(&compiled, 8, WhenFull::EvictOldest, 1024).unwrap();
     let mut history = tollgate::interp_notify::History::default();
@@ -583,14 +591,14 @@ fn retried_streams_agree(zone: &str, seed: u64, retries: usize, too_late: usize,
         let expected = tollgate::interp_notify::answer(&policy, rec, &mut history).unwrap();
         assert_eq!(got, expected, "{zone} seed {seed}: {rec:?}");
         assert_eq!(compiled.answer(rec, &mut bounded), got, "bounded store");
-        for (i, r) in compiled.rules.iter().enumerate() {
+        for (i, r) in compiled.rules().iter().enumerate() {
             if let Some(keys) = r.keys() {
                 let key = key_of(rec, keys);
                 assert_eq!(
                     bounded.history(i as u32, key),
                     memory.history(i as u32, key),
                     "rule {}",
-                    r.name
+                    r.name()
                 );
             }
         }
@@ -617,7 +625,7 @@ fn retried_streams_agree(zone: &str, seed: u64, retries: usize, too_late: usize,
 /// is not decided; and its deliveries obey the laws.
 fn a_full_id_table_fails_safe(seed: u64, room: usize) {
     let (_, compiled) = late_policy("Asia/Shanghai");
-    let records = shuffled(seed, 400, 1_795_536_000_000, 10, 0, 40, &compiled.fields);
+    let records = shuffled(seed, 400, 1_795_536_000_000, 10, 0, 40, compiled.fields());
     let mut bounded = BoundedState::with_ids(&compiled, 8, WhenFull::EvictOldest, room).unwrap();
     assert_eq!(bounded.id_capacity(), room);
     let (id, at) = (field(&compiled, "msg_id"), field(&compiled, "at"));
@@ -723,7 +731,7 @@ fn saved_state_carries_rule_by_rule() {
     let mut state = MemoryState::new();
     let rec = tollgate::record::from_json(
         r#"{"kind":"a","merchant":"m1","at":"2026-11-25T09:00:00+08:00"}"#,
-        &v1.fields,
+        v1.fields(),
     )
     .unwrap();
     v1.decide(&rec, &mut state).unwrap();
@@ -793,10 +801,10 @@ proptest! {
             ("America/New_York", 1_793_318_400_000),
         ][start];
         let (_, compiled) = load(zone);
-        artifact_decides_like_source(&compiled, &stream(seed, 300, start_ms, &compiled.fields));
+        artifact_decides_like_source(&compiled, &stream(seed, 300, start_ms, compiled.fields()));
         // Reordered and late records with retried ids, across the same transitions.
         let (_, late) = late_policy(zone);
-        let records = shuffled(seed, 300, start_ms, 10, 5, 20, &late.fields);
+        let records = shuffled(seed, 300, start_ms, 10, 5, 20, late.fields());
         artifact_decides_like_source(&late, &records);
     }
 }
@@ -816,7 +824,7 @@ fn defers_across_meeting_quiet_windows_stay_inside_the_span() {
     let compiled = tollgate::compile::notify::compile(&policy).unwrap();
     let (kind, clock) = (field(&compiled, "kind"), field(&compiled, "at"));
     let record = |ms: i64| {
-        let mut r = vec![Value::Bool(false); compiled.fields.len()];
+        let mut r = vec![Value::Bool(false); compiled.fields().len()];
         r[kind] = Value::Enum(1);
         r[clock] = Value::Time {
             unix_ms: ms,
@@ -824,7 +832,7 @@ fn defers_across_meeting_quiet_windows_stay_inside_the_span() {
         };
         r
     };
-    let end_ms = compiled.zone.until * 1000;
+    let end_ms = compiled.zone().until * 1000;
     let mut at = end_ms - 2 * 86_400_000;
     while at < end_ms {
         let rec = record(at);

@@ -176,7 +176,7 @@ fn check_answers(backend: &str, stream: &[String], answers: &[Option<serde_json:
     let (id, at) = (field(&compiled, "msg_id"), field(&compiled, "at"));
     let records: Vec<Vec<Value>> = stream
         .iter()
-        .map(|l| tollgate::record::from_json(l, &compiled.fields).unwrap())
+        .map(|l| tollgate::record::from_json(l, compiled.fields()).unwrap())
         .collect();
     let mut delivered = Vec::new();
     let mut fresh: HashMap<&Value, Vec<i64>> = HashMap::new();

@@ -88,18 +88,18 @@ fn loaded_policies_and_their_state_fit_a_terminal() {
     let Compiled::Notifications(policy) = loaded else {
         panic!("not a notifications policy")
     };
-    let stateful = policy.rules.iter().filter(|r| r.span().is_some()).count();
+    let stateful = policy.rules().iter().filter(|r| r.span().is_some()).count();
     let base = state_bytes(&policy, 0, 0);
     let per_key = (state_bytes(&policy, 1024, 0) - base) as f64 / 1024.0;
     let per_id = (state_bytes(&policy, 0, 1024) - base) as f64 / 1024.0;
     let terminal = state_bytes(&policy, 64, 256);
     let kept = BoundedState::new(&policy, 1).unwrap().instants_per_key();
     let per_rule: Vec<String> = policy
-        .rules
+        .rules()
         .iter()
         .zip(&kept)
         .filter(|(r, _)| r.span().is_some())
-        .map(|(r, k)| format!("{} keeps {k} instants", r.name))
+        .map(|(r, k)| format!("{} keeps {k} instants", r.name()))
         .collect();
     println!("per key and rule: {}", per_rule.join(", "));
     println!(
@@ -114,7 +114,7 @@ fn loaded_policies_and_their_state_fit_a_terminal() {
         "state (lateness {} s, {stateful} stateful rules): {base} bytes empty, \
          {per_key:.1} bytes per key (all stateful rules), {per_id:.1} bytes per message id, \
          {terminal} bytes at 64 keys and 256 ids (the C example's)",
-        policy.lateness_ms / 1000
+        policy.lateness_ms() / 1000
     );
     // Ceilings well above today's figures: a regression, not noise.
     assert!(fee_bytes < 16 * 1024, "{fee_bytes}");

@@ -258,7 +258,12 @@ fn reference_schemas() -> &'static [Vec<FieldSpec>] {
         .collect();
         let text = read("notifications/merchant_messages.toll");
         let policy = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();
-        out.push(tollgate::compile::notify::compile(&policy).unwrap().fields);
+        out.push(
+            tollgate::compile::notify::compile(&policy)
+                .unwrap()
+                .fields()
+                .to_vec(),
+        );
         out
     })
 }

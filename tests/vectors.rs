@@ -19,7 +19,7 @@ use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use tollgate_runtime::artifact::{self, Compiled};
-use tollgate_runtime::notify::{Action, Cap};
+use tollgate_runtime::notify::{Action, Cap, NotifyPolicy, NotifyRule};
 use tollgate_runtime::rounding::RoundingMode;
 
 fn tollgate(args: &[&str]) -> Output {
@@ -231,14 +231,24 @@ fn a_runtime_counting_one_message_too_many_fails_the_vectors() {
         let Compiled::Notifications(p) = c else {
             panic!("not notifications")
         };
-        for r in &mut p.rules {
+        let mut parts = p.clone().into_parts();
+        for r in &mut parts.rules {
             if let Action::Limit {
-                cap: Cap::Fixed(n), ..
-            } = &mut r.action
+                cap: Cap::Fixed(n),
+                period,
+                keys,
+            } = r.action()
             {
-                *n += 1;
+                let action = Action::Limit {
+                    cap: Cap::Fixed(n + 1),
+                    period: *period,
+                    keys: keys.clone(),
+                };
+                let (columns, rows) = (r.columns().to_vec(), r.rows().to_vec());
+                *r = NotifyRule::new(r.name().into(), columns, rows, action).unwrap();
             }
         }
+        *p = NotifyPolicy::new(parts).unwrap();
     });
     assert!(
         !replay(&v, &artifact).is_empty(),

@@ -149,7 +149,7 @@ fn notifications(
     if options.notice || options.html.is_some() {
         return Err("--notice and --html describe a change of fees; these are notifications policies (--input replays a stream of messages through both)".to_string());
     }
-    replay::check_by(&options.by, &a.fields, &b.fields).map_err(|e| e.to_string())?;
+    replay::check_by(&options.by, a.fields(), b.fields()).map_err(|e| e.to_string())?;
     let d = notify::diff(a, b);
     let replayed = match &options.input {
         None => None,

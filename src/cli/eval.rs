@@ -404,13 +404,13 @@ pub(crate) fn load_state(
         Ok(bytes) => {
             let (state, carried) = MemoryState::load_carried(&bytes, policy)
                 .map_err(|e| format!("error: {}: {e}", path.display()))?;
-            if carried.from_version != policy.version || !carried.dropped.is_empty() {
+            if carried.from_version != policy.version() || !carried.dropped.is_empty() {
                 eprintln!(
                     "{}: state of `{}` version {} loaded into version {}",
                     path.display(),
-                    policy.name,
+                    policy.name(),
                     carried.from_version,
-                    policy.version
+                    policy.version()
                 );
                 for rule in &carried.kept {
                     eprintln!("  kept    {rule}");
@@ -471,7 +471,7 @@ impl<'a> Evaluator<'a> {
             }
             Engine::Notify(p, _) => {
                 let p: &'a NotifyPolicy = p;
-                &p.fields
+                p.fields()
             }
         }
     }
@@ -662,7 +662,7 @@ impl<'a> Evaluator<'a> {
                 // Keep memory to the live keys on long streams, at a bounded
                 // cost per record.
                 self.since_prune += 1;
-                if let Some(Value::Time { unix_ms, .. }) = record.get(policy.clock as usize) {
+                if let Some(Value::Time { unix_ms, .. }) = record.get(policy.clock() as usize) {
                     let earliest = self.earliest_since_prune.get_or_insert(*unix_ms);
                     *earliest = (*earliest).min(*unix_ms);
                 }

@@ -42,7 +42,7 @@ fn versions(dir: &Path, trust: &super::trust::Trust) -> Result<Vec<Vec<u8>>, Str
             Err(e) => return Err(e.message().trim_end().to_string()),
         };
         let bytes = artifact::encode_notify(&policy);
-        found.push((policy.version, policy.name, bytes));
+        found.push((policy.version(), policy.name().to_string(), bytes));
     }
     found.sort_by_key(|(v, _, _)| *v);
     let Some((_, name, _)) = found.first() else {
@@ -219,8 +219,8 @@ fn typed(
     policy: &NotifyPolicy,
     reading: Reading<'_>,
 ) -> Result<(Vec<Value>, i64), String> {
-    let record = crate::record::from_json_fields(fields, &policy.fields, reading)?;
-    match record.get(policy.clock as usize) {
+    let record = crate::record::from_json_fields(fields, policy.fields(), reading)?;
+    match record.get(policy.clock() as usize) {
         Some(Value::Time { unix_ms, .. }) => {
             let at = *unix_ms;
             Ok((record, at))

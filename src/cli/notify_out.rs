@@ -11,7 +11,7 @@ use tollgate_runtime::window::{duplicate_of, fullest_period};
 
 /// An instant as RFC 3339 with the offset of the policy's zone at that instant.
 pub fn instant(policy: &NotifyPolicy, ms: i64) -> String {
-    let offset = policy.zone.offset_at(ms.div_euclid(1000));
+    let offset = policy.zone().offset_at(ms.div_euclid(1000));
     match (
         chrono::FixedOffset::east_opt(offset),
         chrono::DateTime::from_timestamp_millis(ms),
@@ -36,7 +36,7 @@ fn utc(ms: i64) -> String {
 /// policy's time zone `America/New_York` is built for, 2000-2099 (from
 /// 2000-01-01T00:00:00Z, before 2100-01-01T00:00:00Z)`.
 fn zone_span(policy: &NotifyPolicy) -> String {
-    let zone = &policy.zone;
+    let zone = &policy.zone();
     let year = |s: i64| {
         chrono::DateTime::from_timestamp(s, 0)
             .map_or_else(|| "?".to_string(), |t| t.year().to_string())
@@ -67,12 +67,7 @@ pub fn duration(ms: i64) -> String {
 
 /// The output line for a decision.
 pub fn decision(policy: &NotifyPolicy, d: Decision, explain: Option<Vec<Json>>) -> Json {
-    let name = |i: u32| {
-        policy
-            .rules
-            .get(i as usize)
-            .map_or("?", |r| r.name.as_str())
-    };
+    let name = |i: u32| policy.rules().get(i as usize).map_or("?", |r| r.name());
     let mut m = Map::new();
     match d {
         Decision::Deliver { clamped } => {
@@ -92,7 +87,7 @@ pub fn decision(policy: &NotifyPolicy, d: Decision, explain: Option<Vec<Json>>) 
         Decision::Suppress { rule, reason } => {
             m.insert("decision".into(), json!("suppress"));
             m.insert("rule".into(), json!(name(rule)));
-            let action = policy.rules.get(rule as usize).map(|r| &r.action);
+            let action = policy.rules().get(rule as usize).map(|r| r.action());
             let text = match (reason, action) {
                 (Reason::Duplicate { last_ms }, Some(Action::Dedup { window_ms, .. })) => format!(
                     "duplicate: the same key was delivered at {}, within {}",
@@ -154,7 +149,7 @@ pub fn repeat_of(
 ) -> Option<Json> {
     let id = policy.message_id_of(record)?;
     let (at_ms, _) = state.decided(id)?;
-    let Some(Value::Str(text)) = record.get(policy.message_id? as usize) else {
+    let Some(Value::Str(text)) = record.get(policy.message_id()? as usize) else {
         return None;
     };
     Some(json!({ "message_id": text, "decided_at": instant(policy, at_ms) }))
@@ -184,20 +179,20 @@ pub fn explained(
 /// decision: the trace `--explain` prints. Rules that do not apply are
 /// listed as such.
 pub fn trace(policy: &NotifyPolicy, record: &[Value], state: &impl ThrottleState) -> Vec<Json> {
-    let now_ms = match record.get(policy.clock as usize) {
+    let now_ms = match record.get(policy.clock() as usize) {
         Some(Value::Time { unix_ms, .. }) => *unix_ms,
         _ => return Vec::new(),
     };
     let now_s = now_ms.div_euclid(1000);
     policy
-        .rules
+        .rules()
         .iter()
         .enumerate()
         .map(|(i, r)| {
             if !r.applies(record) {
-                return json!({ "rule": r.name, "applies": false });
+                return json!({ "rule": r.name(), "applies": false });
             }
-            let saw = match &r.action {
+            let saw = match r.action() {
                 Action::AlwaysDeliver => json!({ "action": "always deliver" }),
                 Action::Suppress { reason } => json!({ "action": "suppress", "reason": reason }),
                 Action::Dedup { keys, window_ms } => {
@@ -212,7 +207,7 @@ pub fn trace(policy: &NotifyPolicy, record: &[Value], state: &impl ThrottleState
                     })
                 }
                 Action::Quiet { windows, drop } => {
-                    let tod = policy.zone.time_of_day(now_s);
+                    let tod = policy.zone().time_of_day(now_s);
                     let hhmm = |s: u32| format!("{:02}:{:02}", s / 3600, s % 3600 / 60);
                     let inside = windows.iter().any(|&w| in_window(tod, w));
                     json!({
@@ -224,7 +219,7 @@ pub fn trace(policy: &NotifyPolicy, record: &[Value], state: &impl ThrottleState
                 }
                 Action::Limit { cap, period, keys } => {
                     let history = state.history(i as u32, key_of(record, keys));
-                    let count = fullest_period(history, *period, now_ms, &policy.zone);
+                    let count = fullest_period(history, *period, now_ms, policy.zone());
                     let (allowed, asked) = policy.cap_for(*cap, record);
                     json!({
                         "action": "limit",
@@ -239,7 +234,7 @@ pub fn trace(policy: &NotifyPolicy, record: &[Value], state: &impl ThrottleState
                     })
                 }
             };
-            json!({ "rule": r.name, "applies": true, "saw": saw })
+            json!({ "rule": r.name(), "applies": true, "saw": saw })
         })
         .collect()
 }
@@ -248,12 +243,7 @@ use crate::compile::print::stamp;
 
 /// The error line's text for a record that could not be decided.
 pub fn error(policy: &NotifyPolicy, e: NotifyError) -> String {
-    let name = |rule: u32| {
-        policy
-            .rules
-            .get(rule as usize)
-            .map_or("?", |r| r.name.as_str())
-    };
+    let name = |rule: u32| policy.rules().get(rule as usize).map_or("?", |r| r.name());
     match e {
         NotifyError::NoTimestamp => "the record has no timestamp".to_string(),
         NotifyError::OutsideZoneSpan { at_ms, rule: None } => format!(
@@ -276,16 +266,16 @@ pub fn error(policy: &NotifyPolicy, e: NotifyError) -> String {
                  from {} on, {} before {} (its newest delivery, or where the state forgot \
                  the key); not decided",
                 name(rule),
-                instant(policy, newest_ms.saturating_sub(policy.lateness_ms)),
-                duration(policy.lateness_ms),
+                instant(policy, newest_ms.saturating_sub(policy.lateness_ms())),
+                duration(policy.lateness_ms()),
                 instant(policy, newest_ms),
             )
         }
         NotifyError::IdForgotten { forgotten_ms } => format!(
             "the record is too late for the message-id memory: ids are remembered for \
              records from {} on, {} before {} (where the state forgot older ids); not decided",
-            instant(policy, forgotten_ms.saturating_sub(policy.lateness_ms)),
-            duration(policy.lateness_ms),
+            instant(policy, forgotten_ms.saturating_sub(policy.lateness_ms())),
+            duration(policy.lateness_ms()),
             instant(policy, forgotten_ms),
         ),
         NotifyError::IdMemoryFull => "the throttle store has no room to remember this \
@@ -294,20 +284,20 @@ pub fn error(policy: &NotifyPolicy, e: NotifyError) -> String {
         NotifyError::Expired { until_ms } => format!(
             "E0701: the record is stamped after policy `{}` version {} stopped deciding at {} \
              (its `until`), and no successor is installed; not decided",
-            policy.name,
-            policy.version,
+            policy.name(),
+            policy.version(),
             policy
-                .window
+                .window()
                 .until
                 .map_or_else(|| instant(policy, until_ms), |s| stamp(&s)),
         ),
         NotifyError::NotYetEffective { from_ms } => format!(
             "E0702: the record is stamped before policy `{}` version {} takes effect at {} \
              (its `effective from`), and no earlier policy is installed; not decided",
-            policy.name,
-            policy.version,
+            policy.name(),
+            policy.version(),
             policy
-                .window
+                .window()
                 .from
                 .map_or_else(|| instant(policy, from_ms), |s| stamp(&s)),
         ),

@@ -81,9 +81,11 @@ pub fn compile(
                 .map_err(|e| format!("error: the activation window: {e}"))?;
             Ok(artifact::encode(&table))
         }),
-        Ok(Loaded::Notifications(mut p)) => with_flags(p.window, window).map(|w| {
-            p.window = w;
-            artifact::encode_notify(&p)
+        Ok(Loaded::Notifications(p)) => with_flags(p.window(), window).and_then(|w| {
+            let p = p
+                .with_window(w)
+                .map_err(|e| format!("error: the activation window: {e}"))?;
+            Ok(artifact::encode_notify(&p))
         }),
         Err(e) => return out::emit(e.message(), e.exit_code()),
     };

@@ -183,13 +183,13 @@ pub fn build(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
 
 /// The diagnostic for a table the runtime refuses to build from a checked
 /// policy: the checker let through what a table cannot hold, a bug.
-fn inconsistent(
+pub(crate) fn inconsistent(
     e: &tollgate_runtime::artifact::ArtifactError,
     span: crate::span::Span,
 ) -> Diagnostic {
     Diagnostic::error(
         Code::E0401,
-        format!("internal error: the compiled table is inconsistent ({e})"),
+        format!("internal error: the compiled policy is inconsistent ({e})"),
         span,
         "in this policy",
     )

@@ -4,7 +4,7 @@
 use super::dnf;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{self, Body, CapAmount, LimitPeriod, Policy, QuietMode};
-use tollgate_runtime::notify::{Action, Cap, NotifyPolicy, NotifyRule, Period};
+use tollgate_runtime::notify::{Action, Cap, NotifyParts, NotifyPolicy, NotifyRule, Period};
 use tollgate_runtime::table::{Cell, FieldSpec};
 
 /// The years a compiled zone covers by default, both included (UTC):
@@ -126,14 +126,17 @@ pub fn compile_for_years(
                     .collect()
             })
             .collect();
-        rules.push(NotifyRule {
-            name: r.name.clone(),
-            columns: columns.into_iter().map(|c| c as u32).collect(),
-            rows,
-            action: action(&r.action),
-        });
+        rules.push(
+            NotifyRule::new(
+                r.name.clone(),
+                columns.into_iter().map(|c| c as u32).collect(),
+                rows,
+                action(&r.action),
+            )
+            .map_err(|e| vec![super::inconsistent(&e, r.when.span)])?,
+        );
     }
-    Ok(NotifyPolicy {
+    NotifyPolicy::new(NotifyParts {
         name: policy.name.clone(),
         version: policy.version,
         window: policy.window,
@@ -155,6 +158,7 @@ pub fn compile_for_years(
         message_id: n.message_id.map(|f| f as u32),
         rules,
     })
+    .map_err(|e| vec![super::inconsistent(&e, span)])
 }
 
 fn keys(k: &[usize]) -> Vec<u32> {

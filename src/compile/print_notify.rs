@@ -14,35 +14,37 @@ pub fn print_rules(policy: &NotifyPolicy) -> String {
     let mut out = String::new();
     let field = |i: u32| {
         policy
-            .fields
+            .fields()
             .get(i as usize)
             .map_or("?", |f| f.name.as_str())
     };
     let _ = writeln!(
         out,
         "policy {} version {} (notifications, {})",
-        policy.name, policy.version, policy.zone.name
+        policy.name(),
+        policy.version(),
+        policy.zone().name
     );
-    if let Some(line) = super::print::window_line(&policy.window) {
+    if let Some(line) = super::print::window_line(&policy.window()) {
         let _ = writeln!(out, "{line}");
     }
-    let _ = writeln!(out, "zone {}", zone_text(&policy.zone));
+    let _ = writeln!(out, "zone {}", zone_text(policy.zone()));
     let id = policy
-        .message_id
+        .message_id()
         .map_or_else(|| "none".to_string(), |f| field(f).to_string());
     let _ = writeln!(
         out,
         "clock {}, lateness {}, message id {id}",
-        field(policy.clock),
-        duration(policy.lateness_ms)
+        field(policy.clock()),
+        duration(policy.lateness_ms())
     );
-    for (i, rule) in policy.rules.iter().enumerate() {
+    for (i, rule) in policy.rules().iter().enumerate() {
         let _ = writeln!(
             out,
             "\nrule {} {}: {}",
             i + 1,
-            rule.name,
-            action_text(policy, &rule.action)
+            rule.name(),
+            action_text(policy, rule.action())
         );
         for line in conditions(policy, rule) {
             let _ = writeln!(out, "  when {line}");
@@ -75,17 +77,17 @@ fn offset_text(secs: i32) -> String {
 
 /// One line per row of the rule: its cells that constrain something.
 pub fn conditions(policy: &NotifyPolicy, rule: &NotifyRule) -> Vec<String> {
-    if rule.rows.is_empty() {
+    if rule.rows().is_empty() {
         return vec!["never (no record matches)".to_string()];
     }
-    rule.rows
+    rule.rows()
         .iter()
         .map(|cells| {
             let parts: Vec<String> = cells
                 .iter()
-                .zip(&rule.columns)
+                .zip(rule.columns())
                 .filter_map(|(cell, &c)| {
-                    let f = policy.fields.get(c as usize);
+                    let f = policy.fields().get(c as usize);
                     let text = cell_text(cell, f.map(|f| &f.kind));
                     (text != "-").then(|| format!("{}: {text}", f.map_or("?", |f| &f.name)))
                 })
@@ -105,7 +107,7 @@ pub fn action_text(policy: &NotifyPolicy, action: &Action) -> String {
         keys.iter()
             .map(|&k| {
                 policy
-                    .fields
+                    .fields()
                     .get(k as usize)
                     .map_or("?", |f| f.name.as_str())
             })
@@ -137,7 +139,7 @@ pub fn action_text(policy: &NotifyPolicy, action: &Action) -> String {
                 Cap::Field { field, low, high } => format!(
                     "{} within {low}..{high}",
                     policy
-                        .fields
+                        .fields()
                         .get(field as usize)
                         .map_or("?", |f| f.name.as_str())
                 ),

@@ -101,99 +101,103 @@ pub struct Example {
 /// The diff of two notifications policies.
 pub fn diff(old: &NotifyPolicy, new: &NotifyPolicy) -> NotifyDiff {
     let mut settings = Vec::new();
-    let same_fields = old.fields.len() == new.fields.len()
+    let same_fields = old.fields().len() == new.fields().len()
         && old
-            .fields
+            .fields()
             .iter()
-            .zip(&new.fields)
+            .zip(new.fields())
             .all(|(a, b)| a.name == b.name && a.kind == b.kind);
     if !same_fields {
         settings.push("the record schema changed (fields added, removed or retyped): no example streams are searched".into());
     }
-    if old.zone.name != new.zone.name {
-        settings.push(format!("time zone {} -> {}", old.zone.name, new.zone.name));
+    if old.zone().name != new.zone().name {
+        settings.push(format!(
+            "time zone {} -> {}",
+            old.zone().name,
+            new.zone().name
+        ));
     }
-    if old.lateness_ms != new.lateness_ms {
+    if old.lateness_ms() != new.lateness_ms() {
         settings.push(format!(
             "late records within {} -> {}",
-            duration(old.lateness_ms),
-            duration(new.lateness_ms)
+            duration(old.lateness_ms()),
+            duration(new.lateness_ms())
         ));
     }
     let field = |p: &NotifyPolicy, i: Option<u32>| {
-        i.and_then(|i| p.fields.get(i as usize))
+        i.and_then(|i| p.fields().get(i as usize))
             .map_or_else(|| "none".to_string(), |f| f.name.clone())
     };
-    if field(old, old.message_id) != field(new, new.message_id) {
+    if field(old, old.message_id()) != field(new, new.message_id()) {
         settings.push(format!(
             "message id {} -> {}",
-            field(old, old.message_id),
-            field(new, new.message_id)
+            field(old, old.message_id()),
+            field(new, new.message_id())
         ));
     }
-    if field(old, Some(old.clock)) != field(new, Some(new.clock)) {
+    if field(old, Some(old.clock())) != field(new, Some(new.clock())) {
         settings.push(format!(
             "clock {} -> {}",
-            field(old, Some(old.clock)),
-            field(new, Some(new.clock))
+            field(old, Some(old.clock())),
+            field(new, Some(new.clock()))
         ));
     }
     let mut rules = Vec::new();
-    let sig = |p: &NotifyPolicy, r: &NotifyRule| (conditions(p, r), action_text(p, &r.action));
+    let sig = |p: &NotifyPolicy, r: &NotifyRule| (conditions(p, r), action_text(p, r.action()));
     let unmatched_old: Vec<&NotifyRule> = old
-        .rules
+        .rules()
         .iter()
-        .filter(|r| !new.rules.iter().any(|n| n.name == r.name))
+        .filter(|r| !new.rules().iter().any(|n| n.name() == r.name()))
         .collect();
     let mut renamed_from: Vec<&str> = Vec::new();
-    for n in &new.rules {
-        let before = old.rules.iter().find(|o| o.name == n.name);
+    for n in new.rules() {
+        let before = old.rules().iter().find(|o| o.name() == n.name());
         let mut change = match before {
             Some(o) if sig(old, o) == sig(new, n) => continue,
             Some(o) if reworded(old, o, new, n) => {
                 rules.push(RuleChange {
-                    name: n.name.clone(),
+                    name: n.name().into(),
                     old_name: None,
                     kind: ChangeKind::Reworded,
-                    old: Some(action_text(old, &o.action)),
-                    new: Some(action_text(new, &n.action)),
+                    old: Some(action_text(old, o.action())),
+                    new: Some(action_text(new, n.action())),
                     details: details(old, o, new, n),
                     example: None,
                 });
                 continue;
             }
             Some(o) => RuleChange {
-                name: n.name.clone(),
+                name: n.name().into(),
                 old_name: None,
                 kind: ChangeKind::Changed,
-                old: Some(action_text(old, &o.action)),
-                new: Some(action_text(new, &n.action)),
+                old: Some(action_text(old, o.action())),
+                new: Some(action_text(new, n.action())),
                 details: details(old, o, new, n),
                 example: None,
             },
             None => match unmatched_old
                 .iter()
-                .find(|o| sig(old, o) == sig(new, n) && !renamed_from.contains(&o.name.as_str()))
+                .find(|o| sig(old, o) == sig(new, n) && !renamed_from.contains(&o.name()))
             {
                 Some(o) => {
-                    renamed_from.push(&o.name);
+                    renamed_from.push(o.name());
                     rules.push(RuleChange {
-                        name: n.name.clone(),
-                        old_name: Some(o.name.clone()),
+                        name: n.name().into(),
+                        old_name: Some(o.name().into()),
                         kind: ChangeKind::Renamed,
-                        old: Some(action_text(old, &o.action)),
-                        new: Some(action_text(new, &n.action)),
+                        old: Some(action_text(old, o.action())),
+                        new: Some(action_text(new, n.action())),
                         details: Vec::new(),
                         example: None,
                     });
                     continue;
                 }
                 None => RuleChange {
-                    name: n.name.clone(),
+                    name: n.name().into(),
                     old_name: None,
                     kind: ChangeKind::Added,
                     old: None,
-                    new: Some(action_text(new, &n.action)),
+                    new: Some(action_text(new, n.action())),
                     details: vec![format!("applies when {}", conditions(new, n).join(" or "))],
                     example: None,
                 },
@@ -205,14 +209,14 @@ pub fn diff(old: &NotifyPolicy, new: &NotifyPolicy) -> NotifyDiff {
         rules.push(change);
     }
     for o in unmatched_old {
-        if renamed_from.contains(&o.name.as_str()) {
+        if renamed_from.contains(&o.name()) {
             continue;
         }
         let mut change = RuleChange {
-            name: o.name.clone(),
+            name: o.name().into(),
             old_name: None,
             kind: ChangeKind::Removed,
-            old: Some(action_text(old, &o.action)),
+            old: Some(action_text(old, o.action())),
             new: None,
             details: vec![format!("applied when {}", conditions(old, o).join(" or "))],
             example: None,
@@ -223,8 +227,8 @@ pub fn diff(old: &NotifyPolicy, new: &NotifyPolicy) -> NotifyDiff {
         rules.push(change);
     }
     NotifyDiff {
-        old: (old.name.clone(), old.version),
-        new: (new.name.clone(), new.version),
+        old: (old.name().into(), old.version()),
+        new: (new.name().into(), new.version()),
         settings,
         rules,
     }
@@ -234,7 +238,7 @@ pub fn diff(old: &NotifyPolicy, new: &NotifyPolicy) -> NotifyDiff {
 /// suppress reason.
 fn reworded(op: &NotifyPolicy, o: &NotifyRule, np: &NotifyPolicy, n: &NotifyRule) -> bool {
     matches!(
-        (&o.action, &n.action),
+        (o.action(), n.action()),
         (Action::Suppress { .. }, Action::Suppress { .. })
     ) && conditions(op, o) == conditions(np, n)
 }
@@ -253,11 +257,11 @@ fn details(op: &NotifyPolicy, o: &NotifyRule, np: &NotifyPolicy, n: &NotifyRule)
     let keys = |p: &NotifyPolicy, ks: &[u32]| {
         let names: Vec<&str> = ks
             .iter()
-            .filter_map(|&k| p.fields.get(k as usize).map(|f| f.name.as_str()))
+            .filter_map(|&k| p.fields().get(k as usize).map(|f| f.name.as_str()))
             .collect();
         format!("({})", names.join(", "))
     };
-    match (&o.action, &n.action) {
+    match (o.action(), n.action()) {
         (
             Action::Dedup {
                 keys: ka,
@@ -305,7 +309,7 @@ fn details(op: &NotifyPolicy, o: &NotifyRule, np: &NotifyPolicy, n: &NotifyRule)
                 keys: kb,
             },
         ) => {
-            let (ta, tb) = (action_text(op, &o.action), action_text(np, &n.action));
+            let (ta, tb) = (action_text(op, o.action()), action_text(np, n.action()));
             let cap_word = |t: &str| {
                 t.strip_prefix("limit ")
                     .and_then(|r| r.split(" per ").next())
@@ -398,18 +402,18 @@ impl Visitor for Records<'_> {
 fn records(p: &NotifyPolicy, rules: &[&NotifyRule]) -> Vec<String> {
     let mut columns: Vec<usize> = rules
         .iter()
-        .flat_map(|r| r.columns.iter().map(|&c| c as usize))
+        .flat_map(|r| r.columns().iter().map(|&c| c as usize))
         .collect();
     columns.sort_unstable();
     columns.dedup();
     let rows: Vec<Vec<Cell>> = rules
         .iter()
         .flat_map(|r| {
-            r.rows.iter().map(|row| {
+            r.rows().iter().map(|row| {
                 columns
                     .iter()
                     .map(|c| {
-                        r.columns
+                        r.columns()
                             .iter()
                             .position(|&x| x as usize == *c)
                             .and_then(|i| row.get(i))
@@ -422,14 +426,14 @@ fn records(p: &NotifyPolicy, rules: &[&NotifyRule]) -> Vec<String> {
         .collect();
     let kinds: Vec<&FieldKind> = columns
         .iter()
-        .filter_map(|&c| p.fields.get(c).map(|f| &f.kind))
+        .filter_map(|&c| p.fields().get(c).map(|f| &f.kind))
         .collect();
     let refs: Vec<&[Cell]> = rows.iter().map(Vec::as_slice).collect();
     let space = Space::new(columns, &kinds, &refs);
     let order: Vec<u32> = (0..rows.len() as u32).collect();
     let mut v = Records {
         space: &space,
-        fields: &p.fields,
+        fields: p.fields(),
         out: Vec::new(),
     };
     // A budget spent early leaves fewer candidates, never a wrong example.
@@ -448,7 +452,7 @@ fn records(p: &NotifyPolicy, rules: &[&NotifyRule]) -> Vec<String> {
                 pieces: &[],
             },
             None,
-            &p.fields,
+            p.fields(),
         ));
     }
     v.out
@@ -459,8 +463,8 @@ fn records(p: &NotifyPolicy, rules: &[&NotifyRule]) -> Vec<String> {
 fn times(policies: [&NotifyPolicy; 2]) -> Vec<u32> {
     let mut t: Vec<u32> = vec![12 * 3600, 3 * 3600];
     for p in policies {
-        for r in &p.rules {
-            if let Action::Quiet { windows, .. } = &r.action {
+        for r in p.rules() {
+            if let Action::Quiet { windows, .. } = r.action() {
                 for &(a, b) in windows {
                     for x in [a, b] {
                         t.push(x);
@@ -484,7 +488,7 @@ fn spacings(rules: &[&NotifyRule]) -> (Vec<i64>, usize) {
     let mut gaps: Vec<i64> = vec![1_000, 60_000];
     let mut most = 1usize;
     for r in rules {
-        match &r.action {
+        match r.action() {
             Action::Dedup { window_ms, .. } => {
                 gaps.extend([*window_ms, window_ms - 1_000]);
                 most = most.max(1);
@@ -549,8 +553,8 @@ fn search(
 /// The UTC ms of local `tod` on the example day in `p`'s zone.
 fn at(p: &NotifyPolicy, tod: u32) -> i64 {
     let local = EXAMPLE_DAY * 86_400 + i64::from(tod);
-    let guess = local - i64::from(p.zone.offset_at(local));
-    let utc = local - i64::from(p.zone.offset_at(guess));
+    let guess = local - i64::from(p.zone().offset_at(local));
+    let utc = local - i64::from(p.zone().offset_at(guess));
     utc * 1000
 }
 
@@ -572,7 +576,7 @@ pub(crate) fn verdict(line: &Json) -> (Option<&Json>, Option<&Json>, Option<&Jso
 
 /// Whether `line` was decided by the rule named `rule`.
 fn decided_by(line: &Json, rule: Option<&NotifyRule>) -> bool {
-    rule.is_some_and(|r| line.get("rule").and_then(Json::as_str) == Some(r.name.as_str()))
+    rule.is_some_and(|r| line.get("rule").and_then(Json::as_str) == Some(r.name()))
 }
 
 /// Runs both versions on the candidate stream; the example if some
@@ -586,7 +590,7 @@ fn try_stream(
     n: Option<&NotifyRule>,
 ) -> Option<Example> {
     let Stream { rec, tod, gap, len } = *cand;
-    let clock = new.fields.get(new.clock as usize)?.name.clone();
+    let clock = new.fields().get(new.clock() as usize)?.name.clone();
     let start = at(new, tod);
     let mut stream = Vec::with_capacity(len);
     for i in 0..len {
@@ -626,7 +630,7 @@ fn try_stream(
 
 /// One message's decision by `p` as `eval` prints it (or its error line).
 pub fn decide(p: &NotifyPolicy, line: &str, state: &mut MemoryState) -> Json {
-    let record: Vec<Value> = match crate::record::from_json(line, &p.fields) {
+    let record: Vec<Value> = match crate::record::from_json(line, p.fields()) {
         Ok(r) => r,
         Err(e) => return serde_json::json!({ "error": e }),
     };

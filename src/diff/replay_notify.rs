@@ -58,7 +58,7 @@ pub struct NotifyReplay {
 
 /// One message's decision by `p` as `eval` prints it (or its error line).
 fn decide(p: &NotifyPolicy, e: &Entry, state: &mut MemoryState) -> Json {
-    match e.typed(&p.fields) {
+    match e.typed(p.fields()) {
         Err(err) => json!({ "error": err }),
         Ok(record) => match p.answer(&record, state) {
             Ok(a) => crate::cli::notify_out::answer(p, a, None),
@@ -88,7 +88,7 @@ pub fn replay(
         let changed = super::notify::verdict(&a) != super::notify::verdict(&b);
         let key: Vec<String> =
             r.by.iter()
-                .map(|f| e.group_value(f, spec(f, &old.fields, &new.fields)))
+                .map(|f| e.group_value(f, spec(f, old.fields(), new.fields())))
                 .collect();
         for c in [&mut r.total, r.groups.entry(key).or_default()] {
             c.messages += 1;

@@ -161,7 +161,7 @@ impl<'a> Answerer<'a> {
                     let fields = crate::record::parse_json(text)?;
                     let record = crate::record::from_json_fields(
                         &fields,
-                        &policy.fields,
+                        policy.fields(),
                         Reading::default(),
                     )?;
                     let asked = tokio::task::block_in_place(|| {
@@ -192,7 +192,7 @@ impl<'a> Answerer<'a> {
                     let fields = crate::record::parse_json(text)?;
                     let record = crate::record::from_json_fields(
                         &fields,
-                        &policy.fields,
+                        policy.fields(),
                         Reading::default(),
                     )?;
                     let (line, upto) = state.with_record(policy, &record, *journal, |view| {

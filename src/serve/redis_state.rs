@@ -370,9 +370,9 @@ pub fn degraded_line(
     let delivers = line.get("decision").and_then(Json::as_str) == Some("deliver");
     // A message an always-deliver rule covers counts nowhere: it goes.
     let always = policy
-        .rules
+        .rules()
         .iter()
-        .any(|r| r.action == Action::AlwaysDeliver && r.applies(record));
+        .any(|r| *r.action() == Action::AlwaysDeliver && r.applies(record));
     if mode == FailMode::Closed && delivers && !always {
         line = json!({ "decision": "suppress", "reason": "state_unavailable" });
     }
@@ -387,18 +387,18 @@ pub fn degraded_line(
 /// apply to it, and of its message id.
 fn snapshot(policy: &NotifyPolicy, record: &[Value]) -> Snapshot {
     let mut rules = Vec::new();
-    for (i, rule) in policy.rules.iter().enumerate() {
+    for (i, rule) in policy.rules().iter().enumerate() {
         if let Some(keys) = rule.keys() {
             if rule.applies(record) {
                 let key = key_of(record, keys);
-                let cap = matches!(rule.action, Action::Limit { .. });
+                let cap = matches!(rule.action(), Action::Limit { .. });
                 rules.push((i as u32, key, rule_key(policy, rule, key), cap));
             }
         }
     }
     let id = policy
         .message_id_of(record)
-        .map(|id| (id, format!("tollgate:{{{}}}:id:{id:016x}", policy.name)));
+        .map(|id| (id, format!("tollgate:{{{}}}:id:{id:016x}", policy.name())));
     Snapshot { rules, id }
 }
 
@@ -409,8 +409,8 @@ fn snapshot(policy: &NotifyPolicy, record: &[Value]) -> Snapshot {
 pub fn rule_key(policy: &NotifyPolicy, rule: &NotifyRule, key: u64) -> String {
     format!(
         "tollgate:{{{}}}:rule:{}:{:016x}:{key:016x}",
-        policy.name,
-        rule.name,
+        policy.name(),
+        rule.name(),
         layout(policy, rule)
     )
 }
@@ -418,14 +418,14 @@ pub fn rule_key(policy: &NotifyPolicy, rule: &NotifyRule, key: u64) -> String {
 /// A hash of what a rule's state means: its kind, window and key fields.
 fn layout(policy: &NotifyPolicy, rule: &NotifyRule) -> u64 {
     let mut text = String::new();
-    text.push_str(match rule.action {
+    text.push_str(match rule.action() {
         Action::Dedup { .. } => "dedup",
         _ => "limit",
     });
     text.push_str(&format!(" {:?}", rule.span()));
     for &k in rule.keys().unwrap_or(&[]) {
         let name = policy
-            .fields
+            .fields()
             .get(k as usize)
             .map_or("?", |f| f.name.as_str());
         text.push(' ');
@@ -441,7 +441,7 @@ fn rule_ttl(policy: &NotifyPolicy, rule: &NotifyRule) -> i64 {
         Some(Span::Rolling(ms)) => ms,
         _ => 2 * DAY_MS,
     };
-    span.saturating_add(policy.lateness_ms.max(0))
+    span.saturating_add(policy.lateness_ms().max(0))
         .saturating_add(DAY_MS)
 }
 
@@ -517,7 +517,7 @@ impl RedisView {
                 v.extend_from_slice(&t.to_le_bytes());
             }
             let ttl = policy
-                .rules
+                .rules()
                 .get(*rule as usize)
                 .map_or(2 * DAY_MS, |r| rule_ttl(policy, r));
             out.push((v, ttl));
@@ -534,7 +534,7 @@ impl RedisView {
                         },
                         &mut v,
                     );
-                    let ttl = policy.lateness_ms.max(0).saturating_add(DAY_MS);
+                    let ttl = policy.lateness_ms().max(0).saturating_add(DAY_MS);
                     out.push((v, ttl));
                 }
                 None => out.push((b"k".to_vec(), 0)),

@@ -140,9 +140,7 @@ const SWAP_WAIT: Duration = Duration::from_secs(10);
 /// A policy as its state is laid out: the fingerprint of its saved state
 /// but for the version.
 fn layout(policy: &tollgate_runtime::notify::NotifyPolicy) -> u64 {
-    let mut unversioned = policy.clone();
-    unversioned.version = 0;
-    crate::cli::state::journal::fingerprint(&unversioned)
+    crate::cli::state::journal::fingerprint(&policy.clone().with_version(0))
 }
 
 /// Puts `new` in the place of `old` in `gate`; `false` when it could not

@@ -103,7 +103,7 @@ impl ShardedState {
         decide: impl FnOnce(&mut View<'_>) -> T,
     ) -> (T, Option<u64>) {
         let mut wanted: Vec<usize> = Vec::with_capacity(4);
-        for (i, rule) in policy.rules.iter().enumerate() {
+        for (i, rule) in policy.rules().iter().enumerate() {
             if let Some(keys) = rule.keys() {
                 if rule.applies(record) {
                     wanted.push(shard_of(i as u32, key_of(record, keys)));
@@ -133,7 +133,7 @@ impl ShardedState {
             (Some(j), Some(log)) if !log.is_empty() => Some(j.push(log)),
             _ => None,
         };
-        let at = match record.get(policy.clock as usize) {
+        let at = match record.get(policy.clock() as usize) {
             Some(Value::Time { unix_ms, .. }) => Some(*unix_ms),
             _ => None,
         };

@@ -132,12 +132,12 @@ impl Coverage {
             } => rule,
             _ => return,
         };
-        let Some(Value::Time { unix_ms, .. }) = record.get(policy.clock as usize) else {
+        let Some(Value::Time { unix_ms, .. }) = record.get(policy.clock() as usize) else {
             return;
         };
-        let tod = policy.zone.time_of_day(unix_ms.div_euclid(1000));
+        let tod = policy.zone().time_of_day(unix_ms.div_euclid(1000));
         if let Some(Action::Quiet { windows, .. }) =
-            policy.rules.get(held as usize).map(|r| &r.action)
+            policy.rules().get(held as usize).map(|r| r.action())
         {
             for (window, &w) in windows.iter().enumerate() {
                 if in_window(tod, w) {
@@ -183,11 +183,11 @@ fn consulted(policy: &NotifyPolicy, record: &[Value], decision: Decision) -> Vec
         Action::Limit { .. } => Phase::Limit,
     };
     let matching: Vec<(u32, Phase)> = policy
-        .rules
+        .rules()
         .iter()
         .enumerate()
         .filter(|(_, r)| r.applies(record))
-        .map(|(i, r)| (i as u32, phase_of(&r.action)))
+        .map(|(i, r)| (i as u32, phase_of(r.action())))
         .collect();
     // The phase that decided and its rule (`None`: every rule of that
     // phase was consulted and the message went on).
@@ -321,19 +321,19 @@ fn bands(f: &FeeFormula, money: &dyn Fn(rust_decimal::Decimal) -> String) -> Vec
 /// Every item a notifications policy's tests could exercise.
 pub fn notify_items(policy: &NotifyPolicy) -> Vec<Described> {
     let mut out = Vec::new();
-    for (ri, r) in policy.rules.iter().enumerate() {
+    for (ri, r) in policy.rules().iter().enumerate() {
         let rule = ri as u32;
         out.push(Described {
             item: Item::Applied { rule },
             kind: "rule",
-            text: format!("rule `{}`", r.name),
+            text: format!("rule `{}`", r.name()),
         });
-        if let Action::Quiet { windows, .. } = &r.action {
+        if let Action::Quiet { windows, .. } = r.action() {
             for (window, &(a, b)) in windows.iter().enumerate() {
                 out.push(Described {
                     item: Item::Window { rule, window },
                     kind: "quiet window",
-                    text: format!("quiet window {}-{} of `{}`", hhmm(a), hhmm(b), r.name),
+                    text: format!("quiet window {}-{} of `{}`", hhmm(a), hhmm(b), r.name()),
                 });
             }
         }

@@ -28,7 +28,7 @@ impl Compiled {
     pub fn name(&self) -> &str {
         match self {
             Compiled::Fees(t) => t.name(),
-            Compiled::Notifications(p) => &p.name,
+            Compiled::Notifications(p) => p.name(),
         }
     }
 }
@@ -105,7 +105,7 @@ fn run_one(test: &TestCase, policy: &Compiled, coverage: &mut Coverage) -> Verdi
             Code::E0601,
             format!(
                 "`{}` is a notifications policy: its tests are message streams",
-                p.name
+                p.name()
             ),
             test.name_span,
             "a fee test",
@@ -480,15 +480,15 @@ fn prepare(
         };
         let record = typed(
             &m.record,
-            &policy.fields,
+            policy.fields(),
             Some((clock, Json::String(at), at_span)),
             None,
         )
         .map_err(|ds| errors.extend(ds))
         .ok();
         if let Some(rule) = &m.expect.rule {
-            if !policy.rules.iter().any(|r| r.name == rule.name) {
-                let names: Vec<&str> = policy.rules.iter().map(|r| r.name.as_str()).collect();
+            if !policy.rules().iter().any(|r| r.name() == rule.name) {
+                let names: Vec<&str> = policy.rules().iter().map(|r| r.name()).collect();
                 errors.push(unknown(rule, "rule", &names));
             }
         }
@@ -518,7 +518,7 @@ fn prepare(
 /// written when the zone is not built for its year (the engine refuses
 /// it, and says why).
 fn shown_instant(policy: &NotifyPolicy, t: chrono::DateTime<chrono::FixedOffset>) -> String {
-    if policy.zone.covers(t.timestamp()) {
+    if policy.zone().covers(t.timestamp()) {
         notify_out::instant(policy, t.timestamp_millis())
     } else {
         t.to_rfc3339()
@@ -590,8 +590,8 @@ fn stream_test(
     coverage: &mut Coverage,
 ) -> Result<Option<Failure>, Vec<Diagnostic>> {
     let clock = policy
-        .fields
-        .get(policy.clock as usize)
+        .fields()
+        .get(policy.clock() as usize)
         .map_or("at", |f| f.name.as_str());
     let prepared = prepare(s, policy, clock)?;
     let mut state = MemoryState::new();
@@ -728,7 +728,7 @@ fn matches_decision(
     d: Decision,
     repeat: bool,
 ) -> bool {
-    let name = |i: u32| policy.rules.get(i as usize).map(|r| r.name.as_str());
+    let name = |i: u32| policy.rules().get(i as usize).map(|r| r.name());
     let by = |rule: u32| {
         e.rule
             .as_ref()

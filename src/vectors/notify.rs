@@ -89,13 +89,13 @@ pub fn groups(
     };
     let t0 = midnight(start).ok_or("no local midnight to start from")?;
     let (span_start, span_end) = (
-        compiled.zone.from.saturating_mul(1000),
-        compiled.zone.until.saturating_mul(1000),
+        compiled.zone().from.saturating_mul(1000),
+        compiled.zone().until.saturating_mul(1000),
     );
     // The first two offset changes from a year before the bursts (daylight
     // saving's spring and autumn), else the first two of the span.
     let all: Vec<i64> = compiled
-        .zone
+        .zone()
         .changes
         .iter()
         .map(|&(t, _)| t.saturating_mul(1000))
@@ -296,7 +296,7 @@ fn answer(
             let n = i + 1;
             let error = |message: String| json!({ "error": message, "record": n }).to_string();
             let text = Json::Object(record.clone()).to_string();
-            let expect = match crate::record::from_json(&text, &compiled.fields) {
+            let expect = match crate::record::from_json(&text, compiled.fields()) {
                 Err(e) => error(e),
                 Ok(values) => match crate::interp_notify::answer(policy, &values, &mut history) {
                     Some(Ok(a)) => crate::cli::notify_out::answer(compiled, a, None).to_string(),

@@ -14,7 +14,7 @@ use tollgate_runtime::value::Value;
 
 /// The index of field `name`.
 pub fn field(policy: &NotifyPolicy, name: &str) -> usize {
-    policy.fields.iter().position(|f| f.name == name).unwrap()
+    policy.fields().iter().position(|f| f.name == name).unwrap()
 }
 
 /// The variant index of an enum value.

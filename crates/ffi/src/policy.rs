@@ -30,7 +30,7 @@ impl Policy {
     pub(crate) fn fields(&self) -> &[FieldSpec] {
         match &*self.compiled {
             Compiled::Fees(t) => t.fields(),
-            Compiled::Notifications(p) => &p.fields,
+            Compiled::Notifications(p) => p.fields(),
         }
     }
 }
@@ -192,8 +192,8 @@ pub unsafe extern "C" fn tg_policy_rule_name(
         Ok(o) => o,
         Err(s) => return s,
     };
-    match n.rules.get(rule as usize) {
-        Some(r) => match buffers::put(out, &r.name) {
+    match n.rules().get(rule as usize) {
+        Some(r) => match buffers::put(out, r.name()) {
             Ok(()) => tg_status::TG_OK,
             Err(s) => s,
         },

@@ -106,7 +106,10 @@ pub enum ArtifactErrorKind {
     BadTag,
     /// A decimal out of range.
     BadDecimal,
-    /// The decoded table is inconsistent.
+    /// The policy is inconsistent: what the text says is wrong, whether
+    /// the policy was decoded (at `offset` 0: found once it was read) or
+    /// built by a host through a constructor such as
+    /// [`Table::new`](crate::table::Table::new).
     Invalid(&'static str),
     /// A valid artifact of the other policy kind than the one asked for.
     WrongKind,
@@ -147,7 +150,7 @@ impl core::fmt::Display for ArtifactError {
             BadUtf8 => write!(f, "a string at byte {} is not UTF-8", self.offset),
             BadTag => write!(f, "unknown tag at byte {}", self.offset),
             BadDecimal => write!(f, "invalid decimal at byte {}", self.offset),
-            Invalid(why) => write!(f, "inconsistent artifact: {why}"),
+            Invalid(why) => write!(f, "inconsistent policy: {why}"),
             WrongKind => write!(f, "the artifact holds the other kind of policy (fees or notifications)"),
             Unsigned => write!(f, "the artifact is not signed, and trusted keys were given"),
             UnknownKey(id) => write!(f, "the artifact is signed by key {}, which is not trusted", trust::KeyIdHex(&id)),
@@ -186,11 +189,11 @@ pub fn encode(table: &Table) -> Vec<u8> {
 /// Encodes `policy` as a notifications artifact.
 pub fn encode_notify(policy: &NotifyPolicy) -> Vec<u8> {
     let mut w = Writer(alloc::vec![KIND_NOTIFICATIONS]);
-    if !policy.window.is_always() {
-        w.window(&policy.window);
+    if !policy.window().is_always() {
+        w.window(&policy.window());
     }
     w.notify_policy(policy);
-    seal(&w.0, policy.window.is_always())
+    seal(&w.0, policy.window().is_always())
 }
 
 /// Wraps a body in the header and trailer: format 3 for a policy without
@@ -259,21 +262,13 @@ pub fn decode_any(bytes: &[u8]) -> Result<Compiled, ArtifactError> {
     let (mut r, kind, window) = open(bytes)?;
     let compiled = match kind {
         KIND_FEES => Compiled::Fees(r.table(window)?),
-        _ => Compiled::Notifications(NotifyPolicy {
-            window,
-            ..r.notify_policy()?
-        }),
+        _ => Compiled::Notifications(r.notify_policy(window)?),
     };
     if r.pos != r.bytes.len() {
         return Err(err(ArtifactErrorKind::TrailingBytes, r.offset()));
     }
-    if let Compiled::Notifications(policy) = &compiled {
-        validate_notify(policy)?;
-    }
     Ok(compiled)
 }
-
-pub use notify::{validate_notify, MAX_DURATION_MS, MAX_LATENESS_MS, MAX_REASON_BYTES};
 
 /// Checks the envelope and reads the kind byte and the activation window:
 /// a reader at the start of the policy, its kind and its window.

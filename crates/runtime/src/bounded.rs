@@ -173,24 +173,24 @@ impl BoundedState {
         when_full: WhenFull,
         id_capacity: usize,
     ) -> Result<BoundedState, CapacityError> {
-        let mut tables = Vec::with_capacity(policy.rules.len());
-        for r in &policy.rules {
+        let mut tables = Vec::with_capacity(policy.rules().len());
+        for r in policy.rules() {
             let Some(span) = r.span() else {
                 tables.push(None);
                 continue;
             };
-            let cap = match &r.action {
+            let cap = match r.action() {
                 Action::Limit { cap, .. } => cap.most(),
                 _ => 1,
             };
             let too_large = || CapacityError::TooLarge {
-                rule: r.name.clone(),
+                rule: r.name().into(),
             };
-            let needs = window::most_kept(span, cap, policy.lateness_ms, &policy.zone)
+            let needs = window::most_kept(span, cap, policy.lateness_ms(), policy.zone())
                 .ok_or_else(too_large)?;
             if needs > MAX_INSTANTS {
                 return Err(CapacityError::TooManyInstants {
-                    rule: r.name.clone(),
+                    rule: r.name().into(),
                     needs,
                 });
             }
@@ -206,11 +206,11 @@ impl BoundedState {
         }
         Ok(BoundedState {
             tables,
-            lateness_ms: policy.lateness_ms,
-            zone: policy.zone.clone(),
+            lateness_ms: policy.lateness_ms(),
+            zone: policy.zone().clone(),
             when_full,
             evictions: 0,
-            ids: match policy.message_id {
+            ids: match policy.message_id() {
                 Some(_) => filled(id_capacity, None).ok_or(CapacityError::TooManyIds {
                     capacity: id_capacity,
                 })?,

@@ -9,11 +9,14 @@
 //! (see [below](#targets-narrower-than-64-bits)). The C library
 //! (`crates/ffi`, `docs/ffi.md`) is a thin layer over it.
 //!
-//! A [`table::Table`] is valid by construction: it is made only through
-//! constructors that check it ([`table::Table::new`],
-//! [`table::Schedule::new`], or loading an artifact, which ends there), and
-//! its parts are read, never changed, so the lookup index a schedule builds
-//! always answers for its rows. Positions are typed ([`position`]).
+//! A [`table::Table`] and a [`notify::NotifyPolicy`] are valid by
+//! construction: they are made only through constructors that check them
+//! ([`table::Table::new`], [`table::Schedule::new`],
+//! [`notify::NotifyPolicy::new`], [`notify::NotifyRule::new`], or loading
+//! an artifact, which ends there), and their parts are read, never
+//! changed, so the lookup index a schedule builds always answers for its
+//! rows, and a terminal's state always fits the policy it was sized from.
+//! Positions are typed ([`position`]).
 //!
 //! # Targets narrower than 64 bits
 //!
@@ -120,30 +123,30 @@
 //! ```
 //! use tollgate_runtime::artifact::{self, Compiled};
 //! use tollgate_runtime::bounded::BoundedState;
-//! use tollgate_runtime::notify::{Action, Cap, Decision, NotifyPolicy, NotifyRule, Period};
+//! use tollgate_runtime::notify::{Action, Cap, Decision, NotifyParts, NotifyPolicy, NotifyRule, Period};
 //! use tollgate_runtime::record::RecordBuilder;
 //! use tollgate_runtime::table::{FieldKind, FieldSpec};
 //! use tollgate_runtime::zone::Zone;
 //!
 //! # let field = |name: &str, kind| FieldSpec { name: name.into(), kind, default: None, refunds: false };
-//! # let policy = NotifyPolicy {
+//! # let policy = NotifyPolicy::new(NotifyParts {
 //! #     name: "messages".into(), version: 1, window: Default::default(),
 //! #     fields: vec![field("terminal", FieldKind::String), field("at", FieldKind::Timestamp)],
 //! #     clock: 1,
 //! #     zone: Zone { name: "Asia/Shanghai".into(), initial: 8 * 3600, changes: vec![],
 //! #                  from: 946_684_800, until: 4_102_444_800 },
 //! #     lateness_ms: 3_600_000, message_id: None,
-//! #     rules: vec![NotifyRule { name: "terminal_cap".into(), columns: vec![], rows: vec![vec![]],
-//! #         action: Action::Limit { cap: Cap::Fixed(1), period: Period::Rolling(3_600_000),
-//! #                                 keys: vec![0] } }],
-//! # };
+//! #     rules: vec![NotifyRule::new("terminal_cap".into(), vec![], vec![vec![]],
+//! #         Action::Limit { cap: Cap::Fixed(1), period: Period::Rolling(3_600_000),
+//! #                         keys: vec![0] })?],
+//! # })?;
 //! # let bytes = artifact::encode_notify(&policy);
 //! // `bytes`: an artifact allowing one message per terminal per hour.
 //! let Compiled::Notifications(policy) = artifact::decode_any(&bytes)? else {
 //!     unreachable!("a notifications artifact")
 //! };
 //! let mut state = BoundedState::new(&policy, 8)?; // room for 8 terminals
-//! let mut record = RecordBuilder::new(&policy.fields);
+//! let mut record = RecordBuilder::new(policy.fields());
 //! let (terminal, at) = (record.field("terminal")?, record.field("at")?);
 //! let nine = 1_795_568_400_000; // 2026-11-25T09:00:00+08:00, in Unix ms
 //!

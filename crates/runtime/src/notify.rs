@@ -13,13 +13,17 @@
 //! decided within the lateness with that first decision, marked as a
 //! repeat, before any phase (see [`crate::ids`]).
 
+mod policy;
+mod validate;
+
+pub use policy::{NotifyParts, NotifyPolicy, NotifyRule};
+pub use validate::{MAX_DURATION_MS, MAX_LATENESS_MS, MAX_REASON_BYTES};
+
 use crate::activation::Outside;
 use crate::ids::{self, Answer, DecidedIds};
-use crate::table::{Cell, FieldSpec};
 use crate::times::Times;
 use crate::value::Value;
-use crate::window::{self, Span};
-use crate::zone::Zone;
+use crate::window;
 use alloc::string::String;
 use alloc::vec::Vec;
 use core::hash::{BuildHasherDefault, Hasher};
@@ -28,48 +32,6 @@ use hashbrown::HashMap;
 /// A matching quiet rule while a message is decided: its index, its
 /// windows, and whether it drops (rather than defers) the message.
 type QuietRule<'a> = (u32, &'a [(u32, u32)], bool);
-
-/// A compiled notifications policy.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NotifyPolicy {
-    /// The policy's name.
-    pub name: String,
-    /// The policy's version.
-    pub version: u32,
-    /// When the policy decides records ([`crate::activation`]): a record
-    /// outside it is refused ([`NotifyError::NotYetEffective`],
-    /// [`NotifyError::Expired`]) unless an always-deliver or a suppress
-    /// rule decides it.
-    pub window: crate::activation::Window,
-    /// The record schema.
-    pub fields: Vec<FieldSpec>,
-    /// Index of the timestamp field decisions are made at.
-    pub clock: u32,
-    /// The policy's time zone.
-    pub zone: Zone,
-    /// How late a record may be, in ms: a record of a rule and key is
-    /// accepted at `t ≥ newest − lateness`, where `newest` is the newest
-    /// delivery recorded for that key.
-    pub lateness_ms: i64,
-    /// Index of the string field that identifies a message, if the policy
-    /// names one (`message id FIELD`).
-    pub message_id: Option<u32>,
-    /// The rules in file order.
-    pub rules: Vec<NotifyRule>,
-}
-
-/// One rule: which messages it applies to, and what it does to them.
-#[derive(Debug, Clone, PartialEq)]
-pub struct NotifyRule {
-    /// Its name, reported in decisions.
-    pub name: String,
-    /// Field index of each column of `rows`.
-    pub columns: Vec<u32>,
-    /// The rule applies when any row admits the record.
-    pub rows: Vec<Vec<Cell>>,
-    /// What it does.
-    pub action: Action,
-}
 
 /// What a rule does to the messages it applies to.
 #[derive(Debug, Clone, PartialEq)]
@@ -569,31 +531,6 @@ impl ThrottleState for MemoryState {
 }
 
 impl NotifyRule {
-    /// What the rule's state is measured over; `None` for a rule that keeps
-    /// no state.
-    pub fn span(&self) -> Option<Span> {
-        match &self.action {
-            Action::Dedup { window_ms, .. } => Some(Span::Rolling(*window_ms)),
-            Action::Limit {
-                period: Period::Rolling(ms),
-                ..
-            } => Some(Span::Rolling(*ms)),
-            Action::Limit {
-                period: Period::CalendarDay,
-                ..
-            } => Some(Span::CalendarDay),
-            _ => None,
-        }
-    }
-
-    /// The key fields of a rule that keeps state.
-    pub fn keys(&self) -> Option<&[u32]> {
-        match &self.action {
-            Action::Dedup { keys, .. } | Action::Limit { keys, .. } => Some(keys),
-            _ => None,
-        }
-    }
-
     /// Whether the rule applies to `record`.
     pub fn applies(&self, record: &[Value]) -> bool {
         self.rows.iter().any(|cells| {
@@ -1026,6 +963,8 @@ impl NotifyPolicy {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::{Cell, FieldSpec};
+    use crate::zone::Zone;
 
     #[test]
     fn every_error_reads_as_one_sentence_and_is_an_error() {
@@ -1063,9 +1002,7 @@ mod tests {
         let p = policy(3, 100);
         let e = BoundedState::new(&p, usize::MAX / 4).unwrap_err();
         assert_eq!(e, CapacityError::TooLarge { rule: "cap".into() });
-        let mut with_ids = policy(3, 100);
-        with_ids.message_id = Some(0);
-        let e = BoundedState::with_ids(&with_ids, 1, WhenFull::EvictOldest, usize::MAX / 4)
+        let e = BoundedState::with_ids(&with_ids(100), 1, WhenFull::EvictOldest, usize::MAX / 4)
             .unwrap_err();
         assert_eq!(
             e,
@@ -1076,27 +1013,44 @@ mod tests {
         assert!(!alloc::string::ToString::to_string(&e).contains('\n'));
     }
 
+    /// The timestamp field decisions are made at.
+    fn clock_field() -> FieldSpec {
+        FieldSpec {
+            name: "at".into(),
+            kind: crate::table::FieldKind::Timestamp,
+            default: None,
+            refunds: false,
+        }
+    }
+
+    /// `p`, changed, built again (checked, its shape hashed anew).
+    fn rebuilt(p: NotifyPolicy) -> NotifyPolicy {
+        NotifyPolicy::new(p.into_parts()).unwrap()
+    }
+
     fn policy(cap: u32, lateness_ms: i64) -> NotifyPolicy {
-        NotifyPolicy {
+        NotifyPolicy::new(NotifyParts {
             name: "p".into(),
             version: 1,
             window: crate::activation::Window::ALWAYS,
-            fields: Vec::new(),
+            fields: alloc::vec![clock_field()],
             clock: 0,
             zone: Zone::fixed("UTC".into(), 0),
             lateness_ms,
             message_id: None,
-            rules: alloc::vec![NotifyRule {
-                name: "cap".into(),
-                columns: Vec::new(),
-                rows: alloc::vec![Vec::new()],
-                action: Action::Limit {
+            rules: alloc::vec![NotifyRule::new(
+                "cap".into(),
+                Vec::new(),
+                alloc::vec![Vec::new()],
+                Action::Limit {
                     cap: Cap::Fixed(cap),
                     period: Period::Rolling(1_000),
                     keys: Vec::new()
-                },
-            }],
-        }
+                }
+            )
+            .unwrap()],
+        })
+        .unwrap()
     }
 
     #[test]
@@ -1139,17 +1093,14 @@ mod tests {
 
     #[test]
     fn always_deliver_wins_over_suppress_and_suppress_changes_no_state() {
-        let rule = |name: &str, action: Action| NotifyRule {
-            name: name.into(),
-            columns: Vec::new(),
-            rows: alloc::vec![Vec::new()],
-            action,
+        let rule = |name: &str, action: Action| {
+            NotifyRule::new(name.into(), Vec::new(), alloc::vec![Vec::new()], action).unwrap()
         };
-        let mut policy = NotifyPolicy {
+        let mut policy = NotifyPolicy::new(NotifyParts {
             name: "p".into(),
             version: 1,
             window: crate::activation::Window::ALWAYS,
-            fields: Vec::new(),
+            fields: alloc::vec![clock_field()],
             clock: 0,
             zone: Zone::fixed("UTC".into(), 0),
             lateness_ms: 0,
@@ -1170,7 +1121,8 @@ mod tests {
                     }
                 ),
             ],
-        };
+        })
+        .unwrap();
         let record = [Value::Time {
             unix_ms: 5,
             offset_secs: 0,
@@ -1185,6 +1137,7 @@ mod tests {
         );
         assert!(state.is_empty(), "a suppressed message records nothing");
         policy.rules.push(rule("always", Action::AlwaysDeliver));
+        let policy = rebuilt(policy);
         assert_eq!(
             policy.decide(&record, &mut state),
             Ok(Decision::Deliver { clamped: None })
@@ -1201,24 +1154,18 @@ mod tests {
             default: Some(Value::Str(String::new())),
             refunds: false,
         };
-        p.fields = alloc::vec![
-            FieldSpec {
-                name: "at".into(),
-                kind: crate::table::FieldKind::Timestamp,
-                default: None,
-                refunds: false,
-            },
-            string("id"),
-            string("kind"),
-        ];
+        p.fields = alloc::vec![clock_field(), string("id"), string("kind")];
         p.message_id = Some(1);
-        p.rules.push(NotifyRule {
-            name: "alerts".into(),
-            columns: alloc::vec![2],
-            rows: alloc::vec![alloc::vec![Cell::StrIn(alloc::vec!["alert".into()])]],
-            action: Action::AlwaysDeliver,
-        });
-        p
+        p.rules.push(
+            NotifyRule::new(
+                "alerts".into(),
+                alloc::vec![2],
+                alloc::vec![alloc::vec![Cell::StrIn(alloc::vec!["alert".into()])]],
+                Action::AlwaysDeliver,
+            )
+            .unwrap(),
+        );
+        rebuilt(p)
     }
 
     fn message(ms: i64, id: &str, kind: &str) -> [Value; 3] {
@@ -1295,19 +1242,22 @@ mod tests {
 
     #[test]
     fn records_outside_the_zone_span_are_refused_but_always_deliver_is_not() {
-        let rule = |name: &str, columns: Vec<u32>, rows: Vec<Vec<Cell>>, action| NotifyRule {
-            name: name.into(),
-            columns,
-            rows,
-            action,
+        let rule = |name: &str, columns: Vec<u32>, rows: Vec<Vec<Cell>>, action| {
+            NotifyRule::new(name.into(), columns, rows, action).unwrap()
         };
         let mut zone = Zone::fixed("UTC".into(), 0);
         (zone.from, zone.until) = (86_400, 3 * 86_400);
-        let policy = NotifyPolicy {
+        let urgent = FieldSpec {
+            name: "urgent".into(),
+            kind: crate::table::FieldKind::Bool,
+            default: None,
+            refunds: false,
+        };
+        let policy = NotifyPolicy::new(NotifyParts {
             name: "p".into(),
             version: 1,
             window: crate::activation::Window::ALWAYS,
-            fields: Vec::new(),
+            fields: alloc::vec![clock_field(), urgent],
             clock: 0,
             zone,
             lateness_ms: 0,
@@ -1329,7 +1279,8 @@ mod tests {
                     }
                 ),
             ],
-        };
+        })
+        .unwrap();
         let at = |s: i64, urgent: bool| {
             [
                 Value::Time {

@@ -208,7 +208,7 @@ impl<T> Held<T> {
     pub fn window(&self) -> crate::activation::Window {
         match &self.compiled {
             Compiled::Fees(t) => t.window(),
-            Compiled::Notifications(p) => p.window,
+            Compiled::Notifications(p) => p.window(),
         }
     }
 
@@ -546,7 +546,7 @@ impl<S: Store> Terminal<S> {
         if let Some(prev) = &self.previous {
             let lateness = prev
                 .notify()
-                .map_or(self.fee_lateness_ms, |p| p.lateness_ms);
+                .map_or(self.fee_lateness_ms, |p| p.lateness_ms());
             if newest.saturating_sub(lateness) > self.current.activation_ms() {
                 self.previous = None;
                 self.carried_into.clear();
@@ -582,7 +582,7 @@ impl<S: Store> Terminal<S> {
             Some(Compiled::Notifications(p)) => p,
             _ => return Err(TerminalError::WrongSlot),
         };
-        let at_ms = match record.get(policy.clock as usize) {
+        let at_ms = match record.get(policy.clock() as usize) {
             Some(Value::Time { unix_ms, .. }) => *unix_ms,
             _ => return Err(TerminalError::Notify(NotifyError::NoTimestamp)),
         };
@@ -632,9 +632,9 @@ impl<S: Store> Terminal<S> {
             return;
         };
         if policy
-            .rules
+            .rules()
             .iter()
-            .any(|r| r.action == Action::AlwaysDeliver && r.applies(record))
+            .any(|r| *r.action() == Action::AlwaysDeliver && r.applies(record))
         {
             return; // delivered and counted nowhere
         }
@@ -644,7 +644,7 @@ impl<S: Store> Terminal<S> {
                 Slot::Previous => (i, into as usize),
                 Slot::Current => (into as usize, i),
             };
-            let Some(rule) = policy.rules.get(here) else {
+            let Some(rule) = policy.rules().get(here) else {
                 continue;
             };
             let (Some(keys), Ok(there)) = (rule.keys(), u32::try_from(there)) else {

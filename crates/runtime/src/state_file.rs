@@ -141,8 +141,8 @@ struct RuleShape {
 }
 
 fn shape(policy: &NotifyPolicy, rule: usize) -> Option<RuleShape> {
-    let r = policy.rules.get(rule)?;
-    let (action, period, window_ms, keys) = match &r.action {
+    let r = policy.rules().get(rule)?;
+    let (action, period, window_ms, keys) = match r.action() {
         Action::Dedup { keys, window_ms } => (0, 0, *window_ms, keys),
         Action::Limit {
             period: Period::Rolling(ms),
@@ -158,11 +158,11 @@ fn shape(policy: &NotifyPolicy, rule: usize) -> Option<RuleShape> {
     };
     let keys = keys
         .iter()
-        .filter_map(|&k| policy.fields.get(k as usize))
+        .filter_map(|&k| policy.fields().get(k as usize))
         .map(|f| (f.name.clone(), f.kind.clone()))
         .collect();
     Some(RuleShape {
-        name: r.name.clone(),
+        name: r.name().into(),
         action,
         period,
         window_ms,
@@ -200,11 +200,11 @@ impl MemoryState {
         let mut out = Vec::new();
         out.extend_from_slice(STATE_MAGIC);
         out.extend_from_slice(&STATE_VERSION.to_le_bytes());
-        put_str(&mut out, &policy.name);
-        out.extend_from_slice(&policy.version.to_le_bytes());
-        put_str(&mut out, &policy.zone.name);
-        out.extend_from_slice(&policy.lateness_ms.to_le_bytes());
-        let shapes: Vec<(usize, RuleShape)> = (0..policy.rules.len())
+        put_str(&mut out, policy.name());
+        out.extend_from_slice(&policy.version().to_le_bytes());
+        put_str(&mut out, &policy.zone().name);
+        out.extend_from_slice(&policy.lateness_ms().to_le_bytes());
+        let shapes: Vec<(usize, RuleShape)> = (0..policy.rules().len())
             .filter_map(|i| shape(policy, i).map(|s| (i, s)))
             .collect();
         out.extend_from_slice(&(shapes.len() as u32).to_le_bytes());
@@ -296,8 +296,8 @@ impl MemoryState {
         }
         let name = r.string()?;
         let version = u32::from_le_bytes(r.array()?);
-        let same_version = name == policy.name && version == policy.version;
-        if name != policy.name || (format == STATE_VERSION_1 && !same_version) {
+        let same_version = name == policy.name() && version == policy.version();
+        if name != policy.name() || (format == STATE_VERSION_1 && !same_version) {
             return Err(StateError::OtherPolicy {
                 name: String::from(name),
                 version,
@@ -312,7 +312,7 @@ impl MemoryState {
         };
         let mut same_lateness = true;
         if format == STATE_VERSION_1 {
-            for i in 0..policy.rules.len() {
+            for i in 0..policy.rules().len() {
                 if let Some(s) = shape(policy, i) {
                     map.push((i as u32, Ok(i as u32)));
                     carried.kept.push(s.name);
@@ -321,7 +321,7 @@ impl MemoryState {
         } else {
             let zone = r.string()?;
             let lateness = i64::from_le_bytes(r.array()?);
-            same_lateness = lateness == policy.lateness_ms;
+            same_lateness = lateness == policy.lateness_ms();
             let n = r.count(30)?;
             for _ in 0..n {
                 let saved = u32::from_le_bytes(r.array()?);
@@ -381,7 +381,7 @@ impl MemoryState {
         }
         let mut ids = DecidedIds::default();
         if format == STATE_VERSION {
-            let keep = same_version && same_lateness && policy.message_id.is_some();
+            let keep = same_version && same_lateness && policy.message_id().is_some();
             let at = i64::from_le_bytes(r.array()?);
             let n = r.count(18)?;
             let mut previous: Option<u64> = None;
@@ -402,7 +402,7 @@ impl MemoryState {
             }
             if keep {
                 ids.forgotten = (at != NEVER).then_some(at);
-            } else if n > 0 && policy.message_id.is_some() {
+            } else if n > 0 && policy.message_id().is_some() {
                 let why = if same_version {
                     Dropped::Lateness
                 } else {
@@ -497,7 +497,7 @@ pub fn read_decision(bytes: &[u8]) -> Result<Decision, StateError> {
 /// Whether `policy` has the rules a saved decision names, with actions that
 /// could have made it.
 pub fn fits(policy: &NotifyPolicy, d: &Decision) -> bool {
-    let action = |rule: u32| policy.rules.get(rule as usize).map(|r| &r.action);
+    let action = |rule: u32| policy.rules().get(rule as usize).map(|r| r.action());
     match *d {
         Decision::Deliver { clamped: None } => true,
         Decision::Deliver {
@@ -537,7 +537,7 @@ fn judge(
     zone: &str,
     lateness: i64,
 ) -> Result<u32, Dropped> {
-    let (i, now) = (0..policy.rules.len())
+    let (i, now) = (0..policy.rules().len())
         .filter_map(|i| shape(policy, i).map(|s| (i, s)))
         .find(|(_, s)| s.name == saved.name)
         .ok_or(Dropped::Gone)?;
@@ -550,10 +550,10 @@ fn judge(
     if now.keys != saved.keys {
         return Err(Dropped::Keys);
     }
-    if lateness != policy.lateness_ms {
+    if lateness != policy.lateness_ms() {
         return Err(Dropped::Lateness);
     }
-    if zone != policy.zone.name {
+    if zone != policy.zone().name {
         return Err(Dropped::Zone);
     }
     Ok(i as u32)
@@ -566,13 +566,13 @@ fn judge(
 /// both versions name one (their decisions name rules by number).
 pub fn carry_plan(old: &NotifyPolicy, new: &NotifyPolicy) -> (Vec<Option<u32>>, Carried) {
     let mut carried = Carried {
-        from_version: old.version,
+        from_version: old.version(),
         ..Carried::default()
     };
-    let into = (0..old.rules.len())
+    let into = (0..old.rules().len())
         .map(|i| {
             let saved = shape(old, i)?;
-            match judge(new, &saved, &old.zone.name, old.lateness_ms) {
+            match judge(new, &saved, &old.zone().name, old.lateness_ms()) {
                 Ok(j) => {
                     carried.kept.push(saved.name);
                     Some(j)
@@ -584,7 +584,7 @@ pub fn carry_plan(old: &NotifyPolicy, new: &NotifyPolicy) -> (Vec<Option<u32>>, 
             }
         })
         .collect();
-    if old.message_id.is_some() && new.message_id.is_some() {
+    if old.message_id().is_some() && new.message_id().is_some() {
         carried
             .dropped
             .push((String::from(MESSAGE_IDS), Dropped::Version));
@@ -741,7 +741,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::notify::{Cap, NotifyRule, ThrottleState};
+    use crate::notify::{Cap, NotifyParts, NotifyRule, ThrottleState};
     use crate::table::{FieldKind, FieldSpec};
     use crate::value::Value;
     use crate::zone::Zone;
@@ -756,13 +756,10 @@ mod tests {
             default,
             refunds: false,
         };
-        let rule = |name: &str, action: Action| NotifyRule {
-            name: name.into(),
-            columns: Vec::new(),
-            rows: vec![Vec::new()],
-            action,
+        let rule = |name: &str, action: Action| {
+            NotifyRule::new(name.into(), Vec::new(), vec![Vec::new()], action).unwrap()
         };
-        NotifyPolicy {
+        NotifyPolicy::new(NotifyParts {
             name: "ids".into(),
             version,
             window: crate::activation::Window::ALWAYS,
@@ -770,6 +767,7 @@ mod tests {
                 field("at", FieldKind::Timestamp, None),
                 field("terminal", FieldKind::String, None),
                 field("msg_id", FieldKind::String, Some(Value::Str(String::new()))),
+                field("limit", FieldKind::Integer, None),
             ],
             clock: 0,
             zone: Zone::fixed("UTC".into(), 0),
@@ -787,7 +785,7 @@ mod tests {
                     "cap",
                     Action::Limit {
                         cap: Cap::Field {
-                            field: 1,
+                            field: 3,
                             low: 0,
                             high: 2,
                         },
@@ -809,7 +807,8 @@ mod tests {
                     },
                 ),
             ],
-        }
+        })
+        .unwrap()
     }
 
     /// A decision of every kind.

@@ -6,7 +6,9 @@
 
 mod validate;
 
-pub(crate) use validate::{ascending, cell_fits, check, fields as validate_fields, invalid};
+pub(crate) use validate::{
+    ascending, cell_fits, check, fields as validate_fields, invalid, window as validate_window,
+};
 
 use crate::activation::Window;
 use crate::artifact::ArtifactError;

@@ -128,10 +128,11 @@ impl StateFiles {
                 ))
             }
         };
-        if header.policy != policy.name {
+        if header.policy != policy.name() {
             return Err(format!(
                 "error: {shown}: the journal belongs to policy `{}`, not `{}`",
-                header.policy, policy.name
+                header.policy,
+                policy.name()
             ));
         }
         let entries = bytes.get(from..).unwrap_or(&[]);
@@ -251,8 +252,8 @@ impl StateFiles {
     /// Starts the journal afresh, empty, extending the snapshot `base`.
     fn reset(&mut self, policy: &NotifyPolicy, base: Base) -> std::io::Result<()> {
         let header = journal::header(&Header {
-            policy: policy.name.clone(),
-            version: policy.version,
+            policy: policy.name().into(),
+            version: policy.version(),
             fingerprint: journal::fingerprint(policy),
             base,
         });
@@ -293,7 +294,7 @@ fn replay(policy: &NotifyPolicy, state: &mut MemoryState, entry: Entry) -> bool 
             forget_through_ms,
         } => {
             let stateful = policy
-                .rules
+                .rules()
                 .get(rule as usize)
                 .and_then(|r| r.span())
                 .is_some();
@@ -307,7 +308,7 @@ fn replay(policy: &NotifyPolicy, state: &mut MemoryState, entry: Entry) -> bool 
             at_ms,
             decision,
         } => {
-            let fits = policy.message_id.is_some() && fits(policy, &decision);
+            let fits = policy.message_id().is_some() && fits(policy, &decision);
             if fits {
                 state.remember(id, at_ms, decision);
             }
@@ -502,8 +503,9 @@ rule promo_cap when kind == promo => limit 2 per 24h by merchant
         let (mut files, mut state) = open(&policy, &path);
         deliver(&mut files, &mut state, &[10]);
         drop(files);
-        let mut renamed = policy.clone();
-        renamed.name = "another".into();
+        let mut parts = policy.clone().into_parts();
+        parts.name = "another".into();
+        let renamed = NotifyPolicy::new(parts).unwrap();
         let mut files = StateFiles::open(&path).unwrap();
         let e = files
             .recover(&renamed, None, &mut MemoryState::new())
@@ -511,8 +513,7 @@ rule promo_cap when kind == promo => limit 2 per 24h by merchant
             .unwrap();
         assert!(e.contains("belongs to policy `durable`"), "{e}");
         drop(files);
-        let mut next = policy.clone();
-        next.version = 2;
+        let next = policy.clone().with_version(2);
         let mut files = StateFiles::open(&path).unwrap();
         let e = files
             .recover(&next, None, &mut MemoryState::new())

@@ -15,24 +15,15 @@
 //!   its low and high bounds), its period (`0` rolling and its length in ms,
 //!   or `1` calendar day) and its key fields.
 //!
-//! [`validate_notify`] then checks what the policy means, as the language
-//! allows it and nothing more.
+//! The reader ends in [`NotifyRule::new`] and [`NotifyPolicy::new`], which
+//! check what the policy means, as the language allows it and nothing more.
 
 use super::ArtifactError;
 use super::{Reader, Writer};
-use crate::notify::{Action, Cap, NotifyPolicy, NotifyRule, Period};
-use crate::table::FieldKind;
-use crate::table::{ascending, cell_fits, check, invalid, validate_fields};
-use crate::zone::{Zone, DAY};
+use crate::activation::Window;
+use crate::notify::{Action, Cap, NotifyParts, NotifyPolicy, NotifyRule, Period};
+use crate::zone::Zone;
 use alloc::vec::Vec;
-
-/// The longest lateness a policy may declare: seven days, in ms.
-pub const MAX_LATENESS_MS: i64 = 7 * DAY * 1000;
-/// The longest duration (window or period) a policy can state, in ms: a
-/// whole number of seconds that fits in milliseconds.
-pub const MAX_DURATION_MS: i64 = i64::MAX / 1000 * 1000;
-/// The longest `suppress` reason, in bytes.
-pub const MAX_REASON_BYTES: usize = 200;
 
 impl Writer {
     pub(super) fn i32(&mut self, v: i32) {
@@ -52,21 +43,21 @@ impl Writer {
 
     /// A notifications policy, after the kind byte.
     pub(super) fn notify_policy(&mut self, p: &NotifyPolicy) {
-        self.string(&p.name);
-        self.u32(p.version);
-        self.fields(&p.fields);
-        self.u32(p.clock);
-        match p.message_id {
+        self.string(p.name());
+        self.u32(p.version());
+        self.fields(p.fields());
+        self.u32(p.clock());
+        match p.message_id() {
             None => self.u8(0),
             Some(f) => {
                 self.u8(1);
                 self.u32(f);
             }
         }
-        self.i64(p.lateness_ms);
-        self.zone(&p.zone);
-        self.u32(p.rules.len() as u32);
-        for r in &p.rules {
+        self.i64(p.lateness_ms());
+        self.zone(p.zone());
+        self.u32(p.rules().len() as u32);
+        for r in p.rules() {
             self.rule(r);
         }
     }
@@ -84,15 +75,15 @@ impl Writer {
     }
 
     fn rule(&mut self, r: &NotifyRule) {
-        self.string(&r.name);
-        self.indexes(&r.columns);
-        self.u32(r.rows.len() as u32);
-        for row in &r.rows {
+        self.string(r.name());
+        self.indexes(r.columns());
+        self.u32(r.rows().len() as u32);
+        for row in r.rows() {
             for cell in row {
                 self.cell(cell);
             }
         }
-        match &r.action {
+        match r.action() {
             Action::AlwaysDeliver => self.u8(0),
             Action::Suppress { reason } => {
                 self.u8(1);
@@ -157,8 +148,9 @@ impl Reader<'_> {
         Ok(out)
     }
 
-    /// A notifications policy, after the kind byte.
-    pub(super) fn notify_policy(&mut self) -> Result<NotifyPolicy, ArtifactError> {
+    /// A notifications policy, after the kind byte, decided within
+    /// `window`.
+    pub(super) fn notify_policy(&mut self, window: Window) -> Result<NotifyPolicy, ArtifactError> {
         let name = self.string()?;
         let version = self.u32()?;
         let fields = self.fields()?;
@@ -175,10 +167,10 @@ impl Reader<'_> {
         for _ in 0..n_rules {
             rules.push(self.rule()?);
         }
-        Ok(NotifyPolicy {
+        NotifyPolicy::new(NotifyParts {
             name,
             version,
-            window: crate::activation::Window::ALWAYS,
+            window,
             fields,
             clock,
             zone,
@@ -259,150 +251,6 @@ impl Reader<'_> {
                 Action::Limit { cap, period, keys }
             }
         };
-        Ok(NotifyRule {
-            name,
-            columns,
-            rows,
-            action,
-        })
+        NotifyRule::new(name, columns, rows, action)
     }
-}
-
-/// Checks that a decoded notifications policy means something: its schema
-/// well formed; the clock a timestamp field and the message id a string
-/// field; the lateness within 0..=7 days; the zone's span not empty, its
-/// offsets under a day and its changes ascending within the span; rule
-/// names present and distinct; every column, key and cap field in range
-/// and of the right kind, every cell of its column's kind; windows within
-/// a day and not empty; durations positive whole seconds within
-/// [`MAX_DURATION_MS`]; cap bounds not reversed; reasons one line of at
-/// most [`MAX_REASON_BYTES`].
-///
-/// # Errors
-/// [`super::ArtifactErrorKind::Invalid`] naming the first rule broken.
-pub fn validate_notify(p: &NotifyPolicy) -> Result<(), ArtifactError> {
-    validate_fields(&p.fields)?;
-    let kind_of = |i: u32| p.fields.get(i as usize).map(|f| &f.kind);
-    check(
-        kind_of(p.clock) == Some(&FieldKind::Timestamp),
-        "the clock is not a timestamp field",
-    )?;
-    if let Some(id) = p.message_id {
-        check(
-            kind_of(id) == Some(&FieldKind::String),
-            "the message id is not a string field",
-        )?;
-    }
-    check(
-        (0..=MAX_LATENESS_MS).contains(&p.lateness_ms),
-        "the lateness is outside 0..=7 days",
-    )?;
-    validate_zone(&p.zone)?;
-    let mut names: Vec<&str> = p.rules.iter().map(|r| r.name.as_str()).collect();
-    crate::sort::sort(&mut names);
-    check(
-        names.windows(2).all(|w| w.first() != w.get(1)),
-        "two rules share a name",
-    )?;
-    for r in &p.rules {
-        validate_rule(p, r)?;
-    }
-    Ok(())
-}
-
-fn validate_zone(z: &Zone) -> Result<(), ArtifactError> {
-    let offset_ok = |o: i32| i64::from(o).abs() < DAY;
-    check(!z.name.is_empty(), "the zone has no name")?;
-    check(z.from < z.until, "the zone's span is empty")?;
-    check(offset_ok(z.initial), "a zone offset is a day or more")?;
-    let mut previous: Option<i64> = None;
-    for &(at, offset) in &z.changes {
-        check(offset_ok(offset), "a zone offset is a day or more")?;
-        check(
-            z.from <= at && at <= z.until,
-            "a zone change lies outside its span",
-        )?;
-        check(
-            previous.is_none_or(|p| at > p),
-            "zone changes are not ascending",
-        )?;
-        previous = Some(at);
-    }
-    Ok(())
-}
-
-fn validate_rule(p: &NotifyPolicy, r: &NotifyRule) -> Result<(), ArtifactError> {
-    check(!r.name.is_empty(), "a rule has no name")?;
-    check(
-        ascending(&r.columns),
-        "columns are not in ascending field order",
-    )?;
-    let mut kinds = Vec::with_capacity(r.columns.len());
-    for &c in &r.columns {
-        kinds.push(
-            &p.fields
-                .get(c as usize)
-                .ok_or(invalid("a column's field does not exist"))?
-                .kind,
-        );
-    }
-    for row in &r.rows {
-        check(
-            row.len() == kinds.len(),
-            "a row has the wrong number of cells",
-        )?;
-        for (cell, kind) in row.iter().zip(&kinds) {
-            check(cell_fits(cell, kind), "a cell does not fit its column")?;
-        }
-    }
-    let duration_ok = |ms: i64| ms > 0 && ms <= MAX_DURATION_MS && ms % 1000 == 0;
-    match &r.action {
-        Action::AlwaysDeliver => {}
-        Action::Suppress { reason } => check(
-            !reason.is_empty() && reason.len() <= MAX_REASON_BYTES && !reason.contains('\n'),
-            "a suppress reason is empty, too long or not one line",
-        )?,
-        Action::Dedup { keys, window_ms } => {
-            check(duration_ok(*window_ms), "a dedup window is out of range")?;
-            validate_keys(p, keys)?;
-        }
-        Action::Quiet { windows, .. } => {
-            check(!windows.is_empty(), "a quiet rule has no window")?;
-            for &(start, end) in windows {
-                let in_day = |s: u32| i64::from(s) < DAY;
-                check(
-                    in_day(start) && in_day(end) && start != end,
-                    "a quiet window is not within a day, or empty",
-                )?;
-            }
-        }
-        Action::Limit { cap, period, keys } => {
-            if let Cap::Field { field, low, high } = *cap {
-                check(
-                    p.fields.get(field as usize).map(|f| &f.kind) == Some(&FieldKind::Integer),
-                    "a cap's field is not an integer field",
-                )?;
-                check(low <= high, "a cap's bounds are reversed")?;
-            }
-            if let Period::Rolling(ms) = *period {
-                check(duration_ok(ms), "a limit's period is out of range")?;
-            }
-            validate_keys(p, keys)?;
-        }
-    }
-    Ok(())
-}
-
-/// Key fields: each in range, none twice.
-fn validate_keys(p: &NotifyPolicy, keys: &[u32]) -> Result<(), ArtifactError> {
-    check(
-        keys.iter().all(|&k| (k as usize) < p.fields.len()),
-        "a key's field does not exist",
-    )?;
-    let mut sorted = keys.to_vec();
-    crate::sort::sort(&mut sorted);
-    check(
-        sorted.windows(2).all(|w| w.first() != w.get(1)),
-        "a key names a field twice",
-    )
 }

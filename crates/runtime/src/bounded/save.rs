@@ -201,7 +201,7 @@ impl BoundedState {
     /// form would not fit the address space asks for `usize::MAX` bytes,
     /// which no buffer has, so [`BoundedState::save_into`] refuses it.
     pub fn saved_len(&self, policy: &NotifyPolicy) -> usize {
-        let mut n = (8usize + 2 + 2 + 4 + 8 + 8 + 4).saturating_add(policy.name.len());
+        let mut n = (8usize + 2 + 2 + 4 + 8 + 8 + 4).saturating_add(policy.name().len());
         for t in &self.tables {
             n = n.saturating_add(1);
             if let Some(t) = t {
@@ -226,7 +226,7 @@ impl BoundedState {
     pub fn save_into(&self, policy: &NotifyPolicy, out: &mut [u8]) -> Result<usize, ShortBuffer> {
         let needed = self.saved_len(policy);
         let short = ShortBuffer { needed };
-        if out.len() < needed || policy.name.len() > usize::from(u16::MAX) {
+        if out.len() < needed || policy.name().len() > usize::from(u16::MAX) {
             return Err(short);
         }
         let mut w = Out { buf: out, pos: 0 };
@@ -240,9 +240,9 @@ impl BoundedState {
     fn write(&self, policy: &NotifyPolicy, w: &mut Out<'_>) -> Option<()> {
         w.put(TERMINAL_STATE_MAGIC)?;
         w.put(&TERMINAL_STATE_VERSION.to_le_bytes())?;
-        w.put(&(policy.name.len() as u16).to_le_bytes())?;
-        w.put(policy.name.as_bytes())?;
-        w.put(&policy.version.to_le_bytes())?;
+        w.put(&(policy.name().len() as u16).to_le_bytes())?;
+        w.put(policy.name().as_bytes())?;
+        w.put(&policy.version().to_le_bytes())?;
         w.put(&self.lateness_ms.to_le_bytes())?;
         w.put(&self.evictions.to_le_bytes())?;
         w.put(&(self.tables.len() as u32).to_le_bytes())?;
@@ -316,7 +316,7 @@ impl BoundedState {
         let name = core::str::from_utf8(r.take(name_len)?)
             .map_err(|_| StateError::Damaged("policy name is not UTF-8"))?;
         let saved_version = r.u32()?;
-        if name != policy.name || saved_version != policy.version {
+        if name != policy.name() || saved_version != policy.version() {
             return Err(StateError::OtherPolicy {
                 name: name.into(),
                 version: saved_version,
