@@ -135,6 +135,12 @@ static void price_line(fees *f, const char *line) {
     }
     if (s != TG_OK) {
         tg_record_error(f->record, message, sizeof message);
+        if (s == TG_INTERNAL) {
+            /* A bug in the runtime, never an answer about the record:
+               report it and stop, rather than print a fee or an error. */
+            fprintf(stderr, "internal error in Tollgate: %s\n", message);
+            exit(EXIT_FAILURE);
+        }
         printf("error %s\n", message);
         return;
     }

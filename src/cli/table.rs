@@ -51,6 +51,7 @@ fn with_flags(
             "error: the activation window ends before it starts (--until is not after the start)"
                 .to_string()
         }
+        other => format!("error: {other}"),
     })?;
     Ok(w)
 }

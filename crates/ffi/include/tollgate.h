@@ -111,6 +111,10 @@ typedef enum {
   // The record's instant belongs to another slot than the one given:
   // ask `tg_terminal_route` for the slot first.
   TG_MISROUTED = 31,
+  // An internal error: the runtime reached a state its checks rule out
+  // (a bug in Tollgate, never an answer about the record): see the
+  // record's message, and report it.
+  TG_INTERNAL = 32,
 } tg_status;
 
 // What happens to a message.

@@ -210,7 +210,7 @@ pub unsafe extern "C" fn tg_decide(
     };
     let answer = match policy.answer(values, &mut s.state) {
         Ok(a) => a,
-        Err(e) => return r.fail(tg_status::TG_NOT_DECIDED, format_args!("{}", why(e))),
+        Err(e) => return r.fail(status_of_notify(e), format_args!("{}", why(e))),
     };
     let out = decision_of(&answer);
     // SAFETY: `decision` is writable.
@@ -277,6 +277,15 @@ pub(crate) fn decision_of(answer: &Answer) -> tg_decision {
     out
 }
 
+/// The status of a message that could not be decided: `TG_WRONG_POLICY`
+/// for a state sized from another policy, else `TG_NOT_DECIDED`.
+pub(crate) fn status_of_notify(e: NotifyError) -> tg_status {
+    match e {
+        NotifyError::StateMismatch => tg_status::TG_WRONG_POLICY,
+        _ => tg_status::TG_NOT_DECIDED,
+    }
+}
+
 /// Why a message could not be decided, in words.
 pub(crate) fn why(e: NotifyError) -> &'static str {
     match e {
@@ -289,6 +298,7 @@ pub(crate) fn why(e: NotifyError) -> &'static str {
             "the message id is older than the state's memory of ids reaches"
         }
         NotifyError::IdMemoryFull => "the state has no room to remember a new message id",
+        NotifyError::StateMismatch => "the state was made for another policy than the one deciding",
         _ => "the message could not be decided",
     }
 }

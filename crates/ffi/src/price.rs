@@ -120,7 +120,10 @@ pub unsafe extern "C" fn tg_price(
                     tg_status::TG_NO_FEE,
                     format_args!("schedule `{}`: negative amount", name(schedule.get())),
                 ),
-                other => r.fail(tg_status::TG_NO_FEE, format_args!("no fee: {other:?}")),
+                e @ EvalError::Internal { .. } => {
+                    r.fail(tg_status::TG_INTERNAL, format_args!("{e}"))
+                }
+                other => r.fail(tg_status::TG_NO_FEE, format_args!("no fee: {other}")),
             }
         }
     }

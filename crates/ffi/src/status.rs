@@ -84,10 +84,14 @@ pub enum tg_status {
     /// The record's instant belongs to another slot than the one given:
     /// ask `tg_terminal_route` for the slot first.
     TG_MISROUTED = 31,
+    /// An internal error: the runtime reached a state its checks rule out
+    /// (a bug in Tollgate, never an answer about the record): see the
+    /// record's message, and report it.
+    TG_INTERNAL = 32,
 }
 
 /// Every status, by its number.
-const ALL: [tg_status; 32] = [
+const ALL: [tg_status; 33] = [
     tg_status::TG_OK,
     tg_status::TG_NULL_POINTER,
     tg_status::TG_BAD_HANDLE,
@@ -120,6 +124,7 @@ const ALL: [tg_status; 32] = [
     tg_status::TG_NOT_NEWER,
     tg_status::TG_OTHER_POLICY,
     tg_status::TG_MISROUTED,
+    tg_status::TG_INTERNAL,
 ];
 
 /// The name of status number `status`, as a static NUL-terminated string
@@ -163,6 +168,7 @@ pub extern "C" fn tg_status_name(status: i32) -> *const c_char {
         tg_status::TG_NOT_NEWER => c"TG_NOT_NEWER",
         tg_status::TG_OTHER_POLICY => c"TG_OTHER_POLICY",
         tg_status::TG_MISROUTED => c"TG_MISROUTED",
+        tg_status::TG_INTERNAL => c"TG_INTERNAL",
     };
     name.as_ptr()
 }

@@ -14,7 +14,7 @@
 
 use crate::buffers;
 use crate::handle::{self, Handle};
-use crate::notify::{decision_of, tg_decision, when_full_of, why};
+use crate::notify::{decision_of, status_of_notify, tg_decision, when_full_of, why};
 use crate::policy::{tg_policy, Policy};
 use crate::record::{self, tg_record};
 use crate::status::tg_status;
@@ -25,6 +25,7 @@ use core::ffi::c_char;
 use tollgate_runtime::activation::Outside;
 use tollgate_runtime::artifact::Compiled;
 use tollgate_runtime::bounded::{BoundedState, WhenFull};
+use tollgate_runtime::eval::EvalError;
 use tollgate_runtime::notify::NotifyError;
 use tollgate_runtime::staged::{Bounded, Held, Slot, StageError, Terminal, TerminalError};
 
@@ -111,6 +112,8 @@ fn stage_status(e: &StageError) -> tg_status {
         StageError::OtherPolicy => tg_status::TG_OTHER_POLICY,
         StageError::OtherKind => tg_status::TG_WRONG_KIND,
         StageError::NotNewer { .. } => tg_status::TG_NOT_NEWER,
+        // A refusal this library was not built to name.
+        _ => tg_status::TG_INTERNAL,
     }
 }
 
@@ -465,8 +468,9 @@ pub unsafe extern "C" fn tg_terminal_decide(
         Err(TerminalError::Notify(e @ NotifyError::NotYetEffective { .. })) => {
             r.fail(tg_status::TG_NOT_YET_EFFECTIVE, format_args!("{e}"))
         }
-        Err(TerminalError::Notify(e)) => {
-            r.fail(tg_status::TG_NOT_DECIDED, format_args!("{}", why(e)))
+        Err(TerminalError::Notify(e)) => r.fail(status_of_notify(e), format_args!("{}", why(e))),
+        Err(e @ TerminalError::Eval(EvalError::Internal { .. })) => {
+            r.fail(tg_status::TG_INTERNAL, format_args!("{e}"))
         }
         Err(e) => r.fail(tg_status::TG_NOT_DECIDED, format_args!("{e}")),
     }

@@ -62,12 +62,24 @@ pub enum Outside {
 
 /// Why a window cannot be a policy's.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum WindowError {
     /// An instant before 1970 or after 9999, or an offset of a day or more.
     OutOfRange,
     /// The end is not after the start.
     Empty,
 }
+
+impl core::fmt::Display for WindowError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            WindowError::OutOfRange => "an activation instant is out of range",
+            WindowError::Empty => "the activation window ends before it starts",
+        })
+    }
+}
+
+impl core::error::Error for WindowError {}
 
 impl Window {
     /// The window of a policy that decides at every instant.

@@ -62,6 +62,7 @@ pub enum WhenFull {
 
 /// Why a policy can't be kept in a bounded store.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum CapacityError {
     /// A rule needs more instants per key than the store keeps.
     TooManyInstants {
@@ -130,6 +131,8 @@ struct Table {
 pub struct BoundedState {
     /// Per rule of the policy: its table, if it keeps state.
     tables: Vec<Option<Table>>,
+    /// The shape of the policy it was sized from.
+    shape: u64,
     lateness_ms: i64,
     zone: Zone,
     when_full: WhenFull,
@@ -206,6 +209,7 @@ impl BoundedState {
         }
         Ok(BoundedState {
             tables,
+            shape: policy.shape(),
             lateness_ms: policy.lateness_ms(),
             zone: policy.zone().clone(),
             when_full,
@@ -310,6 +314,10 @@ impl Table {
 }
 
 impl ThrottleState for BoundedState {
+    fn sized_for(&self) -> Option<u64> {
+        Some(self.shape)
+    }
+
     fn decided(&self, id: u64) -> Option<(i64, Decision)> {
         let slot = self.id_slot(id)?;
         self.ids

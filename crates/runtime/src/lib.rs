@@ -202,6 +202,7 @@ pub use rust_decimal::Decimal;
 /// Returned instead of a panic when a value leaves `Decimal`'s range
 /// (about ±7.9 × 10^28) or a step is zero.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ArithError {
     /// A product or sum left the representable range.
     Overflow,

@@ -210,6 +210,11 @@ pub enum NotifyError {
     /// can never be delivered twice. (A message an always-deliver rule
     /// covers is delivered instead, unremembered.)
     IdMemoryFull,
+    /// The state was sized from another policy (another shape: rules,
+    /// lateness, zone or version, [`NotifyPolicy::shape`]) than the one
+    /// deciding: nothing is decided, nothing changes. A state belongs to
+    /// the policy it was made for.
+    StateMismatch,
     /// The record is stamped before the policy takes effect (its window's
     /// start) and no rule that reads no time decided it.
     NotYetEffective {
@@ -253,6 +258,9 @@ impl core::fmt::Display for NotifyError {
             ),
             Self::IdMemoryFull => {
                 f.write_str("the state has no room to remember a new message id")
+            }
+            Self::StateMismatch => {
+                f.write_str("the state was made for another policy or version than the one deciding")
             }
             Self::NotYetEffective { from_ms } => write!(
                 f,
@@ -303,6 +311,13 @@ pub trait ThrottleState {
     /// `false` only for a full terminal store.
     fn has_room_for_id(&self, _id: u64, _at_ms: i64) -> bool {
         true
+    }
+    /// The [`NotifyPolicy::shape`] of the policy the store was sized from,
+    /// if it was sized from one: a policy of another shape refuses to
+    /// decide with it ([`NotifyError::StateMismatch`]). `None` for a store
+    /// that fits any policy.
+    fn sized_for(&self) -> Option<u64> {
+        None
     }
 }
 
@@ -648,12 +663,17 @@ impl NotifyPolicy {
     /// window that would defer it) lies outside the zone's span;
     /// [`NotifyError::TooLate`] for a record later than the lateness;
     /// [`NotifyError::IdForgotten`] and [`NotifyError::IdMemoryFull`] when
-    /// the store can't tell whether its id was decided, or can't remember it.
+    /// the store can't tell whether its id was decided, or can't remember it;
+    /// [`NotifyError::StateMismatch`] when the store was sized from another
+    /// policy.
     pub fn answer(
         &self,
         record: &[Value],
         state: &mut impl ThrottleState,
     ) -> Result<Answer, NotifyError> {
+        if state.sized_for().is_some_and(|shape| shape != self.shape) {
+            return Err(NotifyError::StateMismatch);
+        }
         let Some(id) = self.message_id_of(record) else {
             return self.decide_fresh(record, state).map(|decision| Answer {
                 decision,
@@ -985,6 +1005,7 @@ mod tests {
             },
             NotifyError::IdForgotten { forgotten_ms: 9 },
             NotifyError::IdMemoryFull,
+            NotifyError::StateMismatch,
         ];
         for e in all {
             let text = e.to_string();
@@ -1321,6 +1342,36 @@ mod tests {
             decide(3 * 86_400 - 1, false),
             outside(3 * 86_400 + 3600, Some(1))
         );
+    }
+
+    #[test]
+    fn a_bounded_state_decides_only_for_the_policy_it_was_sized_from() {
+        use crate::bounded::BoundedState;
+        let at = [Value::Time {
+            unix_ms: 1_000,
+            offset_secs: 0,
+        }];
+        let mut state = BoundedState::new(&policy(3, 100), 4).unwrap();
+        for other in [
+            policy(4, 100),
+            policy(3, 200),
+            policy(3, 100).with_version(2),
+        ] {
+            assert_eq!(
+                other.decide(&at, &mut state),
+                Err(NotifyError::StateMismatch)
+            );
+        }
+        assert!(
+            state.history(0, key_of(&at, &[])).is_empty(),
+            "nothing changed"
+        );
+        assert_eq!(
+            policy(3, 100).decide(&at, &mut state),
+            Ok(Decision::Deliver { clamped: None })
+        );
+        // A store that fits any policy is never refused.
+        assert!(policy(4, 100).decide(&at, &mut MemoryState::new()).is_ok());
     }
 
     #[test]

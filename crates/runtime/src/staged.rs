@@ -255,6 +255,7 @@ pub enum Slot {
 
 /// Why an artifact was not installed or staged. Nothing held changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StageError {
     /// The artifact was refused: signature, floor (a rollback, a reused
     /// version), or damage.
@@ -296,6 +297,7 @@ impl core::error::Error for StageError {}
 
 /// Why a record was not decided.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum TerminalError {
     /// The notifications policy could not decide it (including
     /// [`NotifyError::Expired`] and [`NotifyError::NotYetEffective`]).

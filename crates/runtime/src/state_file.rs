@@ -48,6 +48,7 @@ const NEVER: i64 = i64::MIN;
 
 /// Why a saved state was rejected.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StateError {
     /// Not a saved state, or damaged (bad magic, checksum or structure).
     Damaged(&'static str),
