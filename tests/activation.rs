@@ -373,22 +373,7 @@ fn eval_on_a_directory_of_versions_decides_each_record_by_the_version_of_its_ins
     .map(|(w, v)| (w.to_string(), *v))
     .collect();
     assert_eq!(got, want);
-    // What a directory cannot do.
-    let fees = common::scratch("eval_dir_fees");
-    std::fs::copy(
-        root().join("policies/fees/lakala.toll"),
-        fees.join("lakala.toll"),
-    )
-    .unwrap();
-    let out = common::tollgate_stdin(&["eval", fees.to_str().unwrap()], "{}");
-    assert_eq!(out.status.code(), Some(2));
-    assert!(
-        text(&out.stderr).contains("carries no instant"),
-        "{}",
-        text(&out.stderr)
-    );
-    let out = common::tollgate_stdin(&["eval", "tests/activation", "--explain"], &input);
-    assert_eq!(out.status.code(), Some(2));
+    // What a directory cannot be.
     let two = common::scratch("eval_dir_two");
     std::fs::copy(root().join(V1), two.join("a.toll")).unwrap();
     std::fs::copy(root().join(V1), two.join("b.toll")).unwrap();
@@ -470,4 +455,311 @@ fn compile_flags_set_the_window_in_place_of_the_source() {
     );
     let out = tollgate(&["compile", V2, "-o", bin_s, "--until", "2026-01-01"]);
     assert_eq!(out.status.code(), Some(2));
+}
+
+const FEES_V1: &str = "tests/activation_fees/card_v1.toll";
+
+/// The fee and version of each line, or the first five characters of its
+/// error (its code).
+fn fee_answers(stdout: &[u8]) -> Vec<(String, Option<u64>)> {
+    text(stdout)
+        .lines()
+        .map(|l| {
+            let l: serde_json::Value = serde_json::from_str(l).unwrap();
+            let what = l["fee"]
+                .as_str()
+                .map(str::to_string)
+                .unwrap_or_else(|| l["error"].as_str().unwrap()[..5].to_string());
+            (what, l["version"].as_u64())
+        })
+        .collect()
+}
+
+fn owned(want: &[(&str, Option<u64>)]) -> Vec<(String, Option<u64>)> {
+    want.iter().map(|(w, v)| (w.to_string(), *v)).collect()
+}
+
+/// A fees policy with a window checks each record's instant (its one
+/// timestamp field): before the start E0702, from the end on E0701, the
+/// rest priced; the line says why in words.
+#[test]
+fn a_fee_record_outside_the_window_is_refused_by_its_timestamp() {
+    let input = [
+        r#"{"channel":"credit_card","amount":"1000.00","at":"2025-12-31T23:59:59+08:00"}"#,
+        r#"{"channel":"credit_card","amount":"1000.00","at":"2026-01-01T00:00:00+08:00"}"#,
+        r#"{"channel":"credit_card","amount":"1000.00","at":"2026-12-31T23:59:59+08:00"}"#,
+        r#"{"channel":"credit_card","amount":"1000.00","at":"2027-01-01T00:00:00+08:00"}"#,
+    ]
+    .join("\n");
+    let out = common::tollgate_stdin(&["eval", FEES_V1], &input);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        fee_answers(&out.stdout),
+        owned(&[
+            ("E0702", None),
+            ("6.00", None),
+            ("6.00", None),
+            ("E0701", None)
+        ])
+    );
+    let lines = text(&out.stdout);
+    assert!(
+        lines.contains("policy `card_fees` version 1 stopped pricing at 2027-01-01T00:00:00+08:00"),
+        "{lines}"
+    );
+    assert!(
+        lines.contains("takes effect at 2026-01-01T00:00:00+08:00"),
+        "{lines}"
+    );
+    // The same through the other paths of eval: --explain, --keep, CSV
+    // input, --output fee, one job.
+    for extra in [
+        &["--explain"][..],
+        &["--keep", "channel"],
+        &["--output", "fee"],
+        &["--jobs", "1"],
+    ] {
+        let mut args = vec!["eval", FEES_V1];
+        args.extend_from_slice(extra);
+        let out = common::tollgate_stdin(&args, &input);
+        let lines = text(&out.stdout);
+        let codes: Vec<&str> = lines
+            .lines()
+            .map(|l| {
+                if l.contains("E0702") {
+                    "E0702"
+                } else if l.contains("E0701") {
+                    "E0701"
+                } else {
+                    "ok"
+                }
+            })
+            .collect();
+        assert_eq!(codes, ["E0702", "ok", "ok", "E0701"], "{extra:?}: {lines}");
+    }
+    let csv = "channel,amount,at\ncredit_card,1000.00,2027-01-01T00:00:00+08:00\n";
+    let out = common::tollgate_stdin(&["eval", FEES_V1, "--input-format", "csv"], csv);
+    assert!(text(&out.stdout).contains("E0701"), "{}", text(&out.stdout));
+}
+
+/// A fees policy whose records carry no instant is checked at the instant
+/// `--at` gives; without one the window is not checked; `--at` is refused
+/// for notifications (their records carry their own).
+#[test]
+fn eval_at_gives_fee_records_without_an_instant_theirs() {
+    let dir = common::scratch("activation_fees_at");
+    let source = std::fs::read_to_string(root().join(FEES_V1))
+        .unwrap()
+        .replace("field at: timestamp\n", "");
+    let policy = dir.join("no_clock.toll");
+    std::fs::write(&policy, source).unwrap();
+    let policy = policy.to_str().unwrap();
+    let record = r#"{"channel":"debit_card","amount":"1000.00"}"#;
+    let priced = |args: &[&str]| {
+        let mut all = vec!["eval", policy];
+        all.extend_from_slice(args);
+        fee_answers(&common::tollgate_stdin(&all, record).stdout)
+    };
+    assert_eq!(priced(&[]), owned(&[("5.00", None)]));
+    assert_eq!(
+        priced(&["--at", "2026-06-01T12:00:00+08:00"]),
+        owned(&[("5.00", None)])
+    );
+    assert_eq!(
+        priced(&["--at", "2027-06-01T12:00:00+08:00"]),
+        owned(&[("E0701", None)])
+    );
+    assert_eq!(
+        priced(&["--at", "2025-06-01T12:00:00Z"]),
+        owned(&[("E0702", None)])
+    );
+    let out = common::tollgate_stdin(&["eval", policy, "--at", "yesterday"], record);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("not an RFC 3339 instant"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = common::tollgate_stdin(&["eval", V1, "--at", "2026-06-01T12:00:00Z"], "");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("--at applies to fees policies"));
+}
+
+/// `eval DIR` on the versions of a fees policy prices each record with the
+/// version in effect at its instant, the old one for late records within
+/// the hour; a record with no instant is an error line.
+#[test]
+fn eval_on_a_directory_of_fee_versions_prices_each_record_by_its_instant() {
+    let input = [
+        r#"{"channel":"credit_card","amount":"1000.00","at":"2026-12-31T23:59:00+08:00"}"#,
+        r#"{"channel":"credit_card","amount":"1000.00","at":"2027-01-01T00:00:00+08:00"}"#,
+        // Late, within the hour: version 1.
+        r#"{"channel":"credit_card","amount":"1000.00","at":"2026-12-31T23:30:00+08:00"}"#,
+        r#"{"channel":"debit_card","amount":"9000.00","at":"2027-01-01T01:30:00+08:00"}"#,
+        // Past the hour: version 1 is gone.
+        r#"{"channel":"credit_card","amount":"1000.00","at":"2026-12-31T23:45:00+08:00"}"#,
+    ]
+    .join("\n");
+    let out = common::tollgate_stdin(&["eval", "tests/activation_fees"], &input);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    assert_eq!(
+        fee_answers(&out.stdout),
+        owned(&[
+            ("6.00", Some(1)),
+            ("5.50", Some(2)),
+            ("6.00", Some(1)),
+            ("25.00", Some(2)),
+            ("E0702", None),
+        ])
+    );
+    // Versions whose records carry no instant: `--at` gives it; without
+    // it a record is an error line.
+    let bare = common::scratch("eval_dir_bare");
+    for v in ["card_v1", "card_v2"] {
+        let source =
+            std::fs::read_to_string(root().join(format!("tests/activation_fees/{v}.toll")))
+                .unwrap()
+                .replace("field at: timestamp\n", "");
+        std::fs::write(bare.join(format!("{v}.toll")), source).unwrap();
+    }
+    let bare = bare.to_str().unwrap();
+    let record = r#"{"channel":"credit_card","amount":"1000.00"}"#;
+    let at = |instant: &str| {
+        fee_answers(&common::tollgate_stdin(&["eval", bare, "--at", instant], record).stdout)
+    };
+    assert_eq!(at("2026-12-31T23:00:00+08:00"), owned(&[("6.00", Some(1))]));
+    assert_eq!(at("2027-01-01T00:00:00+08:00"), owned(&[("5.50", Some(2))]));
+    let out = common::tollgate_stdin(&["eval", bare], record);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stdout).contains("no instant to pick a version by"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Mixed kinds under one name are refused.
+    let mixed = common::scratch("eval_dir_mixed");
+    std::fs::copy(root().join(FEES_V1), mixed.join("a.toll")).unwrap();
+    std::fs::write(
+        mixed.join("b.toll"),
+        std::fs::read_to_string(root().join(V2))
+            .unwrap()
+            .replace("policy messages", "policy card_fees"),
+    )
+    .unwrap();
+    let out = common::tollgate_stdin(&["eval", mixed.to_str().unwrap()], &input);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("different kinds"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// `eval DIR` takes `--explain` (the deciding version's trace), `--keep`,
+/// `--output fee|csv` (fees) and `--jobs 1` as one policy does; it refuses
+/// `--state`, `--jobs` above 1 and CSV input, each with its reason.
+#[test]
+fn eval_on_a_directory_takes_the_options_that_mean_something_there() {
+    let messages = [
+        r#"{"at":"2026-12-31T23:30:00+08:00","terminal":"t1","kind":"promo"}"#,
+        r#"{"at":"2027-01-01T00:10:00+08:00","terminal":"t1","kind":"promo"}"#,
+    ]
+    .join("\n");
+    let lines = |args: &[&str], input: &str| -> Vec<serde_json::Value> {
+        let out = common::tollgate_stdin(args, input);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
+        text(&out.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    };
+    let explained = lines(
+        &[
+            "eval",
+            "tests/activation",
+            "--explain",
+            "--keep",
+            "terminal",
+        ],
+        &messages,
+    );
+    assert_eq!(explained.len(), 2);
+    for (line, version) in explained.iter().zip([1, 2]) {
+        assert_eq!(line["version"], version, "{line}");
+        assert!(line["explain"].is_array(), "{line}");
+        assert_eq!(line["input"]["terminal"], "t1", "{line}");
+    }
+    // The second promotion is capped by version 2, which counted version
+    // 1's delivery: its trace says so.
+    assert_eq!(explained[1]["decision"], "suppress");
+    assert!(explained[1]["explain"].to_string().contains("promo_cap"));
+    let fees = [
+        r#"{"channel":"credit_card","amount":"1000.00","at":"2026-12-31T23:59:00+08:00","id":"a"}"#,
+        r#"{"channel":"credit_card","amount":"1000.00","at":"2027-01-01T00:00:00+08:00","id":"b"}"#,
+        r#"{"channel":"debit_card","amount":"1000.00","at":"2025-01-01T00:00:00+08:00","id":"c"}"#,
+    ]
+    .join("\n");
+    let dir = "tests/activation_fees";
+    let plain = |args: &[&str]| text(&common::tollgate_stdin(args, &fees).stdout);
+    assert_eq!(
+        plain(&["eval", dir, "--output", "fee", "--ignore-unknown"])
+            .lines()
+            .take(2)
+            .collect::<Vec<_>>(),
+        ["6.00", "5.50"]
+    );
+    let csv = plain(&[
+        "eval",
+        dir,
+        "--output",
+        "csv",
+        "--keep",
+        "id",
+        "--ignore-unknown",
+    ]);
+    let rows: Vec<&str> = csv.lines().collect();
+    assert_eq!(rows[..3], ["id,fee,error", "a,6.00,", "b,5.50,"], "{csv}");
+    assert!(rows[3].starts_with("c,,\"E0702: "), "{csv}");
+    let explained = lines(
+        &["eval", dir, "--explain", "--ignore-unknown", "--jobs", "1"],
+        &fees[..fees.rfind('\n').unwrap()],
+    );
+    assert!(
+        explained
+            .iter()
+            .all(|l| l["components"][0]["explain"].is_object() && l["version"].is_u64()),
+        "{explained:?}"
+    );
+    // What a directory refuses, and why.
+    let dir_state = common::scratch("eval_dir_state");
+    let state = dir_state.join("s.state");
+    for (args, why) in [
+        (
+            vec!["--state", state.to_str().unwrap()],
+            "a saved state belongs to one version",
+        ),
+        (vec!["--jobs", "2"], "runs on one thread"),
+        (
+            vec!["--input-format", "csv"],
+            "give the records as JSON Lines",
+        ),
+    ] {
+        let mut all = vec!["eval", "tests/activation"];
+        all.extend(args.iter().copied());
+        let out = common::tollgate_stdin(&all, &messages);
+        assert_eq!(out.status.code(), Some(2), "{all:?}");
+        assert!(
+            text(&out.stderr).contains(why),
+            "{all:?}: {}",
+            text(&out.stderr)
+        );
+    }
+    let out = common::tollgate_stdin(&["eval", "tests/activation", "--output", "fee"], &messages);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("applies to fees policies"));
 }

@@ -45,6 +45,9 @@ pub struct Options {
     pub jobs: Option<usize>,
     /// What an artifact must satisfy: signature, version floor.
     pub trust: super::trust::Trust,
+    /// The instant of fee records that carry none (`--at`), for the
+    /// policy's activation window.
+    pub at: Option<tollgate_runtime::activation::Stamp>,
 }
 
 /// Runs the command.
@@ -125,6 +128,12 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
         OutputKind::Fee => Some("fee"),
         OutputKind::Csv => Some("csv"),
     };
+    if options.at.is_some() && !matches!(engine, Engine::Fees(_)) {
+        eprintln!(
+            "error: --at applies to fees policies; a notifications record carries its own instant"
+        );
+        return EXIT_USAGE;
+    }
     if let Some(name) = output_name {
         if !matches!(engine, Engine::Fees(_)) {
             eprintln!("error: --output {name} applies to fees policies");
@@ -147,6 +156,10 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
         ignore_unknown: options.ignore_unknown,
         keep: &options.keep,
     };
+    let engine_table = match &engine {
+        Engine::Fees(t) => Some(*t),
+        Engine::Notify(..) => None,
+    };
     let mut evaluator = Evaluator {
         engine,
         explain,
@@ -159,6 +172,10 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
         errors: 0,
         earliest_since_prune: None,
         journal: journaled.then(|| committer.clone()),
+        clock: match &engine_table {
+            Some(t) => super::fee_window::FeeClock::new(t, options.at),
+            None => super::fee_window::FeeClock::default(),
+        },
     };
     let fees = match &evaluator.engine {
         Engine::Fees(table) => Some(*table),
@@ -172,7 +189,7 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
     };
     let result = match (fees, format) {
         (Some(table), InputFormat::Jsonl) => {
-            let make = || FeeLines::new(table, reading, explain, options.output);
+            let make = || FeeLines::new(table, reading, explain, options.output).at(options.at);
             let jobs = options.jobs.unwrap_or_else(|| {
                 std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
             });
@@ -454,6 +471,8 @@ struct Evaluator<'a> {
     earliest_since_prune: Option<i64>,
     /// Where deliveries are journaled, when the run keeps state.
     journal: Option<Shared>,
+    /// Where a fee record's instant comes from, for the activation window.
+    clock: super::fee_window::FeeClock,
 }
 
 impl<'a> Evaluator<'a> {
@@ -482,7 +501,7 @@ impl<'a> Evaluator<'a> {
     fn fee_lines(&self) -> Option<FeeLines<'a>> {
         match &self.engine {
             Engine::Fees(t) if !self.explain && self.reading.keep.is_empty() => {
-                Some(FeeLines::new(t, self.reading, false, self.output))
+                Some(FeeLines::new(t, self.reading, false, self.output).at(self.clock.at()))
             }
             _ => None,
         }
@@ -693,6 +712,9 @@ impl<'a> Evaluator<'a> {
                 return Ok(());
             }
         };
+        if let Some(why) = self.clock.refusal(table, record) {
+            return self.emit_error(out, n, why, kept);
+        }
         match table.fee(record, &mut self.components) {
             Ok(total) => {
                 self.records += 1;

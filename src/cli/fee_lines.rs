@@ -7,6 +7,7 @@
 //! line is built as a JSON value (those outputs carry more than the fee).
 
 use super::eval::{describe_error, BLANK, MAX_RECORD_BYTES};
+use super::fee_window::FeeClock;
 use crate::record::Reading;
 use crate::typed::Reader;
 use serde_json::{json, Map, Value as Json};
@@ -47,6 +48,8 @@ pub struct FeeLines<'a> {
     output: OutputKind,
     /// The currency's decimals.
     dp: u32,
+    /// Where a record's instant comes from, for the activation window.
+    clock: FeeClock,
     /// Per schedule, per rule: `{"schedule":"S","rule":"R","fee":"`.
     prefixes: Vec<Vec<Vec<u8>>>,
     /// The typed record, reused.
@@ -83,12 +86,20 @@ impl<'a> FeeLines<'a> {
             explain,
             output,
             dp: crate::currency::display_decimals(table.currency()),
+            clock: FeeClock::new(table, None),
             prefixes,
             record: Vec::with_capacity(table.fields().len()),
             components: Vec::with_capacity(table.schedules().len()),
             records: 0,
             errors: 0,
         }
+    }
+
+    /// Prices records without an instant of their own as if stamped at
+    /// `at` (`eval --at`), for the activation window.
+    pub fn at(mut self, at: Option<tollgate_runtime::activation::Stamp>) -> FeeLines<'a> {
+        self.clock = FeeClock::new(self.table, at);
+        self
     }
 
     /// Appends the answer to record `n` (1-based), read from `line`, to
@@ -140,6 +151,9 @@ impl<'a> FeeLines<'a> {
 
     /// Appends the line of the record just read: its fee, or its error.
     fn price(&mut self, n: usize, out: &mut Vec<u8>) {
+        if let Some(why) = self.clock.refusal(self.table, &self.record) {
+            return self.error(n, why, None, out);
+        }
         // Only the total is printed: the path that builds no breakdown.
         let priced = if self.output == OutputKind::Fee {
             self.table.total(&self.record)
@@ -208,6 +222,9 @@ impl<'a> FeeLines<'a> {
                 Ok(r) => r,
                 Err(e) => return self.error(n, e, kept, out),
             };
+        if let Some(why) = self.clock.refusal(self.table, &record) {
+            return self.error(n, why, kept, out);
+        }
         match self.table.fee(&record, &mut self.components) {
             Ok(total) => {
                 if self.output == OutputKind::Csv {

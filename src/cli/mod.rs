@@ -12,6 +12,7 @@ pub(crate) mod eval;
 mod eval_dir;
 mod explain;
 pub(crate) mod fee_lines;
+pub(crate) mod fee_window;
 mod fmt;
 mod lint;
 pub(crate) mod load;
@@ -125,6 +126,12 @@ pub enum Command {
         /// content hash, is refused (docs/releases.md).
         #[arg(long, value_name = "NAME=VERSION:HASH", value_parser = trust::floor)]
         floor: Option<(String, u32, u64)>,
+        /// The instant of fee records that carry none (RFC 3339 with an
+        /// offset): a record outside the policy's activation window is
+        /// refused (E0701, E0702), and a directory of versions picks the
+        /// one in effect (docs/releases.md). Fees policies only.
+        #[arg(long, value_name = "INSTANT", value_parser = table::stamp)]
+        at: Option<tollgate_runtime::activation::Stamp>,
     },
     /// Serve fee quotes and notification decisions over HTTP from the
     /// policies in a directory (docs/serve.md).
@@ -432,6 +439,7 @@ pub fn run() -> ExitCode {
             jobs,
             trusted_key,
             floor,
+            at,
         } => eval::run(
             &policy,
             &input,
@@ -448,6 +456,7 @@ pub fn run() -> ExitCode {
                 summary,
                 output,
                 jobs: jobs.map(usize::from),
+                at,
             },
         ),
         Command::Serve {
