@@ -8,6 +8,7 @@ use crate::model::{Action, Body, CapAmount, LimitPeriod, Policy, QuietMode};
 use chrono::{NaiveTime, TimeZone, Timelike};
 use tollgate_runtime::ids::Answer;
 use tollgate_runtime::notify::{Clamp, Decision, NotifyError, Reason};
+use tollgate_runtime::position::NotifyRuleIndex;
 use tollgate_runtime::value::Value;
 
 /// Every delivery so far: the rule it was recorded for, the key's values,
@@ -215,7 +216,7 @@ fn decide_fresh(
         .find(|&&i| matches!(rule(i).map(|r| &r.action), Some(Action::Suppress { .. })))
     {
         return Some(Ok(Decision::Suppress {
-            rule: i as u32,
+            rule: NotifyRuleIndex::new(i as u32),
             reason: Reason::Declared,
         }));
     }
@@ -244,7 +245,7 @@ fn decide_fresh(
             if let Some(&newest) = times_of(history, i, &key(record, keys)).last() {
                 if now < newest - lateness {
                     return Some(Err(NotifyError::TooLate {
-                        rule: i as u32,
+                        rule: NotifyRuleIndex::new(i as u32),
                         newest_ms: newest,
                     }));
                 }
@@ -261,7 +262,7 @@ fn decide_fresh(
                 .min_by_key(|t| ((now - t).abs(), *t));
             if let Some(last) = nearest {
                 return Some(Ok(Decision::Suppress {
-                    rule: i as u32,
+                    rule: NotifyRuleIndex::new(i as u32),
                     reason: Reason::Duplicate { last_ms: last },
                 }));
             }
@@ -286,7 +287,7 @@ fn decide_fresh(
     if let Some((i, windows, mode)) = holding(now) {
         if mode == QuietMode::Drop {
             return Some(Ok(Decision::Suppress {
-                rule: i as u32,
+                rule: NotifyRuleIndex::new(i as u32),
                 reason: Reason::Quiet,
             }));
         }
@@ -299,7 +300,7 @@ fn decide_fresh(
             if at.1 >= span_until {
                 return Some(Err(NotifyError::OutsideZoneSpan {
                     at_ms: at.1,
-                    rule: Some(at.0 as u32),
+                    rule: Some(NotifyRuleIndex::new(at.0 as u32)),
                 }));
             }
             match holding(at.1) {
@@ -310,11 +311,11 @@ fn decide_fresh(
         if at.1 >= span_until {
             return Some(Err(NotifyError::OutsideZoneSpan {
                 at_ms: at.1,
-                rule: Some(at.0 as u32),
+                rule: Some(NotifyRuleIndex::new(at.0 as u32)),
             }));
         }
         return Some(Ok(Decision::Defer {
-            rule: i as u32,
+            rule: NotifyRuleIndex::new(i as u32),
             until_ms,
         }));
     }
@@ -338,7 +339,7 @@ fn decide_fresh(
             };
             if let (None, Some(f)) = (clamped, from) {
                 clamped = Some(Clamp {
-                    rule: i as u32,
+                    rule: NotifyRuleIndex::new(i as u32),
                     from: f,
                     to: cap,
                 });
@@ -355,7 +356,7 @@ fn decide_fresh(
             } as u32;
             if count >= cap {
                 return Some(Ok(Decision::Suppress {
-                    rule: i as u32,
+                    rule: NotifyRuleIndex::new(i as u32),
                     reason: Reason::CapReached {
                         count,
                         cap,

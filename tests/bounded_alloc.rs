@@ -240,7 +240,7 @@ fn a_full_store_evicts_or_refuses_as_chosen() {
     assert_eq!(
         p.decide(&message(&p, "t2", 60), &mut closed),
         Ok(Decision::Suppress {
-            rule: 0,
+            rule: tollgate_runtime::position::NotifyRuleIndex::new(0),
             reason: Reason::StoreFull
         })
     );

@@ -89,9 +89,9 @@ fn decisions(
             let record = tollgate::record::from_json(line, p.fields()).unwrap();
             match p.decide(&record, &mut state) {
                 Ok(Decision::Deliver { .. }) => ("deliver".to_string(), None),
-                Ok(Decision::Suppress { rule, .. }) => ("suppress".to_string(), name(rule)),
+                Ok(Decision::Suppress { rule, .. }) => ("suppress".to_string(), name(rule.get())),
                 Ok(Decision::Defer { rule, until_ms }) => {
-                    (format!("defer until {until_ms}"), name(rule))
+                    (format!("defer until {until_ms}"), name(rule.get()))
                 }
                 Err(e) => (format!("error {e:?}"), None),
             }

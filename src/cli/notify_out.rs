@@ -75,19 +75,19 @@ pub fn decision(policy: &NotifyPolicy, d: Decision, explain: Option<Vec<Json>>) 
             if let Some(c) = clamped {
                 m.insert(
                     "clamped".into(),
-                    json!({ "rule": name(c.rule), "from": c.from, "to": c.to }),
+                    json!({ "rule": name(c.rule.get()), "from": c.from, "to": c.to }),
                 );
             }
         }
         Decision::Defer { rule, until_ms } => {
             m.insert("decision".into(), json!("defer"));
             m.insert("until".into(), json!(instant(policy, until_ms)));
-            m.insert("rule".into(), json!(name(rule)));
+            m.insert("rule".into(), json!(name(rule.get())));
         }
         Decision::Suppress { rule, reason } => {
             m.insert("decision".into(), json!("suppress"));
-            m.insert("rule".into(), json!(name(rule)));
-            let action = policy.rules().get(rule as usize).map(|r| r.action());
+            m.insert("rule".into(), json!(name(rule.get())));
+            let action = policy.rules().get(rule.get() as usize).map(|r| r.action());
             let text = match (reason, action) {
                 (Reason::Duplicate { last_ms }, Some(Action::Dedup { window_ms, .. })) => format!(
                     "duplicate: the same key was delivered at {}, within {}",
@@ -256,7 +256,7 @@ pub fn error(policy: &NotifyPolicy, e: NotifyError) -> String {
             rule: Some(rule),
         } => format!(
             "rule `{}` would defer the message until {}, outside {}; not decided",
-            name(rule),
+            name(rule.get()),
             utc(at_ms),
             zone_span(policy)
         ),
@@ -265,7 +265,7 @@ pub fn error(policy: &NotifyPolicy, e: NotifyError) -> String {
                 "the record is too late for rule `{}`: records of this key are accepted \
                  from {} on, {} before {} (its newest delivery, or where the state forgot \
                  the key); not decided",
-                name(rule),
+                name(rule.get()),
                 instant(policy, newest_ms.saturating_sub(policy.lateness_ms())),
                 duration(policy.lateness_ms()),
                 instant(policy, newest_ms),

@@ -137,11 +137,14 @@ impl Coverage {
         };
         let tod = policy.zone().time_of_day(unix_ms.div_euclid(1000));
         if let Some(Action::Quiet { windows, .. }) =
-            policy.rules().get(held as usize).map(|r| r.action())
+            policy.rules().get(held.get() as usize).map(|r| r.action())
         {
             for (window, &w) in windows.iter().enumerate() {
                 if in_window(tod, w) {
-                    self.hit.insert(Item::Window { rule: held, window });
+                    self.hit.insert(Item::Window {
+                        rule: held.get(),
+                        window,
+                    });
                 }
             }
         }
@@ -203,7 +206,7 @@ fn consulted(policy: &NotifyPolicy, record: &[Value], decision: Decision) -> Vec
             }
         }
         Decision::Suppress { rule, reason } => match reason {
-            Reason::Declared => return vec![rule],
+            Reason::Declared => return vec![rule.get()],
             Reason::Duplicate { .. } => (Phase::Dedup, Some(rule)),
             Reason::Quiet => (Phase::Quiet, Some(rule)),
             Reason::CapReached { .. } => (Phase::Limit, Some(rule)),
@@ -214,7 +217,7 @@ fn consulted(policy: &NotifyPolicy, record: &[Value], decision: Decision) -> Vec
     let mut out: Vec<u32> = matching
         .iter()
         .filter(|&&(i, p)| {
-            p >= Phase::Dedup && (p < last || (p == last && decider.is_none_or(|d| i <= d)))
+            p >= Phase::Dedup && (p < last || (p == last && decider.is_none_or(|d| i <= d.get())))
         })
         .map(|&(i, _)| i)
         .collect();
@@ -223,8 +226,8 @@ fn consulted(policy: &NotifyPolicy, record: &[Value], decision: Decision) -> Vec
         reason: Reason::StoreFull,
     } = decision
     {
-        if !out.contains(&rule) {
-            out.push(rule);
+        if !out.contains(&rule.get()) {
+            out.push(rule.get());
         }
     }
     out

@@ -736,9 +736,9 @@ fn matches_decision(
     };
     let kind = match (&e.kind, d) {
         (DecisionKind::Deliver, Decision::Deliver { .. }) => true,
-        (DecisionKind::Suppress, Decision::Suppress { rule, .. }) => by(rule),
+        (DecisionKind::Suppress, Decision::Suppress { rule, .. }) => by(rule.get()),
         (DecisionKind::Defer(_), Decision::Defer { rule, until_ms }) => {
-            until == Some(until_ms) && by(rule)
+            until == Some(until_ms) && by(rule.get())
         }
         _ => false,
     };

@@ -236,19 +236,19 @@ pub(crate) fn decision_of(answer: &Answer) -> tg_decision {
     match answer.decision {
         Decision::Deliver { clamped } => {
             if let Some(c) = clamped {
-                out.clamped_rule = c.rule;
+                out.clamped_rule = c.rule.get();
                 out.clamped_from = c.from;
                 out.clamped_to = c.to;
             }
         }
         Decision::Defer { rule, until_ms } => {
             out.verdict = tg_verdict::TG_DEFER;
-            out.rule = rule;
+            out.rule = rule.get();
             out.until_ms = until_ms;
         }
         Decision::Suppress { rule, reason } => {
             out.verdict = tg_verdict::TG_SUPPRESS;
-            out.rule = rule;
+            out.rule = rule.get();
             out.reason = match reason {
                 Reason::Duplicate { last_ms } => {
                     out.last_ms = last_ms;
@@ -264,7 +264,7 @@ pub(crate) fn decision_of(answer: &Answer) -> tg_decision {
                     out.count = count;
                     out.cap = cap;
                     if let Some(from) = clamped_from {
-                        out.clamped_rule = rule;
+                        out.clamped_rule = rule.get();
                         out.clamped_from = from;
                         out.clamped_to = cap;
                     }

@@ -21,6 +21,7 @@ pub use validate::{MAX_DURATION_MS, MAX_LATENESS_MS, MAX_REASON_BYTES};
 
 use crate::activation::Outside;
 use crate::ids::{self, Answer, DecidedIds};
+use crate::position::NotifyRuleIndex;
 use crate::times::Times;
 use crate::value::Value;
 use crate::window;
@@ -31,7 +32,7 @@ use hashbrown::HashMap;
 
 /// A matching quiet rule while a message is decided: its index, its
 /// windows, and whether it drops (rather than defers) the message.
-type QuietRule<'a> = (u32, &'a [(u32, u32)], bool);
+type QuietRule<'a> = (NotifyRuleIndex, &'a [(u32, u32)], bool);
 
 /// What a rule does to the messages it applies to.
 #[derive(Debug, Clone, PartialEq)]
@@ -117,14 +118,14 @@ pub enum Decision {
     /// Do not send it.
     Suppress {
         /// The rule that decided.
-        rule: u32,
+        rule: NotifyRuleIndex,
         /// Why.
         reason: Reason,
     },
     /// Send it again at `until_ms` (it is then evaluated as new).
     Defer {
         /// The quiet rule that decided.
-        rule: u32,
+        rule: NotifyRuleIndex,
         /// The first instant at which none of the rule's windows applies.
         until_ms: i64,
     },
@@ -134,7 +135,7 @@ pub enum Decision {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Clamp {
     /// The limit rule.
-    pub rule: u32,
+    pub rule: NotifyRuleIndex,
     /// The record's value.
     pub from: i64,
     /// The cap applied.
@@ -180,7 +181,7 @@ pub enum NotifyError {
     /// older than `newest_ms − lateness` for that rule and key.
     TooLate {
         /// The rule.
-        rule: u32,
+        rule: NotifyRuleIndex,
         /// What the key is measured against: its newest delivery, or the
         /// point at which the store forgot the key.
         newest_ms: i64,
@@ -194,7 +195,7 @@ pub enum NotifyError {
         /// The instant outside the span, in ms.
         at_ms: i64,
         /// The quiet rule whose window ends there, if any.
-        rule: Option<u32>,
+        rule: Option<NotifyRuleIndex>,
     },
     /// The record has a message id, and is earlier than the store's
     /// memory of ids reaches: less than the lateness before the point at
@@ -773,7 +774,7 @@ impl NotifyPolicy {
         if let Some((i, _)) = matching().find(|(_, r)| matches!(r.action, Action::Suppress { .. }))
         {
             return Ok(Decision::Suppress {
-                rule: i as u32,
+                rule: NotifyRuleIndex::new(i as u32),
                 reason: Reason::Declared,
             });
         }
@@ -799,7 +800,7 @@ impl NotifyPolicy {
                 if let Some(newest) = state.newest(i as u32, key) {
                     if now_ms < newest.saturating_sub(self.lateness_ms) {
                         return Err(NotifyError::TooLate {
-                            rule: i as u32,
+                            rule: NotifyRuleIndex::new(i as u32),
                             newest_ms: newest,
                         });
                     }
@@ -811,7 +812,7 @@ impl NotifyPolicy {
                 let history = state.history(i as u32, cache.key(i, record, keys));
                 if let Some(last) = window::duplicate_of(history, now_ms, *window_ms) {
                     return Ok(Decision::Suppress {
-                        rule: i as u32,
+                        rule: NotifyRuleIndex::new(i as u32),
                         reason: Reason::Duplicate { last_ms: last },
                     });
                 }
@@ -848,7 +849,7 @@ impl NotifyPolicy {
                 let (allowed, clamped_from) = self.cap_for(*cap, record);
                 if let (None, Some(from)) = (clamped, clamped_from) {
                     clamped = Some(Clamp {
-                        rule: i as u32,
+                        rule: NotifyRuleIndex::new(i as u32),
                         from,
                         to: allowed,
                     });
@@ -857,7 +858,7 @@ impl NotifyPolicy {
                 let count = window::fullest_period(history, *period, now_ms, &self.zone) as u32;
                 if count >= allowed {
                     return Ok(Decision::Suppress {
-                        rule: i as u32,
+                        rule: NotifyRuleIndex::new(i as u32),
                         reason: Reason::CapReached {
                             count,
                             cap: allowed,
@@ -871,7 +872,7 @@ impl NotifyPolicy {
             if let Some(keys) = r.keys() {
                 if !state.has_room(i as u32, cache.key(i, record, keys), now_ms) {
                     return Ok(Decision::Suppress {
-                        rule: i as u32,
+                        rule: NotifyRuleIndex::new(i as u32),
                         reason: Reason::StoreFull,
                     });
                 }
@@ -921,7 +922,7 @@ impl NotifyPolicy {
             .filter(|(i, _)| applies(*i))
             .find_map(|(i, r)| match &r.action {
                 Action::Quiet { windows, drop } if windows.iter().any(|&w| in_window(tod, w)) => {
-                    Some((i as u32, windows.as_slice(), *drop))
+                    Some((NotifyRuleIndex::new(i as u32), windows.as_slice(), *drop))
                 }
                 _ => None,
             })
@@ -938,7 +939,7 @@ impl NotifyPolicy {
         &self,
         applies: &dyn Fn(usize) -> bool,
         from_s: i64,
-    ) -> Option<(u32, i64)> {
+    ) -> Option<(NotifyRuleIndex, i64)> {
         let steps: usize = self
             .rules
             .iter()
@@ -992,7 +993,7 @@ mod tests {
         let all = [
             NotifyError::NoTimestamp,
             NotifyError::TooLate {
-                rule: 1,
+                rule: NotifyRuleIndex::new(1),
                 newest_ms: 5,
             },
             NotifyError::OutsideZoneSpan {
@@ -1001,7 +1002,7 @@ mod tests {
             },
             NotifyError::OutsideZoneSpan {
                 at_ms: 7,
-                rule: Some(2),
+                rule: Some(NotifyRuleIndex::new(2)),
             },
             NotifyError::IdForgotten { forgotten_ms: 9 },
             NotifyError::IdMemoryFull,
@@ -1152,7 +1153,7 @@ mod tests {
         assert_eq!(
             policy.decide(&record, &mut state),
             Ok(Decision::Suppress {
-                rule: 1,
+                rule: NotifyRuleIndex::new(1),
                 reason: Reason::Declared
             })
         );
@@ -1333,14 +1334,14 @@ mod tests {
         assert_eq!(
             decide(86_400 + 23 * 3600, false),
             Ok(Decision::Defer {
-                rule: 1,
+                rule: NotifyRuleIndex::new(1),
                 until_ms: (2 * 86_400 + 3600) * 1000
             })
         );
         // The last second of the span is in the window, which ends after it.
         assert_eq!(
             decide(3 * 86_400 - 1, false),
-            outside(3 * 86_400 + 3600, Some(1))
+            outside(3 * 86_400 + 3600, Some(NotifyRuleIndex::new(1)))
         );
     }
 
@@ -1389,7 +1390,7 @@ mod tests {
         assert_eq!(
             p.decide(&at(899), &mut s),
             Err(NotifyError::TooLate {
-                rule: 0,
+                rule: NotifyRuleIndex::new(0),
                 newest_ms: 1_000
             })
         );

@@ -74,3 +74,28 @@ position! {
     /// priority order.
     RuleIndex
 }
+
+position! {
+    /// A rule's position in a notifications policy
+    /// ([`NotifyPolicy::rules`](crate::notify::NotifyPolicy::rules)), in
+    /// file order: the rule a [`Decision`](crate::notify::Decision) or a
+    /// [`NotifyError`](crate::notify::NotifyError) names. Not a fee
+    /// schedule's [`RuleIndex`]: a decision's rule given where a fee rule
+    /// is wanted does not compile.
+    ///
+    /// ```compile_fail,E0308
+    /// use tollgate_runtime::notify::Decision;
+    /// use tollgate_runtime::position::RuleIndex;
+    /// use tollgate_runtime::table::Schedule;
+    /// fn fee_rule(schedule: &Schedule, rule: RuleIndex) -> &str {
+    ///     schedule.rules().get(rule.get() as usize).map_or("", |r| r.name.as_str())
+    /// }
+    /// fn explain<'a>(schedule: &'a Schedule, decision: Decision) -> &'a str {
+    ///     match decision {
+    ///         Decision::Suppress { rule, .. } => fee_rule(schedule, rule),
+    ///         _ => "",
+    ///     }
+    /// }
+    /// ```
+    NotifyRuleIndex
+}

@@ -26,6 +26,7 @@
 
 use crate::ids::DecidedIds;
 use crate::notify::{Action, Clamp, Decision, MemoryState, NotifyPolicy, Period, Reason};
+use crate::position::NotifyRuleIndex;
 use crate::table::FieldKind;
 use crate::times::Times;
 use alloc::string::String;
@@ -438,7 +439,7 @@ pub fn put_decision(out: &mut Vec<u8>, d: &Decision) {
                 None => out.push(0),
                 Some(c) => {
                     out.push(1);
-                    out.extend_from_slice(&c.rule.to_le_bytes());
+                    out.extend_from_slice(&c.rule.get().to_le_bytes());
                     out.extend_from_slice(&c.from.to_le_bytes());
                     out.extend_from_slice(&c.to.to_le_bytes());
                 }
@@ -446,7 +447,7 @@ pub fn put_decision(out: &mut Vec<u8>, d: &Decision) {
         }
         Decision::Suppress { rule, reason } => {
             out.push(1);
-            out.extend_from_slice(&rule.to_le_bytes());
+            out.extend_from_slice(&rule.get().to_le_bytes());
             match reason {
                 Reason::Duplicate { last_ms } => {
                     out.push(0);
@@ -475,7 +476,7 @@ pub fn put_decision(out: &mut Vec<u8>, d: &Decision) {
         }
         Decision::Defer { rule, until_ms } => {
             out.push(2);
-            out.extend_from_slice(&rule.to_le_bytes());
+            out.extend_from_slice(&rule.get().to_le_bytes());
             out.extend_from_slice(&until_ms.to_le_bytes());
         }
     }
@@ -507,25 +508,25 @@ pub fn fits(policy: &NotifyPolicy, d: &Decision) -> bool {
         | Decision::Suppress {
             rule,
             reason: Reason::CapReached { .. },
-        } => matches!(action(rule), Some(Action::Limit { .. })),
+        } => matches!(action(rule.get()), Some(Action::Limit { .. })),
         Decision::Suppress {
             rule,
             reason: Reason::Duplicate { .. },
-        } => matches!(action(rule), Some(Action::Dedup { .. })),
+        } => matches!(action(rule.get()), Some(Action::Dedup { .. })),
         Decision::Suppress {
             rule,
             reason: Reason::Quiet,
         }
-        | Decision::Defer { rule, .. } => matches!(action(rule), Some(Action::Quiet { .. })),
+        | Decision::Defer { rule, .. } => matches!(action(rule.get()), Some(Action::Quiet { .. })),
         Decision::Suppress {
             rule,
             reason: Reason::Declared,
-        } => matches!(action(rule), Some(Action::Suppress { .. })),
+        } => matches!(action(rule.get()), Some(Action::Suppress { .. })),
         Decision::Suppress {
             rule,
             reason: Reason::StoreFull,
         } => matches!(
-            action(rule),
+            action(rule.get()),
             Some(Action::Limit { .. } | Action::Dedup { .. })
         ),
     }
@@ -672,7 +673,7 @@ impl<'a> Reader<'a> {
             0 => Decision::Deliver {
                 clamped: if self.flag()? {
                     Some(Clamp {
-                        rule: u32::from_le_bytes(self.array()?),
+                        rule: NotifyRuleIndex::new(u32::from_le_bytes(self.array()?)),
                         from: i64::from_le_bytes(self.array()?),
                         to: u32::from_le_bytes(self.array()?),
                     })
@@ -700,10 +701,13 @@ impl<'a> Reader<'a> {
                     4 => Reason::StoreFull,
                     _ => return Err(bad),
                 };
-                Decision::Suppress { rule, reason }
+                Decision::Suppress {
+                    rule: NotifyRuleIndex::new(rule),
+                    reason,
+                }
             }
             2 => Decision::Defer {
-                rule: u32::from_le_bytes(self.array()?),
+                rule: NotifyRuleIndex::new(u32::from_le_bytes(self.array()?)),
                 until_ms: i64::from_le_bytes(self.array()?),
             },
             _ => return Err(bad),
@@ -819,16 +823,16 @@ mod tests {
             Decision::Deliver { clamped: None },
             Decision::Deliver {
                 clamped: Some(Clamp {
-                    rule: 1,
+                    rule: NotifyRuleIndex::new(1),
                     from: -5,
                     to: 0,
                 }),
             },
-            suppress(0, Reason::Duplicate { last_ms: -7 }),
-            suppress(2, Reason::Quiet),
-            suppress(3, Reason::Declared),
+            suppress(NotifyRuleIndex::new(0), Reason::Duplicate { last_ms: -7 }),
+            suppress(NotifyRuleIndex::new(2), Reason::Quiet),
+            suppress(NotifyRuleIndex::new(3), Reason::Declared),
             suppress(
-                1,
+                NotifyRuleIndex::new(1),
                 Reason::CapReached {
                     count: 2,
                     cap: 2,
@@ -836,16 +840,16 @@ mod tests {
                 },
             ),
             suppress(
-                1,
+                NotifyRuleIndex::new(1),
                 Reason::CapReached {
                     count: 0,
                     cap: 0,
                     clamped_from: Some(i64::MIN),
                 },
             ),
-            suppress(0, Reason::StoreFull),
+            suppress(NotifyRuleIndex::new(0), Reason::StoreFull),
             Decision::Defer {
-                rule: 2,
+                rule: NotifyRuleIndex::new(2),
                 until_ms: 3_600_000,
             },
         ]
@@ -908,7 +912,7 @@ mod tests {
             1,
             5,
             Decision::Defer {
-                rule: 0,
+                rule: NotifyRuleIndex::new(0),
                 until_ms: 9,
             },
         );

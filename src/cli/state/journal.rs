@@ -396,7 +396,7 @@ mod tests {
             id: 9,
             at_ms: 77,
             decision: Decision::Defer {
-                rule: 2,
+                rule: tollgate_runtime::position::NotifyRuleIndex::new(2),
                 until_ms: 1000,
             },
         };

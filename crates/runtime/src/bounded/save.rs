@@ -17,6 +17,7 @@
 
 use super::{BoundedState, Table};
 use crate::notify::{Clamp, Decision, NotifyPolicy, Reason};
+use crate::position::NotifyRuleIndex;
 use crate::state_file::StateError;
 
 /// The magic bytes of a saved terminal state.
@@ -114,11 +115,11 @@ fn decision_bytes(d: &Decision) -> [u8; DECISION_BYTES] {
         Decision::Deliver { clamped: None } => (0, 0, 0, 0, 0, 0, 0, 0),
         Decision::Deliver {
             clamped: Some(Clamp { rule, from, to }),
-        } => (0, 0, 1, rule, from, to, 0, 0),
+        } => (0, 0, 1, rule.get(), from, to, 0, 0),
         Decision::Suppress { rule, reason } => match reason {
-            Reason::Duplicate { last_ms } => (1, 0, 0, rule, last_ms, 0, 0, 0),
-            Reason::Quiet => (1, 1, 0, rule, 0, 0, 0, 0),
-            Reason::Declared => (1, 2, 0, rule, 0, 0, 0, 0),
+            Reason::Duplicate { last_ms } => (1, 0, 0, rule.get(), last_ms, 0, 0, 0),
+            Reason::Quiet => (1, 1, 0, rule.get(), 0, 0, 0, 0),
+            Reason::Declared => (1, 2, 0, rule.get(), 0, 0, 0, 0),
             Reason::CapReached {
                 count,
                 cap,
@@ -127,15 +128,15 @@ fn decision_bytes(d: &Decision) -> [u8; DECISION_BYTES] {
                 1,
                 3,
                 u8::from(clamped_from.is_some()),
-                rule,
+                rule.get(),
                 0,
                 count,
                 cap,
                 clamped_from.unwrap_or(0),
             ),
-            Reason::StoreFull => (1, 4, 0, rule, 0, 0, 0, 0),
+            Reason::StoreFull => (1, 4, 0, rule.get(), 0, 0, 0, 0),
         },
-        Decision::Defer { rule, until_ms } => (2, 0, 0, rule, until_ms, 0, 0, 0),
+        Decision::Defer { rule, until_ms } => (2, 0, 0, rule.get(), until_ms, 0, 0, 0),
     };
     let mut out = [0u8; DECISION_BYTES];
     let parts: [&[u8]; 8] = [
@@ -169,13 +170,13 @@ fn read_decision(r: &mut In<'_>, rules: u32) -> Result<Decision, StateError> {
     Ok(match (tag, sub) {
         (0, 0) => Decision::Deliver {
             clamped: (flag == 1).then_some(Clamp {
-                rule,
+                rule: NotifyRuleIndex::new(rule),
                 from: a,
                 to: b,
             }),
         },
         (1, s) => Decision::Suppress {
-            rule,
+            rule: NotifyRuleIndex::new(rule),
             reason: match s {
                 0 => Reason::Duplicate { last_ms: a },
                 1 => Reason::Quiet,
@@ -189,7 +190,10 @@ fn read_decision(r: &mut In<'_>, rules: u32) -> Result<Decision, StateError> {
                 _ => return Err(bad),
             },
         },
-        (2, 0) => Decision::Defer { rule, until_ms: a },
+        (2, 0) => Decision::Defer {
+            rule: NotifyRuleIndex::new(rule),
+            until_ms: a,
+        },
         _ => return Err(bad),
     })
 }
