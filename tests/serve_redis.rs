@@ -11,6 +11,8 @@
 )]
 
 mod common;
+#[path = "common/late_streams.rs"]
+mod late_streams;
 #[path = "common/services.rs"]
 mod services;
 
@@ -350,4 +352,161 @@ fn redis_stopped_mid_run_follows_each_fail_mode_and_the_service_recovers() {
     let mut closed = closed;
     assert!(open.child.try_wait().unwrap().is_none());
     assert!(closed.child.try_wait().unwrap().is_none());
+}
+
+/// Decides `records` one after the other through `RedisState::decide`,
+/// record `i` by instance `pick(i)` of `instances` (each with its own
+/// connection and its own belief of what the keys hold), and returns each
+/// answer as `eval` prints it: the line, or the error's message.
+fn decide_through(
+    redis: &Redis,
+    policy: &tollgate_runtime::notify::NotifyPolicy,
+    records: &[Vec<tollgate_runtime::value::Value>],
+    instances: usize,
+    pick: impl Fn(usize) -> usize,
+) -> Vec<String> {
+    use tollgate::serve::redis_state::{FailMode, RedisState};
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let states: Vec<RedisState> = (0..instances)
+        .map(|_| RedisState::new(&redis.url(), Duration::from_secs(10), FailMode::Closed).unwrap())
+        .collect();
+    runtime.block_on(async {
+        let mut out = Vec::new();
+        for (i, record) in records.iter().enumerate() {
+            let state = &states[pick(i) % instances];
+            let answer = state.decide(policy, record, false).await.unwrap();
+            out.push(match answer {
+                Ok(line) => line.to_string(),
+                Err(message) => message,
+            });
+        }
+        out
+    })
+}
+
+/// What `tollgate eval` prints for each line of `stream` under the policy
+/// `text`: the line, or an error line's message.
+fn eval_answers(name: &str, text: &str, stream: &[String]) -> Vec<String> {
+    let dir = common::scratch(name);
+    let file = dir.join("policy.toll");
+    std::fs::write(&file, text).unwrap();
+    let input: String = stream.iter().map(|l| format!("{l}\n")).collect();
+    let out = common::tollgate_stdin(&["eval", file.to_str().unwrap()], &input);
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            match v.get("error") {
+                Some(e) => e.as_str().unwrap().to_string(),
+                None => l.to_string(),
+            }
+        })
+        .collect()
+}
+
+/// A shuffled stream (late records, bursts, retried message ids, records
+/// too late, stamps outside the zone's span) decided record by record
+/// through the Redis step, by instances picked at random (so that what an
+/// instance believes a key holds is often stale, and the script must find
+/// it changed and the decision be made again), gets exactly `eval`'s
+/// answers: the Redis step decides as the memory store does.
+fn redis_step_decides_as_eval(seed: u64, instances: usize, redis: &Redis) {
+    let zone = "Asia/Shanghai";
+    let (_, compiled) = late_streams::late_policy(zone);
+    let json = late_streams::shuffled_json(seed, 300, 1_795_536_000_000, 10, 5, 30);
+    let records: Vec<_> = json
+        .iter()
+        .map(|l| tollgate::record::from_json(l, compiled.fields()).unwrap())
+        .collect();
+    let expected = eval_answers("redis_step", &late_streams::late_policy_text(zone), &json);
+    assert_eq!(expected.len(), records.len());
+    redis.flush();
+    let mut rng = tollgate::generate::Rng::new(seed ^ 0x5eed);
+    let picks: Vec<usize> = (0..records.len()).map(|_| rng.below(instances)).collect();
+    let got = decide_through(redis, &compiled, &records, instances, |i| picks[i]);
+    for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+        assert_eq!(g, e, "seed {seed}, record {i}: {}", json[i]);
+    }
+}
+
+#[test]
+fn the_redis_step_decides_shuffled_streams_as_eval_through_one_to_three_instances() {
+    let redis = Redis::start();
+    let config = proptest::test_runner::Config {
+        cases: common::cases(12),
+        ..Default::default()
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    runner
+        .run(
+            &(proptest::num::u64::ANY, 1usize..4),
+            |(seed, instances)| {
+                redis_step_decides_as_eval(seed, instances, &redis);
+                Ok(())
+            },
+        )
+        .unwrap();
+}
+
+/// A key of another type at one of a decision's names (written by
+/// something other than Tollgate): the step fails (the caller follows the
+/// fail mode) and leaves no change behind, though the keys before it in
+/// the script were already written when it met it.
+#[test]
+fn a_key_of_another_type_fails_the_step_and_undoes_its_writes() {
+    let redis = Redis::start();
+    let (_, compiled) = late_streams::late_policy("Asia/Shanghai");
+    let line = r#"{"kind":"note","merchant":"m1","terminal":"t1","at":"2026-11-25T09:00:00+08:00","msg_id":"w1"}"#;
+    let record = tollgate::record::from_json(line, compiled.fields()).unwrap();
+    // Decided once on an empty Redis: its keys are the rules' and the id's.
+    let first = decide_through(&redis, &compiled, std::slice::from_ref(&record), 1, |_| 0);
+    assert!(first[0].contains("deliver"), "{first:?}");
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut conn = client.get_connection().unwrap();
+    let mut names: Vec<String> = redis::cmd("KEYS")
+        .arg("tollgate:*")
+        .query(&mut conn)
+        .unwrap();
+    names.sort();
+    assert_eq!(
+        names.len(),
+        3,
+        "note_dedup, terminal_cap, the id: {names:?}"
+    );
+    let id = names.iter().find(|n| n.contains(":id:")).unwrap().clone();
+    // The id's name holds a hash: the step writes the rules' keys first,
+    // then meets the id.
+    redis.flush();
+    redis::cmd("HSET")
+        .arg(&id)
+        .arg("f")
+        .arg("v")
+        .exec(&mut conn)
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let state = tollgate::serve::redis_state::RedisState::new(
+        &redis.url(),
+        Duration::from_secs(10),
+        tollgate::serve::redis_state::FailMode::Closed,
+    )
+    .unwrap();
+    let got = runtime.block_on(state.decide(&compiled, &record, false));
+    let err = got.unwrap_err();
+    assert!(err.contains("WRONGTYPE"), "{err}");
+    let left: Vec<String> = redis::cmd("KEYS")
+        .arg("tollgate:*")
+        .query(&mut conn)
+        .unwrap();
+    assert_eq!(left, vec![id.clone()], "the rules' keys were undone");
+    // Once the name is free again, the same step goes through.
+    redis::cmd("DEL").arg(&id).exec(&mut conn).unwrap();
+    let again = runtime.block_on(state.decide(&compiled, &record, false));
+    assert_eq!(again.unwrap().unwrap().to_string(), first[0]);
 }
