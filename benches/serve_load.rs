@@ -275,32 +275,62 @@ redis.call('SET', KEYS[1], new, 'PX', new - now)
 return 1
 ";
 
+/// The one-cap policy of the Redis step comparison: the GCRA's own limit
+/// (30 per terminal per hour) as the only stateful rule, no message id:
+/// one key a decision, as the GCRA has.
+const ONE_CAP: &str = "policy one_cap version 1\nkind notifications\ntimezone \"Asia/Shanghai\"\n\
+field kind: enum { txn }\nfield terminal: string\nfield at: timestamp\n\
+rule terminal_cap when kind == txn => limit 30 per 1h by terminal\n";
+
 /// Builds message `i` of the direct Redis step as a typed record, from one
 /// parsed template per kind (cheaper than parsing JSON in the timed loop).
 struct StepRecords {
+    /// What the table calls the policy.
+    label: &'static str,
     policy: NotifyPolicy,
     templates: Vec<Vec<Value>>,
     /// The indices of the fields `merchant`, `terminal`, `txn_id`, `msg_id`
-    /// and `at`.
-    fields: [usize; 5],
+    /// and `at`, where the policy has them.
+    fields: [Option<usize>; 5],
 }
 
 impl StepRecords {
-    fn new() -> StepRecords {
+    /// `merchant_messages.toll` on the notification stream of the HTTP
+    /// workloads.
+    fn merchant_messages() -> StepRecords {
         let text =
             std::fs::read_to_string(root().join("policies/notifications/merchant_messages.toll"))
                 .unwrap();
-        let file = tollgate::syntax::parse(&text).unwrap();
-        let checked = tollgate::check::check(&file).unwrap();
-        let policy = tollgate::compile::notify::compile(&checked).unwrap();
-        let templates = (0..5)
+        let lines = (0..5)
             .map(|i| {
                 let mut line = String::new();
                 message(i, &mut line);
-                tollgate::record::from_json(&line, policy.fields()).unwrap()
+                line
             })
+            .collect::<Vec<_>>();
+        StepRecords::new("merchant_messages", &text, &lines)
+    }
+
+    /// [`ONE_CAP`] on the same terminals and times.
+    fn one_cap() -> StepRecords {
+        let line = format!(
+            r#"{{"kind":"txn","terminal":"t0","at":"{}"}}"#,
+            chrono::DateTime::from_timestamp_millis(BASE_MS)
+                .unwrap()
+                .to_rfc3339()
+        );
+        StepRecords::new("one cap", ONE_CAP, &[line])
+    }
+
+    fn new(label: &'static str, text: &str, lines: &[String]) -> StepRecords {
+        let file = tollgate::syntax::parse(text).unwrap();
+        let checked = tollgate::check::check(&file).unwrap();
+        let policy = tollgate::compile::notify::compile(&checked).unwrap();
+        let templates = lines
+            .iter()
+            .map(|line| tollgate::record::from_json(line, policy.fields()).unwrap())
             .collect();
-        let at = |name: &str| policy.fields().iter().position(|f| f.name == name).unwrap();
+        let at = |name: &str| policy.fields().iter().position(|f| f.name == name);
         let fields = [
             at("merchant"),
             at("terminal"),
@@ -309,24 +339,33 @@ impl StepRecords {
             at("at"),
         ];
         StepRecords {
+            label,
             policy,
             templates,
             fields,
         }
     }
 
-    /// Message `i`, as `message` writes it.
+    /// Message `i`, as `message` writes it (the fields the policy has).
     fn record(&self, i: u64) -> Vec<Value> {
-        let mut r = self.templates[(i % 5) as usize].clone();
+        let mut r = self.templates[(i % self.templates.len() as u64) as usize].clone();
         let [m, t, x, g, at] = self.fields;
-        r[m] = Value::Str(format!("m{}", i % MERCHANTS));
-        r[t] = Value::Str(format!("t{}", (i * 7919) % TERMINALS));
-        r[x] = Value::Str(format!("x{i}"));
-        r[g] = Value::Str(format!("g{i}"));
-        r[at] = Value::Time {
-            unix_ms: BASE_MS + i as i64,
-            offset_secs: 0,
+        let mut set = |f: Option<usize>, v: Value| {
+            if let Some(f) = f {
+                r[f] = v;
+            }
         };
+        set(m, Value::Str(format!("m{}", i % MERCHANTS)));
+        set(t, Value::Str(format!("t{}", (i * 7919) % TERMINALS)));
+        set(x, Value::Str(format!("x{i}")));
+        set(g, Value::Str(format!("g{i}")));
+        set(
+            at,
+            Value::Time {
+                unix_ms: BASE_MS + i as i64,
+                offset_secs: 0,
+            },
+        );
         r
     }
 }
@@ -372,30 +411,78 @@ struct Step {
     /// CPU µs per call of redis-server, and of this process (the client).
     redis_us: f64,
     client_us: f64,
+    /// Redis's own time in `EVALSHA` per call (`INFO commandstats`: the
+    /// script's run, without reading the request and writing the answer),
+    /// and the scripts run per call (more than 1 when a decision retried).
+    script_us: f64,
+    scripts_per_call: f64,
 }
 
-/// Runs `tasks` tasks calling one side's step for `secs`, task `i` through
-/// client `i` modulo their number.
-async fn step_round(
-    redis_pid: &str,
-    clients: &Clients,
-    side: Side,
-    tasks: usize,
+/// Sends `CONFIG RESETSTAT` (`reset`), or reads `EVALSHA`'s calls and
+/// microseconds from `INFO commandstats`.
+fn evalsha_stats(url: &str, reset: bool) -> (f64, f64) {
+    let mut conn = redis::Client::open(url).unwrap().get_connection().unwrap();
+    if reset {
+        redis::cmd("CONFIG")
+            .arg("RESETSTAT")
+            .exec(&mut conn)
+            .unwrap();
+        return (0.0, 0.0);
+    }
+    let info: String = redis::cmd("INFO")
+        .arg("commandstats")
+        .query(&mut conn)
+        .unwrap();
+    let line = info
+        .lines()
+        .find(|l| l.starts_with("cmdstat_evalsha:"))
+        .unwrap_or("");
+    let field = |name: &str| {
+        line.split([':', ','])
+            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    (field("calls"), field("usec"))
+}
+
+/// What a round of the Redis step comparison runs against.
+struct Target<'a> {
+    /// redis-server's process id and URL.
+    pid: String,
+    url: String,
+    /// The clients of one configuration.
+    clients: &'a Clients,
+    /// How long each side runs.
     secs: f64,
+}
+
+/// Runs 50 tasks calling one side's step for `target.secs`, task `i`
+/// through client `i` modulo their number, on records `recs` numbered
+/// from `next`.
+async fn step_round(
+    target: &Target<'_>,
+    side: Side,
     recs: &Arc<StepRecords>,
     next: &Arc<AtomicU64>,
 ) -> Step {
-    let (r0, c0) = (cpu_secs(redis_pid), cpu_secs("self"));
-    let calls = step_calls(clients, side, tasks, secs, recs, next).await;
-    let (r1, c1) = (cpu_secs(redis_pid), cpu_secs("self"));
+    evalsha_stats(&target.url, true);
+    let (r0, c0) = (cpu_secs(&target.pid), cpu_secs("self"));
+    let calls = step_calls(target.clients, side, 50, target.secs, recs, next).await;
+    let (r1, c1) = (cpu_secs(&target.pid), cpu_secs("self"));
+    let (scripts, script_usec) = evalsha_stats(&target.url, false);
     Step {
-        rate: calls as f64 / secs,
+        rate: calls as f64 / target.secs,
         redis_us: (r1 - r0) * 1e6 / calls as f64,
         client_us: (c1 - c0) * 1e6 / calls as f64,
+        script_us: script_usec / calls as f64,
+        scripts_per_call: scripts / calls as f64,
     }
 }
 
-/// The calls `tasks` tasks made of one side's step in `secs`.
+/// The calls `tasks` tasks made of one side's step in `secs`. The GCRA
+/// script is called as Tollgate's is: an `EVALSHA` command built in one
+/// buffer (the script loaded before the run).
 async fn step_calls(
     clients: &Clients,
     side: Side,
@@ -404,15 +491,24 @@ async fn step_calls(
     recs: &Arc<StepRecords>,
     next: &Arc<AtomicU64>,
 ) -> u64 {
-    let script = Arc::new(redis::Script::new(GCRA));
+    let script = redis::Script::new(GCRA);
+    let mut conn = clients.conns[0].clone();
+    let _: String = redis::cmd("SCRIPT")
+        .arg("LOAD")
+        .arg(GCRA)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    let hash: Arc<str> = script.get_hash().into();
     let until = Instant::now() + Duration::from_secs_f64(secs);
     let mut handles = Vec::new();
     for t in 0..tasks {
         let state = clients.states[t % clients.states.len()].clone();
         let mut conn = clients.conns[t % clients.conns.len()].clone();
-        let (recs, next, script) = (recs.clone(), next.clone(), script.clone());
+        let (recs, next, hash) = (recs.clone(), next.clone(), hash.clone());
         handles.push(tokio::spawn(async move {
             let mut done = 0u64;
+            let mut key = String::new();
             while Instant::now() < until {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 match side {
@@ -426,13 +522,20 @@ async fn step_calls(
                         assert!(line.get("decision").is_some(), "{line}");
                     }
                     Side::Gcra => {
-                        let key = format!("gcra:{{merchant_messages}}:t{}", (i * 7919) % TERMINALS);
-                        let _: i64 = script
-                            .key(key)
+                        key.clear();
+                        let _ = write!(
+                            key,
+                            "gcra:{{merchant_messages}}:t{}",
+                            (i * 7919) % TERMINALS
+                        );
+                        let _: i64 = redis::cmd("EVALSHA")
+                            .arg(&*hash)
+                            .arg(1)
+                            .arg(&key)
                             .arg(BASE_MS + i as i64)
                             .arg(120_000)
                             .arg(29 * 120_000)
-                            .invoke_async(&mut conn)
+                            .query_async(&mut conn)
                             .await
                             .unwrap();
                     }
@@ -515,9 +618,12 @@ fn main() {
         // The state step on its own, sides interleaved round by round.
         redis.flush();
         println!();
-        println!("| round | clients | Tollgate step/s | GCRA calls/s | ratio | Redis CPU µs per call (Tollgate / GCRA) | client CPU µs per call (Tollgate / GCRA) | load (1, 5, 15 min) |");
-        println!("|---|---|---|---|---|---|---|---|");
-        let recs = Arc::new(StepRecords::new());
+        println!("| round | clients | Tollgate's policy | Tollgate step/s | GCRA calls/s | ratio | Redis CPU µs per call (Tollgate / GCRA) | EVALSHA µs per call (Tollgate / GCRA) | scripts per Tollgate step | client CPU µs per call (Tollgate / GCRA) | load (1, 5, 15 min) |");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|");
+        let workloads = [
+            Arc::new(StepRecords::merchant_messages()),
+            Arc::new(StepRecords::one_cap()),
+        ];
         let next = Arc::new(AtomicU64::new(0));
         let gnext = Arc::new(AtomicU64::new(0));
         let configurations = [
@@ -526,20 +632,31 @@ fn main() {
         ];
         for r in 1..=rounds {
             for (name, clients) in &configurations {
-                let pid = redis.pid().unwrap().to_string();
-                let t = step_round(&pid, clients, Side::Tollgate, 50, secs, &recs, &next).await;
-                let g = step_round(&pid, clients, Side::Gcra, 50, secs, &recs, &gnext).await;
-                println!(
-                    "| {r} | {name} | {:.0} | {:.0} | {:.2}× | {:.1} / {:.1} | {:.1} / {:.1} | {} |",
-                    t.rate,
-                    g.rate,
-                    t.rate / g.rate,
-                    t.redis_us,
-                    g.redis_us,
-                    t.client_us,
-                    g.client_us,
-                    loadavg()
-                );
+                for recs in &workloads {
+                    let target = Target {
+                        pid: redis.pid().unwrap().to_string(),
+                        url: redis.url(),
+                        clients,
+                        secs,
+                    };
+                    let t = step_round(&target, Side::Tollgate, recs, &next).await;
+                    let g = step_round(&target, Side::Gcra, recs, &gnext).await;
+                    println!(
+                        "| {r} | {name} | {} | {:.0} | {:.0} | {:.2}× | {:.1} / {:.1} | {:.1} / {:.1} | {:.3} | {:.1} / {:.1} | {} |",
+                        recs.label,
+                        t.rate,
+                        g.rate,
+                        t.rate / g.rate,
+                        t.redis_us,
+                        g.redis_us,
+                        t.script_us,
+                        g.script_us,
+                        t.scripts_per_call,
+                        t.client_us,
+                        g.client_us,
+                        loadavg()
+                    );
+                }
             }
         }
     });
