@@ -50,7 +50,7 @@ fn the_header_is_what_cbindgen_generates() {
     assert!(
         kept == now,
         "crates/ffi/include/tollgate.h is stale: regenerate it with \
-         `TOLLGATE_UPDATE_HEADER=1 cargo test --test firmware header`"
+         `TOLLGATE_UPDATE_HEADER=1 cargo test --test suite_cli firmware::the_header`"
     );
 }
 

@@ -10,6 +10,7 @@
     clippy::panic
 )]
 
+mod common;
 use proptest::prelude::*;
 use std::path::Path;
 use tollgate::diagnostic::Diagnostic;
@@ -179,7 +180,7 @@ fn apply(mut bytes: Vec<u8>, m: &Mutation) -> Vec<u8> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 3000, ..ProptestConfig::default() })]
+    #![proptest_config(ProptestConfig { cases: common::cases(3000), ..ProptestConfig::default() })]
 
     #[test]
     fn mutated_policies_never_panic(which in any::<usize>(), muts in prop::collection::vec(mutation(), 1..6)) {

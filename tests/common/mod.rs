@@ -52,12 +52,13 @@ pub fn tollgate_stdin(args: &[&str], input: &str) -> std::process::Output {
 }
 
 /// A fresh, empty scratch directory `name` for one test, under the build's
-/// temporary directory and the test binary's own name (so that two test
-/// binaries running at once never share one).
+/// temporary directory and the path of the test file's module (each file
+/// includes this module of its own), so that two test files never share
+/// one, in one suite binary or in two running at once.
 #[allow(dead_code)]
 pub fn scratch(name: &str) -> std::path::PathBuf {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join(env!("CARGO_CRATE_NAME"))
+        .join(module_path!().replace("::", "/"))
         .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
