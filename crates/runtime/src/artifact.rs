@@ -618,6 +618,7 @@ impl<'a> Reader<'a> {
         self.base + self.pos
     }
 
+    #[inline(never)]
     fn take(&mut self, n: usize) -> Result<&'a [u8], ArtifactError> {
         let end = self
             .pos
@@ -638,14 +639,17 @@ impl<'a> Reader<'a> {
             .map_err(|_| err(ArtifactErrorKind::Truncated, at))
     }
 
+    #[inline(never)]
     fn u8(&mut self) -> Result<u8, ArtifactError> {
         Ok(self.array::<1>()?[0])
     }
 
+    #[inline(never)]
     fn u32(&mut self) -> Result<u32, ArtifactError> {
         self.array::<4>().map(u32::from_le_bytes)
     }
 
+    #[inline(never)]
     fn bool(&mut self) -> Result<bool, ArtifactError> {
         let at = self.offset();
         match self.u8()? {
@@ -656,6 +660,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A count of items each at least `min_size` bytes long.
+    #[inline(never)]
     fn count(&mut self, min_size: usize) -> Result<usize, ArtifactError> {
         let at = self.offset();
         let n = self.u32()? as usize;
@@ -666,6 +671,7 @@ impl<'a> Reader<'a> {
         Ok(n)
     }
 
+    #[inline(never)]
     fn string(&mut self) -> Result<String, ArtifactError> {
         let n = self.count(1)?;
         let at = self.offset();
@@ -675,6 +681,7 @@ impl<'a> Reader<'a> {
             .map_err(|_| err(ArtifactErrorKind::BadUtf8, at))
     }
 
+    #[inline(never)]
     fn tag(&mut self, max: u8) -> Result<u8, ArtifactError> {
         let at = self.offset();
         let t = self.u8()?;
@@ -684,6 +691,7 @@ impl<'a> Reader<'a> {
         Ok(t)
     }
 
+    #[inline(never)]
     fn decimal(&mut self) -> Result<Decimal, ArtifactError> {
         let at = self.offset();
         let mantissa = i128::from_le_bytes(self.array::<16>()?);
@@ -692,6 +700,7 @@ impl<'a> Reader<'a> {
             .map_err(|_| err(ArtifactErrorKind::BadDecimal, at))
     }
 
+    #[inline(never)]
     fn opt_decimal(&mut self) -> Result<Option<Decimal>, ArtifactError> {
         match self.tag(1)? {
             0 => Ok(None),
@@ -699,6 +708,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline(never)]
     fn value(&mut self) -> Result<Value, ArtifactError> {
         Ok(match self.tag(4)? {
             0 => Value::Enum(self.u32()?),
@@ -713,6 +723,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A fee table, after the kind byte, decided within `window`.
+    #[inline(never)]
     fn table(&mut self, window: Window) -> Result<Table, ArtifactError> {
         let name = self.string()?;
         let version = self.u32()?;
@@ -728,6 +739,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A record schema.
+    #[inline(never)]
     fn fields(&mut self) -> Result<Vec<FieldSpec>, ArtifactError> {
         let n_fields = self.count(6)?;
         let mut fields = Vec::with_capacity(n_fields);
@@ -764,6 +776,7 @@ impl<'a> Reader<'a> {
         Ok(fields)
     }
 
+    #[inline(never)]
     fn schedule(&mut self) -> Result<Schedule, ArtifactError> {
         let name = self.string()?;
         let hit = if self.tag(1)? == 0 {
@@ -820,6 +833,7 @@ impl<'a> Reader<'a> {
         )
     }
 
+    #[inline(never)]
     fn fee(&mut self) -> Result<FeeFormula, ArtifactError> {
         let rate = self.decimal()?;
         let fixed = self.decimal()?;
@@ -851,6 +865,7 @@ impl<'a> Reader<'a> {
         })
     }
 
+    #[inline(never)]
     fn bound(&mut self) -> Result<Bound, ArtifactError> {
         Ok(match self.tag(2)? {
             0 => Bound::Unbounded,
@@ -859,6 +874,7 @@ impl<'a> Reader<'a> {
         })
     }
 
+    #[inline(never)]
     fn strings(&mut self) -> Result<Vec<String>, ArtifactError> {
         let n = self.count(4)?;
         let mut out = Vec::with_capacity(n);
@@ -868,6 +884,7 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    #[inline(never)]
     fn cell(&mut self) -> Result<Cell, ArtifactError> {
         Ok(match self.tag(6)? {
             0 => Cell::Any,

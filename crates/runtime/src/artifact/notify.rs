@@ -131,14 +131,17 @@ impl Writer {
 }
 
 impl Reader<'_> {
+    #[inline(never)]
     pub(super) fn i32(&mut self) -> Result<i32, ArtifactError> {
         self.array::<4>().map(i32::from_le_bytes)
     }
 
+    #[inline(never)]
     pub(super) fn i64(&mut self) -> Result<i64, ArtifactError> {
         self.array::<8>().map(i64::from_le_bytes)
     }
 
+    #[inline(never)]
     fn indexes(&mut self) -> Result<Vec<u32>, ArtifactError> {
         let n = self.count(4)?;
         let mut out = Vec::with_capacity(n);
@@ -150,6 +153,7 @@ impl Reader<'_> {
 
     /// A notifications policy, after the kind byte, decided within
     /// `window`.
+    #[inline(never)]
     pub(super) fn notify_policy(&mut self, window: Window) -> Result<NotifyPolicy, ArtifactError> {
         let name = self.string()?;
         let version = self.u32()?;
@@ -180,6 +184,7 @@ impl Reader<'_> {
         })
     }
 
+    #[inline(never)]
     fn zone(&mut self) -> Result<Zone, ArtifactError> {
         let name = self.string()?;
         let initial = self.i32()?;
@@ -200,6 +205,7 @@ impl Reader<'_> {
         })
     }
 
+    #[inline(never)]
     fn rule(&mut self) -> Result<NotifyRule, ArtifactError> {
         let name = self.string()?;
         let columns = self.indexes()?;
