@@ -5,7 +5,7 @@
 //! table of `capacity` entries. An entry is a key (8 bytes), room for the
 //! most instants one key of the rule can need (8 bytes each) and a 2-byte
 //! length. That most is exact, from the cap N, the period D and the
-//! policy's lateness L (see [`crate::window::most_kept`]): `N × (1 + ⌈L/D⌉)`
+//! policy's lateness L (see `window::most_kept`): `N × (1 + ⌈L/D⌉)`
 //! for a rolling cap, `1 + ⌈L/W⌉` for a de-duplication window W, and
 //! `N × (2 + ⌊L / shortest local day⌋)` for a calendar-day cap. Every cap
 //! is enforced exactly; a policy whose rule would need more than

@@ -32,19 +32,19 @@ pub struct Answer {
 }
 
 /// The 64-bit hash a message id is kept as.
-pub fn id_hash(id: &str) -> u64 {
+pub(crate) fn id_hash(id: &str) -> u64 {
     xxhash_rust::xxh64::xxh64(id.as_bytes(), 0x1d5e_ed1d)
 }
 
 /// Whether a record at `t_ms` repeats a decision made for one at `at_ms`:
 /// they are at most `lateness_ms` apart, either way.
-pub fn repeats(at_ms: i64, t_ms: i64, lateness_ms: i64) -> bool {
+pub(crate) fn repeats(at_ms: i64, t_ms: i64, lateness_ms: i64) -> bool {
     at_ms.abs_diff(t_ms) <= lateness_ms.unsigned_abs()
 }
 
 /// Whether no record at or after `floor_ms` can repeat a decision made at
 /// `at_ms`.
-pub fn stale(at_ms: i64, floor_ms: i64, lateness_ms: i64) -> bool {
+pub(crate) fn stale(at_ms: i64, floor_ms: i64, lateness_ms: i64) -> bool {
     at_ms.saturating_add(lateness_ms) < floor_ms
 }
 

@@ -325,7 +325,7 @@ pub trait ThrottleState {
 /// Hashes (rule, key) pairs whose key is already a 64-bit hash: one
 /// multiply-and-mix instead of a general-purpose hash function.
 #[derive(Debug, Clone, Copy, Default)]
-pub struct KeyHasher(u64);
+pub(crate) struct KeyHasher(u64);
 
 impl Hasher for KeyHasher {
     fn finish(&self) -> u64 {

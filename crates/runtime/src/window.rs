@@ -71,7 +71,7 @@ pub enum Span {
 /// `newest_ms` can forget its deliveries: no record accepted at
 /// `t ≥ newest − lateness` meets them. `history` is the key's instants
 /// (sorted), needed for a calendar day (the last one on an earlier day).
-pub fn forget_through(
+pub(crate) fn forget_through(
     history: &[i64],
     span: Span,
     newest_ms: i64,
@@ -97,7 +97,7 @@ pub fn forget_through(
 /// Whether a key of this span whose newest delivery is `newest_ms` can be
 /// dropped whole when no record earlier than `horizon_ms` will be accepted:
 /// none of its deliveries can meet a record at or after the horizon.
-pub fn stale(span: Span, newest_ms: i64, horizon_ms: i64, zone: &Zone) -> bool {
+pub(crate) fn stale(span: Span, newest_ms: i64, horizon_ms: i64, zone: &Zone) -> bool {
     match span {
         Span::Rolling(d) => newest_ms <= horizon_ms.saturating_sub(d),
         Span::CalendarDay => {
@@ -111,7 +111,7 @@ pub fn stale(span: Span, newest_ms: i64, horizon_ms: i64, zone: &Zone) -> bool {
 /// most `cap` in each of `1 + ⌈L / D⌉` windows; for a calendar day, the
 /// deliveries on the local days from `M − L` to `M`, at most
 /// `2 + ⌊L / shortest day⌋` of them. `None` on overflow.
-pub fn most_kept(span: Span, cap: u32, lateness_ms: i64, zone: &Zone) -> Option<u64> {
+pub(crate) fn most_kept(span: Span, cap: u32, lateness_ms: i64, zone: &Zone) -> Option<u64> {
     let lateness = u64::try_from(lateness_ms.max(0)).ok()?;
     let periods = match span {
         Span::Rolling(d) => {
@@ -125,7 +125,7 @@ pub fn most_kept(span: Span, cap: u32, lateness_ms: i64, zone: &Zone) -> Option<
 
 /// The shortest local day of `zone` in ms: 24 hours less the largest
 /// forward jump of its offset.
-pub fn shortest_day_ms(zone: &Zone) -> u64 {
+pub(crate) fn shortest_day_ms(zone: &Zone) -> u64 {
     let mut before = zone.initial;
     let mut jump = 0i64;
     for &(_, offset) in &zone.changes {
