@@ -6,10 +6,11 @@
 //! service and Redis, and takes its share of the cores.
 //!
 //! It also measures the Redis state step on its own: Tollgate's decision
-//! (`RedisState::decide`, the snapshot read and the compare-and-set script,
-//! as the service runs it) side by side with a one-key GCRA limiter written
-//! as a Lua script, in the style of redis-cell, through the same client at
-//! the same concurrency, rounds interleaved.
+//! (`RedisState::decide`, the engine's decision and the compare-and-set
+//! script, as the service runs it), for `merchant_messages.toll` and for a
+//! policy of one cap, side by side with a one-key GCRA limiter written as a
+//! Lua script, in the style of redis-cell, through the same client at the
+//! same concurrency, rounds interleaved.
 //!
 //! Run: `cargo bench --bench serve_load` (`TOLLGATE_BENCH_SECS` sets the
 //! seconds each workload runs, 5 by default; `TOLLGATE_BENCH_ROUNDS` the
