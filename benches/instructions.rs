@@ -4,9 +4,11 @@
 //! cancels out). See BENCHMARKS.md for the commands.
 //!
 //! `instructions WORKLOAD N` with WORKLOAD one of `lakala_compiled`,
-//! `lakala_hand`, `lakala_interpreter`, or `categories_compiled` (a
+//! `lakala_hand`, `lakala_interpreter`, `categories_compiled` (a
 //! generated policy of 200 rules on a 4,096-variant merchant category
-//! field: the large-enum figure).
+//! field: the large-enum figure), or `sheet_compiled` (the generated
+//! 1,000-rule rate sheet of the zen-engine comparison, records drawn as
+//! there).
 
 // Setup failures end the run: a panic is the right report here.
 #![allow(
@@ -35,11 +37,13 @@ fn main() {
     let n: usize = args[2].parse().expect("N");
     let text = if args[1].starts_with("categories") {
         generate::large_enum_policy(1, 4096, 200, 1)
+    } else if args[1].starts_with("sheet") {
+        generate::rate_sheet(42, 1_000)
     } else {
         std::fs::read_to_string("policies/fees/lakala.toll").expect("run from the repository root")
     };
     let (policy, table) = tollgate::compile_source(&text).expect("lakala compiles");
-    let mut r = Rng::new(1);
+    let mut r = Rng::new(if args[1].starts_with("sheet") { 9 } else { 1 });
     let records: Vec<Vec<Value>> = (0..1024)
         .map(|_| generate::record(&mut r, table.fields()))
         .collect();
@@ -47,7 +51,7 @@ fn main() {
     for i in 0..n {
         let rec = black_box(&records[i % records.len()]);
         let fee = match args[1].as_str() {
-            "lakala_compiled" | "categories_compiled" => table.total(rec).ok(),
+            "lakala_compiled" | "categories_compiled" | "sheet_compiled" => table.total(rec).ok(),
             "lakala_hand" => lakala_by_hand(rec),
             "lakala_interpreter" => tollgate::interp::evaluate(&policy, rec)
                 .ok()

@@ -8,6 +8,15 @@
 //! each value's segment. Small tables without a grid are scanned row by row,
 //! which measures faster than intersecting bitsets (see
 //! `docs/evaluator.md`); so are tables whose index would be too large.
+//!
+//! Wide tables searched by bitsets also keep, per bitset, a summary word of
+//! which of its words are not empty (tables up to 4,096 rows), so that only
+//! words where every column admits some row are intersected; and columns with
+//! few segments are joined ([`joint`]): their bitsets intersected once per
+//! combination of segments when the table is built, so that a lookup reads
+//! one set for all of them.
+
+mod joint;
 
 use crate::position::{FieldIndex, RuleIndex};
 use crate::table::{Bound, Cell, Row};
@@ -55,7 +64,13 @@ pub(crate) struct Index {
     use_bitsets: bool,
     /// Columns in the order their bitsets are intersected: the sparsest
     /// first, so that a word is found empty after as few loads as possible.
+    /// Columns that admit every row, and the joint's, are left out.
     order: Vec<usize>,
+    /// Per column, per segment: bit `w` is set when word `w` of the
+    /// segment's bitset is not empty. Empty when `words` exceeds 64.
+    summaries: Vec<Vec<u64>>,
+    /// The columns with few segments, intersected ahead of time.
+    joint: Option<joint::Joint>,
     grid: Option<Grid>,
 }
 
@@ -83,14 +98,49 @@ enum ColumnIndex {
     /// point i, 2i+1 the point itself, 2k above the last.
     Num {
         points: Vec<Decimal>,
-        /// The points as integers at one common scale, when they all fit:
-        /// searching integers is several times faster than decimals.
+        /// The points as 64-bit integers at one common scale, when they all
+        /// fit: searching integers is several times faster than decimals.
         scaled: Option<Scaled>,
         sets: Vec<u64>,
     },
     /// Sorted distinct strings named by cells, a bitset each, then one for
     /// every other string.
-    Str { keys: Vec<String>, sets: Vec<u64> },
+    Str {
+        keys: Vec<String>,
+        /// Per key, its length and first eight bytes: a few keys are
+        /// searched by comparing these, without a call to compare bytes.
+        probes: Vec<(usize, u64)>,
+        sets: Vec<u64>,
+    },
+}
+
+/// Keys up to this many are searched one by one by their probes.
+const PROBE_KEYS: usize = 16;
+
+/// A string's length and first eight bytes (zero-padded), little-endian.
+#[inline]
+fn probe(s: &str) -> (usize, u64) {
+    let mut head = [0u8; 8];
+    for (slot, b) in head.iter_mut().zip(s.as_bytes()) {
+        *slot = *b;
+    }
+    (s.len(), u64::from_le_bytes(head))
+}
+
+/// The position of `s` among sorted distinct `keys`, else `keys.len()`.
+#[inline(never)]
+fn find_key(keys: &[String], probes: &[(usize, u64)], s: &str) -> usize {
+    if keys.len() > PROBE_KEYS {
+        return keys
+            .binary_search_by(|k| k.as_str().cmp(s))
+            .unwrap_or(keys.len());
+    }
+    let p = probe(s);
+    probes
+        .iter()
+        .zip(keys)
+        .position(|(&q, k)| q == p && (p.0 <= 8 || k == s))
+        .unwrap_or(keys.len())
 }
 
 impl Index {
@@ -103,6 +153,9 @@ impl Index {
             && index.words > 0
             && rows.len() >= SCAN_BELOW_ROWS
             && columns <= STACK_COLUMNS;
+        if index.use_bitsets {
+            index.join_columns();
+        }
         index
     }
 
@@ -113,6 +166,9 @@ impl Index {
             Lookup::Bitsets => {
                 let mut index = Index::bitsets(rows, columns);
                 index.use_bitsets = index.words > 0 && columns <= STACK_COLUMNS;
+                if index.use_bitsets {
+                    index.join_columns();
+                }
                 index
             }
             Lookup::Grid => {
@@ -222,17 +278,42 @@ impl Index {
                 .sum();
             ones * 1_000 / (col.segments().max(1) * rows.len().max(1)) as u64
         };
-        let mut order: Vec<usize> = (0..out.len()).collect();
+        let mut order: Vec<usize> = (0..out.len())
+            .filter(|&c| !matches!(out.get(c), Some(ColumnIndex::All)))
+            .collect();
         // By density, ties in column order (as a stable sort leaves them).
         let key = |c: usize| (out.get(c).map_or(u64::MAX, density), c);
         crate::sort::sort_by(&mut order, |&a, &b| key(a) < key(b));
+        let summaries = if words <= 64 {
+            out.iter()
+                .map(|col| {
+                    (0..col.segments())
+                        .map(|seg| summary((0..words).map(|w| col.set_word(seg, w, words))))
+                        .collect()
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
         Index {
             words,
             columns: out,
             use_bitsets: false,
             order,
+            summaries,
+            joint: None,
             grid: None,
         }
+    }
+
+    /// Joins the columns with few segments (see [`joint`]) and leaves them
+    /// out of the per-record intersection.
+    fn join_columns(&mut self) {
+        let Some(joint) = joint::Joint::build(&self.columns, self.words) else {
+            return;
+        };
+        self.order.retain(|&c| !joint.covers(c));
+        self.joint = Some(joint);
     }
 
     /// The first row at or after `from` that admits the record's values of
@@ -248,70 +329,125 @@ impl Index {
             return None;
         }
         // Locate each value's segment and its bitset once, not once per
-        // word; columns that admit every row are left out.
-        if self.columns.len() > STACK_COLUMNS {
+        // word. `candidates` gathers the summaries: the words where every
+        // set is not empty (all words when there are no summaries).
+        if self.columns.len() > STACK_COLUMNS || self.columns.len() != columns.len() {
             return None;
         }
+        let segment_of = |c: usize| Index::segment_at(&self.columns, record, columns, c);
+        let summarised = !self.summaries.is_empty();
+        let mut candidates = u64::MAX;
         let empty: &[u64] = &[];
-        let mut sets = [empty; STACK_COLUMNS];
+        let mut sets = [empty; STACK_COLUMNS + 1];
         let mut n = 0;
-        for &c in &self.order {
-            let (Some(col), Some(&f)) = (self.columns.get(c), columns.get(c)) else {
-                return None;
-            };
-            if matches!(col, ColumnIndex::All) {
-                continue;
-            }
-            let Some(seg) = record.get(f.get() as usize).and_then(|v| col.segment(v)) else {
+        if let Some(joint) = &self.joint {
+            let Some(cell) = joint.cell(segment_of) else {
                 return Some(None);
             };
+            if let Some(slot) = sets.get_mut(n) {
+                *slot = joint.set(cell, self.words);
+                n += 1;
+            }
+            if summarised {
+                candidates &= joint.summary(cell);
+            }
+        }
+        for &c in &self.order {
+            let Some(seg) = segment_of(c) else {
+                return Some(None);
+            };
+            let col = self.columns.get(c)?;
             if let Some(slot) = sets.get_mut(n) {
                 *slot = col.set_slice(seg, self.words);
                 n += 1;
             }
+            if summarised {
+                candidates &= self
+                    .summaries
+                    .get(c)
+                    .and_then(|s| s.get(seg))
+                    .copied()
+                    .unwrap_or(0);
+            }
         }
         let active = sets.get(..n).unwrap_or(&[]);
         let start_word = from / 64;
-        for w in start_word..self.words {
-            let mut acc = u64::MAX;
-            if w == start_word {
-                acc &= u64::MAX << (from % 64);
+        // Blocks of 64 words: one when summarised (at most 64 words).
+        for block in (start_word / 64)..self.words.div_ceil(64) {
+            let mut cand = if summarised { candidates } else { u64::MAX };
+            let in_block = self.words - block * 64;
+            if in_block < 64 {
+                cand &= (1u64 << in_block) - 1;
             }
-            for set in active {
-                acc &= set.get(w).copied().unwrap_or(0);
-                if acc == 0 {
-                    break;
+            if block == start_word / 64 {
+                cand &= u64::MAX << (start_word % 64);
+            }
+            while cand != 0 {
+                let w = block * 64 + cand.trailing_zeros() as usize;
+                cand &= cand - 1;
+                let mut acc = u64::MAX;
+                if w == start_word {
+                    acc &= u64::MAX << (from % 64);
                 }
-            }
-            if acc != 0 {
-                return Some(Some(w * 64 + acc.trailing_zeros() as usize));
+                for set in active {
+                    acc &= set.get(w).copied().unwrap_or(0);
+                    if acc == 0 {
+                        break;
+                    }
+                }
+                if acc != 0 {
+                    return Some(Some(w * 64 + acc.trailing_zeros() as usize));
+                }
             }
         }
         Some(None)
     }
 }
 
+impl Index {
+    /// The segment of column `c` that the record's value falls in.
+    #[inline(always)]
+    fn segment_at(
+        index: &[ColumnIndex],
+        record: &[Value],
+        columns: &[FieldIndex],
+        c: usize,
+    ) -> Option<usize> {
+        let (col, f) = (index.get(c)?, columns.get(c)?);
+        col.segment(record.get(f.get() as usize)?)
+    }
+}
+
+/// Bit `w` set when word `w` is not empty (the first 64 words).
+fn summary(words: impl Iterator<Item = u64>) -> u64 {
+    words
+        .take(64)
+        .enumerate()
+        .filter(|&(_, word)| word != 0)
+        .fold(0, |acc, (w, _)| acc | (1u64 << w))
+}
+
 impl ColumnIndex {
     /// The segment a value falls in: a variant, a boolean, a gap or point
     /// between the column's bounds, a named string or any other. `None` for
     /// a value of the wrong type.
-    #[inline]
+    #[inline(always)]
     fn segment(&self, value: &Value) -> Option<usize> {
         Some(match (self, value) {
             (ColumnIndex::All, _) => 0,
             (ColumnIndex::Enum { domain, .. }, Value::Enum(v)) => (*v as usize).min(*domain),
             (ColumnIndex::Bool(_), Value::Bool(b)) => usize::from(*b),
-            (ColumnIndex::Num { points, scaled, .. }, Value::Num(x)) => match scaled
-                .as_ref()
-                .and_then(|sc| sc.search(x))
-                .unwrap_or_else(|| points.binary_search(x))
-            {
-                Ok(i) => 2 * i + 1,
-                Err(i) => 2 * i,
-            },
-            (ColumnIndex::Str { keys, .. }, Value::Str(s)) => {
-                keys.binary_search(s).unwrap_or(keys.len())
+            (ColumnIndex::Num { points, scaled, .. }, Value::Num(x)) => {
+                let found = match scaled {
+                    Some(sc) => sc.search(x),
+                    None => None,
+                };
+                match found.unwrap_or_else(|| search_decimals(points, x)) {
+                    Ok(i) => 2 * i + 1,
+                    Err(i) => 2 * i,
+                }
             }
+            (ColumnIndex::Str { keys, probes, .. }, Value::Str(s)) => find_key(keys, probes, s),
             _ => return None,
         })
     }
@@ -354,11 +490,17 @@ impl ColumnIndex {
     }
 }
 
-/// Decimal points as `i128` at a common scale, for fast exact search.
+/// The binary search among decimal points (when they are not scaled).
+#[inline(never)]
+fn search_decimals(points: &[Decimal], x: &Decimal) -> Result<usize, usize> {
+    points.binary_search(x)
+}
+
+/// Decimal points as `i64` at a common scale, for fast exact search.
 #[derive(Debug, Clone)]
 struct Scaled {
     scale: u32,
-    keys: Vec<i128>,
+    keys: Vec<i64>,
 }
 
 impl Scaled {
@@ -367,31 +509,70 @@ impl Scaled {
         let keys = points
             .iter()
             .map(|p| Scaled::key(p, scale))
-            .collect::<Option<Vec<i128>>>()?;
+            .collect::<Option<Vec<i64>>>()?;
         Some(Scaled { scale, keys })
     }
 
-    /// `x` × 10^scale as an integer, when that is exact and fits.
+    /// `x` × 10^scale as an integer, when that is exact and fits 64 bits.
     #[inline]
-    fn key(x: &Decimal, scale: u32) -> Option<i128> {
+    fn key(x: &Decimal, scale: u32) -> Option<i64> {
         let up = scale.checked_sub(x.scale())?;
-        x.mantissa().checked_mul(10i128.checked_pow(up)?)
+        let key = if up == 0 {
+            x.mantissa()
+        } else {
+            x.mantissa().checked_mul(*POW10.get(up as usize)?)?
+        };
+        i64::try_from(key).ok()
     }
 
     /// The binary search of `x` among the points, or `None` when `x` has
-    /// more decimals than the points (the caller then searches decimals).
-    #[inline]
+    /// more decimals than the points or is too large for 64 bits at their
+    /// scale (the caller then searches decimals).
+    #[inline(always)]
     fn search(&self, x: &Decimal) -> Option<Result<usize, usize>> {
         Scaled::key(x, self.scale).map(|k| branchless_search(&self.keys, k))
     }
 }
+
+/// 10^k for every scale a decimal has (0 to 28).
+const POW10: [i128; 29] = [
+    1,
+    10,
+    100,
+    1000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+    10_000_000_000_000_000,
+    100_000_000_000_000_000,
+    1_000_000_000_000_000_000,
+    10_000_000_000_000_000_000,
+    100_000_000_000_000_000_000,
+    1_000_000_000_000_000_000_000,
+    10_000_000_000_000_000_000_000,
+    100_000_000_000_000_000_000_000,
+    1_000_000_000_000_000_000_000_000,
+    10_000_000_000_000_000_000_000_000,
+    100_000_000_000_000_000_000_000_000,
+    1_000_000_000_000_000_000_000_000_000,
+    10_000_000_000_000_000_000_000_000_000,
+];
 
 /// `slice.binary_search(&key)` for sorted distinct keys, written so that the
 /// loop's only branch is its (predictable) trip count: each step picks the
 /// half with a conditional move. The searched value is random per record, so
 /// the usual early-exit branches mispredict about half the time.
 #[inline]
-fn branchless_search(keys: &[i128], key: i128) -> Result<usize, usize> {
+fn branchless_search(keys: &[i64], key: i64) -> Result<usize, usize> {
     let mut base = 0usize;
     let mut len = keys.len();
     if len == 0 {
@@ -399,8 +580,8 @@ fn branchless_search(keys: &[i128], key: i128) -> Result<usize, usize> {
     }
     while len > 1 {
         let half = len / 2;
-        let probe = keys.get(base + half).copied().unwrap_or(i128::MAX);
-        base = if probe <= key { base + half } else { base };
+        let probe = keys.get(base + half).copied().unwrap_or(i64::MAX);
+        base = core::hint::select_unpredictable(probe <= key, base + half, base);
         len -= half;
     }
     match keys.get(base).copied() {
@@ -539,7 +720,8 @@ fn build_typed<'a>(
                     set_bit(&mut sets, keys.len(), row);
                 }
             }
-            Some(ColumnIndex::Str { keys, sets })
+            let probes = keys.iter().map(|k| probe(k)).collect();
+            Some(ColumnIndex::Str { keys, probes, sets })
         }
         Cell::Any => Some(ColumnIndex::All),
     }
@@ -577,11 +759,121 @@ fn admits_segment(lo: Bound, hi: Bound, points: &[Decimal], seg: usize) -> bool 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::table::Interval;
+    use crate::variants::Variants;
+    use alloc::string::ToString;
+
+    /// A small deterministic generator (xorshift).
+    struct Draw(u64);
+
+    impl Draw {
+        fn below(&mut self, n: u64) -> u64 {
+            self.0 ^= self.0 << 13;
+            self.0 ^= self.0 >> 7;
+            self.0 ^= self.0 << 17;
+            self.0 % n
+        }
+    }
+
+    /// Narrow rows over an enum, a flag, a string and an amount band (the
+    /// first three joined), now and then a cell that admits everything.
+    fn rate_rows(n: usize, draw: &mut Draw) -> Vec<Row> {
+        let names = ["m1", "m2", "m3"];
+        (0..n)
+            .map(|i| {
+                let lo = draw.below(40) as i64 * 100;
+                let hi = lo + 99 + draw.below(300) as i64;
+                let name = names[draw.below(3) as usize].to_string();
+                let (variant, flag, named) =
+                    (draw.below(6) as u32, draw.below(2) == 0, draw.below(2) == 0);
+                let cells = vec![
+                    Cell::Enum(Variants::single(variant)),
+                    Cell::Bool(flag),
+                    if named {
+                        Cell::StrIn(vec![name])
+                    } else {
+                        Cell::StrNotIn(vec![name])
+                    },
+                    Cell::Range(Interval {
+                        lo: Bound::Incl(Decimal::from(lo)),
+                        hi: Bound::Excl(Decimal::new(hi * 100 + 99, 2)),
+                    }),
+                ]
+                .into_iter()
+                .map(|cell| if draw.below(10) == 0 { Cell::Any } else { cell })
+                .collect();
+                Row {
+                    rule: RuleIndex::new(i as u32),
+                    cells,
+                }
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_bitset_search_finds_what_a_scan_finds() {
+        // 900 rows: summarised (16 words); 5,000 rows: not (79 words).
+        for rows in [900, 5_000] {
+            let mut draw = Draw(0x9e37_79b9_7f4a_7c15 ^ rows as u64);
+            let table = rate_rows(rows, &mut draw);
+            let index = Index::build_as(&table, 4, Lookup::Bitsets);
+            assert!(index.joint.is_some(), "the three small columns are joined");
+            assert_eq!(index.summaries.is_empty(), rows > 4096);
+            let fields: Vec<FieldIndex> = (0..4).map(FieldIndex::new).collect();
+            let names = ["m1", "m2", "m3", "other"];
+            for _ in 0..400 {
+                let record = vec![
+                    Value::Enum(draw.below(7) as u32),
+                    Value::Bool(draw.below(2) == 0),
+                    Value::Str(names[draw.below(4) as usize].to_string()),
+                    Value::Num(Decimal::new(draw.below(450_000) as i64, 2)),
+                ];
+                let from = draw.below(rows as u64) as usize / 2;
+                let scan = table
+                    .iter()
+                    .enumerate()
+                    .skip(from)
+                    .find(|(_, row)| row.cells.iter().zip(&record).all(|(c, v)| c.admits(v)));
+                assert_eq!(
+                    index.first_from(&record, &fields, from),
+                    Some(scan.map(|(i, _)| i)),
+                    "{rows} rows, from {from}: {record:?}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_few_keys_are_found_by_their_probes() {
+        let keys: Vec<String> = ["", "a", "m1", "m2", "twelve_bytes", "twelve_bytez"]
+            .iter()
+            .map(|k| k.to_string())
+            .collect();
+        let probes: Vec<(usize, u64)> = keys.iter().map(|k| probe(k)).collect();
+        for s in [
+            "",
+            "a",
+            "m1",
+            "m2",
+            "m3",
+            "twelve_bytes",
+            "twelve_bytez",
+            "twelve_byte",
+            "a\0",
+        ] {
+            assert_eq!(
+                find_key(&keys, &probes, s),
+                keys.binary_search_by(|k| k.as_str().cmp(s))
+                    .unwrap_or(keys.len()),
+                "{s:?}"
+            );
+        }
+    }
 
     #[test]
     fn branchless_search_agrees_with_binary_search() {
-        for n in 0..40i128 {
-            let keys: Vec<i128> = (0..n).map(|i| i * 3 - 20).collect();
+        for n in 0..40i64 {
+            let keys: Vec<i64> = (0..n).map(|i| i * 3 - 20).collect();
             for key in -25..(n * 3) {
                 assert_eq!(
                     branchless_search(&keys, key),
