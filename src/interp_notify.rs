@@ -220,6 +220,18 @@ fn decide_fresh(
             reason: Reason::Declared,
         }));
     }
+    // Outside its activation window the policy decides nothing that reads
+    // time: before `effective from`, or from `until` on.
+    if let Some(from) = policy.window.from.filter(|f| now < f.unix_ms) {
+        return Some(Err(NotifyError::NotYetEffective {
+            from_ms: from.unix_ms,
+        }));
+    }
+    if let Some(until) = policy.window.until.filter(|u| now >= u.unix_ms) {
+        return Some(Err(NotifyError::Expired {
+            until_ms: until.unix_ms,
+        }));
+    }
     let times_of = |history: &History, i: usize, k: &[Value]| -> Vec<i64> {
         let mut v: Vec<i64> = history
             .deliveries

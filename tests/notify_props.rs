@@ -524,6 +524,67 @@ fn late_streams_agree(zone: &str, seed: u64, bulk: usize, too_late: usize, start
     check_delivered(&compiled, zone, &delivered);
 }
 
+/// A policy with an activation window decides like the reference
+/// interpreter on a shuffled stream with retried ids that starts before the
+/// window and ends after it: records outside it refused (E0702 before the
+/// start, E0701 from the end on) unless a rule that reads no time decides
+/// them, repeats within the lateness answered as before; the bounded store
+/// agrees throughout.
+fn windowed_streams_agree(seed: u64, from_at: usize, until_at: usize) {
+    let zone = "Asia/Shanghai";
+    let plain = late_policy(zone).1;
+    let records = shuffled(seed, 300, 1_795_536_000_000, 10, 5, 20, plain.fields());
+    let at = field(&plain, "at");
+    let ms = |r: &Vec<Value>| match &r[at] {
+        Value::Time { unix_ms, .. } => *unix_ms,
+        _ => unreachable!(),
+    };
+    // The window's bounds: the instants (to the second) of two records, in
+    // time order, among those stamped by a right clock (some are 80 years
+    // off, beyond what a window may name).
+    let mut times: Vec<i64> = records
+        .iter()
+        .map(ms)
+        .filter(|t| (0..4_102_444_800_000).contains(t))
+        .collect();
+    times.sort_unstable();
+    let stamp = |i: usize| {
+        let t = times[i.min(times.len() - 1)].div_euclid(1000) * 1000;
+        chrono::DateTime::from_timestamp_millis(t)
+            .unwrap()
+            .to_rfc3339()
+    };
+    let (from, until) = (stamp(from_at), stamp(until_at));
+    if from >= until {
+        return;
+    }
+    let text = late_streams::late_policy_text(zone).replace(
+        "late records within 2h",
+        &format!("late records within 2h\neffective from {from} until {until}"),
+    );
+    let policy = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();
+    let compiled = tollgate::compile::notify::compile(&policy).unwrap();
+    assert!(!compiled.window().is_always());
+    let mut memory = MemoryState::new();
+    let mut bounded = BoundedState::with_ids(&compiled, 8, WhenFull::EvictOldest, 1024).unwrap();
+    let mut history = tollgate::interp_notify::History::default();
+    let mut outside = 0;
+    for rec in &records {
+        let got = compiled.answer(rec, &mut memory);
+        let expected = tollgate::interp_notify::answer(&policy, rec, &mut history).unwrap();
+        assert_eq!(got, expected, "seed {seed} window {from}..{until}: {rec:?}");
+        assert_eq!(compiled.answer(rec, &mut bounded), got, "bounded store");
+        outside += usize::from(matches!(
+            got,
+            Err(NotifyError::Expired { .. } | NotifyError::NotYetEffective { .. })
+        ));
+    }
+    assert!(
+        outside > 0 || from_at == 0,
+        "seed {seed}: nothing outside {from}..{until}"
+    );
+}
+
 /// On a shuffled stream within the lateness, with retried message ids,
 /// pruning every `every` records at the earliest time among them (as
 /// `tollgate eval` does) changes no decision and no repeat, even with one
@@ -695,6 +756,11 @@ proptest! {
         // About ten days of messages, starting five days before the end.
         let zone = if new_york { "America/New_York" } else { "Asia/Shanghai" };
         late_streams_agree(zone, seed, 10, 5, SPAN_ENDS_MS[end] - 5 * 86_400_000);
+    }
+
+    #[test]
+    fn windowed_streams_agree_with_the_reference(seed in any::<u64>(), from_at in 0usize..150, until_at in 150usize..300) {
+        windowed_streams_agree(seed, from_at, until_at);
     }
 
     #[test]

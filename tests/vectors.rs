@@ -281,3 +281,35 @@ fn vectors_refuse_bad_input_clearly() {
     assert!(String::from_utf8_lossy(&o.stderr).contains("E0101"));
     assert!(!out.exists());
 }
+
+/// The vectors of a policy with an activation window expect what `eval`
+/// answers outside it (E0702 before, E0701 from the end on, always-deliver
+/// messages still delivered): the reference interpreter knows windows.
+#[test]
+fn a_windowed_policy_replays_its_vectors_with_records_outside_the_window() {
+    let dir = common::scratch("vectors_windowed");
+    let source = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/notifications/merchant_messages.toll"),
+    )
+    .unwrap()
+    .replace(
+        "kind notifications\n",
+        "kind notifications\neffective from 2026-11-25T10:00:00+08:00 until 2026-11-26T10:00:00+08:00\n",
+    );
+    let policy = dir.join("windowed.toll");
+    std::fs::write(&policy, source).unwrap();
+    let (v, artifact) = make(policy.to_str().unwrap(), &dir, &[]);
+    let expects: Vec<&String> = v
+        .groups
+        .iter()
+        .flat_map(|g| g.1.iter().map(|(_, e)| e))
+        .collect();
+    for code in ["E0701", "E0702"] {
+        assert!(
+            expects.iter().any(|e| e.contains(code)),
+            "no vector expects {code}"
+        );
+    }
+    let wrong = replay(&v, &artifact);
+    assert!(wrong.is_empty(), "{:#?}", &wrong[..wrong.len().min(5)]);
+}
