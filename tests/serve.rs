@@ -1456,3 +1456,72 @@ fn with_a_trusted_key_serve_runs_only_signed_artifacts() {
         "{errors:?}"
     );
 }
+
+/// With `--state-dir`, the floor of each policy served is persisted
+/// (`NAME.floor`, written whole) and applied at the next start: a restart
+/// on an older file refuses it as a rollback, and on the floor's version
+/// changed as a reused version, each listed under `failed` and not served;
+/// a newer version serves and moves the floor.
+#[test]
+fn with_a_state_dir_the_floor_survives_a_restart() {
+    let dir = common::scratch("floor_persisted");
+    let policies = dir.join("policies");
+    let state = dir.join("state");
+    std::fs::create_dir_all(&policies).unwrap();
+    let v1 = std::fs::read_to_string(root().join("policies/fees/lakala.toll")).unwrap();
+    let v2 = v1.replace("policy lakala version 1", "policy lakala version 2");
+    let file = policies.join("lakala.toll");
+    let args = ["--state-dir", state.to_str().unwrap()];
+    let agent = agent();
+    let floor = || std::fs::read_to_string(state.join("lakala.floor")).unwrap();
+    std::fs::write(&file, &v2).unwrap();
+    let server = start(&policies, &args);
+    let l = listing_when(&agent, &server, "v2 serving", |l| {
+        l["policies"][0]["version"] == 2
+    });
+    let hash = l["policies"][0]["hash"].as_str().unwrap().to_string();
+    assert_eq!(floor(), format!("2 {hash}\n"));
+    assert_eq!(server.terminate(), Some(0));
+    // Restarted on version 1: a rollback, not served.
+    std::fs::write(&file, &v1).unwrap();
+    let server = start(&policies, &args);
+    let l = listing_when(&agent, &server, "the rollback listed", |l| {
+        l["failed"].as_array().is_some_and(|f| !f.is_empty())
+    });
+    assert_eq!(l["policies"], serde_json::json!([]), "{l}");
+    let error = l["failed"][0]["error"].as_str().unwrap();
+    assert!(
+        error.contains("rollback refused: version 1 of policy `lakala` is older than the version 2 served before"),
+        "{error}"
+    );
+    assert_eq!(
+        floor(),
+        format!("2 {hash}\n"),
+        "a refused file moves no floor"
+    );
+    assert_eq!(server.terminate(), Some(0));
+    // Restarted on version 2 changed: refused too.
+    std::fs::write(&file, v2.replace("0.60%", "0.65%")).unwrap();
+    let server = start(&policies, &args);
+    let l = listing_when(&agent, &server, "the reused version listed", |l| {
+        l["failed"][0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("changed without a new version"))
+    });
+    assert_eq!(l["policies"], serde_json::json!([]), "{l}");
+    assert_eq!(server.terminate(), Some(0));
+    // Version 3 serves, and becomes the floor.
+    std::fs::write(
+        &file,
+        v2.replace("version 2", "version 3")
+            .replace("0.60%", "0.65%"),
+    )
+    .unwrap();
+    let server = start(&policies, &args);
+    let l = listing_when(&agent, &server, "v3 serving", |l| {
+        l["policies"][0]["version"] == 3
+    });
+    let hash = l["policies"][0]["hash"].as_str().unwrap().to_string();
+    assert_eq!(floor(), format!("3 {hash}\n"));
+    assert_eq!(server.terminate(), Some(0));
+}

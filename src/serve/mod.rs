@@ -9,6 +9,7 @@
 pub mod answer;
 pub mod catalog;
 pub mod durable;
+pub mod floors;
 pub mod http;
 pub mod metrics;
 pub mod redis_state;

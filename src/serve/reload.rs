@@ -10,6 +10,7 @@
 //! rules.
 
 use super::catalog::{self, Catalog, Engine, Failure, Policy};
+use super::floors;
 use super::shards::ShardedState;
 use super::{App, Gate};
 use std::collections::BTreeMap;
@@ -45,6 +46,11 @@ pub async fn reload(app: &Arc<App>) -> std::io::Result<()> {
     }
     let mut failures = scan.failures;
     apply_floor(&old, &mut policies, &mut failures);
+    if let Some(dir) = &app.state_dir {
+        tokio::task::block_in_place(|| {
+            apply_persisted_floors(dir, &old, &mut policies, &mut failures);
+        });
+    }
     let fresh_failures = failures
         .iter()
         .filter(|f| {
@@ -118,6 +124,9 @@ pub async fn reload(app: &Arc<App>) -> std::io::Result<()> {
         if changed {
             tracing::info!(policy = %name, version = p.version, hash = %p.hash, file = %p.file, "serving");
         }
+    }
+    if let Some(dir) = &app.state_dir {
+        tokio::task::block_in_place(|| persist_floors(dir, &policies));
     }
     app.metrics.policies.set(policies.len() as i64);
     failures.sort_by(|a, b| a.file.cmp(&b.file));
@@ -299,18 +308,13 @@ fn apply_floor(
         let Some(new) = policies.get(name) else {
             continue;
         };
-        let why = if new.version < serving.version {
-            format!(
-                "{}: rollback refused: version {} of policy `{name}` is older than the version {} serving",
-                new.file, new.version, serving.version
-            )
-        } else if new.version == serving.version && new.hash != serving.hash {
-            format!(
-                "{}: policy `{name}` version {} changed without a new version (content hash {}, serving {}): \
-                 a changed policy must carry a new version",
-                new.file, new.version, new.hash, serving.hash
-            )
-        } else {
+        let Some(why) = floors::refusal(
+            name,
+            &new.file,
+            (new.version, &new.hash),
+            (serving.version, &serving.hash),
+            "serving",
+        ) else {
             continue;
         };
         failures.push(Failure {
@@ -322,4 +326,66 @@ fn apply_floor(
         policies.insert(name.clone(), serving.clone());
     }
     failures.sort_by(|a, b| a.file.cmp(&b.file));
+}
+
+/// The floors persisted in the state directory `dir`, for what is not
+/// served yet (after a restart): a policy below its floor, or at its
+/// floor's version with another content hash, is refused and listed, and
+/// not served (the version serving, if any, keeps serving).
+fn apply_persisted_floors(
+    dir: &std::path::Path,
+    old: &Catalog,
+    policies: &mut BTreeMap<String, Arc<Policy>>,
+    failures: &mut Vec<Failure>,
+) {
+    let mut refused = Vec::new();
+    for (name, new) in policies.iter() {
+        // A floor that cannot be read refuses the new file too: the
+        // version serving (if any) keeps serving.
+        let why = floors::read(dir, name).map(|floor| {
+            floor.and_then(|(version, hash)| {
+                floors::refusal(
+                    name,
+                    &new.file,
+                    (new.version, &new.hash),
+                    (version, &hash),
+                    "served before",
+                )
+            })
+        });
+        if let Some(error) = why.unwrap_or_else(Some) {
+            failures.push(Failure {
+                file: new.file.clone(),
+                at: new.loaded_at.clone(),
+                diagnostics: serde_json::json!([]),
+                error,
+            });
+            refused.push(name.clone());
+        }
+    }
+    for name in refused {
+        match old.policies.get(&name) {
+            Some(serving) => policies.insert(name, serving.clone()),
+            None => policies.remove(&name),
+        };
+    }
+    failures.sort_by(|a, b| a.file.cmp(&b.file));
+}
+
+/// Persists the floor of each policy served whose floor in `dir` is
+/// another version or content; a floor that cannot be written is logged
+/// (the policy serves; the floor it had stays).
+fn persist_floors(dir: &std::path::Path, policies: &BTreeMap<String, Arc<Policy>>) {
+    for (name, p) in policies {
+        let kept = floors::read(dir, name).ok().flatten();
+        if kept
+            .as_ref()
+            .is_some_and(|(v, h)| *v == p.version && *h == p.hash)
+        {
+            continue;
+        }
+        if let Err(error) = floors::write(dir, name, p.version, &p.hash) {
+            tracing::error!(policy = %name, %error, "cannot persist the policy's floor; a restart may accept an older version");
+        }
+    }
 }
