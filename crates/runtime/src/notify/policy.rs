@@ -2,34 +2,6 @@
 //! through constructors that check them ([`NotifyRule::new`],
 //! [`NotifyPolicy::new`], or loading an artifact, which ends there), and
 //! read, never changed, afterwards.
-//!
-//! A policy's rules cannot be changed behind its back (a terminal's state
-//! is sized from them):
-//!
-//! ```compile_fail,E0616
-//! fn loosen(policy: &mut tollgate_runtime::notify::NotifyPolicy) {
-//!     policy.rules.clear(); // private: the state is sized from them
-//! }
-//! ```
-//!
-//! ```compile_fail,E0616
-//! use tollgate_runtime::notify::{Action, NotifyPolicy};
-//! fn loosen(policy: &mut NotifyPolicy) {
-//!     policy.rules()[0].action = Action::AlwaysDeliver; // read only
-//! }
-//! ```
-//!
-//! To change a policy, take its parts, change them, and build it again:
-//! the result is checked as the first was.
-//!
-//! ```
-//! use tollgate_runtime::notify::NotifyPolicy;
-//! fn stricter(policy: NotifyPolicy) -> Result<NotifyPolicy, tollgate_runtime::artifact::ArtifactError> {
-//!     let mut parts = policy.into_parts();
-//!     parts.lateness_ms = 0;
-//!     NotifyPolicy::new(parts)
-//! }
-//! ```
 
 use super::validate;
 use super::Action;
@@ -43,6 +15,34 @@ use alloc::vec::Vec;
 
 /// A compiled notifications policy, valid by construction (see
 /// [`NotifyPolicy::new`]).
+///
+/// A policy's rules cannot be changed behind its back (a terminal's state
+/// is sized from them):
+///
+/// ```compile_fail,E0616
+/// fn loosen(policy: &mut tollgate_runtime::notify::NotifyPolicy) {
+///     policy.rules.clear(); // private: the state is sized from them
+/// }
+/// ```
+///
+/// ```compile_fail,E0616
+/// use tollgate_runtime::notify::{Action, NotifyPolicy};
+/// fn loosen(policy: &mut NotifyPolicy) {
+///     policy.rules()[0].action = Action::AlwaysDeliver; // read only
+/// }
+/// ```
+///
+/// To change a policy, take its parts, change them, and build it again:
+/// the result is checked as the first was.
+///
+/// ```
+/// use tollgate_runtime::notify::NotifyPolicy;
+/// fn stricter(policy: NotifyPolicy) -> Result<NotifyPolicy, tollgate_runtime::artifact::ArtifactError> {
+///     let mut parts = policy.into_parts();
+///     parts.lateness_ms = 0;
+///     NotifyPolicy::new(parts)
+/// }
+/// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct NotifyPolicy {
     pub(super) name: String,
