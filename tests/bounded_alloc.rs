@@ -15,7 +15,9 @@ use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::Path;
 use tollgate_runtime::bounded::BoundedState;
+use tollgate_runtime::hashes::KeyHash;
 use tollgate_runtime::notify::ThrottleState;
+use tollgate_runtime::position::NotifyRuleIndex;
 use tollgate_runtime::value::Value;
 
 struct Counting;
@@ -66,8 +68,8 @@ fn deciding_with_the_bounded_store_allocates_only_in_the_engine() {
     // Drive the store directly: 10,000 deliveries over many keys and rules.
     let before = allocations();
     for i in 0..10_000i64 {
-        let rule = (i % 7) as u32;
-        let key = (i % 13) as u64;
+        let rule = NotifyRuleIndex::new((i % 7) as u32);
+        let key = KeyHash::new((i % 13) as u64);
         let _ = store.history(rule, key).len();
         store.record(rule, key, i * 60_000, i64::MIN);
     }
@@ -115,20 +117,21 @@ fn expired_entries_go_first_and_live_evictions_are_counted() {
         .rules()
         .iter()
         .position(|r| r.name() == "network_cap")
-        .unwrap() as u32;
+        .map(|i| NotifyRuleIndex::new(i as u32))
+        .unwrap();
     let mut store = BoundedState::new(&compiled, 1).unwrap();
     let minute = 60_000;
-    store.record(network, 1, 0, i64::MIN);
+    store.record(network, KeyHash::new(1), 0, i64::MIN);
     // Key 2 arrives 75 minutes later: no record it could still be decided
     // with (down to 1h late) meets key 1's delivery (15m window).
-    store.record(network, 2, 75 * minute, i64::MIN);
+    store.record(network, KeyHash::new(2), 75 * minute, i64::MIN);
     assert_eq!(store.evictions(), 0);
-    assert!(store.history(network, 1).is_empty());
-    assert_eq!(store.history(network, 2), &[75 * minute]);
+    assert!(store.history(network, KeyHash::new(1)).is_empty());
+    assert_eq!(store.history(network, KeyHash::new(2)), &[75 * minute]);
     // Key 3 arrives while key 2 is live: key 2 is evicted, and counted.
-    store.record(network, 3, 76 * minute, i64::MIN);
+    store.record(network, KeyHash::new(3), 76 * minute, i64::MIN);
     assert_eq!(store.evictions(), 1);
-    assert_eq!(store.history(network, 3), &[76 * minute]);
+    assert_eq!(store.history(network, KeyHash::new(3)), &[76 * minute]);
     assert_eq!(BoundedState::entry_bytes(2), 26);
     assert_eq!(BoundedState::entry_bytes(1), 18);
 }
@@ -148,7 +151,7 @@ fn memory_store_bytes_per_key() {
         let mut store = MemoryState::new();
         for key in 0..KEYS {
             for t in 0..instants {
-                store.record(0, key, t, i64::MIN);
+                store.record(NotifyRuleIndex::new(0), KeyHash::new(key), t, i64::MIN);
             }
         }
         let bytes = (live_bytes() - before) as f64 / KEYS as f64;

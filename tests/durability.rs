@@ -25,6 +25,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 use tollgate::generate::Rng;
 use tollgate_runtime::notify::{key_of, MemoryState, NotifyPolicy, ThrottleState};
+use tollgate_runtime::position::NotifyRuleIndex;
 use tollgate_runtime::value::Value;
 
 /// Promotions capped per merchant; notices delivered once per id, so that
@@ -165,7 +166,8 @@ fn holds(state: &MemoryState, policy: &NotifyPolicy, m: &Message) -> bool {
         .rules()
         .iter()
         .position(|r| r.name() == "notice_once")
-        .unwrap() as u32;
+        .map(|i| NotifyRuleIndex::new(i as u32))
+        .unwrap();
     let record = [
         Value::Enum(1),
         Value::Str(m.merchant.clone()),

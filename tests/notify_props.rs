@@ -506,8 +506,13 @@ fn late_streams_agree(zone: &str, seed: u64, bulk: usize, too_late: usize, start
         for (i, r) in compiled.rules().iter().enumerate() {
             if let Some(keys) = r.keys() {
                 let key = key_of(rec, keys);
-                let kept = memory.history(i as u32, key);
-                assert_eq!(bounded.history(i as u32, key), kept, "rule {}", r.name());
+                let kept = memory.history((i as u32).into(), key);
+                assert_eq!(
+                    bounded.history((i as u32).into(), key),
+                    kept,
+                    "rule {}",
+                    r.name()
+                );
                 assert!(
                     kept.len() <= most[i],
                     "rule {} keeps {}",
@@ -656,8 +661,8 @@ fn retried_streams_agree(zone: &str, seed: u64, retries: usize, too_late: usize,
             if let Some(keys) = r.keys() {
                 let key = key_of(rec, keys);
                 assert_eq!(
-                    bounded.history(i as u32, key),
-                    memory.history(i as u32, key),
+                    bounded.history((i as u32).into(), key),
+                    memory.history((i as u32).into(), key),
                     "rule {}",
                     r.name()
                 );

@@ -329,6 +329,7 @@ mod tests {
     use super::*;
     use crate::cli::state::tests::{policy, scratch};
     use std::path::PathBuf;
+    use tollgate_runtime::hashes::KeyHash;
     use tollgate_runtime::notify::ThrottleState;
 
     /// Standard output that takes `room` bytes, then fails as a full disk.
@@ -374,7 +375,8 @@ mod tests {
 
     /// Decides "record" `i`: a delivery of its own key, and its line.
     fn decide(c: &mut Committer, state: &mut MemoryState, i: u64) {
-        c.journaling(state).record(0, i, 1000, i64::MIN);
+        c.journaling(state)
+            .record(0.into(), KeyHash::new(i), 1000, i64::MIN);
         c.push(format!("line {i}\n").as_bytes()).unwrap();
     }
 

@@ -6,6 +6,7 @@ use tollgate_runtime::ids::Answer;
 use tollgate_runtime::notify::{
     in_window, key_of, Action, Decision, NotifyError, NotifyPolicy, Period, Reason, ThrottleState,
 };
+use tollgate_runtime::position::NotifyRuleIndex;
 use tollgate_runtime::value::Value;
 use tollgate_runtime::window::{duplicate_of, fullest_period};
 
@@ -196,7 +197,7 @@ pub fn trace(policy: &NotifyPolicy, record: &[Value], state: &impl ThrottleState
                 Action::AlwaysDeliver => json!({ "action": "always deliver" }),
                 Action::Suppress { reason } => json!({ "action": "suppress", "reason": reason }),
                 Action::Dedup { keys, window_ms } => {
-                    let history = state.history(i as u32, key_of(record, keys));
+                    let history = state.history(NotifyRuleIndex::new(i as u32), key_of(record, keys));
                     let near = duplicate_of(history, now_ms, *window_ms);
                     json!({
                         "action": "dedup",
@@ -218,7 +219,7 @@ pub fn trace(policy: &NotifyPolicy, record: &[Value], state: &impl ThrottleState
                     })
                 }
                 Action::Limit { cap, period, keys } => {
-                    let history = state.history(i as u32, key_of(record, keys));
+                    let history = state.history(NotifyRuleIndex::new(i as u32), key_of(record, keys));
                     let count = fullest_period(history, *period, now_ms, policy.zone());
                     let (allowed, asked) = policy.cap_for(*cap, record);
                     json!({

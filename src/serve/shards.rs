@@ -13,7 +13,9 @@
 use super::durable::Journal;
 use crate::cli::state::journal::{put_entry, Entry};
 use std::sync::{Mutex, MutexGuard};
+use tollgate_runtime::hashes::{KeyHash, MessageIdHash};
 use tollgate_runtime::notify::{key_of, Decision, MemoryState, NotifyPolicy, ThrottleState};
+use tollgate_runtime::position::NotifyRuleIndex;
 use tollgate_runtime::value::Value;
 
 /// Shards per policy: enough that concurrent requests rarely meet on one
@@ -44,13 +46,13 @@ impl Default for ShardedState {
 /// The shard of `(rule, key)`: by the key alone, so that a new version of
 /// the policy, which may number its rules differently, finds every key in
 /// the shard it was in.
-fn shard_of(_rule: u32, key: u64) -> usize {
-    (key.rotate_left(17) % SHARDS as u64) as usize
+fn shard_of(_rule: NotifyRuleIndex, key: KeyHash) -> usize {
+    (key.get().rotate_left(17) % SHARDS as u64) as usize
 }
 
 /// The shard of a message id hash.
-fn id_shard(id: u64) -> usize {
-    (id.rotate_left(29) % SHARDS as u64) as usize
+fn id_shard(id: MessageIdHash) -> usize {
+    (id.get().rotate_left(29) % SHARDS as u64) as usize
 }
 
 impl ShardedState {
@@ -106,7 +108,10 @@ impl ShardedState {
         for (i, rule) in policy.rules().iter().enumerate() {
             if let Some(keys) = rule.keys() {
                 if rule.applies(record) {
-                    wanted.push(shard_of(i as u32, key_of(record, keys)));
+                    wanted.push(shard_of(
+                        NotifyRuleIndex::new(i as u32),
+                        key_of(record, keys),
+                    ));
                 }
             }
         }
@@ -235,24 +240,24 @@ impl View<'_> {
 // shard `with_record` locked: the engine consults only the rules that
 // apply to the record, with the keys read from it.
 impl ThrottleState for View<'_> {
-    fn history(&self, rule: u32, key: u64) -> &[i64] {
+    fn history(&self, rule: NotifyRuleIndex, key: KeyHash) -> &[i64] {
         self.shard(shard_of(rule, key))
             .map_or(&[], |s| s.history(rule, key))
     }
 
-    fn newest(&self, rule: u32, key: u64) -> Option<i64> {
+    fn newest(&self, rule: NotifyRuleIndex, key: KeyHash) -> Option<i64> {
         self.shard(shard_of(rule, key))
             .and_then(|s| s.newest(rule, key))
     }
 
-    fn record(&mut self, rule: u32, key: u64, at_ms: i64, forget_through_ms: i64) {
+    fn record(&mut self, rule: NotifyRuleIndex, key: KeyHash, at_ms: i64, forget_through_ms: i64) {
         if let Some(s) = self.shard_mut(shard_of(rule, key)) {
             s.record(rule, key, at_ms, forget_through_ms);
         }
         if let Some(log) = &mut self.log {
             let entry = Entry::Delivery {
-                rule,
-                key,
+                rule: rule.get(),
+                key: key.get(),
                 at_ms,
                 forget_through_ms,
             };
@@ -260,17 +265,17 @@ impl ThrottleState for View<'_> {
         }
     }
 
-    fn decided(&self, id: u64) -> Option<(i64, Decision)> {
+    fn decided(&self, id: MessageIdHash) -> Option<(i64, Decision)> {
         self.shard(id_shard(id)).and_then(|s| s.decided(id))
     }
 
-    fn remember(&mut self, id: u64, at_ms: i64, decision: Decision) {
+    fn remember(&mut self, id: MessageIdHash, at_ms: i64, decision: Decision) {
         if let Some(s) = self.shard_mut(id_shard(id)) {
             s.remember(id, at_ms, decision);
         }
         if let Some(log) = &mut self.log {
             let entry = Entry::MessageId {
-                id,
+                id: id.get(),
                 at_ms,
                 decision,
             };

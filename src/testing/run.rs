@@ -12,6 +12,7 @@ use crate::span::Span;
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value as Json};
 use tollgate_runtime::eval::Component;
+use tollgate_runtime::hashes::MessageIdHash;
 use tollgate_runtime::notify::{Decision, MemoryState, NotifyPolicy};
 use tollgate_runtime::table::Table;
 
@@ -596,7 +597,8 @@ fn stream_test(
     let prepared = prepare(s, policy, clock)?;
     let mut state = MemoryState::new();
     // The message (1-based) that first decided each message id.
-    let mut first_decided: std::collections::HashMap<u64, usize> = std::collections::HashMap::new();
+    let mut first_decided: std::collections::HashMap<MessageIdHash, usize> =
+        std::collections::HashMap::new();
     let count = s.messages.len();
     for (n, (m, p)) in s.messages.iter().zip(prepared).enumerate() {
         let Prepared { record, until } = p;

@@ -40,8 +40,10 @@ mod save;
 
 pub use save::{ShortBuffer, TERMINAL_STATE_MAGIC, TERMINAL_STATE_VERSION};
 
+use crate::hashes::{KeyHash, MessageIdHash};
 use crate::ids;
 use crate::notify::{Action, Decision, NotifyPolicy, ThrottleState};
+use crate::position::NotifyRuleIndex;
 use crate::window::{self, Span};
 use crate::zone::Zone;
 use alloc::string::String;
@@ -318,8 +320,8 @@ impl ThrottleState for BoundedState {
         Some(self.shape)
     }
 
-    fn decided(&self, id: u64) -> Option<(i64, Decision)> {
-        let slot = self.id_slot(id)?;
+    fn decided(&self, id: MessageIdHash) -> Option<(i64, Decision)> {
+        let slot = self.id_slot(id.get())?;
         self.ids
             .get(slot)
             .copied()
@@ -327,7 +329,8 @@ impl ThrottleState for BoundedState {
             .map(|(_, at, d)| (at, d))
     }
 
-    fn remember(&mut self, id: u64, at_ms: i64, decision: Decision) {
+    fn remember(&mut self, id: MessageIdHash, at_ms: i64, decision: Decision) {
+        let id = id.get();
         let Some(slot) = self.id_slot(id).or_else(|| self.id_room(at_ms)) else {
             return;
         };
@@ -336,15 +339,15 @@ impl ThrottleState for BoundedState {
         }
     }
 
-    fn has_room_for_id(&self, id: u64, at_ms: i64) -> bool {
-        self.id_slot(id).is_some() || self.id_room(at_ms).is_some()
+    fn has_room_for_id(&self, id: MessageIdHash, at_ms: i64) -> bool {
+        self.id_slot(id.get()).is_some() || self.id_room(at_ms).is_some()
     }
 
-    fn history(&self, rule: u32, key: u64) -> &[i64] {
-        let Some(Some(t)) = self.tables.get(rule as usize) else {
+    fn history(&self, rule: NotifyRuleIndex, key: KeyHash) -> &[i64] {
+        let Some(Some(t)) = self.tables.get(rule.get() as usize) else {
             return &[];
         };
-        match t.find(key) {
+        match t.find(key.get()) {
             Some(slot) => {
                 let len = t.lens.get(slot).copied().unwrap_or(0) as usize;
                 t.times
@@ -355,14 +358,16 @@ impl ThrottleState for BoundedState {
         }
     }
 
-    fn has_room(&self, rule: u32, key: u64, at_ms: i64) -> bool {
+    fn has_room(&self, rule: NotifyRuleIndex, key: KeyHash, at_ms: i64) -> bool {
+        let rule = rule.get();
         match self.tables.get(rule as usize) {
-            Some(Some(t)) => t.find(key).is_some() || self.room(rule, at_ms).is_some(),
+            Some(Some(t)) => t.find(key.get()).is_some() || self.room(rule, at_ms).is_some(),
             _ => true,
         }
     }
 
-    fn record(&mut self, rule: u32, key: u64, at_ms: i64, forget_through_ms: i64) {
+    fn record(&mut self, rule: NotifyRuleIndex, key: KeyHash, at_ms: i64, forget_through_ms: i64) {
+        let (rule, key) = (rule.get(), key.get());
         let found = match self.tables.get(rule as usize) {
             Some(Some(t)) => t.find(key),
             _ => return,

@@ -16,6 +16,7 @@
 //! decision and count nowhere. For n ids in a window the chance is about
 //! n² / 2^65.
 
+use crate::hashes::MessageIdHash;
 use crate::notify::{Decision, KeyHasher};
 use core::hash::BuildHasherDefault;
 use hashbrown::HashMap;
@@ -32,8 +33,8 @@ pub struct Answer {
 }
 
 /// The 64-bit hash a message id is kept as.
-pub(crate) fn id_hash(id: &str) -> u64 {
-    xxhash_rust::xxh64::xxh64(id.as_bytes(), 0x1d5e_ed1d)
+pub(crate) fn id_hash(id: &str) -> MessageIdHash {
+    MessageIdHash::new(xxhash_rust::xxh64::xxh64(id.as_bytes(), 0x1d5e_ed1d))
 }
 
 /// Whether a record at `t_ms` repeats a decision made for one at `at_ms`:

@@ -16,7 +16,8 @@
 //! an artifact, which ends there), and their parts are read, never
 //! changed, so the lookup index a schedule builds always answers for its
 //! rows, and a terminal's state always fits the policy it was sized from.
-//! Positions are typed ([`position`]).
+//! Positions are typed ([`position`]), and so are the hashes a throttle
+//! state is keyed by ([`hashes`]).
 //!
 //! # Targets narrower than 64 bits
 //!
@@ -179,6 +180,7 @@ mod crc;
 pub mod eval;
 pub mod exact;
 pub mod fee;
+pub mod hashes;
 pub mod ids;
 mod index;
 pub mod notify;

@@ -20,6 +20,7 @@ pub use policy::{NotifyParts, NotifyPolicy, NotifyRule};
 pub use validate::{MAX_DURATION_MS, MAX_LATENESS_MS, MAX_REASON_BYTES};
 
 use crate::activation::Outside;
+use crate::hashes::{KeyHash, MessageIdHash};
 use crate::ids::{self, Answer, DecidedIds};
 use crate::position::NotifyRuleIndex;
 use crate::times::Times;
@@ -279,30 +280,33 @@ impl core::fmt::Display for NotifyError {
 impl core::error::Error for NotifyError {}
 
 /// Where deliveries are remembered, per rule and key, and the decisions
-/// made for message ids.
+/// made for message ids. A rule is named by its [`NotifyRuleIndex`], a key
+/// by its [`KeyHash`], a message id by its [`MessageIdHash`]; instants
+/// (`at_ms`, `forget_through_ms`, the histories) are `i64` milliseconds
+/// since the Unix epoch, UTC.
 pub trait ThrottleState {
     /// The kept deliveries of `(rule, key)`, oldest first.
-    fn history(&self, rule: u32, key: u64) -> &[i64];
+    fn history(&self, rule: NotifyRuleIndex, key: KeyHash) -> &[i64];
     /// What a record of `(rule, key)` is measured against for lateness: its
     /// newest delivery; for a key the store forgot, the point it forgot it
     /// at; `None` when nothing bounds it.
-    fn newest(&self, rule: u32, key: u64) -> Option<i64> {
+    fn newest(&self, rule: NotifyRuleIndex, key: KeyHash) -> Option<i64> {
         self.history(rule, key).last().copied()
     }
     /// Whether a delivery of `(rule, key)` can be recorded: `false` only for
     /// a full store that fails closed and has no entry for the key.
-    fn has_room(&self, _rule: u32, _key: u64, _at_ms: i64) -> bool {
+    fn has_room(&self, _rule: NotifyRuleIndex, _key: KeyHash, _at_ms: i64) -> bool {
         true
     }
     /// Records a delivery at `at_ms`, then forgets the key's deliveries at
     /// or before `forget_through_ms` (no accepted record can meet them).
-    fn record(&mut self, rule: u32, key: u64, at_ms: i64, forget_through_ms: i64);
+    fn record(&mut self, rule: NotifyRuleIndex, key: KeyHash, at_ms: i64, forget_through_ms: i64);
     /// The decision remembered for message id hash `id`, with the instant
     /// of the record it was made for.
-    fn decided(&self, id: u64) -> Option<(i64, Decision)>;
+    fn decided(&self, id: MessageIdHash) -> Option<(i64, Decision)>;
     /// Remembers `decision`, made for a record at `at_ms` with message id
     /// hash `id`, replacing what was remembered for it.
-    fn remember(&mut self, id: u64, at_ms: i64, decision: Decision);
+    fn remember(&mut self, id: MessageIdHash, at_ms: i64, decision: Decision);
     /// Where the store forgot message ids, if it did: a record with an id
     /// earlier than this less the lateness is refused.
     fn ids_forgotten(&self) -> Option<i64> {
@@ -310,7 +314,7 @@ pub trait ThrottleState {
     }
     /// Whether a decision for a new id at `at_ms` can be remembered:
     /// `false` only for a full terminal store.
-    fn has_room_for_id(&self, _id: u64, _at_ms: i64) -> bool {
+    fn has_room_for_id(&self, _id: MessageIdHash, _at_ms: i64) -> bool {
         true
     }
     /// The [`NotifyPolicy::shape`] of the policy the store was sized from,
@@ -448,8 +452,8 @@ impl MemoryState {
     pub fn split(
         self,
         n: usize,
-        part: impl Fn(u32, u64) -> usize,
-        id_part: impl Fn(u64) -> usize,
+        part: impl Fn(NotifyRuleIndex, KeyHash) -> usize,
+        id_part: impl Fn(MessageIdHash) -> usize,
     ) -> Vec<MemoryState> {
         let n = n.max(1);
         let mut parts: Vec<MemoryState> = (0..n)
@@ -463,13 +467,13 @@ impl MemoryState {
             })
             .collect();
         for ((rule, key), times) in self.entries {
-            let i = part(rule, key).min(n - 1);
+            let i = part(NotifyRuleIndex::new(rule), KeyHash::new(key)).min(n - 1);
             if let Some(p) = parts.get_mut(i) {
                 p.entries.insert((rule, key), times);
             }
         }
         for (id, decided) in self.ids.map {
-            let i = id_part(id).min(n - 1);
+            let i = id_part(MessageIdHash::new(id)).min(n - 1);
             if let Some(p) = parts.get_mut(i) {
                 p.ids.map.insert(id, decided);
             }
@@ -510,12 +514,15 @@ impl MemoryState {
 }
 
 impl ThrottleState for MemoryState {
-    fn history(&self, rule: u32, key: u64) -> &[i64] {
-        self.entries.get(&(rule, key)).map_or(&[], Times::as_slice)
+    fn history(&self, rule: NotifyRuleIndex, key: KeyHash) -> &[i64] {
+        self.entries
+            .get(&(rule.get(), key.get()))
+            .map_or(&[], Times::as_slice)
     }
 
-    fn newest(&self, rule: u32, key: u64) -> Option<i64> {
-        match self.entries.get(&(rule, key)) {
+    fn newest(&self, rule: NotifyRuleIndex, key: KeyHash) -> Option<i64> {
+        let rule = rule.get();
+        match self.entries.get(&(rule, key.get())) {
             Some(times) => times.as_slice().last().copied(),
             None => self
                 .forgotten
@@ -526,19 +533,19 @@ impl ThrottleState for MemoryState {
         }
     }
 
-    fn record(&mut self, rule: u32, key: u64, at_ms: i64, forget_through_ms: i64) {
+    fn record(&mut self, rule: NotifyRuleIndex, key: KeyHash, at_ms: i64, forget_through_ms: i64) {
         self.entries
-            .entry((rule, key))
+            .entry((rule.get(), key.get()))
             .or_default()
             .insert(at_ms, forget_through_ms);
     }
 
-    fn decided(&self, id: u64) -> Option<(i64, Decision)> {
-        self.ids.map.get(&id).copied()
+    fn decided(&self, id: MessageIdHash) -> Option<(i64, Decision)> {
+        self.ids.map.get(&id.get()).copied()
     }
 
-    fn remember(&mut self, id: u64, at_ms: i64, decision: Decision) {
-        self.ids.map.insert(id, (at_ms, decision));
+    fn remember(&mut self, id: MessageIdHash, at_ms: i64, decision: Decision) {
+        self.ids.map.insert(id.get(), (at_ms, decision));
     }
 
     fn ids_forgotten(&self) -> Option<i64> {
@@ -560,7 +567,7 @@ impl NotifyRule {
 
 /// The key of a record for the fields `keys`: a 64-bit hash of their values
 /// (numbers normalized, so 1.0 and 1.00 are one key).
-pub fn key_of(record: &[Value], keys: &[u32]) -> u64 {
+pub fn key_of(record: &[Value], keys: &[u32]) -> KeyHash {
     let mut h = xxhash_rust::xxh64::Xxh64::new(0x7011_6a7e);
     for &k in keys {
         match record.get(k as usize) {
@@ -587,19 +594,19 @@ pub fn key_of(record: &[Value], keys: &[u32]) -> u64 {
             None => h.update(&[0]),
         }
     }
-    h.digest()
+    KeyHash::new(h.digest())
 }
 
 /// The keys already hashed for one decision (the first 16 rules with state;
 /// any beyond are hashed again when needed). No allocation.
 #[derive(Default)]
 struct KeyCache {
-    slots: [(usize, u64); 16],
+    slots: [(usize, KeyHash); 16],
     len: usize,
 }
 
 impl KeyCache {
-    fn key(&mut self, rule: usize, record: &[Value], keys: &[u32]) -> u64 {
+    fn key(&mut self, rule: usize, record: &[Value], keys: &[u32]) -> KeyHash {
         if let Some(&(_, k)) = self.slots.iter().take(self.len).find(|(r, _)| *r == rule) {
             return k;
         }
@@ -638,7 +645,7 @@ impl NotifyPolicy {
 
     /// The hash of `record`'s message id; `None` when the policy names no
     /// message id, or the record's is empty or the field's default.
-    pub fn message_id_of(&self, record: &[Value]) -> Option<u64> {
+    pub fn message_id_of(&self, record: &[Value]) -> Option<MessageIdHash> {
         let field = self.message_id?;
         let Some(Value::Str(id)) = record.get(field as usize) else {
             return None;
@@ -797,7 +804,7 @@ impl NotifyPolicy {
         for (i, r) in matching() {
             if let Some(keys) = r.keys() {
                 let key = cache.key(i, record, keys);
-                if let Some(newest) = state.newest(i as u32, key) {
+                if let Some(newest) = state.newest(NotifyRuleIndex::new(i as u32), key) {
                     if now_ms < newest.saturating_sub(self.lateness_ms) {
                         return Err(NotifyError::TooLate {
                             rule: NotifyRuleIndex::new(i as u32),
@@ -809,7 +816,8 @@ impl NotifyPolicy {
         }
         for (i, r) in matching() {
             if let Action::Dedup { keys, window_ms } = &r.action {
-                let history = state.history(i as u32, cache.key(i, record, keys));
+                let history =
+                    state.history(NotifyRuleIndex::new(i as u32), cache.key(i, record, keys));
                 if let Some(last) = window::duplicate_of(history, now_ms, *window_ms) {
                     return Ok(Decision::Suppress {
                         rule: NotifyRuleIndex::new(i as u32),
@@ -854,7 +862,8 @@ impl NotifyPolicy {
                         to: allowed,
                     });
                 }
-                let history = state.history(i as u32, cache.key(i, record, keys));
+                let history =
+                    state.history(NotifyRuleIndex::new(i as u32), cache.key(i, record, keys));
                 let count = window::fullest_period(history, *period, now_ms, &self.zone) as u32;
                 if count >= allowed {
                     return Ok(Decision::Suppress {
@@ -870,7 +879,11 @@ impl NotifyPolicy {
         }
         for (i, r) in matching() {
             if let Some(keys) = r.keys() {
-                if !state.has_room(i as u32, cache.key(i, record, keys), now_ms) {
+                if !state.has_room(
+                    NotifyRuleIndex::new(i as u32),
+                    cache.key(i, record, keys),
+                    now_ms,
+                ) {
                     return Ok(Decision::Suppress {
                         rule: NotifyRuleIndex::new(i as u32),
                         reason: Reason::StoreFull,
@@ -881,11 +894,11 @@ impl NotifyPolicy {
         for (i, r) in matching() {
             if let (Some(keys), Some(span)) = (r.keys(), r.span()) {
                 let key = cache.key(i, record, keys);
-                let history = state.history(i as u32, key);
+                let history = state.history(NotifyRuleIndex::new(i as u32), key);
                 let newest = history.last().map_or(now_ms, |&t| t.max(now_ms));
                 let through =
                     window::forget_through(history, span, newest, self.lateness_ms, &self.zone);
-                state.record(i as u32, key, now_ms, through);
+                state.record(NotifyRuleIndex::new(i as u32), key, now_ms, through);
             }
         }
         Ok(Decision::Deliver { clamped })
@@ -1079,16 +1092,22 @@ mod tests {
     fn history_stays_in_time_order_when_records_arrive_out_of_order() {
         let mut s = MemoryState::new();
         for at in [50, 10, 30, 40, 20] {
-            s.record(0, 7, at, 15);
+            s.record(NotifyRuleIndex::new(0), KeyHash::new(7), at, 15);
         }
-        assert_eq!(s.history(0, 7), &[20, 30, 40, 50]);
+        assert_eq!(
+            s.history(NotifyRuleIndex::new(0), KeyHash::new(7)),
+            &[20, 30, 40, 50]
+        );
         let mut b = crate::bounded::BoundedState::new(&policy(3, 100), 2).unwrap_or_else(|e| {
             unreachable!("{e}");
         });
         for at in [50, 10, 30, 40, 20] {
-            b.record(0, 7, at, 15);
+            b.record(NotifyRuleIndex::new(0), KeyHash::new(7), at, 15);
         }
-        assert_eq!(b.history(0, 7), &[20, 30, 40, 50]);
+        assert_eq!(
+            b.history(NotifyRuleIndex::new(0), KeyHash::new(7)),
+            &[20, 30, 40, 50]
+        );
     }
 
     #[test]
@@ -1096,17 +1115,37 @@ mod tests {
         let p = policy(3, 100);
         let mut s = MemoryState::new();
         for key in 0..40u64 {
-            s.record(0, key, 10 + key as i64, 0);
-            s.record(0, key, 20 + key as i64, 0);
-            s.remember(key * 7, 5, Decision::Deliver { clamped: None });
+            s.record(
+                NotifyRuleIndex::new(0),
+                KeyHash::new(key),
+                10 + key as i64,
+                0,
+            );
+            s.record(
+                NotifyRuleIndex::new(0),
+                KeyHash::new(key),
+                20 + key as i64,
+                0,
+            );
+            s.remember(
+                MessageIdHash::new(key * 7),
+                5,
+                Decision::Deliver { clamped: None },
+            );
         }
-        s.record(0, 99, 5, 0);
+        s.record(NotifyRuleIndex::new(0), KeyHash::new(99), 5, 0);
         s.prune(&p, 2_000);
-        s.record(0, 1, 3_000, 0);
-        s.remember(3, 3_000, Decision::Deliver { clamped: None });
-        let parts = s
-            .clone()
-            .split(7, |_, k| (k % 7) as usize, |id| (id % 5) as usize);
+        s.record(NotifyRuleIndex::new(0), KeyHash::new(1), 3_000, 0);
+        s.remember(
+            MessageIdHash::new(3),
+            3_000,
+            Decision::Deliver { clamped: None },
+        );
+        let parts = s.clone().split(
+            7,
+            |_, k| (k.get() % 7) as usize,
+            |id| (id.get() % 5) as usize,
+        );
         assert_eq!(parts.len(), 7);
         assert_eq!(parts.iter().map(MemoryState::len).sum::<usize>(), s.len());
         assert!(parts.iter().all(|part| part.forgotten == s.forgotten));
@@ -1207,12 +1246,17 @@ mod tests {
         let mut s = MemoryState::new();
         let first = p.answer(&message(1_000, "a", ""), &mut s);
         assert_eq!(first.map(|a| a.repeat), Ok(false));
-        let counted = s.history(0, key_of(&message(0, "", ""), &[])).to_vec();
+        let counted = s
+            .history(NotifyRuleIndex::new(0), key_of(&message(0, "", ""), &[]))
+            .to_vec();
         for at in [900, 1_000, 1_100] {
             let again = p.answer(&message(at, "a", ""), &mut s);
             assert_eq!(again.map(|a| a.repeat), Ok(true), "at {at}");
         }
-        assert_eq!(s.history(0, key_of(&message(0, "", ""), &[])), counted);
+        assert_eq!(
+            s.history(NotifyRuleIndex::new(0), key_of(&message(0, "", ""), &[])),
+            counted
+        );
         // More than the lateness from the first decision: decided afresh.
         let later = p.answer(&message(1_101, "a", ""), &mut s);
         assert_eq!(later.map(|a| a.repeat), Ok(false));
@@ -1235,7 +1279,10 @@ mod tests {
             p.answer(&message(1_050, "b", ""), &mut b),
             Err(NotifyError::IdMemoryFull)
         );
-        assert_eq!(b.history(0, key_of(&message(0, "", ""), &[])), &[1_000]);
+        assert_eq!(
+            b.history(NotifyRuleIndex::new(0), key_of(&message(0, "", ""), &[])),
+            &[1_000]
+        );
         // An alert is delivered all the same, and not remembered.
         for _ in 0..2 {
             let alert = p.answer(&message(1_050, "c", "alert"), &mut b);
@@ -1364,7 +1411,9 @@ mod tests {
             );
         }
         assert!(
-            state.history(0, key_of(&at, &[])).is_empty(),
+            state
+                .history(NotifyRuleIndex::new(0), key_of(&at, &[]))
+                .is_empty(),
             "nothing changed"
         );
         assert_eq!(

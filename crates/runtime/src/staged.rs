@@ -44,6 +44,7 @@ use crate::ids::Answer;
 use crate::notify::{
     key_of, Action, Decision, MemoryState, NotifyError, NotifyPolicy, ThrottleState,
 };
+use crate::position::NotifyRuleIndex;
 use crate::state_file::{carry_plan, Carried};
 use crate::value::Value;
 use crate::Decimal;
@@ -653,7 +654,12 @@ impl<S: Store> Terminal<S> {
                 continue;
             };
             if rule.applies(record) {
-                other.record(there, key_of(record, keys), at_ms, i64::MIN);
+                other.record(
+                    NotifyRuleIndex::new(there),
+                    key_of(record, keys),
+                    at_ms,
+                    i64::MIN,
+                );
             }
         }
     }

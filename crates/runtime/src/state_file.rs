@@ -746,6 +746,7 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hashes::{KeyHash, MessageIdHash};
     use crate::notify::{Cap, NotifyParts, NotifyRule, ThrottleState};
     use crate::table::{FieldKind, FieldSpec};
     use crate::value::Value;
@@ -857,10 +858,10 @@ mod tests {
 
     fn state() -> MemoryState {
         let mut s = MemoryState::new();
-        s.record(0, 11, 1_000, 0);
-        s.record(1, 11, 2_000, 0);
+        s.record(NotifyRuleIndex::new(0), KeyHash::new(11), 1_000, 0);
+        s.record(NotifyRuleIndex::new(1), KeyHash::new(11), 2_000, 0);
         for (i, d) in decisions().into_iter().enumerate() {
-            s.remember(i as u64 * 7919, 1_000 + i as i64, d);
+            s.remember(MessageIdHash::new(i as u64 * 7919), 1_000 + i as i64, d);
         }
         s
     }
@@ -909,7 +910,7 @@ mod tests {
         let mut s = MemoryState::new();
         // A defer names a quiet rule; rule 0 de-duplicates.
         s.remember(
-            1,
+            MessageIdHash::new(1),
             5,
             Decision::Defer {
                 rule: NotifyRuleIndex::new(0),

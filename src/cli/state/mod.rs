@@ -17,7 +17,9 @@ use journal::{Base, Entry, Header, HeaderError};
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
+use tollgate_runtime::hashes::{KeyHash, MessageIdHash};
 use tollgate_runtime::notify::{Decision, MemoryState, NotifyPolicy, ThrottleState};
+use tollgate_runtime::position::NotifyRuleIndex;
 use tollgate_runtime::state_file::fits;
 
 /// The largest journal read, in bytes (1 GiB, the limit of a snapshot): a
@@ -299,7 +301,12 @@ fn replay(policy: &NotifyPolicy, state: &mut MemoryState, entry: Entry) -> bool 
                 .and_then(|r| r.span())
                 .is_some();
             if stateful {
-                state.record(rule, key, at_ms, forget_through_ms);
+                state.record(
+                    NotifyRuleIndex::new(rule),
+                    KeyHash::new(key),
+                    at_ms,
+                    forget_through_ms,
+                );
             }
             stateful
         }
@@ -310,7 +317,7 @@ fn replay(policy: &NotifyPolicy, state: &mut MemoryState, entry: Entry) -> bool 
         } => {
             let fits = policy.message_id().is_some() && fits(policy, &decision);
             if fits {
-                state.remember(id, at_ms, decision);
+                state.remember(MessageIdHash::new(id), at_ms, decision);
             }
             fits
         }
@@ -328,19 +335,19 @@ pub struct Journaling<'a> {
 }
 
 impl ThrottleState for Journaling<'_> {
-    fn history(&self, rule: u32, key: u64) -> &[i64] {
+    fn history(&self, rule: NotifyRuleIndex, key: KeyHash) -> &[i64] {
         self.state.history(rule, key)
     }
 
-    fn newest(&self, rule: u32, key: u64) -> Option<i64> {
+    fn newest(&self, rule: NotifyRuleIndex, key: KeyHash) -> Option<i64> {
         self.state.newest(rule, key)
     }
 
-    fn has_room(&self, rule: u32, key: u64, at_ms: i64) -> bool {
+    fn has_room(&self, rule: NotifyRuleIndex, key: KeyHash, at_ms: i64) -> bool {
         self.state.has_room(rule, key, at_ms)
     }
 
-    fn decided(&self, id: u64) -> Option<(i64, Decision)> {
+    fn decided(&self, id: MessageIdHash) -> Option<(i64, Decision)> {
         self.state.decided(id)
     }
 
@@ -348,15 +355,15 @@ impl ThrottleState for Journaling<'_> {
         self.state.ids_forgotten()
     }
 
-    fn has_room_for_id(&self, id: u64, at_ms: i64) -> bool {
+    fn has_room_for_id(&self, id: MessageIdHash, at_ms: i64) -> bool {
         self.state.has_room_for_id(id, at_ms)
     }
 
-    fn remember(&mut self, id: u64, at_ms: i64, decision: Decision) {
+    fn remember(&mut self, id: MessageIdHash, at_ms: i64, decision: Decision) {
         self.state.remember(id, at_ms, decision);
         journal::put_entry(
             &Entry::MessageId {
-                id,
+                id: id.get(),
                 at_ms,
                 decision,
             },
@@ -364,12 +371,12 @@ impl ThrottleState for Journaling<'_> {
         );
     }
 
-    fn record(&mut self, rule: u32, key: u64, at_ms: i64, forget_through_ms: i64) {
+    fn record(&mut self, rule: NotifyRuleIndex, key: KeyHash, at_ms: i64, forget_through_ms: i64) {
         self.state.record(rule, key, at_ms, forget_through_ms);
         journal::put_entry(
             &Entry::Delivery {
-                rule,
-                key,
+                rule: rule.get(),
+                key: key.get(),
                 at_ms,
                 forget_through_ms,
             },
@@ -427,7 +434,7 @@ rule promo_cap when kind == promo => limit 2 per 24h by merchant
             log: &mut log,
         };
         for &t in times {
-            j.record(0, 7, t, i64::MIN);
+            j.record(0.into(), KeyHash::new(7), t, i64::MIN);
         }
         files.append(&log).unwrap();
     }
@@ -441,12 +448,12 @@ rule promo_cap when kind == promo => limit 2 per 24h by merchant
         drop(files);
         let (mut files, replayed) = open(&policy, &path);
         assert_eq!(replayed, state);
-        assert_eq!(replayed.history(0, 7), &[10, 20]);
+        assert_eq!(replayed.history(0.into(), KeyHash::new(7)), &[10, 20]);
         files.checkpoint(&policy, &replayed).unwrap();
         assert_eq!(files.entry_bytes(), 0);
         drop(files);
         let (_files, reloaded) = open(&policy, &path);
-        assert_eq!(reloaded.history(0, 7), &[10, 20]);
+        assert_eq!(reloaded.history(0.into(), KeyHash::new(7)), &[10, 20]);
         let left: Vec<String> = std::fs::read_dir(path.parent().unwrap())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -465,7 +472,7 @@ rule promo_cap when kind == promo => limit 2 per 24h by merchant
         // names "no snapshot" and holds the delivery.
         std::fs::write(&path, state.save(&policy)).unwrap();
         let (_files, reloaded) = open(&policy, &path);
-        assert_eq!(reloaded.history(0, 7), &[10]);
+        assert_eq!(reloaded.history(0.into(), KeyHash::new(7)), &[10]);
     }
 
     #[test]
@@ -491,7 +498,7 @@ rule promo_cap when kind == promo => limit 2 per 24h by merchant
         bytes.extend_from_slice(&next[..next.len() - 1]);
         std::fs::write(&journal, &bytes).unwrap();
         let (files, reloaded) = open(&policy, &path);
-        assert_eq!(reloaded.history(0, 7), &[10, 20]);
+        assert_eq!(reloaded.history(0.into(), KeyHash::new(7)), &[10, 20]);
         assert_eq!(files.len(), whole);
         assert_eq!(std::fs::metadata(&journal).unwrap().len(), whole);
     }

@@ -7,6 +7,7 @@
 
 use std::fmt::Write as _;
 use std::ops::Range;
+use tollgate_runtime::hashes::{KeyHash, MessageIdHash};
 use tollgate_runtime::notify::{key_of, Action, NotifyPolicy, NotifyRule};
 use tollgate_runtime::value::Value;
 use tollgate_runtime::window::Span;
@@ -21,9 +22,9 @@ pub(super) enum Holds {
     /// The deliveries of a stateful rule's key: the rule, the key's hash,
     /// and whether the rule is a cap (a `limit` rule, whose keys are read
     /// again and again; a de-duplication key is new in the common case).
-    Rule { rule: u32, key: u64, cap: bool },
+    Rule { rule: u32, key: KeyHash, cap: bool },
     /// The decision made for a message id (its hash).
-    Id(u64),
+    Id(MessageIdHash),
 }
 
 /// One key of a decision.
@@ -117,23 +118,25 @@ impl Keys {
 /// name and layout (kind, window and key fields: a rule that changes them
 /// starts empty, as `eval --state` carries state over), then the key hash:
 /// `tollgate:{POLICY}:rule:RULE:LAYOUT:KEY`.
-pub fn rule_key(policy: &NotifyPolicy, rule: &NotifyRule, key: u64, out: &mut Vec<u8>) {
+pub fn rule_key(policy: &NotifyPolicy, rule: &NotifyRule, key: KeyHash, out: &mut Vec<u8>) {
     let _ = write!(
         Sink(|b: &[u8]| out.extend_from_slice(b)),
-        "tollgate:{{{}}}:rule:{}:{:016x}:{key:016x}",
+        "tollgate:{{{}}}:rule:{}:{:016x}:{:016x}",
         policy.name(),
         rule.name(),
-        layout(policy, rule)
+        layout(policy, rule),
+        key.get()
     );
 }
 
 /// Writes the Redis key of a message id's decision:
 /// `tollgate:{POLICY}:id:ID`.
-pub fn id_key(policy: &NotifyPolicy, id: u64, out: &mut Vec<u8>) {
+pub fn id_key(policy: &NotifyPolicy, id: MessageIdHash, out: &mut Vec<u8>) {
     let _ = write!(
         Sink(|b: &[u8]| out.extend_from_slice(b)),
-        "tollgate:{{{}}}:id:{id:016x}",
-        policy.name()
+        "tollgate:{{{}}}:id:{:016x}",
+        policy.name(),
+        id.get()
     );
 }
 
@@ -199,21 +202,21 @@ mod tests {
     fn names_follow_the_documented_layout_and_its_text_hash() {
         let p = policy();
         let mut out = Vec::new();
-        rule_key(&p, &p.rules()[0], 0xab, &mut out);
+        rule_key(&p, &p.rules()[0], KeyHash::new(0xab), &mut out);
         let layout = xxhash_rust::xxh64::xxh64(b"dedup Some(Rolling(600000)) terminal kind", 0);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             format!("tollgate:{{p}}:rule:note_dedup:{layout:016x}:00000000000000ab")
         );
         let mut out = Vec::new();
-        rule_key(&p, &p.rules()[1], 1, &mut out);
+        rule_key(&p, &p.rules()[1], KeyHash::new(1), &mut out);
         let layout = xxhash_rust::xxh64::xxh64(b"limit Some(CalendarDay) merchant", 0);
         assert_eq!(
             String::from_utf8(out).unwrap(),
             format!("tollgate:{{p}}:rule:promo_day:{layout:016x}:0000000000000001")
         );
         let mut out = Vec::new();
-        id_key(&p, 0x1234, &mut out);
+        id_key(&p, MessageIdHash::new(0x1234), &mut out);
         assert_eq!(out, b"tollgate:{p}:id:0000000000001234");
     }
 

@@ -8,7 +8,9 @@
 
 use super::keys::{Holds, Keys};
 use crate::cli::state::journal::{put_entry, scan, Entry};
+use tollgate_runtime::hashes::{KeyHash, MessageIdHash};
 use tollgate_runtime::notify::{Decision, MemoryState, ThrottleState};
+use tollgate_runtime::position::NotifyRuleIndex;
 
 /// The store a decision is made on: the values its keys are believed to
 /// hold, and what the decision changed.
@@ -40,7 +42,12 @@ impl View {
                     for chunk in bytes.chunks_exact(8) {
                         let mut b = [0u8; 8];
                         b.copy_from_slice(chunk);
-                        state.record(rule, key, i64::from_le_bytes(b), i64::MIN);
+                        state.record(
+                            NotifyRuleIndex::new(rule),
+                            key,
+                            i64::from_le_bytes(b),
+                            i64::MIN,
+                        );
                     }
                 }
                 Holds::Id(id) => {
@@ -52,7 +59,7 @@ impl View {
                             decision,
                         } = e
                         {
-                            if got == id {
+                            if got == id.get() {
                                 found = Some((at_ms, decision));
                             }
                         }
@@ -83,7 +90,7 @@ impl View {
                     if !self.recorded.contains(&rule) {
                         return None;
                     }
-                    let times = self.state.history(rule, key);
+                    let times = self.state.history(NotifyRuleIndex::new(rule), key);
                     if times.is_empty() {
                         return Some(None);
                     }
@@ -98,7 +105,7 @@ impl View {
                     let mut v = Vec::with_capacity(48);
                     put_entry(
                         &Entry::MessageId {
-                            id,
+                            id: id.get(),
                             at_ms,
                             decision,
                         },
@@ -112,26 +119,26 @@ impl View {
 }
 
 impl ThrottleState for View {
-    fn history(&self, rule: u32, key: u64) -> &[i64] {
+    fn history(&self, rule: NotifyRuleIndex, key: KeyHash) -> &[i64] {
         self.state.history(rule, key)
     }
 
-    fn newest(&self, rule: u32, key: u64) -> Option<i64> {
+    fn newest(&self, rule: NotifyRuleIndex, key: KeyHash) -> Option<i64> {
         self.state.newest(rule, key)
     }
 
-    fn record(&mut self, rule: u32, key: u64, at_ms: i64, forget_through_ms: i64) {
+    fn record(&mut self, rule: NotifyRuleIndex, key: KeyHash, at_ms: i64, forget_through_ms: i64) {
         self.state.record(rule, key, at_ms, forget_through_ms);
-        if !self.recorded.contains(&rule) {
-            self.recorded.push(rule);
+        if !self.recorded.contains(&rule.get()) {
+            self.recorded.push(rule.get());
         }
     }
 
-    fn decided(&self, id: u64) -> Option<(i64, Decision)> {
+    fn decided(&self, id: MessageIdHash) -> Option<(i64, Decision)> {
         self.state.decided(id)
     }
 
-    fn remember(&mut self, id: u64, at_ms: i64, decision: Decision) {
+    fn remember(&mut self, id: MessageIdHash, at_ms: i64, decision: Decision) {
         self.state.remember(id, at_ms, decision);
         self.remembered = true;
     }
@@ -176,9 +183,9 @@ mod tests {
         };
         let mut view = View::load(&keys, &[None, None, None]).unwrap_or_else(|e| panic!("{e}"));
         for t in [1_000, 5_000, -7, i64::MAX, i64::MIN + 1] {
-            view.record(1, cap_key, t, i64::MIN);
+            view.record(1.into(), cap_key, t, i64::MIN);
         }
-        view.record(0, dedup_key, 42, i64::MIN);
+        view.record(0.into(), dedup_key, 42, i64::MIN);
         let decision = Decision::Suppress {
             rule: 1.into(),
             reason: Reason::CapReached {
@@ -192,8 +199,11 @@ mod tests {
         assert!(changes.iter().all(|c| matches!(c, Some(Some(_)))));
         let values: Vec<Option<Vec<u8>>> = changes.into_iter().map(Option::flatten).collect();
         let back = View::load(&keys, &values).unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(back.history(1, cap_key), view.history(1, cap_key));
-        assert_eq!(back.history(0, dedup_key), [42]);
+        assert_eq!(
+            back.history(1.into(), cap_key),
+            view.history(1.into(), cap_key)
+        );
+        assert_eq!(back.history(0.into(), dedup_key), [42]);
         assert_eq!(back.decided(id), Some((1_234, decision)));
         // Read back and left alone, nothing changes.
         assert_eq!(back.changes(&keys), vec![None, None, None]);

@@ -1,0 +1,50 @@
+//! Typed hashes: what a throttle state is keyed by. A [`KeyHash`] names a
+//! rule key (the hash of the values of the fields a rule counts by,
+//! [`key_of`](crate::notify::key_of)); a [`MessageIdHash`] names a message
+//! id ([`NotifyPolicy::message_id_of`](crate::notify::NotifyPolicy::message_id_of)).
+//! Both are 64-bit, as the saved states, the Redis keys and the journal
+//! write them; a function that takes one cannot be given the other.
+
+/// Defines a `u64` hash newtype with `new` and `get`.
+macro_rules! hash {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+        pub struct $name(u64);
+
+        impl $name {
+            /// The hash `h`, as computed or as read back from a saved state.
+            pub const fn new(h: u64) -> $name {
+                $name(h)
+            }
+
+            /// The hash, as saved states write it.
+            pub const fn get(self) -> u64 {
+                self.0
+            }
+        }
+    };
+}
+
+hash! {
+    /// A rule key's 64-bit hash: the values of the fields a de-duplication
+    /// or limit rule counts by ([`key_of`](crate::notify::key_of)). Not a
+    /// [`MessageIdHash`]: a key hash given where a message id is wanted
+    /// does not compile.
+    ///
+    /// ```compile_fail,E0308
+    /// use tollgate_runtime::hashes::{KeyHash, MessageIdHash};
+    /// use tollgate_runtime::notify::{MemoryState, ThrottleState};
+    /// let state = MemoryState::new();
+    /// assert_eq!(state.decided(MessageIdHash::new(7)), None);
+    /// let key: KeyHash = KeyHash::new(7);
+    /// let _ = state.decided(key);
+    /// ```
+    KeyHash
+}
+
+hash! {
+    /// A message id's 64-bit hash (XXH64 of the id's UTF-8 bytes, see
+    /// [`ids`](crate::ids)): what a state remembers decisions by.
+    MessageIdHash
+}
