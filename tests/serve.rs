@@ -14,7 +14,7 @@ mod common;
 #[path = "common/services.rs"]
 mod services;
 
-use services::{signal, Server};
+use services::{agent, signal, Server};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
@@ -29,14 +29,6 @@ fn root() -> &'static Path {
 /// Starts `tollgate serve --policies DIR` with `args`.
 fn start(dir: &Path, args: &[&str]) -> Server {
     Server::start(env!("CARGO_BIN_EXE_tollgate"), root(), dir, args)
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into()
 }
 
 /// An answer: status, the policy headers, and the body.

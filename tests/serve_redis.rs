@@ -16,7 +16,7 @@ mod late_streams;
 #[path = "common/services.rs"]
 mod services;
 
-use services::{Redis, Server};
+use services::{agent, Redis, Server};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -32,14 +32,6 @@ fn shared(dir: &Path, redis: &Redis, args: &[&str]) -> Server {
     let mut all = vec!["--state", url.as_str()];
     all.extend_from_slice(args);
     Server::start(env!("CARGO_BIN_EXE_tollgate"), root(), dir, &all)
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into()
 }
 
 /// Posts `body` and returns the status and the body of the answer.

@@ -28,12 +28,11 @@ mod late_streams;
 mod services;
 
 use late_streams::{check_delivered, field, late_policy, late_policy_text, shuffled_json};
-use services::{Redis, Server};
+use services::{agent, Redis, Server};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 use tollgate_runtime::value::Value;
 
 const ZONE: &str = "Asia/Shanghai";
@@ -53,14 +52,6 @@ fn policy_dir(name: &str) -> PathBuf {
 
 fn start(dir: &Path, args: &[&str]) -> Server {
     Server::start(env!("CARGO_BIN_EXE_tollgate"), root(), dir, args)
-}
-
-fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .timeout_global(Some(Duration::from_secs(60)))
-        .build()
-        .into()
 }
 
 /// Posts `body` and returns the body of the answer (status 200 or 400: an

@@ -1,6 +1,7 @@
 //! A redis-server and `tollgate serve` instances started by a test or a
 //! benchmark on free loopback ports, and stopped when dropped: shared by
-//! tests/serve_redis.rs, tests/serve_streams.rs and benches/serve_load.rs.
+//! tests/serve.rs, tests/serve_redis.rs, tests/serve_streams.rs and
+//! benches/serve_load.rs.
 
 // Not everything that includes this uses all of it.
 #![allow(dead_code)]
@@ -185,4 +186,14 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// An HTTP client for the services: answers of every status come back as
+/// answers (not errors), and a request gives up after a minute.
+pub fn agent() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into()
 }
