@@ -5,6 +5,8 @@
 //! Both are 64-bit, as the saved states, the Redis keys and the journal
 //! write them; a function that takes one cannot be given the other.
 
+use core::hash::Hasher;
+
 /// Defines a `u64` hash newtype with `new` and `get`.
 macro_rules! hash {
     ($(#[$doc:meta])* $name:ident) => {
@@ -47,4 +49,29 @@ hash! {
     /// A message id's 64-bit hash (XXH64 of the id's UTF-8 bytes, see
     /// [`ids`](crate::ids)): what a state remembers decisions by.
     MessageIdHash
+}
+
+/// Hashes (rule, key) pairs whose key is already a 64-bit hash: one
+/// multiply-and-mix instead of a general-purpose hash function.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct KeyHasher(u64);
+
+impl Hasher for KeyHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+
+    fn write_u32(&mut self, n: u32) {
+        self.0 = (self.0 ^ u64::from(n)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
 }

@@ -16,8 +16,9 @@
 //! decision and count nowhere. For n ids in a window the chance is about
 //! n² / 2^65.
 
+use crate::hashes::KeyHasher;
 use crate::hashes::MessageIdHash;
-use crate::notify::{Decision, KeyHasher};
+use crate::notify::Decision;
 use core::hash::BuildHasherDefault;
 use hashbrown::HashMap;
 
