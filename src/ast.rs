@@ -67,7 +67,7 @@ pub enum Item {
 #[derive(Debug, Clone, PartialEq)]
 pub struct LatenessDecl {
     /// The lateness allowed.
-    pub within: Value,
+    pub within: Operand,
     /// The whole declaration.
     pub span: Span,
 }
@@ -111,9 +111,9 @@ pub struct ExpectDecl {
     /// `rate`, `fixed`, `min` or `cap`.
     pub part: Ident,
     /// The lowest allowed value.
-    pub low: Value,
+    pub low: Operand,
     /// The highest allowed value.
-    pub high: Value,
+    pub high: Operand,
     /// Which records' rules it covers; every rule when absent.
     pub when: Option<Expr>,
     /// The whole declaration.
@@ -126,7 +126,7 @@ pub struct RoundingDecl {
     /// `half_up`, `half_even`, `toward_zero` or `away_from_zero`.
     pub mode: Ident,
     /// The step, 0.01 when absent.
-    pub step: Option<Value>,
+    pub step: Option<Operand>,
     /// The whole declaration.
     pub span: Span,
 }
@@ -139,7 +139,7 @@ pub struct FieldDecl {
     /// Its type.
     pub ty: TypeExpr,
     /// The value used when a record leaves the field out.
-    pub default: Option<Value>,
+    pub default: Option<Operand>,
     /// `with refunds`, where written: the field accepts amounts below zero.
     pub refunds: Option<Span>,
     /// The whole declaration.
@@ -166,7 +166,7 @@ pub struct ConstDecl {
     /// The constant's name.
     pub name: Ident,
     /// Its value.
-    pub value: Value,
+    pub value: Operand,
 }
 
 /// `condition NAME = EXPR`.
@@ -234,9 +234,9 @@ pub struct Fee {
 #[derive(Debug, Clone, PartialEq)]
 pub enum FeeTerm {
     /// A rate, an amount or a constant; `of FIELD` makes a rate into money.
-    Value {
+    Operand {
         /// The value.
-        value: Value,
+        value: Operand,
         /// `of FIELD`, if written.
         of: Option<Ident>,
     },
@@ -259,9 +259,9 @@ pub struct Tiered {
 #[derive(Debug, Clone, PartialEq)]
 pub struct BandDecl {
     /// `up to X`; `None` for `above`.
-    pub up_to: Option<Value>,
+    pub up_to: Option<Operand>,
     /// The band's rate.
-    pub rate: Value,
+    pub rate: Operand,
     /// The whole band.
     pub span: Span,
 }
@@ -284,7 +284,7 @@ pub struct FeeBound {
     /// amounts are added, rather than the percentage part.
     pub total: bool,
     /// Its value.
-    pub value: Value,
+    pub value: Operand,
     /// The whole bound.
     pub span: Span,
 }
@@ -297,7 +297,7 @@ pub enum Action {
     /// `suppress "REASON"`: never send, stating why.
     Suppress {
         /// The reason: a string or a constant naming one.
-        reason: Value,
+        reason: Operand,
         /// The whole action.
         span: Span,
     },
@@ -306,14 +306,14 @@ pub enum Action {
         /// The key fields.
         keys: Vec<Ident>,
         /// The window.
-        within: Value,
+        within: Operand,
         /// The whole action.
         span: Span,
     },
     /// `quiet A-B, C-D then MODE`.
     Quiet {
         /// The windows, each `start - end`.
-        windows: Vec<(Value, Value)>,
+        windows: Vec<(Operand, Operand)>,
         /// `defer` or `drop`.
         then: Ident,
         /// The whole action.
@@ -322,9 +322,9 @@ pub enum Action {
     /// `limit N [within LO..HI] per PERIOD [by KEYS]`.
     Limit {
         /// The cap: a number, a constant or a field.
-        max: Value,
+        max: Operand,
         /// Bounds for a cap read from a field.
-        bounds: Option<(Value, Value)>,
+        bounds: Option<(Operand, Operand)>,
         /// The period.
         period: Period,
         /// The key fields; empty for one global counter.
@@ -340,7 +340,7 @@ pub enum Period {
     /// `per calendar day`.
     CalendarDay(Span),
     /// `per DURATION` (rolling).
-    Rolling(Value),
+    Rolling(Operand),
 }
 
 /// A condition.
@@ -355,33 +355,33 @@ pub enum Expr {
     /// `a OP b`.
     Compare {
         /// Left side.
-        left: Value,
+        left: Operand,
         /// The operator.
         op: Spanned<CmpOp>,
         /// Right side.
-        right: Value,
+        right: Operand,
         /// The whole comparison.
         span: Span,
     },
     /// `a [not] in { ... }`.
     Member {
         /// The tested value.
-        value: Value,
+        value: Operand,
         /// `not in`.
         negated: bool,
         /// The set.
-        set: Vec<Value>,
+        set: Vec<Operand>,
         /// The whole test.
         span: Span,
     },
     /// `a between lo and hi` (both ends included).
     Between {
         /// The tested value.
-        value: Value,
+        value: Operand,
         /// Lower bound.
-        low: Value,
+        low: Operand,
         /// Upper bound.
-        high: Value,
+        high: Operand,
         /// The whole test.
         span: Span,
     },
@@ -446,21 +446,22 @@ impl CmpOp {
     }
 }
 
-/// A value: a literal or a name.
+/// An operand as written: a literal or a name (the checker resolves a name
+/// to a field, a constant or an enum variant).
 #[derive(Debug, Clone, PartialEq)]
-pub enum Value {
+pub enum Operand {
     /// A literal with its unit.
     Literal(Spanned<Literal>),
     /// A field, a constant or an enum variant; the checker decides which.
     Name(Ident),
 }
 
-impl Value {
+impl Operand {
     /// Where the value was written.
     pub fn span(&self) -> Span {
         match self {
-            Value::Literal(l) => l.span,
-            Value::Name(id) => id.span,
+            Operand::Literal(l) => l.span,
+            Operand::Name(id) => id.span,
         }
     }
 }

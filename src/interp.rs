@@ -8,7 +8,7 @@
 
 use crate::ast::CmpOp;
 use crate::interp_exact as exact;
-use crate::model::{Body, Cond, CondKind, HitPolicy, Policy, Schedule, Value as ModelValue};
+use crate::model::{Body, Cond, CondKind, Constant, Hit, Policy, Schedule};
 use rust_decimal::{Decimal, RoundingStrategy};
 use std::cmp::Ordering;
 use tollgate_runtime::eval::{Component, EvalError};
@@ -47,8 +47,8 @@ fn schedule(index: u32, s: &Schedule, record: &[Value]) -> Result<Component, Eva
     // no other rule matched: it applies only when nothing else does, and
     // never makes a second match.
     let wanted = match s.hit {
-        HitPolicy::First => 1,
-        HitPolicy::Unique => 2,
+        Hit::First => 1,
+        Hit::Unique => 2,
     };
     let mut matching: Vec<usize> = s
         .rules
@@ -67,7 +67,7 @@ fn schedule(index: u32, s: &Schedule, record: &[Value]) -> Result<Component, Eva
                 schedule: index.into(),
             })
         }
-        (HitPolicy::Unique, [first, second, ..]) => {
+        (Hit::Unique, [first, second, ..]) => {
             return Err(EvalError::Ambiguous {
                 schedule: index.into(),
                 first: (*first as u32).into(),
@@ -125,13 +125,13 @@ pub fn holds(cond: &Cond, record: &[Value]) -> bool {
 }
 
 /// How a record's value compares with a constant of the policy.
-fn compare(v: &Value, c: &ModelValue) -> Option<Ordering> {
+fn compare(v: &Value, c: &Constant) -> Option<Ordering> {
     match (v, c) {
-        (Value::Enum(a), ModelValue::Enum(b)) => Some(a.cmp(b)),
-        (Value::Num(a), ModelValue::Money(b) | ModelValue::Decimal(b)) => Some(a.cmp(b)),
-        (Value::Num(a), ModelValue::Integer(b)) => Some(a.cmp(&Decimal::from(*b))),
-        (Value::Bool(a), ModelValue::Bool(b)) => Some(a.cmp(b)),
-        (Value::Str(a), ModelValue::String(b)) => Some(a.as_str().cmp(b.as_str())),
+        (Value::Enum(a), Constant::Enum(b)) => Some(a.cmp(b)),
+        (Value::Num(a), Constant::Money(b) | Constant::Decimal(b)) => Some(a.cmp(b)),
+        (Value::Num(a), Constant::Integer(b)) => Some(a.cmp(&Decimal::from(*b))),
+        (Value::Bool(a), Constant::Bool(b)) => Some(a.cmp(b)),
+        (Value::Str(a), Constant::String(b)) => Some(a.as_str().cmp(b.as_str())),
         _ => None,
     }
 }

@@ -153,7 +153,7 @@ pub fn answer(
             return None;
         };
         let default = policy.fields.get(f).and_then(|f| f.default.as_ref());
-        let is_default = matches!(default, Some(crate::model::Value::String(d)) if d == id);
+        let is_default = matches!(default, Some(crate::model::Constant::String(d)) if d == id);
         (!id.is_empty() && !is_default).then(|| id.clone())
     });
     // Outside the years the zone is built for, a record is decided

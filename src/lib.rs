@@ -42,8 +42,8 @@ pub mod span;
 pub mod syntax;
 pub mod testing;
 pub mod typed;
+pub mod tzdb;
 pub mod vectors;
-pub mod zone;
 
 pub use diagnostic::Diagnostic;
 

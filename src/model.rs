@@ -109,9 +109,9 @@ pub struct Field {
     /// Its name in records.
     pub name: String,
     /// Its type.
-    pub ty: FieldType,
+    pub ty: FieldKind,
     /// The value when a record leaves it out; `None` makes the field required.
-    pub default: Option<Value>,
+    pub default: Option<Constant>,
     /// Whether a money field accepts amounts below zero (`money with
     /// refunds`); a refund pays the negated fee of its magnitude.
     pub refunds: bool,
@@ -121,11 +121,11 @@ pub struct Field {
 
 /// The type of a field: the runtime's own, so that the schema a policy
 /// declares is the schema its compiled table carries.
-pub use tollgate_runtime::table::FieldKind as FieldType;
+pub use tollgate_runtime::table::FieldKind;
 
 /// A typed constant value.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Value {
+pub enum Constant {
     /// An enum variant, by index into the field's variants.
     Enum(u32),
     /// An amount of money.
@@ -163,14 +163,14 @@ pub enum CondKind {
         /// The operator, with the field on the left.
         op: CmpOp,
         /// The value compared with.
-        value: Value,
+        value: Constant,
     },
     /// `field in {...}`.
     In {
         /// Index into [`Policy::fields`].
         field: usize,
         /// The set.
-        set: Vec<Value>,
+        set: Vec<Constant>,
     },
     /// Negation.
     Not(Box<Cond>),
@@ -189,14 +189,9 @@ pub enum Body {
     Notifications(Notifications),
 }
 
-/// How a schedule picks among matching rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum HitPolicy {
-    /// The first matching rule wins.
-    First,
-    /// At most one rule may match any record (the linter proves it).
-    Unique,
-}
+/// How a schedule picks among matching rules: the runtime's own, so that
+/// the checked schedule and its compiled table name it alike.
+pub use tollgate_runtime::table::Hit;
 
 /// One fee schedule.
 #[derive(Debug, Clone, PartialEq)]
@@ -204,7 +199,7 @@ pub struct Schedule {
     /// Its name, reported in fee components.
     pub name: String,
     /// How matching rules are chosen.
-    pub hit: HitPolicy,
+    pub hit: Hit,
     /// Index of the money field rates apply to.
     pub base: usize,
     /// How each fee is rounded.

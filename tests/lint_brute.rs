@@ -20,7 +20,7 @@ use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 use tollgate::generate::{policy, Shape};
 use tollgate::lint::{field_specs, table};
-use tollgate::model::{Body, HitPolicy};
+use tollgate::model::{Body, Hit};
 use tollgate_runtime::table::{Cell, FieldKind, FieldSpec, Row, Table};
 use tollgate_runtime::value::Value;
 
@@ -168,7 +168,7 @@ fn check(seed: u64, rules: usize, unique: bool) {
                     for &r in &m {
                         satisfiable[r as usize] = true;
                     }
-                    if s.hit == HitPolicy::Unique {
+                    if s.hit == Hit::Unique {
                         // `otherwise` is the default, never an overlap.
                         let m: Vec<u32> = m
                             .iter()
@@ -210,7 +210,7 @@ fn check(seed: u64, rules: usize, unique: bool) {
         let label = format!("seed {seed}, schedule {k}:\n{text}");
         let unsat: Vec<bool> = satisfiable.iter().map(|s| !s).collect();
         assert_eq!(found.unsat, unsat, "unsatisfiable rules differ; {label}");
-        if s.hit == HitPolicy::First {
+        if s.hit == Hit::First {
             assert_eq!(found.wins, reached, "reached rules differ; {label}");
         }
         let got: BTreeSet<(u32, u32)> = found.pairs.keys().copied().collect();
@@ -223,7 +223,7 @@ fn check(seed: u64, rules: usize, unique: bool) {
                 m.contains(&a) && m.contains(&b),
                 "{json} is not in both {a} and {b}; {label}"
             );
-            if s.hit == HitPolicy::First {
+            if s.hit == Hit::First {
                 assert_eq!(
                     m.first(),
                     Some(&a),

@@ -140,7 +140,7 @@ fn refused_for_overlaps(text: &str, diagnostics: &[tollgate::Diagnostic]) {
         let s = schedules.iter().find(|s| s.name == names[5]).unwrap();
         for name in [names[1], names[3]] {
             let r = s.rules.iter().find(|r| r.name == name).unwrap();
-            assert!(!r.otherwise && s.hit == tollgate::model::HitPolicy::Unique);
+            assert!(!r.otherwise && s.hit == tollgate::model::Hit::Unique);
             assert!(
                 tollgate::interp::holds(&r.when, &record),
                 "{json} does not meet `{name}`\n{text}"

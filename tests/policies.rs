@@ -10,9 +10,7 @@
 )]
 
 use std::path::{Path, PathBuf};
-use tollgate::model::{
-    Action, Body, CapAmount, FieldType, HitPolicy, LimitPeriod, Policy, QuietMode,
-};
+use tollgate::model::{Action, Body, CapAmount, FieldKind, Hit, LimitPeriod, Policy, QuietMode};
 
 fn policies() -> Vec<PathBuf> {
     tollgate::source::discover(&Path::new(env!("CARGO_MANIFEST_DIR")).join("policies")).unwrap()
@@ -85,7 +83,7 @@ fn lakala_has_one_unique_schedule_with_the_debit_cap() {
     let [mdr] = schedules.as_slice() else {
         panic!("one schedule expected")
     };
-    assert_eq!(mdr.hit, HitPolicy::Unique);
+    assert_eq!(mdr.hit, Hit::Unique);
     let names: Vec<&str> = mdr.rules.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(names, ["credit", "debit", "scan", "unionpay_qr"]);
     let debit = &mdr.rules[1].fee;
@@ -100,7 +98,7 @@ fn merchant_messages_rules_are_in_file_order_with_their_parameters() {
     let Body::Notifications(n) = &p.body else {
         panic!("not a notifications policy")
     };
-    assert_eq!(p.fields[n.clock].ty, FieldType::Timestamp);
+    assert_eq!(p.fields[n.clock].ty, FieldKind::Timestamp);
     let names: Vec<&str> = n.rules.iter().map(|r| r.name.as_str()).collect();
     assert_eq!(
         names,

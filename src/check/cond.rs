@@ -2,9 +2,9 @@
 
 use super::values::{describe_type, Resolved};
 use super::{Checker, CondState};
-use crate::ast::{CmpOp, Expr, Ident, Literal, Value as AstValue};
+use crate::ast::{CmpOp, Expr, Ident, Literal, Operand};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Cond, CondKind, FieldType};
+use crate::model::{Cond, CondKind, FieldKind};
 use crate::span::Span;
 
 impl<'a> Checker<'a> {
@@ -124,7 +124,7 @@ impl<'a> Checker<'a> {
         match self.resolve_name(id) {
             Resolved::Field(f, span) => {
                 let ty = self.field_type(f)?;
-                if ty == FieldType::Bool {
+                if ty == FieldKind::Bool {
                     return Some(Cond {
                         kind: CondKind::Field(f),
                         span,
@@ -214,7 +214,7 @@ impl<'a> Checker<'a> {
     }
 
     /// The field a membership or range test reads.
-    fn subject(&mut self, value: &'a AstValue, span: Span) -> Option<usize> {
+    fn subject(&mut self, value: &'a Operand, span: Span) -> Option<usize> {
         match self.resolve(value) {
             Resolved::Field(f, _) => Some(f),
             other => self.no_field(other, Resolved::Lit(&Literal::Bool(true), span), span),
@@ -251,14 +251,14 @@ impl<'a> Checker<'a> {
         let ty = self.field_type(field)?;
         let ordered = matches!(
             ty,
-            FieldType::Money | FieldType::Decimal | FieldType::Integer
+            FieldKind::Money | FieldKind::Decimal | FieldKind::Integer
         );
         let equality = matches!(op, CmpOp::Eq | CmpOp::Ne);
-        if ordered || (equality && ty != FieldType::Timestamp) {
+        if ordered || (equality && ty != FieldKind::Timestamp) {
             return Some(());
         }
         let name = self.field_name(field).to_string();
-        let help = if ty == FieldType::Timestamp {
+        let help = if ty == FieldKind::Timestamp {
             "timestamps are read by notification rules, not compared in conditions".to_string()
         } else {
             format!(
@@ -282,7 +282,7 @@ impl<'a> Checker<'a> {
         None
     }
 
-    fn field_type(&self, field: usize) -> Option<FieldType> {
+    fn field_type(&self, field: usize) -> Option<FieldKind> {
         self.fields.get(field).map(|f| f.ty.clone())
     }
 

@@ -5,7 +5,7 @@ use super::{duplicate, suggest, Checker};
 use crate::ast::{self, BoundKind, FeeTerm, Ident, Item, Literal, Outcome};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{
-    Cond, CondKind, Expect, FeePart, FeeRule, FieldType, HitPolicy, PolicyKind, Schedule,
+    Cond, CondKind, Expect, FeePart, FeeRule, FieldKind, Hit, PolicyKind, Schedule,
 };
 use crate::span::Span;
 use rust_decimal::Decimal;
@@ -216,7 +216,7 @@ impl<'a> Checker<'a> {
                 return None;
             }
         };
-        let bound = |this: &mut Self, v: &'a ast::Value| -> Option<Decimal> {
+        let bound = |this: &mut Self, v: &'a ast::Operand| -> Option<Decimal> {
             if part == FeePart::Rate {
                 match this.resolve(v) {
                     Resolved::Lit(Literal::Rate(r), _) => Some(*r),
@@ -279,7 +279,7 @@ impl<'a> Checker<'a> {
         })
     }
 
-    fn hit(&mut self, s: &'a ast::ScheduleDecl) -> Option<HitPolicy> {
+    fn hit(&mut self, s: &'a ast::ScheduleDecl) -> Option<Hit> {
         let Some((first, rest)) = s.hits.split_first() else {
             self.diags.push(
                 Diagnostic::error(
@@ -304,8 +304,8 @@ impl<'a> Checker<'a> {
             );
         }
         match first.name.as_str() {
-            "first" => Some(HitPolicy::First),
-            "unique" => Some(HitPolicy::Unique),
+            "first" => Some(Hit::First),
+            "unique" => Some(Hit::Unique),
             _ => {
                 self.diags.push(
                     Diagnostic::error(
@@ -331,7 +331,7 @@ impl<'a> Checker<'a> {
             return self.money_field(id);
         }
         let money: Vec<usize> = (0..self.fields.len())
-            .filter(|&i| self.fields.get(i).is_some_and(|f| f.ty == FieldType::Money))
+            .filter(|&i| self.fields.get(i).is_some_and(|f| f.ty == FieldKind::Money))
             .collect();
         match money.as_slice() {
             [one] => Some(*one),
@@ -374,7 +374,7 @@ impl<'a> Checker<'a> {
         match self.resolve_name(id) {
             Resolved::Field(i, span) => {
                 let ty = self.fields.get(i).map(|f| f.ty.clone());
-                if ty == Some(FieldType::Money) {
+                if ty == Some(FieldKind::Money) {
                     return Some(i);
                 }
                 self.diags.push(
@@ -396,7 +396,7 @@ impl<'a> Checker<'a> {
                 let money: Vec<&str> = self
                     .fields
                     .iter()
-                    .filter(|f| f.ty == FieldType::Money)
+                    .filter(|f| f.ty == FieldKind::Money)
                     .map(|f| f.name.as_str())
                     .collect();
                 self.diags.push(
@@ -447,7 +447,7 @@ impl<'a> Checker<'a> {
                     money_term.get_or_insert(t.span);
                     ok &= self.tiers(t, &mut out).is_some();
                 }
-                FeeTerm::Value { value, of } => {
+                FeeTerm::Operand { value, of } => {
                     let span = value.span();
                     let rate = match self.resolve(value) {
                         Resolved::Lit(Literal::Rate(r), _) => Some(*r),

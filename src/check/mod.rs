@@ -12,7 +12,7 @@ mod values;
 use crate::ast::{self, ConditionDecl, File, Ident, Item, Literal, TypeExpr};
 use crate::diagnostic::codes::Level;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Body, Cond, Field, FieldType, LintSetting, Policy, PolicyKind};
+use crate::model::{Body, Cond, Field, FieldKind, LintSetting, Policy, PolicyKind};
 use crate::span::Span;
 use std::collections::HashMap;
 use tollgate_runtime::activation::Window;
@@ -476,8 +476,8 @@ impl<'a> Checker<'a> {
                         continue;
                     }
                     let lit = match &c.value {
-                        ast::Value::Literal(l) => Some(&l.node),
-                        ast::Value::Name(id) => {
+                        ast::Operand::Literal(l) => Some(&l.node),
+                        ast::Operand::Name(id) => {
                             self.diags.push(
                                 Diagnostic::error(
                                     Code::E0201,
@@ -517,15 +517,15 @@ impl<'a> Checker<'a> {
                         seen.insert(&v.name, v.span);
                     }
                 }
-                FieldType::Enum(variants.iter().map(|v| v.name.clone()).collect())
+                FieldKind::Enum(variants.iter().map(|v| v.name.clone()).collect())
             }
             TypeExpr::Named(id) => match id.name.as_str() {
-                "money" => FieldType::Money,
-                "decimal" => FieldType::Decimal,
-                "integer" => FieldType::Integer,
-                "bool" => FieldType::Bool,
-                "string" => FieldType::String,
-                "timestamp" => FieldType::Timestamp,
+                "money" => FieldKind::Money,
+                "decimal" => FieldKind::Decimal,
+                "integer" => FieldKind::Integer,
+                "bool" => FieldKind::Bool,
+                "string" => FieldKind::String,
+                "timestamp" => FieldKind::Timestamp,
                 _ => {
                     self.diags.push(
                         Diagnostic::error(
@@ -535,11 +535,11 @@ impl<'a> Checker<'a> {
                             "not a type",
                         )
                         .with_help(
-                            suggest::did_you_mean(&id.name, FieldType::NAMES).unwrap_or_else(
+                            suggest::did_you_mean(&id.name, FieldKind::NAMES).unwrap_or_else(
                                 || {
                                     format!(
                                         "a field is one of: {}, or `enum {{ ... }}`",
-                                        FieldType::NAMES.join(", ")
+                                        FieldKind::NAMES.join(", ")
                                     )
                                 },
                             ),
@@ -560,7 +560,7 @@ impl<'a> Checker<'a> {
             },
         };
         if let Some(span) = f.refunds {
-            if ty != FieldType::Money {
+            if ty != FieldKind::Money {
                 self.diags.push(
                     Diagnostic::error(
                         Code::E0201,
@@ -578,7 +578,7 @@ impl<'a> Checker<'a> {
                 );
             }
         }
-        if let (Some(crate::model::Value::Money(d)), None, Some(v)) =
+        if let (Some(crate::model::Constant::Money(d)), None, Some(v)) =
             (&default, f.refunds, &f.default)
         {
             if d.is_sign_negative() && !d.is_zero() {

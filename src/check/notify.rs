@@ -5,7 +5,7 @@ use super::{duplicate, suggest, Checker};
 use crate::ast::{self, Ident, Item, Literal, Outcome};
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{
-    Action, CapAmount, FieldType, LimitPeriod, Notifications, NotifyRule, PolicyKind, QuietMode,
+    Action, CapAmount, FieldKind, LimitPeriod, Notifications, NotifyRule, PolicyKind, QuietMode,
 };
 use crate::span::Span;
 use std::collections::HashMap;
@@ -199,7 +199,7 @@ impl<'a> Checker<'a> {
                 if self
                     .fields
                     .get(i)
-                    .is_some_and(|f| f.ty == FieldType::String) =>
+                    .is_some_and(|f| f.ty == FieldKind::String) =>
             {
                 Some(i)
             }
@@ -236,7 +236,7 @@ impl<'a> Checker<'a> {
             .filter(|&i| {
                 self.fields
                     .get(i)
-                    .is_some_and(|f| f.ty == FieldType::Timestamp)
+                    .is_some_and(|f| f.ty == FieldKind::Timestamp)
             })
             .collect();
         if let Some(id) = declared {
@@ -367,7 +367,7 @@ impl<'a> Checker<'a> {
 
     /// The reason of a `suppress` action: a non-empty string written in the
     /// policy (directly or through a constant), on one line.
-    fn suppress_reason(&mut self, v: &'a ast::Value) -> Option<String> {
+    fn suppress_reason(&mut self, v: &'a ast::Operand) -> Option<String> {
         let help = "state why in double quotes: `suppress \"merchant opted out\"`";
         match self.resolve(v) {
             Resolved::Lit(Literal::String(text), span) => {
@@ -470,10 +470,10 @@ impl<'a> Checker<'a> {
                     if matches!(
                         ty,
                         Some(
-                            FieldType::Enum(_)
-                                | FieldType::String
-                                | FieldType::Integer
-                                | FieldType::Bool
+                            FieldKind::Enum(_)
+                                | FieldKind::String
+                                | FieldKind::Integer
+                                | FieldKind::Bool
                         )
                     ) {
                         out.push(i);
@@ -500,7 +500,7 @@ impl<'a> Checker<'a> {
         ok.then_some(out)
     }
 
-    fn time_of_day(&mut self, v: &'a ast::Value) -> Option<u32> {
+    fn time_of_day(&mut self, v: &'a ast::Operand) -> Option<u32> {
         match self.resolve(v) {
             Resolved::Lit(Literal::TimeOfDay(t), _) => Some(*t),
             Resolved::Lit(lit, span) => {
@@ -531,8 +531,8 @@ impl<'a> Checker<'a> {
     /// clamped to bounds.
     fn cap_amount(
         &mut self,
-        max: &'a ast::Value,
-        bounds: Option<&'a (ast::Value, ast::Value)>,
+        max: &'a ast::Operand,
+        bounds: Option<&'a (ast::Operand, ast::Operand)>,
     ) -> Option<CapAmount> {
         match self.resolve(max) {
             Resolved::Lit(lit, span) => {
@@ -553,7 +553,7 @@ impl<'a> Checker<'a> {
             }
             Resolved::Field(field, span) => {
                 let ty = self.fields.get(field).map(|f| f.ty.clone());
-                if ty != Some(FieldType::Integer) {
+                if ty != Some(FieldKind::Integer) {
                     self.diags.push(Diagnostic::error(
                         Code::E0201,
                         format!(
@@ -606,7 +606,7 @@ impl<'a> Checker<'a> {
         }
     }
 
-    fn bound(&mut self, v: &'a ast::Value) -> Option<u32> {
+    fn bound(&mut self, v: &'a ast::Operand) -> Option<u32> {
         let r = match self.resolve(v) {
             Resolved::Lit(lit, span) => self.count(lit, span, "a bound"),
             Resolved::Field(_, span) => Err(Diagnostic::error(

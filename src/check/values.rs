@@ -2,9 +2,9 @@
 //! with units enforced (money is not a rate; a duration is not a count).
 
 use super::Checker;
-use crate::ast::{Ident, Literal, Value as AstValue};
+use crate::ast::{Ident, Literal, Operand};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{FieldType, Value};
+use crate::model::{Constant, FieldKind};
 use crate::span::{Span, Spanned};
 use rust_decimal::prelude::ToPrimitive;
 use rust_decimal::Decimal;
@@ -21,10 +21,10 @@ pub(super) enum Resolved<'a> {
 
 impl<'a> Checker<'a> {
     /// Resolves a value to a field, a literal or an unknown name.
-    pub(super) fn resolve(&self, value: &'a AstValue) -> Resolved<'a> {
+    pub(super) fn resolve(&self, value: &'a Operand) -> Resolved<'a> {
         match value {
-            AstValue::Literal(Spanned { node, span }) => Resolved::Lit(node, *span),
-            AstValue::Name(id) => self.resolve_name(id),
+            Operand::Literal(Spanned { node, span }) => Resolved::Lit(node, *span),
+            Operand::Name(id) => self.resolve_name(id),
         }
     }
 
@@ -60,10 +60,10 @@ impl<'a> Checker<'a> {
     /// the field `field_name`.
     pub(super) fn coerce(
         &self,
-        value: &'a AstValue,
-        ty: &FieldType,
+        value: &'a Operand,
+        ty: &FieldKind,
         field_name: &str,
-    ) -> Result<Value, Diagnostic> {
+    ) -> Result<Constant, Diagnostic> {
         match (self.resolve(value), ty) {
             (Resolved::Field(i, span), _) => Err(Diagnostic::error(
                 Code::E0207,
@@ -75,11 +75,11 @@ impl<'a> Checker<'a> {
                 "a field, where a value is needed",
             )
             .with_help("conditions compare a field with a value written in the policy")),
-            (Resolved::Unknown(id), FieldType::Enum(variants)) => variants
+            (Resolved::Unknown(id), FieldKind::Enum(variants)) => variants
                 .iter()
                 .position(|v| *v == id.name)
                 .and_then(|p| u32::try_from(p).ok())
-                .map(Value::Enum)
+                .map(Constant::Enum)
                 .ok_or_else(|| {
                     Diagnostic::error(
                         Code::E0103,
@@ -104,9 +104,9 @@ impl<'a> Checker<'a> {
         &self,
         lit: &Literal,
         span: Span,
-        ty: &FieldType,
+        ty: &FieldKind,
         field_name: &str,
-    ) -> Result<Value, Diagnostic> {
+    ) -> Result<Constant, Diagnostic> {
         let mismatch = |code: Code, help: &str| {
             Diagnostic::error(
                 code,
@@ -121,32 +121,32 @@ impl<'a> Checker<'a> {
             .with_help(help.to_string())
         };
         match (ty, lit) {
-            (FieldType::Money, Literal::Number(d)) => Ok(Value::Money(*d)),
-            (FieldType::Money, Literal::Money { amount, currency }) => {
+            (FieldKind::Money, Literal::Number(d)) => Ok(Constant::Money(*d)),
+            (FieldKind::Money, Literal::Money { amount, currency }) => {
                 self.check_currency(*amount, currency, span)?;
-                Ok(Value::Money(*amount))
+                Ok(Constant::Money(*amount))
             }
-            (FieldType::Money, Literal::Rate(_)) => Err(mismatch(
+            (FieldKind::Money, Literal::Rate(_)) => Err(mismatch(
                 Code::E0202,
                 "a rate is not money; write an amount such as `100.00`",
             )),
-            (FieldType::Decimal, Literal::Number(d)) => Ok(Value::Decimal(*d)),
-            (FieldType::Integer, Literal::Number(d)) => {
-                whole(*d).map(Value::Integer).ok_or_else(|| {
+            (FieldKind::Decimal, Literal::Number(d)) => Ok(Constant::Decimal(*d)),
+            (FieldKind::Integer, Literal::Number(d)) => {
+                whole(*d).map(Constant::Integer).ok_or_else(|| {
                     mismatch(Code::E0201, "write a whole number without a decimal point")
                 })
             }
-            (FieldType::Integer, Literal::Duration(_)) => Err(mismatch(
+            (FieldKind::Integer, Literal::Duration(_)) => Err(mismatch(
                 Code::E0202,
                 "a duration is not a count; write a plain number",
             )),
-            (FieldType::Bool, Literal::Bool(b)) => Ok(Value::Bool(*b)),
-            (FieldType::String, Literal::String(s)) => Ok(Value::String(s.clone())),
-            (FieldType::Enum(variants), _) => Err(mismatch(
+            (FieldKind::Bool, Literal::Bool(b)) => Ok(Constant::Bool(*b)),
+            (FieldKind::String, Literal::String(s)) => Ok(Constant::String(s.clone())),
+            (FieldKind::Enum(variants), _) => Err(mismatch(
                 Code::E0201,
                 &format!("write one of the variants: {}", variants.join(", ")),
             )),
-            (FieldType::Timestamp, _) => Err(mismatch(
+            (FieldKind::Timestamp, _) => Err(mismatch(
                 Code::E0201,
                 "timestamps are read by notification rules, not compared in conditions",
             )),
@@ -211,7 +211,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Types a value as an amount of money (a fixed fee, a bound, a step).
-    pub(super) fn money(&self, value: &'a AstValue, what: &str) -> Result<Decimal, Diagnostic> {
+    pub(super) fn money(&self, value: &'a Operand, what: &str) -> Result<Decimal, Diagnostic> {
         match self.resolve(value) {
             Resolved::Lit(Literal::Number(d), _) => Ok(*d),
             Resolved::Lit(Literal::Money { amount, currency }, span) => {
@@ -233,7 +233,7 @@ impl<'a> Checker<'a> {
     }
 
     /// Types a value as a duration in seconds.
-    pub(super) fn duration(&self, value: &'a AstValue, what: &str) -> Result<u64, Diagnostic> {
+    pub(super) fn duration(&self, value: &'a Operand, what: &str) -> Result<u64, Diagnostic> {
         match self.resolve(value) {
             Resolved::Lit(Literal::Duration(secs), span) => {
                 if *secs == 0 {
@@ -305,15 +305,15 @@ pub(super) fn whole(d: Decimal) -> Option<i64> {
 }
 
 /// "a rate", "money", ... for a field type.
-pub(super) fn describe_type(ty: &FieldType) -> &'static str {
+pub(super) fn describe_type(ty: &FieldKind) -> &'static str {
     match ty {
-        FieldType::Enum(_) => "an enum",
-        FieldType::Money => "money",
-        FieldType::Decimal => "a decimal",
-        FieldType::Integer => "an integer",
-        FieldType::Bool => "a boolean",
-        FieldType::String => "a string",
-        FieldType::Timestamp => "a timestamp",
+        FieldKind::Enum(_) => "an enum",
+        FieldKind::Money => "money",
+        FieldKind::Decimal => "a decimal",
+        FieldKind::Integer => "an integer",
+        FieldKind::Bool => "a boolean",
+        FieldKind::String => "a string",
+        FieldKind::Timestamp => "a timestamp",
     }
 }
 

@@ -2,7 +2,7 @@
 //! (each conjunction one row), every literal a constraint on one column.
 
 use crate::ast::CmpOp;
-use crate::model::{Cond, CondKind, FieldType, Value};
+use crate::model::{Cond, CondKind, Constant, FieldKind};
 use rust_decimal::Decimal;
 use std::collections::BTreeMap;
 use tollgate_runtime::table::{Bound, Cell, Interval, Variants};
@@ -23,7 +23,7 @@ pub struct TooManyRows;
 ///
 /// # Errors
 /// [`TooManyRows`] when the expansion exceeds [`MAX_ROWS_PER_RULE`].
-pub fn rows(cond: &Cond, fields: &[FieldType]) -> Result<Vec<Conj>, TooManyRows> {
+pub fn rows(cond: &Cond, fields: &[FieldKind]) -> Result<Vec<Conj>, TooManyRows> {
     dnf(cond, false, fields, MAX_ROWS_PER_RULE)
 }
 
@@ -33,7 +33,7 @@ pub fn rows(cond: &Cond, fields: &[FieldType]) -> Result<Vec<Conj>, TooManyRows>
 /// [`TooManyRows`] when the expansion exceeds `limit`.
 pub fn rows_within(
     cond: &Cond,
-    fields: &[FieldType],
+    fields: &[FieldKind],
     limit: usize,
 ) -> Result<Vec<Conj>, TooManyRows> {
     dnf(cond, false, fields, limit)
@@ -42,7 +42,7 @@ pub fn rows_within(
 fn dnf(
     cond: &Cond,
     negate: bool,
-    fields: &[FieldType],
+    fields: &[FieldKind],
     limit: usize,
 ) -> Result<Vec<Conj>, TooManyRows> {
     Ok(match &cond.kind {
@@ -104,10 +104,10 @@ fn single(field: usize, cell: Cell) -> Vec<Conj> {
     vec![c]
 }
 
-fn num(v: &Value) -> Option<Decimal> {
+fn num(v: &Constant) -> Option<Decimal> {
     match v {
-        Value::Money(d) | Value::Decimal(d) => Some(*d),
-        Value::Integer(i) => Some(Decimal::from(*i)),
+        Constant::Money(d) | Constant::Decimal(d) => Some(*d),
+        Constant::Integer(i) => Some(Decimal::from(*i)),
         _ => None,
     }
 }
@@ -118,9 +118,9 @@ fn range(lo: Bound, hi: Bound) -> Cell {
 
 fn compare(
     field: usize,
-    ty: Option<&FieldType>,
+    ty: Option<&FieldKind>,
     op: CmpOp,
-    value: &Value,
+    value: &Constant,
     negate: bool,
 ) -> Vec<Conj> {
     let op = if negate {
@@ -136,7 +136,7 @@ fn compare(
         op
     };
     match (ty, value) {
-        (Some(FieldType::Enum(vs)), Value::Enum(i)) => {
+        (Some(FieldKind::Enum(vs)), Constant::Enum(i)) => {
             let one = Variants::single(*i);
             let set = if op == CmpOp::Eq {
                 one
@@ -145,10 +145,10 @@ fn compare(
             };
             single(field, Cell::Enum(set))
         }
-        (Some(FieldType::Bool), Value::Bool(b)) => {
+        (Some(FieldKind::Bool), Constant::Bool(b)) => {
             single(field, Cell::Bool((op == CmpOp::Eq) == *b))
         }
-        (Some(FieldType::String), Value::String(s)) => {
+        (Some(FieldKind::String), Constant::String(s)) => {
             let set = vec![s.clone()];
             single(
                 field,
@@ -177,12 +177,12 @@ fn compare(
     }
 }
 
-fn member(field: usize, ty: Option<&FieldType>, set: &[Value], negate: bool) -> Vec<Conj> {
+fn member(field: usize, ty: Option<&FieldKind>, set: &[Constant], negate: bool) -> Vec<Conj> {
     match ty {
-        Some(FieldType::Enum(vs)) => {
+        Some(FieldKind::Enum(vs)) => {
             let mut named = Variants::NONE;
             for v in set {
-                if let Value::Enum(i) = v {
+                if let Constant::Enum(i) = v {
                     named = named.union(&Variants::single(*i));
                 }
             }
@@ -195,19 +195,19 @@ fn member(field: usize, ty: Option<&FieldType>, set: &[Value], negate: bool) -> 
                 single(field, Cell::Enum(named))
             }
         }
-        Some(FieldType::Bool) => {
-            let has = |b: bool| set.contains(&Value::Bool(b)) != negate;
+        Some(FieldKind::Bool) => {
+            let has = |b: bool| set.contains(&Constant::Bool(b)) != negate;
             match (has(false), has(true)) {
                 (true, true) => vec![Conj::new()],
                 (false, false) => Vec::new(),
                 (f, _) => single(field, Cell::Bool(!f)),
             }
         }
-        Some(FieldType::String) => {
+        Some(FieldKind::String) => {
             let mut strings: Vec<String> = set
                 .iter()
                 .filter_map(|v| match v {
-                    Value::String(s) => Some(s.clone()),
+                    Constant::String(s) => Some(s.clone()),
                     _ => None,
                 })
                 .collect();

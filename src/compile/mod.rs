@@ -8,7 +8,7 @@ pub mod print_notify;
 pub use print::print_table;
 
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{self, Body, FieldType, HitPolicy, Policy};
+use crate::model::{self, Body, FieldKind, Policy};
 use rust_decimal::Decimal;
 use tollgate_runtime::position::FieldIndex;
 use tollgate_runtime::table::{
@@ -80,7 +80,7 @@ pub fn overlap_errors(policy: &Policy) -> Vec<Diagnostic> {
     };
     let fields = crate::lint::field_specs(policy);
     let mut errors = Vec::new();
-    for s in schedules.iter().filter(|s| s.hit == HitPolicy::Unique) {
+    for s in schedules.iter().filter(|s| s.hit == Hit::Unique) {
         let Some((pairs, more, done)) = crate::lint::table::overlaps(s, &fields, OVERLAP_EXAMPLES)
         else {
             continue;
@@ -139,7 +139,7 @@ pub fn build(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
         )
         .with_help("notification rules are evaluated by the throttling engine, which does not use a decision table")]);
     };
-    let types: Vec<FieldType> = policy.fields.iter().map(|f| f.ty.clone()).collect();
+    let types: Vec<FieldKind> = policy.fields.iter().map(|f| f.ty.clone()).collect();
     let mut errors = variant_errors(policy);
     let fields: Vec<FieldSpec> = policy
         .fields
@@ -207,7 +207,7 @@ pub fn validate(policy: &Policy) -> Result<(), Vec<Diagnostic>> {
     let Body::Fees(schedules) = &policy.body else {
         return compile(policy).map(|_| ());
     };
-    let types: Vec<FieldType> = policy.fields.iter().map(|f| f.ty.clone()).collect();
+    let types: Vec<FieldKind> = policy.fields.iter().map(|f| f.ty.clone()).collect();
     let mut errors = variant_errors(policy);
     let mut total = 0;
     'schedules: for s in schedules {
@@ -235,7 +235,7 @@ pub fn validate(policy: &Policy) -> Result<(), Vec<Diagnostic>> {
 fn variant_errors(policy: &Policy) -> Vec<Diagnostic> {
     let mut errors = Vec::new();
     for f in &policy.fields {
-        if let FieldType::Enum(vs) = &f.ty {
+        if let FieldKind::Enum(vs) = &f.ty {
             if vs.len() > MAX_ENUM_VARIANTS {
                 errors.push(
                     Diagnostic::error(
@@ -257,7 +257,7 @@ fn variant_errors(policy: &Policy) -> Vec<Diagnostic> {
 }
 
 /// A rule's condition as rows, or the error when it expands to too many.
-fn rule_rows(r: &model::FeeRule, types: &[FieldType]) -> Result<Vec<dnf::Conj>, Diagnostic> {
+fn rule_rows(r: &model::FeeRule, types: &[FieldKind]) -> Result<Vec<dnf::Conj>, Diagnostic> {
     dnf::rows(&r.when, types).map_err(|_| {
         Diagnostic::error(
             Code::E0401,
@@ -276,7 +276,7 @@ fn rule_rows(r: &model::FeeRule, types: &[FieldType]) -> Result<Vec<dnf::Conj>, 
 /// One schedule's table; `total` counts the rows of the whole table.
 fn schedule(
     s: &model::Schedule,
-    types: &[FieldType],
+    types: &[FieldKind],
     total: &mut usize,
 ) -> Result<Schedule, Diagnostic> {
     let mut conjunctions: Vec<(u32, dnf::Conj)> = Vec::new();
@@ -309,10 +309,7 @@ fn schedule(
         .collect();
     Schedule::new(
         s.name.clone(),
-        match s.hit {
-            HitPolicy::First => Hit::First,
-            HitPolicy::Unique => Hit::Unique,
-        },
+        s.hit,
         FieldIndex::new(s.base as u32),
         s.rounding,
         rules,
@@ -326,12 +323,12 @@ fn schedule(
 }
 
 /// The runtime's value for a checked constant.
-pub fn value(v: &model::Value) -> Value {
+pub fn value(v: &model::Constant) -> Value {
     match v {
-        model::Value::Enum(i) => Value::Enum(*i),
-        model::Value::Money(d) | model::Value::Decimal(d) => Value::Num(*d),
-        model::Value::Integer(i) => Value::Num(Decimal::from(*i)),
-        model::Value::Bool(b) => Value::Bool(*b),
-        model::Value::String(s) => Value::Str(s.clone()),
+        model::Constant::Enum(i) => Value::Enum(*i),
+        model::Constant::Money(d) | model::Constant::Decimal(d) => Value::Num(*d),
+        model::Constant::Integer(i) => Value::Num(Decimal::from(*i)),
+        model::Constant::Bool(b) => Value::Bool(*b),
+        model::Constant::String(s) => Value::Str(s.clone()),
     }
 }

@@ -11,7 +11,7 @@ use tollgate_runtime::table::{Cell, FieldSpec};
 /// records outside them are refused. The database knows offsets from 2000
 /// (the first year a span may name) through 2099; `tollgate compile
 /// --zone-years A..B` chooses a shorter span.
-pub const ZONE_YEARS: (i32, i32) = (FIRST_YEAR, crate::zone::LAST_YEAR);
+pub const ZONE_YEARS: (i32, i32) = (FIRST_YEAR, crate::tzdb::LAST_YEAR);
 
 /// The first year a zone's span may start.
 pub const FIRST_YEAR: i32 = 2000;
@@ -85,7 +85,7 @@ pub fn compile_for_years(
             "in this policy",
         )]);
     };
-    let Some(zone) = crate::zone::build(&policy.timezone, first, last) else {
+    let Some(zone) = crate::tzdb::build(&policy.timezone, first, last) else {
         return Err(vec![Diagnostic::error(
             Code::E0205,
             format!("unknown time zone `{}`", policy.timezone),

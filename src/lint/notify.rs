@@ -7,7 +7,7 @@ use super::space::{sweep, Mode, Region, Space, Visitor};
 use super::table::{boxes_within, rows_by_owner, unfinished};
 use super::{example, field_specs, finding};
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Action, CapAmount, Cond, Notifications, Policy, Value};
+use crate::model::{Action, CapAmount, Cond, Constant, Notifications, Policy};
 use tollgate_runtime::table::FieldSpec;
 
 const DAY: u32 = 86_400;
@@ -91,7 +91,7 @@ pub fn lints(
                 ),
                 CapAmount::Field { field, high, .. } => {
                     let default = policy.fields.get(field).and_then(|f| f.default.as_ref());
-                    if let Some(Value::Integer(d)) = default {
+                    if let Some(Constant::Integer(d)) = default {
                         if i64::from(high) > *d {
                             let name = policy.fields.get(field).map_or("?", |f| f.name.as_str());
                             out.push(

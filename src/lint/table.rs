@@ -11,7 +11,7 @@ use super::space::{
 use super::{finding, list};
 use crate::compile::dnf;
 use crate::diagnostic::{Code, Diagnostic};
-use crate::model::{Cond, FieldType, HitPolicy, Schedule};
+use crate::model::{Cond, Hit, Schedule};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use tollgate_runtime::fee::FeeFormula;
 use tollgate_runtime::table::{Cell, FieldKind, FieldSpec};
@@ -48,7 +48,7 @@ pub fn boxes_within(
     fields: &[FieldSpec],
     budget: &mut Budget,
 ) -> Result<(Space, Vec<u32>, Vec<u32>), OutOfBudget> {
-    let types: Vec<FieldType> = fields.iter().map(|f| f.kind.clone()).collect();
+    let types: Vec<FieldKind> = fields.iter().map(|f| f.kind.clone()).collect();
     let mut conjs: Vec<(u32, dnf::Conj)> = Vec::new();
     let mut undecided = Vec::new();
     for (owner, cond) in conds {
@@ -406,7 +406,7 @@ fn analyse_with(
     budget: &mut Budget,
 ) -> (Found, MoreOverlaps, Result<(), OutOfBudget>) {
     let n = s.rules.len();
-    let unique = s.hit == HitPolicy::Unique;
+    let unique = s.hit == Hit::Unique;
     let rule_rows = rows_by_owner(space, owners, n);
     let mut live: Vec<u32> = rule_rows.iter().flatten().copied().collect();
     live.sort_unstable();
@@ -452,7 +452,7 @@ pub fn schedule(
     let Found {
         rule_rows, unsat, ..
     } = found;
-    let unique = s.hit == HitPolicy::Unique;
+    let unique = s.hit == Hit::Unique;
     let n = s.rules.len();
 
     // Unsatisfiable conditions.

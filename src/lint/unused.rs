@@ -117,7 +117,7 @@ fn rule<'a>(r: &'a ast::RuleDecl, names: &mut HashSet<&'a str>) {
         Outcome::Fee(f) => {
             for t in &f.terms {
                 match t {
-                    FeeTerm::Value { value: v, .. } => value(v, names),
+                    FeeTerm::Operand { value: v, .. } => value(v, names),
                     FeeTerm::Tiered(t) => {
                         for b in &t.bands {
                             if let Some(v) = &b.up_to {
@@ -161,8 +161,8 @@ fn rule<'a>(r: &'a ast::RuleDecl, names: &mut HashSet<&'a str>) {
     }
 }
 
-fn value<'a>(v: &'a ast::Value, names: &mut HashSet<&'a str>) {
-    if let ast::Value::Name(id) = v {
+fn value<'a>(v: &'a ast::Operand, names: &mut HashSet<&'a str>) {
+    if let ast::Operand::Name(id) = v {
         names.insert(&id.name);
     }
 }
@@ -237,7 +237,7 @@ fn fields_read(policy: &Policy, file: &File) -> HashSet<usize> {
         for r in &s.rules {
             if let Outcome::Fee(f) = &r.outcome {
                 for t in &f.terms {
-                    if let FeeTerm::Value { of: Some(id), .. } = t {
+                    if let FeeTerm::Operand { of: Some(id), .. } = t {
                         read.extend(index(&id.name));
                     }
                 }

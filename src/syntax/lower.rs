@@ -85,7 +85,13 @@ impl Lowerer {
         got
     }
 
-    fn value_at(&mut self, kids: &[P<'_>], i: usize, parent: &P<'_>, what: &str) -> Option<Value> {
+    fn value_at(
+        &mut self,
+        kids: &[P<'_>],
+        i: usize,
+        parent: &P<'_>,
+        what: &str,
+    ) -> Option<Operand> {
         let pair = self.child(kids, i, parent, what)?;
         self.value(&pair)
     }
@@ -367,7 +373,7 @@ impl Lowerer {
                     } else {
                         let value = self.value(&first)?;
                         let of = kids.get(2).map(ident);
-                        fee.terms.push(FeeTerm::Value { value, of });
+                        fee.terms.push(FeeTerm::Operand { value, of });
                     }
                 }
                 Rule::fee_bound => fee.bounds.push(self.fee_bound(&p, false)?),
@@ -593,16 +599,16 @@ impl Lowerer {
         }
     }
 
-    fn value(&mut self, pair: &P<'_>) -> Option<Value> {
+    fn value(&mut self, pair: &P<'_>) -> Option<Operand> {
         let inner = match pair.as_rule() {
             Rule::value => self.child(&children(pair), 0, pair, "value")?,
             _ => pair.clone(),
         };
         if inner.as_rule() == Rule::ident {
-            return Some(Value::Name(ident(&inner)));
+            return Some(Operand::Name(ident(&inner)));
         }
         let lit = self.literal(&inner)?;
-        Some(Value::Literal(Spanned::new(lit, span_of(&inner))))
+        Some(Operand::Literal(Spanned::new(lit, span_of(&inner))))
     }
 
     pub(super) fn literal(&mut self, pair: &P<'_>) -> Option<Literal> {

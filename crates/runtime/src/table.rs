@@ -210,7 +210,7 @@ impl FieldKind {
 }
 
 /// How a schedule picks among matching rules.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Hit {
     /// The first matching rule.
     First,
