@@ -151,6 +151,11 @@ pub enum Command {
         /// decision follows its policy's fail mode.
         #[arg(long, value_name = "MS", default_value_t = crate::serve::redis_state::TIMEOUT_MS, value_parser = clap::value_parser!(u64).range(1..))]
         redis_timeout_ms: u64,
+        /// With Redis: how many caps' keys' values this instance remembers
+        /// between decisions (when full it forgets the oldest; a key
+        /// forgotten costs a second script when next decided).
+        #[arg(long, value_name = "N", default_value_t = crate::serve::redis_state::DEFAULT_KNOWN_KEYS as u64, value_parser = clap::value_parser!(u64).range(1..=1 << 32))]
+        redis_known_keys: u64,
         /// With Redis: what a decision does when Redis is unreachable or
         /// slow: `open` (decide on an empty state, marked degraded) or
         /// `closed` (suppress, marked degraded).
@@ -464,6 +469,7 @@ pub fn run() -> ExitCode {
             listen,
             state,
             redis_timeout_ms,
+            redis_known_keys,
             fail_mode,
             fail_open,
             fail_closed,
@@ -496,6 +502,7 @@ pub fn run() -> ExitCode {
                     default_mode: fail_mode_of(&fail_mode),
                     fail_open,
                     fail_closed,
+                    known_keys: usize::try_from(redis_known_keys).unwrap_or(usize::MAX),
                 }),
         }),
         Command::Compile {

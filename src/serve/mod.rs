@@ -62,6 +62,9 @@ pub struct RedisOptions {
     pub fail_open: Vec<String>,
     /// Policies that fail closed.
     pub fail_closed: Vec<String>,
+    /// How many values of caps' keys the instance remembers
+    /// (`--redis-known-keys`).
+    pub known_keys: usize,
 }
 
 /// The bounds on requests and connections.
@@ -251,7 +254,8 @@ pub fn run(options: &Options) -> u8 {
     let redis = match &options.redis {
         None => None,
         Some(r) => match redis_state::RedisState::new(&r.url, r.timeout, r.default_mode) {
-            Ok(mut state) => {
+            Ok(state) => {
+                let mut state = state.with_known_keys(r.known_keys);
                 for name in &r.fail_open {
                     state
                         .modes

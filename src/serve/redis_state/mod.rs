@@ -29,6 +29,9 @@ use known::Known;
 use script::Answered;
 use view::View;
 
+/// The default of `--redis-known-keys`.
+pub const DEFAULT_KNOWN_KEYS: usize = known::DEFAULT_ENTRIES;
+
 /// The default of `--redis-timeout-ms`.
 pub const TIMEOUT_MS: u64 = 250;
 
@@ -90,8 +93,16 @@ impl RedisState {
             default_mode,
             modes: HashMap::new(),
             cas: redis::Script::new(script::CAS),
-            known: Known::new(),
+            known: Known::new(known::DEFAULT_ENTRIES),
         })
+    }
+
+    /// Remembers the values of at most about `entries` caps' keys
+    /// (`--redis-known-keys`), instead of [`DEFAULT_KNOWN_KEYS`]: a key
+    /// forgotten costs a second script when it is next decided.
+    pub fn with_known_keys(mut self, entries: usize) -> RedisState {
+        self.known = Known::new(entries);
+        self
     }
 
     /// The fail mode of policy `name`.
