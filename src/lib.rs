@@ -1,9 +1,10 @@
 //! Tollgate: a policy language and engine for payment terminals.
 //!
 //! Product teams write policies for fee schedules and for notification
-//! throttling; this crate parses ([`syntax`]), checks ([`check`]) and reports
-//! on them ([`diagnostic`]). The decisions themselves run in
-//! `tollgate-runtime`, which is `no_std` so terminals can embed it.
+//! throttling; this crate parses, checks and compiles them, every command
+//! through one function ([`pipeline::compile`]), and reports on them
+//! ([`diagnostic`]). The decisions themselves run in `tollgate-runtime`,
+//! which is `no_std` so terminals can embed it.
 //!
 //! ```
 //! let policy = tollgate::check_source(r#"
@@ -34,6 +35,7 @@ pub mod interp_exact;
 pub mod interp_notify;
 pub mod lint;
 pub mod model;
+pub mod pipeline;
 pub mod record;
 pub mod serve;
 pub mod signing;
@@ -48,32 +50,29 @@ pub mod vectors;
 pub use diagnostic::Diagnostic;
 
 /// Parses and checks one policy's source text; the policy must also
-/// compile (a fees policy to a decision table, a notifications policy for
-/// the decision engine), so that `check` reports every error `compile`
-/// would.
+/// compile, so that `check` reports every error `compile` would
+/// ([`pipeline::check`]).
 ///
 /// # Errors
 /// The diagnostics of the first stage that failed: syntax, checking, then
 /// compiling.
 pub fn check_source(source: &str) -> Result<model::Policy, Vec<Diagnostic>> {
-    let file = syntax::parse(source)?;
-    let policy = check::check(&file)?;
-    match policy.kind {
-        model::PolicyKind::Fees => drop(compile::compile(&policy)?),
-        model::PolicyKind::Notifications => drop(compile::notify::compile(&policy)?),
-    }
-    Ok(policy)
+    pipeline::check(source)
 }
 
 /// Parses, checks and compiles a fees policy's source text.
 ///
 /// # Errors
-/// The diagnostics of the first stage that failed.
+/// The diagnostics of the first stage that failed, or E0401 for a
+/// notifications policy.
 pub fn compile_source(
     source: &str,
 ) -> Result<(model::Policy, tollgate_runtime::table::Table), Vec<Diagnostic>> {
-    let file = syntax::parse(source)?;
-    let policy = check::check(&file)?;
-    let table = compile::compile(&policy)?;
-    Ok((policy, table))
+    let out = pipeline::compile(source, &pipeline::Options::default())?;
+    match out.compiled {
+        tollgate_runtime::artifact::Compiled::Fees(table) => Ok((out.policy, table)),
+        tollgate_runtime::artifact::Compiled::Notifications(_) => {
+            compile::build(&out.policy).map(|table| (out.policy, table))
+        }
+    }
 }

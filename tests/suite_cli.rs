@@ -31,6 +31,8 @@ mod message_ids_durable;
 mod nostd;
 #[path = "notifications.rs"]
 mod notifications;
+#[path = "pipeline.rs"]
+mod pipeline;
 #[path = "policies.rs"]
 mod policies;
 #[path = "sarif.rs"]

@@ -4,7 +4,7 @@
 use super::trust::Trust;
 use crate::diagnostic::render::render;
 use crate::fsio::{read_bounded_by, ReadError};
-use crate::model::PolicyKind;
+use crate::pipeline::Options;
 use crate::syntax::limits::MAX_SOURCE_BYTES;
 use std::path::Path;
 use tollgate_runtime::artifact;
@@ -117,10 +117,7 @@ pub fn load_trusted(
         let compiled = trust
             .decode(&bytes)
             .map_err(|e| LoadError::Invalid(format!("error: {}: {e}\n", path.display())))?;
-        return Ok(match compiled {
-            artifact::Compiled::Fees(table) => Loaded::Fees(table),
-            artifact::Compiled::Notifications(policy) => Loaded::Notifications(policy),
-        });
+        return Ok(compiled.into());
     }
     if !trust.is_empty() {
         return Err(LoadError::Invalid(format!(
@@ -148,19 +145,24 @@ pub fn load_trusted(
     }
 }
 
-/// Parses, checks and compiles a source of either kind (a notifications
-/// policy's zone for `years`, or the default span).
+/// Compiles a source of either kind ([`crate::pipeline::compile`]), a
+/// notifications policy's zone for `years`, or the default span.
 pub(crate) fn compile(
     text: &str,
     years: Option<(i32, i32)>,
 ) -> Result<Loaded, Vec<crate::Diagnostic>> {
-    let file = crate::syntax::parse(text)?;
-    let policy = crate::check::check(&file)?;
-    match policy.kind {
-        PolicyKind::Fees => crate::compile::compile(&policy).map(Loaded::Fees),
-        PolicyKind::Notifications => {
-            let years = years.unwrap_or(crate::compile::notify::ZONE_YEARS);
-            crate::compile::notify::compile_for_years(&policy, years).map(Loaded::Notifications)
+    let options = Options {
+        zone_years: years.unwrap_or(crate::compile::notify::ZONE_YEARS),
+        ..Options::default()
+    };
+    crate::pipeline::compile(text, &options).map(|out| out.compiled.into())
+}
+
+impl From<artifact::Compiled> for Loaded {
+    fn from(compiled: artifact::Compiled) -> Self {
+        match compiled {
+            artifact::Compiled::Fees(table) => Loaded::Fees(table),
+            artifact::Compiled::Notifications(policy) => Loaded::Notifications(policy),
         }
     }
 }

@@ -4,16 +4,18 @@
 
 use super::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::diagnostic::{json, render::render, Diagnostic};
+use crate::pipeline;
 use crate::source::{self, SourceFile};
 use crate::span::LineIndex;
 use crate::testing::coverage::{self, Coverage, Described};
 use crate::testing::junit;
-use crate::testing::run::{compile_policy, run, Compiled, Outcome, Verdict};
+use crate::testing::run::{run, Outcome, Verdict};
 use clap::ValueEnum;
 use serde_json::{json, Value as Json};
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
+use tollgate_runtime::artifact::Compiled;
 
 /// How `tollgate test` reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -298,30 +300,26 @@ fn run_file(
     let (policy, problem) = source::load(&policy_path)?;
     let compiled = match problem {
         Some(d) => Err(vec![d]),
-        None => compile_policy(&policy.text),
+        None => pipeline::compile(&policy.text, &pipeline::Options::default()),
     };
     let key = policy_key(&policy_path);
     let shown = policy.path.clone();
     run_.policy = Some(policy);
-    let compiled = match compiled {
-        Ok(c) => c,
+    let (name, compiled) = match compiled {
+        Ok(out) => (out.policy.name, out.compiled),
         Err(ds) => {
             run_.policy_diagnostics = ds;
             return Ok(run_);
         }
     };
-    if compiled.name() != file.policy.name {
+    if name != file.policy.name {
         let file_name = policy_path
             .file_name()
             .map_or_else(|| shown.clone(), |n| n.to_string_lossy().into_owned());
         run_.diagnostics.push(
             Diagnostic::error(
                 crate::diagnostic::Code::E0601,
-                format!(
-                    "{shown} is the policy `{}`, not `{}`",
-                    compiled.name(),
-                    file.policy.name
-                ),
+                format!("{shown} is the policy `{name}`, not `{}`", file.policy.name),
                 file.policy.span,
                 "the policy tested",
             )
@@ -330,7 +328,6 @@ fn run_file(
                  to `{name}.toll` and this file to `{name}.test.toll`, and write \
                  `tests for {name}`; or, if `{}` is the policy meant, change its `policy` line",
                 file.policy.name,
-                name = compiled.name(),
             )),
         );
         return Ok(run_);
@@ -338,7 +335,7 @@ fn run_file(
     let entry = covered.entry(key).or_insert_with(|| PolicyCoverage {
         file: shown,
         error: None,
-        name: compiled.name().to_string(),
+        name,
         items: items(&compiled),
         coverage: Coverage::default(),
         tested: true,
@@ -379,10 +376,12 @@ fn add_untested(path: &Path, covered: &mut BTreeMap<String, PolicyCoverage>) {
     let entry = match source::load(path) {
         Err(e) => untested(String::new(), Vec::new(), Some(e.to_string())),
         Ok((_, Some(d))) => untested(String::new(), Vec::new(), Some(first(&[d]))),
-        Ok((policy, None)) => match compile_policy(&policy.text) {
-            Ok(compiled) => untested(compiled.name().to_string(), items(&compiled), None),
-            Err(ds) => untested(String::new(), Vec::new(), Some(first(&ds))),
-        },
+        Ok((policy, None)) => {
+            match pipeline::compile(&policy.text, &pipeline::Options::default()) {
+                Ok(out) => untested(out.policy.name, items(&out.compiled), None),
+                Err(ds) => untested(String::new(), Vec::new(), Some(first(&ds))),
+            }
+        }
     };
     covered.insert(key, entry);
 }

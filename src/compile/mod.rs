@@ -4,6 +4,7 @@ pub mod dnf;
 pub mod notify;
 pub mod print;
 pub mod print_notify;
+pub(crate) mod rows;
 
 pub use print::print_table;
 
@@ -11,9 +12,7 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{self, Body, FieldKind, Policy};
 use rust_decimal::Decimal;
 use tollgate_runtime::position::FieldIndex;
-use tollgate_runtime::table::{
-    Cell, FieldSpec, Hit, Row, Rule, Schedule, Table, MAX_ENUM_VARIANTS,
-};
+use tollgate_runtime::table::{FieldSpec, Hit, Row, Rule, Schedule, Table, MAX_ENUM_VARIANTS};
 use tollgate_runtime::value::Value;
 
 /// Overlapping pairs shown per `unique` schedule that [`compile`] refuses.
@@ -24,33 +23,6 @@ const OVERLAP_EXAMPLES: usize = 3;
 /// fails (E0403). Rows are counted as conditions are expanded, rule by
 /// rule, so a table past the limit is refused before it is built.
 pub const MAX_TABLE_ROWS: usize = 131_072;
-
-/// Adds the `rows` of rule `name` (its condition at `span`) to the running
-/// `total` of a table, or the error when the total passes
-/// [`MAX_TABLE_ROWS`].
-pub(crate) fn count_rows(
-    total: &mut usize,
-    rows: usize,
-    name: &str,
-    span: crate::span::Span,
-) -> Result<(), Diagnostic> {
-    match total.checked_add(rows) {
-        Some(t) if t <= MAX_TABLE_ROWS => {
-            *total = t;
-            Ok(())
-        }
-        _ => Err(Diagnostic::error(
-            Code::E0403,
-            format!(
-                "the table has more than {MAX_TABLE_ROWS} rows: rule `{name}` brings it to {}",
-                total.saturating_add(rows)
-            ),
-            span,
-            "the rows pass the limit here",
-        )
-        .with_help("each `or` inside an `and` multiplies a rule's rows; write conditions that expand less (a field that carries the combined fact), or split the policy")),
-    }
-}
 
 /// Compiles a checked fees policy.
 ///
@@ -78,7 +50,7 @@ pub fn overlap_errors(policy: &Policy) -> Vec<Diagnostic> {
     let Body::Fees(schedules) = &policy.body else {
         return Vec::new();
     };
-    let fields = crate::lint::field_specs(policy);
+    let fields = field_specs(policy);
     let mut errors = Vec::new();
     for s in schedules.iter().filter(|s| s.hit == Hit::Unique) {
         let Some((pairs, more, done)) = crate::lint::table::overlaps(s, &fields, OVERLAP_EXAMPLES)
@@ -141,16 +113,7 @@ pub fn build(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
     };
     let types: Vec<FieldKind> = policy.fields.iter().map(|f| f.ty.clone()).collect();
     let mut errors = variant_errors(policy);
-    let fields: Vec<FieldSpec> = policy
-        .fields
-        .iter()
-        .map(|f| FieldSpec {
-            name: f.name.clone(),
-            kind: f.ty.clone(),
-            default: f.default.as_ref().map(value),
-            refunds: f.refunds,
-        })
-        .collect();
+    let fields = field_specs(policy);
     let mut out = Vec::with_capacity(schedules.len());
     let mut total = 0;
     for s in schedules {
@@ -212,9 +175,7 @@ pub fn validate(policy: &Policy) -> Result<(), Vec<Diagnostic>> {
     let mut total = 0;
     'schedules: for s in schedules {
         for r in &s.rules {
-            let counted = rule_rows(r, &types)
-                .and_then(|rows| count_rows(&mut total, rows.len(), &r.name, r.when.span));
-            if let Err(e) = counted {
+            if let Err(e) = rows::rule_rows(&r.name, &r.when, &types, &mut total) {
                 let too_many = e.code == Code::E0403;
                 errors.push(e);
                 if too_many {
@@ -256,55 +217,32 @@ fn variant_errors(policy: &Policy) -> Vec<Diagnostic> {
     errors
 }
 
-/// A rule's condition as rows, or the error when it expands to too many.
-fn rule_rows(r: &model::FeeRule, types: &[FieldKind]) -> Result<Vec<dnf::Conj>, Diagnostic> {
-    dnf::rows(&r.when, types).map_err(|_| {
-        Diagnostic::error(
-            Code::E0401,
-            format!(
-                "rule `{}` expands to more than {} table rows",
-                r.name,
-                dnf::MAX_ROWS_PER_RULE
-            ),
-            r.when.span,
-            "this condition",
-        )
-        .with_help("simplify the condition: name parts of it, or split the rule in two")
-    })
-}
-
 /// One schedule's table; `total` counts the rows of the whole table.
 fn schedule(
     s: &model::Schedule,
     types: &[FieldKind],
     total: &mut usize,
 ) -> Result<Schedule, Diagnostic> {
-    let mut conjunctions: Vec<(u32, dnf::Conj)> = Vec::new();
+    let mut conjunctions: Vec<dnf::Conj> = Vec::new();
+    let mut owners: Vec<u32> = Vec::new();
     let mut rules = Vec::with_capacity(s.rules.len());
     for (i, r) in s.rules.iter().enumerate() {
-        let rows = rule_rows(r, types)?;
-        count_rows(total, rows.len(), &r.name, r.when.span)?;
-        conjunctions.extend(rows.into_iter().map(|c| (i as u32, c)));
+        let rows = rows::rule_rows(&r.name, &r.when, types, total)?;
+        owners.extend(std::iter::repeat_n(i as u32, rows.len()));
+        conjunctions.extend(rows);
         rules.push(Rule {
             name: r.name.clone(),
             fee: r.fee.clone(),
             otherwise: r.otherwise,
         });
     }
-    let mut columns: Vec<usize> = conjunctions
-        .iter()
-        .flat_map(|(_, c)| c.keys().copied())
-        .collect();
-    columns.sort_unstable();
-    columns.dedup();
-    let rows = conjunctions
+    let rows::Grid { columns, cells } = rows::grid(&conjunctions);
+    let rows = owners
         .into_iter()
-        .map(|(rule, c)| Row {
+        .zip(cells)
+        .map(|(rule, cells)| Row {
             rule: rule.into(),
-            cells: columns
-                .iter()
-                .map(|f| c.get(f).cloned().unwrap_or(Cell::Any))
-                .collect(),
+            cells,
         })
         .collect();
     Schedule::new(
@@ -320,6 +258,21 @@ fn schedule(
         rows,
     )
     .map_err(|e| inconsistent(&e, s.span))
+}
+
+/// The record schema of a checked policy, as the runtime sees it: each
+/// field's name, kind, default and whether it takes refunds.
+pub(crate) fn field_specs(policy: &Policy) -> Vec<FieldSpec> {
+    policy
+        .fields
+        .iter()
+        .map(|f| FieldSpec {
+            name: f.name.clone(),
+            kind: f.ty.clone(),
+            default: f.default.as_ref().map(value),
+            refunds: f.refunds,
+        })
+        .collect()
 }
 
 /// The runtime's value for a checked constant.

@@ -1,11 +1,9 @@
 //! Compiling a checked notifications policy for the runtime's decision
 //! engine ([`tollgate_runtime::notify`]).
 
-use super::dnf;
 use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{self, Body, CapAmount, LimitPeriod, Policy, QuietMode};
 use tollgate_runtime::notify::{Action, Cap, NotifyParts, NotifyPolicy, NotifyRule, Period};
-use tollgate_runtime::table::{Cell, FieldSpec};
 
 /// The years a compiled zone covers by default, both included (UTC):
 /// records outside them are refused. The database knows offsets from 2000
@@ -97,35 +95,12 @@ pub fn compile_for_years(
     let mut rules = Vec::with_capacity(n.rules.len());
     let mut total = 0;
     for r in &n.rules {
-        let conjunctions = dnf::rows(&r.when, &types).map_err(|_| {
-            vec![Diagnostic::error(
-                Code::E0401,
-                format!(
-                    "rule `{}` expands to more than {} rows",
-                    r.name,
-                    dnf::MAX_ROWS_PER_RULE
-                ),
-                r.when.span,
-                "this condition",
-            )]
-        })?;
-        super::count_rows(&mut total, conjunctions.len(), &r.name, r.when.span)
-            .map_err(|d| vec![d])?;
-        let mut columns: Vec<usize> = conjunctions
-            .iter()
-            .flat_map(|c| c.keys().copied())
-            .collect();
-        columns.sort_unstable();
-        columns.dedup();
-        let rows = conjunctions
-            .iter()
-            .map(|c| {
-                columns
-                    .iter()
-                    .map(|f| c.get(f).cloned().unwrap_or(Cell::Any))
-                    .collect()
-            })
-            .collect();
+        let conjunctions =
+            super::rows::rule_rows(&r.name, &r.when, &types, &mut total).map_err(|d| vec![d])?;
+        let super::rows::Grid {
+            columns,
+            cells: rows,
+        } = super::rows::grid(&conjunctions);
         rules.push(
             NotifyRule::new(
                 r.name.clone(),
@@ -140,16 +115,7 @@ pub fn compile_for_years(
         name: policy.name.clone(),
         version: policy.version,
         window: policy.window,
-        fields: policy
-            .fields
-            .iter()
-            .map(|f| FieldSpec {
-                name: f.name.clone(),
-                kind: f.ty.clone(),
-                default: f.default.as_ref().map(super::value),
-                refunds: f.refunds,
-            })
-            .collect(),
+        fields: super::field_specs(policy),
         clock: n.clock as u32,
         zone,
         lateness_ms: i64::try_from(n.lateness_secs)

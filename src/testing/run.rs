@@ -11,43 +11,11 @@ use crate::diagnostic::{Code, Diagnostic};
 use crate::span::Span;
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value as Json};
+use tollgate_runtime::artifact::Compiled;
 use tollgate_runtime::eval::Component;
 use tollgate_runtime::hashes::MessageIdHash;
 use tollgate_runtime::notify::{Decision, MemoryState, NotifyPolicy};
 use tollgate_runtime::table::Table;
-
-/// A policy ready to be tested.
-pub enum Compiled {
-    /// A fees policy's decision table.
-    Fees(Table),
-    /// A notifications policy.
-    Notifications(NotifyPolicy),
-}
-
-impl Compiled {
-    /// The policy's name.
-    pub fn name(&self) -> &str {
-        match self {
-            Compiled::Fees(t) => t.name(),
-            Compiled::Notifications(p) => p.name(),
-        }
-    }
-}
-
-/// Parses, checks and compiles a policy's source.
-///
-/// # Errors
-/// The diagnostics of the first stage that failed.
-pub fn compile_policy(text: &str) -> Result<Compiled, Vec<Diagnostic>> {
-    let file = crate::syntax::parse(text)?;
-    let policy = crate::check::check(&file)?;
-    match policy.kind {
-        crate::model::PolicyKind::Fees => crate::compile::compile(&policy).map(Compiled::Fees),
-        crate::model::PolicyKind::Notifications => {
-            crate::compile::notify::compile(&policy).map(Compiled::Notifications)
-        }
-    }
-}
 
 /// The verdict on one test.
 pub enum Verdict {

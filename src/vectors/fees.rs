@@ -34,7 +34,7 @@ pub fn groups(policy: &Policy, table: &Table) -> Result<Vec<Group>, String> {
     let Body::Fees(schedules) = &policy.body else {
         return Ok(Vec::new());
     };
-    let fields = crate::lint::field_specs(policy);
+    let fields = crate::compile::field_specs(policy);
     let dp = crate::currency::display_decimals(table.currency());
     let unit = Decimal::new(1, dp);
     let mut records: Vec<Map<String, Json>> = Vec::new();

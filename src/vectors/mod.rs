@@ -11,6 +11,7 @@ pub mod notify;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::{Policy, PolicyKind};
+use crate::pipeline::{self, Goal, Options};
 use serde_json::{json, Map, Value as Json};
 use tollgate_runtime::artifact;
 use tollgate_runtime::table::FieldSpec;
@@ -133,36 +134,41 @@ pub enum VectorsError {
 /// check or compile; [`VectorsError::Unsupported`] for `years` on a fees
 /// policy or an answer that cannot be written.
 pub fn generate(text: &str, years: Option<(i32, i32)>) -> Result<Pack, VectorsError> {
-    let file = crate::syntax::parse(text).map_err(VectorsError::Invalid)?;
-    let policy = crate::check::check(&file).map_err(VectorsError::Invalid)?;
-    for_policy(&policy, years)
+    let options = Options {
+        zone_years: years.unwrap_or(crate::compile::notify::ZONE_YEARS),
+        ..Options::default()
+    };
+    let stages = pipeline::run(text, &options, Goal::Compile);
+    if years.is_some() && stages.policy.as_ref().map(|p| p.kind) == Some(PolicyKind::Fees) {
+        return Err(VectorsError::Unsupported(
+            "--zone-years applies to notifications policies; this is a fees policy".into(),
+        ));
+    }
+    let out = stages.output().map_err(VectorsError::Invalid)?;
+    for_compiled(&out.policy, &out.compiled, options.zone_years)
 }
 
-/// [`generate`] for a checked policy.
+/// [`generate`] for a checked policy and its compiled form (a
+/// notifications policy's zone built for `years`).
 ///
 /// # Errors
-/// As [`generate`].
-pub fn for_policy(policy: &Policy, years: Option<(i32, i32)>) -> Result<Pack, VectorsError> {
-    let fields = crate::lint::field_specs(policy);
-    let (bytes, groups, decimals, zone_years) = match policy.kind {
-        PolicyKind::Fees => {
-            if years.is_some() {
-                return Err(VectorsError::Unsupported(
-                    "--zone-years applies to notifications policies; this is a fees policy".into(),
-                ));
-            }
-            let table = crate::compile::compile(policy).map_err(VectorsError::Invalid)?;
-            let groups = fees::groups(policy, &table).map_err(VectorsError::Unsupported)?;
+/// [`VectorsError::Unsupported`] for an answer that cannot be written.
+fn for_compiled(
+    policy: &Policy,
+    compiled: &artifact::Compiled,
+    years: (i32, i32),
+) -> Result<Pack, VectorsError> {
+    let fields = crate::compile::field_specs(policy);
+    let (bytes, groups, decimals, zone_years) = match compiled {
+        artifact::Compiled::Fees(table) => {
+            let groups = fees::groups(policy, table).map_err(VectorsError::Unsupported)?;
             let dp = crate::currency::display_decimals(table.currency());
-            (artifact::encode(&table), groups, dp, None)
+            (artifact::encode(table), groups, dp, None)
         }
-        PolicyKind::Notifications => {
-            let years = years.unwrap_or(crate::compile::notify::ZONE_YEARS);
-            let compiled = crate::compile::notify::compile_for_years(policy, years)
-                .map_err(VectorsError::Invalid)?;
+        artifact::Compiled::Notifications(compiled) => {
             let groups =
-                notify::groups(policy, &compiled, years).map_err(VectorsError::Unsupported)?;
-            (artifact::encode_notify(&compiled), groups, 0, Some(years))
+                notify::groups(policy, compiled, years).map_err(VectorsError::Unsupported)?;
+            (artifact::encode_notify(compiled), groups, 0, Some(years))
         }
     };
     let (name, version, hash) = artifact::identify(&bytes)

@@ -53,7 +53,7 @@ pub fn groups(
         .timezone
         .parse()
         .map_err(|_| format!("unknown time zone `{}`", policy.timezone))?;
-    let fields = crate::lint::field_specs(policy);
+    let fields = crate::compile::field_specs(policy);
     let clock = fields
         .get(n.clock)
         .map(|f| f.name.clone())

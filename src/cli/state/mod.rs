@@ -400,8 +400,7 @@ rule promo_cap when kind == promo => limit 2 per 24h by merchant
 ";
 
     pub(crate) fn policy() -> NotifyPolicy {
-        let checked = crate::check::check(&crate::syntax::parse(POLICY).unwrap()).unwrap();
-        crate::compile::notify::compile(&checked).unwrap()
+        crate::pipeline::notifications(POLICY)
     }
 
     /// A fresh directory for one test.

@@ -193,9 +193,7 @@ mod tests {
             rule note_dedup when kind == note => dedup by (terminal, kind) within 10m\n\
             rule promo_day when kind == promo => limit 2 per calendar day by merchant\n\
             rule terminal_cap when kind in {note, promo} => limit 4 per 30m by terminal\n";
-        let file = crate::syntax::parse(text).unwrap_or_else(|e| panic!("{e:?}"));
-        let checked = crate::check::check(&file).unwrap_or_else(|e| panic!("{e:?}"));
-        crate::compile::notify::compile(&checked).unwrap_or_else(|e| panic!("{e:?}"))
+        crate::pipeline::notifications(text)
     }
 
     #[test]

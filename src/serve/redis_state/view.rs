@@ -156,9 +156,7 @@ mod tests {
             field msg_id: string default \"\"\nfield at: timestamp\n\
             rule note_dedup when kind == note => dedup by terminal within 10m\n\
             rule terminal_cap when kind in {note, promo} => limit 4 per 30m by terminal\n";
-        let file = crate::syntax::parse(text).unwrap_or_else(|e| panic!("{e:?}"));
-        let checked = crate::check::check(&file).unwrap_or_else(|e| panic!("{e:?}"));
-        crate::compile::notify::compile(&checked).unwrap_or_else(|e| panic!("{e:?}"))
+        crate::pipeline::notifications(text)
     }
 
     fn keys() -> (tollgate_runtime::notify::NotifyPolicy, Keys) {
