@@ -159,11 +159,42 @@ proptest! {
         let expected = reference(&line, &schema, reading);
         let mut reader = Reader::new(&schema, reading);
         let mut out = Vec::new();
-        if reader.fast(&line, &mut out).is_some() {
+        if reader.fast(line.as_bytes(), &mut out).is_some() {
             prop_assert_eq!(Ok(exact(&out)), expected.clone(), "fast path on {:?}", line);
         }
         let read = reader.read(&line, &mut out).map(|()| exact(&out));
         prop_assert_eq!(read, expected, "{:?}", line);
+    }
+
+    /// The fast path reads bytes before anyone checks them as UTF-8: it
+    /// accepts no line that is not UTF-8 (a byte of one replaced by any
+    /// byte from 0x80 up, or by a character of several bytes), and reads
+    /// the others as the reference does.
+    #[test]
+    fn the_fast_path_accepts_only_utf8(
+        line in prop_oneof![good_line(), line()],
+        at in any::<prop::sample::Index>(),
+        byte in 0x80u8..=0xff,
+        character in prop::bool::ANY,
+    ) {
+        let schema = schema();
+        let mut bytes = line.clone().into_bytes();
+        if !bytes.is_empty() {
+            let i = at.index(bytes.len());
+            if character {
+                bytes.splice(i..=i, "\u{e9}".bytes());
+            } else {
+                bytes[i] = byte;
+            }
+        }
+        let mut reader = Reader::new(&schema, Reading::default());
+        let mut out = Vec::new();
+        if reader.fast(&bytes, &mut out).is_some() {
+            let text = std::str::from_utf8(&bytes);
+            prop_assert!(text.is_ok(), "fast path on {:?}", bytes);
+            let text = text.unwrap();
+            prop_assert_eq!(Ok(exact(&out)), reference(text, &schema, Reading::default()), "{:?}", text);
+        }
     }
 
     /// Good records are read in place (the fast path is not a bystander),
@@ -174,7 +205,7 @@ proptest! {
         let reading = Reading::default();
         let mut reader = Reader::new(&schema, reading);
         let mut out = Vec::new();
-        prop_assert!(reader.fast(&line, &mut out).is_some(), "{}", line);
+        prop_assert!(reader.fast(line.as_bytes(), &mut out).is_some(), "{}", line);
         prop_assert_eq!(Ok(exact(&out)), reference(&line, &schema, reading));
     }
 }

@@ -6,6 +6,7 @@
 //! JSON tree or an allocation per record; with `--explain` or `--keep` the
 //! line is built as a JSON value (those outputs carry more than the fee).
 
+use super::amount_text::write_amount;
 use super::eval::{describe_error, BLANK, MAX_RECORD_BYTES};
 use super::fee_window::FeeClock;
 use crate::record::Reading;
@@ -16,6 +17,9 @@ use tollgate_runtime::eval::Component;
 use tollgate_runtime::table::Table;
 use tollgate_runtime::value::Value;
 use tollgate_runtime::Decimal;
+
+/// The byte-order mark, in UTF-8.
+const BOM: &[u8] = "\u{feff}".as_bytes();
 
 /// What each line out says about its record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
@@ -113,20 +117,28 @@ impl<'a> FeeLines<'a> {
                 return self.error(n, why, None, out);
             }
         };
-        let Ok(mut text) = std::str::from_utf8(bytes) else {
+        let bytes = if n == 1 {
+            // A byte-order mark opens the input, not the record.
+            bytes.strip_prefix(BOM).unwrap_or(bytes)
+        } else {
+            bytes
+        };
+        let tree = self.explain || !self.reading.keep.is_empty();
+        // The common case: a good record read in place (a line the fast
+        // path accepts is UTF-8 and not blank).
+        if !tree && self.reader.fast(bytes, &mut self.record).is_some() {
+            return self.price(n, out);
+        }
+        let Ok(text) = std::str::from_utf8(bytes) else {
             return self.error(n, "line is not valid UTF-8".into(), None, out);
         };
-        if n == 1 {
-            // A byte-order mark opens the input, not the record.
-            text = text.strip_prefix('\u{feff}').unwrap_or(text);
-        }
         if text.trim().is_empty() {
             return self.error(n, BLANK.into(), None, out);
         }
-        if self.explain || !self.reading.keep.is_empty() {
+        if tree {
             return self.answer_tree(n, text, out);
         }
-        if let Err(e) = self.reader.read(text, &mut self.record) {
+        if let Err(e) = self.reader.read_tree(text, &mut self.record) {
             return self.error(n, e, None, out);
         }
         self.price(n, out);
@@ -173,20 +185,20 @@ impl<'a> FeeLines<'a> {
     fn write_fee(&self, total: Decimal, out: &mut Vec<u8>) {
         match self.output {
             OutputKind::Fee => {
-                write_money(out, total, self.dp);
+                write_amount(out, total, self.dp);
                 out.extend_from_slice(b"\n");
                 return;
             }
             OutputKind::Csv => {
                 // No kept columns on this path: the fee and an empty error.
-                write_money(out, total, self.dp);
+                write_amount(out, total, self.dp);
                 out.extend_from_slice(b",\n");
                 return;
             }
             OutputKind::Json => {}
         }
         out.extend_from_slice(b"{\"fee\":\"");
-        write_money(out, total, self.dp);
+        write_amount(out, total, self.dp);
         out.extend_from_slice(b"\",\"components\":[");
         for (i, c) in self.components.iter().enumerate() {
             if i > 0 {
@@ -204,7 +216,7 @@ impl<'a> FeeLines<'a> {
                     out.extend_from_slice(&component_prefix(name, "?"));
                 }
             }
-            write_money(out, c.fee.total, self.dp);
+            write_amount(out, c.fee.total, self.dp);
             out.extend_from_slice(b"\"}");
         }
         out.extend_from_slice(b"]}\n");
@@ -344,15 +356,4 @@ fn component_prefix(schedule: &str, rule: &str) -> Vec<u8> {
     out.extend_from_slice(Json::from(rule).to_string().as_bytes());
     out.extend_from_slice(b",\"fee\":\"");
     out
-}
-
-/// Appends an amount with at least `dp` decimals, as
-/// [`crate::compile::print::amount`] writes it.
-fn write_money(out: &mut Vec<u8>, d: Decimal, dp: u32) {
-    let mut d = d;
-    if d.scale() < dp {
-        d.rescale(dp);
-    }
-    // Writing into a vector cannot fail.
-    let _ = write!(out, "{d}");
 }

@@ -3,6 +3,7 @@
 //! Exit codes: 0 when all is well, 1 when a policy has errors, 2 for usage or
 //! I/O errors.
 
+mod amount_text;
 pub(crate) mod bands;
 pub(crate) mod batch;
 mod check;
