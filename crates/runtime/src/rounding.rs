@@ -83,7 +83,8 @@ impl Rounding {
         // common case, and much cheaper than dividing.
         if self.step.mantissa() == 1 {
             let dp = self.step.scale();
-            let mut rounded = value.round_dp_with_strategy(dp, self.mode.strategy());
+            let mut rounded = round_small(value, dp, self.mode)
+                .unwrap_or_else(|| value.round_dp_with_strategy(dp, self.mode.strategy()));
             if rounded.scale() < dp {
                 rounded.rescale(dp);
             }
@@ -98,6 +99,44 @@ impl Rounding {
         // The product carries the step's scale: 3 at step 0.01 is "3.00".
         steps.checked_mul(self.step).ok_or(ArithError::Overflow)
     }
+}
+
+/// `value.round_dp_with_strategy(dp, mode.strategy())`, the same decimal
+/// (digits, scale and sign), for a value other than zero whose digits fit
+/// 64 bits and that has more than `dp` decimals: one 64-bit division in
+/// place of `rust_decimal`'s general 96-bit steps, which were a measured
+/// part of pricing (`BENCHMARKS.md`, sections 3 and 5). `None` for other
+/// values, which the caller rounds the general way.
+#[inline]
+fn round_small(value: Decimal, dp: u32, mode: RoundingMode) -> Option<Decimal> {
+    let v = value.unpack();
+    if v.hi != 0 || v.scale <= dp {
+        return None;
+    }
+    let digits = (u64::from(v.mid) << 32) | u64::from(v.lo);
+    if digits == 0 {
+        return None;
+    }
+    let step = 10u64.checked_pow(v.scale - dp)?;
+    let (kept, dropped) = (digits / step, digits % step);
+    // What is dropped against half a step (a whole number: `step` is 10^k
+    // with k at least 1).
+    let half = step / 2;
+    let up = match mode {
+        RoundingMode::HalfUp => dropped >= half,
+        RoundingMode::HalfEven => dropped > half || (dropped == half && kept & 1 == 1),
+        RoundingMode::TowardZero => false,
+        RoundingMode::AwayFromZero => dropped != 0,
+    };
+    // `kept` is at most a tenth of 2^64: one more fits.
+    let kept = kept + u64::from(up);
+    Some(Decimal::from_parts(
+        kept as u32,
+        (kept >> 32) as u32,
+        0,
+        v.negative,
+        dp,
+    ))
 }
 
 #[cfg(test)]
@@ -157,5 +196,49 @@ mod tests {
         );
         // A power-of-ten step never does: it only drops digits.
         assert_eq!(round(RoundingMode::HalfUp, "0.01", max), max);
+    }
+
+    /// The exact form of a decimal: digits, scale and sign.
+    fn form(d: Decimal) -> (i128, u32, bool) {
+        (d.mantissa(), d.scale(), d.is_sign_negative())
+    }
+
+    #[test]
+    fn small_rounding_is_rust_decimals() {
+        // A small deterministic generator (xorshift).
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut fast = 0;
+        for i in 0..200_000u32 {
+            let r = next();
+            // Digits of every width, ties and near-ties included.
+            let digits: i128 = match i % 5 {
+                0 => i128::from(r >> (r % 64)),
+                1 => i128::from(r % 100_000) * 10i128.pow((r % 14) as u32) + 5 * i128::from(i % 3),
+                2 => i128::from(r) << (r % 32),
+                3 => i128::from(u64::MAX - r % 4),
+                _ => i128::from(r % 1000),
+            };
+            let scale = (next() % 29) as u32;
+            let dp = (next() % 29) as u32;
+            let negative = next() % 2 == 0;
+            let signed = if negative { -digits } else { digits };
+            let Ok(value) = Decimal::try_from_i128_with_scale(signed, scale) else {
+                continue;
+            };
+            for mode in RoundingMode::ALL {
+                let slow = value.round_dp_with_strategy(dp, mode.strategy());
+                if let Some(quick) = round_small(value, dp, mode) {
+                    fast += 1;
+                    assert_eq!(form(quick), form(slow), "{value:?} to {dp} dp, {mode:?}");
+                }
+            }
+        }
+        assert!(fast > 100_000, "the fast path took {fast} cases");
     }
 }
