@@ -8,6 +8,12 @@ Usage, from the repository root, after `cargo build --release`:
     python3 benches/batch/generate.py 1000000 > million.jsonl
     python3 benches/batch/compare.py million.jsonl [ROUNDS]
 
+and for CSV, the same records under a header (both sides read CSV: `tollgate
+eval` by the file's `.csv` name, DuckDB with `read_csv`):
+
+    python3 benches/batch/generate.py 1000000 --csv > million.csv
+    python3 benches/batch/compare.py million.csv [ROUNDS]
+
 Every side writes one fee per line to a file; the files must be identical
 (checked after each round). Times are wall-clock seconds of the whole
 `tollgate` process, and of DuckDB's query alone (its connection and the
@@ -26,7 +32,9 @@ import time
 
 import duckdb
 
-HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import duckdb_fees  # noqa: E402  (beside this file)
+
 POLICY = "policies/fees/acquirer_2026.toll"
 TOLLGATE = "target/release/tollgate"
 
@@ -49,8 +57,7 @@ def tollgate(source: str, target: str, jobs: int) -> tuple[float, float]:
 
 
 def duck(source: str, target: str) -> tuple[float, float]:
-    with open(os.path.join(HERE, "duckdb_fees.sql")) as f:
-        sql = f.read().replace("$input", source).replace("$output", target)
+    sql = duckdb_fees.query(source, target)
     con = duckdb.connect()
     con.execute("SET threads = 1")
     before = cpu(resource.RUSAGE_SELF)

@@ -2,7 +2,10 @@
 -- three components (mdr, cashout_surcharge, instant_settlement), each
 -- rounded half-up to the fen on its own (DuckDB's ROUND on a DECIMAL rounds
 -- half away from zero, the same for these non-negative amounts), summed,
--- one fee per line. `$input` and `$output` are replaced by the runner.
+-- one fee per line. The runner (duckdb_fees.py) replaces `$input` and
+-- `$output`, and `$reader` and `$options` with DuckDB's reader of the
+-- input's format: `read_json` with `format = 'newline_delimited',` for
+-- JSON Lines, `read_csv` with `header = true,` for CSV.
 COPY (
   SELECT CAST(mdr + cashout + instant AS DECIMAL(18, 2)) AS fee
   FROM (
@@ -26,7 +29,7 @@ COPY (
         WHEN settlement = 'd0' AND merchant_class <> 'waived' THEN 3.00
         ELSE 0
       END AS instant
-    FROM read_json('$input', format = 'newline_delimited', columns = {
+    FROM $reader('$input', $options columns = {
       merchant_class: 'VARCHAR', channel: 'VARCHAR', amount: 'DECIMAL(18, 2)',
       settlement: 'VARCHAR', onboarded_days: 'BIGINT', suspected_cashout: 'BOOLEAN'
     })

@@ -1,14 +1,16 @@
 #!/usr/bin/env python3
-"""Writes N distinct generated transactions as JSON Lines for the batch
-benchmark of `tollgate eval` against `policies/fees/acquirer_2026.toll`.
+"""Writes N distinct generated transactions as JSON Lines (or, with
+`--csv`, the same records as CSV under a header) for the batch benchmark of
+`tollgate eval` against `policies/fees/acquirer_2026.toll`.
 
-Usage: python3 benches/batch/generate.py N > records.jsonl
+Usage: python3 benches/batch/generate.py N [--csv] > records.jsonl
 
 The seed is fixed, so every run writes the same file. Every record is
 drawn afresh (amounts in fen up to 50,000 yuan, every channel, class and
 settlement), so that nothing can be cached across records.
 """
 
+import csv
 import json
 import random
 import sys
@@ -17,10 +19,18 @@ CLASSES = ["standard"] * 8 + ["discount"] + ["waived"]
 CHANNELS = ["credit_card", "debit_card", "wechat", "alipay", "unionpay_qr", "cloud_quickpass"]
 
 
+FIELDS = ["merchant_class", "channel", "amount", "settlement", "onboarded_days", "suspected_cashout"]
+
+
 def main() -> None:
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 1_000_000
+    args = [a for a in sys.argv[1:] if a != "--csv"]
+    as_csv = "--csv" in sys.argv[1:]
+    n = int(args[0]) if args else 1_000_000
     rng = random.Random(20261130)
     out = sys.stdout
+    rows = csv.writer(out, lineterminator="\n")
+    if as_csv:
+        rows.writerow(FIELDS)
     for _ in range(n):
         fen = rng.randint(1, 5_000_000)
         record = {
@@ -31,7 +41,12 @@ def main() -> None:
             "onboarded_days": rng.randint(0, 1500),
             "suspected_cashout": rng.random() < 0.05,
         }
-        out.write(json.dumps(record, separators=(", ", ": ")) + "\n")
+        if as_csv:
+            rows.writerow(
+                [json.dumps(v) if isinstance(v, bool) else v for v in record.values()]
+            )
+        else:
+            out.write(json.dumps(record, separators=(", ", ": ")) + "\n")
 
 
 if __name__ == "__main__":

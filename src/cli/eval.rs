@@ -342,22 +342,30 @@ impl LineCap {
 impl std::io::Read for LineCap {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        for &b in buf.get(..n).unwrap_or(&[]) {
-            if b == b'\n' {
-                if self.since_newline == 0 {
-                    self.empty.push_back(self.line);
-                }
-                self.line += 1;
-                self.since_newline = 0;
-                continue;
+        let data = buf.get(..n).unwrap_or(&[]);
+        let too_long = || {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("a line is longer than {MAX_RECORD_BYTES} bytes"),
+            )
+        };
+        // The line ends found by `memchr`, not byte by byte.
+        let mut start = 0;
+        for at in memchr::memchr_iter(b'\n', data) {
+            let run = self.since_newline + (at - start);
+            if run > MAX_RECORD_BYTES {
+                return Err(too_long());
             }
-            self.since_newline += 1;
-            if self.since_newline > MAX_RECORD_BYTES {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!("a line is longer than {MAX_RECORD_BYTES} bytes"),
-                ));
+            if run == 0 {
+                self.empty.push_back(self.line);
             }
+            self.line += 1;
+            self.since_newline = 0;
+            start = at + 1;
+        }
+        self.since_newline += n - start;
+        if self.since_newline > MAX_RECORD_BYTES {
+            return Err(too_long());
         }
         Ok(n)
     }
