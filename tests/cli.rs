@@ -103,10 +103,10 @@ fn explain_prints_every_code_and_rejects_unknown_ones() {
         let o = tollgate(&["explain", code]);
         assert_eq!(o.status.code(), Some(0));
         if code.starts_with('L') {
-            // A lint: its section of docs/lints.md, also found by name.
+            // A lint: its page in docs/codes/, also found by name.
             let name = line.split_whitespace().nth(1).unwrap();
-            assert!(stdout(&o).starts_with(&format!("## {code} {name}: ")));
-            for heading in ["### What it does", "### Why is this bad", "### Example"] {
+            assert!(stdout(&o).starts_with(&format!("# {code} {name}: ")));
+            for heading in ["## What it does", "## Why is this bad", "## Example"] {
                 assert!(stdout(&o).contains(heading), "{code} lacks {heading}");
             }
             assert_eq!(stdout(&tollgate(&["explain", name])), stdout(&o));

@@ -67,26 +67,73 @@ fn the_realistic_corpus_lints_clean_and_its_slips_are_caught() {
     assert!(seen.0 >= 6 && seen.1 >= 3, "{seen:?}");
 }
 
+/// The registry, the code table, the docs and the fixtures agree: every
+/// lint of the code table is registered once; every registered lint has
+/// its page in `docs/codes/` (the one `tollgate explain` prints, headed by
+/// the table's code, name, title and default level), its row in
+/// `docs/lints.md`, a fixture that raises it and a near miss that does not
+/// (the fixtures test holds each to its name).
 #[test]
-fn every_lint_has_a_fixture_and_a_near_miss() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/lints");
-    let names: BTreeSet<String> = std::fs::read_dir(dir)
+fn every_lint_is_registered_documented_and_has_fixtures() {
+    use tollgate::lint::registry::{self, LINTS};
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let fixtures: BTreeSet<String> = std::fs::read_dir(root.join("tests/lints"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
+    let index = std::fs::read_to_string(root.join("docs/lints.md")).unwrap();
     for code in Code::LINTS {
-        let c = code.as_str();
         assert!(
-            names
+            registry::lint(*code).is_some(),
+            "{code} is in the code table, but no unit is registered for it"
+        );
+    }
+    let mut seen = BTreeSet::new();
+    for lint in LINTS {
+        let c = lint.code;
+        assert!(seen.insert(c), "{c} is registered twice");
+        let name = c
+            .lint_name()
+            .unwrap_or_else(|| panic!("{c} is registered, but the code table has it as an error"));
+        let level = c.default_level().name();
+        let title = c.title();
+        let page = std::fs::read_to_string(root.join(format!("docs/codes/{c}.md")))
+            .unwrap_or_else(|e| panic!("{c} has no page docs/codes/{c}.md: {e}"));
+        let heading = format!("# {c} {name}: {title}\n\nDefault level: {level}");
+        assert!(
+            page.starts_with(&heading),
+            "{c}: its page must start with `{heading}`"
+        );
+        for section in ["## What it does", "## Why is this bad", "## Example"] {
+            assert!(page.contains(section), "{c}: its page lacks `{section}`");
+        }
+        assert_eq!(
+            c.explanation(),
+            page,
+            "{c}: `tollgate explain` prints its page"
+        );
+        let row = format!("| [{c}](codes/{c}.md) | `{name}` | {level} | {title} |");
+        assert!(index.contains(&row), "docs/lints.md lacks the row `{row}`");
+        let prefix = format!("{c}_");
+        assert!(
+            fixtures
                 .iter()
-                .any(|n| n.starts_with(c) && !n.contains("_ok_")),
+                .any(|n| n.starts_with(&prefix) && !n.contains("_ok_") && n.ends_with(".toll")),
             "{c} has no fixture"
         );
         assert!(
-            names.iter().any(|n| n.starts_with(&format!("{c}_ok_"))),
+            fixtures
+                .iter()
+                .any(|n| n.starts_with(&format!("{c}_ok_")) && n.ends_with(".toll")),
             "{c} has no near miss"
         );
     }
+    let rows = index.lines().filter(|l| l.starts_with("| [L")).count();
+    assert_eq!(
+        rows,
+        LINTS.len(),
+        "docs/lints.md lists a lint that is not registered"
+    );
 }
 
 #[test]

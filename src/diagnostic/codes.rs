@@ -1,5 +1,7 @@
 //! The table of diagnostic codes. Each code's documentation is a file in
-//! `docs/codes/`, compiled in, and printed by `tollgate explain CODE`.
+//! `docs/codes/`, compiled in, and printed by `tollgate explain CODE`. A
+//! lint's code is also in the linter's registry (`lint::registry`), with
+//! the unit that raises it.
 
 use serde::{Serialize, Serializer};
 
@@ -62,12 +64,12 @@ macro_rules! codes {
                 }
             }
 
-            /// The long explanation, in Markdown: an error's file in
-            /// `docs/codes/`, a lint's section of `docs/lints.md`.
+            /// The long explanation, in Markdown: the code's file in
+            /// `docs/codes/`.
             pub fn explanation(self) -> &'static str {
                 match self {
                     $(Code::$code => include_str!(concat!("../../docs/codes/", stringify!($code), ".md")),)*
-                    _ => lint_section(self.as_str()),
+                    $(Code::$lint => include_str!(concat!("../../docs/codes/", stringify!($lint), ".md")),)*
                 }
             }
         }
@@ -104,23 +106,6 @@ impl Level {
             Level::Deny => "deny",
         }
     }
-}
-
-/// Every lint's documentation, one `## CODE name: title` section each.
-const LINTS_DOC: &str = include_str!("../../docs/lints.md");
-
-/// The section of `docs/lints.md` about lint `code`, up to the next one.
-fn lint_section(code: &str) -> &'static str {
-    let heading = format!("## {code} ");
-    let Some(start) = LINTS_DOC.find(&heading) else {
-        return "";
-    };
-    let rest = LINTS_DOC.get(start..).unwrap_or("");
-    let end = rest
-        .get(3..)
-        .and_then(|r| r.find("\n## "))
-        .map_or(rest.len(), |i| i + 4);
-    rest.get(..end).unwrap_or(rest)
 }
 
 codes! {
@@ -236,7 +221,7 @@ mod tests {
         for code in Code::ALL {
             let doc = code.explanation();
             let heading = match code.lint_name() {
-                Some(name) => format!("## {} {name}: {}", code.as_str(), code.title()),
+                Some(name) => format!("# {} {name}: {}", code.as_str(), code.title()),
                 None => format!("# {}: {}", code.as_str(), code.title()),
             };
             assert!(

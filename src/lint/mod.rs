@@ -1,28 +1,36 @@
 //! The linter: `check`, then the lints of `docs/lints.md`.
 //!
-//! Table analyses ([`table`]) are exact, on boxes of the input space
-//! ([`space`]), within a work [`budget`]; value checks ([`values`], [`notify`]) read the checked
-//! policy; token checks ([`tokens`]) read the text. Every finding is a
+//! Every lint is a unit of [`rules`], listed in [`registry`]; each runs
+//! where its [`Check`] says, on the [`facts`] of a text, a fee schedule, a
+//! notifications policy's rules or a policy's declarations. The table
+//! analyses behind them are exact, on boxes of the input space
+//! ([`space`], [`table`]), within a work [`budget`]. Every finding is a
 //! [`Diagnostic`] with an `L` code; its level comes from the lint's
 //! default, the file's `lint` lines and the command line, in that order.
 
 pub mod budget;
 pub mod example;
-mod notify;
-mod plausible;
+pub mod facts;
+pub mod notify;
+pub mod ranges;
+pub mod registry;
+pub mod rules;
 pub mod space;
 pub mod table;
 pub mod tokens;
-mod unused;
-mod values;
+pub mod uses;
 
+use crate::ast::File;
 use crate::diagnostic::codes::Level;
 use crate::diagnostic::{Code, Diagnostic, Severity};
-use crate::model::{Body, Policy};
+use crate::model::{Body, Cond, Notifications, Policy, Schedule};
 use crate::span::Span;
-use budget::Budget;
+use budget::{Budget, OutOfBudget};
+use facts::{Declarations, RuleFacts, ScheduleFacts, Text};
+use registry::Check;
+use rules::undecided;
+use space::Space;
 use tollgate_runtime::table::FieldSpec;
-
 /// A finding of lint `code` at its default level (set again by [`apply`]).
 pub fn finding(
     code: Code,
@@ -66,10 +74,11 @@ pub fn field_specs(policy: &Policy) -> Vec<FieldSpec> {
         .collect()
 }
 
-/// Lints one policy's text: token checks, then the checker's errors if it
-/// has any, else every lint. `overrides` are the command line's levels
-/// (the last one for a lint wins); they beat the file's `lint` lines. The
-/// table analyses spend the file's budget, or the default one.
+/// Lints one policy's text: the lints of the text, then the checker's
+/// errors if it has any, else every lint. `overrides` are the command
+/// line's levels (the last one for a lint wins); they beat the file's
+/// `lint` lines. The table analyses spend the file's budget, or the
+/// default one.
 pub fn lint_source(source: &str, overrides: &[(Code, Level)]) -> Vec<Diagnostic> {
     lint_source_within(source, overrides, None)
 }
@@ -81,7 +90,13 @@ pub fn lint_source_within(
     overrides: &[(Code, Level)],
     budget: Option<u64>,
 ) -> Vec<Diagnostic> {
-    let mut out = tokens::lint(source);
+    let mut out = Vec::new();
+    let text = Text::new(source);
+    for check in registry::checks() {
+        if let Check::Text(run) = check {
+            run(&text, &mut out);
+        }
+    }
     let file = match crate::syntax::parse(source) {
         Ok(f) => f,
         Err(errors) => {
@@ -102,81 +117,141 @@ pub fn lint_source_within(
     let limit = budget
         .or(policy.lint_budget)
         .unwrap_or(budget::DEFAULT_BUDGET);
-    let fields = field_specs(&policy);
-    let mut spaces = Vec::new();
-    let mut undecided = Vec::new();
-    match &policy.body {
-        Body::Fees(schedules) => match crate::compile::validate(&policy) {
-            Ok(()) => {
-                for s in schedules {
-                    let mut budget = Budget::new(limit);
-                    let what = format!("schedule `{}`", s.name);
-                    let Ok((space, owners, too_large)) =
-                        table::rule_space_within(s, &fields, &mut budget)
-                    else {
-                        out.push(table::unfinished(&what, s.name_span, &budget));
-                        undecided.extend(s.rules.iter().map(|r| &r.when));
-                        continue;
-                    };
-                    if !too_large.is_empty() {
-                        // Not reached: `validate` refuses such rules first.
-                        for &i in &too_large {
-                            if let Some(r) = s.rules.get(i as usize) {
-                                out.push(table::undecided(&r.name, r.when.span));
-                                undecided.push(&r.when);
-                            }
-                        }
-                        continue;
-                    }
-                    let (found, done) =
-                        table::analyse_within(s, &space, &owners, &fields, &mut budget);
-                    table::schedule(s, &space, &found, done.is_ok(), &fields, &mut out);
-                    if done.is_err() {
-                        out.push(table::unfinished(&what, s.name_span, &budget));
-                    }
-                    values::schedule(s, &space, &found.rule_rows, &fields, &mut out);
-                    spaces.push(space);
-                }
+    let mut analysed = Analysed::default();
+    let compiled = match &policy.body {
+        Body::Fees(schedules) => crate::compile::validate(&policy).map(|()| {
+            let fields = field_specs(&policy);
+            for s in schedules {
+                let mut budget = Budget::new(limit);
+                schedule(s, &fields, &mut budget, &mut analysed, &mut out);
             }
-            Err(errors) => {
-                out.extend(errors);
-                return apply(out, &settings, overrides);
-            }
-        },
-        Body::Notifications(n) => {
-            if let Err(errors) = crate::compile::notify::compile(&policy) {
-                out.extend(errors);
-                return apply(out, &settings, overrides);
-            }
+        }),
+        Body::Notifications(n) => crate::compile::notify::compile(&policy).map(|_| {
             let mut budget = Budget::new(limit);
-            match notify::rule_space(&policy, n, &mut budget) {
-                Ok((space, owners, too_large)) => {
-                    let boxes = (&space, owners.as_slice(), too_large.as_slice());
-                    notify::lints(
-                        &policy,
-                        n,
-                        Some(boxes),
-                        &mut budget,
-                        file.name.span,
-                        &mut out,
-                    );
-                    undecided.extend(
-                        too_large
-                            .iter()
-                            .filter_map(|&i| n.rules.get(i as usize).map(|r| &r.when)),
-                    );
-                    spaces.push(space);
-                }
-                Err(budget::OutOfBudget) => {
-                    notify::lints(&policy, n, None, &mut budget, file.name.span, &mut out);
-                    undecided.extend(n.rules.iter().map(|r| &r.when));
-                }
+            let span = file.name.span;
+            notifications(&policy, n, &mut budget, span, &mut analysed, &mut out);
+        }),
+    };
+    if let Err(errors) = compiled {
+        out.extend(errors);
+        return apply(out, &settings, overrides);
+    }
+    declarations(&file, &policy, &analysed, &mut out);
+    apply(out, &settings, overrides)
+}
+
+/// What the analyses of a policy's rules leave for the lints of its
+/// declarations.
+#[derive(Default)]
+struct Analysed<'a> {
+    /// The rules of each schedule (or the notification rules) as boxes.
+    spaces: Vec<Space>,
+    /// The conditions the analyses could not expand.
+    undecided: Vec<&'a Cond>,
+}
+
+/// The lints of fee schedule `s`, within `budget`; what they analysed
+/// joins `analysed`.
+fn schedule<'a>(
+    s: &'a Schedule,
+    fields: &[FieldSpec],
+    budget: &mut Budget,
+    analysed: &mut Analysed<'a>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let what = format!("schedule `{}`", s.name);
+    let Ok((space, owners, too_large)) = table::rule_space_within(s, fields, budget) else {
+        out.push(undecided::unfinished(&what, s.name_span, budget));
+        analysed.undecided.extend(s.rules.iter().map(|r| &r.when));
+        return;
+    };
+    if !too_large.is_empty() {
+        // Not reached: `validate` refuses such rules first.
+        for &i in &too_large {
+            if let Some(r) = s.rules.get(i as usize) {
+                out.push(undecided::rule_too_large(&r.name, r.when.span));
+                analysed.undecided.push(&r.when);
             }
         }
+        return;
     }
-    let refs: Vec<&space::Space> = spaces.iter().collect();
-    unused::lints(&file, &policy, &refs, &undecided, &mut out);
-    apply(out, &settings, overrides)
+    let (found, done) = table::analyse_within(s, &space, &owners, fields, budget);
+    if done.is_err() {
+        out.push(undecided::unfinished(&what, s.name_span, budget));
+    }
+    let facts = ScheduleFacts::new(s, &space, &found, done.is_ok(), fields);
+    for check in registry::checks() {
+        if let Check::Schedule(run) = check {
+            run(&facts, out);
+        }
+    }
+    analysed.spaces.push(space);
+}
+
+/// The lints of notifications policy `policy`'s rules `n`, within
+/// `budget`; `span` is where a finding about all of them goes. What they
+/// analysed joins `analysed`.
+fn notifications<'a>(
+    policy: &Policy,
+    n: &'a Notifications,
+    budget: &mut Budget,
+    span: Span,
+    analysed: &mut Analysed<'a>,
+    out: &mut Vec<Diagnostic>,
+) {
+    let built = notify::rule_space(policy, n, budget);
+    let boxes = built
+        .as_ref()
+        .ok()
+        .map(|(space, owners, too_large)| (space, owners.as_slice(), too_large.as_slice()));
+    let facts = RuleFacts::new(policy, n, boxes);
+    if let Some((_, _, too_large)) = boxes {
+        for r in too_large.iter().filter_map(|&i| n.rules.get(i as usize)) {
+            out.push(undecided::rule_too_large(&r.name, r.when.span));
+            analysed.undecided.push(&r.when);
+        }
+    } else {
+        analysed.undecided.extend(n.rules.iter().map(|r| &r.when));
+    }
+    for check in registry::checks() {
+        if let Check::Rules(run) = check {
+            run(&facts, out);
+        }
+    }
+    // The budgeted checks run while the budget lasts; without boxes, the
+    // budget ran out before any could.
+    let mut done = if boxes.is_some() {
+        Ok(())
+    } else {
+        Err(OutOfBudget)
+    };
+    for check in registry::checks() {
+        if let (Check::RulesWithin(run), Ok(())) = (check, done) {
+            done = run(&facts, budget, out);
+        }
+    }
+    if done.is_err() {
+        out.push(undecided::unfinished(
+            "the notification rules",
+            span,
+            budget,
+        ));
+    }
+    if let Ok((space, _, _)) = built {
+        analysed.spaces.push(space);
+    }
+}
+
+/// The lints of `file`'s declarations, checked as `policy`, after the
+/// analyses of its rules.
+fn declarations(file: &File, policy: &Policy, analysed: &Analysed<'_>, out: &mut Vec<Diagnostic>) {
+    let refs: Vec<&Space> = analysed.spaces.iter().collect();
+    let facts = Declarations::new(file, policy, &refs, &analysed.undecided);
+    for check in registry::checks() {
+        if let Check::Declarations(run) = check {
+            run(&facts, out);
+        }
+    }
 }
 
 /// Sets each lint finding's severity from its level, dropping allowed ones,

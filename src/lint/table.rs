@@ -1,19 +1,17 @@
-//! The analyses of a fee schedule's decision table: shadowed and partly
-//! shadowed rules, overlaps, gaps, duplicates, unsatisfiable conditions and
-//! mergeable neighbours. Each finding about inputs carries a record that
-//! shows it.
+//! A decision table as boxes, and the sweep of a fee schedule's: which
+//! rules some record reaches, which meet no record, which pairs of rules
+//! both match some record and which records no rule matches, each with a
+//! record that shows it. The lints of a schedule (`rules/`) are made of
+//! these facts; compiling asks for a unique schedule's overlaps.
 
 use super::budget::{Budget, OutOfBudget};
 use super::example;
 use super::space::{
     describe_interval, interval_of, sweep, Axis, Mode, Region, SegCell, Space, Visitor,
 };
-use super::{finding, list};
 use crate::compile::dnf;
-use crate::diagnostic::{Code, Diagnostic};
 use crate::model::{Cond, Hit, Schedule};
-use std::collections::{BTreeMap, BTreeSet, HashMap};
-use tollgate_runtime::fee::FeeFormula;
+use std::collections::{BTreeMap, BTreeSet};
 use tollgate_runtime::table::{Cell, FieldKind, FieldSpec};
 
 /// At most this many gap regions are described per schedule.
@@ -108,34 +106,6 @@ pub fn boxes_within(
         owners,
         undecided,
     ))
-}
-
-/// The finding for a rule whose condition is too large to analyse.
-pub fn undecided(name: &str, span: crate::span::Span) -> Diagnostic {
-    finding(
-        Code::L0111,
-        format!(
-            "rule `{name}` is too large for the linter: its condition expands to more than {LINT_MAX_ROWS_PER_RULE} rows"
-        ),
-        span,
-        "not analysed",
-    )
-    .with_help("the linter could not decide whether this rule can apply, which rules it overlaps or shadows, or which variants it selects, and reports none of these; write the condition so that it expands less (a field that carries the combined fact), or allow the lint")
-}
-
-/// The finding for rules whose analysis the budget stopped: `what` names
-/// them (`schedule `mdr``, `the notification rules`).
-pub fn unfinished(what: &str, span: crate::span::Span, budget: &Budget) -> Diagnostic {
-    finding(
-        Code::L0111,
-        format!(
-            "the analysis of {what} was not completed within the linter's budget of {} units",
-            budget.limit()
-        ),
-        span,
-        "not fully analysed",
-    )
-    .with_help("findings that need the whole analysis (a rule never reached) are not reported for it, and gaps, overlaps or other findings may be missing; raise the budget with `tollgate lint --budget UNITS` or a `lint budget UNITS` line in the file, or write conditions that expand less (each `or` inside an `and` multiplies the rows)")
 }
 
 /// What the sweep of one schedule found: the facts every table lint is
@@ -349,7 +319,7 @@ pub fn analyse(s: &Schedule, space: &Space, owners: &[u32], fields: &[FieldSpec]
 
 /// [`analyse`], within `budget`. On [`OutOfBudget`] what was found is
 /// exact but partial: `wins` may miss rules, and `pairs` and `gaps` may
-/// miss some; [`schedule`] then reports only what holds.
+/// miss some; the lints then report only what holds.
 pub fn analyse_within(
     s: &Schedule,
     space: &Space,
@@ -435,309 +405,4 @@ fn analyse_with(
     found.unsat = rule_rows.iter().map(Vec::is_empty).collect();
     found.rule_rows = rule_rows;
     (found, more, done)
-}
-
-/// The lints of one schedule, whose rules are `space`, from what
-/// [`analyse`] found. When the sweep was not `complete`, only findings
-/// that hold on their own are reported: not "never reached", which needs
-/// every region.
-pub fn schedule(
-    s: &Schedule,
-    space: &Space,
-    found: &Found,
-    complete: bool,
-    fields: &[FieldSpec],
-    out: &mut Vec<Diagnostic>,
-) {
-    let Found {
-        rule_rows, unsat, ..
-    } = found;
-    let unique = s.hit == Hit::Unique;
-    let n = s.rules.len();
-
-    // Unsatisfiable conditions.
-    for (i, r) in s.rules.iter().enumerate() {
-        if unsat.get(i) == Some(&true) && !r.otherwise {
-            out.push(
-                finding(
-                    Code::L0106,
-                    format!(
-                        "rule `{}` can never apply: no record meets its condition",
-                        r.name
-                    ),
-                    r.when.span,
-                    "no record meets this",
-                )
-                .with_help("check for `and` written for `or`, or bounds that cross"),
-            );
-        }
-    }
-
-    // Duplicates: same rows and same fee as an earlier rule.
-    let signature = |i: usize| -> Vec<&Vec<SegCell>> {
-        let mut rows: Vec<&Vec<SegCell>> = rule_rows
-            .get(i)
-            .into_iter()
-            .flatten()
-            .filter_map(|&r| space.rows.get(r as usize))
-            .collect();
-        rows.sort();
-        rows.dedup();
-        rows
-    };
-    let mut first_with: HashMap<(Vec<&Vec<SegCell>>, &FeeFormula), usize> = HashMap::new();
-    let mut duplicate_of: Vec<Option<usize>> = vec![None; n];
-    for (i, r) in s.rules.iter().enumerate() {
-        if unsat.get(i) == Some(&true) || r.otherwise {
-            continue;
-        }
-        let key = (signature(i), &r.fee);
-        match first_with.get(&key) {
-            Some(&j) => {
-                if let (Some(d), Some(q)) = (duplicate_of.get_mut(i), s.rules.get(j)) {
-                    *d = Some(j);
-                    out.push(
-                        finding(
-                            Code::L0105,
-                            format!(
-                                "rule `{}` repeats rule `{}`: same condition, same fee",
-                                r.name, q.name
-                            ),
-                            r.span,
-                            "the repeat",
-                        )
-                        .with_label(q.span, "first written here")
-                        .with_help("delete one of them"),
-                    );
-                }
-            }
-            None => {
-                first_with.insert(key, i);
-            }
-        }
-    }
-
-    // Gaps.
-    let has_otherwise = s.rules.iter().any(|r| r.otherwise);
-    if !has_otherwise {
-        if let Some((record, region)) = found.gaps.first() {
-            let more: Vec<String> = found
-                .gaps
-                .iter()
-                .skip(1)
-                .map(|(rec, region)| format!("{region} (e.g. {rec})"))
-                .collect();
-            let also = if more.is_empty() {
-                String::new()
-            } else {
-                format!("; also {}", more.join("; "))
-            };
-            out.push(
-                finding(
-                    Code::L0104,
-                    format!("some records reach no rule of schedule `{}`", s.name),
-                    s.name_span,
-                    format!("no rule matches {region}"),
-                )
-                .with_help(format!(
-                    "for example {record}{also}; add rules for these records, or `otherwise => FEE`"
-                )),
-            );
-        }
-    }
-
-    // Shadowed, partly shadowed, overlapping. Under `first`, the rules
-    // that apply where a later rule matches: its covering rules.
-    let mut covering: Vec<Vec<usize>> = vec![Vec::new(); n];
-    for &(a, b) in found.pairs.keys() {
-        if let Some(c) = covering.get_mut(b as usize) {
-            c.push(a as usize);
-        }
-    }
-    if !unique && complete {
-        for (i, r) in s.rules.iter().enumerate() {
-            let reached = found.wins.get(i) == Some(&true);
-            if reached
-                || unsat.get(i) == Some(&true)
-                || duplicate_of.get(i).is_some_and(Option::is_some)
-            {
-                continue;
-            }
-            let cover = covering.get(i).map_or(&[][..], Vec::as_slice);
-            let names: Vec<String> = cover
-                .iter()
-                .filter_map(|&j| s.rules.get(j).map(|q| format!("`{}`", q.name)))
-                .collect();
-            let what = if r.otherwise {
-                "`otherwise` is never reached".to_string()
-            } else {
-                format!("rule `{}` is never reached", r.name)
-            };
-            let mut d = finding(
-                Code::L0101,
-                format!(
-                    "{what}: earlier rules {} match every record it matches",
-                    list(&names)
-                ),
-                r.span,
-                "shadowed",
-            );
-            for &j in cover {
-                if let Some(q) = s.rules.get(j) {
-                    d = d.with_label(q.span, "covers part of it");
-                }
-            }
-            if let Some(example) = cover
-                .first()
-                .and_then(|&j| found.pairs.get(&(j as u32, i as u32)))
-            {
-                d = d.with_help(format!(
-                    "for example {example} matches it but takes `{}`; move the rule up or delete it",
-                    cover.first().and_then(|&j| s.rules.get(j)).map_or("?", |q| q.name.as_str())
-                ));
-            }
-            out.push(d);
-        }
-    }
-    for (&(a, b), example) in &found.pairs {
-        let (Some(ra), Some(rb)) = (s.rules.get(a as usize), s.rules.get(b as usize)) else {
-            continue;
-        };
-        if unique {
-            let same = if ra.fee == rb.fee {
-                " (with the same fee)"
-            } else {
-                ""
-            };
-            out.push(
-                finding(
-                    Code::L0102,
-                    format!(
-                        "rules `{}` and `{}` of unique schedule `{}` both match some records{same}",
-                        ra.name, rb.name, s.name
-                    ),
-                    rb.span,
-                    "overlaps",
-                )
-                .with_label(ra.span, "this rule matches them too")
-                .with_help(format!(
-                    "for example {example}; make the conditions disjoint, or use `hit first`"
-                )),
-            );
-        } else {
-            let reached = found.wins.get(b as usize) == Some(&true);
-            if !reached || rb.otherwise || ra.fee == rb.fee {
-                continue;
-            }
-            out.push(
-                finding(
-                    Code::L0103,
-                    format!("rule `{}` is partly shadowed by `{}`, which charges another fee", rb.name, ra.name),
-                    rb.span,
-                    "some of its records take the earlier rule",
-                )
-                .with_label(ra.span, "applies first")
-                .with_help(format!(
-                    "for example {example} matches both and takes `{}`; if that is intended, exclude those records from `{}`",
-                    ra.name, rb.name
-                )),
-            );
-        }
-    }
-
-    mergeable(s, space, rule_rows, unsat, &duplicate_of, fields, out);
-}
-
-/// Neighbouring rules with the same fee whose single rows differ in one
-/// column, where the two cells together are one cell.
-fn mergeable(
-    s: &Schedule,
-    space: &Space,
-    rule_rows: &[Vec<u32>],
-    unsat: &[bool],
-    duplicate_of: &[Option<usize>],
-    fields: &[FieldSpec],
-    out: &mut Vec<Diagnostic>,
-) {
-    for i in 1..s.rules.len() {
-        let (Some(a), Some(b)) = (s.rules.get(i - 1), s.rules.get(i)) else {
-            continue;
-        };
-        if a.otherwise || b.otherwise || a.fee != b.fee {
-            continue;
-        }
-        if unsat.get(i) == Some(&true)
-            || unsat.get(i - 1) == Some(&true)
-            || duplicate_of.get(i).is_some_and(Option::is_some)
-        {
-            continue;
-        }
-        let (Some([ra]), Some([rb])) = (
-            rule_rows.get(i - 1).map(Vec::as_slice),
-            rule_rows.get(i).map(Vec::as_slice),
-        ) else {
-            continue;
-        };
-        let (Some(x), Some(y)) = (space.rows.get(*ra as usize), space.rows.get(*rb as usize))
-        else {
-            continue;
-        };
-        let differ: Vec<usize> = (0..x.len()).filter(|&c| x.get(c) != y.get(c)).collect();
-        let [c] = differ.as_slice() else { continue };
-        let (Some(p), Some(q), Some(axis)) = (x.get(*c), y.get(*c), space.axes.get(*c)) else {
-            continue;
-        };
-        let Some(merged) = union(p, q) else { continue };
-        let field = space.fields.get(*c).and_then(|&f| fields.get(f));
-        let name = field.map_or("?", |f| f.name.as_str());
-        let merged_text = describe_cell(axis, &merged, field)
-            .map_or_else(|| format!("no condition on `{name}`"), |t| format!("`{t}`"));
-        out.push(
-            finding(
-                Code::L0107,
-                format!(
-                    "rules `{}` and `{}` charge the same fee and differ only in `{name}`",
-                    a.name, b.name
-                ),
-                b.span,
-                "could be merged with the rule above",
-            )
-            .with_label(a.span, "same fee")
-            .with_help(format!(
-                "one rule with {merged_text} in place of the two says the same"
-            )),
-        );
-    }
-}
-
-/// Two cells of one column as one, when they make one.
-fn union(p: &SegCell, q: &SegCell) -> Option<SegCell> {
-    use SegCell::*;
-    Some(match (p, q) {
-        (Span(a, b), Span(c, d)) => {
-            if a.max(c) > b.min(d) {
-                return None;
-            }
-            Span(*a.min(c), *b.max(d))
-        }
-        (Only(x), Only(y)) => {
-            let mut ids: Vec<u32> = x.iter().chain(y).copied().collect();
-            ids.sort_unstable();
-            ids.dedup();
-            Only(ids)
-        }
-        (AllBut(x), AllBut(y)) => AllBut(
-            x.iter()
-                .copied()
-                .filter(|s| y.binary_search(s).is_ok())
-                .collect(),
-        ),
-        (Only(o), AllBut(e)) | (AllBut(e), Only(o)) => AllBut(
-            e.iter()
-                .copied()
-                .filter(|s| o.binary_search(s).is_err())
-                .collect(),
-        ),
-        _ => return None,
-    })
 }

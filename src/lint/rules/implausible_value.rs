@@ -1,25 +1,32 @@
-//! The built-in plausible ranges for the parts of a fee (lint L0207,
-//! `implausible-value`), applied to rules that no declared range covers.
+//! L0207 `implausible-value`: rates, fixed amounts, minimums and caps
+//! outside the built-in plausible ranges, where no declared range covers
+//! the rule. Documented in `docs/codes/L0207.md`, which lists the ranges.
 //!
-//! The ranges are set from real price lists (`docs/lints.md` lists them);
-//! an `expect` line for a part replaces the default for the rules it covers.
+//! The ranges are set from real price lists; an `expect` line for a part
+//! replaces the default for the rules it covers.
 
-use super::finding;
 use crate::diagnostic::{Code, Diagnostic};
+use crate::lint::facts::ScheduleFacts;
+use crate::lint::finding;
+use crate::lint::ranges::{index, show, values, PARTS};
+use crate::lint::registry::{Check, Lint};
 use crate::model::{FeePart, FeeRule};
 use rust_decimal::Decimal;
-use tollgate_runtime::fee::FeeFormula;
 
-/// Every part, in the order of [`index`].
-pub const PARTS: [FeePart; 4] = [FeePart::Rate, FeePart::Fixed, FeePart::Min, FeePart::Cap];
+/// The lint.
+pub const LINT: Lint = Lint {
+    code: Code::L0207,
+    checks: &[Check::Schedule(check)],
+};
 
-/// The position of `part` in [`PARTS`].
-pub fn index(part: FeePart) -> usize {
-    match part {
-        FeePart::Rate => 0,
-        FeePart::Fixed => 1,
-        FeePart::Min => 2,
-        FeePart::Cap => 3,
+fn check(f: &ScheduleFacts<'_>, out: &mut Vec<Diagnostic>) {
+    let s = f.schedule;
+    let covered = match &f.declared {
+        Some(d) => d.covered(s),
+        None => vec![[false; 4]; s.rules.len()],
+    };
+    for (r, declared) in s.rules.iter().zip(covered) {
+        rule(r, declared, out);
     }
 }
 
@@ -39,45 +46,9 @@ fn plausible(part: FeePart, v: Decimal) -> bool {
     (part == FeePart::Rate && v.is_zero()) || (low <= v && v <= high)
 }
 
-/// The values of `part` that `fee` sets: one rate per band of a tiered
-/// fee; a minimum (cap) of the percentage part and one of the whole fee
-/// (`total min`, `total cap`), those written.
-pub fn values(fee: &FeeFormula, part: FeePart) -> Vec<Decimal> {
-    match part {
-        FeePart::Rate if fee.tiers.is_empty() => vec![fee.rate],
-        FeePart::Rate => fee.tiers.iter().map(|b| b.rate).collect(),
-        FeePart::Fixed => vec![fee.fixed],
-        FeePart::Min => fee.min.into_iter().chain(fee.total_min).collect(),
-        FeePart::Cap => fee.cap.into_iter().chain(fee.total_cap).collect(),
-    }
-}
-
-/// A rate fraction as a percentage: 0.0051 → `0.51%`.
-pub fn percent(r: Decimal) -> String {
-    let mut p = (r * Decimal::ONE_HUNDRED).normalize();
-    if p.scale() < 2 {
-        p.rescale(2);
-    }
-    format!("{p}%")
-}
-
-/// `v` written as the part is written in a policy.
-fn show(part: FeePart, v: Decimal) -> String {
-    match part {
-        FeePart::Rate => percent(v),
-        _ => {
-            let mut v = v;
-            if v.scale() < 2 {
-                v.rescale(2);
-            }
-            v.to_string()
-        }
-    }
-}
-
-/// Checks rule `r`'s parts that no declared range covers (`declared[i]`
-/// is true when one covers part `PARTS[i]`).
-pub fn check(r: &FeeRule, declared: [bool; 4], out: &mut Vec<Diagnostic>) {
+/// Rule `r`'s parts that no declared range covers (`declared[i]`
+/// is true when one covers part `PARTS[i]`), each value checked.
+fn rule(r: &FeeRule, declared: [bool; 4], out: &mut Vec<Diagnostic>) {
     for part in PARTS {
         if declared.get(index(part)).copied().unwrap_or(false) {
             continue;
