@@ -19,7 +19,7 @@ use proptest::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
 use tollgate::generate::{policy, Shape};
-use tollgate::lint::{field_specs, table};
+use tollgate::lint::table;
 use tollgate::model::{Body, Hit};
 use tollgate_runtime::table::{Cell, FieldKind, FieldSpec, Row, Table};
 use tollgate_runtime::value::Value;
@@ -124,7 +124,7 @@ fn check(seed: u64, rules: usize, unique: bool) {
     let Body::Fees(schedules) = &model.body else {
         unreachable!()
     };
-    let fields: Vec<FieldSpec> = field_specs(&model);
+    let fields: Vec<FieldSpec> = table.fields().to_vec();
     for (k, (s, ts)) in schedules.iter().zip(table.schedules()).enumerate() {
         // Brute force over every class of every column.
         let per_column: Vec<Vec<Value>> = ts
@@ -265,7 +265,7 @@ fn brute_force_sees_what_it_should() {
     let Body::Fees(schedules) = &model.body else {
         unreachable!()
     };
-    let fields = field_specs(&model);
+    let fields = table.fields().to_vec();
     let (space, owners, _) = table::rule_space(&schedules[0], &fields);
     let found = table::analyse(&schedules[0], &space, &owners, &fields);
     assert_eq!(found.wins, vec![true, false, true]);

@@ -132,7 +132,7 @@ impl<'a> RuleFacts<'a> {
             rules: n,
             boxes,
             rows,
-            fields: super::field_specs(policy),
+            fields: crate::compile::field_specs(policy),
         }
     }
 

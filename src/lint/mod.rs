@@ -21,9 +21,11 @@ pub mod tokens;
 pub mod uses;
 
 use crate::ast::File;
+use crate::compile::field_specs;
 use crate::diagnostic::codes::Level;
 use crate::diagnostic::{Code, Diagnostic, Severity};
 use crate::model::{Body, Cond, Notifications, Policy, Schedule};
+use crate::pipeline::{self, Goal, Options, Stages};
 use crate::span::Span;
 use budget::{Budget, OutOfBudget};
 use facts::{Declarations, RuleFacts, ScheduleFacts, Text};
@@ -60,20 +62,6 @@ pub fn list(names: &[String]) -> String {
     }
 }
 
-/// The record schema of a checked policy, as the runtime sees it.
-pub fn field_specs(policy: &Policy) -> Vec<FieldSpec> {
-    policy
-        .fields
-        .iter()
-        .map(|f| FieldSpec {
-            name: f.name.clone(),
-            kind: f.ty.clone(),
-            default: f.default.as_ref().map(crate::compile::value),
-            refunds: f.refunds,
-        })
-        .collect()
-}
-
 /// Lints one policy's text: the lints of the text, then the checker's
 /// errors if it has any, else every lint. `overrides` are the command
 /// line's levels (the last one for a lint wins); they beat the file's
@@ -97,44 +85,40 @@ pub fn lint_source_within(
             run(&text, &mut out);
         }
     }
-    let file = match crate::syntax::parse(source) {
-        Ok(f) => f,
-        Err(errors) => {
-            out.extend(errors);
-            return apply(out, &[], overrides);
-        }
+    let Stages {
+        file,
+        policy,
+        diagnostics,
+        ..
+    } = pipeline::run(source, &Options::default(), Goal::Validate);
+    let settings: Vec<(Code, Level)> = policy
+        .iter()
+        .flat_map(|p| p.lints.iter().map(|l| (l.code, l.level)))
+        .collect();
+    let (Some(file), Some(policy), true) = (file, policy, diagnostics.is_empty()) else {
+        // The file's `lint` lines hold once it checks.
+        out.extend(diagnostics);
+        return apply(out, &settings, overrides);
     };
-    let policy = match crate::check::check(&file) {
-        Ok(p) => p,
-        Err(errors) => {
-            out.extend(errors);
-            return apply(out, &[], overrides);
-        }
-    };
-    let settings: Vec<(Code, Level)> = policy.lints.iter().map(|l| (l.code, l.level)).collect();
     // Each schedule (or a notification policy's rules) has the whole
     // budget: one expensive schedule does not hide another's findings.
     let limit = budget
         .or(policy.lint_budget)
         .unwrap_or(budget::DEFAULT_BUDGET);
     let mut analysed = Analysed::default();
-    let compiled = match &policy.body {
-        Body::Fees(schedules) => crate::compile::validate(&policy).map(|()| {
+    match &policy.body {
+        Body::Fees(schedules) => {
             let fields = field_specs(&policy);
             for s in schedules {
                 let mut budget = Budget::new(limit);
                 schedule(s, &fields, &mut budget, &mut analysed, &mut out);
             }
-        }),
-        Body::Notifications(n) => crate::compile::notify::compile(&policy).map(|_| {
+        }
+        Body::Notifications(n) => {
             let mut budget = Budget::new(limit);
             let span = file.name.span;
             notifications(&policy, n, &mut budget, span, &mut analysed, &mut out);
-        }),
-    };
-    if let Err(errors) = compiled {
-        out.extend(errors);
-        return apply(out, &settings, overrides);
+        }
     }
     declarations(&file, &policy, &analysed, &mut out);
     apply(out, &settings, overrides)

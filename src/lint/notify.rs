@@ -1,7 +1,6 @@
 //! A notifications policy's rules as boxes, which its lints read.
 
 use super::budget::{Budget, OutOfBudget};
-use super::field_specs;
 use super::space::Space;
 use super::table::boxes_within;
 use crate::model::{Cond, Notifications, Policy};
@@ -19,7 +18,7 @@ pub fn rule_space(
         .enumerate()
         .map(|(i, r)| (i as u32, &r.when))
         .collect();
-    boxes_within(&conds, &field_specs(policy), budget)
+    boxes_within(&conds, &crate::compile::field_specs(policy), budget)
 }
 
 /// The rules of a notifications policy as boxes: the space, each row's

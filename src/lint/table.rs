@@ -10,6 +10,7 @@ use super::space::{
     describe_interval, interval_of, sweep, Axis, Mode, Region, SegCell, Space, Visitor,
 };
 use crate::compile::dnf;
+use crate::compile::rows::{self, Grid};
 use crate::model::{Cond, Hit, Schedule};
 use std::collections::{BTreeMap, BTreeSet};
 use tollgate_runtime::table::{Cell, FieldKind, FieldSpec};
@@ -69,23 +70,15 @@ pub fn boxes_within(
             Err(dnf::TooManyRows) => undecided.push(*owner),
         }
     }
-    let columns: Vec<usize> = conjs
+    // The space holds a cell per row and column, twice while it is built:
+    // paid for before it is laid out.
+    let columns = conjs
         .iter()
-        .flat_map(|(_, c)| c.keys().copied())
+        .flat_map(|(_, c)| c.keys())
         .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
-    // The space holds a cell per row and column, twice while it is built.
-    budget.spend_n(conjs.len().saturating_mul(columns.len()).saturating_mul(2))?;
-    let cells: Vec<Vec<Cell>> = conjs
-        .iter()
-        .map(|(_, c)| {
-            columns
-                .iter()
-                .map(|f| c.get(f).cloned().unwrap_or(Cell::Any))
-                .collect()
-        })
-        .collect();
+        .len();
+    budget.spend_n(conjs.len().saturating_mul(columns).saturating_mul(2))?;
+    let Grid { columns, cells } = rows::grid(conjs.iter().map(|(_, c)| c));
     let kinds: Vec<&FieldKind> = columns
         .iter()
         .filter_map(|&c| fields.get(c).map(|f| &f.kind))
