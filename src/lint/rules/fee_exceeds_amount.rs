@@ -66,7 +66,11 @@ fn exceeds_amount(
 ) {
     // The least fee the rule charges: the fixed amount plus the percentage
     // part's minimum, raised to the whole fee's minimum, held to its cap.
-    let part_floor = r.fee.fixed + r.fee.min.unwrap_or(Decimal::ZERO);
+    // A sum past the largest decimal is no fee a record can be charged
+    // (evaluating says so); `implausible-value` reports its parts.
+    let Some(part_floor) = r.fee.fixed.checked_add(r.fee.min.unwrap_or(Decimal::ZERO)) else {
+        return;
+    };
     let mut floor = r.fee.total_min.map_or(part_floor, |m| part_floor.max(m));
     if let Some(cap) = r.fee.total_cap {
         floor = floor.min(cap);
