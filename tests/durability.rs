@@ -24,7 +24,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 use tollgate::generate::Rng;
-use tollgate_runtime::notify::{key_of, MemoryState, NotifyPolicy, ThrottleState};
+use tollgate_runtime::notify::{MemoryState, NotifyPolicy, ThrottleState};
 use tollgate_runtime::position::NotifyRuleIndex;
 use tollgate_runtime::value::Value;
 
@@ -162,12 +162,13 @@ fn settled(dir: &Path, state: &Path, policy: &NotifyPolicy) -> MemoryState {
 
 /// Whether the state holds the delivery of notice `m`.
 fn holds(state: &MemoryState, policy: &NotifyPolicy, m: &Message) -> bool {
-    let rule = policy
+    let (i, notice_once) = policy
         .rules()
         .iter()
-        .position(|r| r.name() == "notice_once")
-        .map(|i| NotifyRuleIndex::new(i as u32))
+        .enumerate()
+        .find(|(_, r)| r.name() == "notice_once")
         .unwrap();
+    let rule = NotifyRuleIndex::new(i as u32);
     let record = [
         Value::Enum(1),
         Value::Str(m.merchant.clone()),
@@ -177,7 +178,9 @@ fn holds(state: &MemoryState, policy: &NotifyPolicy, m: &Message) -> bool {
             offset_secs: 0,
         },
     ];
-    !state.history(rule, key_of(&record, &[2])).is_empty()
+    !state
+        .history(rule, notice_once.key_of(&record).unwrap())
+        .is_empty()
 }
 
 /// No merchant got more than 2 promotions in any 24 hours.

@@ -30,8 +30,10 @@ use tollgate::model::Policy;
 use tollgate_runtime::bounded::{BoundedState, WhenFull};
 use tollgate_runtime::ids::Answer;
 use tollgate_runtime::notify::{
-    key_of, Decision, MemoryState, NotifyError, NotifyPolicy, Reason, ThrottleState,
+    Decision, MemoryState, NotifyError, NotifyPolicy, Reason, ThrottleState,
 };
+use tollgate_runtime::position::NotifyRuleIndex;
+use tollgate_runtime::trace::{NotifyTrace, Saw};
 use tollgate_runtime::value::Value;
 
 fn load(zone: &str) -> (Policy, NotifyPolicy) {
@@ -120,11 +122,19 @@ fn check_laws(zone: &str, seed: u64, len: usize, start_ms: i64) {
         Value::Time { unix_ms, .. } => *unix_ms,
         _ => unreachable!(),
     };
+    // The same stream decided with a trace: the same answers and state.
+    let (mut traced_state, mut trace) = (MemoryState::new(), NotifyTrace::default());
     for rec in &records {
         let before = state.clone();
         let answer = compiled.answer(rec, &mut state);
         let expected = tollgate::interp_notify::answer(&policy, rec, &mut history).unwrap();
         assert_eq!(answer, expected, "{zone} seed {seed}: {rec:?}");
+        let traced = compiled.answer_traced(rec, &mut traced_state, &mut trace);
+        assert_eq!(traced, answer, "tracing changed the answer: {rec:?}");
+        assert_eq!(traced_state, state, "tracing changed the state: {rec:?}");
+        if let Ok(a) = answer {
+            trace_explains(&compiled, &trace, a);
+        }
         if let Ok(Answer { repeat: true, .. }) = answer {
             assert_eq!(state, before, "a repeat changes nothing");
             continue;
@@ -197,6 +207,83 @@ fn check_laws(zone: &str, seed: u64, len: usize, start_ms: i64) {
             a[kind] == Value::Enum(4) || all <= 30,
             "more than 30 messages per terminal per hour"
         );
+    }
+}
+
+/// The engine's trace of an answer explains it: a repeat names the
+/// decision it repeats and consults no rule; a decision anew lists every
+/// rule once, in file order, and the rule that decided (always deliver
+/// excepted) was consulted and saw what the decision says: the duplicate,
+/// the window that holds the message, the count that reached the cap.
+fn trace_explains(compiled: &NotifyPolicy, trace: &NotifyTrace, a: Answer) {
+    assert_eq!(trace.repeat_of.is_some(), a.repeat, "{trace:?}");
+    if a.repeat {
+        assert!(trace.consulted.is_empty(), "a repeat consults no rule");
+        return;
+    }
+    let listed: Vec<u32> = trace.rules.iter().map(|r| r.rule.get()).collect();
+    let all: Vec<u32> = (0..compiled.rules().len() as u32).collect();
+    assert_eq!(listed, all, "every rule, in file order");
+    let saw = |rule: NotifyRuleIndex| {
+        assert!(
+            trace.consulted.contains(&rule),
+            "{rule:?} decided unconsulted"
+        );
+        trace.rules[rule.get() as usize].saw.clone()
+    };
+    match a.decision {
+        Decision::Deliver { .. } => {
+            for t in &trace.rules {
+                if let Some(Saw::Limit { admits, .. }) = t.saw {
+                    assert!(admits || !trace.consulted.contains(&t.rule), "{t:?}");
+                }
+            }
+        }
+        Decision::Defer { rule, .. }
+        | Decision::Suppress {
+            rule,
+            reason: Reason::Quiet,
+        } => {
+            let Some(Saw::Quiet { holding, .. }) = saw(rule) else {
+                panic!("not a quiet rule: {trace:?}")
+            };
+            assert!(!holding.is_empty(), "no window holds the message");
+        }
+        Decision::Suppress {
+            rule,
+            reason: Reason::Duplicate { last_ms },
+        } => {
+            let Some(Saw::Dedup { duplicate_of, .. }) = saw(rule) else {
+                panic!("not a dedup rule: {trace:?}")
+            };
+            assert_eq!(duplicate_of, Some(last_ms));
+        }
+        Decision::Suppress {
+            rule,
+            reason:
+                Reason::CapReached {
+                    count,
+                    cap,
+                    clamped_from,
+                },
+        } => {
+            let Some(Saw::Limit {
+                count: seen,
+                cap: allowed,
+                clamped_from: asked,
+                admits,
+            }) = saw(rule)
+            else {
+                panic!("not a limit: {trace:?}")
+            };
+            assert_eq!(
+                (seen as u32, allowed, asked, admits),
+                (count, cap, clamped_from, false)
+            );
+        }
+        Decision::Suppress { rule, .. } => {
+            saw(rule);
+        }
     }
 }
 
@@ -504,8 +591,7 @@ fn late_streams_agree(zone: &str, seed: u64, bulk: usize, too_late: usize, start
         assert_within_span(&compiled, ms(rec), &got);
         assert_eq!(compiled.decide(rec, &mut bounded), got, "bounded store");
         for (i, r) in compiled.rules().iter().enumerate() {
-            if let Some(keys) = r.keys() {
-                let key = key_of(rec, keys);
+            if let Some(key) = r.key_of(rec) {
                 let kept = memory.history((i as u32).into(), key);
                 assert_eq!(
                     bounded.history((i as u32).into(), key),
@@ -658,8 +744,7 @@ fn retried_streams_agree(zone: &str, seed: u64, retries: usize, too_late: usize,
         assert_eq!(got, expected, "{zone} seed {seed}: {rec:?}");
         assert_eq!(compiled.answer(rec, &mut bounded), got, "bounded store");
         for (i, r) in compiled.rules().iter().enumerate() {
-            if let Some(keys) = r.keys() {
-                let key = key_of(rec, keys);
+            if let Some(key) = r.key_of(rec) {
                 assert_eq!(
                     bounded.history((i as u32).into(), key),
                     memory.history((i as u32).into(), key),

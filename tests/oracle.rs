@@ -20,17 +20,64 @@ use tollgate::model::{Body, Policy, PolicyKind};
 use tollgate_runtime::artifact;
 use tollgate_runtime::eval::{Component, EvalError};
 use tollgate_runtime::table::{Lookup, Table};
+use tollgate_runtime::trace::FeeTrace;
 
 fn compiled(
     table: &Table,
     record: &[tollgate_runtime::value::Value],
 ) -> Result<Vec<Component>, EvalError> {
     let mut out = Vec::new();
-    let total = table.fee(record, &mut out)?;
+    let answer = table.fee(record, &mut out);
+    traced_agrees(table, record, &answer, &out);
+    let total = answer?;
     let total_only = table.total(record).unwrap();
     assert_eq!(total, total_only, "fee() and total() disagree");
     assert_eq!(total, out.iter().map(|c| c.fee.total).sum());
     Ok(out)
+}
+
+/// Pricing with a trace gives the same answer, and the trace explains
+/// each component: its rule and computation, and, as the rules tried, every
+/// row of every rule before it, each with a cell that refuses the record.
+fn traced_agrees(
+    table: &Table,
+    record: &[tollgate_runtime::value::Value],
+    answer: &Result<rust_decimal::Decimal, EvalError>,
+    components: &[Component],
+) {
+    let (mut traced, mut trace) = (Vec::new(), FeeTrace::default());
+    assert_eq!(
+        &table.fee_traced(record, &mut traced, &mut trace),
+        answer,
+        "tracing changed the fee: {record:?}"
+    );
+    if answer.is_err() {
+        return;
+    }
+    assert_eq!(traced, components);
+    assert_eq!(trace.schedules().len(), components.len());
+    for (c, t) in components.iter().zip(trace.schedules()) {
+        assert_eq!(
+            (t.schedule, t.rule, t.fee.as_ref()),
+            (c.schedule, Some(c.rule), Some(&c.fee))
+        );
+        let s = &table.schedules()[c.schedule.get() as usize];
+        let before: Vec<u32> = (0..s.rows().len() as u32)
+            .filter(|&i| s.rows()[i as usize].rule < c.rule)
+            .collect();
+        let tried: Vec<u32> = t.tried.iter().map(|m| m.row).collect();
+        assert_eq!(tried, before, "the rows tried: {record:?}");
+        for m in &t.tried {
+            let column = m.column as usize;
+            let field = s.columns()[column].get() as usize;
+            assert_eq!(m.value.as_ref(), record.get(field));
+            let cell = &s.rows()[m.row as usize].cells[column];
+            assert!(
+                m.value.as_ref().is_none_or(|v| !cell.admits(v)),
+                "{m:?} admits"
+            );
+        }
+    }
 }
 
 fn agree(policy: &Policy, table: &Table, seed: u64, records: usize) {

@@ -5,43 +5,38 @@
 use crate::compile::print::percent;
 use serde_json::{json, Map, Value as Json};
 use tollgate_runtime::fee::{FeeFormula, TierMode};
+use tollgate_runtime::trace::TierTrace;
 use tollgate_runtime::Decimal;
 
-/// Adds the tiers' part of `fee` on `amount` to an explanation: under
-/// `whole`, `band` (`"up to 5000.00"`, `"above 5000.00"`) and `rate`;
-/// under `marginal`, `bands`, each band charged with its `part` of the
-/// amount and its `rate`, in order. A refund is charged on its magnitude,
-/// and so explained. Nothing for a fee without tiers.
-pub fn explain(fee: &FeeFormula, amount: Decimal, m: &mut Map<String, Json>) {
-    let magnitude = amount.abs();
-    match fee.tier_mode {
-        None => {}
-        Some(TierMode::Whole) => {
-            let Some(i) = fee.band_of(amount) else {
-                return;
-            };
-            if let Some(band) = fee.tiers.get(i) {
-                m.insert("band".into(), json!(label(fee, i)));
+/// Adds how the tiers of `fee` charged the amount, as the engine traced
+/// it (`tiers`), to an explanation: under `whole`, `band` (`"up to
+/// 5000.00"`, `"above 5000.00"`) and `rate`; under `marginal`, `bands`,
+/// each band charged with its `part` of the amount and its `rate`, in
+/// order. A refund is charged on its magnitude, and so explained. Nothing
+/// for a fee without tiers.
+pub fn explain(fee: &FeeFormula, tiers: &TierTrace, m: &mut Map<String, Json>) {
+    match (fee.tier_mode, tiers) {
+        (Some(TierMode::Whole), TierTrace::Whole { band: i }) => {
+            if let Some(band) = fee.tiers.get(*i) {
+                m.insert("band".into(), json!(label(fee, *i)));
                 m.insert("rate".into(), json!(percent(band.rate)));
             }
         }
-        Some(TierMode::Marginal) => {
-            let mut parts = Vec::new();
-            let mut lower = Decimal::ZERO;
-            for band in &fee.tiers {
-                let upper = band.up_to.map_or(magnitude, |up| up.min(magnitude));
-                if upper > lower {
-                    if let Some(part) = upper.checked_sub(lower) {
-                        parts.push(json!({ "part": part.to_string(), "rate": percent(band.rate) }));
-                    }
-                }
-                match band.up_to {
-                    Some(up) if up < magnitude => lower = up,
-                    _ => break,
-                }
-            }
+        (Some(TierMode::Marginal), tiers) => {
+            let parts: &[(usize, Decimal)] = match tiers {
+                TierTrace::Marginal { parts } => parts,
+                _ => &[],
+            };
+            let parts: Vec<Json> = parts
+                .iter()
+                .filter_map(|&(i, part)| {
+                    let band = fee.tiers.get(i)?;
+                    Some(json!({ "part": part.to_string(), "rate": percent(band.rate) }))
+                })
+                .collect();
             m.insert("bands".into(), Json::Array(parts));
         }
+        _ => {}
     }
 }
 

@@ -19,7 +19,8 @@ use std::time::Instant;
 use tollgate_runtime::eval::{Component, EvalError};
 use tollgate_runtime::fee::BoundApplied;
 use tollgate_runtime::notify::{MemoryState, NotifyPolicy};
-use tollgate_runtime::table::{Cell, Schedule, Table};
+use tollgate_runtime::table::{Schedule, Table};
+use tollgate_runtime::trace::{FeeTrace, Miss, NotifyTrace, ScheduleTrace};
 use tollgate_runtime::value::Value;
 use tollgate_runtime::Decimal;
 
@@ -166,6 +167,7 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
         output: options.output,
         reading,
         components: Vec::new(),
+        trace: FeeTrace::default(),
         bad: false,
         since_prune: 0,
         records: 0,
@@ -467,6 +469,8 @@ struct Evaluator<'a> {
     /// Strict or lenient reading, and the fields copied out.
     reading: Reading<'a>,
     components: Vec<Component>,
+    /// The engine's trace of the last record priced, with `explain`.
+    trace: FeeTrace,
     bad: bool,
     /// Notification records decided since the state was last pruned.
     since_prune: usize,
@@ -723,7 +727,12 @@ impl<'a> Evaluator<'a> {
         if let Some(why) = self.clock.refusal(table, record) {
             return self.emit_error(out, n, why, kept);
         }
-        match table.fee(record, &mut self.components) {
+        let priced = if self.explain {
+            table.fee_traced(record, &mut self.components, &mut self.trace)
+        } else {
+            table.fee(record, &mut self.components)
+        };
+        match priced {
             Ok(total) => {
                 self.records += 1;
                 let dp = crate::currency::display_decimals(table.currency());
@@ -740,7 +749,8 @@ impl<'a> Evaluator<'a> {
                     }
                     OutputKind::Json => {}
                 }
-                let line = decision(table, &self.components, self.explain, total, record);
+                let trace = self.explain.then_some(&self.trace);
+                let line = decision(table, &self.components, trace, total);
                 write_line(out, line, kept)
             }
             Err(e) => {
@@ -803,10 +813,18 @@ pub(crate) fn notify_line(
     state: &mut impl tollgate_runtime::notify::ThrottleState,
     explain: bool,
 ) -> Result<Json, String> {
-    let trace = explain.then(|| super::notify_out::trace(policy, record, state));
-    match policy.answer(record, state) {
+    let mut trace = NotifyTrace::default();
+    let answered = if explain {
+        policy.answer_traced(record, state, &mut trace)
+    } else {
+        policy.answer(record, state)
+    };
+    match answered {
         Ok(a) => Ok(super::notify_out::explained(
-            policy, record, state, a, trace,
+            policy,
+            record,
+            a,
+            explain.then_some(&trace),
         )),
         Err(e) => Err(super::notify_out::error(policy, e)),
     }
@@ -827,14 +845,13 @@ pub(crate) fn write_line(
     writeln!(out, "{line}")
 }
 
-/// The JSON line of a priced record: the fee and its components, with
-/// their traces when `traced`.
+/// The JSON line of a priced record: the fee and its components, each
+/// with its explanation when the engine's `trace` is given.
 pub(super) fn decision(
     table: &Table,
     components: &[Component],
-    traced: bool,
+    trace: Option<&FeeTrace>,
     total: Decimal,
-    record: &[Value],
 ) -> Json {
     let dp = crate::currency::display_decimals(table.currency());
     let money = |d: Decimal| crate::compile::print::amount(d, dp);
@@ -846,10 +863,8 @@ pub(super) fn decision(
             m.insert("schedule".into(), json!(schedule.map_or("?", |s| s.name())));
             m.insert("rule".into(), json!(rule_name(schedule, c.rule.get())));
             m.insert("fee".into(), json!(money(c.fee.total)));
-            if traced {
-                if let Some(s) = schedule {
-                    m.insert("explain".into(), explain(table, s, c, record));
-                }
+            if let (Some(s), Some(t)) = (schedule, trace.and_then(|t| t.of(c.schedule))) {
+                m.insert("explain".into(), explain(table, s, t));
             }
             Json::Object(m)
         })
@@ -918,48 +933,32 @@ pub(crate) fn describe_error(table: &Table, e: &EvalError) -> String {
     }
 }
 
-/// The trace of one component: the rules tried before the one that matched
-/// and why each failed, then the arithmetic.
-pub(crate) fn explain(table: &Table, s: &Schedule, c: &Component, record: &[Value]) -> Json {
+/// The explanation of one component, from the engine's trace of its
+/// schedule: the rules tried before the one that matched and why each
+/// failed, then the arithmetic.
+pub(crate) fn explain(table: &Table, s: &Schedule, t: &ScheduleTrace) -> Json {
     // Every rule before the one that matched, with why it failed: one
     // reason per alternative (row) of its condition.
     let mut tried: Vec<Json> = Vec::new();
-    let mut reasons: Vec<String> = Vec::new();
-    let mut current: Option<u32> = None;
-    let flush = |rule: Option<u32>, reasons: &mut Vec<String>, tried: &mut Vec<Json>| {
-        if let Some(r) = rule {
-            tried.push(json!({ "rule": rule_name(Some(s), r), "failed": reasons.join("; ") }));
+    let mut misses = t.tried.iter().peekable();
+    while let Some(first) = misses.next() {
+        let mut reasons = vec![failed(table, s, first)];
+        while let Some(next) = misses.next_if(|m| m.rule == first.rule) {
+            reasons.push(failed(table, s, next));
         }
-        reasons.clear();
-    };
-    for row in s.rows().iter().take_while(|row| row.rule < c.rule) {
-        if current != Some(row.rule.get()) {
-            flush(current, &mut reasons, &mut tried);
-            current = Some(row.rule.get());
-        }
-        let why = s
-            .columns()
-            .iter()
-            .zip(&row.cells)
-            .find(|(&f, cell)| record.get(f.get() as usize).is_none_or(|v| !cell.admits(v)))
-            .map_or_else(
-                || "its condition does not hold".into(),
-                |(&f, cell)| failed(table, f.get(), cell, record),
-            );
-        reasons.push(why);
+        tried.push(json!({
+            "rule": rule_name(Some(s), first.rule.get()),
+            "failed": reasons.join("; "),
+        }));
     }
-    flush(current, &mut reasons, &mut tried);
-    let rule = s.rules().get(c.rule.get() as usize);
-    let amount = match record.get(s.base().get() as usize) {
-        Some(Value::Num(d)) => d.to_string(),
-        _ => "?".into(),
-    };
-    let b = &c.fee;
+    let matched = t.rule.map_or(u32::MAX, |r| r.get());
+    let rule = s.rules().get(matched as usize);
+    let amount = t.amount.map_or_else(|| "?".to_string(), |d| d.to_string());
     let dp = crate::currency::display_decimals(table.currency());
     let money = |d: Decimal| crate::compile::print::amount(d, dp);
     let mut m = Map::new();
     m.insert("tried".into(), Json::Array(tried));
-    m.insert("matched".into(), json!(rule_name(Some(s), c.rule.get())));
+    m.insert("matched".into(), json!(rule_name(Some(s), matched)));
     m.insert(
         "formula".into(),
         json!(
@@ -972,9 +971,12 @@ pub(crate) fn explain(table: &Table, s: &Schedule, c: &Component, record: &[Valu
     if let Some(r) = rule.filter(|r| !r.fee.rate.is_zero()) {
         m.insert("rate".into(), json!(percent(r.fee.rate)));
     }
-    if let (Some(r), Some(Value::Num(d))) = (rule, record.get(s.base().get() as usize)) {
-        super::bands::explain(&r.fee, *d, &mut m);
+    if let Some(r) = rule {
+        super::bands::explain(&r.fee, &t.tiers, &mut m);
     }
+    let Some(b) = &t.fee else {
+        return Json::Object(m);
+    };
     m.insert("raw".into(), json!(money(b.raw.normalize())));
     m.insert(
         "rounding".into(),
@@ -1014,11 +1016,21 @@ pub(crate) fn explain(table: &Table, s: &Schedule, c: &Component, record: &[Valu
     Json::Object(m)
 }
 
-/// Why `cell` rejected the record's value of field `f`.
-fn failed(table: &Table, f: u32, cell: &Cell, record: &[Value]) -> String {
-    let field = table.fields().get(f as usize);
+/// Why the row of `miss` refused the record, in words: the value of the
+/// field its refusing cell reads, and what the cell needs.
+fn failed(table: &Table, s: &Schedule, miss: &Miss) -> String {
+    let column = miss.column as usize;
+    let (Some(&f), Some(cell)) = (
+        s.columns().get(column),
+        s.rows()
+            .get(miss.row as usize)
+            .and_then(|r| r.cells.get(column)),
+    ) else {
+        return "its condition does not hold".into();
+    };
+    let field = table.fields().get(f.get() as usize);
     let name = field.map_or("?", |f| f.name.as_str());
-    let shown = match (record.get(f as usize), field.map(|f| &f.kind)) {
+    let shown = match (&miss.value, field.map(|f| &f.kind)) {
         (Some(Value::Enum(i)), Some(tollgate_runtime::table::FieldKind::Enum(vs))) => {
             vs.get(*i as usize).cloned().unwrap_or_default()
         }

@@ -23,6 +23,7 @@ use tollgate_runtime::eval::Component;
 use tollgate_runtime::notify::NotifyPolicy;
 use tollgate_runtime::staged::{Slot, Terminal, TerminalError};
 use tollgate_runtime::table::Table;
+use tollgate_runtime::trace::{FeeTrace, NotifyTrace};
 use tollgate_runtime::value::Value;
 
 /// The versions of the one policy under `dir`, oldest first, as artifact
@@ -352,27 +353,21 @@ fn decide(
         },
     };
     let slot = terminal.route(at);
-    let (record, trace) = {
-        let held = terminal.held(slot).ok_or("no policy")?;
+    let record = {
         let policy = notify_of(terminal, slot).ok_or("no policy")?;
-        let record = typed(fields, policy, reading)?.0;
-        // The trace reads the state the deciding version holds.
-        let trace = match (explain, held.state()) {
-            (true, Some(state)) => Some(super::notify_out::trace(policy, &record, state)),
-            _ => None,
-        };
-        (record, trace)
+        typed(fields, policy, reading)?.0
     };
-    let decided = terminal.decide(slot, &record);
+    let mut trace = NotifyTrace::default();
+    let decided = if explain {
+        terminal.decide_traced(slot, &record, &mut trace)
+    } else {
+        terminal.decide(slot, &record)
+    };
     let policy = notify_of(terminal, slot).ok_or("no policy")?;
-    let empty = tollgate_runtime::notify::MemoryState::new();
-    let state = terminal
-        .held(slot)
-        .and_then(|h| h.state())
-        .unwrap_or(&empty);
     match decided {
         Ok(d) => {
-            let mut line = super::notify_out::explained(policy, &record, state, d.answer, trace);
+            let trace = explain.then_some(&trace);
+            let mut line = super::notify_out::explained(policy, &record, d.answer, trace);
             if let Json::Object(m) = &mut line {
                 m.insert("version".into(), json!(d.version));
             }
@@ -422,9 +417,16 @@ fn price(
     let slot = terminal.route(at_ms);
     let table = table_of(terminal, slot).ok_or("no policy")?;
     let record = crate::record::from_json_fields(fields, table.fields(), reading)?;
-    match terminal.price(slot, at_ms, &record, components) {
+    let mut trace = FeeTrace::default();
+    let priced = if explain {
+        terminal.price_traced(slot, at_ms, &record, components, &mut trace)
+    } else {
+        terminal.price(slot, at_ms, &record, components)
+    };
+    match priced {
         Ok(d) => {
-            let mut line = super::eval::decision(table, components, explain, d.answer, &record);
+            let trace = explain.then_some(&trace);
+            let mut line = super::eval::decision(table, components, trace, d.answer);
             if let Json::Object(m) = &mut line {
                 m.insert("version".into(), json!(d.version));
             }

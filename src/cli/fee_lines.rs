@@ -15,6 +15,7 @@ use serde_json::{json, Map, Value as Json};
 use std::io::Write;
 use tollgate_runtime::eval::Component;
 use tollgate_runtime::table::Table;
+use tollgate_runtime::trace::FeeTrace;
 use tollgate_runtime::value::Value;
 use tollgate_runtime::Decimal;
 
@@ -59,6 +60,8 @@ pub struct FeeLines<'a> {
     /// The typed record, reused.
     record: Vec<Value>,
     components: Vec<Component>,
+    /// The engine's trace of the last record priced, with `--explain`.
+    trace: FeeTrace,
     /// Lines answered for records.
     pub records: usize,
     /// Error lines among them.
@@ -94,6 +97,7 @@ impl<'a> FeeLines<'a> {
             prefixes,
             record: Vec::with_capacity(table.fields().len()),
             components: Vec::with_capacity(table.schedules().len()),
+            trace: FeeTrace::default(),
             records: 0,
             errors: 0,
         }
@@ -237,7 +241,13 @@ impl<'a> FeeLines<'a> {
         if let Some(why) = self.clock.refusal(self.table, &record) {
             return self.error(n, why, kept, out);
         }
-        match self.table.fee(&record, &mut self.components) {
+        let priced = if self.explain {
+            self.table
+                .fee_traced(&record, &mut self.components, &mut self.trace)
+        } else {
+            self.table.fee(&record, &mut self.components)
+        };
+        match priced {
             Ok(total) => {
                 if self.output == OutputKind::Csv {
                     let fee = crate::compile::print::amount(total, self.dp);
@@ -249,9 +259,8 @@ impl<'a> FeeLines<'a> {
                 let line = super::eval::decision(
                     self.table,
                     &self.components,
-                    self.explain,
+                    self.explain.then_some(&self.trace),
                     total,
-                    &record,
                 );
                 write_json(out, line, kept);
             }

@@ -3,12 +3,9 @@
 use chrono::Datelike;
 use serde_json::{json, Map, Value as Json};
 use tollgate_runtime::ids::Answer;
-use tollgate_runtime::notify::{
-    in_window, key_of, Action, Decision, NotifyError, NotifyPolicy, Period, Reason, ThrottleState,
-};
-use tollgate_runtime::position::NotifyRuleIndex;
+use tollgate_runtime::notify::{Action, Decision, NotifyError, NotifyPolicy, Period, Reason};
+use tollgate_runtime::trace::{NotifyTrace, Saw};
 use tollgate_runtime::value::Value;
-use tollgate_runtime::window::{duplicate_of, fullest_period};
 
 /// An instant as RFC 3339 with the offset of the policy's zone at that instant.
 pub fn instant(policy: &NotifyPolicy, ms: i64) -> String {
@@ -142,98 +139,107 @@ pub fn answer(policy: &NotifyPolicy, a: Answer, explain: Option<Vec<Json>>) -> J
 
 /// What `--explain` says of a repeat, whose rules are not consulted: the
 /// message id and the instant of the record its decision was first made
-/// for (`None` when `record` has no id, or none was decided for it).
-pub fn repeat_of(
-    policy: &NotifyPolicy,
-    record: &[Value],
-    state: &impl ThrottleState,
-) -> Option<Json> {
-    let id = policy.message_id_of(record)?;
-    let (at_ms, _) = state.decided(id)?;
+/// for, as the engine's `trace` found it (`None` when the answer was not
+/// a repeat, or `record` has no id).
+pub fn repeat_of(policy: &NotifyPolicy, record: &[Value], trace: &NotifyTrace) -> Option<Json> {
+    let at_ms = trace.repeat_of?;
     let Some(Value::Str(text)) = record.get(policy.message_id()? as usize) else {
         return None;
     };
     Some(json!({ "message_id": text, "decided_at": instant(policy, at_ms) }))
 }
 
-/// The output line for an answer with its explanation (`trace`, taken
-/// before the answer; `state` is after it). A repeat consults no rule: its
-/// `explain` is empty and `repeat_of` names the decision it repeats.
+/// The output line for an answer with the engine's explanation of it
+/// (`trace`, when asked for). A repeat consults no rule: its `explain` is
+/// empty and `repeat_of` names the decision it repeats.
 pub fn explained(
     policy: &NotifyPolicy,
     record: &[Value],
-    state: &impl ThrottleState,
     a: Answer,
-    trace: Option<Vec<Json>>,
+    trace: Option<&NotifyTrace>,
 ) -> Json {
-    if !a.repeat || trace.is_none() {
-        return answer(policy, a, trace);
+    let Some(t) = trace else {
+        return answer(policy, a, None);
+    };
+    if !a.repeat {
+        return answer(policy, a, Some(rules(policy, t)));
     }
     let mut line = answer(policy, a, Some(Vec::new()));
-    if let (Some(r), Json::Object(m)) = (repeat_of(policy, record, state), &mut line) {
+    if let (Some(r), Json::Object(m)) = (repeat_of(policy, record, t), &mut line) {
         m.insert("repeat_of".into(), r);
     }
     line
 }
 
-/// What each rule that applies to `record` sees in `state`, before the
-/// decision: the trace `--explain` prints. Rules that do not apply are
-/// listed as such.
-pub fn trace(policy: &NotifyPolicy, record: &[Value], state: &impl ThrottleState) -> Vec<Json> {
-    let now_ms = match record.get(policy.clock() as usize) {
-        Some(Value::Time { unix_ms, .. }) => *unix_ms,
-        _ => return Vec::new(),
-    };
-    let now_s = now_ms.div_euclid(1000);
-    policy
-        .rules()
+/// What each rule saw of the message in the state before the decision,
+/// as the engine's trace has it: the `explain` list `--explain` prints.
+/// Rules that do not apply are listed as such.
+pub fn rules(policy: &NotifyPolicy, trace: &NotifyTrace) -> Vec<Json> {
+    trace
+        .rules
         .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            if !r.applies(record) {
+        .map(|t| {
+            let Some(r) = policy.rules().get(t.rule.get() as usize) else {
+                return json!({ "rule": "?", "applies": false });
+            };
+            let Some(saw) = &t.saw else {
                 return json!({ "rule": r.name(), "applies": false });
-            }
-            let saw = match r.action() {
-                Action::AlwaysDeliver => json!({ "action": "always deliver" }),
-                Action::Suppress { reason } => json!({ "action": "suppress", "reason": reason }),
-                Action::Dedup { keys, window_ms } => {
-                    let history = state.history(NotifyRuleIndex::new(i as u32), key_of(record, keys));
-                    let near = duplicate_of(history, now_ms, *window_ms);
-                    json!({
-                        "action": "dedup",
-                        "window": duration(*window_ms),
-                        "last_delivery": history.last().map(|&t| instant(policy, t)),
-                        "duplicate_of": near.map(|t| instant(policy, t)),
-                        "duplicate": near.is_some(),
-                    })
+            };
+            let saw = match (saw, r.action()) {
+                (Saw::Suppress, Action::Suppress { reason }) => {
+                    json!({ "action": "suppress", "reason": reason })
                 }
-                Action::Quiet { windows, drop } => {
-                    let tod = policy.zone().time_of_day(now_s);
+                (
+                    Saw::Dedup {
+                        last_ms,
+                        duplicate_of,
+                    },
+                    Action::Dedup { window_ms, .. },
+                ) => json!({
+                    "action": "dedup",
+                    "window": duration(*window_ms),
+                    "last_delivery": last_ms.map(|t| instant(policy, t)),
+                    "duplicate_of": duplicate_of.map(|t| instant(policy, t)),
+                    "duplicate": duplicate_of.is_some(),
+                }),
+                (
+                    Saw::Quiet {
+                        local_time,
+                        holding,
+                    },
+                    Action::Quiet { windows, drop },
+                ) => {
                     let hhmm = |s: u32| format!("{:02}:{:02}", s / 3600, s % 3600 / 60);
-                    let inside = windows.iter().any(|&w| in_window(tod, w));
                     json!({
                         "action": if *drop { "quiet, then drop" } else { "quiet, then defer" },
-                        "local_time": format!("{}:{:02}", hhmm(tod), tod % 60),
+                        "local_time": format!("{}:{:02}", hhmm(*local_time), local_time % 60),
                         "windows": windows.iter().map(|&(a, b)| format!("{}-{}", hhmm(a), hhmm(b))).collect::<Vec<_>>(),
-                        "inside": inside,
+                        "inside": !holding.is_empty(),
                     })
                 }
-                Action::Limit { cap, period, keys } => {
-                    let history = state.history(NotifyRuleIndex::new(i as u32), key_of(record, keys));
-                    let count = fullest_period(history, *period, now_ms, policy.zone());
-                    let (allowed, asked) = policy.cap_for(*cap, record);
-                    json!({
-                        "action": "limit",
-                        "period": match period {
-                            Period::Rolling(d) => format!("rolling {}", duration(*d)),
-                            Period::CalendarDay => "calendar day".to_string(),
-                        },
-                        "delivered_in_period": count,
-                        "cap": allowed,
-                        "clamped_from": asked,
-                        "admits": (count as u32) < allowed,
-                    })
-                }
+                (
+                    Saw::Limit {
+                        count,
+                        cap,
+                        clamped_from,
+                        admits,
+                    },
+                    Action::Limit { period, .. },
+                ) => json!({
+                    "action": "limit",
+                    "period": match period {
+                        Period::Rolling(d) => format!("rolling {}", duration(*d)),
+                        Period::CalendarDay => "calendar day".to_string(),
+                    },
+                    "delivered_in_period": count,
+                    "cap": cap,
+                    "clamped_from": clamped_from,
+                    "admits": admits,
+                }),
+                (Saw::AlwaysDeliver, _) => json!({ "action": "always deliver" }),
+                // The trace and the policy disagree on the rule's action:
+                // a trace of another policy.
+                _ => json!({ "action": "?" }),
             };
             json!({ "rule": r.name(), "applies": true, "saw": saw })
         })

@@ -14,7 +14,7 @@ use super::durable::Journal;
 use crate::cli::state::journal::{put_entry, Entry};
 use std::sync::{Mutex, MutexGuard};
 use tollgate_runtime::hashes::{KeyHash, MessageIdHash};
-use tollgate_runtime::notify::{key_of, Decision, MemoryState, NotifyPolicy, ThrottleState};
+use tollgate_runtime::notify::{Decision, MemoryState, NotifyPolicy, ThrottleState};
 use tollgate_runtime::position::NotifyRuleIndex;
 use tollgate_runtime::value::Value;
 
@@ -106,13 +106,11 @@ impl ShardedState {
     ) -> (T, Option<u64>) {
         let mut wanted: Vec<usize> = Vec::with_capacity(4);
         for (i, rule) in policy.rules().iter().enumerate() {
-            if let Some(keys) = rule.keys() {
-                if rule.applies(record) {
-                    wanted.push(shard_of(
-                        NotifyRuleIndex::new(i as u32),
-                        key_of(record, keys),
-                    ));
-                }
+            if rule.keys().is_none() || !rule.applies(record) {
+                continue;
+            }
+            if let Some(key) = rule.key_of(record) {
+                wanted.push(shard_of(NotifyRuleIndex::new(i as u32), key));
             }
         }
         let ids = policy.message_id_of(record).map(id_shard);

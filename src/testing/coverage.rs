@@ -8,8 +8,9 @@ use serde_json::{json, Value as Json};
 use std::collections::BTreeSet;
 use tollgate_runtime::eval::Component;
 use tollgate_runtime::fee::{BoundApplied, FeeFormula};
-use tollgate_runtime::notify::{in_window, Action, Decision, NotifyPolicy, Reason};
+use tollgate_runtime::notify::{Action, Decision, NotifyPolicy, Reason};
 use tollgate_runtime::table::Table;
+use tollgate_runtime::trace::{NotifyTrace, Saw};
 use tollgate_runtime::value::Value;
 
 /// One thing a test can exercise.
@@ -116,13 +117,13 @@ impl Coverage {
         }
     }
 
-    /// Notes what the notification engine did on `record` (decided anew,
-    /// not repeated): the rules it consulted for `decision`, in the order
-    /// of its phases (see [`consulted`]), and the quiet window that held
-    /// the message.
-    pub fn message(&mut self, policy: &NotifyPolicy, record: &[Value], decision: Decision) {
-        for rule in consulted(policy, record, decision) {
-            self.hit.insert(Item::Applied { rule });
+    /// Notes what the notification engine did on a message it decided
+    /// anew (not repeated), from its trace: the rules the decision
+    /// consulted, and the quiet windows that held the message (of the rule
+    /// that deferred or dropped it).
+    pub fn message(&mut self, trace: &NotifyTrace, decision: Decision) {
+        for rule in &trace.consulted {
+            self.hit.insert(Item::Applied { rule: rule.get() });
         }
         let held = match decision {
             Decision::Defer { rule, .. }
@@ -132,20 +133,13 @@ impl Coverage {
             } => rule,
             _ => return,
         };
-        let Some(Value::Time { unix_ms, .. }) = record.get(policy.clock() as usize) else {
-            return;
-        };
-        let tod = policy.zone().time_of_day(unix_ms.div_euclid(1000));
-        if let Some(Action::Quiet { windows, .. }) =
-            policy.rules().get(held.get() as usize).map(|r| r.action())
-        {
-            for (window, &w) in windows.iter().enumerate() {
-                if in_window(tod, w) {
-                    self.hit.insert(Item::Window {
-                        rule: held.get(),
-                        window,
-                    });
-                }
+        let saw = trace.rules.iter().find(|t| t.rule == held);
+        if let Some(Some(Saw::Quiet { holding, .. })) = saw.map(|t| &t.saw) {
+            for &window in holding {
+                self.hit.insert(Item::Window {
+                    rule: held.get(),
+                    window,
+                });
             }
         }
     }
@@ -154,83 +148,6 @@ impl Coverage {
     pub fn has(&self, item: &Item) -> bool {
         self.hit.contains(item)
     }
-}
-
-/// The phases of a decision, in the engine's order: what each rule's
-/// action is and how far the decision went.
-#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-enum Phase {
-    AlwaysDeliver,
-    Suppress,
-    Dedup,
-    Quiet,
-    Limit,
-}
-
-/// The rules the engine consulted to reach `decision` on `record`, in
-/// file order. The engine decides in phases (always deliver, suppress,
-/// de-duplication, quiet windows, caps) and stops at the first that
-/// decides; a rule counts when its phase was reached and the engine looked
-/// at it: the always-deliver rule (the first in file order) or suppress
-/// rule that decided; each dedup rule whose window was searched; each
-/// quiet rule whose windows were compared with the local time, up to the
-/// one that held the message; each cap whose count was compared, up to
-/// the one that was reached. A rule that matched but whose phase was
-/// never reached was not consulted.
-fn consulted(policy: &NotifyPolicy, record: &[Value], decision: Decision) -> Vec<u32> {
-    let phase_of = |a: &Action| match a {
-        Action::AlwaysDeliver => Phase::AlwaysDeliver,
-        Action::Suppress { .. } => Phase::Suppress,
-        Action::Dedup { .. } => Phase::Dedup,
-        Action::Quiet { .. } => Phase::Quiet,
-        Action::Limit { .. } => Phase::Limit,
-    };
-    let matching: Vec<(u32, Phase)> = policy
-        .rules()
-        .iter()
-        .enumerate()
-        .filter(|(_, r)| r.applies(record))
-        .map(|(i, r)| (i as u32, phase_of(r.action())))
-        .collect();
-    // The phase that decided and its rule (`None`: every rule of that
-    // phase was consulted and the message went on).
-    let (last, decider) = match decision {
-        Decision::Deliver { .. } => {
-            let always = matching
-                .iter()
-                .find(|(_, p)| *p == Phase::AlwaysDeliver)
-                .map(|&(i, _)| i);
-            match always {
-                Some(i) => return vec![i],
-                None => (Phase::Limit, None),
-            }
-        }
-        Decision::Suppress { rule, reason } => match reason {
-            Reason::Declared => return vec![rule.get()],
-            Reason::Duplicate { .. } => (Phase::Dedup, Some(rule)),
-            Reason::Quiet => (Phase::Quiet, Some(rule)),
-            Reason::CapReached { .. } => (Phase::Limit, Some(rule)),
-            Reason::StoreFull => (Phase::Limit, None),
-        },
-        Decision::Defer { rule, .. } => (Phase::Quiet, Some(rule)),
-    };
-    let mut out: Vec<u32> = matching
-        .iter()
-        .filter(|&&(i, p)| {
-            p >= Phase::Dedup && (p < last || (p == last && decider.is_none_or(|d| i <= d.get())))
-        })
-        .map(|&(i, _)| i)
-        .collect();
-    if let Decision::Suppress {
-        rule,
-        reason: Reason::StoreFull,
-    } = decision
-    {
-        if !out.contains(&rule.get()) {
-            out.push(rule.get());
-        }
-    }
-    out
 }
 
 /// One item of a policy, described for people and for tools.

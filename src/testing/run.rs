@@ -16,6 +16,7 @@ use tollgate_runtime::eval::Component;
 use tollgate_runtime::hashes::MessageIdHash;
 use tollgate_runtime::notify::{Decision, MemoryState, NotifyPolicy};
 use tollgate_runtime::table::Table;
+use tollgate_runtime::trace::{FeeTrace, NotifyTrace};
 
 /// The verdict on one test.
 pub enum Verdict {
@@ -167,7 +168,8 @@ fn fee_test(
         return Err(errors);
     };
     let mut components: Vec<Component> = Vec::new();
-    let answer = table.fee(&record.values, &mut components);
+    let mut trace = FeeTrace::default();
+    let answer = table.fee_traced(&record.values, &mut components, &mut trace);
     let mut expected = json!({ "fee": money(table, f.fee.value) });
     if !f.components.is_empty() {
         let listed: Vec<Json> = wanted
@@ -235,7 +237,8 @@ fn fee_test(
         .iter()
         .filter_map(|c| {
             let s = table.schedules().get(c.schedule.get() as usize)?;
-            Some(json!({ "schedule": s.name(), "explain": explain(table, s, c, &record.values) }))
+            let t = trace.of(c.schedule)?;
+            Some(json!({ "schedule": s.name(), "explain": explain(table, s, t) }))
         })
         .collect();
     let (span, message, label) = match differences.first() {
@@ -570,14 +573,15 @@ fn stream_test(
     let count = s.messages.len();
     for (n, (m, p)) in s.messages.iter().zip(prepared).enumerate() {
         let Prepared { record, until } = p;
-        let trace = notify_out::trace(policy, &record.values, &state);
-        let answered = policy.answer(&record.values, &mut state);
+        let mut traced = NotifyTrace::default();
+        let answered = policy.answer_traced(&record.values, &mut state, &mut traced);
+        let trace = notify_out::rules(policy, &traced);
         let expected = expected_json(policy, &m.expect, until);
         let id = policy.message_id_of(&record.values);
         let (actual, ok, repeat) = match answered {
             Ok(a) => {
                 if !a.repeat {
-                    coverage.message(policy, &record.values, a.decision);
+                    coverage.message(&traced, a.decision);
                     if let Some(id) = id {
                         first_decided.entry(id).or_insert(n + 1);
                     }
@@ -611,7 +615,7 @@ fn stream_test(
         .with_note(format!("actual: {actual}"));
         let mut d = d;
         let repeat_of = repeat
-            .then(|| notify_out::repeat_of(policy, &record.values, &state))
+            .then(|| notify_out::repeat_of(policy, &record.values, &traced))
             .flatten();
         let trace = match repeat_of {
             Some(r) => {

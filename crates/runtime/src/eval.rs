@@ -4,6 +4,7 @@
 use crate::fee::FeeBreakdown;
 use crate::position::{RuleIndex, ScheduleIndex};
 use crate::table::{Hit, Schedule, Table};
+use crate::trace::{FeeTracer, NoTrace};
 use crate::value::Value;
 use crate::{ArithError, Decimal};
 use alloc::vec::Vec;
@@ -136,13 +137,51 @@ impl Schedule {
             .all(|(cell, &f)| record.get(f.get() as usize).is_some_and(|v| cell.admits(v)))
     }
 
-    /// The index of the rule that decides `record`.
+    /// The position in the columns of the first cell of `row` that does
+    /// not admit the record's value (or finds none); `None` when every
+    /// cell admits it: [`Schedule::row_admits`], saying where it failed
+    /// (for a tracer; the search keeps the shorter test).
+    #[inline]
+    fn refusal(&self, row: &crate::table::Row, record: &[Value]) -> Option<usize> {
+        row.cells
+            .iter()
+            .zip(self.columns())
+            .position(|(cell, &f)| record.get(f.get() as usize).is_none_or(|v| !cell.admits(v)))
+    }
+
+    /// The first row that admits `record`, found by walking the rows in
+    /// order and telling `tracer` why each row before it did not.
+    fn walk<T: FeeTracer>(&self, record: &[Value], tracer: &mut T) -> Option<usize> {
+        for (i, row) in self.rows().iter().enumerate() {
+            match self.refusal(row, record) {
+                None => return Some(i),
+                Some(column) => {
+                    let value = self
+                        .columns()
+                        .get(column)
+                        .and_then(|f| record.get(f.get() as usize));
+                    tracer.miss(i as u32, row.rule, column as u32, value);
+                }
+            }
+        }
+        None
+    }
+
+    /// The index of the rule that decides `record`. A tracer that records
+    /// is told every row tried before the rule, found by walking the rows
+    /// (the lookup index, which finds the rule without them, is then not
+    /// used).
     ///
     /// # Errors
     /// [`EvalError::NoMatch`], or [`EvalError::Ambiguous`] under `unique`
     /// when two rules other than `otherwise` match.
     #[inline]
-    pub fn decide(&self, index: ScheduleIndex, record: &[Value]) -> Result<RuleIndex, EvalError> {
+    pub(crate) fn decide<T: FeeTracer>(
+        &self,
+        index: ScheduleIndex,
+        record: &[Value],
+        tracer: &mut T,
+    ) -> Result<RuleIndex, EvalError> {
         let rule_of = |row: usize| {
             self.rows()
                 .get(row)
@@ -156,22 +195,31 @@ impl Schedule {
                 .get(rule.get() as usize)
                 .is_some_and(|r| r.otherwise)
         };
-        if let Some((first, other)) = self.index.grid_lookup(record, self.columns()) {
-            let Some(rule) = first else {
-                return Err(EvalError::NoMatch { schedule: index });
-            };
-            return match other {
-                Some(second) if self.hit() == Hit::Unique && !is_otherwise(second) => {
-                    Err(EvalError::Ambiguous {
-                        schedule: index,
-                        first: rule,
-                        second,
-                    })
-                }
-                _ => Ok(rule),
-            };
+        // The lookup index answers without the rows: only for a tracer
+        // that keeps nothing.
+        if !T::RECORDS {
+            if let Some((first, other)) = self.index.grid_lookup(record, self.columns()) {
+                let Some(rule) = first else {
+                    return Err(EvalError::NoMatch { schedule: index });
+                };
+                return match other {
+                    Some(second) if self.hit() == Hit::Unique && !is_otherwise(second) => {
+                        Err(EvalError::Ambiguous {
+                            schedule: index,
+                            first: rule,
+                            second,
+                        })
+                    }
+                    _ => Ok(rule),
+                };
+            }
         }
-        let Some(row) = self.first_row_from(record, 0) else {
+        let found = if T::RECORDS {
+            self.walk(record, tracer)
+        } else {
+            self.first_row_from(record, 0)
+        };
+        let Some(row) = found else {
             return Err(EvalError::NoMatch { schedule: index });
         };
         let rule = rule_of(row)?;
@@ -192,6 +240,7 @@ impl Schedule {
                 next = other + 1;
             }
         }
+        tracer.matched(rule);
         Ok(rule)
     }
 
@@ -199,18 +248,23 @@ impl Schedule {
     ///
     /// # Errors
     /// As [`Schedule::decide`], or when the amount is missing or overflows.
-    pub(crate) fn component(
+    pub(crate) fn component<T: FeeTracer>(
         &self,
         index: ScheduleIndex,
         record: &[Value],
+        tracer: &mut T,
     ) -> Result<Component, EvalError> {
-        let rule = self.decide(index, record)?;
+        tracer.schedule(index);
+        let rule = self.decide(index, record, tracer)?;
         let Some(Value::Num(amount)) = record.get(self.base().get() as usize) else {
             return Err(EvalError::BadAmount { schedule: index });
         };
+        tracer.amount(*amount);
         let formula = self.rules().get(rule.get() as usize).map(|r| &r.fee);
         let fee = match formula {
-            Some(f) => f.compute(*amount, &self.rounding()),
+            // Without a tracer, the computation alone (no tracer to pass).
+            Some(f) if !T::RECORDS => f.compute(*amount, &self.rounding()),
+            Some(f) => f.compute_traced(*amount, &self.rounding(), tracer),
             None => Err(ArithError::Overflow),
         }
         .map_err(|error| EvalError::Arith {
@@ -218,6 +272,7 @@ impl Schedule {
             rule,
             error,
         })?;
+        tracer.priced(&fee);
         Ok(Component {
             schedule: index,
             rule,
@@ -237,7 +292,7 @@ impl Schedule {
         index: ScheduleIndex,
         record: &[Value],
     ) -> Result<Decimal, EvalError> {
-        let rule = self.decide(index, record)?;
+        let rule = self.decide(index, record, &mut NoTrace)?;
         let Some(Value::Num(amount)) = record.get(self.base().get() as usize) else {
             return Err(EvalError::BadAmount { schedule: index });
         };
@@ -311,11 +366,27 @@ impl Table {
     /// # Errors
     /// The first schedule's error, in schedule order.
     pub fn fee(&self, record: &[Value], out: &mut Vec<Component>) -> Result<Decimal, EvalError> {
+        self.fee_traced(record, out, &mut NoTrace)
+    }
+
+    /// [`Table::fee`], telling `tracer` how each schedule decided and
+    /// computed its component (a [`crate::trace::FeeTrace`] keeps it for
+    /// an explanation).
+    ///
+    /// # Errors
+    /// As [`Table::fee`].
+    pub fn fee_traced<T: FeeTracer>(
+        &self,
+        record: &[Value],
+        out: &mut Vec<Component>,
+        tracer: &mut T,
+    ) -> Result<Decimal, EvalError> {
         out.clear();
+        tracer.begin();
         let mut total = Decimal::ZERO;
         for (i, s) in self.schedules().iter().enumerate() {
             self.check_refund(ScheduleIndex::new(i as u32), s, record)?;
-            let c = s.component(ScheduleIndex::new(i as u32), record)?;
+            let c = s.component(ScheduleIndex::new(i as u32), record, tracer)?;
             total = crate::exact::add(total, c.fee.total).map_err(|_| EvalError::TotalOverflow)?;
             out.push(c);
         }

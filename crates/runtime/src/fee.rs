@@ -4,6 +4,7 @@
 //! negated fee of its magnitude.
 
 use crate::rounding::Rounding;
+use crate::trace::{FeeTracer, NoTrace};
 use crate::{exact, ArithError, Decimal};
 use alloc::vec::Vec;
 
@@ -111,14 +112,30 @@ impl FeeFormula {
         amount: Decimal,
         rounding: &Rounding,
     ) -> Result<FeeBreakdown, ArithError> {
+        self.compute_traced(amount, rounding, &mut NoTrace)
+    }
+
+    /// [`FeeFormula::compute`], telling `tracer` how the tiers charged the
+    /// amount. (Inlined, so that [`FeeFormula::compute`], which passes
+    /// [`NoTrace`], is the computation alone.)
+    ///
+    /// # Errors
+    /// As [`FeeFormula::compute`].
+    #[inline]
+    pub fn compute_traced<T: FeeTracer>(
+        &self,
+        amount: Decimal,
+        rounding: &Rounding,
+        tracer: &mut T,
+    ) -> Result<FeeBreakdown, ArithError> {
         if is_refund(amount) {
             return self
-                .compute(amount.abs(), rounding)
+                .compute_traced(amount.abs(), rounding, tracer)
                 .map(FeeBreakdown::negated);
         }
         let flat = exact::mul(amount, self.rate)?;
         let raw = if self.tier_mode.is_some() {
-            exact::add(flat, self.tier_part(amount)?)?
+            exact::add(flat, self.tier_part(amount, tracer)?)?
         } else {
             flat
         };
@@ -159,7 +176,7 @@ impl FeeFormula {
     /// `sum` after the total minimum, then the total cap, with the bound
     /// that changed it.
     #[inline]
-    pub fn bound_total(&self, sum: Decimal) -> (Decimal, Option<BoundApplied>) {
+    fn bound_total(&self, sum: Decimal) -> (Decimal, Option<BoundApplied>) {
         let mut total = sum;
         let mut applied = None;
         if let Some(min) = self.total_min {
@@ -189,7 +206,7 @@ impl FeeFormula {
         }
         let mut raw = exact::mul(amount, self.rate)?;
         if self.tier_mode.is_some() {
-            raw = exact::add(raw, self.tier_part(amount)?)?;
+            raw = exact::add(raw, self.tier_part(amount, &mut NoTrace)?)?;
         }
         let mut fee = rounding.apply(raw)?;
         if let Some(min) = self.min {
@@ -222,20 +239,32 @@ impl FeeFormula {
             .position(|b| b.up_to.is_none_or(|up| magnitude <= up))
     }
 
-    fn tier_part(&self, amount: Decimal) -> Result<Decimal, ArithError> {
+    /// The tiers' part of the fee on `amount` (not below zero), each band
+    /// it charges told to `tracer`.
+    fn tier_part<T: FeeTracer>(
+        &self,
+        amount: Decimal,
+        tracer: &mut T,
+    ) -> Result<Decimal, ArithError> {
         match self.tier_mode {
             None => Ok(Decimal::ZERO),
             Some(TierMode::Whole) => {
-                let band = self.band_of(amount).and_then(|i| self.tiers.get(i));
-                band.map_or(Ok(Decimal::ZERO), |b| exact::mul(amount, b.rate))
+                let Some(i) = self.band_of(amount) else {
+                    return Ok(Decimal::ZERO);
+                };
+                tracer.band(i);
+                self.tiers
+                    .get(i)
+                    .map_or(Ok(Decimal::ZERO), |b| exact::mul(amount, b.rate))
             }
             Some(TierMode::Marginal) => {
                 let mut total = Decimal::ZERO;
                 let mut lower = Decimal::ZERO;
-                for band in &self.tiers {
+                for (i, band) in self.tiers.iter().enumerate() {
                     let upper = band.up_to.map_or(amount, |up| up.min(amount));
                     if upper > lower {
                         let part = exact::sub(upper, lower)?;
+                        tracer.band_part(i, part);
                         total = exact::add(total, exact::mul(part, band.rate)?)?;
                     }
                     match band.up_to {
@@ -261,7 +290,7 @@ fn negate(d: Decimal) -> Decimal {
 
 /// Whether `amount` is a refund: below zero (a negative zero is not).
 #[inline]
-pub fn is_refund(amount: Decimal) -> bool {
+pub(crate) fn is_refund(amount: Decimal) -> bool {
     amount.is_sign_negative() && !amount.is_zero()
 }
 

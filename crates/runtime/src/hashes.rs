@@ -1,6 +1,6 @@
 //! Typed hashes: what a throttle state is keyed by. A [`KeyHash`] names a
 //! rule key (the hash of the values of the fields a rule counts by,
-//! [`key_of`](crate::notify::key_of)); a [`MessageIdHash`] names a message
+//! [`NotifyRule::key_of`](crate::notify::NotifyRule::key_of)); a [`MessageIdHash`] names a message
 //! id ([`NotifyPolicy::message_id_of`](crate::notify::NotifyPolicy::message_id_of)).
 //! Both are 64-bit, as the saved states, the Redis keys and the journal
 //! write them; a function that takes one cannot be given the other.
@@ -30,7 +30,7 @@ macro_rules! hash {
 
 hash! {
     /// A rule key's 64-bit hash: the values of the fields a de-duplication
-    /// or limit rule counts by ([`key_of`](crate::notify::key_of)). Not a
+    /// or limit rule counts by ([`NotifyRule::key_of`](crate::notify::NotifyRule::key_of)). Not a
     /// [`MessageIdHash`]: a key hash given where a message id is wanted
     /// does not compile.
     ///

@@ -68,6 +68,9 @@
 //!   at its activation, and the previous one kept for late records.
 //! - [`record::RecordBuilder`]: records typed field by field, as
 //!   `tollgate eval` types the records it reads.
+//! - [`trace`]: explanations built while deciding, for fees and for
+//!   notifications; a host words them (`eval --explain`), and they cost
+//!   nothing when not asked for.
 //!
 //! # The life of a fee
 //!
@@ -192,6 +195,7 @@ pub mod staged;
 pub mod state_file;
 pub mod table;
 mod times;
+pub mod trace;
 pub mod value;
 mod variants;
 pub mod window;

@@ -25,6 +25,7 @@ use crate::activation::Outside;
 use crate::hashes::{KeyHash, MessageIdHash};
 use crate::ids::{self, Answer};
 use crate::position::NotifyRuleIndex;
+use crate::trace::{NoTrace, NotifyTracer, RuleTrace, Saw};
 use crate::value::Value;
 use crate::window;
 use alloc::string::String;
@@ -326,6 +327,13 @@ pub trait ThrottleState {
 }
 
 impl NotifyRule {
+    /// The key under which the rule counts `record`'s delivery (a hash of
+    /// the record's values of the rule's key fields); `None` for a rule
+    /// that keeps no state.
+    pub fn key_of(&self, record: &[Value]) -> Option<KeyHash> {
+        self.keys().map(|keys| key_of(record, keys))
+    }
+
     /// Whether the rule applies to `record`.
     pub fn applies(&self, record: &[Value]) -> bool {
         self.rows.iter().any(|cells| {
@@ -339,7 +347,7 @@ impl NotifyRule {
 
 /// The key of a record for the fields `keys`: a 64-bit hash of their values
 /// (numbers normalized, so 1.0 and 1.00 are one key).
-pub fn key_of(record: &[Value], keys: &[u32]) -> KeyHash {
+pub(crate) fn key_of(record: &[Value], keys: &[u32]) -> KeyHash {
     let mut h = xxhash_rust::xxh64::Xxh64::new(0x7011_6a7e);
     for &k in keys {
         match record.get(k as usize) {
@@ -393,7 +401,7 @@ impl KeyCache {
 
 /// Whether local time of day `tod` lies in window `(start, end)`: start
 /// included, end excluded, wrapping past midnight when start > end.
-pub fn in_window(tod: u32, (start, end): (u32, u32)) -> bool {
+pub(crate) fn in_window(tod: u32, (start, end): (u32, u32)) -> bool {
     if start <= end {
         start <= tod && tod < end
     } else {
@@ -451,14 +459,36 @@ impl NotifyPolicy {
         record: &[Value],
         state: &mut impl ThrottleState,
     ) -> Result<Answer, NotifyError> {
+        self.answer_traced(record, state, &mut NoTrace)
+    }
+
+    /// [`NotifyPolicy::answer`], telling `tracer` what every rule saw in
+    /// the state before the decision, the rules the decision consulted, and
+    /// the decision a repeat repeats (a [`crate::trace::NotifyTrace`] keeps
+    /// it for an explanation).
+    ///
+    /// # Errors
+    /// As [`NotifyPolicy::answer`].
+    pub fn answer_traced<T: NotifyTracer>(
+        &self,
+        record: &[Value],
+        state: &mut impl ThrottleState,
+        tracer: &mut T,
+    ) -> Result<Answer, NotifyError> {
         if state.sized_for().is_some_and(|shape| shape != self.shape) {
             return Err(NotifyError::StateMismatch);
         }
+        tracer.begin();
+        if T::RECORDS {
+            self.observe(record, state, tracer);
+        }
         let Some(id) = self.message_id_of(record) else {
-            return self.decide_fresh(record, state).map(|decision| Answer {
-                decision,
-                repeat: false,
-            });
+            return self
+                .decide_fresh(record, state, tracer)
+                .map(|decision| Answer {
+                    decision,
+                    repeat: false,
+                });
         };
         let now_ms = match record.get(self.clock as usize) {
             Some(Value::Time { unix_ms, .. }) => *unix_ms,
@@ -472,11 +502,12 @@ impl NotifyPolicy {
         // refused, or delivered or suppressed by a rule that reads no
         // time): it is decided without its id.
         if !self.zone.covers(now_ms.div_euclid(1000)) {
-            return self.decide_fresh(record, state).map(fresh);
+            return self.decide_fresh(record, state, tracer).map(fresh);
         }
         let known = state.decided(id);
         if let Some((at, decision)) = known {
             if ids::repeats(at, now_ms, self.lateness_ms) {
+                tracer.repeat_of(at);
                 return Ok(Answer {
                     decision,
                     repeat: true,
@@ -494,8 +525,9 @@ impl NotifyPolicy {
                 let always = self
                     .rules
                     .iter()
-                    .any(|r| r.action == Action::AlwaysDeliver && r.applies(record));
-                if always {
+                    .position(|r| r.action == Action::AlwaysDeliver && r.applies(record));
+                if let Some(rule) = always {
+                    tracer.consulted(NotifyRuleIndex::new(rule as u32));
                     return Ok(fresh(Decision::Deliver { clamped: None }));
                 }
                 return Err(match forgotten {
@@ -504,17 +536,18 @@ impl NotifyPolicy {
                 });
             }
         }
-        let decision = self.decide_fresh(record, state)?;
+        let decision = self.decide_fresh(record, state, tracer)?;
         state.remember(id, now_ms, decision);
         Ok(fresh(decision))
     }
 
     /// Decides `record` against `state` as a message never seen before,
     /// and records the delivery in it if the decision is to deliver.
-    fn decide_fresh(
+    fn decide_fresh<T: NotifyTracer>(
         &self,
         record: &[Value],
         state: &mut impl ThrottleState,
+        tracer: &mut T,
     ) -> Result<Decision, NotifyError> {
         let now_ms = match record.get(self.clock as usize) {
             Some(Value::Time { unix_ms, .. }) => *unix_ms,
@@ -547,11 +580,13 @@ impl NotifyPolicy {
         };
         // Each rule's key is hashed once, though it is read and then recorded.
         let mut cache = KeyCache::default();
-        if matching().any(|(_, r)| r.action == Action::AlwaysDeliver) {
+        if let Some((i, _)) = matching().find(|(_, r)| r.action == Action::AlwaysDeliver) {
+            tracer.consulted(NotifyRuleIndex::new(i as u32));
             return Ok(Decision::Deliver { clamped: None });
         }
         if let Some((i, _)) = matching().find(|(_, r)| matches!(r.action, Action::Suppress { .. }))
         {
+            tracer.consulted(NotifyRuleIndex::new(i as u32));
             return Ok(Decision::Suppress {
                 rule: NotifyRuleIndex::new(i as u32),
                 reason: Reason::Declared,
@@ -588,6 +623,7 @@ impl NotifyPolicy {
         }
         for (i, r) in matching() {
             if let Action::Dedup { keys, window_ms } = &r.action {
+                tracer.consulted(NotifyRuleIndex::new(i as u32));
                 let history =
                     state.history(NotifyRuleIndex::new(i as u32), cache.key(i, record, keys));
                 if let Some(last) = window::duplicate_of(history, now_ms, *window_ms) {
@@ -598,7 +634,17 @@ impl NotifyPolicy {
                 }
             }
         }
-        if let Some((rule, windows, drop)) = self.holding(&applies, now_s) {
+        let held = self.holding(&applies, now_s);
+        if T::RECORDS {
+            // Every quiet rule up to the one that holds the message.
+            let last = held.map_or(usize::MAX, |(rule, ..)| rule.get() as usize);
+            for (i, r) in matching() {
+                if matches!(r.action, Action::Quiet { .. }) && i <= last {
+                    tracer.consulted(NotifyRuleIndex::new(i as u32));
+                }
+            }
+        }
+        if let Some((rule, windows, drop)) = held {
             if drop {
                 return Ok(Decision::Suppress {
                     rule,
@@ -626,6 +672,7 @@ impl NotifyPolicy {
         let mut clamped = None;
         for (i, r) in matching() {
             if let Action::Limit { cap, period, keys } = &r.action {
+                tracer.consulted(NotifyRuleIndex::new(i as u32));
                 let (allowed, clamped_from) = self.cap_for(*cap, record);
                 if let (None, Some(from)) = (clamped, clamped_from) {
                     clamped = Some(Clamp {
@@ -656,6 +703,7 @@ impl NotifyPolicy {
                     cache.key(i, record, keys),
                     now_ms,
                 ) {
+                    tracer.consulted(NotifyRuleIndex::new(i as u32));
                     return Ok(Decision::Suppress {
                         rule: NotifyRuleIndex::new(i as u32),
                         reason: Reason::StoreFull,
@@ -676,8 +724,70 @@ impl NotifyPolicy {
         Ok(Decision::Deliver { clamped })
     }
 
+    /// What every rule sees of `record` in `state`, before any phase runs,
+    /// told to `tracer` in file order: the values the phases read (the
+    /// key's history, its newest delivery, the local time, the cap). Nothing
+    /// for a record without a timestamp.
+    fn observe<T: NotifyTracer>(
+        &self,
+        record: &[Value],
+        state: &impl ThrottleState,
+        tracer: &mut T,
+    ) {
+        let Some(Value::Time {
+            unix_ms: now_ms, ..
+        }) = record.get(self.clock as usize)
+        else {
+            return;
+        };
+        let now_ms = *now_ms;
+        let tod = self.zone.time_of_day(now_ms.div_euclid(1000));
+        for (i, r) in self.rules.iter().enumerate() {
+            let rule = NotifyRuleIndex::new(i as u32);
+            if !r.applies(record) {
+                tracer.saw(RuleTrace {
+                    rule,
+                    saw: None,
+                    newest_ms: None,
+                });
+                continue;
+            }
+            let key = r.keys().map(|keys| key_of(record, keys));
+            let history = key.map_or(&[][..], |k| state.history(rule, k));
+            let saw = match &r.action {
+                Action::AlwaysDeliver => Saw::AlwaysDeliver,
+                Action::Suppress { .. } => Saw::Suppress,
+                Action::Dedup { window_ms, .. } => Saw::Dedup {
+                    last_ms: history.last().copied(),
+                    duplicate_of: window::duplicate_of(history, now_ms, *window_ms),
+                },
+                Action::Quiet { windows, .. } => Saw::Quiet {
+                    local_time: tod,
+                    holding: (0..windows.len())
+                        .filter(|&w| windows.get(w).is_some_and(|&w| in_window(tod, w)))
+                        .collect(),
+                },
+                Action::Limit { cap, period, .. } => {
+                    let count = window::fullest_period(history, *period, now_ms, &self.zone);
+                    let (cap, clamped_from) = self.cap_for(*cap, record);
+                    Saw::Limit {
+                        count,
+                        cap,
+                        clamped_from,
+                        admits: (count as u32) < cap,
+                    }
+                }
+            };
+            tracer.saw(RuleTrace {
+                rule,
+                saw: Some(saw),
+                newest_ms: key.and_then(|k| state.newest(rule, k)),
+            });
+        }
+    }
+
     /// The cap for `record`, and the record's value when it was clamped.
-    pub fn cap_for(&self, cap: Cap, record: &[Value]) -> (u32, Option<i64>) {
+    pub(crate) fn cap_for(&self, cap: Cap, record: &[Value]) -> (u32, Option<i64>) {
         match cap {
             Cap::Fixed(n) => (n, None),
             Cap::Field { field, low, high } => {

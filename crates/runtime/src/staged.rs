@@ -46,6 +46,7 @@ use crate::notify::{
 };
 use crate::position::NotifyRuleIndex;
 use crate::state_file::{carry_plan, Carried};
+use crate::trace::{FeeTracer, NoTrace, NotifyTracer};
 use crate::value::Value;
 use crate::Decimal;
 use alloc::string::String;
@@ -581,6 +582,20 @@ impl<S: Store> Terminal<S> {
         slot: Slot,
         record: &[Value],
     ) -> Result<Decided<Answer>, TerminalError> {
+        self.decide_traced(slot, record, &mut NoTrace)
+    }
+
+    /// [`Terminal::decide`], telling `tracer` how the deciding version
+    /// decided ([`NotifyPolicy::answer_traced`]).
+    ///
+    /// # Errors
+    /// As [`Terminal::decide`].
+    pub fn decide_traced<T: NotifyTracer>(
+        &mut self,
+        slot: Slot,
+        record: &[Value],
+        tracer: &mut T,
+    ) -> Result<Decided<Answer>, TerminalError> {
         let policy = match self.held(slot).map(|h| &h.compiled) {
             Some(Compiled::Notifications(p)) => p,
             _ => return Err(TerminalError::WrongSlot),
@@ -603,7 +618,7 @@ impl<S: Store> Terminal<S> {
         let version = held.version;
         let state = held.state.as_mut().ok_or(TerminalError::WrongSlot)?;
         let answer = policy
-            .answer(record, state)
+            .answer_traced(record, state, tracer)
             .map_err(TerminalError::Notify)?;
         if !answer.repeat {
             self.mirror_delivery(slot, record, at_ms, answer.decision);
@@ -680,6 +695,22 @@ impl<S: Store> Terminal<S> {
         record: &[Value],
         components: &mut Vec<Component>,
     ) -> Result<Decided<Decimal>, TerminalError> {
+        self.price_traced(slot, at_ms, record, components, &mut NoTrace)
+    }
+
+    /// [`Terminal::price`], telling `tracer` how the pricing version
+    /// priced ([`crate::table::Table::fee_traced`]).
+    ///
+    /// # Errors
+    /// As [`Terminal::price`].
+    pub fn price_traced<T: FeeTracer>(
+        &self,
+        slot: Slot,
+        at_ms: i64,
+        record: &[Value],
+        components: &mut Vec<Component>,
+        tracer: &mut T,
+    ) -> Result<Decided<Decimal>, TerminalError> {
         if self.slot_at(at_ms) != slot {
             return Err(TerminalError::Misrouted);
         }
@@ -691,7 +722,9 @@ impl<S: Store> Terminal<S> {
             Outside::Before { from_ms } => TerminalError::NotYetEffective { from_ms },
             Outside::After { until_ms } => TerminalError::Expired { until_ms },
         })?;
-        let fee = table.fee(record, components).map_err(TerminalError::Eval)?;
+        let fee = table
+            .fee_traced(record, components, tracer)
+            .map_err(TerminalError::Eval)?;
         Ok(Decided {
             version: held.version,
             answer: fee,

@@ -15,7 +15,7 @@ use crate::zone::Zone;
 /// `now_ms`: for a rolling period of D, the fullest window `(w − D, w]`
 /// with `now ≤ w < now + D`; for a calendar day, the deliveries on now's
 /// local day.
-pub fn fullest_period(history: &[i64], period: Period, now_ms: i64, zone: &Zone) -> usize {
+pub(crate) fn fullest_period(history: &[i64], period: Period, now_ms: i64, zone: &Zone) -> usize {
     match period {
         Period::Rolling(d) => {
             // The count only rises when w reaches a delivery: try w = now
@@ -46,7 +46,7 @@ pub fn fullest_period(history: &[i64], period: Period, now_ms: i64, zone: &Zone)
 
 /// The delivery of `history` (sorted) nearest to `now_ms` and less than
 /// `window_ms` away from it, before or after (the earlier on a tie).
-pub fn duplicate_of(history: &[i64], now_ms: i64, window_ms: i64) -> Option<i64> {
+pub(crate) fn duplicate_of(history: &[i64], now_ms: i64, window_ms: i64) -> Option<i64> {
     let at = history.partition_point(|&t| t < now_ms);
     let after = history.get(at).copied();
     let before = at.checked_sub(1).and_then(|i| history.get(i)).copied();

@@ -8,7 +8,7 @@
 use std::fmt::Write as _;
 use std::ops::Range;
 use tollgate_runtime::hashes::{KeyHash, MessageIdHash};
-use tollgate_runtime::notify::{key_of, Action, NotifyPolicy, NotifyRule};
+use tollgate_runtime::notify::{Action, NotifyPolicy, NotifyRule};
 use tollgate_runtime::value::Value;
 use tollgate_runtime::window::Span;
 
@@ -62,12 +62,13 @@ impl Keys {
         };
         for caps in [true, false] {
             for (i, rule) in policy.rules().iter().enumerate() {
-                let Some(fields) = rule.keys() else { continue };
                 let cap = matches!(rule.action(), Action::Limit { .. });
                 if cap != caps || !rule.applies(record) {
                     continue;
                 }
-                let key = key_of(record, fields);
+                let Some(key) = rule.key_of(record) else {
+                    continue;
+                };
                 let start = keys.names.len();
                 rule_key(policy, rule, key, &mut keys.names);
                 keys.push(
