@@ -324,9 +324,11 @@ impl StepRecords {
     }
 
     fn new(label: &'static str, text: &str, lines: &[String]) -> StepRecords {
-        let file = tollgate::syntax::parse(text).unwrap();
-        let checked = tollgate::check::check(&file).unwrap();
-        let policy = tollgate::compile::notify::compile(&checked).unwrap();
+        let options = tollgate::pipeline::Options::default();
+        let policy = match tollgate::pipeline::compile(text, &options).map(|out| out.compiled) {
+            Ok(tollgate_runtime::artifact::Compiled::Notifications(p)) => p,
+            other => panic!("not a notifications policy: {other:?}"),
+        };
         let templates = lines
             .iter()
             .map(|line| tollgate::record::from_json(line, policy.fields()).unwrap())

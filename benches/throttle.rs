@@ -35,9 +35,13 @@ use xxhash_rust::xxh64::Xxh64Builder;
 const TERMINALS: usize = 100_000;
 
 fn policy(text: &str) -> NotifyPolicy {
-    let file = tollgate::syntax::parse(text).unwrap();
-    let checked = tollgate::check::check(&file).unwrap();
-    tollgate::compile::notify::compile(&checked).unwrap()
+    match tollgate::pipeline::compile(text, &tollgate::pipeline::Options::default()) {
+        Ok(out) => match out.compiled {
+            tollgate_runtime::artifact::Compiled::Notifications(p) => p,
+            tollgate_runtime::artifact::Compiled::Fees(_) => panic!("a fees policy"),
+        },
+        Err(e) => panic!("{e:?}"),
+    }
 }
 
 /// Records for `TERMINALS` terminals, one second apart, cycling kinds.

@@ -7,7 +7,7 @@
 //! which is `no_std` so terminals can embed it.
 //!
 //! ```
-//! let policy = tollgate::check_source(r#"
+//! let policy = tollgate::pipeline::check(r#"
 //!     policy demo version 1
 //!     kind fees
 //!     field amount: money
@@ -48,17 +48,6 @@ pub mod tzdb;
 pub mod vectors;
 
 pub use diagnostic::Diagnostic;
-
-/// Parses and checks one policy's source text; the policy must also
-/// compile, so that `check` reports every error `compile` would
-/// ([`pipeline::check`]).
-///
-/// # Errors
-/// The diagnostics of the first stage that failed: syntax, checking, then
-/// compiling.
-pub fn check_source(source: &str) -> Result<model::Policy, Vec<Diagnostic>> {
-    pipeline::check(source)
-}
 
 /// Parses, checks and compiles a fees policy's source text.
 ///

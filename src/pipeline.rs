@@ -2,7 +2,13 @@
 //! (`syntax`), checked (`check`) and compiled (`compile`: a fees policy to
 //! a decision table, a notifications policy for the decision engine with
 //! its zone built). Every command that reads a policy source goes through
-//! [`compile`] or [`run`]; the stages themselves are not public.
+//! [`compile`] or [`run`]; the stages themselves are private to the crate,
+//! so no other path from a source to a table exists. What stays public
+//! around them holds no such path: the syntax of test files
+//! ([`syntax::parse_tests`](crate::syntax::parse_tests)) and the
+//! formatter's concrete tree ([`crate::syntax::concrete`]), the size
+//! limits, the table printer ([`crate::compile::print`]) and the zone's
+//! span of years ([`crate::compile::notify::ZONE_YEARS`]).
 //!
 //! ```
 //! use tollgate::pipeline::{compile, Options};
@@ -53,9 +59,12 @@ impl Default for Options {
     }
 }
 
-/// How far [`run`] goes once the policy checks.
+/// How far [`run`] goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Goal {
+    /// Parses the text only (the formatter's tests, the parser's limits):
+    /// [`Stages::file`] and the syntax errors, nothing checked.
+    Parse,
     /// Finds every error compiling would report, except the overlaps of
     /// `unique` schedules (the linter reports those as findings), without
     /// building a fee table: [`Stages::compiled`] stays empty.
@@ -135,6 +144,10 @@ pub fn run(source: &str, options: &Options, goal: Goal) -> Stages {
             return stages;
         }
     };
+    if goal == Goal::Parse {
+        stages.file = Some(file);
+        return stages;
+    }
     let checked = check::check(&file);
     stages.file = Some(file);
     let policy = match checked {
@@ -145,6 +158,7 @@ pub fn run(source: &str, options: &Options, goal: Goal) -> Stages {
         }
     };
     let compiled = match (&policy.body, goal) {
+        (_, Goal::Parse) => Ok(None),
         (Body::Fees(_), Goal::Validate) => stage::validate(&policy).map(|()| None),
         (Body::Fees(_), Goal::Compile) if options.prove_unique => {
             stage::compile(&policy).map(|t| Some(Compiled::Fees(t)))
@@ -152,7 +166,7 @@ pub fn run(source: &str, options: &Options, goal: Goal) -> Stages {
         (Body::Fees(_), Goal::Compile) => stage::build(&policy).map(|t| Some(Compiled::Fees(t))),
         (Body::Notifications(_), goal) => {
             stage::notify::compile_for_years(&policy, options.zone_years).map(|p| match goal {
-                Goal::Validate => None,
+                Goal::Parse | Goal::Validate => None,
                 Goal::Compile => Some(Compiled::Notifications(p)),
             })
         }

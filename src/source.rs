@@ -217,6 +217,6 @@ mod tests {
         let (file, diagnostic) = from_bytes("p.toll".into(), bytes);
         assert!(diagnostic.is_none());
         assert_eq!(file.text, policy);
-        assert!(crate::check_source(&file.text).is_ok());
+        assert!(crate::pipeline::check(&file.text).is_ok());
     }
 }

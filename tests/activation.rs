@@ -48,8 +48,7 @@ const V2: &str = "tests/activation/messages_v2.toll";
 const NEW_YEAR_MS: i64 = 1_798_732_800_000;
 
 fn compiled(rel: &str) -> tollgate_runtime::notify::NotifyPolicy {
-    let policy = tollgate::check::check(&tollgate::syntax::parse(&read(rel)).unwrap()).unwrap();
-    tollgate::compile::notify::compile(&policy).unwrap()
+    common::notifications(&read(rel)).1
 }
 
 #[test]
@@ -75,17 +74,14 @@ fn the_source_window_reaches_the_compiled_policy() {
     assert_eq!(v2.window().until, None);
     // Seconds may be left out, and the offset may be Z.
     let short = read(V2).replace("2027-01-01T00:00:00+08:00", "2026-12-31T16:00Z");
-    let policy = tollgate::check::check(&tollgate::syntax::parse(&short).unwrap()).unwrap();
+    let (policy, _) = common::notifications(&short);
     assert_eq!(policy.window.from_ms(), Some(NEW_YEAR_MS));
 }
 
 #[test]
 fn a_bad_window_is_an_error_with_a_code() {
     let codes = |src: &str| -> Vec<&'static str> {
-        let errs = match tollgate::syntax::parse(src) {
-            Err(d) => d,
-            Ok(file) => tollgate::check::check(&file).err().unwrap_or_default(),
-        };
+        let errs = tollgate::pipeline::check(src).err().unwrap_or_default();
         errs.iter().map(|d| d.code.as_str()).collect()
     };
     let v1 = read(V1);

@@ -268,10 +268,7 @@ fn each_kind_of_damage_has_its_error() {
 /// (daylight saving), and every policy of the notification scenarios.
 fn notify_policies() -> Vec<NotifyPolicy> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
-    let compile = |text: &str| {
-        let policy = tollgate::check::check(&tollgate::syntax::parse(text).unwrap()).unwrap();
-        tollgate::compile::notify::compile(&policy).unwrap()
-    };
+    let compile = |text: &str| common::notifications(text).1;
     let reference =
         std::fs::read_to_string(root.join("policies/notifications/merchant_messages.toll"))
             .unwrap();

@@ -11,6 +11,7 @@
     clippy::panic
 )]
 
+mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::Path;
@@ -62,8 +63,7 @@ fn deciding_with_the_bounded_store_allocates_only_in_the_engine() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/notifications/merchant_messages.toll"),
     )
     .unwrap();
-    let policy = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();
-    let compiled = tollgate::compile::notify::compile(&policy).unwrap();
+    let (_, compiled) = common::notifications(&text);
     let mut store = BoundedState::new(&compiled, 4).unwrap();
     // Drive the store directly: 10,000 deliveries over many keys and rules.
     let before = allocations();
@@ -111,8 +111,7 @@ fn expired_entries_go_first_and_live_evictions_are_counted() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("policies/notifications/merchant_messages.toll"),
     )
     .unwrap();
-    let policy = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();
-    let compiled = tollgate::compile::notify::compile(&policy).unwrap();
+    let (_, compiled) = common::notifications(&text);
     let network = compiled
         .rules()
         .iter()
@@ -167,8 +166,7 @@ fn memory_store_bytes_per_key() {
 }
 
 fn compile(text: &str) -> tollgate_runtime::notify::NotifyPolicy {
-    let policy = tollgate::check::check(&tollgate::syntax::parse(text).unwrap()).unwrap();
-    tollgate::compile::notify::compile(&policy).unwrap()
+    common::notifications(text).1
 }
 
 fn message(p: &tollgate_runtime::notify::NotifyPolicy, terminal: &str, secs: i64) -> Vec<Value> {

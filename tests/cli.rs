@@ -411,8 +411,7 @@ fn explain_names_every_alternative_of_a_failed_rule_and_unique_clashes() {
     );
     // A table built without the proof (as an artifact made elsewhere may
     // be) still checks every record at run time.
-    let file = tollgate::syntax::parse(text).unwrap();
-    let table = tollgate::compile::build(&tollgate::check::check(&file).unwrap()).unwrap();
+    let (_, table) = common::unproven(text).unwrap();
     let artifact = dir.join("overlap.tgc");
     std::fs::write(&artifact, tollgate_runtime::artifact::encode(&table)).unwrap();
     let o = common::tollgate_stdin(

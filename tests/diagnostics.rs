@@ -22,7 +22,7 @@ fn diagnose(path: &Path) -> (String, String, Vec<Diagnostic>) {
     let (source, problem) = tollgate::source::from_bytes(name.clone(), bytes);
     let diagnostics = match problem {
         Some(d) => vec![d],
-        None => tollgate::check_source(&source.text)
+        None => tollgate::pipeline::check(&source.text)
             .err()
             .unwrap_or_default(),
     };
@@ -87,7 +87,7 @@ fn json_carries_the_same_data() {
 
 /// The first diagnostic of `text`, checked as `tollgate check` does.
 fn first_of(text: &str) -> Diagnostic {
-    tollgate::check_source(text)
+    tollgate::pipeline::check(text)
         .err()
         .and_then(|d| d.into_iter().next())
         .unwrap()
@@ -144,8 +144,8 @@ fn the_yen_sign_is_the_policys_yen_or_yuan_and_ambiguous_elsewhere() {
              field amount: money\nschedule a {{\n  hit first\n  otherwise => 1% of amount + ¥30 min ￥5\n}}\n"
         )
     };
-    assert!(tollgate::check_source(&policy("JPY")).is_ok());
-    assert!(tollgate::check_source(&policy("CNY")).is_ok());
+    assert!(tollgate::pipeline::check(&policy("JPY")).is_ok());
+    assert!(tollgate::pipeline::check(&policy("CNY")).is_ok());
     let d = first_of(&policy("USD"));
     assert_eq!(d.code, Code::E0206);
     assert!(
@@ -269,7 +269,7 @@ fn a_policy_wide_expect_is_reported_once() {
                 expect colour between 1% and 2%\nfield amount: money\n\
                 schedule a {\n  hit first\n  otherwise => 1%\n}\n\
                 schedule b {\n  hit first\n  otherwise => 1%\n}\n";
-    let ds = tollgate::check_source(text).err().unwrap_or_default();
+    let ds = tollgate::pipeline::check(text).err().unwrap_or_default();
     assert_eq!(
         ds.iter().map(|d| d.code).collect::<Vec<_>>(),
         vec![Code::E0101],

@@ -10,6 +10,7 @@
     clippy::panic
 )]
 
+mod common;
 use std::process::Command;
 
 fn tollgate(args: &[&str]) -> (String, String, i32) {
@@ -69,9 +70,7 @@ fn pairs_snapshots_and_examples() {
 }
 
 fn notify_policy(source: &str) -> tollgate_runtime::notify::NotifyPolicy {
-    let file = tollgate::syntax::parse(source).unwrap();
-    let policy = tollgate::check::check(&file).unwrap();
-    tollgate::compile::notify::compile(&policy).unwrap()
+    common::notifications(source).1
 }
 
 /// Each decision of `p` on `stream`: what happens to the message (what

@@ -57,7 +57,7 @@ fn whole_policies_in_the_language_reference_check_clean() {
         policies.len()
     );
     for p in &policies {
-        if let Err(d) = tollgate::check_source(p) {
+        if let Err(d) = tollgate::pipeline::check(p) {
             panic!(
                 "{}\n{p}",
                 tollgate::diagnostic::render::render(&d, "docs/language.md", p, false)

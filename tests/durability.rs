@@ -98,8 +98,7 @@ fn text(messages: &[Message]) -> String {
 }
 
 fn compiled() -> NotifyPolicy {
-    let policy = tollgate::check::check(&tollgate::syntax::parse(POLICY).unwrap()).unwrap();
-    tollgate::compile::notify::compile(&policy).unwrap()
+    common::notifications(POLICY).1
 }
 
 fn spawn(dir: &Path, state: &Path) -> Child {

@@ -42,10 +42,18 @@ fn corpus() -> Vec<(String, String)> {
         .filter_map(|p| {
             let text = String::from_utf8(std::fs::read(&p).ok()?).ok()?;
             let text = text.strip_prefix('\u{feff}').unwrap_or(&text).to_string();
-            tollgate::syntax::parse(&text).ok()?;
+            parses(&text).then_some(())?;
             Some((p.display().to_string(), text))
         })
         .collect()
+}
+
+/// Whether `text` is a policy's syntax (it may still fail to check).
+fn parses(text: &str) -> bool {
+    let options = tollgate::pipeline::Options::default();
+    tollgate::pipeline::run(text, &options, tollgate::pipeline::Goal::Parse)
+        .file
+        .is_some()
 }
 
 /// The comments of a text, in order.
@@ -61,19 +69,12 @@ fn comment_texts(text: &str) -> Vec<String> {
 /// table, the decision structure of a notifications policy; the
 /// diagnostics' codes when it does not compile.
 fn compiled(text: &str) -> String {
-    match tollgate::check_source(text) {
+    use tollgate_runtime::artifact::{encode, Compiled};
+    match tollgate::pipeline::compile(text, &tollgate::pipeline::Options::default()) {
         Err(ds) => format!("{:?}", ds.iter().map(|d| d.code).collect::<Vec<_>>()),
-        Ok(policy) => match policy.kind {
-            tollgate::model::PolicyKind::Fees => match tollgate::compile::compile(&policy) {
-                Ok(t) => format!("{:?}", tollgate_runtime::artifact::encode(&t)),
-                Err(ds) => format!("{:?}", ds.iter().map(|d| d.code).collect::<Vec<_>>()),
-            },
-            tollgate::model::PolicyKind::Notifications => {
-                match tollgate::compile::notify::compile(&policy) {
-                    Ok(p) => format!("{p:?}"),
-                    Err(ds) => format!("{:?}", ds.iter().map(|d| d.code).collect::<Vec<_>>()),
-                }
-            }
+        Ok(out) => match out.compiled {
+            Compiled::Fees(t) => format!("{:?}", encode(&t)),
+            Compiled::Notifications(p) => format!("{p:?}"),
         },
     }
 }

@@ -102,10 +102,7 @@ fn rules_of_example(table: &Table, k: usize, json: &str) -> Vec<u32> {
 fn compile_unproven(
     text: &str,
 ) -> Result<(tollgate::model::Policy, tollgate_runtime::table::Table), ()> {
-    let file = tollgate::syntax::parse(text).map_err(drop)?;
-    let policy = tollgate::check::check(&file).map_err(drop)?;
-    let table = tollgate::compile::build(&policy).map_err(drop)?;
-    Ok((policy, table))
+    common::unproven(text).map_err(drop)
 }
 
 fn check(seed: u64, rules: usize, unique: bool) {

@@ -173,7 +173,7 @@ fn the_thirteen_clause_rule_is_decided_at_the_default_budget() {
     .unwrap();
     assert!(text.contains("(a12 or b12) =>"));
     assert_eq!(codes(&lint_source(&text, &[])), vec![]);
-    assert!(tollgate::check_source(&text).is_ok());
+    assert!(tollgate::pipeline::check(&text).is_ok());
 }
 
 /// What a finding says, without its help (which lists up to three gaps:

@@ -102,7 +102,7 @@ fn fees_print_in_the_currency_minor_unit() {
 #[test]
 fn unknown_currencies_are_refused() {
     let text = "policy p version 1\nkind fees\ncurrency RMB\nrounding half_up\nfield amount: money\nschedule s {\n hit first\n otherwise => 0.60%\n}\n";
-    let errors = tollgate::check_source(text).unwrap_err();
+    let errors = tollgate::pipeline::check(text).unwrap_err();
     assert!(errors.iter().any(|d| d.code.as_str() == "E0206"));
 }
 

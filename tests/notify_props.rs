@@ -45,8 +45,7 @@ fn load(zone: &str) -> (Policy, NotifyPolicy) {
         "timezone \"Asia/Shanghai\"",
         &format!("timezone \"{zone}\""),
     );
-    let policy = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();
-    let compiled = tollgate::compile::notify::compile(&policy).unwrap();
+    let (policy, compiled) = common::notifications(&text);
     (policy, compiled)
 }
 
@@ -536,8 +535,7 @@ fn pruning_keeps_a_delivery_until_its_window_ends() {
     let text = "policy cap version 1\nkind notifications\nfield kind: enum { msg }\n\
                 field terminal: string\nfield at: timestamp\n\
                 rule per_terminal when kind == msg => limit 2 per 1h by terminal\n";
-    let policy = tollgate::check::check(&tollgate::syntax::parse(text).unwrap()).unwrap();
-    let compiled = tollgate::compile::notify::compile(&policy).unwrap();
+    let (_, compiled) = common::notifications(text);
     let at = |ms: i64| {
         let stamp = chrono::DateTime::from_timestamp_millis(ms)
             .unwrap()
@@ -653,8 +651,7 @@ fn windowed_streams_agree(seed: u64, from_at: usize, until_at: usize) {
         "late records within 2h",
         &format!("late records within 2h\neffective from {from} until {until}"),
     );
-    let policy = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();
-    let compiled = tollgate::compile::notify::compile(&policy).unwrap();
+    let (policy, compiled) = common::notifications(&text);
     assert!(!compiled.window().is_always());
     let mut memory = MemoryState::new();
     let mut bounded = BoundedState::with_ids(&compiled, 8, WhenFull::EvictOldest, 1024).unwrap();
@@ -879,10 +876,7 @@ fn saved_state_carries_rule_by_rule() {
              rule per_merchant when true => limit {cap} per 1h by merchant\n"
         )
     };
-    let compile = |t: String| {
-        let p = tollgate::check::check(&tollgate::syntax::parse(&t).unwrap()).unwrap();
-        tollgate::compile::notify::compile(&p).unwrap()
-    };
+    let compile = |t: String| common::notifications(&t).1;
     let v1 = compile(text(1, "", "Asia/Shanghai", "a, b", 2));
     let mut state = MemoryState::new();
     let rec = tollgate::record::from_json(
@@ -976,8 +970,7 @@ fn defers_across_meeting_quiet_windows_stay_inside_the_span() {
         Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/notifications/chained_quiet.toll"),
     )
     .unwrap();
-    let policy = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();
-    let compiled = tollgate::compile::notify::compile(&policy).unwrap();
+    let (policy, compiled) = common::notifications(&text);
     let (kind, clock) = (field(&compiled, "kind"), field(&compiled, "at"));
     let record = |ms: i64| {
         let mut r = vec![Value::Bool(false); compiled.fields().len()];

@@ -16,8 +16,8 @@ mod common;
 use proptest::prelude::*;
 use std::path::Path;
 use tollgate::generate::{self, Rng, Shape};
-use tollgate::model::{Body, Policy, PolicyKind};
-use tollgate_runtime::artifact;
+use tollgate::model::{Body, Policy};
+use tollgate_runtime::artifact::{self, Compiled};
 use tollgate_runtime::eval::{Component, EvalError};
 use tollgate_runtime::table::{Lookup, Table};
 use tollgate_runtime::trace::FeeTrace;
@@ -131,12 +131,9 @@ fn reference_policies_agree_with_the_interpreter() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("policies");
     for path in tollgate::source::discover(&root).unwrap() {
         let text = std::fs::read_to_string(&path).unwrap();
-        let file = tollgate::syntax::parse(&text).unwrap();
-        let policy = tollgate::check::check(&file).unwrap();
-        if policy.kind != PolicyKind::Fees {
+        let (policy, Compiled::Fees(table)) = common::compiled(&text) else {
             continue;
-        }
-        let table = tollgate::compile::compile(&policy).unwrap();
+        };
         agree(&policy, &table, 7, 5_000);
     }
 }
@@ -163,9 +160,7 @@ fn large_generated_policies_agree_and_use_the_index() {
 /// schedules (E0402), and each example record meets the conditions of both
 /// rules named, neither of them `otherwise`.
 fn refused_for_overlaps(text: &str, diagnostics: &[tollgate::Diagnostic]) {
-    let file = tollgate::syntax::parse(text).unwrap();
-    let policy = tollgate::check::check(&file).unwrap();
-    let table = tollgate::compile::build(&policy).unwrap();
+    let (policy, table) = common::unproven(text).unwrap();
     assert!(!diagnostics.is_empty());
     for d in diagnostics {
         assert_eq!(

@@ -18,7 +18,7 @@ fn policies() -> Vec<PathBuf> {
 
 fn load(rel: &str) -> Policy {
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(rel)).unwrap();
-    tollgate::check_source(&text).unwrap_or_else(|d| panic!("{rel}: {d:#?}"))
+    tollgate::pipeline::check(&text).unwrap_or_else(|d| panic!("{rel}: {d:#?}"))
 }
 
 #[test]
@@ -30,7 +30,7 @@ fn every_policy_checks_clean() {
     );
     for path in &files {
         let text = std::fs::read_to_string(path).unwrap();
-        if let Err(diagnostics) = tollgate::check_source(&text) {
+        if let Err(diagnostics) = tollgate::pipeline::check(&text) {
             let shown = tollgate::diagnostic::render::render(
                 &diagnostics,
                 &path.display().to_string(),

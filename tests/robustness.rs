@@ -29,7 +29,7 @@ fn diagnose(bytes: Vec<u8>) -> (String, Vec<Diagnostic>) {
     let (source, problem) = tollgate::source::from_bytes("fuzz.toll".into(), bytes);
     let diagnostics = match problem {
         Some(d) => vec![d],
-        None => tollgate::check_source(&source.text)
+        None => tollgate::pipeline::check(&source.text)
             .err()
             .unwrap_or_default(),
     };
@@ -214,7 +214,7 @@ fn every_truncation_of_every_policy_is_handled() {
             // A cut policy is incomplete, except where the cut only drops
             // trailing comments and blank lines.
             if diagnostics.is_empty() {
-                assert!(tollgate::check_source(&text).is_ok());
+                assert!(tollgate::pipeline::check(&text).is_ok());
             }
         }
     }

@@ -35,8 +35,7 @@ fn read(rel: &str) -> String {
 }
 
 fn notify_artifact(source: &str) -> Vec<u8> {
-    let policy = tollgate::check::check(&tollgate::syntax::parse(source).unwrap()).unwrap();
-    artifact::encode_notify(&tollgate::compile::notify::compile(&policy).unwrap())
+    artifact::encode_notify(&common::notifications(source).1)
 }
 
 fn v1() -> String {

@@ -12,6 +12,7 @@
     clippy::panic
 )]
 
+mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::Path;
@@ -51,14 +52,9 @@ static GLOBAL: Counting = Counting;
 /// The artifact bytes of a reference policy, compiled by the host.
 fn artifact_of(policy: &str) -> Vec<u8> {
     let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(policy)).unwrap();
-    let checked = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();
-    match checked.kind {
-        tollgate::model::PolicyKind::Fees => {
-            artifact::encode(&tollgate::compile::compile(&checked).unwrap())
-        }
-        tollgate::model::PolicyKind::Notifications => {
-            artifact::encode_notify(&tollgate::compile::notify::compile(&checked).unwrap())
-        }
+    match common::compiled(&text).1 {
+        Compiled::Fees(table) => artifact::encode(&table),
+        Compiled::Notifications(policy) => artifact::encode_notify(&policy),
     }
 }
 

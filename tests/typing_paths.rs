@@ -257,13 +257,7 @@ fn reference_schemas() -> &'static [Vec<FieldSpec>] {
         })
         .collect();
         let text = read("notifications/merchant_messages.toll");
-        let policy = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();
-        out.push(
-            tollgate::compile::notify::compile(&policy)
-                .unwrap()
-                .fields()
-                .to_vec(),
-        );
+        out.push(common::notifications(&text).1.fields().to_vec());
         out
     })
 }

@@ -32,7 +32,7 @@ pub const NOTIFY_DEFAULT_TIMEZONE: &str = "UTC";
 ///
 /// # Errors
 /// Every error found, in file order as far as possible.
-pub fn check(file: &File) -> Result<Policy, Vec<Diagnostic>> {
+pub(crate) fn check(file: &File) -> Result<Policy, Vec<Diagnostic>> {
     let mut c = Checker::new(file);
     let policy = c.run();
     match policy {

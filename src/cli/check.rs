@@ -42,7 +42,7 @@ pub fn check_file(
 /// What `tollgate check` finds in a text: the errors of the first stage
 /// that fails.
 pub fn check_text(text: &str) -> Vec<Diagnostic> {
-    match crate::check_source(text) {
+    match crate::pipeline::check(text) {
         Ok(_) => Vec::new(),
         Err(ds) => ds,
     }

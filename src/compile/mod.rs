@@ -1,6 +1,6 @@
 //! Compiling a checked policy to a decision table ([`tollgate_runtime::table`]).
 
-pub mod dnf;
+pub(crate) mod dnf;
 pub mod notify;
 pub mod print;
 pub mod print_notify;
@@ -30,7 +30,7 @@ pub const MAX_TABLE_ROWS: usize = 131_072;
 /// The diagnostics of [`build`], or one per overlap (E0402) when the
 /// linter's analysis proves that two rules of a `unique` schedule match
 /// one record.
-pub fn compile(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
+pub(crate) fn compile(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
     let table = build(policy)?;
     let overlaps = overlap_errors(policy);
     if overlaps.is_empty() {
@@ -46,7 +46,7 @@ pub fn compile(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
 /// it). A schedule whose analysis found none before it could not go on (a
 /// rule too large to expand, or the budget spent) is left to the run-time
 /// check.
-pub fn overlap_errors(policy: &Policy) -> Vec<Diagnostic> {
+pub(crate) fn overlap_errors(policy: &Policy) -> Vec<Diagnostic> {
     let Body::Fees(schedules) = &policy.body else {
         return Vec::new();
     };
@@ -100,7 +100,7 @@ pub fn overlap_errors(policy: &Policy) -> Vec<Diagnostic> {
 /// # Errors
 /// A diagnostic when the policy is not a fees policy, an enum has more than
 /// 64 variants, or a rule's condition expands to too many rows.
-pub fn build(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
+pub(crate) fn build(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
     let Body::Fees(schedules) = &policy.body else {
         let span = policy.fields.first().map(|f| f.span).unwrap_or_default();
         return Err(vec![Diagnostic::error(
@@ -166,7 +166,7 @@ pub(crate) fn inconsistent(
 ///
 /// # Errors
 /// The diagnostics `compile` would give.
-pub fn validate(policy: &Policy) -> Result<(), Vec<Diagnostic>> {
+pub(crate) fn validate(policy: &Policy) -> Result<(), Vec<Diagnostic>> {
     let Body::Fees(schedules) = &policy.body else {
         return compile(policy).map(|_| ());
     };
@@ -276,7 +276,7 @@ pub(crate) fn field_specs(policy: &Policy) -> Vec<FieldSpec> {
 }
 
 /// The runtime's value for a checked constant.
-pub fn value(v: &model::Constant) -> Value {
+pub(crate) fn value(v: &model::Constant) -> Value {
     match v {
         model::Constant::Enum(i) => Value::Enum(*i),
         model::Constant::Money(d) | model::Constant::Decimal(d) => Value::Num(*d),

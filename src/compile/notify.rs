@@ -58,7 +58,7 @@ pub fn parse_zone_years(text: &str) -> Result<(i32, i32), String> {
 /// # Errors
 /// A diagnostic when the policy is not a notifications policy, its zone is
 /// unknown, or a rule's condition expands to too many rows.
-pub fn compile(policy: &Policy) -> Result<NotifyPolicy, Vec<Diagnostic>> {
+pub(crate) fn compile(policy: &Policy) -> Result<NotifyPolicy, Vec<Diagnostic>> {
     compile_for_years(policy, ZONE_YEARS)
 }
 
@@ -67,7 +67,7 @@ pub fn compile(policy: &Policy) -> Result<NotifyPolicy, Vec<Diagnostic>> {
 ///
 /// # Errors
 /// As [`compile`].
-pub fn compile_for_years(
+pub(crate) fn compile_for_years(
     policy: &Policy,
     (first, last): (i32, i32),
 ) -> Result<NotifyPolicy, Vec<Diagnostic>> {

@@ -32,7 +32,7 @@ pub const STEP_LIMIT: usize = limits::MAX_SOURCE_BYTES * STEPS_PER_BYTE;
 /// Diagnostics for a resource limit (`E0004`, also when parsing takes more
 /// than [`STEP_LIMIT`] steps), a syntax error (`E0001`, the first one found)
 /// or malformed literals (`E0002`, all of them).
-pub fn parse(source: &str) -> Result<File, Vec<Diagnostic>> {
+pub(crate) fn parse(source: &str) -> Result<File, Vec<Diagnostic>> {
     limits::check(source).map_err(|d| vec![d])?;
     pest::set_call_limit(std::num::NonZeroUsize::new(STEP_LIMIT));
     let mut pairs = TollgateParser::parse(Rule::file, source)

@@ -45,10 +45,7 @@ pub fn late_policy_text(zone: &str) -> String {
 
 /// [`late_policy_text`] checked and compiled.
 pub fn late_policy(zone: &str) -> (Policy, NotifyPolicy) {
-    let text = late_policy_text(zone);
-    let policy = tollgate::check::check(&tollgate::syntax::parse(&text).unwrap()).unwrap();
-    let compiled = tollgate::compile::notify::compile(&policy).unwrap();
-    (policy, compiled)
+    super::common::notifications(&late_policy_text(zone))
 }
 
 pub const LATENESS_MS: i64 = 2 * 3_600_000;

@@ -119,3 +119,56 @@ pub fn rounded_as(
     )
     .unwrap()
 }
+
+/// A policy source compiled through the library's one pipeline
+/// (`tollgate::pipeline::compile`, default options): the checked policy
+/// and its compiled form.
+#[allow(dead_code)]
+pub fn compiled(
+    text: &str,
+) -> (
+    tollgate::model::Policy,
+    tollgate_runtime::artifact::Compiled,
+) {
+    let options = tollgate::pipeline::Options::default();
+    match tollgate::pipeline::compile(text, &options) {
+        Ok(out) => (out.policy, out.compiled),
+        Err(diagnostics) => panic!("the policy does not compile: {diagnostics:?}"),
+    }
+}
+
+/// A notifications policy's source compiled as [`compiled`] does: the
+/// checked policy and the policy the decision engine runs.
+#[allow(dead_code)]
+pub fn notifications(
+    text: &str,
+) -> (
+    tollgate::model::Policy,
+    tollgate_runtime::notify::NotifyPolicy,
+) {
+    match compiled(text) {
+        (policy, tollgate_runtime::artifact::Compiled::Notifications(p)) => (policy, p),
+        (policy, _) => panic!("`{}` is not a notifications policy", policy.name),
+    }
+}
+
+/// A fees policy's source compiled without proving its `unique`
+/// schedules disjoint (`prove_unique: false`: overlaps are left to the
+/// run-time check), as an artifact made elsewhere may be: the checked
+/// policy and its table.
+#[allow(dead_code)]
+pub fn unproven(
+    text: &str,
+) -> Result<(tollgate::model::Policy, tollgate_runtime::table::Table), Vec<tollgate::Diagnostic>> {
+    let options = tollgate::pipeline::Options {
+        prove_unique: false,
+        ..Default::default()
+    };
+    let out = tollgate::pipeline::compile(text, &options)?;
+    match out.compiled {
+        tollgate_runtime::artifact::Compiled::Fees(table) => Ok((out.policy, table)),
+        tollgate_runtime::artifact::Compiled::Notifications(_) => {
+            panic!("`{}` is not a fees policy", out.policy.name)
+        }
+    }
+}
