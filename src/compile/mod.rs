@@ -115,19 +115,10 @@ pub(crate) fn build(policy: &Policy) -> Result<Table, Vec<Diagnostic>> {
     let mut errors = variant_errors(policy);
     let fields = field_specs(policy);
     let mut out = Vec::with_capacity(schedules.len());
-    let mut total = 0;
-    for s in schedules {
-        match schedule(s, &types, &mut total) {
-            Ok(s) => out.push(s),
-            Err(d) => {
-                let too_many = d.code == Code::E0403;
-                errors.push(d);
-                if too_many {
-                    break;
-                }
-            }
-        }
-    }
+    errors.extend(expand(schedules, &types, |s, rows| {
+        out.push(schedule(s, rows)?);
+        Ok(())
+    }));
     if !errors.is_empty() {
         return Err(errors);
     }
@@ -172,19 +163,7 @@ pub(crate) fn validate(policy: &Policy) -> Result<(), Vec<Diagnostic>> {
     };
     let types: Vec<FieldKind> = policy.fields.iter().map(|f| f.ty.clone()).collect();
     let mut errors = variant_errors(policy);
-    let mut total = 0;
-    'schedules: for s in schedules {
-        for r in &s.rules {
-            if let Err(e) = rows::rule_rows(&r.name, &r.when, &types, &mut total) {
-                let too_many = e.code == Code::E0403;
-                errors.push(e);
-                if too_many {
-                    break 'schedules;
-                }
-                continue 'schedules;
-            }
-        }
-    }
+    errors.extend(expand(schedules, &types, |_, _| Ok(())));
     if errors.is_empty() {
         Ok(())
     } else {
@@ -217,17 +196,41 @@ fn variant_errors(policy: &Policy) -> Vec<Diagnostic> {
     errors
 }
 
-/// One schedule's table; `total` counts the rows of the whole table.
-fn schedule(
-    s: &model::Schedule,
+/// Expands the rules of each schedule to rows, in order, and hands each
+/// schedule whose rules all expand to `each`, with its rows rule by rule.
+/// Returns the errors: per schedule, its first rule that does not expand
+/// (or what `each` refuses); a table past its limit of rows (E0403) stops
+/// the expansion.
+fn expand(
+    schedules: &[model::Schedule],
     types: &[FieldKind],
-    total: &mut usize,
-) -> Result<Schedule, Diagnostic> {
+    mut each: impl FnMut(&model::Schedule, Vec<Vec<dnf::Conj>>) -> Result<(), Diagnostic>,
+) -> Vec<Diagnostic> {
+    let mut errors = Vec::new();
+    let mut total = 0;
+    for s in schedules {
+        let rows: Result<Vec<_>, _> = s
+            .rules
+            .iter()
+            .map(|r| rows::rule_rows(&r.name, &r.when, types, &mut total))
+            .collect();
+        if let Err(d) = rows.and_then(|rows| each(s, rows)) {
+            let too_many = d.code == Code::E0403;
+            errors.push(d);
+            if too_many {
+                break;
+            }
+        }
+    }
+    errors
+}
+
+/// One schedule's table from its rules' rows (rule by rule).
+fn schedule(s: &model::Schedule, by_rule: Vec<Vec<dnf::Conj>>) -> Result<Schedule, Diagnostic> {
     let mut conjunctions: Vec<dnf::Conj> = Vec::new();
     let mut owners: Vec<u32> = Vec::new();
     let mut rules = Vec::with_capacity(s.rules.len());
-    for (i, r) in s.rules.iter().enumerate() {
-        let rows = rows::rule_rows(&r.name, &r.when, types, total)?;
+    for ((i, r), rows) in s.rules.iter().enumerate().zip(by_rule) {
         owners.extend(std::iter::repeat_n(i as u32, rows.len()));
         conjunctions.extend(rows);
         rules.push(Rule {

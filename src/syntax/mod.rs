@@ -56,7 +56,7 @@ pub(crate) fn parse(source: &str) -> Result<File, Vec<Diagnostic>> {
 /// `test_file` rule, under the same limits as a policy.
 ///
 /// # Errors
-/// As [`parse`]: `E0004`, `E0001` (the first syntax error) or `E0002`.
+/// As a policy's parse: `E0004`, `E0001` (the first syntax error) or `E0002`.
 pub fn parse_tests(source: &str) -> Result<crate::testing::ast::TestFile, Vec<Diagnostic>> {
     limits::check(source).map_err(|d| vec![d])?;
     pest::set_call_limit(std::num::NonZeroUsize::new(STEP_LIMIT));
