@@ -134,9 +134,14 @@ enum Messages {
 fn messages(workload: &str, n: usize) {
     let text = std::fs::read_to_string("policies/notifications/merchant_messages.toll")
         .expect("run from the repository root");
-    let file = tollgate::syntax::parse(&text).unwrap();
-    let checked = tollgate::check::check(&file).unwrap();
-    let policy: NotifyPolicy = tollgate::compile::notify::compile(&checked).unwrap();
+    let options = tollgate::pipeline::Options::default();
+    let policy: NotifyPolicy = match tollgate::pipeline::compile(&text, &options) {
+        Ok(out) => match out.compiled {
+            tollgate_runtime::artifact::Compiled::Notifications(p) => p,
+            tollgate_runtime::artifact::Compiled::Fees(_) => panic!("a fees policy"),
+        },
+        Err(e) => panic!("{e:?}"),
+    };
     let kinds = [
         "txn_success",
         "promo",

@@ -52,21 +52,13 @@ pub fn parse_zone_years(text: &str) -> Result<(i32, i32), String> {
     Ok((a, b))
 }
 
-/// Compiles a checked notifications policy, its zone built for
-/// [`ZONE_YEARS`].
+/// Compiles a checked notifications policy, its zone built for the years
+/// `first..=last` (UTC, [`ZONE_YEARS`] by default); see
+/// [`parse_zone_years`] for the spans allowed.
 ///
 /// # Errors
 /// A diagnostic when the policy is not a notifications policy, its zone is
 /// unknown, or a rule's condition expands to too many rows.
-pub(crate) fn compile(policy: &Policy) -> Result<NotifyPolicy, Vec<Diagnostic>> {
-    compile_for_years(policy, ZONE_YEARS)
-}
-
-/// Compiles a checked notifications policy, its zone built for the years
-/// `first..=last` (UTC); see [`parse_zone_years`] for the spans allowed.
-///
-/// # Errors
-/// As [`compile`].
 pub(crate) fn compile_for_years(
     policy: &Policy,
     (first, last): (i32, i32),
