@@ -136,16 +136,19 @@ fn expired_entries_go_first_and_live_evictions_are_counted() {
 }
 
 /// The server's `MemoryState`, measured by the allocator: heap bytes per
-/// (rule, key) with 100,000 keys holding one, two and three instants (one
-/// or two stay inline in the map's slot; three go to the heap). The figures
-/// are printed for BENCHMARKS.md (`cargo test --test bounded_alloc --
-/// --nocapture`) and held to the slot size the layout promises.
+/// (rule, key) with 100,000 keys holding from one to fifteen instants. A
+/// rule's slots hold two instants inline (40 bytes), six (64) once more
+/// than an eighth of its keys keep more than two, fourteen (128) once they
+/// keep more than six; past that a key's instants go to the heap. The
+/// figures are printed for BENCHMARKS.md (`cargo test --test bounded_alloc
+/// -- --nocapture`) and held to the slot sizes the layout promises.
 #[test]
 fn memory_store_bytes_per_key() {
     use tollgate_runtime::notify::MemoryState;
     const KEYS: u64 = 100_000;
+    let counts = [1i64, 2, 3, 6, 7, 14, 15];
     let mut per_key = Vec::new();
-    for instants in 1..=3i64 {
+    for instants in counts {
         let before = live_bytes();
         let mut store = MemoryState::new();
         for key in 0..KEYS {
@@ -158,11 +161,21 @@ fn memory_store_bytes_per_key() {
         per_key.push(bytes);
         drop(store);
     }
-    // A slot is 48 bytes and a control byte; the table is a power of two
-    // at most 7/8 full, so at most about twice that per key.
-    assert!(per_key[0] <= 2.0 * 49.0, "{per_key:?}");
-    assert_eq!(per_key[0], per_key[1], "two instants stay inline");
-    assert!(per_key[2] > per_key[1], "three go to the heap");
+    // A slot and a control byte; the table is a power of two at most 7/8
+    // full, so at most about twice that per key.
+    let [one, two, three, six, seven, fourteen, fifteen] = per_key[..] else {
+        unreachable!()
+    };
+    assert!(one <= 2.0 * 41.0, "{per_key:?}");
+    assert_eq!(one, two, "two instants stay inline");
+    assert_eq!(three, six, "up to six stay inline in a larger slot");
+    assert!(three > two && three <= 2.0 * 65.0, "{per_key:?}");
+    assert_eq!(
+        seven, fourteen,
+        "up to fourteen stay inline in the largest slot"
+    );
+    assert!(seven > six && seven <= 2.0 * 129.0, "{per_key:?}");
+    assert!(fifteen > fourteen, "fifteen go to the heap");
 }
 
 fn compile(text: &str) -> tollgate_runtime::notify::NotifyPolicy {

@@ -13,10 +13,12 @@
 //! decided within the lateness with that first decision, marked as a
 //! repeat, before any phase (see [`crate::ids`]).
 
+mod key;
 mod memory;
 mod policy;
 mod validate;
 
+pub(crate) use key::key_of;
 pub use memory::MemoryState;
 pub use policy::{NotifyParts, NotifyPolicy, NotifyRule};
 pub use validate::{MAX_DURATION_MS, MAX_LATENESS_MS, MAX_REASON_BYTES};
@@ -343,38 +345,6 @@ impl NotifyRule {
                 .all(|(cell, &f)| record.get(f as usize).is_some_and(|v| cell.admits(v)))
         })
     }
-}
-
-/// The key of a record for the fields `keys`: a 64-bit hash of their values
-/// (numbers normalized, so 1.0 and 1.00 are one key).
-pub(crate) fn key_of(record: &[Value], keys: &[u32]) -> KeyHash {
-    let mut h = xxhash_rust::xxh64::Xxh64::new(0x7011_6a7e);
-    for &k in keys {
-        match record.get(k as usize) {
-            Some(Value::Enum(i)) => {
-                h.update(&[1]);
-                h.update(&i.to_le_bytes());
-            }
-            Some(Value::Num(d)) => {
-                let n = d.normalize();
-                h.update(&[2]);
-                h.update(&n.mantissa().to_le_bytes());
-                h.update(&[n.scale() as u8]);
-            }
-            Some(Value::Bool(b)) => h.update(&[3, u8::from(*b)]),
-            Some(Value::Str(s)) => {
-                h.update(&[4]);
-                h.update(&(s.len() as u64).to_le_bytes());
-                h.update(s.as_bytes());
-            }
-            Some(Value::Time { unix_ms, .. }) => {
-                h.update(&[5]);
-                h.update(&unix_ms.to_le_bytes());
-            }
-            None => h.update(&[0]),
-        }
-    }
-    KeyHash::new(h.digest())
 }
 
 /// The keys already hashed for one decision (the first 16 rules with state;

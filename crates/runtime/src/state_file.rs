@@ -28,10 +28,8 @@ use crate::ids::DecidedIds;
 use crate::notify::{Action, Clamp, Decision, MemoryState, NotifyPolicy, Period, Reason};
 use crate::position::NotifyRuleIndex;
 use crate::table::FieldKind;
-use crate::times::Times;
 use alloc::string::String;
 use alloc::vec::Vec;
-use hashbrown::HashMap;
 
 /// The magic bytes of a saved throttle state.
 pub const STATE_MAGIC: &[u8; 8] = b"TOLLSTAT";
@@ -230,18 +228,17 @@ impl MemoryState {
         }
         // Entries go out in (rule, key) order, whatever the map's order;
         // only those of rules that keep state.
-        let mut sorted: Vec<(&(u32, u64), &Times)> = self
-            .entries
-            .iter()
+        let mut sorted: Vec<((u32, u64), &[i64])> = self
+            .entries()
             .filter(|((r, _), _)| shapes.iter().any(|(i, _)| *i == *r as usize))
             .collect();
-        sorted.sort_unstable_by_key(|(k, _)| **k);
+        sorted.sort_unstable_by_key(|(k, _)| *k);
         out.extend_from_slice(&(sorted.len() as u32).to_le_bytes());
         for ((rule, key), times) in sorted {
             out.extend_from_slice(&rule.to_le_bytes());
             out.extend_from_slice(&key.to_le_bytes());
             out.extend_from_slice(&(times.len() as u32).to_le_bytes());
-            for t in times.as_slice() {
+            for t in times {
                 out.extend_from_slice(&t.to_le_bytes());
             }
         }
@@ -353,7 +350,7 @@ impl MemoryState {
             }
         }
         let n = r.count(20)?;
-        let mut entries = HashMap::default();
+        let mut state = MemoryState::new();
         let mut previous: Option<(u32, u64)> = None;
         for _ in 0..n {
             let rule = u32::from_le_bytes(r.array()?);
@@ -378,7 +375,7 @@ impl MemoryState {
                 times.push(t);
             }
             if let Ok(now) = target {
-                entries.insert((*now, key), Times::from_slice(&times));
+                state.put(*now, key, &times);
             }
         }
         let mut ids = DecidedIds::default();
@@ -417,14 +414,9 @@ impl MemoryState {
             return Err(damaged("bytes after the last entry"));
         }
         forgotten.sort_unstable();
-        Ok((
-            MemoryState {
-                entries,
-                forgotten,
-                ids,
-            },
-            carried,
-        ))
+        state.forgotten = forgotten;
+        state.ids = ids;
+        Ok((state, carried))
     }
 }
 
@@ -953,7 +945,7 @@ mod tests {
         }
         let from_v2 = MemoryState::load(&with_crc(v2), &p).unwrap_or_default();
         assert!(from_v2.ids().is_empty());
-        assert_eq!(from_v2.entries, s.entries);
+        assert!(from_v2.same_entries(&s));
         // Format 1: the policy's name and version, then the entries.
         let mut v1 = Vec::new();
         v1.extend_from_slice(STATE_MAGIC);
@@ -968,6 +960,6 @@ mod tests {
             v1.extend_from_slice(&at.to_le_bytes());
         }
         let from_v1 = MemoryState::load(&with_crc(v1), &p).unwrap_or_default();
-        assert_eq!(from_v1.entries, s.entries);
+        assert!(from_v1.same_entries(&s));
     }
 }

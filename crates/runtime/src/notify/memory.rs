@@ -2,21 +2,27 @@
 //! delivery instants, the points where pruning forgot keys, and the
 //! decisions made for message ids.
 
+mod histories;
+
 use super::{Decision, NotifyPolicy, ThrottleState};
-use crate::hashes::{KeyHash, KeyHasher, MessageIdHash};
+use crate::hashes::{KeyHash, MessageIdHash};
 use crate::ids::DecidedIds;
 use crate::position::NotifyRuleIndex;
-use crate::times::Times;
 use crate::window;
 use alloc::vec::Vec;
-use core::hash::BuildHasherDefault;
 use hashbrown::HashMap;
+use histories::Histories;
 
 /// An in-memory store for servers: one entry per (rule, key) ever
 /// delivered, each holding at most as many instants as its rule needs.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+/// Each rule's keys have a table of their own whose slots hold a key's
+/// recent instants inline, sized from what the rule's keys keep (see
+/// [`histories`](self::histories)): deciding a message reads one slot per
+/// key, not a slot and then the heap.
+#[derive(Debug, Clone, Default)]
 pub struct MemoryState {
-    pub(crate) entries: HashMap<(u32, u64), Times, BuildHasherDefault<KeyHasher>>,
+    /// Per rule that recorded a delivery, ascending by rule: its keys.
+    rules: Vec<(u32, Histories)>,
     /// Per rule with forgotten keys, ascending: the pruning point they were
     /// forgotten at. A record of a key the store does not hold is measured
     /// against it for lateness.
@@ -24,6 +30,16 @@ pub struct MemoryState {
     /// The decisions made for message ids.
     pub(crate) ids: DecidedIds,
 }
+
+impl PartialEq for MemoryState {
+    /// The same entries, forgetting points and decisions, however the
+    /// tables are sized.
+    fn eq(&self, other: &MemoryState) -> bool {
+        self.same_entries(other) && self.forgotten == other.forgotten && self.ids == other.ids
+    }
+}
+
+impl Eq for MemoryState {}
 
 impl MemoryState {
     /// An empty store.
@@ -33,12 +49,55 @@ impl MemoryState {
 
     /// How many (rule, key) entries it holds.
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.rules.iter().map(|(_, h)| h.len()).sum()
     }
 
     /// Whether it holds nothing.
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty() && self.ids.is_empty()
+        self.len() == 0 && self.ids.is_empty()
+    }
+
+    /// The keys of `rule`, if it has any table.
+    fn rule(&self, rule: u32) -> Option<&Histories> {
+        let at = self.rules.binary_search_by_key(&rule, |&(r, _)| r).ok()?;
+        self.rules.get(at).map(|(_, h)| h)
+    }
+
+    /// The keys of `rule`, its table made if it has none (always `Some`).
+    fn rule_mut(&mut self, rule: u32) -> Option<&mut Histories> {
+        let at = match self.rules.binary_search_by_key(&rule, |&(r, _)| r) {
+            Ok(at) => at,
+            Err(at) => {
+                self.rules.insert(at, (rule, Histories::default()));
+                at
+            }
+        };
+        self.rules.get_mut(at).map(|(_, h)| h)
+    }
+
+    /// Every entry: `(rule, key)` and its instants, oldest first, in no
+    /// particular order.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = ((u32, u64), &[i64])> {
+        self.rules
+            .iter()
+            .flat_map(|(rule, h)| h.iter().map(move |(key, times)| ((*rule, key), times)))
+    }
+
+    /// Sets the instants of `(rule, key)` (in time order), as a saved state
+    /// or another store holds them.
+    pub(crate) fn put(&mut self, rule: u32, key: u64, times: &[i64]) {
+        if let Some(h) = self.rule_mut(rule) {
+            h.put(key, times);
+        }
+    }
+
+    /// Whether both hold the same (rule, key) entries with the same
+    /// instants, however their tables are sized.
+    pub(crate) fn same_entries(&self, other: &MemoryState) -> bool {
+        self.len() == other.len()
+            && self.entries().all(|((rule, key), times)| {
+                other.rule(rule).and_then(|h| h.get(key)) == Some(times)
+            })
     }
 
     /// The decisions it remembers for message ids.
@@ -62,28 +121,33 @@ impl MemoryState {
     /// many entries were dropped (ids not counted).
     pub fn prune(&mut self, policy: &NotifyPolicy, horizon_ms: i64) -> usize {
         self.ids.prune(policy.lateness_ms, horizon_ms);
-        let before = self.entries.len();
+        let before = self.len();
         let lateness = policy.lateness_ms;
         let floor = horizon_ms.saturating_sub(lateness);
         let mut dropped_rules: Vec<u32> = Vec::new();
-        self.entries.retain(|&(rule, _), times| {
-            let Some(span) = policy.rules.get(rule as usize).and_then(|r| r.span()) else {
-                return false;
-            };
-            let Some(&newest) = times.as_slice().last() else {
-                return false;
-            };
-            if window::stale(span, newest, floor, &policy.zone) {
-                if let Err(at) = dropped_rules.binary_search(&rule) {
-                    dropped_rules.insert(at, rule);
+        for (rule, histories) in &mut self.rules {
+            let span = policy.rules.get(*rule as usize).and_then(|r| r.span());
+            let mut stale = false;
+            histories.retain(|times| {
+                let span = span?;
+                let &newest = times.last()?;
+                if window::stale(span, newest, floor, &policy.zone) {
+                    stale = true;
+                    return None;
                 }
-                return false;
+                Some(window::forget_through(
+                    times,
+                    span,
+                    newest,
+                    lateness,
+                    &policy.zone,
+                ))
+            });
+            if stale {
+                dropped_rules.push(*rule);
             }
-            let through =
-                window::forget_through(times.as_slice(), span, newest, lateness, &policy.zone);
-            times.keep_after(through);
-            !times.is_empty()
-        });
+        }
+        self.rules.retain(|(_, h)| h.len() > 0);
         for rule in dropped_rules {
             match self.forgotten.binary_search_by_key(&rule, |&(r, _)| r) {
                 Ok(at) => {
@@ -94,7 +158,7 @@ impl MemoryState {
                 Err(at) => self.forgotten.insert(at, (rule, horizon_ms)),
             }
         }
-        before - self.entries.len()
+        before - self.len()
     }
 
     /// How many decisions a stream should make between two calls of
@@ -102,7 +166,7 @@ impl MemoryState {
     /// least 4,096, so that pruning visits a quarter of an entry per decision
     /// however large the store grows.
     pub fn prune_interval(&self) -> usize {
-        self.entries.len().saturating_mul(4).max(4096)
+        self.len().saturating_mul(4).max(4096)
     }
 
     /// Splits the store into `n` parts (at least one): the entry of
@@ -119,7 +183,7 @@ impl MemoryState {
         let n = n.max(1);
         let mut parts: Vec<MemoryState> = (0..n)
             .map(|_| MemoryState {
-                entries: HashMap::default(),
+                rules: Vec::new(),
                 forgotten: self.forgotten.clone(),
                 ids: DecidedIds {
                     map: HashMap::default(),
@@ -127,10 +191,10 @@ impl MemoryState {
                 },
             })
             .collect();
-        for ((rule, key), times) in self.entries {
+        for ((rule, key), times) in self.entries() {
             let i = part(NotifyRuleIndex::new(rule), KeyHash::new(key)).min(n - 1);
             if let Some(p) = parts.get_mut(i) {
-                p.entries.insert((rule, key), times);
+                p.put(rule, key, times);
             }
         }
         for (id, decided) in self.ids.map {
@@ -149,8 +213,8 @@ impl MemoryState {
     pub fn join<'a>(parts: impl IntoIterator<Item = &'a MemoryState>) -> MemoryState {
         let mut out = MemoryState::new();
         for p in parts {
-            for (&k, times) in &p.entries {
-                out.entries.insert(k, times.clone());
+            for ((rule, key), times) in p.entries() {
+                out.put(rule, key, times);
             }
             for (&id, &decided) in &p.ids.map {
                 out.ids.map.insert(id, decided);
@@ -176,15 +240,15 @@ impl MemoryState {
 
 impl ThrottleState for MemoryState {
     fn history(&self, rule: NotifyRuleIndex, key: KeyHash) -> &[i64] {
-        self.entries
-            .get(&(rule.get(), key.get()))
-            .map_or(&[], Times::as_slice)
+        self.rule(rule.get())
+            .and_then(|h| h.get(key.get()))
+            .unwrap_or(&[])
     }
 
     fn newest(&self, rule: NotifyRuleIndex, key: KeyHash) -> Option<i64> {
         let rule = rule.get();
-        match self.entries.get(&(rule, key.get())) {
-            Some(times) => times.as_slice().last().copied(),
+        match self.rule(rule).and_then(|h| h.get(key.get())) {
+            Some(times) => times.last().copied(),
             None => self
                 .forgotten
                 .binary_search_by_key(&rule, |&(r, _)| r)
@@ -195,10 +259,9 @@ impl ThrottleState for MemoryState {
     }
 
     fn record(&mut self, rule: NotifyRuleIndex, key: KeyHash, at_ms: i64, forget_through_ms: i64) {
-        self.entries
-            .entry((rule.get(), key.get()))
-            .or_default()
-            .insert(at_ms, forget_through_ms);
+        if let Some(h) = self.rule_mut(rule.get()) {
+            h.record(key.get(), at_ms, forget_through_ms);
+        }
     }
 
     fn decided(&self, id: MessageIdHash) -> Option<(i64, Decision)> {
