@@ -15,23 +15,20 @@
     missing_docs
 )]
 
-#[path = "support/lakala.rs"]
-mod lakala;
-
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use lakala::lakala_by_hand;
 use rust_decimal::Decimal;
 use std::hint::black_box;
 use std::time::Duration;
 use tollgate::generate::{self, Rng, Shape};
 use tollgate::model::Policy;
+use tollgate_benches::lakala::lakala_by_hand;
 use tollgate_runtime::table::{Lookup, Table};
 use tollgate_runtime::value::Value;
 
 const RECORDS: usize = 1024;
 
 fn load(path: &str) -> (Policy, Table) {
-    let text = std::fs::read_to_string(path).expect("policy file");
+    let text = tollgate_benches::read(path).expect("policy file");
     tollgate::compile_source(&text).expect("policy compiles")
 }
 
@@ -151,7 +148,7 @@ fn index_or_scan(c: &mut Criterion) {
 
 fn end_to_end(c: &mut Criterion) {
     let (_, table) = load("policies/fees/acquirer_2026.toll");
-    let lines: Vec<String> = std::fs::read_to_string("examples/transactions.jsonl")
+    let lines: Vec<String> = tollgate_benches::read("examples/transactions.jsonl")
         .expect("sample data")
         .lines()
         .map(String::from)

@@ -26,13 +26,10 @@
     missing_docs
 )]
 
-#[path = "support/lakala.rs"]
-mod lakala;
-
-use lakala::lakala_by_hand;
 use rust_decimal::Decimal;
 use std::hint::black_box;
 use tollgate::generate::{self, Rng};
+use tollgate_benches::lakala::lakala_by_hand;
 use tollgate_runtime::notify::{Decision, MemoryState, NotifyPolicy};
 use tollgate_runtime::table::Table;
 use tollgate_runtime::trace::{FeeTrace, NotifyTrace};
@@ -73,7 +70,7 @@ fn main() {
     } else if args[1].starts_with("sheet") {
         generate::rate_sheet(42, 1_000)
     } else {
-        std::fs::read_to_string("policies/fees/lakala.toll").expect("run from the repository root")
+        tollgate_benches::read("policies/fees/lakala.toll").expect("policy file")
     };
     let (policy, table, records) = fees(&args[1], &text);
     let mut components = Vec::new();
@@ -109,7 +106,7 @@ fn explained(workload: &str, n: usize) {
     let text = if workload.starts_with("sheet") {
         generate::rate_sheet(42, 1_000)
     } else {
-        std::fs::read_to_string("policies/fees/lakala.toll").expect("run from the repository root")
+        tollgate_benches::read("policies/fees/lakala.toll").expect("policy file")
     };
     let (_, table, records) = fees(workload, &text);
     let (mut components, mut trace) = (Vec::new(), FeeTrace::default());
@@ -132,7 +129,7 @@ enum Messages {
 /// `messages_decide`: `n` notifications of `merchant_messages.toll`, one
 /// a second from 2026-11-25T00:00:00+08:00 on, over 1,000 terminals.
 fn messages(workload: &str, n: usize) {
-    let text = std::fs::read_to_string("policies/notifications/merchant_messages.toll")
+    let text = tollgate_benches::read("policies/notifications/merchant_messages.toll")
         .expect("run from the repository root");
     let options = tollgate::pipeline::Options::default();
     let policy: NotifyPolicy = match tollgate::pipeline::compile(&text, &options) {

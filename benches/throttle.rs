@@ -74,7 +74,7 @@ fn stamp(rec: &mut [Value], clock: u32, now_ms: i64) -> &[Value] {
 }
 
 fn merchant_messages(c: &mut Criterion) {
-    let text = std::fs::read_to_string("policies/notifications/merchant_messages.toll").unwrap();
+    let text = tollgate_benches::read("policies/notifications/merchant_messages.toll").unwrap();
     let p = policy(&text);
     let mut recs = records(
         &p,
