@@ -19,9 +19,9 @@ use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use rust_decimal::Decimal;
 use std::hint::black_box;
 use std::time::Duration;
-use tollgate::generate::{self, Rng, Shape};
 use tollgate::model::Policy;
 use tollgate_benches::lakala::lakala_by_hand;
+use tollgate_oracle::generate::{self, Rng, Shape};
 use tollgate_runtime::table::{Lookup, Table};
 use tollgate_runtime::value::Value;
 
@@ -40,7 +40,7 @@ fn records(table: &Table, seed: u64) -> Vec<Vec<Value>> {
 }
 
 fn interpreted(policy: &Policy, record: &[Value]) -> Option<Decimal> {
-    let components = tollgate::interp::evaluate(policy, record).ok()?;
+    let components = tollgate_oracle::interp::evaluate(policy, record).ok()?;
     Some(components.iter().map(|c| c.fee.total).sum())
 }
 

@@ -28,8 +28,8 @@
 
 use rust_decimal::Decimal;
 use std::hint::black_box;
-use tollgate::generate::{self, Rng};
 use tollgate_benches::lakala::lakala_by_hand;
+use tollgate_oracle::generate::{self, Rng};
 use tollgate_runtime::notify::{Decision, MemoryState, NotifyPolicy};
 use tollgate_runtime::table::Table;
 use tollgate_runtime::trace::{FeeTrace, NotifyTrace};
@@ -81,7 +81,7 @@ fn main() {
             Workload::Compiled => table.total(rec).ok(),
             Workload::Components => table.fee(rec, &mut components).ok(),
             Workload::Hand => lakala_by_hand(rec),
-            Workload::Interpreter => tollgate::interp::evaluate(&policy, rec)
+            Workload::Interpreter => tollgate_oracle::interp::evaluate(&policy, rec)
                 .ok()
                 .map(|c| c[0].fee.total),
         };

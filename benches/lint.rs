@@ -16,7 +16,7 @@
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
-use tollgate::generate::rate_sheet;
+use tollgate_oracle::generate::rate_sheet;
 
 fn lint(c: &mut Criterion) {
     let mut g = c.benchmark_group("lint_generated_schedule");

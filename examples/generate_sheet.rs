@@ -10,8 +10,8 @@ fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let rules = args.iter().find_map(|a| a.parse().ok()).unwrap_or(1000);
     if args.iter().any(|a| a == "--unique") {
-        print!("{}", tollgate::generate::unique_sheet(7, rules));
+        print!("{}", tollgate_oracle::generate::unique_sheet(7, rules));
     } else {
-        print!("{}", tollgate::generate::rate_sheet(7, rules));
+        print!("{}", tollgate_oracle::generate::rate_sheet(7, rules));
     }
 }

@@ -18,7 +18,7 @@ mod common;
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 use std::path::Path;
-use tollgate::generate::{self, Rng, Shape};
+use tollgate_oracle::generate::{self, Rng, Shape};
 use tollgate_runtime::artifact::{self, ArtifactErrorKind, FORMAT_VERSION, MAGIC};
 use tollgate_runtime::notify::{MemoryState, NotifyPolicy};
 use tollgate_runtime::table::Table;

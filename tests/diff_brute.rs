@@ -16,7 +16,7 @@
 mod common;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
-use tollgate::generate::Rng;
+use tollgate_oracle::generate::Rng;
 use tollgate_runtime::table::Table;
 use tollgate_runtime::value::Value;
 

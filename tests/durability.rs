@@ -23,7 +23,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
-use tollgate::generate::Rng;
+use tollgate_oracle::generate::Rng;
 use tollgate_runtime::notify::{MemoryState, NotifyPolicy, ThrottleState};
 use tollgate_runtime::position::NotifyRuleIndex;
 use tollgate_runtime::value::Value;

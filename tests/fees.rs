@@ -74,7 +74,8 @@ fn fee_cases() {
         let interpreted = outcome(
             table,
             record.clone().and_then(|r| {
-                let c = tollgate::interp::evaluate(policy, &r).map_err(|e| format!("{e:?}"))?;
+                let c =
+                    tollgate_oracle::interp::evaluate(policy, &r).map_err(|e| format!("{e:?}"))?;
                 let total = c.iter().map(|c| c.fee.total).sum();
                 Ok((total, c))
             }),

@@ -434,16 +434,11 @@ fn vectors(policy: &str, dir: &Path) -> (PathBuf, PathBuf) {
         dir.join(format!("{stem}.vectors.txt")),
         dir.join(format!("{stem}.tga")),
     );
-    let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .arg("vectors")
-        .arg(root().join(policy))
-        .arg("-o")
-        .arg(&jsonl)
-        .arg("--c-output")
-        .arg(&c_form)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{out:?}");
+    let text = std::fs::read_to_string(root().join(policy)).unwrap();
+    let pack = tollgate::vectors::generate(&tollgate_oracle::reference::Interpreters, &text, None)
+        .unwrap_or_else(|e| panic!("{policy}: {e:?}"));
+    std::fs::write(&jsonl, pack.jsonl()).unwrap();
+    std::fs::write(&c_form, pack.c_form().unwrap()).unwrap();
     compile(&root().join(policy), &artifact);
     (artifact, c_form)
 }

@@ -15,8 +15,8 @@ mod common;
 
 use proptest::prelude::*;
 use std::path::{Path, PathBuf};
-use tollgate::generate::{self, Shape};
 use tollgate::lint::tokens::{tokens, Token};
+use tollgate_oracle::generate::{self, Shape};
 
 /// Every `.toll` file under `dir`, recursively.
 fn toll_files(dir: &Path, out: &mut Vec<PathBuf>) {

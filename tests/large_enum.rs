@@ -82,7 +82,7 @@ fn a_4096_variant_enum_compiles_evaluates_round_trips_and_lints() {
                 Value::Enum(category),
                 Value::Num("1000.00".parse().unwrap()),
             ];
-            let interpreted = tollgate::interp::evaluate(&policy, &record).unwrap();
+            let interpreted = tollgate_oracle::interp::evaluate(&policy, &record).unwrap();
             assert_eq!(interpreted[0].fee.total.to_string(), want);
         }
     }

@@ -18,9 +18,9 @@ mod common;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
 use std::collections::BTreeSet;
-use tollgate::generate::{policy, Shape};
 use tollgate::lint::table;
 use tollgate::model::{Body, Hit};
+use tollgate_oracle::generate::{policy, Shape};
 use tollgate_runtime::table::{Cell, FieldKind, FieldSpec, Row, Table};
 use tollgate_runtime::value::Value;
 

@@ -15,8 +15,8 @@ mod common;
 use proptest::prelude::*;
 use std::fmt::Write as _;
 use tollgate::diagnostic::{Code, Diagnostic};
-use tollgate::generate::{policy, Rng, Shape};
 use tollgate::lint::{lint_source, lint_source_within};
+use tollgate_oracle::generate::{policy, Rng, Shape};
 
 /// `rules` rules of a `hit first` schedule, each the `and` of twelve
 /// `(x or y)` pairs over 24 bool fields (a different pairing per rule):
@@ -150,7 +150,7 @@ fn the_command_line_takes_a_budget() {
 fn rate_sheets_of_ten_thousand_rules_are_decided_at_the_default_budget() {
     for text in [
         threshold_sheet(10_000),
-        tollgate::generate::rate_sheet(1, 10_000),
+        tollgate_oracle::generate::rate_sheet(1, 10_000),
     ] {
         let found = lint_source(&text, &[]);
         assert!(

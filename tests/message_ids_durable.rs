@@ -20,7 +20,7 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
-use tollgate::generate::Rng;
+use tollgate_oracle::generate::Rng;
 
 /// Promotions with ids, capped per merchant.
 const POLICY: &str = r#"policy gateway version 1

@@ -13,7 +13,7 @@
 mod common;
 use proptest::prelude::*;
 use rust_decimal::Decimal;
-use tollgate::generate::{self, Rng, Shape};
+use tollgate_oracle::generate::{self, Rng, Shape};
 use tollgate_runtime::eval::EvalError;
 use tollgate_runtime::table::FieldKind;
 use tollgate_runtime::value::Value;
@@ -63,7 +63,7 @@ fn the_runtime_refuses_a_negative_amount_without_refunds() {
     assert_eq!(table.total(&record), expected);
     assert_eq!(table.fee(&record, &mut Vec::new()), expected);
     assert_eq!(
-        tollgate::interp::evaluate(&policy, &record).map(|_| Decimal::ZERO),
+        tollgate_oracle::interp::evaluate(&policy, &record).map(|_| Decimal::ZERO),
         expected
     );
 }

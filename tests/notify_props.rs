@@ -25,8 +25,8 @@ mod late_streams;
 use late_streams::{check_delivered, field, late_policy, shuffled, variant, LATENESS_MS};
 use proptest::prelude::*;
 use std::path::Path;
-use tollgate::generate::Rng;
 use tollgate::model::Policy;
+use tollgate_oracle::generate::Rng;
 use tollgate_runtime::bounded::{BoundedState, WhenFull};
 use tollgate_runtime::ids::Answer;
 use tollgate_runtime::notify::{
@@ -107,7 +107,7 @@ fn check_laws(zone: &str, seed: u64, len: usize, start_ms: i64) {
     let (policy, compiled) = load(zone);
     let records = stream(seed, len, start_ms, compiled.fields());
     let mut state = MemoryState::new();
-    let mut history = tollgate::interp_notify::History::default();
+    let mut history = tollgate_oracle::interp_notify::History::default();
     let mut delivered: Vec<&Vec<Value>> = Vec::new();
     let opt_out = field(&compiled, "promo_opt_out");
     let (kind, merchant, terminal, txn, at) = (
@@ -126,7 +126,7 @@ fn check_laws(zone: &str, seed: u64, len: usize, start_ms: i64) {
     for rec in &records {
         let before = state.clone();
         let answer = compiled.answer(rec, &mut state);
-        let expected = tollgate::interp_notify::answer(&policy, rec, &mut history).unwrap();
+        let expected = tollgate_oracle::interp_notify::answer(&policy, rec, &mut history).unwrap();
         assert_eq!(answer, expected, "{zone} seed {seed}: {rec:?}");
         let traced = compiled.answer_traced(rec, &mut traced_state, &mut trace);
         assert_eq!(traced, answer, "tracing changed the answer: {rec:?}");
@@ -578,13 +578,13 @@ fn late_streams_agree(zone: &str, seed: u64, bulk: usize, too_late: usize, start
     };
     let mut memory = MemoryState::new();
     let mut bounded = BoundedState::new(&compiled, 8).unwrap();
-    let mut history = tollgate::interp_notify::History::default();
+    let mut history = tollgate_oracle::interp_notify::History::default();
     let mut delivered = Vec::new();
     let most: Vec<usize> = bounded.instants_per_key();
     assert_eq!(most[4], 900, "cap 300 per 1h, 2h late: 300 × 3");
     for rec in &records {
         let got = compiled.decide(rec, &mut memory);
-        let expected = tollgate::interp_notify::decide(&policy, rec, &mut history).unwrap();
+        let expected = tollgate_oracle::interp_notify::decide(&policy, rec, &mut history).unwrap();
         assert_eq!(got, expected, "{zone} seed {seed}: {rec:?}");
         assert_within_span(&compiled, ms(rec), &got);
         assert_eq!(compiled.decide(rec, &mut bounded), got, "bounded store");
@@ -655,11 +655,11 @@ fn windowed_streams_agree(seed: u64, from_at: usize, until_at: usize) {
     assert!(!compiled.window().is_always());
     let mut memory = MemoryState::new();
     let mut bounded = BoundedState::with_ids(&compiled, 8, WhenFull::EvictOldest, 1024).unwrap();
-    let mut history = tollgate::interp_notify::History::default();
+    let mut history = tollgate_oracle::interp_notify::History::default();
     let mut outside = 0;
     for rec in &records {
         let got = compiled.answer(rec, &mut memory);
-        let expected = tollgate::interp_notify::answer(&policy, rec, &mut history).unwrap();
+        let expected = tollgate_oracle::interp_notify::answer(&policy, rec, &mut history).unwrap();
         assert_eq!(got, expected, "seed {seed} window {from}..{until}: {rec:?}");
         assert_eq!(compiled.answer(rec, &mut bounded), got, "bounded store");
         outside += usize::from(matches!(
@@ -731,13 +731,13 @@ fn retried_streams_agree(zone: &str, seed: u64, retries: usize, too_late: usize,
     );
     let mut memory = MemoryState::new();
     let mut bounded = BoundedState::with_ids(&compiled, 8, WhenFull::EvictOldest, 1024).unwrap();
-    let mut history = tollgate::interp_notify::History::default();
+    let mut history = tollgate_oracle::interp_notify::History::default();
     let mut delivered = Vec::new();
     let mut repeats = 0;
     for rec in &records {
         let before = memory.clone();
         let got = compiled.answer(rec, &mut memory);
-        let expected = tollgate::interp_notify::answer(&policy, rec, &mut history).unwrap();
+        let expected = tollgate_oracle::interp_notify::answer(&policy, rec, &mut history).unwrap();
         assert_eq!(got, expected, "{zone} seed {seed}: {rec:?}");
         assert_eq!(compiled.answer(rec, &mut bounded), got, "bounded store");
         for (i, r) in compiled.rules().iter().enumerate() {
@@ -987,7 +987,7 @@ fn defers_across_meeting_quiet_windows_stay_inside_the_span() {
         let rec = record(at);
         let got = compiled.decide(&rec, &mut MemoryState::new());
         let expected =
-            tollgate::interp_notify::decide(&policy, &rec, &mut Default::default()).unwrap();
+            tollgate_oracle::interp_notify::decide(&policy, &rec, &mut Default::default()).unwrap();
         assert_eq!(got, expected, "at {at}");
         if let Ok(Decision::Defer { until_ms, .. }) = got {
             let again = compiled.decide(&record(until_ms), &mut MemoryState::new());

@@ -15,8 +15,8 @@
 mod common;
 use proptest::prelude::*;
 use std::path::Path;
-use tollgate::generate::{self, Rng, Shape};
 use tollgate::model::{Body, Policy};
+use tollgate_oracle::generate::{self, Rng, Shape};
 use tollgate_runtime::artifact::{self, Compiled};
 use tollgate_runtime::eval::{Component, EvalError};
 use tollgate_runtime::table::{Lookup, Table};
@@ -94,7 +94,7 @@ fn agree(policy: &Policy, table: &Table, seed: u64, records: usize) {
     let mut r = Rng::new(seed);
     for _ in 0..records {
         let record = generate::record(&mut r, table.fields());
-        let expected = tollgate::interp::evaluate(policy, &record);
+        let expected = tollgate_oracle::interp::evaluate(policy, &record);
         if let Err(EvalError::Ambiguous {
             schedule,
             first,
@@ -110,7 +110,7 @@ fn agree(policy: &Policy, table: &Table, seed: u64, records: usize) {
             for rule in [first, second] {
                 let r = &s.rules[rule.get() as usize];
                 assert!(!r.otherwise, "`otherwise` called ambiguous: {record:?}");
-                assert!(tollgate::interp::holds(&r.when, &record));
+                assert!(tollgate_oracle::interp::holds(&r.when, &record));
             }
         }
         let got = compiled(table, &record);
@@ -184,7 +184,7 @@ fn refused_for_overlaps(text: &str, diagnostics: &[tollgate::Diagnostic]) {
             let r = s.rules.iter().find(|r| r.name == name).unwrap();
             assert!(!r.otherwise && s.hit == tollgate::model::Hit::Unique);
             assert!(
-                tollgate::interp::holds(&r.when, &record),
+                tollgate_oracle::interp::holds(&r.when, &record),
                 "{json} does not meet `{name}`\n{text}"
             );
         }
@@ -204,7 +204,7 @@ fn unique_sheets_with_otherwise_agree() {
             let record = generate::record(&mut r, table.fields());
             assert!(
                 !matches!(
-                    tollgate::interp::evaluate(&policy, &record),
+                    tollgate_oracle::interp::evaluate(&policy, &record),
                     Err(EvalError::Ambiguous { .. })
                 ),
                 "disjoint rules called ambiguous: {record:?}"

@@ -417,7 +417,7 @@ fn redis_step_decides_as_eval(seed: u64, instances: usize, redis: &Redis) {
     let expected = eval_answers("redis_step", &late_streams::late_policy_text(zone), &json);
     assert_eq!(expected.len(), records.len());
     redis.flush();
-    let mut rng = tollgate::generate::Rng::new(seed ^ 0x5eed);
+    let mut rng = tollgate_oracle::generate::Rng::new(seed ^ 0x5eed);
     let picks: Vec<usize> = (0..records.len()).map(|_| rng.below(instances)).collect();
     let got = decide_through(redis, &compiled, &records, instances, |i| picks[i]);
     for (i, (g, e)) in got.iter().zip(&expected).enumerate() {

@@ -16,8 +16,8 @@
 mod common;
 
 use std::path::Path;
-use tollgate::generate::Rng;
 use tollgate::signing::SecretKey;
+use tollgate_oracle::generate::Rng;
 use tollgate_runtime::artifact::trust::TrustedKey;
 use tollgate_runtime::artifact::{self, ArtifactErrorKind};
 use tollgate_runtime::bounded::WhenFull;

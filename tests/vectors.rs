@@ -1,9 +1,12 @@
-//! The conformance pack: `tollgate vectors` writes, for every reference
-//! policy, records with the answers the reference interpreter gives; the
-//! compiled artifact, run by `tollgate eval` (the runtime), must print those
-//! answers byte for byte, group by group from a fresh state. An artifact
-//! that rounds half-even where the policy says half-up, or caps messages at
-//! another count, fails them.
+//! The conformance pack: for every reference policy, the vectors
+//! (`tollgate::vectors`, answered by `tollgate-oracle`'s interpreters, as
+//! the `tollgate-vectors` program writes them) hold records with the
+//! answers the reference interpreters give; the compiled artifact, run by
+//! `tollgate eval` (the runtime), must print those answers byte for byte,
+//! group by group from a fresh state. An artifact that rounds half-even
+//! where the policy says half-up, or caps messages at another count, fails
+//! them. (The program's own arguments and messages are tested in
+//! `crates/oracle/tests/vectors_cli.rs`.)
 
 // A test fails by panicking; helpers here may unwrap and index freely.
 #![allow(
@@ -18,6 +21,7 @@ mod common;
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
+use tollgate_oracle::reference::Interpreters;
 use tollgate_runtime::artifact::{self, Compiled};
 use tollgate_runtime::notify::{Action, Cap, NotifyPolicy, NotifyRule};
 use tollgate_runtime::rounding::RoundingMode;
@@ -56,22 +60,21 @@ fn read(path: &Path) -> Vectors {
     Vectors { header, groups }
 }
 
-/// Writes the vectors and the artifact of `policy` into `dir`.
-fn make(policy: &str, dir: &Path, extra: &[&str]) -> (Vectors, PathBuf) {
+/// Writes the vectors and the artifact of `policy` into `dir`, a
+/// notifications zone built for `years`.
+fn make(policy: &str, dir: &Path, years: Option<(i32, i32)>) -> (Vectors, PathBuf) {
     let stem = Path::new(policy).file_stem().unwrap().to_str().unwrap();
     let vectors = dir.join(format!("{stem}.vectors.jsonl"));
     let artifact = dir.join(format!("{stem}.tgc"));
-    let mut args = vec!["vectors", policy, "-o", vectors.to_str().unwrap()];
-    args.extend(extra);
-    let o = tollgate(&args);
-    assert_eq!(
-        o.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(policy)).unwrap();
+    let pack = tollgate::vectors::generate(&Interpreters, &text, years)
+        .unwrap_or_else(|e| panic!("{policy}: {e:?}"));
+    std::fs::write(&vectors, pack.jsonl()).unwrap();
+    let years = years.map(|(a, b)| format!("{a}..{b}"));
     let mut args = vec!["compile", policy, "-o", artifact.to_str().unwrap()];
-    args.extend(extra);
+    if let Some(years) = &years {
+        args.extend(["--zone-years", years.as_str()]);
+    }
     let o = tollgate(&args);
     assert_eq!(
         o.status.code(),
@@ -130,7 +133,7 @@ fn every_reference_policy_replays_its_vectors_byte_for_byte() {
     let policies = reference_policies();
     assert!(policies.len() >= 4);
     for policy in policies {
-        let (v, artifact) = make(&policy, &dir, &[]);
+        let (v, artifact) = make(&policy, &dir, None);
         assert_eq!(v.header["tollgate_vectors"], 1);
         assert_eq!(v.header["artifact"].as_str().unwrap(), hash_of(&artifact));
         let count: usize = v.groups.iter().map(|g| g.1.len()).sum();
@@ -149,7 +152,7 @@ fn every_reference_policy_replays_its_vectors_byte_for_byte() {
 fn new_york_vectors_cross_both_offset_changes_of_the_chosen_years() {
     let dir = common::scratch("vectors_new_york");
     let policy = "tests/notifications/new_york.toll";
-    let (v, artifact) = make(policy, &dir, &["--zone-years", "2026..2035"]);
+    let (v, artifact) = make(policy, &dir, Some((2026, 2035)));
     assert_eq!(v.header["zone_years"], "2026..2035");
     let changes: Vec<&Vec<(String, String)>> = v
         .groups
@@ -199,7 +202,7 @@ fn mutate(path: &Path, change: impl FnOnce(&mut Compiled)) {
 #[test]
 fn a_runtime_rounding_half_even_fails_the_half_up_vectors() {
     let dir = common::scratch("vectors_broken_rounding");
-    let (v, artifact) = make("policies/fees/lakala.toll", &dir, &[]);
+    let (v, artifact) = make("policies/fees/lakala.toll", &dir, None);
     assert!(replay(&v, &artifact).is_empty());
     mutate(&artifact, |c| {
         let Compiled::Fees(t) = c else {
@@ -226,7 +229,7 @@ fn a_runtime_rounding_half_even_fails_the_half_up_vectors() {
 #[test]
 fn a_runtime_counting_one_message_too_many_fails_the_vectors() {
     let dir = common::scratch("vectors_broken_cap");
-    let (v, artifact) = make("policies/notifications/merchant_messages.toll", &dir, &[]);
+    let (v, artifact) = make("policies/notifications/merchant_messages.toll", &dir, None);
     mutate(&artifact, |c| {
         let Compiled::Notifications(p) = c else {
             panic!("not notifications")
@@ -256,32 +259,6 @@ fn a_runtime_counting_one_message_too_many_fails_the_vectors() {
     );
 }
 
-#[test]
-fn vectors_refuse_bad_input_clearly() {
-    let dir = common::scratch("vectors_errors");
-    let out = dir.join("v.jsonl");
-    let o = tollgate(&[
-        "vectors",
-        "policies/fees/lakala.toll",
-        "-o",
-        out.to_str().unwrap(),
-        "--zone-years",
-        "2026..2030",
-    ]);
-    assert_eq!(o.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&o.stderr)
-        .contains("--zone-years applies to notifications policies"));
-    let o = tollgate(&[
-        "vectors",
-        "tests/diagnostics/E0101_unknown_field.toll",
-        "-o",
-        out.to_str().unwrap(),
-    ]);
-    assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("E0101"));
-    assert!(!out.exists());
-}
-
 /// The vectors of a policy with an activation window expect what `eval`
 /// answers outside it (E0702 before, E0701 from the end on, always-deliver
 /// messages still delivered): the reference interpreter knows windows.
@@ -298,7 +275,7 @@ fn a_windowed_policy_replays_its_vectors_with_records_outside_the_window() {
     );
     let policy = dir.join("windowed.toll");
     std::fs::write(&policy, source).unwrap();
-    let (v, artifact) = make(policy.to_str().unwrap(), &dir, &[]);
+    let (v, artifact) = make(policy.to_str().unwrap(), &dir, None);
     let expects: Vec<&String> = v
         .groups
         .iter()

@@ -16,7 +16,7 @@
  *
  * Usage: firmware --vectors ARTIFACT VECTORS
  *
- * Replays a conformance pack in its C form (`tollgate vectors POLICY -o
+ * Replays a conformance pack in its C form (`tollgate-vectors POLICY -o
  * FILE --c-output VECTORS`, docs/vectors.md) through the C ABI: prints each
  * answer that differs from the expected one and a summary; exit status 0
  * when every vector agrees, 1 otherwise.

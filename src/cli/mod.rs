@@ -18,13 +18,12 @@ mod fmt;
 mod lint;
 pub(crate) mod load;
 pub(crate) mod notify_out;
-mod out;
+pub(crate) mod out;
 mod progress;
 pub(crate) mod state;
 mod table;
 mod test;
 pub(crate) mod trust;
-mod vectors;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::io::IsTerminal;
@@ -246,25 +245,6 @@ pub enum Command {
         #[arg(long, value_name = "NAME=VERSION:HASH", value_parser = trust::floor)]
         floor: Option<(String, u32, u64)>,
     },
-    /// Write a policy's conformance vectors: records with the answers
-    /// `eval` must print, from the reference interpreter (docs/vectors.md).
-    Vectors {
-        /// The policy source.
-        policy: PathBuf,
-        /// Where to write the vectors (JSON Lines).
-        #[arg(long, short)]
-        output: PathBuf,
-        /// Also write them in the C example's line form to this file.
-        #[arg(long, value_name = "FILE")]
-        c_output: Option<PathBuf>,
-        /// The years a notifications policy's zone is built for, as for
-        /// `compile` (default: 2000..2099).
-        #[arg(long, value_name = "FIRST..LAST", value_parser = crate::compile::notify::parse_zone_years)]
-        zone_years: Option<(i32, i32)>,
-        /// When to color diagnostics.
-        #[arg(long, value_enum, default_value_t = ColorChoice::Auto)]
-        color: ColorChoice,
-    },
     /// Print a policy's decision table, or a notifications policy's rules (source or artifact).
     Table {
         /// The policy.
@@ -379,7 +359,8 @@ pub enum ColorChoice {
 }
 
 impl ColorChoice {
-    fn enabled(self) -> bool {
+    /// Whether to color: `auto` colors a terminal unless `NO_COLOR` is set.
+    pub(crate) fn enabled(self) -> bool {
         match self {
             ColorChoice::Always => true,
             ColorChoice::Never => false,
@@ -528,19 +509,6 @@ pub fn run() -> ExitCode {
             key,
             floor,
         } => trust::verify(&artifact, &trust::Trust { keys: key, floor }),
-        Command::Vectors {
-            policy,
-            output,
-            c_output,
-            zone_years,
-            color,
-        } => vectors::run(
-            &policy,
-            &output,
-            c_output.as_deref(),
-            zone_years,
-            color.enabled(),
-        ),
         Command::Table { policy, color } => table::print(&policy, color.enabled()),
         Command::Fmt {
             paths,

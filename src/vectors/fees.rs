@@ -4,10 +4,9 @@
 //! conditions' bounds, tier bounds, where the rate reaches a minimum or a
 //! cap) and rounding midpoints (amounts whose exact fee is half a rounding
 //! step: one whose half-even rounding goes up and one where it goes down).
-//! Each answer is the reference interpreter's.
+//! Each answer is the [`Reference`]'s.
 
-use super::{object, Group, Record, Vector};
-use crate::interp_exact;
+use super::{object, Group, Record, Reference, Vector};
 use crate::lint::budget::Budget;
 use crate::lint::example;
 use crate::lint::space::{sweep, Axis, Mode, Region, Seg, Space, Visitor};
@@ -15,7 +14,8 @@ use crate::model::{Body, Policy, Schedule};
 use rust_decimal::Decimal;
 use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeSet;
-use tollgate_runtime::eval::{Component, EvalError};
+use tollgate_runtime::eval::Component;
+use tollgate_runtime::exact;
 use tollgate_runtime::fee::FeeFormula;
 use tollgate_runtime::rounding::Rounding;
 use tollgate_runtime::table::{FieldSpec, Table};
@@ -30,7 +30,11 @@ const MAX_VECTORS: usize = 20_000;
 ///
 /// # Errors
 /// A sentence when the decision tables are too large to sweep.
-pub fn groups(policy: &Policy, table: &Table) -> Result<Vec<Group>, String> {
+pub fn groups<R: Reference>(
+    reference: &R,
+    policy: &Policy,
+    table: &Table,
+) -> Result<Vec<Group>, String> {
     let Body::Fees(schedules) = &policy.body else {
         return Ok(Vec::new());
     };
@@ -58,7 +62,7 @@ pub fn groups(policy: &Policy, table: &Table) -> Result<Vec<Group>, String> {
             let mut amounts = bounds.clone();
             if let Some(f) = formula {
                 amounts.extend(formula_bounds(f, unit));
-                amounts.extend(midpoints(f, &s.rounding, unit));
+                amounts.extend(midpoints(reference, f, &s.rounding, unit));
             }
             for a in amounts {
                 if a < Decimal::ZERO && !refunds {
@@ -77,7 +81,7 @@ pub fn groups(policy: &Policy, table: &Table) -> Result<Vec<Group>, String> {
         .into_iter()
         .enumerate()
         .map(|(i, record)| {
-            let expect = answer(policy, table, &record, i + 1);
+            let expect = answer(reference, policy, table, &record, i + 1);
             Vector { record, expect }
         })
         .collect();
@@ -157,8 +161,8 @@ fn around(points: impl IntoIterator<Item = Decimal>, unit: Decimal) -> Vec<Decim
     let mut out = BTreeSet::new();
     for p in points {
         out.insert(p);
-        out.extend(interp_exact::sub(p, unit).ok());
-        out.extend(interp_exact::add(p, unit).ok());
+        out.extend(exact::sub(p, unit).ok());
+        out.extend(exact::add(p, unit).ok());
     }
     out.into_iter().collect()
 }
@@ -180,7 +184,7 @@ fn formula_bounds(f: &FeeFormula, unit: Decimal) -> Vec<Decimal> {
         let whole = [f.total_min, f.total_cap]
             .into_iter()
             .flatten()
-            .filter_map(|b| interp_exact::sub(b, f.fixed).ok());
+            .filter_map(|b| exact::sub(b, f.fixed).ok());
         points.extend(part.chain(whole).filter_map(reach));
     }
     around(points, unit)
@@ -189,12 +193,17 @@ fn formula_bounds(f: &FeeFormula, unit: Decimal) -> Vec<Decimal> {
 /// Amounts (whole minor units) whose exact fee before rounding is half a
 /// rounding step: the first whose half-even rounding goes up and the first
 /// where it goes down, so that half-up and half-even differ on one of them.
-fn midpoints(f: &FeeFormula, rounding: &Rounding, unit: Decimal) -> Vec<Decimal> {
+fn midpoints<R: Reference>(
+    reference: &R,
+    f: &FeeFormula,
+    rounding: &Rounding,
+    unit: Decimal,
+) -> Vec<Decimal> {
     let half = Decimal::new(5, 1);
     let (mut odd, mut even) = (None, None);
     for m in 1..=MIDPOINT_SEARCH {
         let amount = Decimal::new(m, unit.scale());
-        let Ok(raw) = crate::interp::fee(f, amount, rounding).map(|b| b.raw) else {
+        let Some(raw) = reference.unrounded(f, amount, rounding) else {
             continue;
         };
         let Some(steps) = raw.checked_div(rounding.step) else {
@@ -217,29 +226,24 @@ fn midpoints(f: &FeeFormula, rounding: &Rounding, unit: Decimal) -> Vec<Decimal>
 }
 
 /// The line `tollgate eval` prints for `record`, the `n`th of its input,
-/// as the reference interpreter answers it.
-fn answer(policy: &Policy, table: &Table, record: &Map<String, Json>, n: usize) -> String {
+/// as the reference answers it.
+fn answer<R: Reference>(
+    reference: &R,
+    policy: &Policy,
+    table: &Table,
+    record: &Map<String, Json>,
+    n: usize,
+) -> String {
     let text = Json::Object(record.clone()).to_string();
     let error = |message: String| json!({ "error": message, "record": n }).to_string();
     let values = match crate::record::from_json(&text, table.fields()) {
         Ok(v) => v,
         Err(e) => return error(e),
     };
-    let components = match crate::interp::evaluate(policy, &values) {
-        Ok(c) => c,
-        Err(e) => return error(crate::cli::eval::describe_error(table, &e)),
-    };
-    match total(&components) {
-        Ok(total) => line(policy, table, &components, total),
+    match reference.price(policy, &values) {
+        Ok((components, total)) => line(policy, table, &components, total),
         Err(e) => error(crate::cli::eval::describe_error(table, &e)),
     }
-}
-
-/// The sum of the components' fees, exactly.
-fn total(components: &[Component]) -> Result<Decimal, EvalError> {
-    components.iter().try_fold(Decimal::ZERO, |sum, c| {
-        interp_exact::add(sum, c.fee.total).map_err(|_| EvalError::TotalOverflow)
-    })
 }
 
 /// A priced record's line: the fee and each schedule's component.

@@ -1,20 +1,75 @@
-//! Conformance vectors (`tollgate vectors POLICY -o FILE`): records of a
-//! policy with the answers `tollgate eval` must print for them, computed by
-//! the reference interpreters ([`crate::interp`], [`crate::interp_notify`]),
-//! never by the runtime they certify. A firmware team replays them through
-//! the compiled artifact on the device; `docs/vectors.md` describes the
-//! file.
+//! Conformance vectors (`tollgate-vectors POLICY -o FILE`): records of a
+//! policy with the answers `tollgate eval` must print for them. This module
+//! chooses the records (a record in every region of the decision table,
+//! bounds, rounding midpoints, message streams) and writes the lines `eval`
+//! prints; the answers come from a [`Reference`], which must not be the
+//! runtime the vectors certify: the `tollgate-oracle` crate's independent
+//! interpreters are the one implementation, and its `tollgate-vectors`
+//! program is the command. A firmware team replays the vectors through the
+//! compiled artifact on the device; `docs/vectors.md` describes the file.
 
 mod cform;
+pub mod command;
 pub mod fees;
 pub mod notify;
 
 use crate::diagnostic::Diagnostic;
 use crate::model::{Policy, PolicyKind};
 use crate::pipeline::{self, Goal, Options};
+use rust_decimal::Decimal;
 use serde_json::{json, Map, Value as Json};
 use tollgate_runtime::artifact;
+use tollgate_runtime::eval::{Component, EvalError};
+use tollgate_runtime::fee::FeeFormula;
+use tollgate_runtime::ids::Answer;
+use tollgate_runtime::notify::NotifyError;
+use tollgate_runtime::rounding::Rounding;
 use tollgate_runtime::table::FieldSpec;
+use tollgate_runtime::value::Value;
+
+/// Where the vectors' expected answers come from: an implementation of the
+/// language independent of the runtime being certified (the reference
+/// interpreters of `tollgate-oracle`), so that a bug in the runtime cannot
+/// write the answer that hides it.
+pub trait Reference {
+    /// What a notifications policy remembers between records of a stream.
+    type History;
+
+    /// Prices a fees record: each schedule's component and their exact
+    /// total.
+    ///
+    /// # Errors
+    /// The error the record's line reports, as the runtime names it.
+    fn price(
+        &self,
+        policy: &Policy,
+        record: &[Value],
+    ) -> Result<(Vec<Component>, Decimal), EvalError>;
+
+    /// A formula's exact fee on `amount` before rounding (to find the
+    /// amounts whose fee lies halfway between two rounding steps), or
+    /// `None` when it cannot be computed exactly.
+    fn unrounded(
+        &self,
+        formula: &FeeFormula,
+        amount: Decimal,
+        rounding: &Rounding,
+    ) -> Option<Decimal>;
+
+    /// An empty history for a notifications policy whose zone is built
+    /// for the years `first..=last`.
+    fn history(&self, years: (i32, i32)) -> Self::History;
+
+    /// Decides a notifications record after the records of `history`
+    /// (and records it there); `None` when the policy or the record is
+    /// not a notification's.
+    fn answer(
+        &self,
+        policy: &Policy,
+        record: &[Value],
+        history: &mut Self::History,
+    ) -> Option<Result<Answer, NotifyError>>;
+}
 
 /// The version of the vectors file format.
 pub const FORMAT_VERSION: u32 = 1;
@@ -127,13 +182,18 @@ pub enum VectorsError {
 }
 
 /// The vectors of a policy source, its notifications zone built for
-/// `years` (default [`ZONE_YEARS`](crate::compile::notify::ZONE_YEARS)).
+/// `years` (default [`ZONE_YEARS`](crate::compile::notify::ZONE_YEARS)),
+/// answered by `reference`.
 ///
 /// # Errors
 /// [`VectorsError::Invalid`] with the diagnostics of a policy that does not
 /// check or compile; [`VectorsError::Unsupported`] for `years` on a fees
 /// policy or an answer that cannot be written.
-pub fn generate(text: &str, years: Option<(i32, i32)>) -> Result<Pack, VectorsError> {
+pub fn generate<R: Reference>(
+    reference: &R,
+    text: &str,
+    years: Option<(i32, i32)>,
+) -> Result<Pack, VectorsError> {
     let options = Options {
         zone_years: years.unwrap_or(crate::compile::notify::ZONE_YEARS),
         ..Options::default()
@@ -145,7 +205,7 @@ pub fn generate(text: &str, years: Option<(i32, i32)>) -> Result<Pack, VectorsEr
         ));
     }
     let out = stages.output().map_err(VectorsError::Invalid)?;
-    for_compiled(&out.policy, &out.compiled, options.zone_years)
+    for_compiled(reference, &out.policy, &out.compiled, options.zone_years)
 }
 
 /// [`generate`] for a checked policy and its compiled form (a
@@ -153,7 +213,8 @@ pub fn generate(text: &str, years: Option<(i32, i32)>) -> Result<Pack, VectorsEr
 ///
 /// # Errors
 /// [`VectorsError::Unsupported`] for an answer that cannot be written.
-fn for_compiled(
+fn for_compiled<R: Reference>(
+    reference: &R,
     policy: &Policy,
     compiled: &artifact::Compiled,
     years: (i32, i32),
@@ -161,13 +222,14 @@ fn for_compiled(
     let fields = crate::compile::field_specs(policy);
     let (bytes, groups, decimals, zone_years) = match compiled {
         artifact::Compiled::Fees(table) => {
-            let groups = fees::groups(policy, table).map_err(VectorsError::Unsupported)?;
+            let groups =
+                fees::groups(reference, policy, table).map_err(VectorsError::Unsupported)?;
             let dp = crate::currency::display_decimals(table.currency());
             (artifact::encode(table), groups, dp, None)
         }
         artifact::Compiled::Notifications(compiled) => {
-            let groups =
-                notify::groups(policy, compiled, years).map_err(VectorsError::Unsupported)?;
+            let groups = notify::groups(reference, policy, compiled, years)
+                .map_err(VectorsError::Unsupported)?;
             (artifact::encode_notify(compiled), groups, 0, Some(years))
         }
     };

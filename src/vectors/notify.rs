@@ -4,11 +4,10 @@
 //! every quiet window, merchant caps at and beyond their bounds, repeated
 //! message ids, the first two offset changes of the zone within the
 //! compiled years (daylight saving in New York) and the two ends of those
-//! years. Each answer is the reference interpreter's
-//! ([`crate::interp_notify`]), with the history for the compiled years.
+//! years. Each answer is the [`Reference`]'s, from a history for the
+//! compiled years.
 
-use super::{object, Group, Record, Vector};
-use crate::interp_notify::History;
+use super::{object, Group, Record, Reference, Vector};
 use crate::lint::budget::Budget;
 use crate::lint::example;
 use crate::lint::space::{sweep, Mode, Region, Space, Visitor};
@@ -41,7 +40,8 @@ const MAX_GROUPS: usize = 2_000;
 /// # Errors
 /// A sentence when the rule table is too large to sweep or the zone is
 /// unknown.
-pub fn groups(
+pub fn groups<R: Reference>(
+    reference: &R,
     policy: &Policy,
     compiled: &NotifyPolicy,
     years: (i32, i32),
@@ -220,7 +220,7 @@ pub fn groups(
     Ok(groups
         .into_iter()
         .take(MAX_GROUPS)
-        .map(|(about, records)| answer(policy, compiled, years, about, records))
+        .map(|(about, records)| answer(reference, policy, compiled, years, about, records))
         .collect())
 }
 
@@ -280,15 +280,16 @@ impl Visitor for Regions<'_> {
     }
 }
 
-/// A stream answered by the reference interpreter from an empty history.
-fn answer(
+/// A stream answered by the reference from an empty history.
+fn answer<R: Reference>(
+    reference: &R,
     policy: &Policy,
     compiled: &NotifyPolicy,
     years: (i32, i32),
     about: String,
     records: Vec<Map<String, Json>>,
 ) -> Group {
-    let mut history = History::for_years(years.0, years.1);
+    let mut history = reference.history(years);
     let vectors = records
         .into_iter()
         .enumerate()
@@ -298,7 +299,7 @@ fn answer(
             let text = Json::Object(record.clone()).to_string();
             let expect = match crate::record::from_json(&text, compiled.fields()) {
                 Err(e) => error(e),
-                Ok(values) => match crate::interp_notify::answer(policy, &values, &mut history) {
+                Ok(values) => match reference.answer(policy, &values, &mut history) {
                     Some(Ok(a)) => crate::cli::notify_out::answer(compiled, a, None).to_string(),
                     Some(Err(e)) => error(crate::cli::notify_out::error(compiled, e)),
                     None => error("not a notifications record".into()),

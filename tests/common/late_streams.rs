@@ -7,8 +7,8 @@
 // Not every test that includes this uses all of it.
 #![allow(dead_code)]
 
-use tollgate::generate::Rng;
 use tollgate::model::Policy;
+use tollgate_oracle::generate::Rng;
 use tollgate_runtime::notify::NotifyPolicy;
 use tollgate_runtime::value::Value;
 

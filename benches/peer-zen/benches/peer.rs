@@ -9,7 +9,7 @@
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use std::hint::black_box;
 use std::time::Duration;
-use tollgate::generate::{self, Rng, Shape};
+use tollgate_oracle::generate::{self, Rng, Shape};
 use tollgate_peer_zen::{jdm, record_json};
 use tollgate_runtime::position::ScheduleIndex;
 use tollgate_runtime::table::Table;

@@ -1,11 +1,15 @@
 //! The reference interpreter for notification rules: the checked policy, a
-//! full history of every delivery, and the IANA database through chrono-tz,
-//! written for clarity. It shares no code with the runtime's engine but the
-//! types of the answer, so the property tests can hold one against the other.
+//! full history of every delivery (keys compared value by value, never
+//! hashed), windows counted by trying every start, and local time from the
+//! IANA database through chrono-tz, written for clarity. It shares no code
+//! with the runtime's engine but the types of the answer, so the property
+//! tests can hold one against the other.
 
+use crate::exact;
 use crate::interp::holds;
-use crate::model::{Action, Body, CapAmount, LimitPeriod, Policy, QuietMode};
 use chrono::{NaiveTime, TimeZone, Timelike};
+use std::cmp::Ordering;
+use tollgate::model::{Action, Body, CapAmount, LimitPeriod, Policy, QuietMode};
 use tollgate_runtime::ids::Answer;
 use tollgate_runtime::notify::{Clamp, Decision, NotifyError, Reason};
 use tollgate_runtime::position::NotifyRuleIndex;
@@ -15,7 +19,7 @@ use tollgate_runtime::value::Value;
 /// and the instant (ms); and every decision made afresh for a message id:
 /// the id as written, the instant and the decision; and the years the
 /// policy's zone is compiled for (by default
-/// [`ZONE_YEARS`](crate::compile::notify::ZONE_YEARS)).
+/// [`ZONE_YEARS`](tollgate::compile::notify::ZONE_YEARS)).
 #[derive(Debug, Clone, Default)]
 pub struct History {
     deliveries: Vec<(usize, Vec<Value>, i64)>,
@@ -34,14 +38,21 @@ impl History {
     }
 }
 
+/// The record's values of the key fields.
 fn key(record: &[Value], keys: &[usize]) -> Vec<Value> {
     keys.iter()
-        .map(|&k| match record.get(k) {
-            Some(Value::Num(d)) => Value::Num(d.normalize()),
-            Some(v) => v.clone(),
-            None => Value::Bool(false),
-        })
+        .map(|&k| record.get(k).cloned().unwrap_or(Value::Bool(false)))
         .collect()
+}
+
+/// Whether two keys are the same: numbers by value (`1.0` is `1.00`),
+/// other values as they are.
+fn same_key(a: &[Value], b: &[Value]) -> bool {
+    a.len() == b.len()
+        && a.iter().zip(b).all(|pair| match pair {
+            (Value::Num(x), Value::Num(y)) => exact::cmp(*x, *y) == Ordering::Equal,
+            (x, y) => x == y,
+        })
 }
 
 /// Local time of day (seconds) and date at `ms` in zone `tz`.
@@ -116,7 +127,9 @@ fn fullest_window(times: &[i64], now: i64, d: i64) -> usize {
 /// the last excluded: from 1 January of the first of the history's years to
 /// 1 January after the last, UTC.
 fn zone_span_ms(history: &History) -> (i64, i64) {
-    let (first, last) = history.years.unwrap_or(crate::compile::notify::ZONE_YEARS);
+    let (first, last) = history
+        .years
+        .unwrap_or(tollgate::compile::notify::ZONE_YEARS);
     let new_year = |year: i32| {
         chrono::NaiveDate::from_ymd_opt(year, 1, 1)
             .and_then(|d| d.and_hms_opt(0, 0, 0))
@@ -153,7 +166,7 @@ pub fn answer(
             return None;
         };
         let default = policy.fields.get(f).and_then(|f| f.default.as_ref());
-        let is_default = matches!(default, Some(crate::model::Constant::String(d)) if d == id);
+        let is_default = matches!(default, Some(tollgate::model::Constant::String(d)) if d == id);
         (!id.is_empty() && !is_default).then(|| id.clone())
     });
     // Outside the years the zone is built for, a record is decided
@@ -236,7 +249,7 @@ fn decide_fresh(
         let mut v: Vec<i64> = history
             .deliveries
             .iter()
-            .filter(|(r, kk, _)| *r == i && kk.as_slice() == k)
+            .filter(|(r, kk, _)| *r == i && same_key(kk, k))
             .map(|(_, _, t)| *t)
             .collect();
         v.sort_unstable();

@@ -1,19 +1,19 @@
-//! The reference interpreter: a plain tree-walking evaluator over the checked
-//! policy, written for clarity, not speed. It is the oracle the compiled
-//! evaluator is tested against, so it shares none of its matching or
-//! arithmetic code: only the types of the answer. Its exact arithmetic is
-//! its own ([`crate::interp_exact`]), and it rounds with `rust_decimal`
-//! directly, so a rounding or overflow bug in the runtime cannot pass on
-//! both sides of a comparison.
+//! The reference interpreter for fees: a plain tree-walking evaluator over
+//! the checked policy, written for clarity, not speed. It is the oracle the
+//! compiled evaluator is tested against, so it shares none of its matching
+//! or arithmetic code: only the types of the answer. Every sum, product,
+//! comparison and rounding is its own ([`crate::exact`]), so a matching,
+//! rounding or overflow bug in the runtime cannot pass on both sides of a
+//! comparison.
 
-use crate::ast::CmpOp;
-use crate::interp_exact as exact;
-use crate::model::{Body, Cond, CondKind, Constant, Hit, Policy, Schedule};
-use rust_decimal::{Decimal, RoundingStrategy};
+use crate::exact;
+use rust_decimal::Decimal;
 use std::cmp::Ordering;
+use tollgate::ast::CmpOp;
+use tollgate::model::{Body, Cond, CondKind, Constant, Hit, Policy, Schedule};
 use tollgate_runtime::eval::{Component, EvalError};
 use tollgate_runtime::fee::{BoundApplied, FeeBreakdown, FeeFormula, TierMode};
-use tollgate_runtime::rounding::{Rounding, RoundingMode};
+use tollgate_runtime::rounding::Rounding;
 use tollgate_runtime::value::Value;
 use tollgate_runtime::ArithError;
 
@@ -30,7 +30,7 @@ pub fn evaluate(policy: &Policy, record: &[Value]) -> Result<Vec<Component>, Eva
         // A negative amount is priced only where the field accepts refunds.
         let accepts_refunds = policy.fields.get(s.base).is_some_and(|f| f.refunds);
         if let Some(Value::Num(amount)) = record.get(s.base) {
-            if *amount < Decimal::ZERO && !accepts_refunds {
+            if exact::is_negative(*amount) && !accepts_refunds {
                 return Err(EvalError::NegativeAmount {
                     schedule: (i as u32).into(),
                 });
@@ -128,8 +128,8 @@ pub fn holds(cond: &Cond, record: &[Value]) -> bool {
 fn compare(v: &Value, c: &Constant) -> Option<Ordering> {
     match (v, c) {
         (Value::Enum(a), Constant::Enum(b)) => Some(a.cmp(b)),
-        (Value::Num(a), Constant::Money(b) | Constant::Decimal(b)) => Some(a.cmp(b)),
-        (Value::Num(a), Constant::Integer(b)) => Some(a.cmp(&Decimal::from(*b))),
+        (Value::Num(a), Constant::Money(b) | Constant::Decimal(b)) => Some(exact::cmp(*a, *b)),
+        (Value::Num(a), Constant::Integer(b)) => Some(exact::cmp(*a, Decimal::from(*b))),
         (Value::Bool(a), Constant::Bool(b)) => Some(a.cmp(b)),
         (Value::Str(a), Constant::String(b)) => Some(a.as_str().cmp(b.as_str())),
         _ => None,
@@ -139,32 +139,36 @@ fn compare(v: &Value, c: &Constant) -> Option<Ordering> {
 /// A fee, step by step: amount × rate, round, minimum and cap, fixed,
 /// total minimum and cap. A refund (an amount below zero) pays the fee of
 /// its magnitude with every value negated.
+///
+/// # Errors
+/// [`ArithError`] when a product or sum cannot be exact, or the rounding
+/// step is not positive.
 pub fn fee(
     f: &FeeFormula,
     amount: Decimal,
     rounding: &Rounding,
 ) -> Result<FeeBreakdown, ArithError> {
-    if amount < Decimal::ZERO {
-        let b = fee(f, -amount, rounding)?;
+    if exact::is_negative(amount) {
+        let b = fee(f, exact::neg(amount), rounding)?;
         return Ok(FeeBreakdown {
-            raw: Decimal::ZERO - b.raw,
-            rounded: Decimal::ZERO - b.rounded,
-            bounded: Decimal::ZERO - b.bounded,
+            raw: exact::neg(b.raw),
+            rounded: exact::neg(b.rounded),
+            bounded: exact::neg(b.bounded),
             bound_applied: b.bound_applied,
-            fixed: Decimal::ZERO - b.fixed,
-            sum: Decimal::ZERO - b.sum,
+            fixed: exact::neg(b.fixed),
+            sum: exact::neg(b.sum),
             total_bound_applied: b.total_bound_applied,
-            total: Decimal::ZERO - b.total,
+            total: exact::neg(b.total),
             refund: true,
         });
     }
-    let over = |x: Option<Decimal>| x.ok_or(ArithError::Overflow);
+    let below = |a: Decimal, b: Decimal| exact::cmp(a, b) == Ordering::Less;
     let mut raw = exact::mul(amount, f.rate)?;
     match f.tier_mode {
         Some(TierMode::Whole) => {
             // The first band whose bound reaches the amount charges all of it.
             for band in &f.tiers {
-                if band.up_to.is_none_or(|up| amount <= up) {
+                if band.up_to.is_none_or(|up| !below(up, amount)) {
                     raw = exact::add(raw, exact::mul(amount, band.rate)?)?;
                     break;
                 }
@@ -174,60 +178,37 @@ pub fn fee(
             // Each band charges the slice of the amount between its bounds.
             let mut lower = Decimal::ZERO;
             for band in &f.tiers {
-                let upper = match band.up_to {
-                    Some(up) if up < amount => up,
-                    _ => amount,
-                };
-                if upper > lower {
+                let upper = band.up_to.map_or(amount, |up| exact::min(amount, up));
+                if below(lower, upper) {
                     let slice = exact::sub(upper, lower)?;
                     raw = exact::add(raw, exact::mul(slice, band.rate)?)?;
                 }
                 lower = upper;
-                if upper >= amount {
+                if !below(upper, amount) {
                     break;
                 }
             }
         }
         None => {}
     }
-    if rounding.step <= Decimal::ZERO {
-        return Err(ArithError::BadStep);
-    }
-    let strategy = match rounding.mode {
-        RoundingMode::HalfUp => RoundingStrategy::MidpointAwayFromZero,
-        RoundingMode::HalfEven => RoundingStrategy::MidpointNearestEven,
-        RoundingMode::TowardZero => RoundingStrategy::ToZero,
-        RoundingMode::AwayFromZero => RoundingStrategy::AwayFromZero,
-    };
-    // Round to a whole number of steps. A step of 10^-n is the same as
-    // rounding to n decimal places, which never overflows.
-    let rounded = if rounding.step.mantissa() == 1 {
-        raw.round_dp_with_strategy(rounding.step.scale(), strategy)
-    } else {
-        let quotient = over(raw.checked_div(rounding.step))?;
-        if quotient.abs() >= Decimal::from_i128_with_scale(10i128.pow(27), 0) {
-            return Err(ArithError::Overflow);
-        }
-        let steps = quotient.round_dp_with_strategy(0, strategy);
-        exact::mul(steps, rounding.step)?
-    };
+    let rounded = exact::round(raw, rounding)?;
     let (mut bounded, mut bound_applied) = (rounded, None);
-    if f.min.is_some_and(|m| bounded < m) {
-        bounded = f.min.unwrap_or(bounded);
+    if let Some(m) = f.min.filter(|&m| below(bounded, m)) {
+        bounded = m;
         bound_applied = Some(BoundApplied::Min);
     }
-    if f.cap.is_some_and(|c| bounded > c) {
-        bounded = f.cap.unwrap_or(bounded);
+    if let Some(c) = f.cap.filter(|&c| below(c, bounded)) {
+        bounded = c;
         bound_applied = Some(BoundApplied::Cap);
     }
     let sum = exact::add(bounded, f.fixed)?;
     let (mut total, mut total_bound_applied) = (sum, None);
-    if f.total_min.is_some_and(|m| total < m) {
-        total = f.total_min.unwrap_or(total);
+    if let Some(m) = f.total_min.filter(|&m| below(total, m)) {
+        total = m;
         total_bound_applied = Some(BoundApplied::Min);
     }
-    if f.total_cap.is_some_and(|c| total > c) {
-        total = f.total_cap.unwrap_or(total);
+    if let Some(c) = f.total_cap.filter(|&c| below(c, total)) {
+        total = c;
         total_bound_applied = Some(BoundApplied::Cap);
     }
     Ok(FeeBreakdown {
