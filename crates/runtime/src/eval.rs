@@ -335,9 +335,7 @@ fn fast_fee(
     if scale > 28 || amount_bits + fast.rate_bits > 95 {
         return None;
     }
-    let mut fee = amount
-        .checked_mul(f.rate)?
-        .round_dp_with_strategy(fast.dp, mode.strategy());
+    let mut fee = crate::rounding::round_dp(amount.checked_mul(f.rate)?, fast.dp, mode);
     if scale < fast.dp {
         fee.rescale(fast.dp);
     }

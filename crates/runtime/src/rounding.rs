@@ -83,8 +83,7 @@ impl Rounding {
         // common case, and much cheaper than dividing.
         if self.step.mantissa() == 1 {
             let dp = self.step.scale();
-            let mut rounded = round_small(value, dp, self.mode)
-                .unwrap_or_else(|| value.round_dp_with_strategy(dp, self.mode.strategy()));
+            let mut rounded = round_dp(value, dp, self.mode);
             if rounded.scale() < dp {
                 rounded.rescale(dp);
             }
@@ -99,6 +98,15 @@ impl Rounding {
         // The product carries the step's scale: 3 at step 0.01 is "3.00".
         steps.checked_mul(self.step).ok_or(ArithError::Overflow)
     }
+}
+
+/// `value` rounded to `dp` decimals in `mode`, as
+/// `value.round_dp_with_strategy(dp, mode.strategy())` rounds it (by
+/// [`round_small`] when that applies).
+#[inline]
+pub(crate) fn round_dp(value: Decimal, dp: u32, mode: RoundingMode) -> Decimal {
+    round_small(value, dp, mode)
+        .unwrap_or_else(|| value.round_dp_with_strategy(dp, mode.strategy()))
 }
 
 /// `value.round_dp_with_strategy(dp, mode.strategy())`, the same decimal
