@@ -244,6 +244,18 @@ pub struct Notifications {
     pub rules: Vec<NotifyRule>,
 }
 
+impl Notifications {
+    /// Each rule's condition with the rule's index, in file order: what
+    /// the linter and the vectors lay out as boxes.
+    pub fn conditions(&self) -> Vec<(u32, &Cond)> {
+        self.rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (i as u32, &r.when))
+            .collect()
+    }
+}
+
 /// One notification rule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct NotifyRule {

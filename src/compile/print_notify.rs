@@ -154,7 +154,9 @@ pub fn action_text(policy: &NotifyPolicy, action: &Action) -> String {
 }
 
 /// Seconds after midnight as `HH:MM` (`HH:MM:SS` when seconds are set).
-fn clock(secs: u32) -> String {
+/// A time of day, seconds after midnight, as a policy writes it: `HH:MM`,
+/// or `HH:MM:SS` when the seconds are not zero.
+pub(crate) fn clock(secs: u32) -> String {
     let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
     if s == 0 {
         format!("{h:02}:{m:02}")
@@ -164,7 +166,7 @@ fn clock(secs: u32) -> String {
 }
 
 /// A duration in ms in the largest whole unit: `1d`, `24h`, `10m`, `30s`.
-fn duration(ms: i64) -> String {
+pub fn duration(ms: i64) -> String {
     let s = ms / 1000;
     [(86_400, "d"), (3_600, "h"), (60, "m")]
         .iter()

@@ -11,7 +11,7 @@
 //! than its cap. The first stream whose decisions differ is the example,
 //! and it is what both engines decided on it, not a prediction.
 
-use crate::compile::print_notify::{action_text, conditions};
+use crate::compile::print_notify::{self, action_text, conditions, duration};
 use crate::lint::budget::Budget;
 use crate::lint::example;
 use crate::lint::space::{sweep, Mode, Region, Space, Visitor};
@@ -343,18 +343,9 @@ fn details(op: &NotifyPolicy, o: &NotifyRule, np: &NotifyPolicy, n: &NotifyRule)
 
 fn windows(ws: &[(u32, u32)]) -> String {
     ws.iter()
-        .map(|&(a, b)| format!("{}-{}", clock(a), clock(b)))
+        .map(|&(a, b)| format!("{}-{}", print_notify::clock(a), print_notify::clock(b)))
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-fn clock(secs: u32) -> String {
-    let (h, m, s) = (secs / 3600, secs % 3600 / 60, secs % 60);
-    if s == 0 {
-        format!("{h:02}:{m:02}")
-    } else {
-        format!("{h:02}:{m:02}:{s:02}")
-    }
 }
 
 fn period(p: Period) -> String {
@@ -362,15 +353,6 @@ fn period(p: Period) -> String {
         Period::Rolling(ms) => duration(ms),
         Period::CalendarDay => "calendar day".into(),
     }
-}
-
-/// A duration in the largest whole unit: `1d`, `10m`, `30s`.
-pub fn duration(ms: i64) -> String {
-    let s = ms / 1000;
-    [(86_400, "d"), (3_600, "h"), (60, "m")]
-        .iter()
-        .find(|(unit, _)| s != 0 && s % unit == 0)
-        .map_or_else(|| format!("{s}s"), |(unit, u)| format!("{}{u}", s / unit))
 }
 
 /// Records one per region of the rules' rows (both versions'), in the

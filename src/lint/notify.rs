@@ -3,7 +3,7 @@
 use super::budget::{Budget, OutOfBudget};
 use super::space::Space;
 use super::table::boxes_within;
-use crate::model::{Cond, Notifications, Policy};
+use crate::model::{Notifications, Policy};
 
 /// A notifications policy's rules as boxes, built within `budget`: the
 /// space and each row's rule. Also the rules too large to analyse.
@@ -12,12 +12,7 @@ pub fn rule_space(
     n: &Notifications,
     budget: &mut Budget,
 ) -> Result<(Space, Vec<u32>, Vec<u32>), OutOfBudget> {
-    let conds: Vec<(u32, &Cond)> = n
-        .rules
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (i as u32, &r.when))
-        .collect();
+    let conds = n.conditions();
     boxes_within(&conds, &crate::compile::field_specs(policy), budget)
 }
 

@@ -11,7 +11,7 @@ use super::{object, Group, Record, Reference, Vector};
 use crate::lint::budget::Budget;
 use crate::lint::example;
 use crate::lint::space::{sweep, Mode, Region, Space, Visitor};
-use crate::model::{Action, Body, CapAmount, Cond, Notifications, Policy};
+use crate::model::{Action, Body, CapAmount, Notifications, Policy};
 use chrono::{NaiveDate, TimeZone};
 use serde_json::{json, Map, Value as Json};
 use std::collections::BTreeSet;
@@ -231,12 +231,7 @@ fn regions(
     n: &Notifications,
     fields: &[FieldSpec],
 ) -> Result<Vec<(Record, Vec<usize>)>, String> {
-    let conds: Vec<(u32, &Cond)> = n
-        .rules
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (i as u32, &r.when))
-        .collect();
+    let conds = n.conditions();
     let (space, owners, _) = crate::lint::table::boxes(&conds, fields);
     let rows: Vec<u32> = (0..space.rows.len() as u32).collect();
     let mut v = Regions {
