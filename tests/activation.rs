@@ -16,7 +16,7 @@ mod common;
 
 use std::path::Path;
 use std::process::{Command, Output};
-use tollgate_runtime::activation::{Placement, Stamp, Window};
+use tollgate_runtime::activation::{Outside, Placement, Stamp, Window};
 use tollgate_runtime::artifact::{self, ArtifactErrorKind, Compiled};
 use tollgate_runtime::notify::{MemoryState, NotifyError};
 use tollgate_runtime::value::Value;
@@ -579,6 +579,49 @@ fn eval_at_gives_fee_records_without_an_instant_theirs() {
     let out = common::tollgate_stdin(&["eval", V1, "--at", "2026-06-01T12:00:00Z"], "");
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("--at applies to fees policies"));
+}
+
+/// The runtime decides which field places a fee record in time: the
+/// schema's one `timestamp` field; with none, or with two (which one would
+/// be ambiguous), the caller's instant applies, and without one the window
+/// is not checked.
+#[test]
+fn a_fee_record_is_placed_in_time_by_the_one_timestamp_field() {
+    let table = |source: &str| match common::compiled(source).1 {
+        Compiled::Fees(t) => t,
+        Compiled::Notifications(_) => panic!("not a fees policy"),
+    };
+    let one = read(FEES_V1);
+    let none = one.replace("field at: timestamp\n", "");
+    let two = one.replace(
+        "field at: timestamp\n",
+        "field at: timestamp\nfield settled: timestamp\n",
+    );
+    let (one, none, two) = (table(&one), table(&none), table(&two));
+    assert_eq!(one.clock_field(), Some(2));
+    assert_eq!(none.clock_field(), None);
+    assert_eq!(two.clock_field(), None);
+
+    let at = |ms: i64| Value::Time {
+        unix_ms: ms,
+        offset_secs: 8 * 3600,
+    };
+    let debit = Value::Enum(1);
+    let amount = Value::Num(1000.into());
+    let stamped = [debit.clone(), amount.clone(), at(NEW_YEAR_MS)];
+    assert_eq!(one.instant_of(&stamped, Some(5)), Some(NEW_YEAR_MS));
+    assert_eq!(
+        one.admit(&stamped, None)
+            .err()
+            .map(|o| matches!(o, Outside::After { .. })),
+        Some(true)
+    );
+    assert_eq!(one.instant_of(&stamped[..2], Some(5)), Some(5));
+    assert_eq!(none.instant_of(&stamped[..2], None), None);
+    assert!(none.admit(&stamped[..2], None).is_ok());
+    let both = [debit, amount, at(NEW_YEAR_MS), at(NEW_YEAR_MS)];
+    assert_eq!(two.instant_of(&both, None), None);
+    assert_eq!(two.instant_of(&both, Some(7)), Some(7));
 }
 
 /// `eval DIR` on the versions of a fees policy prices each record with the

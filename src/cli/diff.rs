@@ -5,7 +5,7 @@
 //! cannot be compared (unreadable, invalid, of different kinds) or an
 //! input or output fails.
 
-use super::load::{load, Loaded};
+use super::load::load;
 use super::{out, Format, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::diff::history::Kind;
 use crate::diff::{
@@ -14,6 +14,7 @@ use crate::diff::{
 use serde_json::Value as Json;
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
+use tollgate_runtime::artifact::Compiled;
 use tollgate_runtime::notify::NotifyPolicy;
 use tollgate_runtime::table::Table;
 
@@ -48,8 +49,8 @@ pub fn run(old: &Path, new: &Path, options: &Options, color: bool) -> u8 {
     };
     let names = (old.display().to_string(), new.display().to_string());
     let result = match (a, b) {
-        (Loaded::Fees(a), Loaded::Fees(b)) => fees(&a, &b, &names, options),
-        (Loaded::Notifications(a), Loaded::Notifications(b)) => {
+        (Compiled::Fees(a), Compiled::Fees(b)) => fees(&a, &b, &names, options),
+        (Compiled::Notifications(a), Compiled::Notifications(b)) => {
             notifications(&a, &b, &names, options)
         }
         _ => Err("one version is a fees policy and the other a notifications policy: they cannot be compared".to_string()),

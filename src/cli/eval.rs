@@ -4,7 +4,7 @@
 use super::batch::Counts;
 use super::commit::{borrow, CommitBeforeRead, Committer, Failed, Output, Shared};
 use super::fee_lines::{FeeLines, OutputKind};
-use super::load::{load_trusted, Loaded};
+use super::load::load_trusted;
 use super::progress::Progress;
 use super::state::StateFiles;
 use super::{InputFormat, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
@@ -16,6 +16,7 @@ use std::io::IsTerminal;
 use std::io::{BufRead, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
+use tollgate_runtime::artifact::Compiled;
 use tollgate_runtime::eval::{Component, EvalError};
 use tollgate_runtime::fee::BoundApplied;
 use tollgate_runtime::notify::{MemoryState, NotifyPolicy};
@@ -102,13 +103,15 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
     // The state is locked and its journal opened before anything is read
     // or decided: a run that cannot keep its state prints no decision.
     let (engine, files) = match (&loaded, state) {
-        (Loaded::Fees(_), Some(_)) => {
+        (Compiled::Fees(_), Some(_)) => {
             eprintln!("error: --state applies to notifications policies; fees keep no state");
             return EXIT_USAGE;
         }
-        (Loaded::Fees(table), None) => (Engine::Fees(table), None),
-        (Loaded::Notifications(policy), None) => (Engine::Notify(policy, MemoryState::new()), None),
-        (Loaded::Notifications(policy), Some(path)) => match open_state(policy, path) {
+        (Compiled::Fees(table), None) => (Engine::Fees(table), None),
+        (Compiled::Notifications(policy), None) => {
+            (Engine::Notify(policy, MemoryState::new()), None)
+        }
+        (Compiled::Notifications(policy), Some(path)) => match open_state(policy, path) {
             Ok((s, files)) => (Engine::Notify(policy, s), Some(files)),
             Err(message) => {
                 eprintln!("{message}");
@@ -157,10 +160,6 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
         ignore_unknown: options.ignore_unknown,
         keep: &options.keep,
     };
-    let engine_table = match &engine {
-        Engine::Fees(t) => Some(*t),
-        Engine::Notify(..) => None,
-    };
     let mut evaluator = Evaluator {
         engine,
         explain,
@@ -174,10 +173,7 @@ pub fn run(policy: &Path, input: &str, options: &Options) -> u8 {
         errors: 0,
         earliest_since_prune: None,
         journal: journaled.then(|| committer.clone()),
-        clock: match &engine_table {
-            Some(t) => super::fee_window::FeeClock::new(t, options.at),
-            None => super::fee_window::FeeClock::default(),
-        },
+        clock: super::fee_window::FeeClock::new(options.at),
     };
     let fees = match &evaluator.engine {
         Engine::Fees(table) => Some(*table),
@@ -693,9 +689,9 @@ impl<'a> Evaluator<'a> {
                 // Keep memory to the live keys on long streams, at a bounded
                 // cost per record.
                 self.since_prune += 1;
-                if let Some(Value::Time { unix_ms, .. }) = record.get(policy.clock() as usize) {
-                    let earliest = self.earliest_since_prune.get_or_insert(*unix_ms);
-                    *earliest = (*earliest).min(*unix_ms);
+                if let Some(at) = policy.instant_of(record) {
+                    let earliest = self.earliest_since_prune.get_or_insert(at);
+                    *earliest = (*earliest).min(at);
                 }
                 if self.since_prune >= state.prune_interval() {
                     if let Some(horizon) = self.earliest_since_prune.take() {

@@ -11,7 +11,7 @@
 
 use super::fee_lines::OutputKind;
 use super::fee_window::{outside_message, FeeClock};
-use super::load::{load_trusted, Loaded};
+use super::load::load_trusted;
 use super::{EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::record::Reading;
 use serde_json::{json, Map, Value as Json};
@@ -39,13 +39,13 @@ fn versions(dir: &Path, trust: &super::trust::Trust) -> Result<Vec<Vec<u8>>, Str
             continue;
         }
         let (version, name, fees, bytes) = match load_trusted(&file, false, None, trust) {
-            Ok(Loaded::Notifications(p)) => (
+            Ok(Compiled::Notifications(p)) => (
                 p.version(),
                 p.name().to_string(),
                 false,
                 artifact::encode_notify(&p),
             ),
-            Ok(Loaded::Fees(t)) => (
+            Ok(Compiled::Fees(t)) => (
                 t.version(),
                 t.name().to_string(),
                 true,
@@ -297,12 +297,9 @@ fn typed(
     reading: Reading<'_>,
 ) -> Result<(Vec<Value>, i64), String> {
     let record = crate::record::from_json_fields(fields, policy.fields(), reading)?;
-    match record.get(policy.clock() as usize) {
-        Some(Value::Time { unix_ms, .. }) => {
-            let at = *unix_ms;
-            Ok((record, at))
-        }
-        _ => Err("the record has no timestamp".to_string()),
+    match policy.instant_of(&record) {
+        Some(at) => Ok((record, at)),
+        None => Err("the record has no timestamp".to_string()),
     }
 }
 
@@ -400,7 +397,7 @@ fn price(
     // it can't, as the previous one does).
     let instant = |table: &Table| {
         let record = crate::record::from_json_fields(fields, table.fields(), reading)?;
-        FeeClock::new(table, at).instant(&record).ok_or_else(|| {
+        FeeClock::new(at).instant(table, &record).ok_or_else(|| {
             "the record has no instant to pick a version by: give the policy a timestamp \
              field, or eval --at INSTANT"
                 .to_string()

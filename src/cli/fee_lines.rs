@@ -93,7 +93,7 @@ impl<'a> FeeLines<'a> {
             explain,
             output,
             dp: crate::currency::display_decimals(table.currency()),
-            clock: FeeClock::new(table, None),
+            clock: FeeClock::new(None),
             prefixes,
             record: Vec::with_capacity(table.fields().len()),
             components: Vec::with_capacity(table.schedules().len()),
@@ -106,7 +106,7 @@ impl<'a> FeeLines<'a> {
     /// Prices records without an instant of their own as if stamped at
     /// `at` (`eval --at`), for the activation window.
     pub fn at(mut self, at: Option<tollgate_runtime::activation::Stamp>) -> FeeLines<'a> {
-        self.clock = FeeClock::new(self.table, at);
+        self.clock = FeeClock::new(at);
         self
     }
 

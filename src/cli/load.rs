@@ -7,17 +7,7 @@ use crate::fsio::{read_bounded_by, ReadError};
 use crate::pipeline::Options;
 use crate::syntax::limits::MAX_SOURCE_BYTES;
 use std::path::Path;
-use tollgate_runtime::artifact;
-use tollgate_runtime::notify::NotifyPolicy;
-use tollgate_runtime::table::Table;
-
-/// A policy ready to run.
-pub enum Loaded {
-    /// A fees policy's decision table.
-    Fees(Table),
-    /// A notifications policy.
-    Notifications(NotifyPolicy),
-}
+use tollgate_runtime::artifact::{self, Compiled};
 
 /// Why a policy could not be loaded, with the message to print.
 pub enum LoadError {
@@ -54,7 +44,7 @@ pub const MAX_ARTIFACT_BYTES: u64 = 64 << 20;
 
 /// Loads `path`: a policy source or a compiled artifact, each read under
 /// its own size limit.
-pub fn load(path: &Path, color: bool) -> Result<Loaded, LoadError> {
+pub fn load(path: &Path, color: bool) -> Result<Compiled, LoadError> {
     load_for_years(path, color, None)
 }
 
@@ -67,7 +57,7 @@ pub fn load_for_years(
     path: &Path,
     color: bool,
     years: Option<(i32, i32)>,
-) -> Result<Loaded, LoadError> {
+) -> Result<Compiled, LoadError> {
     load_trusted(path, color, years, &Trust::default())
 }
 
@@ -79,7 +69,7 @@ pub fn load_trusted(
     color: bool,
     years: Option<(i32, i32)>,
     trust: &Trust,
-) -> Result<Loaded, LoadError> {
+) -> Result<Compiled, LoadError> {
     let name = path.display().to_string();
     let limit = |head: &[u8]| {
         if head.starts_with(artifact::MAGIC) {
@@ -117,7 +107,7 @@ pub fn load_trusted(
         let compiled = trust
             .decode(&bytes)
             .map_err(|e| LoadError::Invalid(format!("error: {}: {e}\n", path.display())))?;
-        return Ok(compiled.into());
+        return Ok(compiled);
     }
     if !trust.is_empty() {
         return Err(LoadError::Invalid(format!(
@@ -131,7 +121,7 @@ pub fn load_trusted(
         None => compile(&source.text, years),
     };
     match result {
-        Ok(Loaded::Fees(_)) if years.is_some() => Err(LoadError::Usage(format!(
+        Ok(Compiled::Fees(_)) if years.is_some() => Err(LoadError::Usage(format!(
             "error: {name} is a fees policy, which has no zone to build; \
              --zone-years applies to notifications policies\n"
         ))),
@@ -150,19 +140,10 @@ pub fn load_trusted(
 pub(crate) fn compile(
     text: &str,
     years: Option<(i32, i32)>,
-) -> Result<Loaded, Vec<crate::Diagnostic>> {
+) -> Result<Compiled, Vec<crate::Diagnostic>> {
     let options = Options {
         zone_years: years.unwrap_or(crate::compile::notify::ZONE_YEARS),
         ..Options::default()
     };
-    crate::pipeline::compile(text, &options).map(|out| out.compiled.into())
-}
-
-impl From<artifact::Compiled> for Loaded {
-    fn from(compiled: artifact::Compiled) -> Self {
-        match compiled {
-            artifact::Compiled::Fees(table) => Loaded::Fees(table),
-            artifact::Compiled::Notifications(policy) => Loaded::Notifications(policy),
-        }
-    }
+    crate::pipeline::compile(text, &options).map(|out| out.compiled)
 }

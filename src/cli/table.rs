@@ -1,18 +1,19 @@
 //! `tollgate table POLICY` and `tollgate compile POLICY -o FILE`.
 
-use super::load::{load, load_for_years, Loaded};
+use super::load::{load, load_for_years};
 use super::{out, EXIT_OK, EXIT_USAGE};
 use crate::signing::{id_text, SecretKey};
 use std::path::Path;
 use tollgate_runtime::activation::{Stamp, Window, WindowError};
 use tollgate_runtime::artifact;
+use tollgate_runtime::artifact::Compiled;
 
 /// Prints a policy's decision table, or a notifications policy's rules
 /// (source or artifact).
 pub fn print(policy: &Path, color: bool) -> u8 {
     match load(policy, color) {
-        Ok(Loaded::Fees(table)) => out::emit(&crate::compile::print_table(&table), EXIT_OK),
-        Ok(Loaded::Notifications(p)) => {
+        Ok(Compiled::Fees(table)) => out::emit(&crate::compile::print_table(&table), EXIT_OK),
+        Ok(Compiled::Notifications(p)) => {
             out::emit(&crate::compile::print_notify::print_rules(&p), EXIT_OK)
         }
         Err(e) => out::emit(e.message(), e.exit_code()),
@@ -76,13 +77,13 @@ pub fn compile(
         }
     };
     let windowed = match load_for_years(policy, color, years) {
-        Ok(Loaded::Fees(table)) => with_flags(table.window(), window).and_then(|w| {
+        Ok(Compiled::Fees(table)) => with_flags(table.window(), window).and_then(|w| {
             let table = table
                 .with_window(w)
                 .map_err(|e| format!("error: the activation window: {e}"))?;
             Ok(artifact::encode(&table))
         }),
-        Ok(Loaded::Notifications(p)) => with_flags(p.window(), window).and_then(|w| {
+        Ok(Compiled::Notifications(p)) => with_flags(p.window(), window).and_then(|w| {
             let p = p
                 .with_window(w)
                 .map_err(|e| format!("error: the activation window: {e}"))?;

@@ -7,7 +7,7 @@
 //! artifact carries it too). Two files that claim one name both fail: the
 //! service cannot tell which one is meant.
 
-use crate::cli::load::{compile, Loaded, MAX_ARTIFACT_BYTES};
+use crate::cli::load::{compile, MAX_ARTIFACT_BYTES};
 use crate::diagnostic::json::to_json_indexed;
 use crate::span::LineIndex;
 use crate::syntax::limits::MAX_SOURCE_BYTES;
@@ -251,8 +251,8 @@ pub fn load_file(path: &Path, keys: &[TrustedKey]) -> Result<Option<Policy>, Box
             None => compile(&src.text, None),
         };
         match compiled {
-            Ok(Loaded::Fees(t)) => Engine::Fees(t),
-            Ok(Loaded::Notifications(p)) => Engine::Notifications(p),
+            Ok(artifact::Compiled::Fees(t)) => Engine::Fees(t),
+            Ok(artifact::Compiled::Notifications(p)) => Engine::Notifications(p),
             Err(diagnostics) => {
                 let lines = LineIndex::new(&src.text);
                 let json: Vec<Json> = diagnostics

@@ -136,10 +136,7 @@ impl ShardedState {
             (Some(j), Some(log)) if !log.is_empty() => Some(j.push(log)),
             _ => None,
         };
-        let at = match record.get(policy.clock() as usize) {
-            Some(Value::Time { unix_ms, .. }) => Some(*unix_ms),
-            _ => None,
-        };
+        let at = policy.instant_of(record);
         for (_, shard) in &mut view.locked {
             shard.since_prune += 1;
             if let Some(at) = at {

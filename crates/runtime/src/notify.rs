@@ -460,10 +460,7 @@ impl NotifyPolicy {
                     repeat: false,
                 });
         };
-        let now_ms = match record.get(self.clock as usize) {
-            Some(Value::Time { unix_ms, .. }) => *unix_ms,
-            _ => return Err(NotifyError::NoTimestamp),
-        };
+        let now_ms = self.instant_of(record).ok_or(NotifyError::NoTimestamp)?;
         let fresh = |decision| Answer {
             decision,
             repeat: false,
@@ -519,10 +516,7 @@ impl NotifyPolicy {
         state: &mut impl ThrottleState,
         tracer: &mut T,
     ) -> Result<Decision, NotifyError> {
-        let now_ms = match record.get(self.clock as usize) {
-            Some(Value::Time { unix_ms, .. }) => *unix_ms,
-            _ => return Err(NotifyError::NoTimestamp),
-        };
+        let now_ms = self.instant_of(record).ok_or(NotifyError::NoTimestamp)?;
         let now_s = now_ms.div_euclid(1000);
         // Which rules apply, decided once: a bit mask for the first 128
         // rules (no allocation), a vector only for policies with more.

@@ -600,10 +600,9 @@ impl<S: Store> Terminal<S> {
             Some(Compiled::Notifications(p)) => p,
             _ => return Err(TerminalError::WrongSlot),
         };
-        let at_ms = match record.get(policy.clock() as usize) {
-            Some(Value::Time { unix_ms, .. }) => *unix_ms,
-            _ => return Err(TerminalError::Notify(NotifyError::NoTimestamp)),
-        };
+        let at_ms = policy
+            .instant_of(record)
+            .ok_or(TerminalError::Notify(NotifyError::NoTimestamp))?;
         if self.slot_at(at_ms) != slot {
             return Err(TerminalError::Misrouted);
         }

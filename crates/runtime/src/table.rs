@@ -10,7 +10,7 @@ pub(crate) use validate::{
     ascending, cell_fits, check, fields as validate_fields, invalid, window as validate_window,
 };
 
-use crate::activation::Window;
+use crate::activation::{Outside, Window};
 use crate::artifact::ArtifactError;
 use crate::fee::FeeFormula;
 use crate::index::Index;
@@ -61,6 +61,8 @@ pub struct Table {
     currency: String,
     timezone: String,
     fields: Vec<FieldSpec>,
+    /// The field records are placed in time by ([`Table::clock_field`]).
+    clock: Option<usize>,
     schedules: Vec<Schedule>,
 }
 
@@ -88,6 +90,15 @@ impl Table {
         for s in &schedules {
             validate::schedule_fields(s, &fields)?;
         }
+        let mut stamps = fields
+            .iter()
+            .enumerate()
+            .filter(|(_, f)| f.kind == FieldKind::Timestamp)
+            .map(|(i, _)| i);
+        let clock = match (stamps.next(), stamps.next()) {
+            (Some(i), None) => Some(i),
+            _ => None,
+        };
         Ok(Table {
             name,
             version,
@@ -95,6 +106,7 @@ impl Table {
             currency,
             timezone,
             fields,
+            clock,
             schedules,
         })
     }
@@ -139,6 +151,36 @@ impl Table {
     /// The record schema: a record holds one value per field, in this order.
     pub fn fields(&self) -> &[FieldSpec] {
         &self.fields
+    }
+
+    /// The field a record's instant is read from: the schema's `timestamp`
+    /// field when it has exactly one. With none or several, records carry
+    /// no instant of their own and the caller's instant applies.
+    pub fn clock_field(&self) -> Option<usize> {
+        self.clock
+    }
+
+    /// The instant `record` is priced at (Unix ms): the value of its clock
+    /// field when it sets one, else `default` (a record with no instant is
+    /// not placed in time, and its window is not checked).
+    pub fn instant_of(&self, record: &[Value], default: Option<i64>) -> Option<i64> {
+        self.clock
+            .and_then(|i| record.get(i))
+            .and_then(Value::instant)
+            .or(default)
+    }
+
+    /// Checks that the activation window holds `record`'s instant
+    /// ([`Table::instant_of`]); a record without one passes.
+    ///
+    /// # Errors
+    /// [`Outside`]: the instant is before the window's start or at or
+    /// after its end.
+    pub fn admit(&self, record: &[Value], default: Option<i64>) -> Result<(), Outside> {
+        match self.instant_of(record, default) {
+            Some(at) => self.window.admit(at),
+            None => Ok(()),
+        }
     }
 
     /// The fee schedules; the fee is the sum of their components.

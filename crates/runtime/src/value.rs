@@ -23,3 +23,13 @@ pub enum Value {
         offset_secs: i32,
     },
 }
+
+impl Value {
+    /// The instant this value holds (Unix ms), if it is a timestamp.
+    pub fn instant(&self) -> Option<i64> {
+        match self {
+            Value::Time { unix_ms, .. } => Some(*unix_ms),
+            _ => None,
+        }
+    }
+}

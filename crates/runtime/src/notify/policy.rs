@@ -8,6 +8,7 @@ use super::Action;
 use crate::activation::Window;
 use crate::artifact::ArtifactError;
 use crate::table::{Cell, FieldSpec};
+use crate::value::Value;
 use crate::window::Span;
 use crate::zone::Zone;
 use alloc::string::String;
@@ -269,6 +270,12 @@ impl NotifyPolicy {
     /// Index of the timestamp field decisions are made at.
     pub fn clock(&self) -> u32 {
         self.clock
+    }
+
+    /// The instant `record` is decided at (Unix ms): its clock field's
+    /// value, or `None` when the record does not set it.
+    pub fn instant_of(&self, record: &[Value]) -> Option<i64> {
+        record.get(self.clock as usize).and_then(Value::instant)
     }
 
     /// The policy's time zone.
