@@ -336,3 +336,44 @@ fn explain_writes_json_only() {
         "error: --explain writes JSON lines: it cannot be used with --output fee\n"
     );
 }
+
+/// Runs `eval` with `extra` over `path`, reading one line of its output
+/// and then closing the pipe: the exit code and that line.
+fn first_line_then_close(path: &str, extra: &[&str]) -> (Option<i32>, String) {
+    use std::io::BufRead;
+    use std::process::Stdio;
+    let mut args = vec!["eval", POLICY, "--input", path];
+    args.extend_from_slice(extra);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(&args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = String::new();
+    {
+        let mut out = std::io::BufReader::new(child.stdout.take().unwrap());
+        out.read_line(&mut first).unwrap();
+    }
+    (child.wait().unwrap().code(), first)
+}
+
+/// A reader that goes away early (`| head -1`) ends the run quietly with
+/// the exit code it would have had: 1 when a line it was sent is an error
+/// line, whichever path and output wrote it.
+#[test]
+fn an_output_closed_early_keeps_the_error_exit_code() {
+    let bad = "{\"channel\": \"bitcoin\", \"amount\": \"1\"}\n".repeat(200_000);
+    let path = write_input("batch-closed-early", bad.as_bytes());
+    for extra in [
+        &["--jobs", "1"][..],
+        &["--jobs", "2"],
+        &["--output", "fee"],
+        &["--output", "csv"],
+    ] {
+        let (code, first) = first_line_then_close(&path, extra);
+        assert!(first.contains("error"), "{extra:?}: {first}");
+        assert_eq!(code, Some(1), "{extra:?}");
+    }
+}

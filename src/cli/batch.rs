@@ -106,19 +106,20 @@ pub fn sequential(
         reader.consume(got);
         progress.bytes(got);
         if waits || answers.len() >= OUT_BATCH {
-            out.write_all(&answers)?;
-            answers.clear();
+            // Counted before writing: a reader that goes away part way
+            // through may have seen any of these lines.
             counts.records = lines.records;
             counts.errors = lines.errors;
+            out.write_all(&answers)?;
+            answers.clear();
             progress.records(lines.records);
         }
     }
     // The last line, without its `\n`.
     answer_lines(lines, n, &carry, true, &mut answers);
-    out.write_all(&answers)?;
     counts.records = lines.records;
     counts.errors = lines.errors;
-    Ok(())
+    out.write_all(&answers)
 }
 
 /// Answers the lines of `data` that end in `\n`, the first numbered `n`
@@ -399,9 +400,10 @@ fn write_in_order(
     for answered in done {
         waiting.insert(answered.seq, answered);
         while let Some(a) = waiting.remove(&next) {
-            out.write_all(&a.out)?;
+            // Counted before writing, as in `sequential`.
             counts.records += a.counts.records;
             counts.errors += a.counts.errors;
+            out.write_all(&a.out)?;
             progress.records(counts.records);
             next += 1;
             // The reader may have stopped; a token is then not needed.
