@@ -187,6 +187,28 @@ fn new_york_vectors_cross_both_offset_changes_of_the_chosen_years() {
     assert!(wrong.is_empty(), "{:#?}", &wrong[..wrong.len().min(5)]);
 }
 
+/// A quiet window that ends inside the hour clocks repeat: asked after its
+/// first end, the vectors expect the second (the same day), as `eval`
+/// answers.
+#[test]
+fn vectors_of_a_window_ending_in_the_repeated_hour_replay() {
+    let dir = common::scratch("vectors_repeated_hour");
+    let policy = "tests/notifications/repeated_hour.toll";
+    let (v, artifact) = make(policy, &dir, Some((2026, 2027)));
+    let all: String = v
+        .groups
+        .iter()
+        .flat_map(|(_, g)| g.iter())
+        .map(|(r, e)| format!("{r} {e}\n"))
+        .collect();
+    assert!(
+        all.contains("2026-11-01T01:00:00-05:00"),
+        "no record at the second 01:00"
+    );
+    let wrong = replay(&v, &artifact);
+    assert!(wrong.is_empty(), "{:#?}", &wrong[..wrong.len().min(5)]);
+}
+
 /// Rewrites the artifact at `path` through `change` (re-encoded, so valid).
 fn mutate(path: &Path, change: impl FnOnce(&mut Compiled)) {
     let bytes = std::fs::read(path).unwrap();

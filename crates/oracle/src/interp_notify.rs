@@ -7,7 +7,7 @@
 
 use crate::exact;
 use crate::interp::holds;
-use chrono::{NaiveTime, TimeZone, Timelike};
+use chrono::{LocalResult, NaiveTime, TimeZone, Timelike};
 use std::cmp::Ordering;
 use tollgate::model::{Action, Body, CapAmount, LimitPeriod, Policy, QuietMode};
 use tollgate_runtime::ids::Answer;
@@ -92,13 +92,18 @@ fn quiet_end(tz: chrono_tz::Tz, ms: i64, windows: &[(u32, u32)]) -> i64 {
             let wall = day.and_time(end_time);
             // A skipped wall time: walk forward a minute at a time to the gap's end.
             let mut probe = wall;
-            let resolved = loop {
-                if let Some(at) = tz.from_local_datetime(&probe).earliest() {
-                    break at.timestamp_millis();
+            let (first, second) = loop {
+                match tz.from_local_datetime(&probe) {
+                    LocalResult::Single(at) => break (at.timestamp_millis(), None),
+                    LocalResult::Ambiguous(a, b) => {
+                        break (a.timestamp_millis(), Some(b.timestamp_millis()))
+                    }
+                    LocalResult::None => probe += chrono::Duration::minutes(1),
                 }
-                probe += chrono::Duration::minutes(1);
             };
-            if resolved > t {
+            // A repeated wall time: the first occurrence, or asked after
+            // it, the second (docs/time.md).
+            if let Some(resolved) = [Some(first), second].into_iter().flatten().find(|&r| r > t) {
                 next = Some(resolved);
                 break;
             }
