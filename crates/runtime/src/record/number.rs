@@ -117,7 +117,17 @@ pub fn parse_decimal(text: &str) -> Result<Decimal, NumberError> {
     if significant > MAX_DIGITS {
         return Err(NumberError::TooManyDigits);
     }
-    let mut d = Decimal::from_str_exact(digits).map_err(|_| NumberError::NotExact)?;
+    // Trailing zeros of the fraction do not count against the places a
+    // decimal holds (`0.00…010` with 29 places is 28 once they go).
+    let mut d = Decimal::from_str_exact(digits)
+        .or_else(|e| {
+            if digits.contains('.') {
+                Decimal::from_str_exact(digits.trim_end_matches('0').trim_end_matches('.'))
+            } else {
+                Err(e)
+            }
+        })
+        .map_err(|_| NumberError::NotExact)?;
     if exponent > 0 {
         let up = u32::try_from(exponent).unwrap_or(u32::MAX);
         let scale_down = up.min(d.scale());
@@ -171,6 +181,19 @@ mod tests {
         assert!(num("0.0000000000000000000000000001").is_ok());
         assert_eq!(num("1.0e-28").unwrap(), num("1e-28").unwrap());
         assert!(num("1e-29").is_err());
+        // Trailing zeros aside, 28 places fit; a 29th significant one does not.
+        assert_eq!(
+            num("0.00000000000000000000000000010").unwrap(),
+            num("1e-28").unwrap()
+        );
+        assert_eq!(
+            num("0.000000000000000000000000000100e1").unwrap(),
+            num("1e-27").unwrap()
+        );
+        assert_eq!(
+            num("0.00000000000000000000000000011"),
+            Err(NumberError::NotExact)
+        );
         assert_eq!(num("1.5E2").unwrap().to_string(), "150");
         assert_eq!(num("-0.000120").unwrap().to_string(), "-0.000120");
         for bad in [
