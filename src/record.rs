@@ -68,12 +68,12 @@ impl<'de> serde::Deserialize<'de> for JsonRecord {
     }
 }
 
-/// Parses one line of JSON Lines into its fields. A key written twice is an
-/// error (JSON parsers disagree on which value wins).
+/// Parses one line of JSON Lines into its fields, as written (a key
+/// written twice is kept twice: typing refuses it, see
+/// [`from_json_fields`], while `--keep` can still copy the fields out).
 ///
 /// # Errors
-/// A message for invalid JSON, a value that is not an object, or a
-/// repeated key.
+/// A message for invalid JSON or a value that is not an object.
 pub fn parse_json(line: &str) -> Result<JsonRecord, String> {
     if !line.trim_start().starts_with('{') {
         return match serde_json::from_str::<serde::de::IgnoredAny>(line) {
@@ -81,14 +81,7 @@ pub fn parse_json(line: &str) -> Result<JsonRecord, String> {
             Err(e) => Err(format!("invalid JSON: {e}")),
         };
     }
-    let record: JsonRecord =
-        serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))?;
-    for (i, (k, _)) in record.0.iter().enumerate() {
-        if record.0.iter().take(i).any(|(earlier, _)| earlier == k) {
-            return Err(format!("field `{k}` appears twice in the record"));
-        }
-    }
-    Ok(record)
+    serde_json::from_str(line).map_err(|e| format!("invalid JSON: {e}"))
 }
 
 /// Types one JSON object (a line of JSON Lines) against `schema`, strictly:
@@ -135,12 +128,26 @@ pub struct FieldError {
 ///
 /// # Errors
 /// Every fault found (never none): the unknown fields, then the fields in
-/// schema order.
+/// schema order; or only the first key written twice, if any is.
 pub fn from_json_fields_located(
     record: &JsonRecord,
     schema: &[FieldSpec],
     reading: Reading<'_>,
 ) -> Result<Vec<Value>, Vec<FieldError>> {
+    // A key written twice is refused: JSON parsers disagree on which
+    // value wins.
+    let twice = record
+        .0
+        .iter()
+        .enumerate()
+        .find(|(i, (k, _))| record.0.iter().take(*i).any(|(earlier, _)| earlier == k));
+    if let Some((i, (k, _))) = twice {
+        return Err(vec![FieldError {
+            field: Some(i),
+            unknown: false,
+            message: format!("field `{k}` appears twice in the record"),
+        }]);
+    }
     let mut errors: Vec<FieldError> = record
         .0
         .iter()

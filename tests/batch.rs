@@ -377,3 +377,25 @@ fn an_output_closed_early_keeps_the_error_exit_code() {
         assert_eq!(code, Some(1), "{extra:?}");
     }
 }
+
+/// An error line carries the kept fields whenever the record could be
+/// read that far: a record that writes a key twice is valid JSON, so its
+/// error line keeps them, on every path that reads JSON Lines.
+#[test]
+fn a_repeated_key_keeps_the_kept_fields() {
+    let line = "{\"channel\":\"wechat\",\"amount\":\"1\",\"amount\":\"2\",\"txn_id\":\"dup\"}\n";
+    for (policy, extra) in [
+        (POLICY, &["--jobs", "1"][..]),
+        (POLICY, &["--output", "csv"]),
+        (POLICY, &["--explain"]),
+        ("policies/notifications/merchant_messages.toll", &[]),
+    ] {
+        let mut args = vec!["eval", policy, "--keep", "txn_id"];
+        args.extend_from_slice(extra);
+        let out = piped(&args, line.as_bytes().to_vec());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("appears twice"), "{extra:?}: {text}");
+        assert!(text.contains("dup"), "{policy} {extra:?}: {text}");
+        assert_eq!(out.status.code(), Some(1), "{extra:?}");
+    }
+}
