@@ -119,10 +119,17 @@ fn absent(f: &FieldSpec) -> Result<(), Class> {
 }
 
 /// The oracle for a JSON line: its fields (lexed by the generic reader)
-/// set through a `RecordBuilder`, unknown fields first, then the fields in
-/// the policy's order, as the readers report them.
+/// set through a `RecordBuilder`, a repeated key first, then unknown
+/// fields, then the fields in the policy's order, as the readers report
+/// them.
 fn builder_json(schema: &[FieldSpec], line: &str, reading: Reading<'_>) -> Result<String, Class> {
     let fields = tollgate::record::parse_json(line).map_err(|_| Class::Syntax)?;
+    // A key written twice is refused before anything is typed.
+    let mut keys: Vec<&str> = fields.0.iter().map(|(k, _)| k.as_str()).collect();
+    keys.sort_unstable();
+    if keys.windows(2).any(|w| w[0] == w[1]) {
+        return Err(Class::Syntax);
+    }
     let mut b = RecordBuilder::new(schema);
     for (k, _) in &fields.0 {
         let allowed = reading.ignore_unknown || reading.keep.iter().any(|kept| kept == k);
