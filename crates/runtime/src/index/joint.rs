@@ -9,6 +9,7 @@
 //! found empty from the summaries alone.
 
 use super::{summary, ColumnIndex};
+use crate::value::Value;
 use alloc::vec::Vec;
 
 /// The most combinations a joint may have.
@@ -23,6 +24,14 @@ pub(crate) struct Joint {
     /// The columns joined (positions among the schedule's columns), each
     /// with the multiplier of its segment number.
     columns: Vec<(usize, usize)>,
+    /// The joined enum columns, each with the segment above the variants
+    /// its cells name and its multiplier: read as plain integers.
+    enums: Vec<(usize, usize, usize)>,
+    /// The joined boolean columns, each with its multiplier.
+    bools: Vec<(usize, usize)>,
+    /// The other joined columns (strings, numbers), each with its
+    /// multiplier: located through [`ColumnIndex::segment`].
+    others: Vec<(usize, usize)>,
     /// Per combination, the rows every joined column admits: `words` words
     /// each, back to back.
     sets: Vec<u64>,
@@ -34,7 +43,7 @@ pub(crate) struct Joint {
 impl Joint {
     /// Joins the columns with fewest segments, as many as fit the limits;
     /// `None` when fewer than two do (one column needs no joint).
-    pub(crate) fn build(columns: &[ColumnIndex], words: usize) -> Option<Joint> {
+    pub(crate) fn build(columns: &[ColumnIndex], all: &[u64], words: usize) -> Option<Joint> {
         let mut by_segments: Vec<usize> = (0..columns.len())
             .filter(|&c| !matches!(columns.get(c), Some(ColumnIndex::All)))
             .collect();
@@ -61,7 +70,7 @@ impl Joint {
                 let word = joined.iter().fold(u64::MAX, |acc, &(c, stride)| {
                     let Some(col) = columns.get(c) else { return 0 };
                     let seg = (cell / stride) % col.segments().max(1);
-                    acc & col.set_word(seg, w, words)
+                    acc & col.set_word(all, seg, w, words)
                 });
                 sets.push(word);
             }
@@ -73,8 +82,19 @@ impl Joint {
         } else {
             Vec::new()
         };
+        let (mut enums, mut bools, mut others) = (Vec::new(), Vec::new(), Vec::new());
+        for &(c, stride) in &joined {
+            match columns.get(c) {
+                Some(ColumnIndex::Enum { domain, .. }) => enums.push((c, *domain, stride)),
+                Some(ColumnIndex::Bool { .. }) => bools.push((c, stride)),
+                _ => others.push((c, stride)),
+            }
+        }
         Some(Joint {
             columns: joined,
+            enums,
+            bools,
+            others,
             sets,
             summaries,
         })
@@ -86,12 +106,30 @@ impl Joint {
     }
 
     /// The combination a record falls in, from each joined column's
-    /// segment (`segment_of`, `None` for a value no segment takes).
+    /// segment (`value` reads the record's value of a column; `None` for a
+    /// value missing or of the wrong type): enums and booleans read as
+    /// integers, without a `match` on the column's kind.
     #[inline]
-    pub(crate) fn cell(&self, segment_of: impl Fn(usize) -> Option<usize>) -> Option<usize> {
+    pub(crate) fn cell<'r>(
+        &self,
+        columns: &[ColumnIndex],
+        value: impl Fn(usize) -> Option<&'r Value>,
+    ) -> Option<usize> {
         let mut at = 0usize;
-        for &(c, stride) in &self.columns {
-            at += segment_of(c)? * stride;
+        for &(c, domain, stride) in &self.enums {
+            let Some(Value::Enum(v)) = value(c) else {
+                return None;
+            };
+            at += (*v as usize).min(domain) * stride;
+        }
+        for &(c, stride) in &self.bools {
+            let Some(Value::Bool(b)) = value(c) else {
+                return None;
+            };
+            at += usize::from(*b) * stride;
+        }
+        for &(c, stride) in &self.others {
+            at += columns.get(c)?.segment(value(c)?)? * stride;
         }
         Some(at)
     }
