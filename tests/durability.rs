@@ -472,12 +472,30 @@ fn a_pipe_closed_early_leaves_exactly_the_written_deliveries() {
     let answered = 25;
     let mut child = spawn(&dir, &state);
     let mut stdin = child.stdin.take().unwrap();
-    let stdout = child.stdout.take().unwrap();
+    // The reader that goes away is another process (a shell that copies
+    // `answered` lines, each at once, and ends), which holds the only read
+    // end of the answers' pipe: a read end held by this process could also
+    // be held, for a moment, by a child another test is starting (a fork
+    // copies every open descriptor until it execs), and writes into it
+    // would then succeed.
+    let mut gateway = Command::new("sh")
+        .arg("-c")
+        .arg(
+            "i=0; while [ \"$i\" -lt \"$1\" ] && IFS= read -r line; do \
+             printf '%s\\n' \"$line\"; i=$((i + 1)); done",
+        )
+        .arg("sh")
+        .arg(answered.to_string())
+        .stdin(Stdio::from(child.stdout.take().unwrap()))
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let gateway_out = gateway.stdout.take().unwrap();
     // A gateway sends one message at a time and waits for its answer: each
     // must come at once. After `answered` answers it goes away.
     let (tx, rx) = mpsc::channel::<String>();
     let reader = std::thread::spawn(move || {
-        let mut out = BufReader::new(stdout);
+        let mut out = BufReader::new(gateway_out);
         for _ in 0..answered {
             let mut line = String::new();
             if out.read_line(&mut line).unwrap_or(0) == 0 {
@@ -496,7 +514,9 @@ fn a_pipe_closed_early_leaves_exactly_the_written_deliveries() {
         }
     }
     reader.join().unwrap();
-    // The read end is closed: the next answer cannot be written.
+    // The shell has copied its lines and ended: the read end is closed, and
+    // the next answer cannot be written.
+    assert!(gateway.wait().unwrap().success());
     for m in &sent[answered..] {
         if stdin.write_all(m.line().as_bytes()).is_err() {
             break;
