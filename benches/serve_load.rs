@@ -421,39 +421,11 @@ struct Step {
     scripts_per_call: f64,
 }
 
-/// Sends `CONFIG RESETSTAT` (`reset`), or reads `EVALSHA`'s calls and
-/// microseconds from `INFO commandstats`.
-fn evalsha_stats(url: &str, reset: bool) -> (f64, f64) {
-    let mut conn = redis::Client::open(url).unwrap().get_connection().unwrap();
-    if reset {
-        redis::cmd("CONFIG")
-            .arg("RESETSTAT")
-            .exec(&mut conn)
-            .unwrap();
-        return (0.0, 0.0);
-    }
-    let info: String = redis::cmd("INFO")
-        .arg("commandstats")
-        .query(&mut conn)
-        .unwrap();
-    let line = info
-        .lines()
-        .find(|l| l.starts_with("cmdstat_evalsha:"))
-        .unwrap_or("");
-    let field = |name: &str| {
-        line.split([':', ','])
-            .find_map(|kv| kv.strip_prefix(name)?.strip_prefix('='))
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    (field("calls"), field("usec"))
-}
-
 /// What a round of the Redis step comparison runs against.
 struct Target<'a> {
-    /// redis-server's process id and URL.
+    /// redis-server and its process id.
+    redis: &'a Redis,
     pid: String,
-    url: String,
     /// The clients of one configuration.
     clients: &'a Clients,
     /// How long each side runs.
@@ -469,17 +441,17 @@ async fn step_round(
     recs: &Arc<StepRecords>,
     next: &Arc<AtomicU64>,
 ) -> Step {
-    evalsha_stats(&target.url, true);
+    target.redis.script_stats(true);
     let (r0, c0) = (cpu_secs(&target.pid), cpu_secs("self"));
     let calls = step_calls(target.clients, side, 50, target.secs, recs, next).await;
     let (r1, c1) = (cpu_secs(&target.pid), cpu_secs("self"));
-    let (scripts, script_usec) = evalsha_stats(&target.url, false);
+    let (scripts, script_usec) = target.redis.script_stats(false);
     Step {
         rate: calls as f64 / target.secs,
         redis_us: (r1 - r0) * 1e6 / calls as f64,
         client_us: (c1 - c0) * 1e6 / calls as f64,
         script_us: script_usec / calls as f64,
-        scripts_per_call: scripts / calls as f64,
+        scripts_per_call: scripts as f64 / calls as f64,
     }
 }
 
@@ -637,8 +609,8 @@ fn main() {
             for (name, clients) in &configurations {
                 for recs in &workloads {
                     let target = Target {
+                        redis: &redis,
                         pid: redis.pid().unwrap().to_string(),
-                        url: redis.url(),
                         clients,
                         secs,
                     };

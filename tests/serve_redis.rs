@@ -405,11 +405,24 @@ fn eval_answers(name: &str, text: &str, stream: &[String]) -> Vec<String> {
 /// through the Redis step, by instances picked at random (so that what an
 /// instance believes a key holds is often stale, and the script must find
 /// it changed and the decision be made again), gets exactly `eval`'s
-/// answers: the Redis step decides as the memory store does.
-fn redis_step_decides_as_eval(seed: u64, instances: usize, redis: &Redis) {
+/// answers: the Redis step decides as the memory store does. `sorted`:
+/// the stream (none too late) sorted by its stamps, in order but for
+/// retried message ids and stamps outside the zone's span, where a stale
+/// belief of a cap's key is met by the script deciding whether the
+/// decision stands on what the key holds and writing the delivery itself.
+fn redis_step_decides_as_eval(seed: u64, instances: usize, redis: &Redis, sorted: bool) {
     let zone = "Asia/Shanghai";
     let (_, compiled) = late_streams::late_policy(zone);
-    let json = late_streams::shuffled_json(seed, 300, 1_795_536_000_000, 10, 5, 30);
+    let (too_late, retries) = if sorted { (0, 5) } else { (5, 30) };
+    let mut json = late_streams::shuffled_json(seed, 300, 1_795_536_000_000, 10, too_late, retries);
+    if sorted {
+        json.sort_by_key(|l| {
+            let v: serde_json::Value = serde_json::from_str(l).unwrap();
+            chrono::DateTime::parse_from_rfc3339(v["at"].as_str().unwrap())
+                .unwrap()
+                .timestamp_millis()
+        });
+    }
     let records: Vec<_> = json
         .iter()
         .map(|l| tollgate::record::from_json(l, compiled.fields()).unwrap())
@@ -425,8 +438,8 @@ fn redis_step_decides_as_eval(seed: u64, instances: usize, redis: &Redis) {
     }
 }
 
-#[test]
-fn the_redis_step_decides_shuffled_streams_as_eval_through_one_to_three_instances() {
+/// [`redis_step_decides_as_eval`] on random seeds, through `instances`.
+fn redis_step_cases(instances: std::ops::Range<usize>, sorted: bool) {
     let redis = Redis::start();
     let config = proptest::test_runner::Config {
         cases: common::cases(12),
@@ -434,14 +447,124 @@ fn the_redis_step_decides_shuffled_streams_as_eval_through_one_to_three_instance
     };
     let mut runner = proptest::test_runner::TestRunner::new(config);
     runner
-        .run(
-            &(proptest::num::u64::ANY, 1usize..4),
-            |(seed, instances)| {
-                redis_step_decides_as_eval(seed, instances, &redis);
-                Ok(())
-            },
-        )
+        .run(&(proptest::num::u64::ANY, instances), |(seed, n)| {
+            redis_step_decides_as_eval(seed, n, &redis, sorted);
+            Ok(())
+        })
         .unwrap();
+}
+
+#[test]
+fn the_redis_step_decides_shuffled_streams_as_eval_through_one_to_three_instances() {
+    redis_step_cases(1..4, false);
+}
+
+#[test]
+fn the_redis_step_decides_sorted_streams_as_eval_through_two_to_four_instances() {
+    redis_step_cases(2..5, true);
+}
+
+/// `EVALSHA` calls that ran the script since Redis's statistics were last
+/// reset; `reset` resets them.
+fn scripts_run(redis: &Redis, reset: bool) -> u64 {
+    redis.script_stats(reset).0
+}
+
+/// A policy of one cap, `limit LIMIT per 1h by terminal`.
+fn one_cap(limit: u32) -> String {
+    format!(
+        "policy one_cap version 1\nkind notifications\ntimezone \"Asia/Shanghai\"\n\
+         field kind: enum {{ txn }}\nfield terminal: string\nfield at: timestamp\n\
+         rule terminal_cap when kind == txn => limit {limit} per 1h by terminal\n"
+    )
+}
+
+/// A record of [`one_cap`] for `terminal`, `minute` minutes after 09:00.
+fn one_cap_record(terminal: usize, minute: usize) -> String {
+    format!(
+        "{{\"kind\":\"txn\",\"terminal\":\"t{terminal}\",\"at\":\"2026-11-25T09:{minute:02}:00+08:00\"}}"
+    )
+}
+
+/// Two instances take turns on one terminal, in order: each time, the
+/// cap's key holds a delivery the deciding instance has not seen, and the
+/// delivery still takes one script (the script finds the cap admits it on
+/// what the key holds); once the cap is reached on a value the instance
+/// has not seen, the decision is refused and made again (two scripts),
+/// and answers exactly as `eval` does.
+#[test]
+fn a_cap_s_key_another_instance_changed_takes_a_delivery_in_one_script() {
+    let redis = Redis::start();
+    let text = one_cap(4);
+    let (_, compiled) = common::notifications(&text);
+    let json: Vec<String> = (0..6).map(|m| one_cap_record(0, m)).collect();
+    let records: Vec<_> = json
+        .iter()
+        .map(|l| tollgate::record::from_json(l, compiled.fields()).unwrap())
+        .collect();
+    let expected = eval_answers("one_cap_turns", &text, &json);
+    scripts_run(&redis, true);
+    let got = decide_through(&redis, &compiled, &records[..4], 2, |i| i % 2);
+    assert_eq!(got, expected[..4], "four deliveries");
+    assert!(got.iter().all(|l| l.contains("deliver")), "{got:?}");
+    assert_eq!(scripts_run(&redis, false), 4, "one script a delivery");
+    // Fresh instances (believing the key empty) meet the full cap: the
+    // decision cannot stand, and is made again on what the key holds.
+    scripts_run(&redis, true);
+    let got = decide_through(&redis, &compiled, &records[4..], 2, |i| i % 2);
+    assert_eq!(got, expected[4..]);
+    assert!(got.iter().all(|l| l.contains("suppress")), "{got:?}");
+    assert_eq!(scripts_run(&redis, false), 4, "two scripts a suppression");
+}
+
+/// `--redis-known-keys N` reaches the service's Redis state and bounds
+/// what it remembers: listed under `state`, and an instance that can
+/// remember 32 caps' keys, deciding 200 terminals twice, finds most of
+/// them forgotten on the second pass (each such suppression costs a
+/// second script), where the default remembers them all (one script each).
+#[test]
+fn redis_known_keys_reaches_the_state_and_bounds_it() {
+    let redis = Redis::start();
+    let dir = common::scratch("known_keys");
+    std::fs::write(dir.join("one_cap.toll"), one_cap(1)).unwrap();
+    let agent = agent();
+    let terminals = 200;
+    let pass = |minute: usize| -> String {
+        (0..terminals)
+            .map(|t| format!("{}\n", one_cap_record(t, minute)))
+            .collect()
+    };
+    let mut scripts = Vec::new();
+    for args in [&["--redis-known-keys", "32"][..], &[][..]] {
+        redis.flush();
+        let server = shared(&dir, &redis, args);
+        let mut listing = agent.get(&server.url("/v1/policies")).call().unwrap();
+        let listing: serde_json::Value =
+            serde_json::from_str(&listing.body_mut().read_to_string().unwrap()).unwrap();
+        let bound = if args.is_empty() { 524_288 } else { 32 };
+        assert_eq!(listing["state"]["known_keys"], bound, "{listing}");
+        let url = server.url("/v1/policies/one_cap/eval");
+        let (status, first) = post(&agent, &url, "application/x-ndjson", pass(0).as_bytes());
+        assert_eq!(status, 200);
+        assert_eq!(first.matches("\"deliver\"").count(), terminals, "{first}");
+        scripts_run(&redis, true);
+        let (status, second) = post(&agent, &url, "application/x-ndjson", pass(1).as_bytes());
+        assert_eq!(status, 200);
+        assert_eq!(
+            second.matches("\"suppress\"").count(),
+            terminals,
+            "{second}"
+        );
+        scripts.push(scripts_run(&redis, false));
+    }
+    let [bounded, default] = scripts[..] else {
+        panic!("{scripts:?}")
+    };
+    assert_eq!(default, terminals as u64, "all remembered: one script each");
+    assert!(
+        bounded >= 2 * terminals as u64 - 32,
+        "at most 32 remembered: {bounded} scripts"
+    );
 }
 
 /// A key of another type at one of a decision's names (written by

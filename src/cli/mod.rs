@@ -153,7 +153,8 @@ pub enum Command {
         redis_timeout_ms: u64,
         /// With Redis: how many caps' keys' values this instance remembers
         /// between decisions (when full it forgets the oldest; a key
-        /// forgotten costs a second script when next decided).
+        /// forgotten costs a second script when it is next decided and
+        /// its cap is reached).
         #[arg(long, value_name = "N", default_value_t = crate::serve::redis_state::DEFAULT_KNOWN_KEYS as u64, value_parser = clap::value_parser!(u64).range(1..=1 << 32))]
         redis_known_keys: u64,
         /// With Redis: what a decision does when Redis is unreachable or

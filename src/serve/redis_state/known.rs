@@ -43,6 +43,12 @@ impl Known {
         }
     }
 
+    /// The most values remembered: the bound asked for, rounded up to a
+    /// multiple of the parts.
+    pub fn bound(&self) -> usize {
+        self.per_part.saturating_mul(PARTS)
+    }
+
     fn part(&self, hash: u64) -> Option<MutexGuard<'_, Part>> {
         self.parts
             .get((hash % PARTS as u64) as usize)

@@ -6,22 +6,30 @@
 //! believed to hold (what this instance last read or wrote for a cap's key;
 //! nothing for a key it does not know), with the same code as `tollgate
 //! eval`, and one Lua script checks that every key still holds what was
-//! believed and, only then, writes the changes. If one key differs, nothing
-//! is written, the script answers every key's current value, and the
-//! decision is made again on those. Decisions are therefore serializable,
-//! a stream sent in order gets `eval`'s decisions, and the common case
-//! (keys this instance wrote last, or new ones) costs one round trip.
+//! believed and, only then, writes the changes. A cap's key that holds
+//! something else keeps the decision when the decision stands on what it
+//! holds ([`stands`]: in order, and a count the decision tolerates), and
+//! the script writes the delivery on that value as the engine would. If a
+//! key differs otherwise, nothing is written, the script answers every
+//! key's current value, and the decision is made again on those. Decisions
+//! are therefore serializable, a stream sent in order gets `eval`'s
+//! decisions, and the common case (keys this instance wrote last, new
+//! ones, or caps that admit the message whoever wrote them) costs one
+//! round trip.
 
 use crate::cli::eval::notify_line;
+use crate::cli::notify_out;
 use serde_json::{json, Value as Json};
 use std::collections::HashMap;
 use std::time::Duration;
+use tollgate_runtime::ids::Answer;
 use tollgate_runtime::notify::{Action, MemoryState, NotifyPolicy};
 use tollgate_runtime::value::Value;
 
 mod keys;
 mod known;
 mod script;
+mod stands;
 mod view;
 
 use keys::{Holds, Keys};
@@ -111,7 +119,8 @@ impl RedisState {
     }
 
     /// The backend as `GET /v1/policies` names it: the server (without
-    /// credentials), the timeout and the fail modes.
+    /// credentials), the timeout, the fail modes and how many caps' keys
+    /// it remembers (`--redis-known-keys`).
     pub fn listing(&self) -> Json {
         let info = self.client.get_connection_info();
         let named = |mode: FailMode| {
@@ -131,6 +140,7 @@ impl RedisState {
             "fail_mode": self.default_mode.name(),
             "fail_open": named(FailMode::Open),
             "fail_closed": named(FailMode::Closed),
+            "known_keys": self.known.bound(),
         })
     }
 
@@ -188,19 +198,35 @@ impl RedisState {
         let mut conn = self.connection().await?;
         for _ in 0..MAX_TRIES {
             let mut view = View::load(&keys, &believed)?;
-            let line = notify_line(policy, record, &mut view, explain);
+            let (line, engine) = decide_on(policy, record, &mut view, explain);
             let changes = view.changes(&keys);
             let mut cmd = script::command(self.cas.get_hash(), &keys);
             for ((slot, old), change) in keys.slots.iter().zip(&believed).zip(&changes) {
+                let stands = match (slot.holds, &engine) {
+                    (
+                        Holds::Rule {
+                            cap: true, rule, ..
+                        },
+                        Some(a),
+                    ) => stands::cap(policy, rule, record, a, old.as_deref()),
+                    _ => None,
+                };
                 let change = change.as_ref().map(Option::as_deref);
-                script::push_op(&mut cmd, old.as_deref(), change, slot.ttl_ms);
+                script::push_op(
+                    &mut cmd,
+                    old.as_deref(),
+                    change,
+                    slot.ttl_ms,
+                    stands.as_ref(),
+                );
             }
             let answer = self.run(&mut conn, &cmd).await?;
             match script::answered(answer, keys.slots.len())? {
-                Answered::Written => {
-                    for ((slot, old), change) in keys.slots.iter().zip(believed).zip(changes) {
+                Answered::Written(news) => {
+                    let kept = keys.slots.iter().zip(believed).zip(changes).zip(news);
+                    for (((slot, old), change), new) in kept {
                         if let Holds::Rule { cap: true, .. } = slot.holds {
-                            self.known.set(slot.hash, change.unwrap_or(old));
+                            self.known.set(slot.hash, new.or(change).unwrap_or(old));
                         }
                     }
                     return Ok(line);
@@ -260,6 +286,27 @@ impl RedisState {
             "Redis did not answer within {} ms",
             self.timeout.as_millis()
         )
+    }
+}
+
+/// Decides `record` on `view` as `eval` would print it (the line, or the
+/// message of its error line), with the engine's answer when the line
+/// explains nothing and is not an error: what the conditions under which
+/// the decision stands on other values of its caps' keys are made from
+/// ([`stands`]). An explanation shows what every rule saw, so a decision
+/// explained stands only on the values it saw.
+fn decide_on(
+    policy: &NotifyPolicy,
+    record: &[Value],
+    view: &mut View,
+    explain: bool,
+) -> (Result<Json, String>, Option<Answer>) {
+    if explain {
+        return (notify_line(policy, record, view, true), None);
+    }
+    match policy.answer(record, view) {
+        Ok(a) => (Ok(notify_out::explained(policy, record, a, None)), Some(a)),
+        Err(e) => (Err(notify_out::error(policy, e)), None),
     }
 }
 
