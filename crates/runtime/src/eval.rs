@@ -339,22 +339,38 @@ fn fast_fee(
     if scale < fast.dp {
         fee.rescale(fast.dp);
     }
+    // `fee.max(min)` and `fee.min(cap)`, the same decimals (`Decimal::max`
+    // keeps `fee` unless it is below `min`; `Decimal::min` keeps it unless
+    // it is above `cap`), compared by `below`.
     if let Some(min) = f.min {
-        fee = fee.max(min);
+        fee = if below(fee, min) { min } else { fee };
     }
     if let Some(cap) = f.cap {
-        fee = fee.min(cap);
+        fee = if below(cap, fee) { cap } else { fee };
     }
     if !f.fixed.is_zero() {
         fee = crate::exact::add(fee, f.fixed).ok()?;
     }
     if let Some(min) = f.total_min {
-        fee = fee.max(min);
+        fee = if below(fee, min) { min } else { fee };
     }
     if let Some(cap) = f.total_cap {
-        fee = fee.min(cap);
+        fee = if below(cap, fee) { cap } else { fee };
     }
     Some(fee)
+}
+
+/// `a < b`: by the mantissas when both have one scale (a fee rounded to
+/// the fen against a minimum or cap written in fen, the common case),
+/// without `rust_decimal`'s general comparison, which rescales; as
+/// decimals otherwise.
+#[inline(always)]
+fn below(a: Decimal, b: Decimal) -> bool {
+    if a.scale() == b.scale() {
+        a.mantissa() < b.mantissa()
+    } else {
+        a < b
+    }
 }
 
 impl Table {
@@ -438,6 +454,40 @@ mod tests {
     use crate::position::{RuleIndex as R, ScheduleIndex as S};
     use crate::ArithError;
     use alloc::string::ToString;
+
+    #[test]
+    fn below_is_decimal_order() {
+        use crate::Decimal;
+        let values: alloc::vec::Vec<Decimal> = [
+            "0",
+            "-0",
+            "0.00",
+            "-0.00",
+            "0.01",
+            "-0.01",
+            "0.10",
+            "0.1",
+            "1",
+            "1.00",
+            "2.50",
+            "2.5",
+            "-2.50",
+            "49.99",
+            "50.00",
+            "50",
+            "79228162514264337593543950335",
+            "-79228162514264337593543950335",
+            "0.0000000000000000000000000001",
+        ]
+        .iter()
+        .map(|s| s.parse().unwrap_or_default())
+        .collect();
+        for &a in &values {
+            for &b in &values {
+                assert_eq!(super::below(a, b), a < b, "{a} < {b}");
+            }
+        }
+    }
 
     #[test]
     fn every_error_reads_as_one_sentence_and_is_an_error() {

@@ -109,6 +109,31 @@ pub(crate) fn round_dp(value: Decimal, dp: u32, mode: RoundingMode) -> Decimal {
         .unwrap_or_else(|| value.round_dp_with_strategy(dp, mode.strategy()))
 }
 
+/// 10^k for every k whose power fits 64 bits (a table: `checked_pow`
+/// loops, and this runs on every priced record).
+const POW10: [u64; 20] = [
+    1,
+    10,
+    100,
+    1000,
+    10_000,
+    100_000,
+    1_000_000,
+    10_000_000,
+    100_000_000,
+    1_000_000_000,
+    10_000_000_000,
+    100_000_000_000,
+    1_000_000_000_000,
+    10_000_000_000_000,
+    100_000_000_000_000,
+    1_000_000_000_000_000,
+    10_000_000_000_000_000,
+    100_000_000_000_000_000,
+    1_000_000_000_000_000_000,
+    10_000_000_000_000_000_000,
+];
+
 /// `value.round_dp_with_strategy(dp, mode.strategy())`, the same decimal
 /// (digits, scale and sign), for a value other than zero whose digits fit
 /// 64 bits and that has more than `dp` decimals: one 64-bit division in
@@ -125,7 +150,7 @@ fn round_small(value: Decimal, dp: u32, mode: RoundingMode) -> Option<Decimal> {
     if digits == 0 {
         return None;
     }
-    let step = 10u64.checked_pow(v.scale - dp)?;
+    let step = *POW10.get((v.scale - dp) as usize)?;
     let (kept, dropped) = (digits / step, digits % step);
     // What is dropped against half a step (a whole number: `step` is 10^k
     // with k at least 1).
