@@ -523,6 +523,57 @@ fn a_cap_s_key_another_instance_changed_takes_a_delivery_in_one_script() {
     assert_eq!(scripts_run(&redis, false), 4, "two scripts a suppression");
 }
 
+/// In-order streams that reach a cap again and again (one cap of 3 per
+/// hour, two terminals, a record every 0 to 20 minutes), decided through
+/// two to four instances picked at random: where an instance's belief is
+/// stale, the decision stands or is made again exactly where `eval`'s
+/// answers say, one over the cap never delivered.
+#[test]
+fn in_order_streams_that_reach_a_cap_decide_as_eval_through_two_to_four_instances() {
+    let redis = Redis::start();
+    let text = one_cap(3);
+    let (_, compiled) = common::notifications(&text);
+    let config = proptest::test_runner::Config {
+        cases: common::cases(12),
+        ..Default::default()
+    };
+    let mut runner = proptest::test_runner::TestRunner::new(config);
+    runner
+        .run(
+            &(proptest::num::u64::ANY, 2usize..5),
+            |(seed, instances)| {
+                let mut rng = tollgate_oracle::generate::Rng::new(seed);
+                let mut at = 1_795_568_400_000i64;
+                let json: Vec<String> = (0..200)
+                    .map(|_| {
+                        at += rng.below(20 * 60_000) as i64;
+                        let stamp = chrono::DateTime::from_timestamp_millis(at)
+                            .unwrap()
+                            .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                        format!(
+                            "{{\"kind\":\"txn\",\"terminal\":\"t{}\",\"at\":\"{stamp}\"}}",
+                            rng.below(2)
+                        )
+                    })
+                    .collect();
+                let records: Vec<_> = json
+                    .iter()
+                    .map(|l| tollgate::record::from_json(l, compiled.fields()).unwrap())
+                    .collect();
+                let expected = eval_answers("one_cap_in_order", &text, &json);
+                assert!(expected.iter().any(|l| l.contains("cap reached")));
+                redis.flush();
+                let picks: Vec<usize> = (0..json.len()).map(|_| rng.below(instances)).collect();
+                let got = decide_through(&redis, &compiled, &records, instances, |i| picks[i]);
+                for (i, (g, e)) in got.iter().zip(&expected).enumerate() {
+                    assert_eq!(g, e, "seed {seed}, record {i}: {}", json[i]);
+                }
+                Ok(())
+            },
+        )
+        .unwrap();
+}
+
 /// `--redis-known-keys N` reaches the service's Redis state and bounds
 /// what it remembers: listed under `state`, and an instance that can
 /// remember 32 caps' keys, deciding 200 terminals twice, finds most of
