@@ -312,6 +312,14 @@ fn unknown_policies_answer_404_and_the_listing_shows_failures() {
     )
     .unwrap();
     std::fs::write(dir.join("notes.txt"), "not a policy").unwrap();
+    // Sparse files over their limits, never read: a policy source (8 MiB)
+    // and an artifact (64 MiB; told by its magic bytes, whatever its name).
+    let huge = std::fs::File::create(dir.join("huge.toll")).unwrap();
+    huge.set_len((8 << 20) + 1).unwrap();
+    let mut big = std::fs::File::create(dir.join("big.bin")).unwrap();
+    big.write_all(b"TOLLGATE").unwrap();
+    big.set_len((64 << 20) + 1).unwrap();
+    drop((huge, big));
     let server = start(&dir, &[]);
     let agent = agent();
     let got = post(
@@ -346,17 +354,34 @@ fn unknown_policies_answer_404_and_the_listing_shows_failures() {
         .collect();
     assert_eq!(
         files,
-        ["broken.toll", "versions_v1.toll", "versions_v2.toll"]
+        [
+            "big.bin",
+            "broken.toll",
+            "huge.toll",
+            "versions_v1.toll",
+            "versions_v2.toll"
+        ]
     );
-    // The broken file's diagnostics are those `check --format json` prints.
-    let check = Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .args(["check", "--format", "json"])
-        .arg(dir.join("broken.toll"))
-        .output()
-        .unwrap();
-    let check: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
-    assert_eq!(failed[0]["diagnostics"], check["diagnostics"]);
-    assert!(failed[1]["error"]
+    assert!(
+        failed[0]["error"].as_str().unwrap().ends_with(
+            "big.bin: artifact of 67108865 bytes is larger than the limit of 67108864 bytes"
+        ),
+        "{}",
+        failed[0]
+    );
+    // The diagnostics of the broken file and of the source over the limit
+    // (E0004) are those `check --format json` prints.
+    for (i, file) in [(1, "broken.toll"), (2, "huge.toll")] {
+        let check = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+            .args(["check", "--format", "json"])
+            .arg(dir.join(file))
+            .output()
+            .unwrap();
+        let check: serde_json::Value = serde_json::from_slice(&check.stdout).unwrap();
+        assert_eq!(failed[i]["diagnostics"], check["diagnostics"], "{file}");
+    }
+    assert_eq!(failed[2]["diagnostics"][0]["code"], "E0004");
+    assert!(failed[3]["error"]
         .as_str()
         .unwrap()
         .contains("policy `versions` is also defined in"));

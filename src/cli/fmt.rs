@@ -3,6 +3,7 @@
 
 use super::{out, EXIT_ERRORS, EXIT_OK, EXIT_USAGE};
 use crate::diagnostic::render::render;
+use crate::fsio::ReadError;
 use crate::source;
 use std::path::{Path, PathBuf};
 
@@ -149,6 +150,13 @@ fn one_file(path: &Path, check: bool, color: bool, io_failed: &mut bool) -> Outc
     let name = path.display().to_string();
     let original = match crate::fsio::read_bounded(path, source::MAX_BYTES) {
         Ok(bytes) => bytes,
+        // Over the limit: E0004, as every command reports it.
+        Err(ReadError::TooLarge { size, .. }) => {
+            let (file, problem) = source::too_large_file(name.clone(), Some(size));
+            let diagnostics: Vec<_> = problem.into_iter().collect();
+            eprint!("{}", render(&diagnostics, &name, &file.text, color));
+            return Outcome::Failed;
+        }
         Err(e) => {
             eprintln!("error: cannot read {name}: {e}");
             *io_failed = true;

@@ -9,6 +9,8 @@
 
 use crate::cli::load::{compile, MAX_ARTIFACT_BYTES};
 use crate::diagnostic::json::to_json_indexed;
+use crate::diagnostic::Diagnostic;
+use crate::fsio::ReadError;
 use crate::span::LineIndex;
 use crate::syntax::limits::MAX_SOURCE_BYTES;
 use serde_json::{json, Value as Json};
@@ -228,7 +230,23 @@ pub fn load_file(path: &Path, keys: &[TrustedKey]) -> Result<Option<Policy>, Box
     };
     let bytes = match crate::fsio::read_bounded_by(path, artifact::MAGIC.len(), limit) {
         Ok(b) => b,
+        // An artifact (it opens with the magic bytes), whatever its name.
+        Err(ReadError::TooLarge { size, limit }) if limit == MAX_ARTIFACT_BYTES => {
+            return Err(fail(
+                format!(
+                    "{file}: artifact of {size} bytes is larger than the limit of {limit} bytes"
+                ),
+                json!([]),
+            ))
+        }
         Err(_) if !source => return Ok(None),
+        // A source over its limit: E0004, as every command reports it.
+        Err(ReadError::TooLarge { size, .. }) => {
+            let (src, problem) = crate::source::too_large_file(file.clone(), Some(size));
+            let diagnostics: Vec<_> = problem.into_iter().collect();
+            let (error, json) = does_not_check(&file, &src.text, &diagnostics);
+            return Err(fail(error, json));
+        }
         Err(e) => return Err(fail(format!("cannot read {file}: {e}"), json!([]))),
     };
     let engine = if bytes.starts_with(artifact::MAGIC) {
@@ -254,25 +272,8 @@ pub fn load_file(path: &Path, keys: &[TrustedKey]) -> Result<Option<Policy>, Box
             Ok(artifact::Compiled::Fees(t)) => Engine::Fees(t),
             Ok(artifact::Compiled::Notifications(p)) => Engine::Notifications(p),
             Err(diagnostics) => {
-                let lines = LineIndex::new(&src.text);
-                let json: Vec<Json> = diagnostics
-                    .iter()
-                    .filter_map(|d| serde_json::to_value(to_json_indexed(d, &file, &lines)).ok())
-                    .collect();
-                let errors = diagnostics
-                    .iter()
-                    .filter(|d| d.severity == crate::diagnostic::Severity::Error)
-                    .count();
-                let first = diagnostics
-                    .first()
-                    .map_or(String::new(), |d| format!(": [{}] {}", d.code, d.message));
-                return Err(fail(
-                    format!(
-                        "{file} does not check ({errors} error{}){first}",
-                        if errors == 1 { "" } else { "s" }
-                    ),
-                    Json::Array(json),
-                ));
+                let (error, json) = does_not_check(&file, &src.text, &diagnostics);
+                return Err(fail(error, json));
             }
         }
     } else {
@@ -296,6 +297,29 @@ pub fn load_file(path: &Path, keys: &[TrustedKey]) -> Result<Option<Policy>, Box
         loaded_at: at,
         engine,
     }))
+}
+
+/// The failure of source `file` (its text `text`) that does not check:
+/// one line naming the first diagnostic, and every diagnostic as `tollgate
+/// check --format json` prints it.
+fn does_not_check(file: &str, text: &str, diagnostics: &[Diagnostic]) -> (String, Json) {
+    let lines = LineIndex::new(text);
+    let json: Vec<Json> = diagnostics
+        .iter()
+        .filter_map(|d| serde_json::to_value(to_json_indexed(d, file, &lines)).ok())
+        .collect();
+    let errors = diagnostics
+        .iter()
+        .filter(|d| d.severity == crate::diagnostic::Severity::Error)
+        .count();
+    let first = diagnostics
+        .first()
+        .map_or(String::new(), |d| format!(": [{}] {}", d.code, d.message));
+    let error = format!(
+        "{file} does not check ({errors} error{}){first}",
+        if errors == 1 { "" } else { "s" }
+    );
+    (error, Json::Array(json))
 }
 
 /// The policies being served and the files that failed, as one immutable
