@@ -346,6 +346,59 @@ fn redis_stopped_mid_run_follows_each_fail_mode_and_the_service_recovers() {
     assert!(closed.child.try_wait().unwrap().is_none());
 }
 
+/// A Redis that refuses the connection is told as such in each degraded
+/// line, not as one that did not answer in time (a retry's delay used to
+/// outlast the timeout and hide the refusal), and each fail mode holds.
+#[test]
+fn a_refused_connection_is_told_as_refused_and_follows_the_fail_mode() {
+    // A port just freed: nothing listens there, the connection is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("redis://127.0.0.1:{port}/0");
+    let dir = policy_dir("refused", MERCHANT);
+    let agent = agent();
+    for (timeout, mode) in [("100", "open"), ("250", "closed")] {
+        let server = Server::start(
+            env!("CARGO_BIN_EXE_tollgate"),
+            root(),
+            &dir,
+            &[
+                "--state",
+                &url,
+                "--redis-timeout-ms",
+                timeout,
+                "--fail-mode",
+                mode,
+            ],
+        );
+        let url = server.url("/v1/policies/merchant_messages/eval");
+        for terminal in ["t1", "t2"] {
+            let body = format!(
+                "{{\"kind\":\"network_status\",\"merchant\":\"m\",\"terminal\":\"{terminal}\",\"at\":\"2026-11-25T14:00:00+08:00\"}}"
+            );
+            let (status, got) = post(&agent, &url, "application/json", body.as_bytes());
+            assert_eq!(status, 200, "{got}");
+            let v: serde_json::Value = serde_json::from_str(&got).unwrap();
+            assert_eq!(v["degraded"], true, "{v}");
+            let why = v["state_error"].as_str().unwrap();
+            assert!(
+                why.starts_with(&format!("Redis at 127.0.0.1:{port} refused the connection")),
+                "{mode}: {why}"
+            );
+            match mode {
+                "open" => assert_eq!(v["decision"], "deliver", "{v}"),
+                _ => {
+                    assert_eq!(v["decision"], "suppress", "{v}");
+                    assert_eq!(v["reason"], "state_unavailable", "{v}");
+                }
+            }
+        }
+    }
+}
+
 /// Decides `records` one after the other through `RedisState::decide`,
 /// record `i` by instance `pick(i)` of `instances` (each with its own
 /// connection and its own belief of what the keys hold), and returns each

@@ -26,6 +26,7 @@ use tollgate_runtime::ids::Answer;
 use tollgate_runtime::notify::{Action, MemoryState, NotifyPolicy};
 use tollgate_runtime::value::Value;
 
+mod failure;
 mod keys;
 mod known;
 mod script;
@@ -150,18 +151,19 @@ impl RedisState {
         if let Some(c) = held.as_ref() {
             return Ok(c.clone());
         }
+        // No retry within a call: a retry's delay would outlast the timeout
+        // and hide what happened (a refused connection). The next decision
+        // tries again.
         let config = redis::aio::ConnectionManagerConfig::new()
             .set_connection_timeout(self.timeout)
             .set_response_timeout(self.timeout)
-            .set_number_of_retries(1)
-            .set_max_delay(200);
-        let made = tokio::time::timeout(
-            self.timeout,
-            redis::aio::ConnectionManager::new_with_config(self.client.clone(), config),
-        )
-        .await
-        .map_err(|_| "Redis did not answer in time".to_string())?
-        .map_err(|e| e.to_string())?;
+            .set_number_of_retries(0);
+        let made = self
+            .call(redis::aio::ConnectionManager::new_with_config(
+                self.client.clone(),
+                config,
+            ))
+            .await?;
         *held = Some(made.clone());
         Ok(made)
     }
@@ -263,7 +265,7 @@ impl RedisState {
                 self.call(cmd.query_async(conn)).await
             }
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(e.to_string()),
+            Ok(Err(e)) => Err(self.failed(&e)),
             Err(_) => Err(self.late()),
         }
     }
@@ -275,17 +277,23 @@ impl RedisState {
     ) -> Result<T, String> {
         match tokio::time::timeout(self.timeout, fut).await {
             Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(e.to_string()),
+            Ok(Err(e)) => Err(self.failed(&e)),
             Err(_) => Err(self.late()),
         }
     }
 
     /// The error of a call that took longer than the timeout.
     fn late(&self) -> String {
-        format!(
-            "Redis did not answer within {} ms",
-            self.timeout.as_millis()
+        failure::late(
+            &self.client.get_connection_info().addr.to_string(),
+            self.timeout,
         )
+    }
+
+    /// The error of a call that failed: what happened, as `e`'s kind says.
+    fn failed(&self, e: &redis::RedisError) -> String {
+        let server = self.client.get_connection_info().addr.to_string();
+        failure::describe(e, &server, self.timeout)
     }
 }
 
