@@ -295,6 +295,136 @@ fn a_declared_body_over_the_limit_is_refused_with_413_before_any_answer() {
     );
 }
 
+/// Sends `chunks` as the chunks of one JSON Lines request to `path`, each
+/// written apart (a moment between them, so that the service reads them
+/// apart), while the answer is read; returns the answer's body, its chunks
+/// joined. The service may end the answer before every chunk was sent.
+fn send_chunked(addr: &str, path: &str, chunks: Vec<Vec<u8>>) -> String {
+    let mut conn = TcpStream::connect(addr).unwrap();
+    conn.set_nodelay(true).unwrap();
+    conn.set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let mut writer = conn.try_clone().unwrap();
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: t\r\nContent-Type: application/x-ndjson\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    let sender = std::thread::spawn(move || {
+        let mut wire = vec![head.into_bytes()];
+        for c in chunks {
+            let mut frame = format!("{:x}\r\n", c.len()).into_bytes();
+            frame.extend_from_slice(&c);
+            frame.extend_from_slice(b"\r\n");
+            wire.push(frame);
+        }
+        wire.push(b"0\r\n\r\n".to_vec());
+        for frame in wire {
+            // A service that ended the answer may have closed the connection.
+            if writer.write_all(&frame).is_err() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+    });
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !got.ends_with(b"\r\n0\r\n\r\n") {
+        let n = conn.read(&mut buf).unwrap();
+        assert!(n > 0, "closed early: {}", String::from_utf8_lossy(&got));
+        got.extend_from_slice(&buf[..n]);
+    }
+    sender.join().unwrap();
+    let text = String::from_utf8(got).unwrap();
+    let (head, mut rest) = text.split_once("\r\n\r\n").unwrap();
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    assert!(head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked"));
+    let mut body = String::new();
+    loop {
+        let (size, after) = rest.split_once("\r\n").unwrap();
+        let size = usize::from_str_radix(size, 16).unwrap();
+        if size == 0 {
+            return body;
+        }
+        body.push_str(&after[..size]);
+        rest = &after[size + 2..];
+    }
+}
+
+/// A chunked body that passes `--max-body-bytes`: every line whose line
+/// end lies within the limit is answered as `eval` answers it, and one
+/// error line names the first record not wholly within it (counted as an
+/// error line), wherever the chunks begin and end. It used to cut at the
+/// first chunk that passed the limit: the lines before the limit in that
+/// chunk were lost and the error named the wrong record.
+#[test]
+fn a_chunked_body_over_the_limit_is_answered_up_to_it_however_it_is_chunked() {
+    // Six records of 44 bytes each, line ends included: 264 bytes, the
+    // fourth ending at byte 176.
+    let records: Vec<String> = (1..=6)
+        .map(|i| format!("{{\"channel\":\"credit_card\",\"amount\":\"100.0{i}\"}}\n"))
+        .collect();
+    assert!(records.iter().all(|r| r.len() == 44));
+    let body = records.concat().into_bytes();
+    let expected = eval("policies/fees/lakala.toll", &records.concat());
+    let expected: Vec<&str> = expected.lines().collect();
+    // Chunk boundaries: every `n` bytes, or at these places.
+    let every = |n: usize| -> Vec<Vec<u8>> { body.chunks(n).map(<[u8]>::to_vec).collect() };
+    let at = |cuts: &[usize]| -> Vec<Vec<u8>> {
+        let mut from = 0;
+        let mut out = Vec::new();
+        for &c in cuts.iter().chain([&body.len()]) {
+            out.push(body[from..c].to_vec());
+            from = c;
+        }
+        out
+    };
+    let chunkings = [
+        ("whole", every(body.len())),
+        ("three lines", every(132)),
+        ("a line", every(44)),
+        ("a byte", every(1)),
+        ("seven bytes", every(7)),
+        ("at 175/176/177", at(&[175, 176, 177])),
+        ("at 199/200/201", at(&[199, 200, 201])),
+    ];
+    let dir = policy_dir("chunked_cut", &[PathBuf::from("policies/fees/lakala.toll")]);
+    let agent = agent();
+    // Limit: what is answered, and the record the error line names.
+    for (limit, answered) in [(200usize, 4usize), (176, 4), (175, 3), (44, 1), (43, 0)] {
+        let server = start(&dir, &["--max-body-bytes", &limit.to_string()]);
+        let mut want: Vec<String> = expected[..answered]
+            .iter()
+            .map(|l| format!("{l}\n"))
+            .collect();
+        want.push(format!(
+            "{{\"error\":\"the request body is longer than the limit of {limit} bytes; the rest is not read\",\"record\":{}}}\n",
+            answered + 1
+        ));
+        for (how, chunks) in &chunkings {
+            let got = send_chunked(&server.addr, "/v1/policies/lakala/eval", chunks.clone());
+            assert_eq!(got, want.concat(), "limit {limit}, chunks of {how}");
+        }
+        let text = get(&agent, &server.url("/metrics")).body;
+        let sample = |name: &str| {
+            text.lines()
+                .find_map(|l| l.strip_prefix(name)?.trim().parse::<f64>().ok())
+                .unwrap_or(0.0)
+        };
+        let requests = chunkings.len() as f64;
+        assert_eq!(
+            sample(r#"tollgate_record_errors_total{policy="lakala"}"#),
+            requests,
+            "limit {limit}: {text}"
+        );
+        assert_eq!(
+            sample(r#"tollgate_decisions_total{policy="lakala",outcome="priced",rule=""}"#),
+            requests * answered as f64,
+            "limit {limit}: {text}"
+        );
+    }
+}
+
 #[test]
 fn unknown_policies_answer_404_and_the_listing_shows_failures() {
     let dir = policy_dir(
@@ -645,18 +775,45 @@ fn a_token_guards_every_endpoint_but_the_health_checks() {
     let agent = agent();
     let url = server.url("/v1/policies/lakala/eval");
     let body = br#"{"channel":"credit_card","amount":"100.00"}"#;
-    assert_eq!(post(&agent, &url, "application/json", body).status, 401);
-    for (auth, status) in [
-        ("Bearer wrong", 401),
-        ("Bearer s3cret-token", 200),
-        ("s3cret-token", 401),
+    let none = post(&agent, &url, "application/json", body);
+    assert_eq!(none.status, 401);
+    assert!(
+        none.body.contains("a bearer token is required"),
+        "{}",
+        none.body
+    );
+    // The scheme's name is case-insensitive (RFC 9110, section 11.1); a
+    // wrong token is told as refused, and not repeated.
+    for (auth, status, says) in [
+        ("Bearer wrong-guess", 401, "the bearer token was refused"),
+        ("bearer wrong-guess", 401, "the bearer token was refused"),
+        ("Bearer s3cret-token", 200, "fee"),
+        ("bearer s3cret-token", 200, "fee"),
+        ("BEARER  s3cret-token", 200, "fee"),
+        ("s3cret-token", 401, "a bearer token is required"),
+        ("Basic s3cret-token", 401, "a bearer token is required"),
+        ("Bearer", 401, "a bearer token is required"),
     ] {
         let mut r = agent
             .post(&url)
             .header("Authorization", auth)
             .send(&body[..])
             .unwrap();
-        assert_eq!(answer(&mut r).status, status, "{auth}");
+        let challenge = r
+            .headers()
+            .get("www-authenticate")
+            .map(|v| v.to_str().unwrap().to_string());
+        let got = answer(&mut r);
+        assert_eq!(got.status, status, "{auth}");
+        assert!(got.body.contains(says), "{auth}: {}", got.body);
+        assert!(!got.body.contains("wrong-guess"), "{auth}: {}", got.body);
+        let refused = says.contains("refused");
+        let want = match status {
+            200 => None,
+            _ if refused => Some("Bearer error=\"invalid_token\"".to_string()),
+            _ => Some("Bearer".to_string()),
+        };
+        assert_eq!(challenge, want, "{auth}");
     }
     assert_eq!(get(&agent, &server.url("/v1/policies")).status, 401);
     assert_eq!(get(&agent, &server.url("/metrics")).status, 401);
@@ -691,6 +848,34 @@ fn metrics_parse_and_count_decisions() {
         "application/x-ndjson",
         format!("{}{}{}", msg("a"), msg("a"), msg("b")).as_bytes(),
     );
+    // Refusals: no such policy, no such path (with or without a body), a
+    // method an endpoint does not answer.
+    for (path, body, says) in [
+        (
+            "/v1/policies/nope/eval",
+            Some("{}"),
+            "no policy named `nope`",
+        ),
+        ("/nothing", None, "no endpoint at `/nothing`"),
+        ("/v2/nothing", Some("{}"), "no endpoint at `/v2/nothing`"),
+    ] {
+        let url = server.url(path);
+        let got = match body {
+            Some(b) => post(&agent, &url, "application/json", b.as_bytes()),
+            None => get(&agent, &url),
+        };
+        assert_eq!(got.status, 404, "{path}");
+        assert!(got.body.contains(says), "{path}: {}", got.body);
+    }
+    let mut r = agent
+        .get(&server.url("/v1/policies/lakala/eval"))
+        .call()
+        .unwrap();
+    assert_eq!(r.headers().get("allow").unwrap(), "POST");
+    let wrong = answer(&mut r);
+    assert_eq!(wrong.status, 405);
+    let error: serde_json::Value = serde_json::from_str(&wrong.body).unwrap();
+    assert!(error["error"].as_str().unwrap().contains("GET"), "{error}");
     let text = get(&agent, &server.url("/metrics")).body;
     let mut samples = std::collections::BTreeMap::new();
     for line in text.lines() {
@@ -723,6 +908,8 @@ fn metrics_parse_and_count_decisions() {
         ),
         1.0
     );
+    assert_eq!(at(r#"tollgate_requests_refused_total{status="404"}"#), 3.0);
+    assert_eq!(at(r#"tollgate_requests_refused_total{status="405"}"#), 1.0);
     assert_eq!(at("tollgate_eval_duration_seconds_count"), 2.0);
     assert_eq!(at("tollgate_policies"), 2.0);
     assert_eq!(at("tollgate_reloads_total"), 1.0);

@@ -2,6 +2,7 @@
 
 use super::answer::{Answerer, Extras, Outcome};
 use super::catalog::Engine;
+use super::lines::BodyLines;
 use super::metrics::{DecisionLabels, PolicyLabels, StatusLabels};
 use super::App;
 use axum::body::{Body, Bytes};
@@ -26,6 +27,8 @@ pub fn router(app: Arc<App>) -> Router {
         .route("/metrics", get(metrics))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
+        .method_not_allowed_fallback(wrong_method)
+        .fallback(no_endpoint)
         .layer(middleware::from_fn_with_state(app.clone(), authorize))
         .with_state(app)
 }
@@ -64,6 +67,19 @@ fn same_secret(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The token of an `Authorization` header of the Bearer scheme, whose
+/// name is case-insensitive (RFC 9110, section 11.1): `None` for another
+/// scheme or no token.
+fn bearer(value: &[u8]) -> Option<&[u8]> {
+    let space = value.iter().position(|&b| b == b' ')?;
+    let (scheme, rest) = value.split_at(space);
+    if !scheme.eq_ignore_ascii_case(b"bearer") {
+        return None;
+    }
+    let token = rest.trim_ascii();
+    (!token.is_empty()).then_some(token)
+}
+
 /// With a token, every endpoint but the health checks needs
 /// `Authorization: Bearer TOKEN`.
 async fn authorize(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
@@ -72,17 +88,27 @@ async fn authorize(State(app): State<Arc<App>>, request: Request, next: Next) ->
         let given = request
             .headers()
             .get(header::AUTHORIZATION)
-            .and_then(|v| v.as_bytes().strip_prefix(b"Bearer "));
-        if !given.is_some_and(|g| same_secret(g, token)) {
-            let mut r = refuse(
-                &app,
-                StatusCode::UNAUTHORIZED,
-                "a bearer token is required (Authorization: Bearer TOKEN)".into(),
-            );
-            r.headers_mut()
-                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-            return drained(request.into_body(), r).await;
-        }
+            .and_then(|v| bearer(v.as_bytes()));
+        // RFC 6750, section 3: a challenge names the error only when a
+        // token was sent. The token itself is not repeated: it may be
+        // another secret.
+        let (why, challenge) = match given {
+            Some(g) if same_secret(g, token) => return next.run(request).await,
+            Some(_) => (
+                "the bearer token was refused",
+                "Bearer error=\"invalid_token\"",
+            ),
+            None => (
+                "a bearer token is required (Authorization: Bearer TOKEN)",
+                "Bearer",
+            ),
+        };
+        let mut r = refuse(&app, StatusCode::UNAUTHORIZED, why.into());
+        r.headers_mut().insert(
+            header::WWW_AUTHENTICATE,
+            HeaderValue::from_static(challenge),
+        );
+        return drained(request.into_body(), r).await;
     }
     next.run(request).await
 }
@@ -113,6 +139,25 @@ async fn drained(body: Body, mut r: Response) -> Response {
         }
     }
     r
+}
+
+/// A path no endpoint serves: 404, a refusal like any.
+async fn no_endpoint(State(app): State<Arc<App>>, request: Request) -> Response {
+    let why = format!("no endpoint at `{}`", request.uri().path());
+    let r = refuse(&app, StatusCode::NOT_FOUND, why);
+    drained(request.into_body(), r).await
+}
+
+/// An endpoint asked with a method it does not answer: 405 (the `Allow`
+/// header names those it does), a refusal like any.
+async fn wrong_method(State(app): State<Arc<App>>, request: Request) -> Response {
+    let why = format!(
+        "`{}` does not answer {}",
+        request.uri().path(),
+        request.method()
+    );
+    let r = refuse(&app, StatusCode::METHOD_NOT_ALLOWED, why);
+    drained(request.into_body(), r).await
 }
 
 async fn healthz() -> Response {
@@ -412,60 +457,26 @@ async fn answer_stream(
     };
     let name = served.policy().name.clone();
     let mut data = body.into_data_stream();
-    // The line being read, and whether it has passed the limit (its
-    // bytes are then dropped until its end).
-    let mut line: Vec<u8> = Vec::new();
-    let mut skipping = false;
-    let mut n = 0usize;
+    let mut lines = BodyLines::new(max, max_body);
     // Lines whose answers were sent.
     let mut sent = 0usize;
-    let mut total: u64 = 0;
     let mut out = Vec::new();
-    let answer = |answerer: &mut Answerer<'_>, line: Option<&[u8]>, n: usize, out: &mut Vec<u8>| {
+    let answer = |answerer: &mut Answerer<'_>, out: &mut Vec<u8>, n: usize, line: Option<&[u8]>| {
         let outcome = answerer.answer(n, line, out);
         count(app, &name, &outcome);
     };
-    loop {
+    let cut = loop {
         let Some(chunk) = next_chunk(&mut data).await else {
-            break;
+            lines.finish(|n, line| answer(&mut answerer, &mut out, n, line));
+            break None;
         };
         let Ok(chunk) = chunk else {
             // The client went away: nothing more to answer.
             return;
         };
-        total += chunk.len() as u64;
-        if total > max_body {
-            n += 1;
-            let why = format!(
-                "the request body is longer than the limit of {max_body} bytes; the rest is not read"
-            );
-            crate::cli::fee_lines::write_json(&mut out, json!({ "error": why, "record": n }), None);
-            let _ = tx.send(Bytes::from(std::mem::take(&mut out))).await;
-            return;
-        }
-        let mut rest: &[u8] = &chunk;
-        while !rest.is_empty() {
-            let (piece, ended) = match rest.iter().position(|&b| b == b'\n') {
-                Some(i) => (rest.get(..=i).unwrap_or(rest), true),
-                None => (rest, false),
-            };
-            rest = rest.get(piece.len()..).unwrap_or(&[]);
-            if !skipping {
-                line.extend_from_slice(piece);
-                // The line end does not count toward the limit.
-                let len = line.len() - usize::from(ended);
-                if len > max {
-                    skipping = true;
-                    line.clear();
-                }
-            }
-            if ended {
-                n += 1;
-                let text = (!skipping).then_some(line.as_slice());
-                answer(&mut answerer, text, n, &mut out);
-                line.clear();
-                skipping = false;
-            }
+        let fed = lines.feed(&chunk, |n, line| answer(&mut answerer, &mut out, n, line));
+        if let Err(cut) = fed {
+            break Some(cut);
         }
         if !out.is_empty() {
             // The answers go only once the deliveries they announce are
@@ -473,7 +484,7 @@ async fn answer_stream(
             if let Err(e) = tokio::task::block_in_place(|| answerer.commit()) {
                 return unjournaled(tx, e, sent + 1).await;
             }
-            sent = n;
+            sent = lines.lines();
             if tx
                 .send(Bytes::from(std::mem::take(&mut out)))
                 .await
@@ -482,16 +493,20 @@ async fn answer_stream(
                 return;
             }
         }
-    }
-    if skipping || !line.is_empty() {
-        n += 1;
-        let text = (!skipping).then_some(line.as_slice());
-        answer(&mut answerer, text, n, &mut out);
-    }
+    };
     if !out.is_empty() {
         if let Err(e) = tokio::task::block_in_place(|| answerer.commit()) {
             return unjournaled(tx, e, sent + 1).await;
         }
+    }
+    if let Some(cut) = cut {
+        // The lines within the limit are answered; the first record not
+        // wholly within it gets the error line, an error line like any.
+        let line = json!({ "error": cut.message(), "record": cut.record });
+        crate::cli::fee_lines::write_json(&mut out, line, None);
+        count(app, &name, &Outcome::Error);
+    }
+    if !out.is_empty() {
         let _ = tx.send(Bytes::from(out)).await;
     }
 }

@@ -4,13 +4,15 @@
 //! The parts: [`catalog`] loads the directory; [`shards`] keeps each
 //! notifications policy's throttle state in memory, sharded; [`answer`]
 //! answers one line exactly as `tollgate eval` would; [`http`] has the
-//! endpoints; [`reload`] watches the directory; [`metrics`] counts.
+//! endpoints; [`lines`] splits a JSON Lines body under its limits;
+//! [`reload`] watches the directory; [`metrics`] counts.
 
 pub mod answer;
 pub mod catalog;
 pub mod durable;
 pub mod floors;
 pub mod http;
+pub mod lines;
 pub mod metrics;
 pub mod redis_state;
 pub mod reload;
