@@ -15,7 +15,11 @@
 //! second, pruned as `tollgate eval` prunes. `lakala_explained`,
 //! `sheet_explained` and `messages_explained` do the same with the
 //! engine's trace kept (`eval --explain`), in loops of their own so that
-//! the untraced loops stay as they were.
+//! the untraced loops stay as they were. `cap_tollgate` and
+//! `cap_governor`: the single-cap throttle workload of `throttle.rs`
+//! (`single_cap.rs`), one check per iteration, Tollgate's `MemoryState`
+//! against governor's `HashMap` store (its default hasher; `cap_governor_xxh64`
+//! with xxh64); with `_random`, the same keys visited in a random order.
 
 // Setup failures end the run: a panic is the right report here.
 #![allow(
@@ -27,6 +31,7 @@
 )]
 
 use rust_decimal::Decimal;
+use single_cap::{Governor, Order, Tollgate};
 use std::hint::black_box;
 use tollgate_benches::lakala::lakala_by_hand;
 use tollgate_oracle::generate::{self, Rng};
@@ -34,6 +39,9 @@ use tollgate_runtime::notify::{Decision, MemoryState, NotifyPolicy};
 use tollgate_runtime::table::Table;
 use tollgate_runtime::trace::{FeeTrace, NotifyTrace};
 use tollgate_runtime::value::Value;
+
+#[path = "single_cap.rs"]
+mod single_cap;
 
 /// What one iteration does, chosen once before the loop so that every
 /// workload pays the same for the choice.
@@ -54,6 +62,9 @@ fn main() {
     let n: usize = args[2].parse().expect("N");
     if args[1].starts_with("messages") {
         return messages(&args[1], n);
+    }
+    if args[1].starts_with("cap_") {
+        return cap(&args[1], n);
     }
     if args[1].ends_with("_explained") {
         return explained(&args[1], n);
@@ -189,4 +200,39 @@ fn messages(workload: &str, n: usize) {
         }
     }
     println!("{delivered}");
+}
+
+/// `cap_tollgate`, `cap_governor` and `cap_governor_xxh64` (each with
+/// `_random` for the random order): `n` checks of the single-cap
+/// workload; prints how many were let through.
+fn cap(workload: &str, n: usize) {
+    let (engine, order) = match workload.strip_suffix("_random") {
+        Some(engine) => (engine, Order::Random),
+        None => (workload, Order::InOrder),
+    };
+    let quota = governor::Quota::per_hour(std::num::NonZeroU32::new(30).unwrap());
+    let clock = governor::clock::FakeRelativeClock::default();
+    let keys = single_cap::keys();
+    let passed = match engine {
+        "cap_tollgate" => {
+            let mut t = Tollgate::new(order);
+            (0..n).filter(|_| t.check()).count()
+        }
+        "cap_governor" => {
+            let limiter = governor::RateLimiter::hashmap_with_clock(quota, clock.clone());
+            let mut g = Governor::new(&limiter, &clock, &keys, order);
+            (0..n).filter(|_| g.check()).count()
+        }
+        "cap_governor_xxh64" => {
+            let limiter = governor::RateLimiter::hashmap_with_clock_and_hasher(
+                quota,
+                clock.clone(),
+                xxhash_rust::xxh64::Xxh64Builder::new(0),
+            );
+            let mut g = Governor::new(&limiter, &clock, &keys, order);
+            (0..n).filter(|_| g.check()).count()
+        }
+        other => panic!("unknown workload {other}"),
+    };
+    println!("{passed}");
 }

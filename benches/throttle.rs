@@ -5,7 +5,8 @@
 //! that clone for free (`&'static str`), each of its two stores (dashmap
 //! and a locked hash map), its default hasher and xxh64. Tollgate's cap is
 //! exact over the rolling window; governor's GCRA approximates it by
-//! spacing.
+//! spacing. The single cap is run with the terminals visited in order,
+//! then in a random order (`random_order/`), the same keys for both engines.
 //!
 //! Run: `cargo bench --bench throttle`.
 
@@ -20,62 +21,22 @@
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use governor::clock::FakeRelativeClock;
-use governor::middleware::NoOpMiddleware;
-use governor::nanos::Nanos;
 use governor::state::keyed::{KeyedStateStore, ShrinkableKeyedStateStore};
 use governor::{Quota, RateLimiter};
+use single_cap::{records, stamp, Governor, Limiter, Order, Tollgate, STEP_MS, TERMINALS};
 use std::hint::black_box;
 use std::num::NonZeroU32;
 use std::time::Duration;
 use tollgate_runtime::bounded::BoundedState;
-use tollgate_runtime::notify::{MemoryState, NotifyPolicy};
-use tollgate_runtime::value::Value;
+use tollgate_runtime::notify::MemoryState;
 use xxhash_rust::xxh64::Xxh64Builder;
 
-const TERMINALS: usize = 100_000;
-
-fn policy(text: &str) -> NotifyPolicy {
-    match tollgate::pipeline::compile(text, &tollgate::pipeline::Options::default()) {
-        Ok(out) => match out.compiled {
-            tollgate_runtime::artifact::Compiled::Notifications(p) => p,
-            tollgate_runtime::artifact::Compiled::Fees(_) => panic!("a fees policy"),
-        },
-        Err(e) => panic!("{e:?}"),
-    }
-}
-
-/// Records for `TERMINALS` terminals, one second apart, cycling kinds.
-fn records(p: &NotifyPolicy, kinds: &[&str], n: usize) -> Vec<Vec<Value>> {
-    (0..n)
-        .map(|i| {
-            let at = chrono::DateTime::from_timestamp(1_795_536_000 + i as i64, 0)
-                .unwrap()
-                .to_rfc3339();
-            let json = serde_json::json!({
-                "kind": kinds[i % kinds.len()],
-                "merchant": format!("m{}", i % 1000),
-                "terminal": format!("t{}", (i * 7919) % TERMINALS),
-                "txn_id": format!("x{i}"),
-                "at": at,
-            });
-            tollgate::record::from_json(&json.to_string(), p.fields()).unwrap()
-        })
-        .collect()
-}
-
-/// Sets the record's clock field to `now_ms`: the clock moves forward on
-/// every check, as it does for governor's.
-fn stamp(rec: &mut [Value], clock: u32, now_ms: i64) -> &[Value] {
-    rec[clock as usize] = Value::Time {
-        unix_ms: now_ms,
-        offset_secs: 0,
-    };
-    rec
-}
+#[path = "single_cap.rs"]
+mod single_cap;
 
 fn merchant_messages(c: &mut Criterion) {
     let text = tollgate_benches::read("policies/notifications/merchant_messages.toll").unwrap();
-    let p = policy(&text);
+    let p = single_cap::policy(&text);
     let mut recs = records(
         &p,
         &[
@@ -109,50 +70,21 @@ fn merchant_messages(c: &mut Criterion) {
     g.finish();
 }
 
-/// How far the clock moves per check in the single-cap comparison: 100,000
-/// terminals come round every 1,000 s, so every key stays live in the
-/// one-hour window and sees about 3.6 checks per hour.
-const STEP_MS: i64 = 10;
-
 fn single_cap(c: &mut Criterion) {
-    let p = policy(concat!(
-        "policy cap version 1\n",
-        "kind notifications\n",
-        "field kind: enum { msg }\n",
-        "field merchant: string\n",
-        "field terminal: string\n",
-        "field txn_id: string default \"\"\n",
-        "field at: timestamp\n",
-        "rule per_terminal when kind == msg => limit 30 per 1h by terminal\n",
-    ));
-    let mut recs = records(&p, &["msg"], TERMINALS);
-    // Governor's keys clone for free, as Tollgate's hashed keys do: each
-    // terminal's name is leaked once, and a check copies a `&'static str`.
-    let keys: Vec<&'static str> = (0..TERMINALS)
-        .map(|i| &*Box::leak(format!("t{}", (i * 7919) % TERMINALS).into_boxed_str()))
-        .collect();
+    let keys = single_cap::keys();
     let mut g = c.benchmark_group("single_cap_100k_terminals");
     g.throughput(Throughput::Elements(1));
     // Every side: the clock moves STEP_MS per check, keys cycle over the
-    // terminals, and stale state is dropped as a server does it (tollgate:
-    // `prune` after four times as many checks as the store has entries;
-    // governor: `retain_recent` at the same cadence).
-    let mut memory = MemoryState::new();
-    let (mut i, mut now, mut since) = (0, 1_795_536_000_000i64, 0);
+    // terminals, and stale state is dropped as a server does it (see
+    // `single_cap.rs`). In order, then in a random order of the same keys.
+    let mut tollgate = Tollgate::new(Order::InOrder);
     g.bench_function("tollgate_exact_memory_state", |b| {
-        b.iter(|| {
-            i = (i + 1) % recs.len();
-            now += STEP_MS;
-            let rec = stamp(&mut recs[i], p.clock(), now);
-            since += 1;
-            if since >= memory.prune_interval() {
-                memory.prune(&p, now);
-                since = 0;
-            }
-            black_box(p.decide(black_box(rec), &mut memory).ok())
-        })
+        b.iter(|| black_box(tollgate.check()))
     });
+    let p = single_cap::cap_policy();
+    let mut recs = records(&p, &["msg"], TERMINALS);
     let mut bounded = BoundedState::new(&p, 64).unwrap();
+    let (mut i, mut now) = (0, 1_795_536_000_000i64);
     g.bench_function("tollgate_exact_bounded_64_keys", |b| {
         b.iter(|| {
             i = (i + 1) % recs.len();
@@ -166,10 +98,24 @@ fn single_cap(c: &mut Criterion) {
     // with xxh64, the hash Tollgate keys its terminals by.
     let clock = FakeRelativeClock::default();
     let dashmap = RateLimiter::dashmap_with_clock(quota, clock.clone());
-    governor_bench(&mut g, "governor_gcra_dashmap", &dashmap, &clock, &keys);
+    governor_bench(
+        &mut g,
+        "governor_gcra_dashmap",
+        &dashmap,
+        &clock,
+        &keys,
+        Order::InOrder,
+    );
     let clock = FakeRelativeClock::default();
     let hashmap = RateLimiter::hashmap_with_clock(quota, clock.clone());
-    governor_bench(&mut g, "governor_gcra_hashmap", &hashmap, &clock, &keys);
+    governor_bench(
+        &mut g,
+        "governor_gcra_hashmap",
+        &hashmap,
+        &clock,
+        &keys,
+        Order::InOrder,
+    );
     let clock = FakeRelativeClock::default();
     let dashmap =
         RateLimiter::dashmap_with_clock_and_hasher(quota, clock.clone(), Xxh64Builder::new(0));
@@ -179,6 +125,7 @@ fn single_cap(c: &mut Criterion) {
         &dashmap,
         &clock,
         &keys,
+        Order::InOrder,
     );
     let clock = FakeRelativeClock::default();
     let hashmap =
@@ -189,37 +136,51 @@ fn single_cap(c: &mut Criterion) {
         &hashmap,
         &clock,
         &keys,
+        Order::InOrder,
+    );
+    // The same keys in a random order: nothing of a check is next in
+    // memory to the previous check's.
+    let mut tollgate = Tollgate::new(Order::Random);
+    g.bench_function("random_order/tollgate_exact_memory_state", |b| {
+        b.iter(|| black_box(tollgate.check()))
+    });
+    let clock = FakeRelativeClock::default();
+    let dashmap = RateLimiter::dashmap_with_clock(quota, clock.clone());
+    governor_bench(
+        &mut g,
+        "random_order/governor_gcra_dashmap",
+        &dashmap,
+        &clock,
+        &keys,
+        Order::Random,
+    );
+    let clock = FakeRelativeClock::default();
+    let hashmap = RateLimiter::hashmap_with_clock(quota, clock.clone());
+    governor_bench(
+        &mut g,
+        "random_order/governor_gcra_hashmap",
+        &hashmap,
+        &clock,
+        &keys,
+        Order::Random,
     );
     g.finish();
 }
 
-/// One of governor's keyed limiters on the single-cap workload: the clock
-/// advanced STEP_MS per check, keys cycling over the terminals, stale keys
-/// dropped at Tollgate's pruning cadence.
+/// One of governor's keyed limiters on the single-cap workload, its keys
+/// visited in `order`.
 fn governor_bench<S>(
     g: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
     name: &str,
-    limiter: &RateLimiter<&'static str, S, FakeRelativeClock, NoOpMiddleware<Nanos>>,
+    limiter: &Limiter<S>,
     clock: &FakeRelativeClock,
     keys: &[&'static str],
+    order: Order,
 ) where
     S: KeyedStateStore<&'static str> + ShrinkableKeyedStateStore<&'static str>,
 {
-    // `len` locks the store, so the interval is read only after a prune.
-    let (mut i, mut since, mut interval) = (0, 0, 4096);
-    g.bench_function(name, |b| {
-        b.iter(|| {
-            i = (i + 1) % keys.len();
-            clock.advance(Duration::from_millis(STEP_MS as u64));
-            since += 1;
-            if since >= interval {
-                limiter.retain_recent();
-                interval = limiter.len().saturating_mul(4).max(4096);
-                since = 0;
-            }
-            black_box(limiter.check_key(black_box(&keys[i])).is_ok())
-        })
-    });
+    let mut governor = Governor::new(limiter, clock, keys, order);
+    g.bench_function(name, |b| b.iter(|| black_box(governor.check())));
 }
 
 criterion_group! {

@@ -14,6 +14,7 @@
 //! repeat, before any phase (see [`crate::ids`]).
 
 mod key;
+mod matching;
 mod memory;
 mod policy;
 mod validate;
@@ -32,6 +33,7 @@ use crate::value::Value;
 use crate::window;
 use alloc::string::String;
 use alloc::vec::Vec;
+use matching::{KindSet, Matching};
 
 /// A matching quiet rule while a message is decided: its index, its
 /// windows, and whether it drops (rather than defers) the message.
@@ -295,6 +297,12 @@ pub trait ThrottleState {
     fn newest(&self, rule: NotifyRuleIndex, key: KeyHash) -> Option<i64> {
         self.history(rule, key).last().copied()
     }
+    /// [`ThrottleState::history`] and [`ThrottleState::newest`] of
+    /// `(rule, key)` at once: what a decision reads of a key before it
+    /// decides (a store that can answers with one lookup).
+    fn lookup(&self, rule: NotifyRuleIndex, key: KeyHash) -> (&[i64], Option<i64>) {
+        (self.history(rule, key), self.newest(rule, key))
+    }
     /// Whether a delivery of `(rule, key)` can be recorded: `false` only for
     /// a full store that fails closed and has no entry for the key.
     fn has_room(&self, _rule: NotifyRuleIndex, _key: KeyHash, _at_ms: i64) -> bool {
@@ -347,25 +355,49 @@ impl NotifyRule {
     }
 }
 
-/// The keys already hashed for one decision (the first 16 rules with state;
-/// any beyond are hashed again when needed). No allocation.
-#[derive(Default)]
-struct KeyCache {
-    slots: [(usize, KeyHash); 16],
-    len: usize,
+/// How many keyed rules' reads one decision keeps (no allocation); a
+/// record more keyed rules apply to reads the state again for the rest.
+const SEEN: usize = 4;
+
+/// A keyed rule's key and kept deliveries, as one decision read them.
+#[derive(Clone, Copy, Default)]
+struct Keyed<'s> {
+    /// The rule's index.
+    i: usize,
+    key: KeyHash,
+    history: &'s [i64],
 }
 
-impl KeyCache {
-    fn key(&mut self, rule: usize, record: &[Value], keys: &[u32]) -> KeyHash {
-        if let Some(&(_, k)) = self.slots.iter().take(self.len).find(|(r, _)| *r == rule) {
-            return k;
+/// The first [`SEEN`] keyed rules that apply to a record, in file order,
+/// with what the state holds for their keys.
+#[derive(Default)]
+struct Seen<'s> {
+    first: [Keyed<'s>; SEEN],
+    len: usize,
+    /// Whether more keyed rules applied than were kept.
+    more: bool,
+}
+
+impl<'s> Seen<'s> {
+    /// Keeps `k` if there is room.
+    fn push(&mut self, k: Keyed<'s>) {
+        match self.first.get_mut(self.len) {
+            Some(slot) => {
+                *slot = k;
+                self.len += 1;
+            }
+            None => self.more = true,
         }
-        let k = key_of(record, keys);
-        if let Some(slot) = self.slots.get_mut(self.len) {
-            *slot = (rule, k);
-            self.len += 1;
-        }
-        k
+    }
+
+    /// What was read for rule `i`, if it was kept.
+    fn get(&self, i: usize) -> Option<&Keyed<'s>> {
+        self.iter().find(|k| k.i == i)
+    }
+
+    /// The kept reads, in file order.
+    fn iter(&self) -> impl Iterator<Item = &Keyed<'s>> {
+        self.first.iter().take(self.len)
     }
 }
 
@@ -510,6 +542,10 @@ impl NotifyPolicy {
 
     /// Decides `record` against `state` as a message never seen before,
     /// and records the delivery in it if the decision is to deliver.
+    ///
+    /// Each keyed rule's key is hashed once and its state read once (for
+    /// the lateness, de-duplication and the cap alike), and written once
+    /// when the message is delivered.
     fn decide_fresh<T: NotifyTracer>(
         &self,
         record: &[Value],
@@ -518,38 +554,14 @@ impl NotifyPolicy {
     ) -> Result<Decision, NotifyError> {
         let now_ms = self.instant_of(record).ok_or(NotifyError::NoTimestamp)?;
         let now_s = now_ms.div_euclid(1000);
-        // Which rules apply, decided once: a bit mask for the first 128
-        // rules (no allocation), a vector only for policies with more.
-        let mut mask = 0u128;
-        for (i, r) in self.rules.iter().enumerate().take(128) {
-            if r.applies(record) {
-                mask |= 1 << i;
-            }
-        }
-        let beyond: Vec<bool> = self
-            .rules
-            .iter()
-            .skip(128)
-            .map(|r| r.applies(record))
-            .collect();
-        let applies = |i: usize| match i.checked_sub(128) {
-            None => mask & (1 << i) != 0,
-            Some(j) => beyond.get(j) == Some(&true),
-        };
-        let matching = || {
-            self.rules
-                .iter()
-                .enumerate()
-                .filter(move |(i, _)| applies(*i))
-        };
-        // Each rule's key is hashed once, though it is read and then recorded.
-        let mut cache = KeyCache::default();
-        if let Some((i, _)) = matching().find(|(_, r)| r.action == Action::AlwaysDeliver) {
+        // Which rules apply, decided once.
+        let matching = Matching::of(&self.rules, record);
+        let each = |set| matching.each(&self.rules, &self.kinds, set);
+        if let Some((i, _)) = each(KindSet::ALWAYS).next() {
             tracer.consulted(NotifyRuleIndex::new(i as u32));
             return Ok(Decision::Deliver { clamped: None });
         }
-        if let Some((i, _)) = matching().find(|(_, r)| matches!(r.action, Action::Suppress { .. }))
-        {
+        if let Some((i, _)) = each(KindSet::SUPPRESS).next() {
             tracer.consulted(NotifyRuleIndex::new(i as u32));
             return Ok(Decision::Suppress {
                 rule: NotifyRuleIndex::new(i as u32),
@@ -569,27 +581,41 @@ impl NotifyPolicy {
                 rule: None,
             });
         }
+        if let Some((i, r)) = matching
+            .lone_limit(&self.kinds)
+            .and_then(|i| self.rules.get(i).map(|r| (i, r)))
+        {
+            if let Action::Limit { cap, period, keys } = &r.action {
+                let limit = (*cap, *period, keys.as_slice());
+                return self.decide_lone_limit(i, r, limit, record, state, tracer, now_ms);
+            }
+        }
+        // Every phase up to the delivery only reads the state.
+        let reads = &*state;
         // A record later than the lateness for any of its keys is refused
         // before anything reads the state: the state may no longer hold
         // what deciding it would need.
-        for (i, r) in matching() {
-            if let Some(keys) = r.keys() {
-                let key = cache.key(i, record, keys);
-                if let Some(newest) = state.newest(NotifyRuleIndex::new(i as u32), key) {
-                    if now_ms < newest.saturating_sub(self.lateness_ms) {
-                        return Err(NotifyError::TooLate {
-                            rule: NotifyRuleIndex::new(i as u32),
-                            newest_ms: newest,
-                        });
-                    }
-                }
-            }
+        let mut seen = Seen::default();
+        for (i, r) in each(KindSet::KEYED) {
+            let rule = NotifyRuleIndex::new(i as u32);
+            let key = key_of(record, r.keys().unwrap_or(&[]));
+            let (history, newest) = reads.lookup(rule, key);
+            self.within_lateness(rule, newest, now_ms)?;
+            seen.push(Keyed { i, key, history });
         }
-        for (i, r) in matching() {
-            if let Action::Dedup { keys, window_ms } = &r.action {
+        // A keyed rule's key and history, as read above (or read again, for
+        // the rules past the first few).
+        let keyed = |i: usize, r: &NotifyRule| match seen.get(i) {
+            Some(k) => (k.key, k.history),
+            None => {
+                let key = key_of(record, r.keys().unwrap_or(&[]));
+                (key, reads.history(NotifyRuleIndex::new(i as u32), key))
+            }
+        };
+        for (i, r) in each(KindSet::DEDUP) {
+            if let Action::Dedup { window_ms, .. } = &r.action {
                 tracer.consulted(NotifyRuleIndex::new(i as u32));
-                let history =
-                    state.history(NotifyRuleIndex::new(i as u32), cache.key(i, record, keys));
+                let (_, history) = keyed(i, r);
                 if let Some(last) = window::duplicate_of(history, now_ms, *window_ms) {
                     return Ok(Decision::Suppress {
                         rule: NotifyRuleIndex::new(i as u32),
@@ -598,12 +624,16 @@ impl NotifyPolicy {
                 }
             }
         }
-        let held = self.holding(&applies, now_s);
+        // The local time is read only when a quiet rule applies.
+        let held = match each(KindSet::QUIET).next() {
+            Some(_) => self.holding(&matching, now_s),
+            None => None,
+        };
         if T::RECORDS {
             // Every quiet rule up to the one that holds the message.
             let last = held.map_or(usize::MAX, |(rule, ..)| rule.get() as usize);
-            for (i, r) in matching() {
-                if matches!(r.action, Action::Quiet { .. }) && i <= last {
+            for (i, _) in each(KindSet::QUIET) {
+                if i <= last {
                     tracer.consulted(NotifyRuleIndex::new(i as u32));
                 }
             }
@@ -622,7 +652,7 @@ impl NotifyPolicy {
                     rule: Some(rule),
                 });
             }
-            if let Some((rule, at_s)) = self.chain_leaves_span(&applies, until_s) {
+            if let Some((rule, at_s)) = self.chain_leaves_span(&matching, until_s) {
                 return Err(NotifyError::OutsideZoneSpan {
                     at_ms: at_s.saturating_mul(1000),
                     rule: Some(rule),
@@ -634,58 +664,146 @@ impl NotifyPolicy {
             });
         }
         let mut clamped = None;
-        for (i, r) in matching() {
-            if let Action::Limit { cap, period, keys } = &r.action {
+        for (i, r) in each(KindSet::LIMIT) {
+            if let Action::Limit { cap, period, .. } = &r.action {
+                let rule = NotifyRuleIndex::new(i as u32);
+                tracer.consulted(rule);
+                let (_, history) = keyed(i, r);
+                match self.cap_admits(rule, *cap, *period, record, history, now_ms) {
+                    Ok(clamp) => clamped = clamped.or(clamp),
+                    Err(suppress) => return Ok(suppress),
+                }
+            }
+        }
+        for (i, r) in each(KindSet::KEYED) {
+            let (key, _) = keyed(i, r);
+            if !reads.has_room(NotifyRuleIndex::new(i as u32), key, now_ms) {
                 tracer.consulted(NotifyRuleIndex::new(i as u32));
-                let (allowed, clamped_from) = self.cap_for(*cap, record);
-                if let (None, Some(from)) = (clamped, clamped_from) {
-                    clamped = Some(Clamp {
-                        rule: NotifyRuleIndex::new(i as u32),
-                        from,
-                        to: allowed,
-                    });
-                }
-                let history =
-                    state.history(NotifyRuleIndex::new(i as u32), cache.key(i, record, keys));
-                let count = window::fullest_period(history, *period, now_ms, &self.zone) as u32;
-                if count >= allowed {
-                    return Ok(Decision::Suppress {
-                        rule: NotifyRuleIndex::new(i as u32),
-                        reason: Reason::CapReached {
-                            count,
-                            cap: allowed,
-                            clamped_from,
-                        },
-                    });
-                }
+                return Ok(Decision::Suppress {
+                    rule: NotifyRuleIndex::new(i as u32),
+                    reason: Reason::StoreFull,
+                });
             }
         }
-        for (i, r) in matching() {
-            if let Some(keys) = r.keys() {
-                if !state.has_room(
-                    NotifyRuleIndex::new(i as u32),
-                    cache.key(i, record, keys),
-                    now_ms,
-                ) {
-                    tracer.consulted(NotifyRuleIndex::new(i as u32));
-                    return Ok(Decision::Suppress {
-                        rule: NotifyRuleIndex::new(i as u32),
-                        reason: Reason::StoreFull,
-                    });
-                }
-            }
+        // Delivered: each keyed rule records it, in file order, forgetting
+        // what no accepted record can meet (worked out from the history read
+        // above, before the state changes).
+        let forget = |r: &NotifyRule, history: &[i64]| self.forget_through(r, history, now_ms);
+        let mut writes = [(0usize, KeyHash::default(), 0i64); SEEN];
+        for (w, (k, r)) in writes
+            .iter_mut()
+            .zip(seen.iter().zip(each(KindSet::KEYED).map(|(_, r)| r)))
+        {
+            *w = (k.i, k.key, forget(r, k.history));
         }
-        for (i, r) in matching() {
-            if let (Some(keys), Some(span)) = (r.keys(), r.span()) {
-                let key = cache.key(i, record, keys);
-                let history = state.history(NotifyRuleIndex::new(i as u32), key);
-                let newest = history.last().map_or(now_ms, |&t| t.max(now_ms));
-                let through =
-                    window::forget_through(history, span, newest, self.lateness_ms, &self.zone);
-                state.record(NotifyRuleIndex::new(i as u32), key, now_ms, through);
-            }
+        let (written, more) = (seen.len, seen.more);
+        for &(i, key, through) in writes.get(..written).unwrap_or(&[]) {
+            state.record(NotifyRuleIndex::new(i as u32), key, now_ms, through);
+        }
+        for (i, r) in each(KindSet::KEYED).skip(written).filter(|_| more) {
+            let rule = NotifyRuleIndex::new(i as u32);
+            let key = key_of(record, r.keys().unwrap_or(&[]));
+            let through = forget(r, state.history(rule, key));
+            state.record(rule, key, now_ms, through);
         }
         Ok(Decision::Deliver { clamped })
+    }
+
+    /// [`NotifyPolicy::decide_fresh`] past the time checks when the only
+    /// keyed rule that applies is limit `r` (rule `i`, its cap, period and
+    /// key fields in `limit`) and no quiet rule
+    /// applies: the phases in the same order, the key hashed, read and
+    /// written once, nothing kept for other rules.
+    #[allow(clippy::too_many_arguments)]
+    fn decide_lone_limit<T: NotifyTracer>(
+        &self,
+        i: usize,
+        r: &NotifyRule,
+        (cap, period, keys): (Cap, Period, &[u32]),
+        record: &[Value],
+        state: &mut impl ThrottleState,
+        tracer: &mut T,
+        now_ms: i64,
+    ) -> Result<Decision, NotifyError> {
+        let rule = NotifyRuleIndex::new(i as u32);
+        let key = key_of(record, keys);
+        let (history, newest) = state.lookup(rule, key);
+        self.within_lateness(rule, newest, now_ms)?;
+        tracer.consulted(rule);
+        let clamped = match self.cap_admits(rule, cap, period, record, history, now_ms) {
+            Ok(clamped) => clamped,
+            Err(suppress) => return Ok(suppress),
+        };
+        if !state.has_room(rule, key, now_ms) {
+            tracer.consulted(rule);
+            return Ok(Decision::Suppress {
+                rule,
+                reason: Reason::StoreFull,
+            });
+        }
+        let through = self.forget_through(r, history, now_ms);
+        state.record(rule, key, now_ms, through);
+        Ok(Decision::Deliver { clamped })
+    }
+
+    /// Refuses a record at `now_ms` older than the lateness allows for a
+    /// key of `rule` measured against `newest`.
+    fn within_lateness(
+        &self,
+        rule: NotifyRuleIndex,
+        newest: Option<i64>,
+        now_ms: i64,
+    ) -> Result<(), NotifyError> {
+        match newest {
+            Some(newest) if now_ms < newest.saturating_sub(self.lateness_ms) => {
+                Err(NotifyError::TooLate {
+                    rule,
+                    newest_ms: newest,
+                })
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Whether limit `rule` admits `record` at `now_ms` given its key's
+    /// `history`: the clamp it reports (if the record's cap was outside
+    /// its bounds), or the suppression when the fullest period is full.
+    fn cap_admits(
+        &self,
+        rule: NotifyRuleIndex,
+        cap: Cap,
+        period: Period,
+        record: &[Value],
+        history: &[i64],
+        now_ms: i64,
+    ) -> Result<Option<Clamp>, Decision> {
+        let (allowed, clamped_from) = self.cap_for(cap, record);
+        let count = window::fullest_period(history, period, now_ms, &self.zone) as u32;
+        if count >= allowed {
+            return Err(Decision::Suppress {
+                rule,
+                reason: Reason::CapReached {
+                    count,
+                    cap: allowed,
+                    clamped_from,
+                },
+            });
+        }
+        Ok(clamped_from.map(|from| Clamp {
+            rule,
+            from,
+            to: allowed,
+        }))
+    }
+
+    /// The instant through which a key of keyed rule `r` whose kept
+    /// deliveries are `history` forgets them when a delivery at `now_ms`
+    /// is recorded: what no record accepted afterwards can meet.
+    fn forget_through(&self, r: &NotifyRule, history: &[i64], now_ms: i64) -> i64 {
+        let newest = history.last().map_or(now_ms, |&t| t.max(now_ms));
+        r.span().map_or(i64::MIN, |span| {
+            window::forget_through(history, span, newest, self.lateness_ms, &self.zone)
+        })
     }
 
     /// What every rule sees of `record` in `state`, before any phase runs,
@@ -772,13 +890,11 @@ impl NotifyPolicy {
     }
 
     /// The first quiet rule, in file order, that applies to the message
-    /// (`applies` tells by index) and whose window holds the instant `at_s`.
-    fn holding(&self, applies: &dyn Fn(usize) -> bool, at_s: i64) -> Option<QuietRule<'_>> {
+    /// (`matching` tells) and whose window holds the instant `at_s`.
+    fn holding<'a>(&'a self, matching: &'a Matching, at_s: i64) -> Option<QuietRule<'a>> {
         let tod = self.zone.time_of_day(at_s);
-        self.rules
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| applies(*i))
+        matching
+            .each(&self.rules, &self.kinds, KindSet::QUIET)
             .find_map(|(i, r)| match &r.action {
                 Action::Quiet { windows, drop } if windows.iter().any(|&w| in_window(tod, w)) => {
                     Some((NotifyRuleIndex::new(i as u32), windows.as_slice(), *drop))
@@ -796,14 +912,11 @@ impl NotifyPolicy {
     /// L0203).
     fn chain_leaves_span(
         &self,
-        applies: &dyn Fn(usize) -> bool,
+        matching: &Matching,
         from_s: i64,
     ) -> Option<(NotifyRuleIndex, i64)> {
-        let steps: usize = self
-            .rules
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| applies(*i))
+        let steps: usize = matching
+            .each(&self.rules, &self.kinds, KindSet::QUIET)
             .map(|(_, r)| match &r.action {
                 Action::Quiet { windows, .. } => windows.len(),
                 _ => 0,
@@ -811,7 +924,7 @@ impl NotifyPolicy {
             .sum();
         let mut t = from_s;
         for _ in 0..=steps {
-            let (rule, windows, drop) = self.holding(applies, t)?;
+            let (rule, windows, drop) = self.holding(matching, t)?;
             if drop {
                 return None;
             }

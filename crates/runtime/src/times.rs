@@ -73,7 +73,12 @@ impl<const N: usize> Times<N> {
     /// Drops the instants at or before `from_ms`; a history left short
     /// moves back inline.
     pub fn keep_after(&mut self, from_ms: i64) {
-        let cut = self.as_slice().partition_point(|&t| t <= from_ms);
+        // Counted from the oldest: a delivery usually forgets none or one.
+        let cut = self
+            .as_slice()
+            .iter()
+            .take_while(|&&t| t <= from_ms)
+            .count();
         if cut == 0 {
             return;
         }

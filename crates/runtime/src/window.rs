@@ -26,6 +26,12 @@ pub(crate) fn fullest_period(history: &[i64], period: Period, now_ms: i64, zone:
                 to.saturating_sub(from)
             };
             let first = history.partition_point(|&t| t < now_ms);
+            if first == history.len() {
+                // Nothing at or after now (in-order traffic): the only
+                // window is the one ending now, holding every delivery
+                // after now − D.
+                return first - history.partition_point(|&t| t <= now_ms.saturating_sub(d));
+            }
             let last = history.partition_point(|&t| t < now_ms.saturating_add(d));
             history
                 .get(first..last)

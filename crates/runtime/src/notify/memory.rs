@@ -246,15 +246,23 @@ impl ThrottleState for MemoryState {
     }
 
     fn newest(&self, rule: NotifyRuleIndex, key: KeyHash) -> Option<i64> {
+        self.lookup(rule, key).1
+    }
+
+    /// One lookup of the key: its instants and the newest of them, or, for
+    /// a key the store does not hold, where its rule forgot keys.
+    fn lookup(&self, rule: NotifyRuleIndex, key: KeyHash) -> (&[i64], Option<i64>) {
         let rule = rule.get();
         match self.rule(rule).and_then(|h| h.get(key.get())) {
-            Some(times) => times.last().copied(),
-            None => self
-                .forgotten
-                .binary_search_by_key(&rule, |&(r, _)| r)
-                .ok()
-                .and_then(|at| self.forgotten.get(at))
-                .map(|&(_, horizon)| horizon),
+            Some(times) => (times, times.last().copied()),
+            None => (
+                &[],
+                self.forgotten
+                    .binary_search_by_key(&rule, |&(r, _)| r)
+                    .ok()
+                    .and_then(|at| self.forgotten.get(at))
+                    .map(|&(_, horizon)| horizon),
+            ),
         }
     }
 

@@ -3,6 +3,7 @@
 //! [`NotifyPolicy::new`], or loading an artifact, which ends there), and
 //! read, never changed, afterwards.
 
+use super::matching::Kinds;
 use super::validate;
 use super::Action;
 use crate::activation::Window;
@@ -58,6 +59,9 @@ pub struct NotifyPolicy {
     /// What a terminal's state sized from this policy depends on, hashed
     /// ([`NotifyPolicy::shape`]).
     pub(super) shape: u64,
+    /// Its rules sorted by kind, for the decision's phases (made from
+    /// `rules` whenever they are).
+    pub(super) kinds: Kinds,
 }
 
 /// The parts of a notifications policy, as plain data: what
@@ -201,6 +205,7 @@ impl NotifyPolicy {
             zone,
             lateness_ms,
             message_id,
+            kinds: Kinds::of(&rules),
             rules,
             shape: 0,
         };

@@ -69,21 +69,30 @@ impl<const N: usize, A> Table<N, A> {
     }
 
     /// Adds a delivery, then forgets the key's instants at or before
-    /// `after_ms`.
-    fn record(&mut self, key: u64, at_ms: i64, after_ms: i64) {
-        let slot = self
-            .slots
-            .entry(slot_hash(key), |s| s.key == key, |s| slot_hash(s.key))
-            .or_insert_with(|| Slot {
-                _align: [],
-                key,
-                times: Times::default(),
-            })
-            .into_mut();
-        let was = slot.times.spilled();
-        slot.times.insert(at_ms, after_ms);
-        let now = slot.times.spilled();
+    /// `after_ms`. Returns whether the key's instants moved to or from the
+    /// heap.
+    fn record(&mut self, key: u64, at_ms: i64, after_ms: i64) -> bool {
+        let hash = slot_hash(key);
+        let times = match self.slots.find_mut(hash, |s| s.key == key) {
+            Some(slot) => &mut slot.times,
+            None => {
+                let slot = Slot {
+                    _align: [],
+                    key,
+                    times: Times::default(),
+                };
+                &mut self
+                    .slots
+                    .insert_unique(hash, slot, |s| slot_hash(s.key))
+                    .into_mut()
+                    .times
+            }
+        };
+        let was = times.spilled();
+        times.insert(at_ms, after_ms);
+        let now = times.spilled();
         self.count_spill(was, now);
+        was != now
     }
 
     fn count_spill(&mut self, was: bool, now: bool) {
@@ -192,8 +201,9 @@ impl Histories {
     /// instants at or before `after_ms`; grows the slots when too many keys
     /// no longer fit in them.
     pub(crate) fn record(&mut self, key: u64, at_ms: i64, after_ms: i64) {
-        each!(&mut *self, t => t.record(key, at_ms, after_ms));
-        self.grow_if_crowded();
+        if each!(&mut *self, t => t.record(key, at_ms, after_ms)) {
+            self.grow_if_crowded();
+        }
     }
 
     /// Sets the instants of `key` (in time order), as a saved
