@@ -11,8 +11,8 @@ use std::hint::black_box;
 use std::time::Duration;
 use tollgate_oracle::generate::{self, Rng, Shape};
 use tollgate_peer_zen::{jdm, record_json};
-use tollgate_runtime::position::ScheduleIndex;
 use tollgate_runtime::table::Table;
+use tollgate_runtime::trace::FeeTrace;
 use zen_engine::model::DecisionContent;
 use zen_engine::DecisionEngine;
 
@@ -30,7 +30,11 @@ fn workload(c: &mut Criterion, name: &str, table: &Table) {
     // Both engines must pick the same rule for every record before timing.
     let mut agreed = 0;
     for (rec, ctx) in records.iter().zip(&contexts) {
-        let ours = table.schedules()[0].decide(ScheduleIndex::new(0), rec).ok().map(|r| table.schedules()[0].rules()[r.get() as usize].name.clone());
+        // The rule Tollgate decided, as its trace records it (whether or
+        // not the fee then computes).
+        let (mut out, mut trace) = (Vec::new(), FeeTrace::default());
+        let _ = table.fee_traced(rec, &mut out, &mut trace);
+        let ours = trace.schedules().first().and_then(|s| s.rule).map(|r| table.schedules()[0].rules()[r.get() as usize].name.clone());
         let theirs = rt.block_on(decision.evaluate(ctx.clone().into())).unwrap();
         let theirs = serde_json::to_value(&theirs.result).unwrap();
         let theirs = theirs.get("rule").and_then(|v| v.as_str()).map(String::from);
