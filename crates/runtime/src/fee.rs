@@ -112,19 +112,16 @@ impl FeeFormula {
         amount: Decimal,
         rounding: &Rounding,
     ) -> Result<FeeBreakdown, ArithError> {
-        if is_refund(amount) {
-            return self
-                .compute(amount.abs(), rounding)
-                .map(FeeBreakdown::negated);
-        }
-        self.charge(amount, rounding, &mut NoTrace)
+        self.compute_traced(amount, rounding, &mut NoTrace)
     }
 
     /// [`FeeFormula::compute`], telling `tracer` how the tiers charged the
-    /// amount.
+    /// amount. (Inlined, so that [`FeeFormula::compute`], which passes
+    /// [`NoTrace`], is the computation alone.)
     ///
     /// # Errors
     /// As [`FeeFormula::compute`].
+    #[inline]
     pub fn compute_traced<T: FeeTracer>(
         &self,
         amount: Decimal,
@@ -136,20 +133,6 @@ impl FeeFormula {
                 .compute_traced(amount.abs(), rounding, tracer)
                 .map(FeeBreakdown::negated);
         }
-        self.charge(amount, rounding, tracer)
-    }
-
-    /// The fee on a non-negative `amount`. Always inlined, so that
-    /// [`FeeFormula::compute`], which passes [`NoTrace`], is the
-    /// computation alone: no tracer argument survives into it (a call
-    /// to a shared function would still pass the reference).
-    #[inline(always)]
-    fn charge<T: FeeTracer>(
-        &self,
-        amount: Decimal,
-        rounding: &Rounding,
-        tracer: &mut T,
-    ) -> Result<FeeBreakdown, ArithError> {
         let flat = exact::mul(amount, self.rate)?;
         let raw = if self.tier_mode.is_some() {
             exact::add(flat, self.tier_part(amount, tracer)?)?
