@@ -239,6 +239,68 @@ fn no_progress_on_a_pipe() {
     }
 }
 
+/// What `eval` writes to a terminal on stderr, its stdout discarded: the
+/// command `sh` runs under a pseudo-terminal made by `script` (util-linux),
+/// with the escape sequences and carriage returns of a redrawn line
+/// turned into plain lines.
+fn on_a_terminal(sh: &str) -> String {
+    let out = Command::new("script")
+        .args(["-qec", sh, "/dev/null"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("`script` (util-linux) runs a command under a pseudo-terminal");
+    // `script -e` ends with the command's code: 1 here, for the input's
+    // bad lines.
+    assert!(
+        out.status.code().is_some(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout).replace('\r', "\n");
+    let mut plain = String::new();
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: up to and including its final letter.
+            for e in chars.by_ref() {
+                if e.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else if c == '\n' || (' '..='~').contains(&c) {
+            plain.push(c);
+        }
+    }
+    plain
+}
+
+/// With stderr a terminal and a file as input, a run shows a progress bar
+/// (percent, records done, the rate, an ETA) with any `--jobs`, and clears
+/// it at the end; with a pipe as input (no size to measure) it shows none.
+#[test]
+fn a_progress_bar_on_a_terminal() {
+    let path = write_input("progress-terminal", &input(300_000, false));
+    let bin = env!("CARGO_BIN_EXE_tollgate");
+    for jobs in ["1", "2"] {
+        let shown = on_a_terminal(&format!(
+            "'{bin}' eval {POLICY} --input '{path}' --jobs {jobs} > /dev/null"
+        ));
+        let bar = shown
+            .lines()
+            .filter(|l| l.contains("% ") && l.contains("records, ") && l.contains("/s ETA "))
+            .count();
+        assert!(bar > 0, "--jobs {jobs}: no progress bar in {shown:?}");
+        assert!(
+            shown.contains("evaluated 300000 records: "),
+            "--jobs {jobs}: no summary in {shown:?}"
+        );
+    }
+    let piped = on_a_terminal(&format!("cat '{path}' | '{bin}' eval {POLICY} > /dev/null"));
+    assert!(!piped.contains("ETA"), "a bar for a pipe: {piped:?}");
+    assert!(piped.contains("evaluated 300000 records: "), "{piped:?}");
+}
+
 #[test]
 fn output_fee_reads_csv_too() {
     let args = [
