@@ -43,6 +43,26 @@ impl JsonRecord {
     pub fn get(&self, name: &str) -> Option<&Json> {
         self.0.iter().find(|(k, _)| k == name).map(|(_, v)| v)
     }
+
+    /// The first field written a second time: its position and name.
+    pub fn repeated(&self) -> Option<(usize, &str)> {
+        self.0
+            .iter()
+            .enumerate()
+            .find(|(i, (k, _))| self.0.iter().take(*i).any(|(earlier, _)| earlier == k))
+            .map(|(i, (k, _))| (i, k.as_str()))
+    }
+
+    /// The error for a record that writes a field twice, if it does: JSON
+    /// parsers disagree on which value wins, so the record is refused.
+    pub fn repeated_error(&self) -> Option<String> {
+        self.repeated().map(|(_, k)| repeated_message(k))
+    }
+}
+
+/// The error line's message for field `name` written twice.
+fn repeated_message(name: &str) -> String {
+    format!("field `{name}` appears twice in the record")
 }
 
 impl<'de> serde::Deserialize<'de> for JsonRecord {
@@ -136,16 +156,11 @@ pub fn from_json_fields_located(
 ) -> Result<Vec<Value>, Vec<FieldError>> {
     // A key written twice is refused: JSON parsers disagree on which
     // value wins.
-    let twice = record
-        .0
-        .iter()
-        .enumerate()
-        .find(|(i, (k, _))| record.0.iter().take(*i).any(|(earlier, _)| earlier == k));
-    if let Some((i, (k, _))) = twice {
+    if let Some((i, name)) = record.repeated() {
         return Err(vec![FieldError {
             field: Some(i),
             unknown: false,
-            message: format!("field `{k}` appears twice in the record"),
+            message: repeated_message(name),
         }]);
     }
     let mut errors: Vec<FieldError> = record

@@ -312,6 +312,48 @@ fn a_notice_names_the_instant_the_new_version_declares() {
     assert!(!notice.contains("from the date the new version takes effect"));
 }
 
+/// A line that writes a field twice is not a record: `--by` files it
+/// under `(not a record)`, not under one of its two values.
+#[test]
+fn a_line_with_a_repeated_field_is_not_grouped_by_it() {
+    let history =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join(HISTORY)).unwrap();
+    let first = history.lines().next().unwrap();
+    let twice = first.replacen('{', "{\"channel\":\"nowhere\",", 1);
+    assert!(twice.contains("\"channel\":\"nowhere\"") && twice.matches("\"channel\"").count() == 2);
+    let path = scratch("repeated").join("history.jsonl");
+    std::fs::write(&path, format!("{first}\n{twice}\n")).unwrap();
+    let (out, err, _) = tollgate(&[
+        "diff",
+        OLD,
+        NEW,
+        "--input",
+        path.to_str().unwrap(),
+        "--by",
+        "channel",
+        "--format",
+        "json",
+    ]);
+    assert!(err.is_empty(), "{err}");
+    let doc: Json = serde_json::from_str(&out).unwrap();
+    let groups: Vec<(String, u64)> = doc["replay"]["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|g| {
+            (
+                g["group"]["channel"].as_str().unwrap().to_string(),
+                g["records"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        groups.iter().any(|(c, n)| c == "(not a record)" && *n == 1),
+        "{groups:?}"
+    );
+    assert!(!groups.iter().any(|(c, _)| c == "nowhere"), "{groups:?}");
+}
+
 #[test]
 fn replay_errors_are_clear() {
     let (_, err, code) = tollgate(&["diff", OLD, NEW, "--input", "no/such/history.jsonl"]);

@@ -159,7 +159,12 @@ fn jsonl(
         if text.trim().is_empty() {
             continue;
         }
-        let body = crate::record::parse_json(&text).map(Body::Json);
+        // A record that writes a field twice is not a record here either,
+        // so that it is not grouped by one of its two values.
+        let body = crate::record::parse_json(&text).and_then(|r| match r.repeated_error() {
+            Some(e) => Err(e),
+            None => Ok(Body::Json(r)),
+        });
         each(Entry { line, text, body })?;
     }
 }
