@@ -111,7 +111,7 @@ pub(crate) fn round_dp(value: Decimal, dp: u32, mode: RoundingMode) -> Decimal {
 
 /// 10^k for every k whose power fits 64 bits (a table: `checked_pow`
 /// loops, and this runs on every priced record).
-const POW10: [u64; 20] = [
+pub(crate) const POW10: [u64; 20] = [
     1,
     10,
     100,

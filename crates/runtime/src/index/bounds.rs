@@ -8,6 +8,7 @@
 //! search over all of them took 11 steps per record, the bucket and its one
 //! or two keys take about two (`BENCHMARKS.md`, section 3).
 
+use crate::rounding::POW10;
 use crate::Decimal;
 use alloc::vec::Vec;
 
@@ -49,14 +50,17 @@ impl Scaled {
         })
     }
 
-    /// `x` × 10^scale as an integer, when that is exact and fits 64 bits.
+    /// `x` × 10^scale as an integer, when that is exact and fits 64 bits
+    /// (a shift of 20 places or more never fits, but for zero: `None`, and
+    /// the caller searches the decimals).
     #[inline(always)]
     fn key(x: &Decimal, scale: u32) -> Option<i64> {
         let up = scale.checked_sub(x.scale())?;
         let key = if up == 0 {
             x.mantissa()
         } else {
-            x.mantissa().checked_mul(*POW10.get(up as usize)?)?
+            x.mantissa()
+                .checked_mul(i128::from(*POW10.get(up as usize)?))?
         };
         i64::try_from(key).ok()
     }
@@ -128,39 +132,6 @@ impl Buckets {
         }
     }
 }
-
-/// 10^k for every scale a decimal has (0 to 28).
-const POW10: [i128; 29] = [
-    1,
-    10,
-    100,
-    1000,
-    10_000,
-    100_000,
-    1_000_000,
-    10_000_000,
-    100_000_000,
-    1_000_000_000,
-    10_000_000_000,
-    100_000_000_000,
-    1_000_000_000_000,
-    10_000_000_000_000,
-    100_000_000_000_000,
-    1_000_000_000_000_000,
-    10_000_000_000_000_000,
-    100_000_000_000_000_000,
-    1_000_000_000_000_000_000,
-    10_000_000_000_000_000_000,
-    100_000_000_000_000_000_000,
-    1_000_000_000_000_000_000_000,
-    10_000_000_000_000_000_000_000,
-    100_000_000_000_000_000_000_000,
-    1_000_000_000_000_000_000_000_000,
-    10_000_000_000_000_000_000_000_000,
-    100_000_000_000_000_000_000_000_000,
-    1_000_000_000_000_000_000_000_000_000,
-    10_000_000_000_000_000_000_000_000_000,
-];
 
 /// `slice.binary_search(&key)` for sorted distinct keys, written so that the
 /// loop's only branch is its (predictable) trip count: each step picks the
