@@ -7,10 +7,13 @@
 //!
 //! It also measures the Redis state step on its own: Tollgate's decision
 //! (`RedisState::decide`, the engine's decision and the compare-and-set
-//! script, as the service runs it), for `merchant_messages.toll` and for a
-//! policy of one cap, side by side with a one-key GCRA limiter written as a
-//! Lua script, in the style of redis-cell, through the same client at the
-//! same concurrency, rounds interleaved.
+//! script, as the service runs it), for `merchant_messages.toll` (with and
+//! without its message ids) and for a policy of one cap, side by side with
+//! the same step's Redis commands without its checks (the least an exact
+//! step can cost) and a one-key GCRA limiter written as a Lua script, in
+//! the style of redis-cell, through the same client at the same
+//! concurrency, rounds interleaved. Each client configuration has keys of
+//! its own.
 //!
 //! Run: `cargo bench --bench serve_load` (`TOLLGATE_BENCH_SECS` sets the
 //! seconds each workload runs, 5 by default; `TOLLGATE_BENCH_ROUNDS` the
@@ -297,11 +300,21 @@ struct StepRecords {
 
 impl StepRecords {
     /// `merchant_messages.toll` on the notification stream of the HTTP
-    /// workloads.
-    fn merchant_messages() -> StepRecords {
-        let text =
+    /// workloads, named `merchant_messages_TAG`; without its `message id`
+    /// line when `ids` is false (records are then decided as new, and no
+    /// message id is kept in Redis).
+    fn merchant_messages(tag: &str, ids: bool) -> StepRecords {
+        let mut text =
             std::fs::read_to_string(root().join("policies/notifications/merchant_messages.toll"))
                 .unwrap();
+        if !ids {
+            let with = text.clone();
+            text = text.replacen("\nmessage id msg_id\n", "\n", 1);
+            assert_ne!(
+                text, with,
+                "merchant_messages.toll has no `message id` line"
+            );
+        }
         let lines = (0..5)
             .map(|i| {
                 let mut line = String::new();
@@ -309,21 +322,41 @@ impl StepRecords {
                 line
             })
             .collect::<Vec<_>>();
-        StepRecords::new("merchant_messages", &text, &lines)
+        let label = if ids {
+            "merchant_messages"
+        } else {
+            "merchant_messages, no message ids"
+        };
+        StepRecords::new(label, tag, &text, &lines)
     }
 
-    /// [`ONE_CAP`] on the same terminals and times.
-    fn one_cap() -> StepRecords {
+    /// [`ONE_CAP`] on the same terminals and times, named `one_cap_TAG`.
+    fn one_cap(tag: &str) -> StepRecords {
         let line = format!(
             r#"{{"kind":"txn","terminal":"t0","at":"{}"}}"#,
             chrono::DateTime::from_timestamp_millis(BASE_MS)
                 .unwrap()
                 .to_rfc3339()
         );
-        StepRecords::new("one cap", ONE_CAP, &[line])
+        StepRecords::new("one cap", tag, ONE_CAP, &[line])
     }
 
-    fn new(label: &'static str, text: &str, lines: &[String]) -> StepRecords {
+    /// The policy `text`, its name suffixed with `_TAG` (so that each
+    /// client configuration has keys of its own in Redis: one service
+    /// instance is then the only writer of its keys, as it would be), on
+    /// records made from `lines`.
+    fn new(label: &'static str, tag: &str, text: &str, lines: &[String]) -> StepRecords {
+        let name = text
+            .lines()
+            .find_map(|l| l.strip_prefix("policy "))
+            .and_then(|t| t.split_whitespace().next())
+            .unwrap();
+        let text = text.replacen(
+            &format!("policy {name} "),
+            &format!("policy {name}_{tag} "),
+            1,
+        );
+        let text = text.as_str();
         let options = tollgate::pipeline::Options::default();
         let policy = match tollgate::pipeline::compile(text, &options).map(|out| out.compiled) {
             Ok(tollgate_runtime::artifact::Compiled::Notifications(p)) => p,
@@ -377,6 +410,9 @@ impl StepRecords {
 #[derive(Clone, Copy, PartialEq)]
 enum Side {
     Tollgate,
+    /// Tollgate's step with the same Redis commands but none of its checks
+    /// (`RedisState::decide_unchecked`): the least an exact step costs.
+    Unchecked,
     Gcra,
 }
 
@@ -487,20 +523,22 @@ async fn step_calls(
             while Instant::now() < until {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 match side {
-                    Side::Tollgate => {
+                    Side::Tollgate | Side::Unchecked => {
                         let record = recs.record(i);
-                        let line = state
-                            .decide(&recs.policy, &record, false)
-                            .await
-                            .unwrap()
-                            .unwrap();
+                        let line = if side == Side::Tollgate {
+                            state.decide(&recs.policy, &record, false).await
+                        } else {
+                            state.decide_unchecked(&recs.policy, &record).await
+                        };
+                        let line = line.unwrap().unwrap();
                         assert!(line.get("decision").is_some(), "{line}");
                     }
                     Side::Gcra => {
                         key.clear();
                         let _ = write!(
                             key,
-                            "gcra:{{merchant_messages}}:t{}",
+                            "gcra:{{{}}}:t{}",
+                            recs.policy.name(),
                             (i * 7919) % TERMINALS
                         );
                         let _: i64 = redis::cmd("EVALSHA")
@@ -593,12 +631,8 @@ fn main() {
         // The state step on its own, sides interleaved round by round.
         redis.flush();
         println!();
-        println!("| round | clients | Tollgate's policy | Tollgate step/s | GCRA calls/s | ratio | Redis CPU µs per call (Tollgate / GCRA) | EVALSHA µs per call (Tollgate / GCRA) | scripts per Tollgate step | client CPU µs per call (Tollgate / GCRA) | load (1, 5, 15 min) |");
-        println!("|---|---|---|---|---|---|---|---|---|---|---|");
-        let workloads = [
-            Arc::new(StepRecords::merchant_messages()),
-            Arc::new(StepRecords::one_cap()),
-        ];
+        println!("| round | clients | Tollgate's policy | Tollgate step/s | unchecked step/s | GCRA calls/s | ratio (Tollgate, unchecked) | Redis CPU µs per call (Tollgate / unchecked / GCRA) | EVALSHA µs per call (Tollgate / unchecked / GCRA) | scripts per Tollgate step | client CPU µs per call (Tollgate / unchecked / GCRA) | load (1, 5, 15 min) |");
+        println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
         let next = Arc::new(AtomicU64::new(0));
         let gnext = Arc::new(AtomicU64::new(0));
         let configurations = [
@@ -606,7 +640,13 @@ fn main() {
             ("50 clients, one per task (50 instances)", Clients::new(&redis.url(), 50).await),
         ];
         for r in 1..=rounds {
-            for (name, clients) in &configurations {
+            for (c, (name, clients)) in configurations.iter().enumerate() {
+                let tag = format!("c{c}");
+                let workloads = [
+                    Arc::new(StepRecords::merchant_messages(&tag, true)),
+                    Arc::new(StepRecords::merchant_messages(&format!("{tag}n"), false)),
+                    Arc::new(StepRecords::one_cap(&tag)),
+                ];
                 for recs in &workloads {
                     let target = Target {
                         redis: &redis,
@@ -615,19 +655,25 @@ fn main() {
                         secs,
                     };
                     let t = step_round(&target, Side::Tollgate, recs, &next).await;
+                    let u = step_round(&target, Side::Unchecked, recs, &next).await;
                     let g = step_round(&target, Side::Gcra, recs, &gnext).await;
                     println!(
-                        "| {r} | {name} | {} | {:.0} | {:.0} | {:.2}× | {:.1} / {:.1} | {:.1} / {:.1} | {:.3} | {:.1} / {:.1} | {} |",
+                        "| {r} | {name} | {} | {:.0} | {:.0} | {:.0} | {:.2}×, {:.2}× | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} | {:.3} | {:.1} / {:.1} / {:.1} | {} |",
                         recs.label,
                         t.rate,
+                        u.rate,
                         g.rate,
                         t.rate / g.rate,
+                        u.rate / g.rate,
                         t.redis_us,
+                        u.redis_us,
                         g.redis_us,
                         t.script_us,
+                        u.script_us,
                         g.script_us,
                         t.scripts_per_call,
                         t.client_us,
+                        u.client_us,
                         g.client_us,
                         loadavg()
                     );

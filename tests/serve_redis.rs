@@ -735,3 +735,95 @@ fn a_key_of_another_type_fails_the_step_and_undoes_its_writes() {
     let again = runtime.block_on(state.decide(&compiled, &record, false));
     assert_eq!(again.unwrap().unwrap().to_string(), first[0]);
 }
+
+/// Every key in Redis and what it holds, sorted by name.
+fn redis_contents(redis: &Redis) -> Vec<(Vec<u8>, Vec<u8>)> {
+    let mut conn = redis::Client::open(redis.url())
+        .unwrap()
+        .get_connection()
+        .unwrap();
+    let mut names: Vec<Vec<u8>> = redis::cmd("KEYS").arg("*").query(&mut conn).unwrap();
+    names.sort();
+    names
+        .into_iter()
+        .map(|k| {
+            let v: Vec<u8> = redis::cmd("GET").arg(&k).query(&mut conn).unwrap();
+            (k, v)
+        })
+        .collect()
+}
+
+/// The benchmark's floor (`RedisState::decide_unchecked`, BENCHMARKS.md
+/// section 14) sends the step's own commands: for one instance deciding
+/// alone a stream of fresh transactions and message ids (every belief
+/// right, no key believed empty found full), it answers `eval`'s lines and
+/// leaves in Redis exactly what the checked step leaves.
+#[test]
+fn the_unchecked_step_writes_what_the_step_writes_for_one_instance() {
+    use tollgate::serve::redis_state::{FailMode, RedisState};
+    let redis = Redis::start();
+    let text = std::fs::read_to_string(root().join(MERCHANT)).unwrap();
+    let compiled =
+        match tollgate::pipeline::compile(&text, &Default::default()).map(|out| out.compiled) {
+            Ok(tollgate_runtime::artifact::Compiled::Notifications(p)) => p,
+            other => panic!("not a notifications policy: {other:?}"),
+        };
+    let kinds = [
+        "txn_success",
+        "txn_failure",
+        "promo",
+        "network_status",
+        "security",
+    ];
+    let base = chrono::DateTime::parse_from_rfc3339("2026-11-25T09:00:00+08:00").unwrap();
+    let json: Vec<String> = (0..400i64)
+        .map(|i| {
+            let at = base + chrono::Duration::seconds(97 * i);
+            format!(
+                r#"{{"kind":"{}","merchant":"m{}","terminal":"t{}","txn_id":"x{i}","msg_id":"g{i}","at":"{}"}}"#,
+                kinds[(i % 5) as usize],
+                i % 3,
+                (i * 7) % 13,
+                at.to_rfc3339()
+            )
+        })
+        .collect();
+    let records: Vec<_> = json
+        .iter()
+        .map(|l| tollgate::record::from_json(l, compiled.fields()).unwrap())
+        .collect();
+    let expected = eval_answers("unchecked_step", &text, &json);
+    for outcome in ["deliver", "suppress", "defer"] {
+        let tag = format!(r#""decision":"{outcome}""#);
+        assert!(expected.iter().any(|l| l.contains(&tag)), "no {outcome}");
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut contents = Vec::new();
+    for checked in [true, false] {
+        redis.flush();
+        let state =
+            RedisState::new(&redis.url(), Duration::from_secs(10), FailMode::Closed).unwrap();
+        let got: Vec<String> = runtime.block_on(async {
+            let mut out = Vec::new();
+            for record in &records {
+                let answer = if checked {
+                    state.decide(&compiled, record, false).await
+                } else {
+                    state.decide_unchecked(&compiled, record).await
+                };
+                out.push(match answer.unwrap() {
+                    Ok(line) => line.to_string(),
+                    Err(message) => message,
+                });
+            }
+            out
+        });
+        assert_eq!(got, expected, "checked: {checked}");
+        contents.push(redis_contents(&redis));
+    }
+    assert!(contents[0].len() > 10, "{:?}", contents[0].len());
+    assert_eq!(contents[0], contents[1]);
+}

@@ -84,6 +84,8 @@ pub struct RedisState {
     pub modes: HashMap<String, FailMode>,
     /// The compare-and-set script (loaded once, then called by its hash).
     cas: redis::Script,
+    /// Its commands without its checks ([`RedisState::decide_unchecked`]).
+    unchecked: redis::Script,
     /// What caps' keys were last seen to hold.
     known: Known,
 }
@@ -102,6 +104,7 @@ impl RedisState {
             default_mode,
             modes: HashMap::new(),
             cas: redis::Script::new(script::CAS),
+            unchecked: redis::Script::new(script::UNCHECKED),
             known: Known::new(known::DEFAULT_ENTRIES),
         })
     }
@@ -177,6 +180,32 @@ impl RedisState {
         record: &[Value],
         explain: bool,
     ) -> Result<Result<Json, String>, String> {
+        self.decide_by(&self.cas, policy, record, explain).await
+    }
+
+    /// Decides `record` as [`RedisState::decide`] does, with the same
+    /// commands in Redis but none of the checks that make the step atomic:
+    /// what a decision costs Redis at the least, for measuring what the
+    /// checks add (BENCHMARKS.md, section 14). Wrong under concurrency:
+    /// never used to decide.
+    #[doc(hidden)]
+    pub async fn decide_unchecked(
+        &self,
+        policy: &NotifyPolicy,
+        record: &[Value],
+    ) -> Result<Result<Json, String>, String> {
+        self.decide_by(&self.unchecked, policy, record, false).await
+    }
+
+    /// Decides `record` with `lua`, [`script::CAS`] or
+    /// [`script::UNCHECKED`].
+    async fn decide_by(
+        &self,
+        lua: &redis::Script,
+        policy: &NotifyPolicy,
+        record: &[Value],
+        explain: bool,
+    ) -> Result<Result<Json, String>, String> {
         let keys = Keys::of(policy, record);
         if keys.is_empty() {
             // No rule that applies keeps state: nothing to read or write.
@@ -202,7 +231,7 @@ impl RedisState {
             let mut view = View::load(&keys, &believed)?;
             let (line, engine) = decide_on(policy, record, &mut view, explain);
             let changes = view.changes(&keys);
-            let mut cmd = script::command(self.cas.get_hash(), &keys);
+            let mut cmd = script::command(lua.get_hash(), &keys);
             for ((slot, old), change) in keys.slots.iter().zip(&believed).zip(&changes) {
                 let stands = match (slot.holds, &engine) {
                     (
@@ -222,7 +251,7 @@ impl RedisState {
                     stands.as_ref(),
                 );
             }
-            let answer = self.run(&mut conn, &cmd).await?;
+            let answer = self.run(lua, &mut conn, &cmd).await?;
             match script::answered(answer, keys.slots.len())? {
                 Answered::Written(news) => {
                     let kept = keys.slots.iter().zip(believed).zip(changes).zip(news);
@@ -251,17 +280,18 @@ impl RedisState {
         ))
     }
 
-    /// Runs the script's command `cmd`, loading the script first if Redis
+    /// Runs `lua`'s command `cmd`, loading the script first if Redis
     /// does not have it (a restarted or flushed Redis).
     async fn run(
         &self,
+        lua: &redis::Script,
         conn: &mut redis::aio::ConnectionManager,
         cmd: &redis::Cmd,
     ) -> Result<redis::Value, String> {
         let first = tokio::time::timeout(self.timeout, cmd.query_async::<redis::Value>(conn)).await;
         match first {
             Ok(Err(e)) if e.kind() == redis::ErrorKind::NoScriptError => {
-                self.call(self.cas.load_async(conn)).await?;
+                self.call(lua.load_async(conn)).await?;
                 self.call(cmd.query_async(conn)).await
             }
             Ok(Ok(v)) => Ok(v),

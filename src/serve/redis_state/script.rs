@@ -168,6 +168,41 @@ for i = 1, #KEYS do out[i + 1] = now[i] or '' end
 return out
 ";
 
+/// The step's Redis commands without its checks, for measuring what the
+/// checks cost (BENCHMARKS.md, section 14): the same `KEYS` and `ARGV` as
+/// [`CAS`], one command per key as [`CAS`] spends in the common case, no
+/// comparison, nothing undone. Returns 1. Never used to decide.
+pub(super) const UNCHECKED: &str = r"
+local j = 1
+for i = 1, #KEYS do
+  local k, op = KEYS[i], ARGV[j]
+  if op == 'a' then
+    redis.call('EXISTS', k)
+    j = j + 1
+  elseif op == 'h' then
+    redis.call('GET', k)
+    j = j + 2
+  elseif op == 'n' then
+    redis.call('SET', k, ARGV[j + 1], 'PX', ARGV[j + 2], 'NX', 'GET')
+    j = j + 3
+  elseif op == 'r' then
+    redis.call('SET', k, ARGV[j + 2], 'PX', ARGV[j + 3], 'GET')
+    j = j + 4
+  elseif op == 'd' then
+    redis.call('GETDEL', k)
+    j = j + 3
+  else
+    if ARGV[j + 2] ~= '' then
+      redis.call('SET', k, ARGV[j + 2], 'PX', ARGV[j + 3], 'GET')
+    else
+      redis.call('GET', k)
+    end
+    j = j + 9
+  end
+end
+return 1
+";
+
 /// Adds the operation of one key to `cmd`: what the decision believed the
 /// key held (`None`: nothing), what it leaves there (`None`: the key as
 /// it was; `Some(None)`: nothing; `Some(Some(v))`: `v`, kept `ttl_ms`),
