@@ -160,52 +160,33 @@ impl Formatter<'_> {
     /// A test: `test "NAME" {`, one record, expectation or message per
     /// line one level in, `}`.
     fn block(&mut self, node: &Node, next: usize) {
-        let kids = &node.children;
-        let lbrace = kids.iter().position(|k| k.kind == K::punct_lbrace);
-        let head = lbrace.map_or(0, |i| i + 1);
-        for leaf in kids.iter().take(head) {
-            self.leaf_in(leaf, node.kind);
-        }
-        let items: Vec<&Node> = kids
-            .iter()
-            .skip(head)
-            .filter(|k| k.kind != K::punct_rbrace)
-            .flat_map(|k| k.children.iter())
-            .collect();
-        let rbrace = kids.iter().rfind(|k| k.kind == K::punct_rbrace);
-        let close_at = rbrace.map_or(self.src.len(), |r| r.span.start);
-        self.p
-            .end_line(items.first().map_or(close_at, |i| i.start()));
-        self.p.open();
-        for (i, item) in items.iter().enumerate() {
-            if i > 0 && self.p.comment_before(item.start()) {
-                self.p.blank();
-            }
-            self.inline(item);
-            let upto = items.get(i + 1).map_or(close_at, |n| n.start());
-            self.p.end_line(upto);
-        }
-        self.p.comments_before(close_at);
-        self.p.close();
-        if let Some(r) = rbrace {
-            self.fixed(r.span.start, "}", K::punct_rbrace);
-        }
-        self.p.end_line(next);
+        self.braced(node, next, true);
     }
 
     /// A schedule: its header, one item per line one level in, `}`.
     fn schedule(&mut self, node: &Node, next: usize) {
+        self.braced(node, next, false);
+    }
+
+    /// A braced node: its header up to `{`, one item per line one level
+    /// in, `}`. The items are the nodes between the braces, or, with
+    /// `nested`, their children (a test's body groups its lines).
+    fn braced(&mut self, node: &Node, next: usize, nested: bool) {
         let kids = &node.children;
         let lbrace = kids.iter().position(|k| k.kind == K::punct_lbrace);
         let head = lbrace.map_or(0, |i| i + 1);
         for leaf in kids.iter().take(head) {
             self.leaf_in(leaf, node.kind);
         }
-        let items: Vec<&Node> = kids
+        let inside = kids
             .iter()
             .skip(head)
-            .filter(|k| k.kind != K::punct_rbrace)
-            .collect();
+            .filter(|k| k.kind != K::punct_rbrace);
+        let items: Vec<&Node> = if nested {
+            inside.flat_map(|k| k.children.iter()).collect()
+        } else {
+            inside.collect()
+        };
         let rbrace = kids.iter().rfind(|k| k.kind == K::punct_rbrace);
         let close_at = rbrace.map_or(self.src.len(), |r| r.span.start);
         self.p
