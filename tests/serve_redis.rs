@@ -346,6 +346,58 @@ fn redis_stopped_mid_run_follows_each_fail_mode_and_the_service_recovers() {
     assert!(closed.child.try_wait().unwrap().is_none());
 }
 
+/// Once Redis answers again, the next decision uses it: the first call
+/// after a restart meets the connection the restart broke (or the refusal
+/// of a reconnection tried while Redis was down), and is sent once more
+/// on a new connection instead of failing the decision. Both when no
+/// decision was made while Redis was down and when some were.
+#[test]
+fn the_first_decision_after_redis_restarts_is_not_degraded() {
+    let mut redis = Redis::start();
+    let dir = policy_dir("restart", MERCHANT);
+    let server = shared(
+        &dir,
+        &redis,
+        &[
+            "--redis-timeout-ms",
+            "1000",
+            "--fail-closed",
+            "merchant_messages",
+        ],
+    );
+    let url = server.url("/v1/policies/merchant_messages/eval");
+    let agent = agent();
+    let send = |terminal: &str| -> serde_json::Value {
+        let body = format!(
+            r#"{{"kind":"network_status","merchant":"m","terminal":"{terminal}","at":"2026-11-25T14:00:00+08:00"}}"#
+        );
+        let (status, got) = post(&agent, &url, "application/json", body.as_bytes());
+        assert_eq!(status, 200, "{got}");
+        serde_json::from_str(&got).unwrap()
+    };
+    assert_eq!(send("a")["decision"], "deliver");
+    // Restarted between two decisions.
+    redis.stop();
+    redis.restart();
+    std::thread::sleep(Duration::from_millis(300));
+    let v = send("b");
+    assert_eq!(v["decision"], "deliver", "{v}");
+    assert!(v.get("degraded").is_none(), "{v}");
+    // Decisions made while it was down are degraded; the first one after
+    // it is back is not.
+    redis.stop();
+    for t in ["c", "d"] {
+        let v = send(t);
+        assert_eq!(v["degraded"], true, "{v}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    redis.restart();
+    std::thread::sleep(Duration::from_millis(300));
+    let v = send("e");
+    assert_eq!(v["decision"], "deliver", "{v}");
+    assert!(v.get("degraded").is_none(), "{v}");
+}
+
 /// A Redis that refuses the connection is told as such in each degraded
 /// line, not as one that did not answer in time (a retry's delay used to
 /// outlast the timeout and hide the refusal), and each fail mode holds.

@@ -178,10 +178,7 @@ impl Formatter<'_> {
         for leaf in kids.iter().take(head) {
             self.leaf_in(leaf, node.kind);
         }
-        let inside = kids
-            .iter()
-            .skip(head)
-            .filter(|k| k.kind != K::punct_rbrace);
+        let inside = kids.iter().skip(head).filter(|k| k.kind != K::punct_rbrace);
         let items: Vec<&Node> = if nested {
             inside.flat_map(|k| k.children.iter()).collect()
         } else {

@@ -281,22 +281,35 @@ impl RedisState {
     }
 
     /// Runs `lua`'s command `cmd`, loading the script first if Redis
-    /// does not have it (a restarted or flushed Redis).
+    /// does not have it (a restarted or flushed Redis), and sending it once
+    /// more, on the connection the client then makes again, if the
+    /// connection was lost or a reconnection refused: what the first call
+    /// after Redis comes back meets. A call lost in flight may have been
+    /// applied; sent again, its message is then counted twice (a cap errs
+    /// toward suppression, never beyond).
     async fn run(
         &self,
         lua: &redis::Script,
         conn: &mut redis::aio::ConnectionManager,
         cmd: &redis::Cmd,
     ) -> Result<redis::Value, String> {
-        let first = tokio::time::timeout(self.timeout, cmd.query_async::<redis::Value>(conn)).await;
-        match first {
-            Ok(Err(e)) if e.kind() == redis::ErrorKind::NoScriptError => {
-                self.call(lua.load_async(conn)).await?;
-                self.call(cmd.query_async(conn)).await
+        let mut lost = false;
+        let mut loaded = false;
+        loop {
+            let answer =
+                tokio::time::timeout(self.timeout, cmd.query_async::<redis::Value>(conn)).await;
+            match answer {
+                Ok(Ok(v)) => return Ok(v),
+                Ok(Err(e)) if e.kind() == redis::ErrorKind::NoScriptError && !loaded => {
+                    loaded = true;
+                    self.call(lua.load_async(conn)).await?;
+                }
+                Ok(Err(e)) if !lost && (e.is_connection_dropped() || e.is_connection_refusal()) => {
+                    lost = true;
+                }
+                Ok(Err(e)) => return Err(self.failed(&e)),
+                Err(_) => return Err(self.late()),
             }
-            Ok(Ok(v)) => Ok(v),
-            Ok(Err(e)) => Err(self.failed(&e)),
-            Err(_) => Err(self.late()),
         }
     }
 
