@@ -1207,6 +1207,59 @@ fn network_status(terminal: &str, minute: u32) -> String {
     )
 }
 
+/// A state another run holds makes the service wait for it, after its
+/// first line still names the address (scripts read the port from it):
+/// the next line says it waits, connections wait in the queue and are
+/// answered once the state is free, and SIGTERM stops a waiting service.
+#[test]
+fn a_service_waiting_for_a_held_state_names_its_address_first() {
+    let dir = policy_dir(
+        "held_state",
+        &[PathBuf::from(
+            "policies/notifications/merchant_messages.toll",
+        )],
+    );
+    let state = common::scratch("held_state_dir");
+    let args = ["--state-dir", state.to_str().unwrap()];
+    let holder = start(&dir, &args);
+    // Answered once its policies are loaded and its state locked.
+    let ready = agent().get(&holder.url("/readyz")).call().unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+    let waits = |server: &Server| {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let log = server.log.lock().unwrap().join("\n");
+            if log.contains("held by another run; waiting for it to end") {
+                return;
+            }
+            assert!(Instant::now() < deadline, "{log}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+    // A waiting service stops on SIGTERM.
+    let stopped = start(&dir, &args);
+    waits(&stopped);
+    assert_eq!(stopped.terminate(), Some(0));
+    // Another answers once the holder is gone.
+    let waiting = start(&dir, &args);
+    waits(&waiting);
+    let url = waiting.url("/v1/policies/merchant_messages/eval");
+    let asked = std::thread::spawn(move || {
+        post(
+            &agent(),
+            &url,
+            "application/json",
+            network_status("t0", 0).as_bytes(),
+        )
+    });
+    std::thread::sleep(Duration::from_millis(300));
+    assert!(!asked.is_finished());
+    assert_eq!(holder.terminate(), Some(0));
+    let got = asked.join().unwrap();
+    assert_eq!(got.status, 200, "{}", got.body);
+    assert!(got.body.contains("deliver"), "{}", got.body);
+}
+
 #[test]
 fn with_a_state_dir_an_answered_delivery_survives_kill_9() {
     let dir = policy_dir(

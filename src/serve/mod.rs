@@ -312,20 +312,33 @@ async fn serve(app: Arc<App>, options: Options) -> u8 {
     };
     // The signals are the service's before it says that it listens: until
     // they are registered, SIGHUP and SIGTERM end the process.
-    let signals = match Signals::register() {
+    let mut signals = match Signals::register() {
         Ok(s) => s,
         Err(e) => {
             eprintln!("error: cannot listen for signals: {e}");
             return crate::cli::EXIT_USAGE;
         }
     };
-    if let Err(e) = reload::reload(&app).await {
-        eprintln!("error: cannot read {}: {e}", options.policies.display());
-        return crate::cli::EXIT_USAGE;
-    }
+    // The policies load in a task of their own, after the first line: a
+    // state in --state-dir that another run holds makes the load wait
+    // (saying so on the next line), connections wait for it in the
+    // listener's queue, and SIGTERM or SIGINT still stops the service.
+    let first_load = tokio::spawn({
+        let app = app.clone();
+        async move { reload::reload(&app).await }
+    });
     let addr = listener.local_addr().unwrap_or(options.listen);
     // The first line: tests and scripts read the port from it.
     eprintln!("listening on {addr}");
+    let loaded = tokio::select! {
+        loaded = first_load => loaded.map_err(std::io::Error::other).and_then(|r| r),
+        _ = signals.term.recv() => stop_while_loading(),
+        _ = signals.int.recv() => stop_while_loading(),
+    };
+    if let Err(e) = loaded {
+        eprintln!("error: cannot read {}: {e}", options.policies.display());
+        return crate::cli::EXIT_USAGE;
+    }
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(false)
@@ -347,6 +360,14 @@ async fn serve(app: Arc<App>, options: Options) -> u8 {
     } else {
         crate::cli::EXIT_USAGE
     }
+}
+
+/// Ends the process on a stop signal that came while the policies were
+/// loading: nothing was answered, so nothing is left to save, and the load
+/// may be waiting for a state's lock, which ends with the process.
+fn stop_while_loading() -> ! {
+    eprintln!("stopped before the policies were loaded");
+    std::process::exit(i32::from(crate::cli::EXIT_OK))
 }
 
 /// Saves every state kept on disk as a snapshot (its journal then starts
