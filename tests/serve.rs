@@ -1199,6 +1199,76 @@ fn serve_refuses_a_backend_it_does_not_have() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown state backend `etcd://"));
 }
 
+/// Fail-mode flags that cannot do what they say are refused: a policy
+/// named both open and closed, or a fail mode with the memory backend
+/// (which never fails). A name that is no notifications policy loaded is
+/// warned about in the log.
+#[test]
+fn serve_refuses_fail_modes_that_cannot_hold_and_warns_of_unknown_names() {
+    let refused = |args: &[&str], says: &str| {
+        let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+            .args(["serve", "--policies", "policies", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .current_dir(root())
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(says), "{args:?}: {stderr}");
+    };
+    let redis = "redis://127.0.0.1:1/0";
+    refused(
+        &[
+            "--state",
+            redis,
+            "--fail-open",
+            "merchant_messages",
+            "--fail-closed",
+            "merchant_messages",
+        ],
+        "error: `merchant_messages` is named by both --fail-open and --fail-closed",
+    );
+    refused(
+        &["--fail-closed", "merchant_messages"],
+        "error: --fail-closed goes with --state redis://",
+    );
+    refused(
+        &["--fail-mode", "closed"],
+        "error: --fail-mode goes with --state redis://",
+    );
+    // Redis is never called: nothing is decided.
+    let dir = policy_dir(
+        "fail_names",
+        &[PathBuf::from(
+            "policies/notifications/merchant_messages.toll",
+        )],
+    );
+    let server = start(
+        &dir,
+        &[
+            "--state",
+            redis,
+            "--fail-closed",
+            "merchant_mesages",
+            "--fail-open",
+            "merchant_messages",
+        ],
+    );
+    let ready = agent().get(&server.url("/readyz")).call().unwrap();
+    assert_eq!(ready.status().as_u16(), 200);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let log = server.log.lock().unwrap().join("\n");
+        if log.contains("--fail-closed names no notifications policy loaded") {
+            assert!(log.contains("merchant_mesages"), "{log}");
+            assert!(!log.contains("--fail-open names"), "{log}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{log}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
 /// The next message of `terminal` (network status, capped at one per 15
 /// minutes per terminal) at 14:MM.
 fn network_status(terminal: &str, minute: u32) -> String {

@@ -158,10 +158,10 @@ pub enum Command {
         #[arg(long, value_name = "N", default_value_t = crate::serve::redis_state::DEFAULT_KNOWN_KEYS as u64, value_parser = clap::value_parser!(u64).range(1..=1 << 32))]
         redis_known_keys: u64,
         /// With Redis: what a decision does when Redis is unreachable or
-        /// slow: `open` (decide on an empty state, marked degraded) or
-        /// `closed` (suppress, marked degraded).
-        #[arg(long, value_name = "MODE", default_value = "open", value_parser = fail_mode)]
-        fail_mode: String,
+        /// slow: `open` (decide on an empty state, marked degraded; the
+        /// default) or `closed` (suppress, marked degraded).
+        #[arg(long, value_name = "MODE", value_parser = fail_mode)]
+        fail_mode: Option<String>,
         /// With Redis: fail open for the policy NAME whatever --fail-mode says.
         #[arg(long, value_name = "NAME")]
         fail_open: Vec<String>,
@@ -464,30 +464,36 @@ pub fn run() -> ExitCode {
             max_header_bytes,
             max_connections,
             no_watch,
-        } => crate::serve::run(&crate::serve::Options {
-            policies,
-            listen,
-            token_file,
-            limits: crate::serve::Limits {
-                max_body_bytes,
-                max_line_bytes,
-                max_header_bytes,
-                max_connections,
-            },
-            watch: !no_watch,
-            trusted_keys: trusted_key,
-            state_dir,
-            redis: state
-                .starts_with("redis://")
-                .then(|| crate::serve::RedisOptions {
-                    url: state.clone(),
-                    timeout: std::time::Duration::from_millis(redis_timeout_ms),
-                    default_mode: fail_mode_of(&fail_mode),
-                    fail_open,
-                    fail_closed,
-                    known_keys: usize::try_from(redis_known_keys).unwrap_or(usize::MAX),
-                }),
-        }),
+        } => match fail_flags(&state, fail_mode.is_some(), &fail_open, &fail_closed) {
+            Err(e) => {
+                eprintln!("error: {e}");
+                EXIT_USAGE
+            }
+            Ok(()) => crate::serve::run(&crate::serve::Options {
+                policies,
+                listen,
+                token_file,
+                limits: crate::serve::Limits {
+                    max_body_bytes,
+                    max_line_bytes,
+                    max_header_bytes,
+                    max_connections,
+                },
+                watch: !no_watch,
+                trusted_keys: trusted_key,
+                state_dir,
+                redis: state
+                    .starts_with("redis://")
+                    .then(|| crate::serve::RedisOptions {
+                        url: state.clone(),
+                        timeout: std::time::Duration::from_millis(redis_timeout_ms),
+                        default_mode: fail_mode_of(fail_mode.as_deref()),
+                        fail_open,
+                        fail_closed,
+                        known_keys: usize::try_from(redis_known_keys).unwrap_or(usize::MAX),
+                    }),
+            }),
+        },
         Command::Compile {
             policy,
             output,
@@ -580,8 +586,6 @@ fn policy_paths(paths: &[PathBuf], io_failed: &mut bool) -> Vec<PathBuf> {
     out
 }
 
-/// One name of `--keep`: refused when empty or padded with white space, which
-/// could never name a field.
 /// The throttle state backends `serve` has.
 fn state_backend(name: &str) -> Result<String, String> {
     if name == "memory" {
@@ -597,6 +601,7 @@ fn state_backend(name: &str) -> Result<String, String> {
     ))
 }
 
+/// What `--fail-mode` names: `open` or `closed`.
 fn fail_mode(name: &str) -> Result<String, String> {
     match name {
         "open" | "closed" => Ok(name.to_string()),
@@ -606,15 +611,46 @@ fn fail_mode(name: &str) -> Result<String, String> {
     }
 }
 
-/// The fail mode a checked `--fail-mode` names.
-fn fail_mode_of(name: &str) -> crate::serve::redis_state::FailMode {
-    if name == "closed" {
+/// Whether serve's fail-mode flags can do what they say: they go with
+/// Redis (the memory backend never fails), and no policy is named both
+/// open and closed.
+fn fail_flags(
+    state: &str,
+    mode_given: bool,
+    open: &[String],
+    closed: &[String],
+) -> Result<(), String> {
+    if !state.starts_with("redis://") {
+        let given = [
+            (mode_given, "--fail-mode"),
+            (!open.is_empty(), "--fail-open"),
+            (!closed.is_empty(), "--fail-closed"),
+        ];
+        if let Some((_, flag)) = given.iter().find(|(g, _)| *g) {
+            return Err(format!(
+                "{flag} goes with --state redis://: the memory backend never fails"
+            ));
+        }
+    }
+    match open.iter().find(|n| closed.contains(n)) {
+        Some(name) => Err(format!(
+            "`{name}` is named by both --fail-open and --fail-closed"
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The fail mode a checked `--fail-mode` names (open when none).
+fn fail_mode_of(name: Option<&str>) -> crate::serve::redis_state::FailMode {
+    if name == Some("closed") {
         crate::serve::redis_state::FailMode::Closed
     } else {
         crate::serve::redis_state::FailMode::Open
     }
 }
 
+/// One name of `--keep`: refused when empty or padded with white space, which
+/// could never name a field.
 fn keep_name(name: &str) -> Result<String, String> {
     if name.is_empty() {
         return Err("an empty field name (write names separated by single commas)".into());

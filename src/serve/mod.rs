@@ -319,17 +319,22 @@ async fn serve(app: Arc<App>, options: Options) -> u8 {
             return crate::cli::EXIT_USAGE;
         }
     };
-    // The policies load in a task of their own, after the first line: a
-    // state in --state-dir that another run holds makes the load wait
-    // (saying so on the next line), connections wait for it in the
-    // listener's queue, and SIGTERM or SIGINT still stops the service.
+    let addr = listener.local_addr().unwrap_or(options.listen);
+    // The first line: tests and scripts read the port from it.
+    eprintln!("listening on {addr}");
+    let _ = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .try_init();
+    // The policies load in a task of their own, after the first line (the
+    // load logs what it serves and what failed): a state in --state-dir
+    // that another run holds makes the load wait (saying so on the next
+    // line), connections wait for it in the listener's queue, and SIGTERM
+    // or SIGINT still stops the service.
     let first_load = tokio::spawn({
         let app = app.clone();
         async move { reload::reload(&app).await }
     });
-    let addr = listener.local_addr().unwrap_or(options.listen);
-    // The first line: tests and scripts read the port from it.
-    eprintln!("listening on {addr}");
     let loaded = tokio::select! {
         loaded = first_load => loaded.map_err(std::io::Error::other).and_then(|r| r),
         _ = signals.term.recv() => stop_while_loading(),
@@ -338,16 +343,6 @@ async fn serve(app: Arc<App>, options: Options) -> u8 {
     if let Err(e) = loaded {
         eprintln!("error: cannot read {}: {e}", options.policies.display());
         return crate::cli::EXIT_USAGE;
-    }
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(false)
-        .try_init();
-    for p in app.catalog().policies.values() {
-        tracing::info!(policy = %p.name, version = p.version, hash = %p.hash, file = %p.file, "loaded");
-    }
-    for f in &app.catalog().failures {
-        tracing::warn!(file = %f.file, error = %f.error, "failed to load");
     }
     let watcher = reload::watch(app.clone(), options.watch, signals.hup);
     let router = http::router(app.clone());

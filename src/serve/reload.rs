@@ -11,6 +11,7 @@
 
 use super::catalog::{self, Catalog, Engine, Failure, Policy};
 use super::floors;
+use super::redis_state::FailMode;
 use super::shards::ShardedState;
 use super::{App, Gate};
 use std::collections::BTreeMap;
@@ -128,6 +129,7 @@ pub async fn reload(app: &Arc<App>) -> std::io::Result<()> {
     if let Some(dir) = &app.state_dir {
         tokio::task::block_in_place(|| persist_floors(dir, &policies));
     }
+    warn_of_unknown_fail_modes(app, &policies);
     app.metrics.policies.set(policies.len() as i64);
     failures.sort_by(|a, b| a.file.cmp(&b.file));
     let next = Arc::new(Catalog { policies, failures });
@@ -386,6 +388,22 @@ fn persist_floors(dir: &std::path::Path, policies: &BTreeMap<String, Arc<Policy>
         }
         if let Err(error) = floors::write(dir, name, p.version, &p.hash) {
             tracing::error!(policy = %name, %error, "cannot persist the policy's floor; a restart may accept an older version");
+        }
+    }
+}
+
+/// Logs a warning for each policy a fail-mode flag names that is no
+/// notifications policy loaded (a typo would leave it in the default mode).
+fn warn_of_unknown_fail_modes(app: &App, policies: &BTreeMap<String, Arc<Policy>>) {
+    let Some(redis) = &app.redis else { return };
+    let mut named: Vec<(&String, FailMode)> = redis.modes.iter().map(|(n, m)| (n, *m)).collect();
+    named.sort_unstable_by_key(|(n, _)| n.as_str());
+    for (name, mode) in named {
+        let known = policies
+            .get(name)
+            .is_some_and(|p| matches!(p.engine, Engine::Notifications(_)));
+        if !known {
+            tracing::warn!(policy = %name, "--fail-{} names no notifications policy loaded", mode.name());
         }
     }
 }
