@@ -8,7 +8,11 @@ use std::time::Duration;
 /// What went wrong with a call to Redis at `server` (`HOST:PORT`), by the
 /// error's kind; an error Redis answered keeps its own words.
 pub(super) fn describe(e: &redis::RedisError, server: &str, timeout: Duration) -> String {
-    if e.is_connection_refusal() {
+    if needs_password(e) {
+        format!(
+            "Redis at {server} needs a password (give it in the URL: redis://:PASSWORD@HOST:PORT/DB; Redis said: {e})"
+        )
+    } else if e.is_connection_refusal() {
         format!("Redis at {server} refused the connection ({e})")
     } else if e.is_timeout() {
         late(server, timeout)
@@ -19,6 +23,13 @@ pub(super) fn describe(e: &redis::RedisError, server: &str, timeout: Duration) -
     } else {
         e.to_string()
     }
+}
+
+/// Whether Redis refused the call for want of a password: `NOAUTH`, or,
+/// for a command of more than a few arguments (the step's script), the
+/// protocol error Redis answers an unauthenticated client instead.
+fn needs_password(e: &redis::RedisError) -> bool {
+    e.code() == Some("NOAUTH") || e.to_string().contains("unauthenticated")
 }
 
 /// A call to Redis at `server` that took longer than `timeout`.
@@ -50,6 +61,13 @@ mod tests {
             io(ErrorKind::ConnectionReset).starts_with("the connection to Redis at h:1 was lost")
         );
         assert!(io(ErrorKind::HostUnreachable).starts_with("Redis at h:1 is unreachable"));
+        let unauthenticated = redis::RedisError::from((
+            redis::ErrorKind::ResponseError,
+            "Protocol error",
+            "unauthenticated multibulk length".to_string(),
+        ));
+        assert!(describe(&unauthenticated, "h:1", Duration::from_millis(1))
+            .starts_with("Redis at h:1 needs a password (give it in the URL"));
         let answered = redis::RedisError::from((redis::ErrorKind::TypeError, "WRONGTYPE"));
         assert!(describe(&answered, "h:1", Duration::from_millis(1)).contains("WRONGTYPE"));
     }
