@@ -64,6 +64,9 @@ pub struct ScheduleFacts<'a> {
     pub complete: bool,
     /// The record schema.
     pub fields: &'a [FieldSpec],
+    /// Decimals of the policy's currency, for amounts in messages (2 for
+    /// CNY, 0 for JPY).
+    pub dp: u32,
     /// Per rule, the earlier rule it repeats (`duplicate-rule`): the other
     /// lints say nothing more about a repeat.
     pub duplicate_of: Vec<Option<usize>>,
@@ -74,13 +77,14 @@ pub struct ScheduleFacts<'a> {
 
 impl<'a> ScheduleFacts<'a> {
     /// The facts of schedule `s`, whose rules are `space`, from what the
-    /// sweep `found`.
+    /// sweep `found`; amounts are written with `dp` decimals.
     pub fn new(
         s: &'a Schedule,
         space: &'a Space,
         found: &'a Found,
         complete: bool,
         fields: &'a [FieldSpec],
+        dp: u32,
     ) -> ScheduleFacts<'a> {
         ScheduleFacts {
             schedule: s,
@@ -88,6 +92,7 @@ impl<'a> ScheduleFacts<'a> {
             found,
             complete,
             fields,
+            dp,
             duplicate_of: duplicate_rule::duplicates(s, space, found),
             declared: (!s.expects.is_empty()).then(|| Declared::new(s, fields)),
         }

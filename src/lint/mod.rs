@@ -109,9 +109,10 @@ pub fn lint_source_within(
     match &policy.body {
         Body::Fees(schedules) => {
             let fields = field_specs(&policy);
+            let dp = crate::currency::display_decimals(&policy.currency);
             for s in schedules {
                 let mut budget = Budget::new(limit);
-                schedule(s, &fields, &mut budget, &mut analysed, &mut out);
+                schedule(s, &fields, dp, &mut budget, &mut analysed, &mut out);
             }
         }
         Body::Notifications(n) => {
@@ -134,11 +135,12 @@ struct Analysed<'a> {
     undecided: Vec<&'a Cond>,
 }
 
-/// The lints of fee schedule `s`, within `budget`; what they analysed
-/// joins `analysed`.
+/// The lints of fee schedule `s` (amounts written with `dp` decimals),
+/// within `budget`; what they analysed joins `analysed`.
 fn schedule<'a>(
     s: &'a Schedule,
     fields: &[FieldSpec],
+    dp: u32,
     budget: &mut Budget,
     analysed: &mut Analysed<'a>,
     out: &mut Vec<Diagnostic>,
@@ -163,7 +165,7 @@ fn schedule<'a>(
     if done.is_err() {
         out.push(undecided::unfinished(&what, s.name_span, budget));
     }
-    let facts = ScheduleFacts::new(s, &space, &found, done.is_ok(), fields);
+    let facts = ScheduleFacts::new(s, &space, &found, done.is_ok(), fields, dp);
     for check in registry::checks() {
         if let Check::Schedule(run) = check {
             run(&facts, out);

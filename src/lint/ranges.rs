@@ -45,17 +45,13 @@ pub fn percent(r: Decimal) -> String {
     format!("{p}%")
 }
 
-/// `v` written as the part is written in a policy.
-pub fn show(part: FeePart, v: Decimal) -> String {
+/// `v` written as the part is written in a policy: a rate as a
+/// percentage, an amount with at least `dp` decimals (the currency's minor
+/// unit: `3.00` in CNY, `3` in JPY).
+pub fn show(part: FeePart, v: Decimal, dp: u32) -> String {
     match part {
         FeePart::Rate => percent(v),
-        _ => {
-            let mut v = v;
-            if v.scale() < 2 {
-                v.rescale(2);
-            }
-            v.to_string()
-        }
+        _ => crate::compile::print::amount(v, dp),
     }
 }
 

@@ -26,7 +26,7 @@ fn check(f: &ScheduleFacts<'_>, out: &mut Vec<Diagnostic>) {
         None => vec![[false; 4]; s.rules.len()],
     };
     for (r, declared) in s.rules.iter().zip(covered) {
-        rule(r, declared, out);
+        rule(r, declared, f.dp, out);
     }
 }
 
@@ -47,8 +47,9 @@ fn plausible(part: FeePart, v: Decimal) -> bool {
 }
 
 /// Rule `r`'s parts that no declared range covers (`declared[i]`
-/// is true when one covers part `PARTS[i]`), each value checked.
-fn rule(r: &FeeRule, declared: [bool; 4], out: &mut Vec<Diagnostic>) {
+/// is true when one covers part `PARTS[i]`), each value checked; amounts
+/// are written with `dp` decimals.
+fn rule(r: &FeeRule, declared: [bool; 4], dp: u32, out: &mut Vec<Diagnostic>) {
     for part in PARTS {
         if declared.get(index(part)).copied().unwrap_or(false) {
             continue;
@@ -72,9 +73,9 @@ fn rule(r: &FeeRule, declared: [bool; 4], out: &mut Vec<Diagnostic>) {
                 format!(
                     "rule `{}` charges {what} {}, outside the plausible {} to {}",
                     r.name,
-                    show(part, v),
-                    show(part, low),
-                    show(part, high)
+                    show(part, v, dp),
+                    show(part, low, dp),
+                    show(part, high, dp)
                 ),
                 r.span,
                 format!("implausible {}", part.name()),
