@@ -186,13 +186,18 @@ fn a_fifo_as_policy_does_not_hang() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-#[test]
-fn a_huge_sparse_policy_is_refused_without_reading_it() {
-    let dir = common::scratch("sparse");
+/// A scratch directory `name` holding `huge.toll`, a sparse file of 2 GiB.
+fn sparse_policy(name: &str) -> (std::path::PathBuf, std::path::PathBuf) {
+    let dir = common::scratch(name);
     let path = dir.join("huge.toll");
     let file = std::fs::File::create(&path).unwrap();
     file.set_len(2 << 30).unwrap();
-    drop(file);
+    (dir, path)
+}
+
+#[test]
+fn a_huge_sparse_policy_is_refused_without_reading_it() {
+    let (dir, path) = sparse_policy("sparse");
     for args in policy_commands(path.to_str().unwrap()) {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let (out, took) = tollgate_limited("ulimit -v 1000000", &args);
@@ -203,6 +208,36 @@ fn a_huge_sparse_policy_is_refused_without_reading_it() {
         assert!(err.contains("E0004"), "{args:?}: {err}");
         assert!(took < Duration::from_secs(30), "{args:?} took {took:?}");
     }
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `tollgate test POLICY` reads the policy whether or not its tests exist:
+/// an oversized one is E0004, worded as with its tests beside it, and
+/// exit 2 (a policy that cannot be read, docs/testing.md).
+#[test]
+fn test_reports_an_oversized_policy_as_e0004_with_or_without_its_tests() {
+    let (dir, path) = sparse_policy("sparse_test");
+    let policy = path.to_str().unwrap();
+    let e0004 = |out: &Output| {
+        let said = said(out);
+        let line = said
+            .lines()
+            .find(|l| l.contains("[E0004]"))
+            .unwrap_or_else(|| panic!("no E0004: {said}"));
+        assert!(line.contains("larger than the limit"), "{said}");
+        line.to_string()
+    };
+    let (without, took) = tollgate_limited("ulimit -v 1000000", &["test", policy]);
+    assert_eq!(without.status.code(), Some(2), "{}", said(&without));
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+    std::fs::write(
+        dir.join("huge.test.toll"),
+        "tests for huge\n\ntest \"any\" {\n  record { amount: 1.00 }\n  expect fee 0.01\n}\n",
+    )
+    .unwrap();
+    let (with, _) = tollgate_limited("ulimit -v 1000000", &["test", policy]);
+    assert_eq!(with.status.code(), Some(2), "{}", said(&with));
+    assert_eq!(e0004(&without), e0004(&with));
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -136,6 +136,15 @@ pub fn run_command(paths: &[PathBuf], options: Options) -> u8 {
                 files.add(companion, named);
                 policies.add(path.clone(), None);
             } else {
+                if metadata.len() > source::MAX_BYTES {
+                    // Over the limit: E0004, as every command reports it
+                    // (and as the report says it when the tests exist).
+                    let name = path.display().to_string();
+                    let (file, problem) =
+                        source::too_large_file(name.clone(), Some(metadata.len()));
+                    let diagnostics: Vec<_> = problem.into_iter().collect();
+                    eprint!("{}", render(&diagnostics, &name, &file.text, color));
+                }
                 eprintln!(
                     "error: {} has no tests: {} does not exist",
                     path.display(),
