@@ -1461,6 +1461,76 @@ fn with_a_state_dir_concurrent_deliveries_are_journaled_exactly_once() {
     assert!(got.body.contains("\"repeat\":true"), "{}", got.body);
 }
 
+/// A stream whose decisions cannot be journaled ends with one error line
+/// (docs/serve.md), and that line counts in `tollgate_record_errors_total`
+/// like every error line. The service runs with a file-size limit of
+/// 4 KiB (SIGXFSZ ignored, so a write past it fails, as on a full disk).
+#[test]
+fn with_a_state_dir_the_error_line_of_an_unwritable_journal_is_counted() {
+    let dir = policy_dir(
+        "durable_full",
+        &[PathBuf::from(
+            "policies/notifications/merchant_messages.toll",
+        )],
+    );
+    let state = common::scratch("durable_full_state");
+    let limited = state.join("limited.sh");
+    std::fs::write(
+        &limited,
+        format!(
+            "#!/bin/sh\ntrap '' XFSZ\nulimit -f 8\nexec '{}' \"$@\"\n",
+            env!("CARGO_BIN_EXE_tollgate")
+        ),
+    )
+    .unwrap();
+    let status = Command::new("chmod")
+        .arg("+x")
+        .arg(&limited)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let states = state.join("states");
+    std::fs::create_dir(&states).unwrap();
+    let server = Server::start(
+        limited.to_str().unwrap(),
+        root(),
+        &dir,
+        &["--state-dir", states.to_str().unwrap()],
+    );
+    let agent = agent();
+    // Every message delivered (another terminal each): far more than 4 KiB
+    // of journal entries.
+    let body: String = (0..500)
+        .map(|n| {
+            format!(
+                "{{\"kind\":\"txn_success\",\"merchant\":\"m\",\"terminal\":\"t{n}\",\"txn_id\":\"x{n}\",\"msg_id\":\"g{n}\",\"at\":\"2026-11-25T14:00:00+08:00\"}}\n"
+            )
+        })
+        .collect();
+    let got = post(
+        &agent,
+        &server.url("/v1/policies/merchant_messages/eval"),
+        "application/x-ndjson",
+        body.as_bytes(),
+    );
+    let last = got.body.lines().last().unwrap_or_default().to_string();
+    assert!(
+        last.contains("cannot write the journal") && last.contains("not answered"),
+        "{}",
+        got.body
+    );
+    let errors = got.body.lines().filter(|l| l.contains("\"error\"")).count();
+    assert_eq!(errors, 1, "{}", got.body);
+    let text = get(&agent, &server.url("/metrics")).body;
+    let counted = text.lines().find_map(|l| {
+        l.strip_prefix(r#"tollgate_record_errors_total{policy="merchant_messages"} "#)
+    });
+    assert_eq!(counted, Some("1"), "{text}");
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+    let _ = std::fs::remove_dir_all(&state);
+}
+
 #[test]
 fn notification_versions_swap_under_load_with_state_on_disk() {
     let dir = common::scratch("notify_reload");

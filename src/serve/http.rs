@@ -482,7 +482,7 @@ async fn answer_stream(
             // The answers go only once the deliveries they announce are
             // journaled (with a state kept on disk).
             if let Err(e) = tokio::task::block_in_place(|| answerer.commit()) {
-                return unjournaled(tx, e, sent + 1).await;
+                return unjournaled(app, &name, tx, e, sent + 1).await;
             }
             sent = lines.lines();
             if tx
@@ -496,7 +496,7 @@ async fn answer_stream(
     };
     if !out.is_empty() {
         if let Err(e) = tokio::task::block_in_place(|| answerer.commit()) {
-            return unjournaled(tx, e, sent + 1).await;
+            return unjournaled(app, &name, tx, e, sent + 1).await;
         }
     }
     if let Some(cut) = cut {
@@ -511,12 +511,13 @@ async fn answer_stream(
     }
 }
 
-/// Ends a stream whose decisions from record `n` on could not be
-/// journaled: one error line instead of their answers.
-async fn unjournaled(tx: &mpsc::Sender<Bytes>, e: String, n: usize) {
+/// Ends a stream of `policy` whose decisions from record `n` on could not
+/// be journaled: one error line instead of their answers, counted as any.
+async fn unjournaled(app: &App, policy: &str, tx: &mpsc::Sender<Bytes>, e: String, n: usize) {
     tracing::error!(error = %e, "decisions could not be journaled: not answered");
     let mut line = Vec::new();
     let why = format!("{e}; this record and the rest are not answered");
     crate::cli::fee_lines::write_json(&mut line, json!({ "error": why, "record": n }), None);
+    count(app, policy, &Outcome::Error);
     let _ = tx.send(Bytes::from(line)).await;
 }
