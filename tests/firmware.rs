@@ -334,6 +334,22 @@ fn the_c_example_answers_as_eval_does_and_runs_clean_under_valgrind() {
     .unwrap();
     let capacity = dir.join("huge.tga");
     compile(&huge, &capacity);
+    // The messages policy in effect on 2026-11-25 only: `tg_decide` answers
+    // a message of the day before or after with the statuses of the fee
+    // side's route, TG_NOT_YET_EFFECTIVE and TG_EXPIRED.
+    let windowed = dir.join("windowed.tga");
+    tollgate_ok(&[
+        "compile".as_ref(),
+        root()
+            .join("policies/notifications/merchant_messages.toll")
+            .as_os_str(),
+        "-o".as_ref(),
+        windowed.as_os_str(),
+        "--effective-from".as_ref(),
+        "2026-11-25T00:00:00+08:00".as_ref(),
+        "--until".as_ref(),
+        "2026-11-26T00:00:00+08:00".as_ref(),
+    ]);
 
     let (txn_lines, txn_json) = transactions();
     let (msg_lines, msg_json) = messages();
@@ -366,6 +382,7 @@ fn the_c_example_answers_as_eval_does_and_runs_clean_under_valgrind() {
         dir.join("txns.txt"),
         dir.join("msgs.txt"),
         capacity.clone(),
+        windowed.clone(),
     ];
     let statically = build_example(
         &dir,

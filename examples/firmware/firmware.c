@@ -4,7 +4,7 @@
  * stream of messages, save the throttle state, "reboot" (free everything,
  * load again, restore the state) and carry on.
  *
- * Usage: firmware FEES.tga MESSAGES.tga TRANSACTIONS MESSAGES [CAPACITY.tga]
+ * Usage: firmware FEES.tga MESSAGES.tga TRANSACTIONS MESSAGES [CAPACITY.tga [WINDOWED.tga]]
  *
  * TRANSACTIONS: one per line, `CHANNEL AMOUNT`, the amount as decimal text
  * (`800.00`) or as fen (`fen:80000`). MESSAGES: one per line,
@@ -12,7 +12,9 @@
  * `-` for a field left to its default. One answer line per input line on
  * standard output; the checks of every error path go to standard error.
  * CAPACITY.tga, when given, is a messages policy no terminal state can hold
- * (to show TG_CAPACITY). Exit status 0 when every check held.
+ * (to show TG_CAPACITY). WINDOWED.tga, when given, is MESSAGES.tga's policy
+ * in effect only on 2026-11-25 (Asia/Shanghai), to show TG_NOT_YET_EFFECTIVE
+ * and TG_EXPIRED from tg_decide. Exit status 0 when every check held.
  *
  * Usage: firmware --vectors ARTIFACT VECTORS
  *
@@ -274,7 +276,8 @@ static uint8_t *save_state(const messages *m, size_t *len) {
 }
 
 /* Every error path the header documents, on scratch handles. */
-static void check_errors(const char *fees_path, const char *messages_path, const char *capacity_path) {
+static void check_errors(const char *fees_path, const char *messages_path, const char *capacity_path,
+                         const char *windowed_path) {
     fees f;
     messages m;
     tg_policy *none = NULL;
@@ -382,6 +385,32 @@ static void check_errors(const char *fees_path, const char *messages_path, const
     expect(tg_decide(m.state, m.record, &d), TG_NOT_DECIDED, "a message ten hours late");
     tg_record_error(m.record, message, sizeof message);
     fprintf(stderr, "     (%s)\n", message);
+    if (windowed_path != NULL) {
+        /* In effect on 2026-11-25 only: a message of the day before or
+           after gets the statuses a terminal's route gives, and one that
+           always goes out is still delivered. */
+        messages w;
+        messages_open(&w, windowed_path);
+        tg_record_set_enum(w.record, w.kind, "network_status");
+        tg_record_set_string(w.record, w.merchant, "m0");
+        tg_record_set_string(w.record, w.terminal, "t0");
+        tg_record_set_time(w.record, w.at, 1795536000000LL - 86400000LL, 28800);
+        expect(tg_decide(w.state, w.record, &d), TG_NOT_YET_EFFECTIVE,
+               "decide before the policy takes effect");
+        tg_record_error(w.record, message, sizeof message);
+        fprintf(stderr, "     (%s)\n", message);
+        tg_record_set_time(w.record, w.at, 1795536000000LL + 86400000LL, 28800);
+        expect(tg_decide(w.state, w.record, &d), TG_EXPIRED, "decide after the policy's window");
+        tg_record_error(w.record, message, sizeof message);
+        fprintf(stderr, "     (%s)\n", message);
+        tg_record_set_enum(w.record, w.kind, "security");
+        expect(tg_decide(w.state, w.record, &d), TG_OK, "an always-deliver message after the window");
+        expect(d.verdict == TG_DELIVER ? TG_OK : TG_NOT_DECIDED, TG_OK, "it is delivered");
+        tg_record_set_enum(w.record, w.kind, "network_status");
+        tg_record_set_time(w.record, w.at, 1795536000000LL, 28800);
+        expect(tg_decide(w.state, w.record, &d), TG_OK, "decide within the window");
+        messages_close(&w);
+    }
     saved = save_state(&m, &len);
     expect(tg_state_save(m.state, NULL, 0, &written), TG_NULL_POINTER, "save into NULL");
     saved[len / 2] ^= 1;
@@ -631,11 +660,11 @@ int main(int argc, char **argv) {
         return replay_vectors(argv[2], argv[3]);
     }
     if (argc < 5) {
-        fprintf(stderr, "usage: firmware FEES.tga MESSAGES.tga TRANSACTIONS MESSAGES [CAPACITY.tga]\n"
+        fprintf(stderr, "usage: firmware FEES.tga MESSAGES.tga TRANSACTIONS MESSAGES [CAPACITY.tga [WINDOWED.tga]]\n"
                         "       firmware --vectors ARTIFACT VECTORS\n");
         return 2;
     }
-    check_errors(argv[1], argv[2], argc > 5 ? argv[5] : NULL);
+    check_errors(argv[1], argv[2], argc > 5 ? argv[5] : NULL, argc > 6 ? argv[6] : NULL);
 
     txns = read_lines(argv[3], &ntxns);
     msgs = read_lines(argv[4], &nmsgs);

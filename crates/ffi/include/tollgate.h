@@ -96,10 +96,11 @@ typedef enum {
   // The installed version of the policy with other contents.
   TG_VERSION_REUSED = 25,
   // The instant is at or after the end of the policy's activation window
-  // and no successor is staged: the terminal needs an update.
+  // (on a terminal, and no successor is staged): the terminal needs an
+  // update.
   TG_EXPIRED = 26,
-  // The instant is before the policy takes effect and no earlier policy
-  // is kept.
+  // The instant is before the policy takes effect (on a terminal, and no
+  // earlier policy is kept).
   TG_NOT_YET_EFFECTIVE = 27,
   // The slot holds no policy (nothing staged, no previous policy kept).
   TG_EMPTY_SLOT = 28,
@@ -296,9 +297,11 @@ tg_status tg_state_new(const tg_policy *policy,
                        size_t message_len);
 
 // Decides the message `record` (made for the state's policy) and writes
-// the decision to `*decision`; a delivery is counted in the state. On
-// `TG_MISSING_FIELD` or `TG_NOT_DECIDED` the record's message says why and
-// nothing was counted.
+// the decision to `*decision`; a delivery is counted in the state.
+// `TG_EXPIRED` and `TG_NOT_YET_EFFECTIVE` when the policy's activation
+// window does not hold the record's instant (an always-deliver message is
+// delivered instead); on those and on `TG_MISSING_FIELD` or
+// `TG_NOT_DECIDED` the record's message says why and nothing was counted.
 //
 // # Safety
 // `state` and `record` are handles (or NULL); `decision` is writable (or

@@ -4,7 +4,7 @@
 use crate::buffers;
 use crate::handle::{self, Handle};
 use crate::policy::tg_policy;
-use crate::record::{status_of, tg_record};
+use crate::record::{status_of, tg_record, Record};
 use crate::status::tg_status;
 use alloc::sync::Arc;
 use core::ffi::c_char;
@@ -171,9 +171,11 @@ pub unsafe extern "C" fn tg_state_new(
 }
 
 /// Decides the message `record` (made for the state's policy) and writes
-/// the decision to `*decision`; a delivery is counted in the state. On
-/// `TG_MISSING_FIELD` or `TG_NOT_DECIDED` the record's message says why and
-/// nothing was counted.
+/// the decision to `*decision`; a delivery is counted in the state.
+/// `TG_EXPIRED` and `TG_NOT_YET_EFFECTIVE` when the policy's activation
+/// window does not hold the record's instant (an always-deliver message is
+/// delivered instead); on those and on `TG_MISSING_FIELD` or
+/// `TG_NOT_DECIDED` the record's message says why and nothing was counted.
 ///
 /// # Safety
 /// `state` and `record` are handles (or NULL); `decision` is writable (or
@@ -210,7 +212,7 @@ pub unsafe extern "C" fn tg_decide(
     };
     let answer = match policy.answer(values, &mut s.state) {
         Ok(a) => a,
-        Err(e) => return r.fail(status_of_notify(e), format_args!("{}", why(e))),
+        Err(e) => return undecided(r, e),
     };
     let out = decision_of(&answer);
     // SAFETY: `decision` is writable.
@@ -278,11 +280,27 @@ pub(crate) fn decision_of(answer: &Answer) -> tg_decision {
 }
 
 /// The status of a message that could not be decided: `TG_WRONG_POLICY`
-/// for a state sized from another policy, else `TG_NOT_DECIDED`.
+/// for a state sized from another policy, `TG_NOT_YET_EFFECTIVE` and
+/// `TG_EXPIRED` outside the policy's activation window (as
+/// `tg_terminal_route` answers for a fee), else `TG_NOT_DECIDED`.
 pub(crate) fn status_of_notify(e: NotifyError) -> tg_status {
     match e {
         NotifyError::StateMismatch => tg_status::TG_WRONG_POLICY,
+        NotifyError::NotYetEffective { .. } => tg_status::TG_NOT_YET_EFFECTIVE,
+        NotifyError::Expired { .. } => tg_status::TG_EXPIRED,
         _ => tg_status::TG_NOT_DECIDED,
+    }
+}
+
+/// Fails record `r` because its message could not be decided (`e`): its
+/// status, and why in words (outside the window, with the window's end).
+pub(crate) fn undecided(r: &mut Record, e: NotifyError) -> tg_status {
+    let status = status_of_notify(e);
+    match e {
+        NotifyError::NotYetEffective { .. } | NotifyError::Expired { .. } => {
+            r.fail(status, format_args!("{e}"))
+        }
+        _ => r.fail(status, format_args!("{}", why(e))),
     }
 }
 

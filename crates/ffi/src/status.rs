@@ -69,10 +69,11 @@ pub enum tg_status {
     /// The installed version of the policy with other contents.
     TG_VERSION_REUSED = 25,
     /// The instant is at or after the end of the policy's activation window
-    /// and no successor is staged: the terminal needs an update.
+    /// (on a terminal, and no successor is staged): the terminal needs an
+    /// update.
     TG_EXPIRED = 26,
-    /// The instant is before the policy takes effect and no earlier policy
-    /// is kept.
+    /// The instant is before the policy takes effect (on a terminal, and no
+    /// earlier policy is kept).
     TG_NOT_YET_EFFECTIVE = 27,
     /// The slot holds no policy (nothing staged, no previous policy kept).
     TG_EMPTY_SLOT = 28,

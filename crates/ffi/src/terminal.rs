@@ -14,7 +14,7 @@
 
 use crate::buffers;
 use crate::handle::{self, Handle};
-use crate::notify::{decision_of, status_of_notify, tg_decision, when_full_of, why};
+use crate::notify::{decision_of, tg_decision, undecided, when_full_of};
 use crate::policy::{tg_policy, Policy};
 use crate::record::{self, tg_record};
 use crate::status::tg_status;
@@ -26,7 +26,6 @@ use tollgate_runtime::activation::Outside;
 use tollgate_runtime::artifact::Compiled;
 use tollgate_runtime::bounded::{BoundedState, WhenFull};
 use tollgate_runtime::eval::EvalError;
-use tollgate_runtime::notify::NotifyError;
 use tollgate_runtime::staged::{Bounded, Held, Slot, StageError, Terminal, TerminalError};
 
 /// A terminal's current policy, staged successor and previous policy
@@ -462,13 +461,7 @@ pub unsafe extern "C" fn tg_terminal_decide(
             tg_status::TG_MISROUTED,
             format_args!("{}", TerminalError::Misrouted),
         ),
-        Err(TerminalError::Notify(e @ NotifyError::Expired { .. })) => {
-            r.fail(tg_status::TG_EXPIRED, format_args!("{e}"))
-        }
-        Err(TerminalError::Notify(e @ NotifyError::NotYetEffective { .. })) => {
-            r.fail(tg_status::TG_NOT_YET_EFFECTIVE, format_args!("{e}"))
-        }
-        Err(TerminalError::Notify(e)) => r.fail(status_of_notify(e), format_args!("{}", why(e))),
+        Err(TerminalError::Notify(e)) => undecided(r, e),
         Err(e @ TerminalError::Eval(EvalError::Internal { .. })) => {
             r.fail(tg_status::TG_INTERNAL, format_args!("{e}"))
         }
