@@ -42,6 +42,22 @@ static void expect(tg_status got, tg_status want, const char *what) {
     }
 }
 
+/* What `message` holds before a call that must write its reason there. */
+#define UNWRITTEN "(unwritten)"
+
+/* Checks that a call answered `want` and wrote a reason into `message`
+ * (set to UNWRITTEN before the call). */
+static void expect_reason(tg_status got, tg_status want, char *message, const char *what) {
+    expect(got, want, what);
+    if (strcmp(message, UNWRITTEN) == 0 || message[0] == '\0') {
+        fprintf(stderr, "FAIL %s: no reason in the message buffer\n", what);
+        failures++;
+    } else {
+        fprintf(stderr, "     (%s)\n", message);
+    }
+    strcpy(message, UNWRITTEN);
+}
+
 /* Reads a whole file into a malloc'd buffer. */
 static uint8_t *read_file(const char *path, size_t *len) {
     FILE *f = fopen(path, "rb");
@@ -294,6 +310,34 @@ static void check_errors(const char *fees_path, const char *messages_path, const
     char text[64], message[200];
 
     expect(tg_policy_load(NULL, 0, &none, NULL, 0), TG_NULL_POINTER, "load NULL bytes");
+    /* Loading and making a state write the reason of every refusal. */
+    strcpy(message, UNWRITTEN);
+    expect_reason(tg_policy_load(NULL, 0, &none, message, sizeof message), TG_NULL_POINTER,
+                  message, "load NULL bytes, with a message");
+    expect_reason(tg_policy_load(bytes, len, NULL, message, sizeof message), TG_NULL_POINTER,
+                  message, "load into NULL");
+    if (bytes != NULL) {
+        /* The Ed25519 base point: a valid public key (that signed nothing). */
+        uint8_t key[32];
+        memset(key, 0x66, sizeof key);
+        key[0] = 0x58;
+        expect_reason(tg_policy_load_trusted(bytes, len, key, 0, NULL, &none, message,
+                                             sizeof message),
+                      TG_OUT_OF_RANGE, message, "trusted load with no keys");
+        expect_reason(tg_policy_load_trusted(bytes, len, NULL, 1, NULL, &none, message,
+                                             sizeof message),
+                      TG_NULL_POINTER, message, "trusted load with NULL keys");
+        expect_reason(tg_policy_load_trusted(bytes, len, key, 1, NULL, NULL, message,
+                                             sizeof message),
+                      TG_NULL_POINTER, message, "trusted load into NULL");
+        expect_reason(tg_policy_load_trusted(bytes, len, key, 1, NULL, &none, message,
+                                             sizeof message),
+                      TG_UNSIGNED, message, "trusted load of an unsigned artifact");
+        tg_floor unnamed = {NULL, 1, 0};
+        expect_reason(tg_policy_load_trusted(bytes, len, key, 1, &unnamed, &none, message,
+                                             sizeof message),
+                      TG_NULL_POINTER, message, "trusted load with a floor without a name");
+    }
     if (bytes != NULL && len > 40) {
         bytes[len / 2] ^= 0x5a;
         expect(tg_policy_load(bytes, len, &none, message, sizeof message), TG_BAD_ARTIFACT,
@@ -364,11 +408,24 @@ static void check_errors(const char *fees_path, const char *messages_path, const
     expect(tg_state_new(f.policy, 8, 8, TG_EVICT_OLDEST, &state, NULL, 0), TG_WRONG_KIND,
            "a state for a fees policy");
     expect(tg_state_new(m.policy, 8, 8, 7, &state, NULL, 0), TG_OUT_OF_RANGE, "when_full 7");
+    strcpy(message, UNWRITTEN);
+    expect_reason(tg_state_new(f.policy, 8, 8, TG_EVICT_OLDEST, &state, message, sizeof message),
+                  TG_WRONG_KIND, message, "a state for a fees policy, with a message");
+    expect_reason(tg_state_new(NULL, 8, 8, TG_EVICT_OLDEST, &state, message, sizeof message),
+                  TG_NULL_POINTER, message, "a state for a NULL policy");
+    expect_reason(tg_state_new((const tg_policy *)f.record, 8, 8, TG_EVICT_OLDEST, &state,
+                               message, sizeof message),
+                  TG_BAD_HANDLE, message, "a state for a record given as a policy");
+    expect_reason(tg_state_new(m.policy, 8, 8, TG_EVICT_OLDEST, NULL, message, sizeof message),
+                  TG_NULL_POINTER, message, "a state into NULL");
+    expect_reason(tg_state_new(m.policy, 8, 8, 7, &state, message, sizeof message),
+                  TG_OUT_OF_RANGE, message, "when_full 7, with a message");
     if (capacity_path != NULL) {
         tg_policy *big = load(capacity_path);
-        expect(tg_state_new(big, 8, 8, TG_REFUSE_NEW_KEYS, &state, message, sizeof message),
-               TG_CAPACITY, "a state no terminal can hold");
-        fprintf(stderr, "     (%s)\n", message);
+        strcpy(message, UNWRITTEN);
+        expect_reason(tg_state_new(big, 8, 8, TG_REFUSE_NEW_KEYS, &state, message,
+                                   sizeof message),
+                      TG_CAPACITY, message, "a state no terminal can hold");
         tg_policy_free(big);
     }
     expect(tg_decide(m.state, f.record, &d), TG_WRONG_POLICY, "decide a fees record");

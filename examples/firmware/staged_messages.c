@@ -176,16 +176,15 @@ int main(int argc, char **argv) {
            tg_status_name(tg_terminal_held(t, TG_SLOT_STAGED, &held)));
 
     tg_terminal *other = NULL;
-    printf("check new-no-sizes %s\n",
-           tg_status_name(tg_terminal_new(bytes[0], lens[0], key, 1, NULL, NULL, &other,
-                                          NULL, 0)));
+    strcpy(message, UNWRITTEN);
+    s = tg_terminal_new(bytes[0], lens[0], key, 1, NULL, NULL, &other, message, sizeof message);
+    printf("check new-no-sizes %s %s\n", tg_status_name(s), reason(message));
     tg_state_sizes bad = {16, 16, 7};
-    printf("check new-bad-when-full %s\n",
-           tg_status_name(tg_terminal_new(bytes[0], lens[0], key, 1, NULL, &bad, &other,
-                                          NULL, 0)));
-    printf("check new-capacity %s\n",
-           tg_status_name(tg_terminal_new(bytes[2], lens[2], key, 1, NULL, &sizes, &other,
-                                          NULL, 0)));
+    s = tg_terminal_new(bytes[0], lens[0], key, 1, NULL, &bad, &other, message, sizeof message);
+    printf("check new-bad-when-full %s %s\n", tg_status_name(s), reason(message));
+    s = tg_terminal_new(bytes[2], lens[2], key, 1, NULL, &sizes, &other, message,
+                        sizeof message);
+    printf("check new-capacity %s %s\n", tg_status_name(s), reason(message));
     /* A fees terminal keeps no throttle state. */
     s = tg_terminal_new(bytes[3], lens[3], key, 1, NULL, NULL, &other, NULL, 0);
     printf("check new-fees-no-sizes %s\n", tg_status_name(s));

@@ -190,7 +190,11 @@ int main(int argc, char **argv) {
            tg_status_name(tg_terminal_stage(t, bytes[3], lens[3], NULL, 0)));
     printf("check stage-other-kind %s\n",
            tg_status_name(tg_terminal_stage(t, bytes[4], lens[4], NULL, 0)));
-    printf("check stage-null %s\n", tg_status_name(tg_terminal_stage(t, NULL, 0, NULL, 0)));
+    strcpy(message, UNWRITTEN);
+    s = tg_terminal_stage(t, NULL, 0, message, sizeof message);
+    printf("check stage-null %s %s\n", tg_status_name(s), reason(message));
+    s = tg_terminal_stage((tg_terminal *)p.policy, bytes[1], lens[1], message, sizeof message);
+    printf("check stage-bad-handle %s %s\n", tg_status_name(s), reason(message));
     printf("check route-null %s\n", tg_status_name(tg_terminal_route(t, 0, NULL)));
     printf("check held-null %s\n",
            tg_status_name(tg_terminal_held(t, TG_SLOT_CURRENT, NULL)));
@@ -199,14 +203,16 @@ int main(int argc, char **argv) {
     printf("check bad-handle %s\n",
            tg_status_name(tg_terminal_route((tg_terminal *)p.policy, 0, &slot)));
     printf("check swap-null %s\n", tg_status_name(tg_terminal_swap(NULL)));
-    printf("check new-no-keys %s\n",
-           tg_status_name(tg_terminal_new(bytes[1], lens[1], key, 0, NULL, NULL, &not_made, NULL, 0)));
-    printf("check new-null %s\n",
-           tg_status_name(tg_terminal_new(bytes[1], lens[1], key, 1, NULL, NULL, NULL, NULL, 0)));
+    s = tg_terminal_new(bytes[1], lens[1], key, 0, NULL, NULL, &not_made, message,
+                        sizeof message);
+    printf("check new-no-keys %s %s\n", tg_status_name(s), reason(message));
+    s = tg_terminal_new(bytes[1], lens[1], key, 1, NULL, NULL, NULL, message, sizeof message);
+    printf("check new-null %s %s\n", tg_status_name(s), reason(message));
     tg_terminal_held(t, TG_SLOT_CURRENT, &held);
     tg_floor now = {policy_name, held.version, held.hash};
-    printf("check new-rollback %s\n",
-           tg_status_name(tg_terminal_new(bytes[2], lens[2], key, 1, &now, NULL, &not_made, NULL, 0)));
+    s = tg_terminal_new(bytes[2], lens[2], key, 1, &now, NULL, &not_made, message,
+                        sizeof message);
+    printf("check new-rollback %s %s\n", tg_status_name(s), reason(message));
     for (int i = 0; i < 5; i++) free(bytes[i]);
     pricer_free(&p);
     tg_terminal_free(t);

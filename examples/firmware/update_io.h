@@ -1,6 +1,7 @@
 /* What the update examples (trusted_update.c, staged_update.c,
- * staged_messages.c) share: reading an artifact file whole, and a trusted
- * public key given in hex. Not part of the library: a terminal reads its
+ * staged_messages.c) share: reading an artifact file whole, a trusted
+ * public key given in hex, and telling whether a refusal wrote its
+ * reason. Not part of the library: a terminal reads its
  * artifacts from flash and has its keys built in. */
 #ifndef UPDATE_IO_H
 #define UPDATE_IO_H
@@ -42,6 +43,18 @@ static int parse_key(const char *hex, uint8_t key[32]) {
         key[i] = (uint8_t)v;
     }
     return 0;
+}
+
+/* What a message buffer holds before a call that must write its reason
+ * there. */
+#define UNWRITTEN "(unwritten)"
+
+/* "reason" when the last call wrote a reason over UNWRITTEN in `message`,
+ * "no-reason" when not; `message` is marked UNWRITTEN again. */
+static inline const char *reason(char *message) {
+    int written = message[0] != '\0' && strcmp(message, UNWRITTEN) != 0;
+    strcpy(message, UNWRITTEN);
+    return written ? "reason" : "no-reason";
 }
 
 #endif

@@ -282,8 +282,9 @@ void rust_eh_personality(void);
 
 // Makes a state for a notifications policy in `*out` with room for
 // `capacity` keys per stateful rule and `id_capacity` message ids, all
-// allocated now; `when_full` is a `tg_when_full`. On `TG_CAPACITY` the
-// reason is written to `message` (when not NULL).
+// allocated now; `when_full` is a `tg_when_full`. On every refusal
+// `*out` is NULL (when `out` is not) and the reason is written to
+// `message` (when not NULL).
 //
 // # Safety
 // `policy` is a handle (or NULL); `out` is writable (or NULL); `message`
@@ -341,9 +342,10 @@ void tg_state_free(tg_state *state);
 // Loads a policy from the bytes of a compiled artifact (`tollgate
 // compile`), of either kind, validating it in full; the bytes are not
 // kept. On success `*out` is a new handle (free it with
-// `tg_policy_free`). On `TG_BAD_ARTIFACT`, `*out` is NULL and, when
+// `tg_policy_free`). On a refusal (`TG_BAD_ARTIFACT`, or
+// `TG_NULL_POINTER`), `*out` is NULL (when `out` is not) and, when
 // `message` is not NULL, the reason is written there (NUL-terminated,
-// cut to `message_len` bytes).
+// cut to `message_len` bytes); on success `message` is emptied.
 //
 // # Safety
 // `bytes` points at `len` readable bytes; `out` is writable; `message`,
@@ -542,8 +544,9 @@ const char *tg_status_name(int32_t status);
 // `TG_NULL_POINTER` then; a fees terminal ignores it and may pass NULL);
 // a policy whose cap cannot be kept at those sizes is `TG_CAPACITY`, a
 // `when_full` that is no `tg_when_full` `TG_OUT_OF_RANGE`. On success
-// `*out` is a new handle (free it with `tg_terminal_free`); on a refusal
-// `*out` is NULL and the reason is in `message`.
+// `*out` is a new handle (free it with `tg_terminal_free`); on every
+// refusal `*out` is NULL (when `out` is not) and the reason is in
+// `message`.
 //
 // # Safety
 // As `tg_policy_load_trusted`; `sizes`, when not NULL, is readable.
@@ -564,7 +567,8 @@ tg_status tg_terminal_new(const uint8_t *bytes,
 // version (`TG_NOT_NEWER` for the same version unchanged; `TG_ROLLBACK`
 // below it, `TG_VERSION_REUSED` changed); signature and damage as
 // `tg_policy_load_trusted`. A refused artifact changes nothing: the
-// current and staged policies stay as they were.
+// current and staged policies stay as they were. On every refusal the
+// reason is in `message`.
 //
 // # Safety
 // `terminal` is a handle from `tg_terminal_new`; `bytes` points at `len`
@@ -652,11 +656,12 @@ tg_status tg_terminal_decide(tg_terminal *terminal,
 // then, when `floor` is not NULL, that it is not an older version of the
 // installed policy (nor the installed version with other contents).
 // Refusals: `TG_UNSIGNED`, `TG_UNKNOWN_KEY`, `TG_BAD_SIGNATURE`,
-// `TG_ROLLBACK`, `TG_VERSION_REUSED`, or `TG_BAD_ARTIFACT` for damage;
-// `*out` is then NULL and the reason is in `message`. `n_keys` must be at
-// least 1 (`TG_OUT_OF_RANGE`; an unsigned artifact loads with
-// `tg_policy_load`), and a key that is not a valid public key is
-// `TG_OUT_OF_RANGE` too.
+// `TG_ROLLBACK`, `TG_VERSION_REUSED`, or `TG_BAD_ARTIFACT` for damage.
+// `n_keys` must be at least 1 (`TG_OUT_OF_RANGE`; an unsigned artifact
+// loads with `tg_policy_load`), and a key that is not a valid public key
+// is `TG_OUT_OF_RANGE` too. On every refusal (these, and
+// `TG_NULL_POINTER`, `TG_BAD_UTF8` for the floor's name) `*out` is NULL
+// (when `out` is not) and the reason is in `message`.
 //
 // # Safety
 // As `tg_policy_load`; `keys` points at `32 * n_keys` readable bytes;

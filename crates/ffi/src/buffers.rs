@@ -68,6 +68,38 @@ pub(crate) fn error_message(buf: *mut c_char, len: usize, e: &impl core::fmt::Di
     message(buf, len, &text);
 }
 
+/// Why a call refused its arguments: the status it answers and the reason
+/// it writes to the caller's message buffer.
+pub(crate) type Refusal = (tg_status, &'static str);
+
+/// Writes `why` into an optional message buffer (as [`message`]) and
+/// answers `status`: how a call documented to give its reason in `message`
+/// refuses.
+pub(crate) fn refuse(buf: *mut c_char, len: usize, status: tg_status, why: &str) -> tg_status {
+    message(buf, len, why);
+    status
+}
+
+/// As [`refuse`], for a handle argument `name` that is NULL
+/// (`TG_NULL_POINTER`) or not a live handle of its type (`TG_BAD_HANDLE`).
+pub(crate) fn refuse_handle(
+    buf: *mut c_char,
+    len: usize,
+    status: tg_status,
+    name: &str,
+) -> tg_status {
+    if status == tg_status::TG_NULL_POINTER {
+        error_message(buf, len, &format_args!("`{name}` is NULL"));
+    } else {
+        error_message(
+            buf,
+            len,
+            &format_args!("`{name}` is not a live {name} handle"),
+        );
+    }
+    status
+}
+
 /// A value's `Display` text in a fixed buffer, without allocating.
 pub(crate) struct Small {
     bytes: [u8; 64],

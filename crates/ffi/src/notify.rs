@@ -118,8 +118,9 @@ pub(crate) fn when_full_of(n: u32) -> Option<WhenFull> {
 
 /// Makes a state for a notifications policy in `*out` with room for
 /// `capacity` keys per stateful rule and `id_capacity` message ids, all
-/// allocated now; `when_full` is a `tg_when_full`. On `TG_CAPACITY` the
-/// reason is written to `message` (when not NULL).
+/// allocated now; `when_full` is a `tg_when_full`. On every refusal
+/// `*out` is NULL (when `out` is not) and the reason is written to
+/// `message` (when not NULL).
 ///
 /// # Safety
 /// `policy` is a handle (or NULL); `out` is writable (or NULL); `message`
@@ -134,21 +135,27 @@ pub unsafe extern "C" fn tg_state_new(
     message: *mut c_char,
     message_len: usize,
 ) -> tg_status {
-    let p = match handle::get(policy) {
-        Ok(p) => p,
-        Err(s) => return s,
-    };
-    let Compiled::Notifications(n) = &*p.compiled else {
-        return tg_status::TG_WRONG_KIND;
-    };
+    let refuse = |status, why| buffers::refuse(message, message_len, status, why);
     if out.is_null() {
-        return tg_status::TG_NULL_POINTER;
+        return refuse(tg_status::TG_NULL_POINTER, "`out` is NULL");
     }
     // SAFETY: `out` is writable.
     unsafe { out.write(core::ptr::null_mut()) };
+    let p = match handle::get(policy) {
+        Ok(p) => p,
+        Err(s) => return buffers::refuse_handle(message, message_len, s, "policy"),
+    };
+    let Compiled::Notifications(n) = &*p.compiled else {
+        return refuse(
+            tg_status::TG_WRONG_KIND,
+            "`policy` is a fees policy: a state is for a notifications policy",
+        );
+    };
     let Some(when_full) = when_full_of(when_full) else {
-        buffers::message(message, message_len, "when_full is not a tg_when_full");
-        return tg_status::TG_OUT_OF_RANGE;
+        return refuse(
+            tg_status::TG_OUT_OF_RANGE,
+            "`when_full` is not a tg_when_full",
+        );
     };
     match BoundedState::with_ids(n, capacity as usize, when_full, id_capacity as usize) {
         Ok(state) => {
@@ -162,9 +169,7 @@ pub unsafe extern "C" fn tg_state_new(
             tg_status::TG_OK
         }
         Err(e) => {
-            let mut text = alloc::string::String::new();
-            let _ = core::fmt::write(&mut text, format_args!("{e}"));
-            buffers::message(message, message_len, &text);
+            buffers::error_message(message, message_len, &e);
             tg_status::TG_CAPACITY
         }
     }

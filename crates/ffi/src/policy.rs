@@ -1,7 +1,7 @@
 //! Loading a compiled policy, and what C asks of it: its kind, field
 //! indexes, rule names.
 
-use crate::buffers;
+use crate::buffers::{self, Refusal};
 use crate::handle::{self, Handle};
 use crate::status::tg_status;
 use alloc::sync::Arc;
@@ -48,9 +48,10 @@ pub enum tg_kind {
 /// Loads a policy from the bytes of a compiled artifact (`tollgate
 /// compile`), of either kind, validating it in full; the bytes are not
 /// kept. On success `*out` is a new handle (free it with
-/// `tg_policy_free`). On `TG_BAD_ARTIFACT`, `*out` is NULL and, when
+/// `tg_policy_free`). On a refusal (`TG_BAD_ARTIFACT`, or
+/// `TG_NULL_POINTER`), `*out` is NULL (when `out` is not) and, when
 /// `message` is not NULL, the reason is written there (NUL-terminated,
-/// cut to `message_len` bytes).
+/// cut to `message_len` bytes); on success `message` is emptied.
 ///
 /// # Safety
 /// `bytes` points at `len` readable bytes; `out` is writable; `message`,
@@ -63,13 +64,11 @@ pub unsafe extern "C" fn tg_policy_load(
     message: *mut c_char,
     message_len: usize,
 ) -> tg_status {
-    if out.is_null() || bytes.is_null() {
-        return tg_status::TG_NULL_POINTER;
-    }
-    // SAFETY: `out` is writable.
-    unsafe { out.write(core::ptr::null_mut()) };
-    // SAFETY: `bytes` points at `len` readable bytes.
-    let bytes = unsafe { core::slice::from_raw_parts(bytes, len) };
+    // SAFETY: as the caller's contract.
+    let bytes = match unsafe { load_args(bytes, len, out) } {
+        Ok(b) => b,
+        Err((status, why)) => return buffers::refuse(message, message_len, status, why),
+    };
     // SAFETY: as the caller's contract.
     unsafe {
         load_with(
@@ -80,6 +79,29 @@ pub unsafe extern "C" fn tg_policy_load(
             message_len,
         )
     }
+}
+
+/// The artifact's bytes, once `out` is known writable and set to NULL; or
+/// the refusal of a NULL `out` or `bytes`.
+///
+/// # Safety
+/// `out` is NULL or writable; `bytes` is NULL or points at `len` readable
+/// bytes.
+pub(crate) unsafe fn load_args<'a, T>(
+    bytes: *const u8,
+    len: usize,
+    out: *mut *mut T,
+) -> Result<&'a [u8], Refusal> {
+    if out.is_null() {
+        return Err((tg_status::TG_NULL_POINTER, "`out` is NULL"));
+    }
+    // SAFETY: `out` is writable.
+    unsafe { out.write(core::ptr::null_mut()) };
+    if bytes.is_null() {
+        return Err((tg_status::TG_NULL_POINTER, "`bytes` is NULL"));
+    }
+    // SAFETY: `bytes` points at `len` readable bytes.
+    Ok(unsafe { core::slice::from_raw_parts(bytes, len) })
 }
 
 /// Makes a handle at `*out` of what `decode` gives, or writes the reason

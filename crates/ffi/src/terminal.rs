@@ -15,7 +15,7 @@
 use crate::buffers;
 use crate::handle::{self, Handle};
 use crate::notify::{decision_of, tg_decision, undecided, when_full_of};
-use crate::policy::{tg_policy, Policy};
+use crate::policy::{load_args, tg_policy, Policy};
 use crate::record::{self, tg_record};
 use crate::status::tg_status;
 use crate::trusted::{status_of, tg_floor, trust_args};
@@ -123,8 +123,9 @@ fn stage_status(e: &StageError) -> tg_status {
 /// `TG_NULL_POINTER` then; a fees terminal ignores it and may pass NULL);
 /// a policy whose cap cannot be kept at those sizes is `TG_CAPACITY`, a
 /// `when_full` that is no `tg_when_full` `TG_OUT_OF_RANGE`. On success
-/// `*out` is a new handle (free it with `tg_terminal_free`); on a refusal
-/// `*out` is NULL and the reason is in `message`.
+/// `*out` is a new handle (free it with `tg_terminal_free`); on every
+/// refusal `*out` is NULL (when `out` is not) and the reason is in
+/// `message`.
 ///
 /// # Safety
 /// As `tg_policy_load_trusted`; `sizes`, when not NULL, is readable.
@@ -140,24 +141,24 @@ pub unsafe extern "C" fn tg_terminal_new(
     message: *mut c_char,
     message_len: usize,
 ) -> tg_status {
-    if out.is_null() || bytes.is_null() {
-        return tg_status::TG_NULL_POINTER;
-    }
-    // SAFETY: `out` is writable.
-    unsafe { out.write(core::ptr::null_mut()) };
     // SAFETY: as the caller's contract.
-    let (keys, floor) = match unsafe { trust_args(keys, n_keys, floor) } {
+    let args = unsafe { load_args(bytes, len, out) }
+        // SAFETY: as the caller's contract.
+        .and_then(|bytes| Ok((bytes, unsafe { trust_args(keys, n_keys, floor) }?)));
+    let (bytes, (keys, floor)) = match args {
         Ok(args) => args,
-        Err(s) => return s,
+        Err((status, why)) => return buffers::refuse(message, message_len, status, why),
     };
-    // SAFETY: `bytes` points at `len` readable bytes.
-    let bytes = unsafe { core::slice::from_raw_parts(bytes, len) };
     // SAFETY: `sizes` is NULL or readable.
     let store = match unsafe { sizes.as_ref() } {
         Some(z) => {
             let Some(when_full) = when_full_of(z.when_full) else {
-                buffers::message(message, message_len, "when_full is not a tg_when_full");
-                return tg_status::TG_OUT_OF_RANGE;
+                return buffers::refuse(
+                    message,
+                    message_len,
+                    tg_status::TG_OUT_OF_RANGE,
+                    "`when_full` is not a tg_when_full",
+                );
             };
             Some(Bounded {
                 capacity: z.capacity as usize,
@@ -206,7 +207,8 @@ pub unsafe extern "C" fn tg_terminal_new(
 /// version (`TG_NOT_NEWER` for the same version unchanged; `TG_ROLLBACK`
 /// below it, `TG_VERSION_REUSED` changed); signature and damage as
 /// `tg_policy_load_trusted`. A refused artifact changes nothing: the
-/// current and staged policies stay as they were.
+/// current and staged policies stay as they were. On every refusal the
+/// reason is in `message`.
 ///
 /// # Safety
 /// `terminal` is a handle from `tg_terminal_new`; `bytes` points at `len`
@@ -222,10 +224,15 @@ pub unsafe extern "C" fn tg_terminal_stage(
 ) -> tg_status {
     let t = match handle::get_mut(terminal) {
         Ok(t) => &mut t.terminal,
-        Err(s) => return s,
+        Err(s) => return buffers::refuse_handle(message, message_len, s, "terminal"),
     };
     if bytes.is_null() {
-        return tg_status::TG_NULL_POINTER;
+        return buffers::refuse(
+            message,
+            message_len,
+            tg_status::TG_NULL_POINTER,
+            "`bytes` is NULL",
+        );
     }
     // SAFETY: `bytes` points at `len` readable bytes.
     let bytes = unsafe { core::slice::from_raw_parts(bytes, len) };

@@ -3,8 +3,8 @@
 //! (docs/releases.md), and reading an artifact's identity to persist as
 //! the next floor.
 
-use crate::buffers;
-use crate::policy::{load_with, tg_policy};
+use crate::buffers::{self, Refusal};
+use crate::policy::{load_args, load_with, tg_policy};
 use crate::status::tg_status;
 use alloc::vec::Vec;
 use core::ffi::c_char;
@@ -43,11 +43,12 @@ pub(crate) fn status_of(kind: ArtifactErrorKind) -> tg_status {
 /// then, when `floor` is not NULL, that it is not an older version of the
 /// installed policy (nor the installed version with other contents).
 /// Refusals: `TG_UNSIGNED`, `TG_UNKNOWN_KEY`, `TG_BAD_SIGNATURE`,
-/// `TG_ROLLBACK`, `TG_VERSION_REUSED`, or `TG_BAD_ARTIFACT` for damage;
-/// `*out` is then NULL and the reason is in `message`. `n_keys` must be at
-/// least 1 (`TG_OUT_OF_RANGE`; an unsigned artifact loads with
-/// `tg_policy_load`), and a key that is not a valid public key is
-/// `TG_OUT_OF_RANGE` too.
+/// `TG_ROLLBACK`, `TG_VERSION_REUSED`, or `TG_BAD_ARTIFACT` for damage.
+/// `n_keys` must be at least 1 (`TG_OUT_OF_RANGE`; an unsigned artifact
+/// loads with `tg_policy_load`), and a key that is not a valid public key
+/// is `TG_OUT_OF_RANGE` too. On every refusal (these, and
+/// `TG_NULL_POINTER`, `TG_BAD_UTF8` for the floor's name) `*out` is NULL
+/// (when `out` is not) and the reason is in `message`.
 ///
 /// # Safety
 /// As `tg_policy_load`; `keys` points at `32 * n_keys` readable bytes;
@@ -64,18 +65,14 @@ pub unsafe extern "C" fn tg_policy_load_trusted(
     message: *mut c_char,
     message_len: usize,
 ) -> tg_status {
-    if out.is_null() || bytes.is_null() || keys.is_null() {
-        return tg_status::TG_NULL_POINTER;
-    }
-    // SAFETY: `out` is writable.
-    unsafe { out.write(core::ptr::null_mut()) };
     // SAFETY: as the caller's contract.
-    let (trusted, floor) = match unsafe { trust_args(keys, n_keys, floor) } {
+    let args = unsafe { load_args(bytes, len, out) }
+        // SAFETY: as the caller's contract.
+        .and_then(|bytes| Ok((bytes, unsafe { trust_args(keys, n_keys, floor) }?)));
+    let (bytes, (trusted, floor)) = match args {
         Ok(args) => args,
-        Err(s) => return s,
+        Err((status, why)) => return buffers::refuse(message, message_len, status, why),
     };
-    // SAFETY: `bytes` points at `len` readable bytes.
-    let bytes = unsafe { core::slice::from_raw_parts(bytes, len) };
     // SAFETY: as the caller's contract.
     unsafe {
         load_with(
@@ -88,7 +85,8 @@ pub unsafe extern "C" fn tg_policy_load_trusted(
     }
 }
 
-/// The trusted keys (at least one) and the floor as C gives them.
+/// The trusted keys (at least one) and the floor as C gives them, or the
+/// status and reason of their refusal.
 ///
 /// # Safety
 /// `keys` points at `32 * n_keys` readable bytes; `floor`, when not NULL,
@@ -97,28 +95,36 @@ pub(crate) unsafe fn trust_args<'a>(
     keys: *const u8,
     n_keys: usize,
     floor: *const tg_floor,
-) -> Result<(Vec<TrustedKey>, Option<Floor<'a>>), tg_status> {
+) -> Result<(Vec<TrustedKey>, Option<Floor<'a>>), Refusal> {
+    let bad_key = (
+        tg_status::TG_OUT_OF_RANGE,
+        "a trusted key is not a valid Ed25519 public key",
+    );
     let Some(keys_len) = n_keys.checked_mul(PUBLIC_KEY_LEN).filter(|&n| n > 0) else {
-        return Err(tg_status::TG_OUT_OF_RANGE);
+        return Err((
+            tg_status::TG_OUT_OF_RANGE,
+            "`n_keys` is 0: a trusted load needs at least one key (an unsigned artifact loads with tg_policy_load)",
+        ));
     };
     if keys.is_null() {
-        return Err(tg_status::TG_NULL_POINTER);
+        return Err((tg_status::TG_NULL_POINTER, "`keys` is NULL"));
     }
     // SAFETY: `keys` points at `32 * n_keys` readable bytes.
     let key_bytes = unsafe { core::slice::from_raw_parts(keys, keys_len) };
     let mut trusted = Vec::new();
     for chunk in key_bytes.chunks_exact(PUBLIC_KEY_LEN) {
-        let key =
-            <&[u8; PUBLIC_KEY_LEN]>::try_from(chunk).map_err(|_| tg_status::TG_OUT_OF_RANGE)?;
-        trusted.push(TrustedKey::from_bytes(key).map_err(|_| tg_status::TG_OUT_OF_RANGE)?);
+        let key = <&[u8; PUBLIC_KEY_LEN]>::try_from(chunk).map_err(|_| bad_key)?;
+        trusted.push(TrustedKey::from_bytes(key).map_err(|_| bad_key)?);
     }
     let floor = if floor.is_null() {
         None
     } else {
         // SAFETY: `floor` points at a readable `tg_floor`.
         let f = unsafe { floor.read() };
+        let name =
+            buffers::text(f.name).map_err(|s| (s, "the floor's `name` is NULL or not UTF-8"))?;
         Some(Floor {
-            name: buffers::text(f.name)?,
+            name,
             version: f.version,
             hash: f.hash,
         })
