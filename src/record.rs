@@ -5,7 +5,7 @@
 //! is an error, never a silent "no match".
 
 use serde_json::Value as Json;
-use tollgate_runtime::record::{typing, NumberError, RecordError};
+use tollgate_runtime::record::typing;
 use tollgate_runtime::table::{FieldKind, FieldSpec};
 use tollgate_runtime::value::Value;
 
@@ -311,7 +311,7 @@ fn typed(f: &FieldSpec, raw: Raw<'_>) -> Result<Value, String> {
                     .ok_or_else(|| format!("`{name}` must be a number, not {shown}"))?
                     .to_string(),
             };
-            typing::number_text(f, &number_text).map_err(|e| number_refused(f, &number_text, &e))
+            typing::number_text(f, &number_text).map_err(|e| e.as_written(&number_text).to_string())
         }
         FieldKind::Bool => match (&raw, text) {
             (Raw::Json(Json::Bool(b)), _) => typing::boolean(f, *b),
@@ -335,30 +335,6 @@ fn typed(f: &FieldSpec, raw: Raw<'_>) -> Result<Value, String> {
             typing::time(f, dt.timestamp_millis(), dt.offset().local_minus_utc())
                 .map_err(|e| refused(&e))
         }
-    }
-}
-
-/// The message for a number `text` that field `f` refuses.
-fn number_refused(f: &FieldSpec, text: &str, e: &RecordError) -> String {
-    let name = &f.name;
-    match e {
-        RecordError::Number {
-            why: NumberError::NotWhole,
-            ..
-        } => format!("`{name}` must be a whole number, not `{text}`"),
-        RecordError::Number {
-            why: NumberError::OutOfRange,
-            ..
-        } => format!(
-            "`{name}` must be a 64-bit integer ({} to {}), not `{text}`",
-            i64::MIN,
-            i64::MAX
-        ),
-        RecordError::Number { why, .. } => format!("`{name}`: `{text}` {why}"),
-        RecordError::NegativeMoney { .. } => format!(
-            "`{name}` is negative (`{text}`), and the policy does not accept refunds (declare `field {name}: money with refunds`)"
-        ),
-        other => other.to_string(),
     }
 }
 

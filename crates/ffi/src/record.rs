@@ -119,7 +119,8 @@ pub unsafe extern "C" fn tg_record_unset(record: *mut tg_record, field: u32) -> 
     r.setter(result)
 }
 
-/// Runs `set` on the record's builder with a C string argument.
+/// Runs `set` on the record's builder with a C string argument; an error
+/// about a number names it as written (as `eval` does).
 fn with_text(
     record: *mut tg_record,
     text: *const c_char,
@@ -133,8 +134,10 @@ fn with_text(
         Ok(t) => t,
         Err(s) => return r.fail(s, format_args!("the text is NULL or not UTF-8")),
     };
-    let result = set(&mut r.builder, text);
-    r.setter(result)
+    match set(&mut r.builder, text) {
+        Ok(()) => tg_status::TG_OK,
+        Err(e) => r.fail(status_of(&e), format_args!("{}", e.as_written(text))),
+    }
 }
 
 /// Runs `set` on the record's builder.

@@ -168,6 +168,52 @@ impl core::fmt::Display for RecordError {
 
 impl core::error::Error for RecordError {}
 
+impl RecordError {
+    /// This error about a number written `text`, in the words that name the
+    /// value as written, in backticks (``(`-500.00`)``): what `eval` says of
+    /// a record's number and the C ABI of `tg_record_set_number`'s text. An
+    /// error about anything else than the number reads as its own `Display`.
+    pub fn as_written<'a>(&'a self, text: &'a str) -> AsWritten<'a> {
+        AsWritten { error: self, text }
+    }
+}
+
+/// A [`RecordError`] about a number, naming it as written
+/// ([`RecordError::as_written`]).
+#[derive(Debug, Clone, Copy)]
+pub struct AsWritten<'a> {
+    error: &'a RecordError,
+    text: &'a str,
+}
+
+impl core::fmt::Display for AsWritten<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        let text = self.text;
+        match self.error {
+            RecordError::Number {
+                field,
+                why: NumberError::NotWhole,
+            } => write!(f, "`{field}` must be a whole number, not `{text}`"),
+            RecordError::Number {
+                field,
+                why: NumberError::OutOfRange,
+            } => write!(
+                f,
+                "`{field}` must be a 64-bit integer ({} to {}), not `{text}`",
+                i64::MIN,
+                i64::MAX
+            ),
+            RecordError::Number { field, why } => write!(f, "`{field}`: `{text}` {why}"),
+            RecordError::NegativeMoney { field } => write!(
+                f,
+                "`{field}` is negative (`{text}`), and the policy does not accept refunds \
+                 (declare `field {field}: money with refunds`)"
+            ),
+            other => write!(f, "{other}"),
+        }
+    }
+}
+
 /// A reusable builder of records for one policy's fields. Once its
 /// buffers have grown to the values set (strings are copied in), setting
 /// fields and finishing records allocate nothing.
