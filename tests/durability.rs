@@ -126,6 +126,25 @@ fn run(dir: &Path, state: &Path, input: &str) -> std::process::Output {
     out
 }
 
+/// Runs on `input` with the input left open (so that the run cannot end
+/// on its own), reads `lines` answer lines and kills the run with SIGKILL:
+/// the journal then holds the deliveries of every line printed. The bytes
+/// read.
+fn killed_after(dir: &Path, state: &Path, input: &str, lines: usize) -> Vec<u8> {
+    let mut child = spawn(dir, state);
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(input.as_bytes()).unwrap();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let mut read = Vec::new();
+    for _ in 0..lines {
+        out.read_until(b'\n', &mut read).unwrap();
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    drop(stdin);
+    read
+}
+
 /// Whether each line delivered.
 fn delivered(lines: &[String]) -> Vec<bool> {
     lines
@@ -602,19 +621,7 @@ fn message_ids_decided_before_a_kill_are_answered_as_repeats() {
             )
         })
         .collect();
-    let mut child = spawn(&dir, &state);
-    let mut stdin = child.stdin.take().unwrap();
-    stdin.write_all(input.as_bytes()).unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
-    let mut first = Vec::new();
-    for _ in 0..40 {
-        let mut line = String::new();
-        out.read_line(&mut line).unwrap();
-        first.push(line);
-    }
-    child.kill().unwrap();
-    child.wait().unwrap();
-    drop(stdin);
+    let first = complete_lines(&killed_after(&dir, &state, &input, 40));
     let again = run(&dir, &state, &input);
     assert_eq!(
         again.status.code(),
@@ -667,4 +674,44 @@ fn a_journal_that_is_a_fifo_is_refused_not_waited_on() {
     assert_eq!(o.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("is not a regular file"), "{stderr}");
+}
+
+/// A journal damaged in its middle (one byte overwritten after a killed
+/// run, as a failing disk does) is not taken for a torn tail: the note says
+/// the deliveries after the damage are lost, not that their decisions were
+/// never printed.
+#[test]
+fn damage_in_the_middle_of_the_journal_is_not_called_a_torn_tail() {
+    let dir = common::scratch("durability-damaged");
+    std::fs::write(dir.join("policy.toll"), POLICY).unwrap();
+    let state = dir.join("throttle.state");
+    killed_after(&dir, &state, &text(&stream(5, 1500)), 1500);
+    let journal = dir.join("throttle.state.journal");
+    let mut bytes = std::fs::read(&journal).unwrap();
+    assert!(bytes.len() > 24_000, "a journal of {} bytes", bytes.len());
+    bytes[20_000] ^= 0xff;
+    std::fs::write(&journal, &bytes).unwrap();
+    let again = run(&dir, &state, "");
+    let note = String::from_utf8_lossy(&again.stderr);
+    assert_eq!(again.status.code(), Some(0), "{note}");
+    assert!(note.contains("damaged at byte"), "{note}");
+    assert!(
+        note.contains("the deliveries they record are lost"),
+        "{note}"
+    );
+    assert!(!note.contains("stopped before printing"), "{note}");
+
+    // A torn tail keeps its own note.
+    killed_after(&dir, &state, &text(&stream(6, 200)), 200);
+    let len = std::fs::metadata(&journal).unwrap().len();
+    std::fs::OpenOptions::new()
+        .write(true)
+        .open(&journal)
+        .unwrap()
+        .set_len(len - 5)
+        .unwrap();
+    let again = run(&dir, &state, "");
+    let note = String::from_utf8_lossy(&again.stderr);
+    assert!(note.contains("stopped before printing"), "{note}");
+    assert!(!note.contains("damaged at byte"), "{note}");
 }

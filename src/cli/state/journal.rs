@@ -235,6 +235,11 @@ pub struct Scanned {
     pub entries: usize,
     /// Why reading stopped before the end, if it did.
     pub stopped: Option<&'static str>,
+    /// Whole, valid entries found after the one reading stopped at (from
+    /// the first that follows it, up to the next damage): 0 for a torn
+    /// tail, the final entry cut short or garbled by a run that stopped
+    /// while writing it; more for damage in the middle of the journal.
+    pub after: usize,
 }
 
 /// Reads the entries of `bytes` (what follows the header) in order, giving
@@ -247,6 +252,7 @@ pub fn scan(bytes: &[u8], mut each: impl FnMut(Entry) -> bool) -> Scanned {
         valid,
         entries,
         stopped: Some(why),
+        after: entries_after(bytes, valid),
     };
     while r.pos < bytes.len() {
         let start = r.pos;
@@ -310,7 +316,44 @@ pub fn scan(bytes: &[u8], mut each: impl FnMut(Entry) -> bool) -> Scanned {
         valid: r.pos,
         entries,
         stopped: None,
+        after: 0,
     }
+}
+
+/// Whether a whole entry of a known kind and length, whose checksum holds,
+/// starts at `at`: the entry's length if so.
+fn entry_at(bytes: &[u8], at: usize) -> Option<usize> {
+    let mut r = Cursor { bytes, pos: at };
+    let kind = r.take(1)?;
+    let len = r.u32()?;
+    let known = match kind {
+        [KIND_DELIVERY] => len == DELIVERY_LEN,
+        [KIND_MESSAGE_ID] => (MESSAGE_ID_LEN..=MAX_PAYLOAD).contains(&len),
+        _ => false,
+    };
+    if !known {
+        return None;
+    }
+    r.take(len as usize)?;
+    let end = r.pos;
+    let crc = r.u32()?;
+    (bytes.get(at..end).map(crc32fast::hash) == Some(crc)).then_some(r.pos - at)
+}
+
+/// The whole, valid entries after the entry at `stopped` (where reading
+/// stopped): from the first offset past its start where one begins, up to
+/// the next that does not. A run appends whole entries one after another,
+/// so valid entries there mean the damage is not a torn tail.
+fn entries_after(bytes: &[u8], stopped: usize) -> usize {
+    let Some(mut at) = (stopped + 1..bytes.len()).find(|&at| entry_at(bytes, at).is_some()) else {
+        return 0;
+    };
+    let mut found = 0;
+    while let Some(len) = entry_at(bytes, at) {
+        found += 1;
+        at += len;
+    }
+    found
 }
 
 /// Reads fixed-size fields from a byte slice.
@@ -420,6 +463,26 @@ mod tests {
             let s = scan(&bytes[..cut], |_| true);
             assert_eq!(s.valid, cut / one * one, "{cut}");
             assert_eq!(s.entries, cut / one);
+        }
+        // A torn tail: nothing whole after the entry reading stopped at.
+        for cut in (one * 3 + 1)..(one * 4) {
+            let mut torn = bytes[..cut].to_vec();
+            assert_eq!(scan(&torn, |_| true).after, 0, "{cut}");
+            // The final entry written whole, then garbled or zeroed.
+            torn = bytes[..one * 4].to_vec();
+            torn[cut] ^= 0x5a;
+            assert_eq!(scan(&torn, |_| true).after, 0, "{cut}");
+            torn[one * 3..].fill(0);
+            assert_eq!(scan(&torn, |_| true).after, 0, "{cut}");
+        }
+        // Damage in the middle: any byte of the third entry, and the two
+        // entries after it are found.
+        for at in (one * 2)..(one * 3) {
+            let mut damaged = bytes.clone();
+            damaged[at] ^= 0x5a;
+            let s = scan(&damaged, |_| true);
+            assert_eq!((s.valid, s.entries, s.after), (one * 2, 2, 2), "{at}");
+            assert!(s.stopped.is_some());
         }
         bytes[one * 2 + 7] ^= 1;
         let s = scan(&bytes, |_| true);

@@ -158,10 +158,15 @@ impl StateFiles {
         let scanned = journal::scan(entries, |entry| replay(policy, state, entry));
         let end = (from + scanned.valid) as u64;
         if let Some(why) = scanned.stopped {
-            eprintln!(
-                "{shown}: ignored the last {} bytes ({why}): written by a run that stopped before printing those decisions",
-                bytes.len() as u64 - end
-            );
+            let ignored = bytes.len() as u64 - end;
+            match scanned.after {
+                0 => eprintln!(
+                    "{shown}: ignored the last {ignored} bytes ({why}): written by a run that stopped before printing those decisions"
+                ),
+                after => eprintln!(
+                    "{shown}: damaged at byte {end} ({why}, followed by {after} whole entries), not cut short by a run that stopped: ignored the last {ignored} bytes, and the deliveries they record are lost (their decisions may have been printed; later decisions will not count them)"
+                ),
+            }
             self.journal.set_len(end).map_err(io)?;
             self.journal.sync_data().map_err(io)?;
         }
