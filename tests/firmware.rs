@@ -989,6 +989,8 @@ fn messages_across_a_midnight_swap_are_decided_as_eval_decides_them() {
         "new-no-sizes TG_NULL_POINTER reason",
         "new-bad-when-full TG_OUT_OF_RANGE reason",
         "new-capacity TG_CAPACITY reason",
+        "new-no-keys TG_OUT_OF_RANGE reason",
+        "new-no-ids-needed TG_OK",
         "new-fees-no-sizes TG_OK",
         "decide-fees TG_WRONG_KIND",
         "decide-not-yet-effective TG_NOT_YET_EFFECTIVE",

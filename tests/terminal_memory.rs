@@ -85,9 +85,10 @@ fn loaded_policies_and_their_state_fit_a_terminal() {
         panic!("not a notifications policy")
     };
     let stateful = policy.rules().iter().filter(|r| r.span().is_some()).count();
-    let base = state_bytes(&policy, 0, 0);
-    let per_key = (state_bytes(&policy, 1024, 0) - base) as f64 / 1024.0;
-    let per_id = (state_bytes(&policy, 0, 1024) - base) as f64 / 1024.0;
+    // A state needs room for one key and one id at least.
+    let base = state_bytes(&policy, 1, 1);
+    let per_key = (state_bytes(&policy, 1025, 1) - base) as f64 / 1024.0;
+    let per_id = (state_bytes(&policy, 1, 1025) - base) as f64 / 1024.0;
     let terminal = state_bytes(&policy, 64, 256);
     let kept = BoundedState::new(&policy, 1).unwrap().instants_per_key();
     let per_rule: Vec<String> = policy
@@ -107,7 +108,7 @@ fn loaded_policies_and_their_state_fit_a_terminal() {
         messages.len()
     );
     println!(
-        "state (lateness {} s, {stateful} stateful rules): {base} bytes empty, \
+        "state (lateness {} s, {stateful} stateful rules): {base} bytes at one key and one id, \
          {per_key:.1} bytes per key (all stateful rules), {per_id:.1} bytes per message id, \
          {terminal} bytes at 64 keys and 256 ids (the C example's)",
         policy.lateness_ms() / 1000

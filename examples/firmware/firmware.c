@@ -420,6 +420,13 @@ static void check_errors(const char *fees_path, const char *messages_path, const
                   TG_NULL_POINTER, message, "a state into NULL");
     expect_reason(tg_state_new(m.policy, 8, 8, 7, &state, message, sizeof message),
                   TG_OUT_OF_RANGE, message, "when_full 7, with a message");
+    expect_reason(tg_state_new(m.policy, 0, 8, TG_EVICT_OLDEST, &state, message, sizeof message),
+                  TG_OUT_OF_RANGE, message, "a state with room for no key");
+    expect(state == NULL ? TG_OK : TG_BAD_HANDLE, TG_OK, "a refused state gives NULL");
+    expect_reason(tg_state_new(m.policy, 8, 0, TG_EVICT_OLDEST, &state, message, sizeof message),
+                  TG_OUT_OF_RANGE, message, "a state with room for no message id");
+    tg_state_free(state);
+    state = NULL;
     if (capacity_path != NULL) {
         tg_policy *big = load(capacity_path);
         strcpy(message, UNWRITTEN);

@@ -185,6 +185,17 @@ int main(int argc, char **argv) {
     s = tg_terminal_new(bytes[2], lens[2], key, 1, NULL, &sizes, &other, message,
                         sizeof message);
     printf("check new-capacity %s %s\n", tg_status_name(s), reason(message));
+    tg_state_sizes no_keys = {0, 16, TG_EVICT_OLDEST};
+    s = tg_terminal_new(bytes[0], lens[0], key, 1, NULL, &no_keys, &other, message,
+                        sizeof message);
+    printf("check new-no-keys %s %s\n", tg_status_name(s), reason(message));
+    /* Version 1 names no message id: room for none is right. */
+    tg_state_sizes no_ids = {16, 0, TG_EVICT_OLDEST};
+    s = tg_terminal_new(bytes[0], lens[0], key, 1, NULL, &no_ids, &other, message,
+                        sizeof message);
+    printf("check new-no-ids-needed %s\n", tg_status_name(s));
+    tg_terminal_free(other);
+    other = NULL;
     /* A fees terminal keeps no throttle state. */
     s = tg_terminal_new(bytes[3], lens[3], key, 1, NULL, NULL, &other, NULL, 0);
     printf("check new-fees-no-sizes %s\n", tg_status_name(s));

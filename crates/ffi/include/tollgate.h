@@ -282,7 +282,10 @@ void rust_eh_personality(void);
 
 // Makes a state for a notifications policy in `*out` with room for
 // `capacity` keys per stateful rule and `id_capacity` message ids, all
-// allocated now; `when_full` is a `tg_when_full`. On every refusal
+// allocated now; `when_full` is a `tg_when_full`. `capacity` must be at
+// least 1, and so must `id_capacity` when the policy names a message id
+// (`TG_OUT_OF_RANGE`; without one, `id_capacity` is not used); a policy
+// whose cap cannot be kept at that capacity is `TG_CAPACITY`. On every refusal
 // `*out` is NULL (when `out` is not) and the reason is written to
 // `message` (when not NULL).
 //
@@ -543,7 +546,8 @@ const char *tg_status_name(int32_t status);
 // says how large a throttle state to keep per held version (NULL is
 // `TG_NULL_POINTER` then; a fees terminal ignores it and may pass NULL);
 // a policy whose cap cannot be kept at those sizes is `TG_CAPACITY`, a
-// `when_full` that is no `tg_when_full` `TG_OUT_OF_RANGE`. On success
+// `when_full` that is no `tg_when_full` `TG_OUT_OF_RANGE`, and so is a
+// size of 0 where `tg_state_new` refuses one. On success
 // `*out` is a new handle (free it with `tg_terminal_free`); on every
 // refusal `*out` is NULL (when `out` is not) and the reason is in
 // `message`.

@@ -9,7 +9,7 @@ use crate::status::tg_status;
 use alloc::sync::Arc;
 use core::ffi::c_char;
 use tollgate_runtime::artifact::Compiled;
-use tollgate_runtime::bounded::{BoundedState, WhenFull};
+use tollgate_runtime::bounded::{BoundedState, CapacityError, WhenFull};
 use tollgate_runtime::ids::Answer;
 use tollgate_runtime::notify::{Decision, NotifyError, Reason};
 
@@ -116,9 +116,21 @@ pub(crate) fn when_full_of(n: u32) -> Option<WhenFull> {
     }
 }
 
+/// The status of a state that can't be made: `TG_OUT_OF_RANGE` for a size
+/// of 0 where the policy needs room, else `TG_CAPACITY`.
+pub(crate) fn capacity_status(e: &CapacityError) -> tg_status {
+    match e {
+        CapacityError::NoKeys | CapacityError::NoIds { .. } => tg_status::TG_OUT_OF_RANGE,
+        _ => tg_status::TG_CAPACITY,
+    }
+}
+
 /// Makes a state for a notifications policy in `*out` with room for
 /// `capacity` keys per stateful rule and `id_capacity` message ids, all
-/// allocated now; `when_full` is a `tg_when_full`. On every refusal
+/// allocated now; `when_full` is a `tg_when_full`. `capacity` must be at
+/// least 1, and so must `id_capacity` when the policy names a message id
+/// (`TG_OUT_OF_RANGE`; without one, `id_capacity` is not used); a policy
+/// whose cap cannot be kept at that capacity is `TG_CAPACITY`. On every refusal
 /// `*out` is NULL (when `out` is not) and the reason is written to
 /// `message` (when not NULL).
 ///
@@ -170,7 +182,7 @@ pub unsafe extern "C" fn tg_state_new(
         }
         Err(e) => {
             buffers::error_message(message, message_len, &e);
-            tg_status::TG_CAPACITY
+            capacity_status(&e)
         }
     }
 }

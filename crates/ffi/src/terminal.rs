@@ -14,7 +14,7 @@
 
 use crate::buffers;
 use crate::handle::{self, Handle};
-use crate::notify::{decision_of, tg_decision, undecided, when_full_of};
+use crate::notify::{capacity_status, decision_of, tg_decision, undecided, when_full_of};
 use crate::policy::{load_args, tg_policy, Policy};
 use crate::record::{self, tg_record};
 use crate::status::tg_status;
@@ -107,7 +107,7 @@ fn held_in(t: &Terminal<Bounded>, slot: tg_slot) -> Option<&Held<BoundedState>> 
 fn stage_status(e: &StageError) -> tg_status {
     match e {
         StageError::Artifact(a) => status_of(a.kind),
-        StageError::Capacity(_) => tg_status::TG_CAPACITY,
+        StageError::Capacity(c) => capacity_status(c),
         StageError::OtherPolicy => tg_status::TG_OTHER_POLICY,
         StageError::OtherKind => tg_status::TG_WRONG_KIND,
         StageError::NotNewer { .. } => tg_status::TG_NOT_NEWER,
@@ -122,7 +122,8 @@ fn stage_status(e: &StageError) -> tg_status {
 /// says how large a throttle state to keep per held version (NULL is
 /// `TG_NULL_POINTER` then; a fees terminal ignores it and may pass NULL);
 /// a policy whose cap cannot be kept at those sizes is `TG_CAPACITY`, a
-/// `when_full` that is no `tg_when_full` `TG_OUT_OF_RANGE`. On success
+/// `when_full` that is no `tg_when_full` `TG_OUT_OF_RANGE`, and so is a
+/// size of 0 where `tg_state_new` refuses one. On success
 /// `*out` is a new handle (free it with `tg_terminal_free`); on every
 /// refusal `*out` is NULL (when `out` is not) and the reason is in
 /// `message`.
@@ -168,10 +169,12 @@ pub unsafe extern "C" fn tg_terminal_new(
         }
         None => None,
     };
-    // A fees terminal keeps no state: an empty store is never asked.
+    // A fees terminal keeps no state: this store is never asked for one. A
+    // notifications policy given no sizes gets the smallest state, dropped
+    // at once and refused below.
     let none = Bounded {
-        capacity: 0,
-        id_capacity: 0,
+        capacity: 1,
+        id_capacity: 1,
         when_full: WhenFull::RefuseNewKeys,
     };
     match Terminal::install_with(bytes, &keys, floor.as_ref(), store.unwrap_or(none)) {

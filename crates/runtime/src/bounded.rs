@@ -10,7 +10,9 @@
 //! `N × (2 + ⌊L / shortest local day⌋)` for a calendar-day cap. Every cap
 //! is enforced exactly; a policy whose rule would need more than
 //! [`MAX_INSTANTS`] instants per key is refused by [`BoundedState::new`],
-//! naming the rule.
+//! naming the rule; so is a capacity of 0 ([`CapacityError::NoKeys`]),
+//! and an id capacity of 0 for a policy that names a message id
+//! ([`CapacityError::NoIds`]).
 //!
 //! **When a table is full.** A new key takes the place of an entry none of
 //! whose deliveries can meet a record at or after the new record's time
@@ -83,6 +85,15 @@ pub enum CapacityError {
         /// The ids asked for.
         capacity: usize,
     },
+    /// A capacity of 0 keys: a state without room for a single key
+    /// would refuse (or evict) every key of every stateful rule.
+    NoKeys,
+    /// An id capacity of 0 for a policy that names a message id: every
+    /// message with an id would go undecided.
+    NoIds {
+        /// The policy's message id field.
+        field: String,
+    },
 }
 
 /// `n` copies of `value`, or `None` when their size overflows the address
@@ -111,6 +122,15 @@ impl core::fmt::Display for CapacityError {
             CapacityError::TooManyIds { capacity } => {
                 write!(f, "room for {capacity} message ids does not fit in memory")
             }
+            CapacityError::NoKeys => write!(
+                f,
+                "a capacity of 0 keys: a state needs room for at least one key per stateful rule"
+            ),
+            CapacityError::NoIds { field } => write!(
+                f,
+                "an id capacity of 0, and the policy's message id is `{field}`: a state needs \
+                 room for at least one message id"
+            ),
         }
     }
 }
@@ -150,7 +170,8 @@ impl BoundedState {
     /// allocated here.
     ///
     /// # Errors
-    /// [`CapacityError`] naming a rule whose cap can't be enforced exactly.
+    /// [`CapacityError`] naming a rule whose cap can't be enforced exactly;
+    /// [`CapacityError::NoKeys`] for a capacity of 0.
     pub fn new(policy: &NotifyPolicy, capacity: usize) -> Result<BoundedState, CapacityError> {
         BoundedState::with(policy, capacity, WhenFull::EvictOldest)
     }
@@ -171,13 +192,25 @@ impl BoundedState {
     /// (none when the policy names no message id).
     ///
     /// # Errors
-    /// [`CapacityError`] naming a rule whose cap can't be enforced exactly.
+    /// [`CapacityError`] naming a rule whose cap can't be enforced exactly;
+    /// [`CapacityError::NoKeys`] for a `capacity` of 0, and
+    /// [`CapacityError::NoIds`] for an `id_capacity` of 0 when the policy
+    /// names a message id (0 is right when it names none).
     pub fn with_ids(
         policy: &NotifyPolicy,
         capacity: usize,
         when_full: WhenFull,
         id_capacity: usize,
     ) -> Result<BoundedState, CapacityError> {
+        if capacity == 0 {
+            return Err(CapacityError::NoKeys);
+        }
+        if let (0, Some(field)) = (id_capacity, policy.message_id()) {
+            let field = policy.fields().get(field as usize);
+            return Err(CapacityError::NoIds {
+                field: field.map(|f| f.name.clone()).unwrap_or_default(),
+            });
+        }
         let mut tables = Vec::with_capacity(policy.rules().len());
         for r in policy.rules() {
             let Some(span) = r.span() else {

@@ -1007,6 +1007,36 @@ mod tests {
         assert!(!alloc::string::ToString::to_string(&e).contains('\n'));
     }
 
+    /// A size of 0 is refused where the policy needs room: keys always,
+    /// message ids when the policy names one (else 0 ids is right).
+    #[test]
+    fn a_state_without_room_is_refused() {
+        use crate::bounded::{BoundedState, CapacityError, WhenFull};
+        let plain = policy(3, 100);
+        assert_eq!(
+            BoundedState::new(&plain, 0).unwrap_err(),
+            CapacityError::NoKeys
+        );
+        assert!(BoundedState::with_ids(&plain, 1, WhenFull::RefuseNewKeys, 0).is_ok());
+        let ids = with_ids(100);
+        assert_eq!(
+            BoundedState::with_ids(&ids, 4, WhenFull::EvictOldest, 0).unwrap_err(),
+            CapacityError::NoIds { field: "id".into() }
+        );
+        assert_eq!(
+            BoundedState::with_ids(&ids, 0, WhenFull::EvictOldest, 4).unwrap_err(),
+            CapacityError::NoKeys
+        );
+        assert!(BoundedState::with_ids(&ids, 1, WhenFull::EvictOldest, 1).is_ok());
+        for e in [
+            CapacityError::NoKeys,
+            CapacityError::NoIds { field: "id".into() },
+        ] {
+            let text = alloc::string::ToString::to_string(&e);
+            assert!(text.contains(" 0") && !text.contains('\n'), "{text}");
+        }
+    }
+
     /// The timestamp field decisions are made at.
     fn clock_field() -> FieldSpec {
         FieldSpec {
