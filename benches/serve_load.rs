@@ -342,9 +342,9 @@ impl StepRecords {
     }
 
     /// The policy `text`, its name suffixed with `_TAG` (so that each
-    /// client configuration has keys of its own in Redis: one service
-    /// instance is then the only writer of its keys, as it would be), on
-    /// records made from `lines`.
+    /// client configuration and each side has keys of its own in Redis:
+    /// the one-instance configuration is then the only writer of its keys,
+    /// as one service instance would be), on records made from `lines`.
     fn new(label: &'static str, tag: &str, text: &str, lines: &[String]) -> StepRecords {
         let name = text
             .lines()
@@ -642,12 +642,17 @@ fn main() {
         for r in 1..=rounds {
             for (c, (name, clients)) in configurations.iter().enumerate() {
                 let tag = format!("c{c}");
-                let workloads = [
-                    Arc::new(StepRecords::merchant_messages(&tag, true)),
-                    Arc::new(StepRecords::merchant_messages(&format!("{tag}n"), false)),
-                    Arc::new(StepRecords::one_cap(&tag)),
-                ];
-                for recs in &workloads {
+                // Each workload twice: for the step, and (tagged `u`) for
+                // its unchecked commands, on keys of their own.
+                let workloads = |tag: &str| {
+                    [
+                        Arc::new(StepRecords::merchant_messages(tag, true)),
+                        Arc::new(StepRecords::merchant_messages(&format!("{tag}n"), false)),
+                        Arc::new(StepRecords::one_cap(tag)),
+                    ]
+                };
+                let unchecked = workloads(&format!("{tag}u"));
+                for (recs, urecs) in workloads(&tag).iter().zip(&unchecked) {
                     let target = Target {
                         redis: &redis,
                         pid: redis.pid().unwrap().to_string(),
@@ -655,7 +660,7 @@ fn main() {
                         secs,
                     };
                     let t = step_round(&target, Side::Tollgate, recs, &next).await;
-                    let u = step_round(&target, Side::Unchecked, recs, &next).await;
+                    let u = step_round(&target, Side::Unchecked, urecs, &next).await;
                     let g = step_round(&target, Side::Gcra, recs, &gnext).await;
                     println!(
                         "| {r} | {name} | {} | {:.0} | {:.0} | {:.0} | {:.2}×, {:.2}× | {:.1} / {:.1} / {:.1} | {:.1} / {:.1} / {:.1} | {:.3} | {:.1} / {:.1} / {:.1} | {} |",

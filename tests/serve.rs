@@ -1205,15 +1205,37 @@ fn serve_refuses_a_backend_it_does_not_have() {
 /// warned about in the log.
 #[test]
 fn serve_refuses_fail_modes_that_cannot_hold_and_warns_of_unknown_names() {
+    // A service that accepts the flags would run on: it is stopped after
+    // 20 seconds and the test fails.
     let refused = |args: &[&str], says: &str| {
-        let out = Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        let mut child = Command::new(env!("CARGO_BIN_EXE_tollgate"))
             .args(["serve", "--policies", "policies", "--listen", "127.0.0.1:0"])
             .args(args)
             .current_dir(root())
-            .output()
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
             .unwrap();
-        let stderr = String::from_utf8_lossy(&out.stderr);
-        assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("{args:?}: the service started");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        assert_eq!(status.code(), Some(2), "{args:?}: {stderr}");
         assert!(stderr.contains(says), "{args:?}: {stderr}");
     };
     let redis = "redis://127.0.0.1:1/0";

@@ -326,11 +326,14 @@ async fn serve(app: Arc<App>, options: Options) -> u8 {
         .with_writer(std::io::stderr)
         .with_ansi(false)
         .try_init();
+    // The directory is watched from the start: a change made while the
+    // first load runs (or waits) is loaded right after it.
+    let watcher = reload::watch(app.clone(), options.watch, signals.hup);
     // The policies load in a task of their own, after the first line (the
     // load logs what it serves and what failed): a state in --state-dir
-    // that another run holds makes the load wait (saying so on the next
-    // line), connections wait for it in the listener's queue, and SIGTERM
-    // or SIGINT still stops the service.
+    // that another run holds makes the load wait (saying so on stderr),
+    // connections wait for it in the listener's queue, and SIGTERM or
+    // SIGINT still stops the service.
     let first_load = tokio::spawn({
         let app = app.clone();
         async move { reload::reload(&app).await }
@@ -344,7 +347,6 @@ async fn serve(app: Arc<App>, options: Options) -> u8 {
         eprintln!("error: cannot read {}: {e}", options.policies.display());
         return crate::cli::EXIT_USAGE;
     }
-    let watcher = reload::watch(app.clone(), options.watch, signals.hup);
     let router = http::router(app.clone());
     let code = connections(listener, router, options.limits, signals.term, signals.int).await;
     drop(watcher);

@@ -96,7 +96,13 @@ impl RedisState {
     /// # Errors
     /// The URL is not a Redis URL.
     pub fn new(url: &str, timeout: Duration, default_mode: FailMode) -> Result<RedisState, String> {
-        let client = redis::Client::open(url).map_err(|e| format!("{url}: {e}"))?;
+        let mut info = redis::IntoConnectionInfo::into_connection_info(url)
+            .map_err(|e| format!("{url}: {e}"))?;
+        // RESP3: the client hears of a lost connection when it is lost (a
+        // push) and reconnects then, not at the next call, which would
+        // meet the dead connection and fail.
+        info.redis.protocol = redis::ProtocolVersion::RESP3;
+        let client = redis::Client::open(info).map_err(|e| format!("{url}: {e}"))?;
         Ok(RedisState {
             client,
             conn: tokio::sync::Mutex::new(None),
@@ -282,18 +288,16 @@ impl RedisState {
 
     /// Runs `lua`'s command `cmd`, loading the script first if Redis
     /// does not have it (a restarted or flushed Redis), and sending it once
-    /// more, on the connection the client then makes again, if the
-    /// connection was lost or a reconnection refused: what the first call
-    /// after Redis comes back meets. A call lost in flight may have been
-    /// applied; sent again, its message is then counted twice (a cap errs
-    /// toward suppression, never beyond).
+    /// more if it was never sent ([`not_sent`]: the client is connecting
+    /// again, which is what the first call after Redis comes back meets).
+    /// A call lost in flight is not sent again: it may have been applied.
     async fn run(
         &self,
         lua: &redis::Script,
         conn: &mut redis::aio::ConnectionManager,
         cmd: &redis::Cmd,
     ) -> Result<redis::Value, String> {
-        let mut lost = false;
+        let mut refused = false;
         let mut loaded = false;
         loop {
             let answer =
@@ -304,8 +308,8 @@ impl RedisState {
                     loaded = true;
                     self.call(lua.load_async(conn)).await?;
                 }
-                Ok(Err(e)) if !lost && (e.is_connection_dropped() || e.is_connection_refusal()) => {
-                    lost = true;
+                Ok(Err(e)) if !refused && not_sent(&e) => {
+                    refused = true;
                 }
                 Ok(Err(e)) => return Err(self.failed(&e)),
                 Err(_) => return Err(self.late()),
@@ -338,6 +342,15 @@ impl RedisState {
         let server = self.client.get_connection_info().addr.to_string();
         failure::describe(e, &server, self.timeout)
     }
+}
+
+/// Whether a call failed before it was sent: the connection was refused,
+/// or the client's reconnection (after it heard the connection was lost)
+/// had failed, which the `redis` crate's connection manager answers as
+/// `Reconnecting failed: …` without sending the call, and then connects
+/// again.
+fn not_sent(e: &redis::RedisError) -> bool {
+    e.is_connection_refusal() || e.to_string().contains("Reconnecting failed")
 }
 
 /// Decides `record` on `view` as `eval` would print it (the line, or the

@@ -307,7 +307,8 @@ pub(super) fn answered(answer: redis::Value, n: usize) -> Result<Answered, Strin
     if written {
         items
             .map(|v| match v {
-                redis::Value::Nil => Ok(None),
+                // Lua's `false`: RESP2 answers nil, RESP3 a boolean.
+                redis::Value::Nil | redis::Value::Boolean(false) => Ok(None),
                 v => value(v).map(Some),
             })
             .collect::<Result<_, _>>()
