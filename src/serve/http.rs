@@ -482,7 +482,8 @@ async fn answer_stream(
             // The answers go only once the deliveries they announce are
             // journaled (with a state kept on disk).
             if let Err(e) = tokio::task::block_in_place(|| answerer.commit()) {
-                return unjournaled(app, &name, tx, e, sent + 1).await;
+                unjournaled(app, &name, tx, e, sent + 1).await;
+                return drain(&mut data, max_body.saturating_sub(lines.bytes())).await;
             }
             sent = lines.lines();
             if tx
@@ -508,6 +509,19 @@ async fn answer_stream(
     }
     if !out.is_empty() {
         let _ = tx.send(Bytes::from(out)).await;
+    }
+}
+
+/// Reads and drops what is left of a body whose answers ended early (at
+/// most `left` bytes, what the body limit still allows), so that a client
+/// still sending it reads the answer rather than a connection reset with
+/// its data unread.
+async fn drain(data: &mut axum::body::BodyDataStream, mut left: u64) {
+    while left > 0 {
+        match next_chunk(data).await {
+            Some(Ok(chunk)) => left = left.saturating_sub(chunk.len() as u64),
+            _ => return,
+        }
     }
 }
 

@@ -120,6 +120,11 @@ impl BodyLines {
     pub fn lines(&self) -> usize {
         self.lines
     }
+
+    /// How many bytes of the body were read.
+    pub fn bytes(&self) -> u64 {
+        self.read
+    }
 }
 
 #[cfg(test)]
