@@ -226,6 +226,35 @@ fn with_comments(text: &str, seed: u64) -> String {
     out
 }
 
+/// Comments spliced in around the commas of a text (of enums, sets, key
+/// lists, records): before some commas one on a line of its own, after
+/// some one that follows the comma, around others both.
+fn with_comments_around_commas(text: &str, seed: u64) -> String {
+    let mut r = Lcg(seed);
+    let mut out = String::new();
+    for (i, (tok, span)) in tokens(text).into_iter().enumerate() {
+        let t = &text[span.range()];
+        if tok != Some(Token::Punct) || t != "," {
+            out.push_str(t);
+            continue;
+        }
+        let (before, after) = match r.next() % 4 {
+            0 => (false, false),
+            1 => (true, false),
+            2 => (false, true),
+            _ => (true, true),
+        };
+        if before {
+            out.push_str(&format!("\n# before comma {i}\n"));
+        }
+        out.push(',');
+        if after {
+            out.push_str(&format!(" # after comma {i}\n"));
+        }
+    }
+    out
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(common::cases(24)))]
 
@@ -234,13 +263,16 @@ proptest! {
         let text = generate::policy(seed, Shape { rules, schedules, unique, specific });
         laws("generated", &text, seed);
         laws("generated with comments", &with_comments(&text, seed), seed);
+        laws("generated with comments around commas", &with_comments_around_commas(&text, seed), seed);
     }
 
     #[test]
     fn generated_sheets_obey_the_laws(seed in 0u64..1_000_000, rules in 1usize..60) {
         laws("sheet", &with_comments(&generate::rate_sheet(seed, rules), seed), seed);
         laws("unique sheet", &generate::unique_sheet(seed, rules), seed);
-        laws("large enum", &generate::large_enum_policy(seed, 150, rules.min(8), 1), seed);
+        let large = generate::large_enum_policy(seed, 150, rules.min(8), 1);
+        laws("large enum", &large, seed);
+        laws("large enum with comments around commas", &with_comments_around_commas(&large, seed), seed);
     }
 }
 
@@ -357,8 +389,8 @@ fn test_tokens(text: &str) -> Vec<String> {
 }
 
 /// `text` with its spaces and line breaks between tokens changed at random
-/// (none inside strings; a comment still ends its line; an amount and its
-/// currency stay on one line).
+/// (none inside strings; a comment still ends its line, and one that
+/// followed code still does; an amount and its currency stay on one line).
 fn scramble_lines(text: &str, seed: u64) -> String {
     let mut r = Lcg(seed);
     let mut out = String::new();
@@ -382,6 +414,15 @@ fn scramble_lines(text: &str, seed: u64) -> String {
             '\n' if in_comment || (before_comment && !in_string) => {
                 in_comment = false;
                 out.push('\n');
+            }
+            // A space before a comment that follows code: no line break.
+            ' ' if !in_string
+                && !in_comment
+                && text[at + 1..]
+                    .trim_start_matches([' ', '\t'])
+                    .starts_with('#') =>
+            {
+                out.push(' ');
             }
             // `25.00 CNY` is one token: spaces only after a digit.
             ' ' | '\n' if !in_string && !in_comment => {
@@ -408,28 +449,83 @@ fn test_files_obey_the_laws() {
     let files = test_files();
     assert!(files.len() >= 10, "only {} test files", files.len());
     for (i, (name, text)) in files.iter().enumerate() {
-        let once = tollgate::fmt::format_tests(text)
-            .unwrap_or_else(|e| panic!("{name}: does not format: {:?}", e[0].message));
-        let twice = tollgate::fmt::format_tests(&once).unwrap();
-        assert_eq!(once, twice, "{name}: formatting twice changed it");
-        assert_eq!(
-            comment_texts(text),
-            comment_texts(&once),
-            "{name}: comments lost"
+        test_file_laws(name, text, i as u64);
+        let commented = with_comments_around_commas(text, i as u64);
+        test_file_laws(
+            &format!("{name} with comments around commas"),
+            &commented,
+            i as u64,
         );
-        assert_eq!(
-            test_tokens(text),
-            test_tokens(&once),
-            "{name}: tokens changed"
-        );
-        for k in 0..3 {
-            let scrambled = scramble_lines(text, (i as u64) * 7 + k);
-            let again = tollgate::fmt::format_tests(&scrambled).unwrap_or_else(|e| {
-                panic!("{name}: scrambled copy: {:?}\n{scrambled}", e[0].message)
-            });
-            assert_eq!(once, again, "{name}: a scrambled copy formats differently");
-        }
     }
+}
+
+/// Every law for one test file's text.
+fn test_file_laws(name: &str, text: &str, i: u64) {
+    let once = tollgate::fmt::format_tests(text)
+        .unwrap_or_else(|e| panic!("{name}: does not format: {:?}", e[0].message));
+    let twice = tollgate::fmt::format_tests(&once).unwrap();
+    assert_eq!(once, twice, "{name}: formatting twice changed it");
+    assert_eq!(
+        comment_texts(text),
+        comment_texts(&once),
+        "{name}: comments lost"
+    );
+    assert_eq!(
+        test_tokens(text),
+        test_tokens(&once),
+        "{name}: tokens changed"
+    );
+    for k in 0..3 {
+        let scrambled = scramble_lines(text, i * 7 + k);
+        let again = tollgate::fmt::format_tests(&scrambled)
+            .unwrap_or_else(|e| panic!("{name}: scrambled copy: {:?}\n{scrambled}", e[0].message));
+        assert_eq!(once, again, "{name}: a scrambled copy formats differently");
+    }
+}
+
+/// Comments before and after the commas of an enum (between variants and
+/// after the last), and of a test's record: `fmt -` keeps each where it
+/// stood (before the comma on a line of its own, after the comma on its
+/// line), and formatting its output changes nothing.
+#[test]
+fn comments_around_commas_keep_their_places() {
+    let header = "policy p version 1\nkind fees\nrounding half_up\n";
+    let rest = "field amount: money\nschedule s {\n  hit first\n  otherwise => 0\n}\n";
+    let cases = [
+        (
+            "enum_between_variants",
+            format!("{header}field ch: enum {{ a\n# x\n, # y\nb, c }}\n{rest}"),
+        ),
+        (
+            "enum_after_the_last_variant",
+            format!("{header}field ch: enum {{ a, b\n# x\n, # y\n}}\n{rest}"),
+        ),
+        (
+            "set_before_its_brace",
+            format!("{header}field ch: enum {{ a, b, c }}\n{rest}").replace(
+                "otherwise => 0",
+                "rule r when ch in {a, b\n# x\n, # y\n} => 1.00\n  otherwise => 0",
+            ),
+        ),
+    ];
+    let record = (
+        "test_record",
+        "tests for p\ntest \"r\" {\n  record { channel: credit_card\n# a\n, # b\namount: 100.00 CNY }\n  expect fee 0.60 CNY\n}\n".to_string(),
+    );
+    let mut shown = String::new();
+    for (name, text) in cases.iter().chain([&record]) {
+        let out = common::tollgate_stdin(&["fmt", "-"], text);
+        assert_eq!(out.status.code(), Some(0), "{name}");
+        let once = String::from_utf8(out.stdout).unwrap();
+        let again = common::tollgate_stdin(&["fmt", "-"], &once);
+        assert_eq!(
+            String::from_utf8(again.stdout).unwrap(),
+            once,
+            "{name}: formatting twice changed it"
+        );
+        shown.push_str(&format!("== {name}\n{text}-- formatted\n{once}"));
+    }
+    insta::assert_snapshot!(shown);
 }
 
 #[test]

@@ -235,8 +235,14 @@ impl Formatter<'_> {
                 let kids = &node.children;
                 for (i, kid) in kids.iter().enumerate() {
                     if kid.is_leaf() {
-                        if kid.kind == K::punct_comma && closes_list(kids.get(i + 1)) {
-                            // A trailing comma in a one-line list goes.
+                        let next = kids.get(i + 1);
+                        if kid.kind == K::punct_comma
+                            && closes_list(next)
+                            && !self.comment_around(kids.get(i.wrapping_sub(1)), next)
+                        {
+                            // A trailing comma in a one-line list goes,
+                            // unless a comment stands by it (it keeps its
+                            // place before or after the comma).
                             continue;
                         }
                         self.leaf_in(kid, node.kind);
@@ -288,6 +294,14 @@ impl Formatter<'_> {
         }
     }
 
+    /// Whether a comment stands between the nodes `before` and `after`.
+    fn comment_around(&self, before: Option<&Node>, after: Option<&Node>) -> bool {
+        let end = |n: &Node| n.leaves().last().map_or(n.span.end, |l| l.span.end);
+        let from = before.map_or(0, end);
+        let to = after.map_or(self.src.len(), Node::start);
+        self.p.comment_within(from, to)
+    }
+
     /// Whether the enum of a field declaration is laid out one variant per
     /// line: when a comment stands among its variants, or the declaration
     /// would not fit on one line.
@@ -336,19 +350,19 @@ impl Formatter<'_> {
         let kids = &node.children;
         let rbrace = kids.iter().rfind(|k| k.kind == K::punct_rbrace);
         let close_at = rbrace.map_or(self.src.len(), |r| r.span.start);
-        let fields: Vec<&Node> = kids.iter().filter(|k| k.kind == K::record_field).collect();
+        let fields = items_of(kids, K::record_field);
         if let Some(l) = kids.first().filter(|k| k.kind == K::punct_lbrace) {
             self.leaf_in(l, K::record_fields);
         }
         self.p
-            .end_line(fields.first().map_or(close_at, |f| f.start()));
+            .end_line(fields.first().map_or(close_at, |(_, f)| f.start()));
         self.p.open();
-        for (i, field) in fields.iter().enumerate() {
+        for (i, &(at, field)) in fields.iter().enumerate() {
             self.inline(field);
             let end = field.leaves().last().map_or(field.span.end, |l| l.span.end);
-            self.fixed(end, ",", K::punct_comma);
+            self.separator(kids, at, end);
             self.p
-                .end_line(fields.get(i + 1).map_or(close_at, |n| n.start()));
+                .end_line(fields.get(i + 1).map_or(close_at, |(_, n)| n.start()));
         }
         self.p.comments_before(close_at);
         self.p.close();
@@ -357,23 +371,36 @@ impl Formatter<'_> {
         }
     }
 
+    /// The comma after the item `kids[item]` of a list laid out one item
+    /// per line: the source's comma where it stands,
+    /// so that a comment before it stays before it and one after it stays
+    /// after it; a comma of the formatter's own right after the item
+    /// (ending at `end`) when the source has none there.
+    fn separator(&mut self, kids: &[Node], item: usize, end: usize) {
+        match kids.get(item + 1).filter(|k| k.kind == K::punct_comma) {
+            Some(c) => self.fixed(c.span.start, ",", K::punct_comma),
+            None => self.fixed(end, ",", K::punct_comma),
+        }
+    }
+
     /// `enum {`, one `variant,` per line one level in, `}`.
     fn enum_block(&mut self, node: &Node) {
         let kids = &node.children;
         let rbrace = kids.iter().rfind(|k| k.kind == K::punct_rbrace);
         let close_at = rbrace.map_or(self.src.len(), |r| r.span.start);
-        let variants: Vec<&Node> = kids.iter().filter(|k| k.kind == K::ident).collect();
+        let variants = items_of(kids, K::ident);
         for kid in kids.iter().take_while(|k| k.kind != K::ident) {
             self.leaf_in(kid, K::enum_type);
         }
         self.p
-            .end_line(variants.first().map_or(close_at, |v| v.start()));
+            .end_line(variants.first().map_or(close_at, |(_, v)| v.start()));
         self.p.open();
-        for (i, v) in variants.iter().enumerate() {
+        for (i, &(at, v)) in variants.iter().enumerate() {
             let text = self.text(v);
-            self.fixed(v.span.start, &format!("{text},"), K::punct_comma);
+            self.fixed(v.span.start, &text, K::ident);
+            self.separator(kids, at, v.span.end);
             self.p
-                .end_line(variants.get(i + 1).map_or(close_at, |n| n.start()));
+                .end_line(variants.get(i + 1).map_or(close_at, |(_, n)| n.start()));
         }
         self.p.comments_before(close_at);
         self.p.close();
@@ -381,6 +408,14 @@ impl Formatter<'_> {
             self.fixed(r.span.start, "}", K::punct_rbrace);
         }
     }
+}
+
+/// The items of kind `kind` among a list's nodes, with their indexes.
+fn items_of(kids: &[Node], kind: K) -> Vec<(usize, &Node)> {
+    kids.iter()
+        .enumerate()
+        .filter(|(_, k)| k.kind == kind)
+        .collect()
 }
 
 /// Whether `next` closes a bracketed list (so a comma before it trails).
