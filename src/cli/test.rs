@@ -260,10 +260,25 @@ fn run_file(
     };
     run_.policy_name = file.policy.name.clone();
     let named = crate::testing::names::check_names(&file.tests);
-    if !named.is_empty() {
-        run_.diagnostics = named;
-        return Ok(run_);
+    let mut run_ = against_policy(run_, &file, path, beside, covered, &named)?;
+    if run_.outcomes.is_empty() {
+        // The tests could not be run: the problems of their names are
+        // still reported with the file's.
+        run_.diagnostics.extend(named.into_iter().flatten());
     }
+    Ok(run_)
+}
+
+/// Runs the parsed tests of `file` against the policy it names, found
+/// beside it; `named`: the problems of each test's name.
+fn against_policy(
+    mut run_: FileRun,
+    file: &crate::testing::ast::TestFile,
+    path: &Path,
+    beside: Option<&str>,
+    covered: &mut BTreeMap<String, PolicyCoverage>,
+    named: &[Vec<Diagnostic>],
+) -> Result<FileRun, source::LoadError> {
     if let Some(named) = beside {
         if named.strip_suffix(".toll") != Some(file.policy.name.as_str()) {
             run_.diagnostics.push(
@@ -350,7 +365,7 @@ fn run_file(
         tested: true,
     });
     entry.tested = true;
-    run_.outcomes = run(&file, &compiled, &mut entry.coverage);
+    run_.outcomes = run(file, &compiled, &mut entry.coverage, named);
     Ok(run_)
 }
 

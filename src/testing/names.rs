@@ -7,11 +7,16 @@ use crate::diagnostic::{Code, Diagnostic};
 /// Test names are shown on one line of every report and name a JUnit test
 /// case: each is non-empty, free of control characters (and of characters
 /// that split a line or reverse text), and unique in its file (`E0606`).
-pub fn check_names(tests: &[TestCase]) -> Vec<Diagnostic> {
-    let mut out = Vec::new();
+///
+/// The problems of each test's name, one entry per test in order (empty
+/// for a good name): a test whose name has a problem is an error and is
+/// not run; of tests named alike, the first keeps its name and runs.
+pub fn check_names(tests: &[TestCase]) -> Vec<Vec<Diagnostic>> {
+    let mut all = Vec::with_capacity(tests.len());
     let mut seen: std::collections::HashMap<&str, crate::span::Span> =
         std::collections::HashMap::new();
     for t in tests {
+        let mut out = Vec::new();
         let bad = |message: String, label: &str, help: &str| {
             Diagnostic::error(Code::E0606, message, t.name_span, label).with_help(help)
         };
@@ -49,6 +54,7 @@ pub fn check_names(tests: &[TestCase]) -> Vec<Diagnostic> {
         } else {
             seen.insert(&t.name, t.name_span);
         }
+        all.push(out);
     }
-    out
+    all
 }

@@ -55,14 +55,37 @@ pub struct Outcome {
 }
 
 /// Runs every test of `file` against `policy`, noting what each exercised
-/// in `coverage`.
-pub fn run(file: &TestFile, policy: &Compiled, coverage: &mut Coverage) -> Vec<Outcome> {
+/// in `coverage`. `named` holds the problems of each test's name, in the
+/// order of the tests ([`super::names::check_names`]): a test whose name
+/// has one is an error with every other problem it has, and is not run.
+pub fn run(
+    file: &TestFile,
+    policy: &Compiled,
+    coverage: &mut Coverage,
+    named: &[Vec<Diagnostic>],
+) -> Vec<Outcome> {
     file.tests
         .iter()
-        .map(|t| Outcome {
-            name: t.name.clone(),
-            span: t.name_span,
-            verdict: run_one(t, policy, coverage),
+        .enumerate()
+        .map(|(i, t)| {
+            let name_problems = named.get(i).filter(|ds| !ds.is_empty());
+            let verdict = match name_problems {
+                None => run_one(t, policy, coverage),
+                Some(ds) => {
+                    // Its other problems are found on a coverage of its
+                    // own, which is dropped: the test is not run.
+                    let mut all = ds.clone();
+                    if let Verdict::Error(more) = run_one(t, policy, &mut Coverage::default()) {
+                        all.extend(more);
+                    }
+                    Verdict::Error(all)
+                }
+            };
+            Outcome {
+                name: t.name.clone(),
+                span: t.name_span,
+                verdict,
+            }
         })
         .collect()
 }
