@@ -4,7 +4,8 @@
 //! - every region's example record really changes its fee;
 //! - every record whose fee changes lies in a reported region;
 //! - each region's direction and its largest increase and decrease are
-//!   those of the brute force over every amount step in it.
+//!   those of the brute force over every amount step in it, each shown on
+//!   the first round amount of the region that reaches it, if one does.
 
 #![allow(
     clippy::unwrap_used,
@@ -23,6 +24,9 @@ use tollgate_runtime::value::Value;
 /// Every rule also says `amount between -LIMIT and LIMIT`, so that
 /// records outside fall through in both versions.
 const LIMIT: i64 = 1200;
+/// The round amounts within `LIMIT`, in steps, in the order the diff tries
+/// them (docs/diff.md: 1000, then 1, 10, 100).
+const ROUND_STEPS: [i64; 4] = [100_000, 100, 1_000, 10_000];
 const BOUNDS: &[&str] = &["0", "0.50", "1.00", "2.37", "5.00", "9.99"];
 const RATES: &[&str] = &["0.38%", "0.5%", "0.6%", "7%", "12.5%", "33%"];
 const SMALL: &[&str] = &["0.01", "0.05", "0.10", "0.30", "0.75", "1.00"];
@@ -196,6 +200,9 @@ fn check_pair(seed: u64) {
     };
     let hi = LIMIT * 100 + 5;
     let mut seen: Vec<(Option<Decimal>, Option<Decimal>)> = vec![(None, None); regions.len()];
+    // The change at each round amount of a region (in steps, in the order
+    // the diff tries them: 1000, then 1, 10, 100).
+    let mut at_round: Vec<Vec<(i64, Decimal)>> = vec![Vec::new(); regions.len()];
     for ch in 0..3u32 {
         for k in lo..=hi {
             let rec = vec![Value::Enum(ch), Value::Num(Decimal::new(k, 2))];
@@ -213,6 +220,9 @@ fn check_pair(seed: u64) {
             }
             if let (Some(&i), Some(a), Some(b)) = (inside.first(), a, b) {
                 let c = b - a;
+                if ROUND_STEPS.contains(&k) && !at_round[i].iter().any(|&(r, _)| r == k) {
+                    at_round[i].push((k, c));
+                }
                 let e = &mut seen[i];
                 if c > Decimal::ZERO {
                     e.0 = Some(e.0.map_or(c, |x: Decimal| x.max(c)));
@@ -223,7 +233,7 @@ fn check_pair(seed: u64) {
             }
         }
     }
-    for (reg, (up, down)) in regions.iter().zip(seen) {
+    for ((reg, (up, down)), rounds) in regions.iter().zip(seen).zip(&at_round) {
         let Some(c) = &reg.change else { continue };
         assert!(!c.up_unbounded && !c.down_unbounded);
         assert_eq!(
@@ -240,6 +250,20 @@ fn check_pair(seed: u64) {
         );
         for p in c.up.iter().chain(c.down.iter()) {
             assert_eq!(p.new - p.old, p.change);
+            // docs/diff.md: shown on the first round amount that lies in
+            // the region and reaches it, when one does.
+            let round = ROUND_STEPS
+                .iter()
+                .find(|&&k| rounds.iter().any(|&(r, ch)| r == k && ch == p.change));
+            if let Some(&k) = round {
+                assert_eq!(
+                    p.amount,
+                    Decimal::new(k, 2),
+                    "a change of {} in {} shown off the round amount\n{so}\n{sn}",
+                    p.change,
+                    reg.condition
+                );
+            }
         }
     }
 }

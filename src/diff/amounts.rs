@@ -314,33 +314,44 @@ impl<'a> Side<'a> {
             // No largest change then: show one at a round amount instead
             // of the horizon's.
             if change.up_unbounded {
-                change.up = self.round_example(from, to, true)?.or(change.up);
+                change.up = self
+                    .round_example(from, to, |c| c > Decimal::ZERO)?
+                    .or(change.up);
             }
             if change.down_unbounded {
-                change.down = self.round_example(from, to, false)?.or(change.down);
+                change.down = self
+                    .round_example(from, to, |c| c < Decimal::ZERO)?
+                    .or(change.down);
             }
         }
         // A largest change that a round amount reaches too (a fixed fee
         // changes by the same everywhere) is shown on the round amount.
-        for up in [true, false] {
-            let best = if up { change.up } else { change.down };
-            let Some(p) = best else { continue };
-            if let Some(q) = self.round_example(from, to, up)? {
-                if q.change == p.change {
-                    if up {
-                        change.up = Some(q);
-                    } else {
-                        change.down = Some(q);
-                    }
-                }
+        if !change.up_unbounded {
+            if let Some(p) = change.up {
+                change.up = self
+                    .round_example(from, to, |c| c == p.change)?
+                    .or(change.up);
+            }
+        }
+        if !change.down_unbounded {
+            if let Some(p) = change.down {
+                change.down = self
+                    .round_example(from, to, |c| c == p.change)?
+                    .or(change.down);
             }
         }
         Ok(change)
     }
 
-    /// The first power of ten in `from..=to` (in currency units) where the
-    /// fee goes up (or down), if any.
-    fn round_example(&mut self, from: i128, to: i128, up: bool) -> Result<Option<Point>, Error> {
+    /// The first round amount in `from..=to` (1000, 10000, ... up to the
+    /// horizon, then 1, 10, 100, in currency units) whose change `reaches`
+    /// says it is the one sought, if any.
+    fn round_example(
+        &mut self,
+        from: i128,
+        to: i128,
+        reaches: impl Fn(Decimal) -> bool,
+    ) -> Result<Option<Point>, Error> {
         let unit = 10i128.saturating_pow(self.grid.dp);
         for n in (3..=15u32).chain(0..3) {
             let k = 10i128.saturating_pow(n).saturating_mul(unit);
@@ -348,7 +359,7 @@ impl<'a> Side<'a> {
                 continue;
             }
             let p = self.visit(k)?;
-            if (up && p.change > Decimal::ZERO) || (!up && p.change < Decimal::ZERO) {
+            if reaches(p.change) {
                 return Ok(Some(p));
             }
         }
