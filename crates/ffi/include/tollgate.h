@@ -83,7 +83,9 @@ typedef enum {
   // The saved state is damaged, of another policy or version, or saved
   // with other capacities: not restored, the state is unchanged.
   TG_BAD_STATE = 19,
-  // An index (of a component or a rule) is out of range.
+  // An argument is out of range: an index (of a component or a rule),
+  // an enum given as a number (`when_full`), no trusted key, or a state
+  // size of 0 where the policy needs room.
   TG_OUT_OF_RANGE = 20,
   // Trusted keys were given and the artifact is not signed.
   TG_UNSIGNED = 21,
