@@ -13,28 +13,16 @@
 )]
 
 mod common;
+use common::{root, tollgate};
 
 use std::path::Path;
-use std::process::{Command, Output};
 use tollgate_runtime::activation::{Outside, Placement, Stamp, Window};
 use tollgate_runtime::artifact::{self, ArtifactErrorKind, Compiled};
 use tollgate_runtime::notify::{MemoryState, NotifyError};
 use tollgate_runtime::value::Value;
 
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
-
 fn read(rel: &str) -> String {
     std::fs::read_to_string(root().join(rel)).unwrap()
-}
-
-fn tollgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .current_dir(root())
-        .args(args)
-        .output()
-        .unwrap()
 }
 
 fn text(bytes: &[u8]) -> String {

@@ -12,19 +12,12 @@
 )]
 
 mod common;
+use common::tollgate;
 
 use std::path::Path;
 use std::process::{Command, Output};
 
 const POLICY: &str = "policies/fees/acquirer_2026.toll";
-
-fn tollgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .unwrap()
-}
 
 /// `n` records built from the sample transactions with varied amounts,
 /// with bad lines mixed in: blank lines, broken JSON, unknown fields,

@@ -12,6 +12,7 @@
 )]
 
 mod common;
+use common::root;
 
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
@@ -19,10 +20,6 @@ use std::time::{Duration, Instant};
 
 const FEES: &str = "policies/fees/acquirer_2026.toll";
 const NOTIFY: &str = "policies/notifications/merchant_messages.toll";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Runs `tollgate ARGS` under `sh` with the shell limits `limits` (e.g.
 /// `ulimit -v 1000000`), stdin closed, killed if it runs longer than 60 s.

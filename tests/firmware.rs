@@ -14,16 +14,13 @@
 )]
 
 mod common;
+use common::root;
 
 use chrono::{FixedOffset, TimeZone};
 use rust_decimal::Decimal;
 use serde_json::{json, Value as Json};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// The header cbindgen generates from the crate's source now.
 fn generated_header() -> String {

@@ -12,22 +12,9 @@
 )]
 
 mod common;
+use common::{stdout, tollgate};
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn tollgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
 
 /// Compiles `policy` into `dir`; returns the artifact's path.
 fn compile(policy: &str, dir: &Path) -> PathBuf {

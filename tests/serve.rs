@@ -11,6 +11,7 @@
 )]
 
 mod common;
+use common::root;
 #[path = "common/services.rs"]
 mod services;
 
@@ -21,10 +22,6 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Starts `tollgate serve --policies DIR` with `args`.
 fn start(dir: &Path, args: &[&str]) -> Server {

@@ -11,6 +11,7 @@
 )]
 
 mod common;
+use common::root;
 #[path = "common/late_streams.rs"]
 mod late_streams;
 #[path = "common/services.rs"]
@@ -21,10 +22,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// Starts `tollgate serve --policies DIR --state REDIS` with `args`.
 fn shared(dir: &Path, redis: &Redis, args: &[&str]) -> Server {

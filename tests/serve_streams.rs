@@ -22,6 +22,7 @@
 )]
 
 mod common;
+use common::root;
 #[path = "common/late_streams.rs"]
 mod late_streams;
 #[path = "common/services.rs"]
@@ -38,10 +39,6 @@ use tollgate_runtime::value::Value;
 const ZONE: &str = "Asia/Shanghai";
 const START_MS: i64 = 1_795_536_000_000;
 const PATH: &str = "/v1/policies/late_mix/eval";
-
-fn root() -> &'static Path {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-}
 
 /// A scratch directory holding the stream's policy as `late_mix.toll`.
 fn policy_dir(name: &str) -> PathBuf {

@@ -13,20 +13,8 @@
 )]
 
 mod common;
-use std::process::{Command, Output};
-
-fn tollgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
-
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
+use common::{stdout, tollgate};
+use std::process::Command;
 
 /// The exit code a fixture must give: 0 when it passes, 1 for a test that
 /// fails on purpose (`E0605_*`), 2 for a file that cannot run.

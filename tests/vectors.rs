@@ -17,23 +17,14 @@
 )]
 
 mod common;
+use common::tollgate;
 
 use serde_json::Value as Json;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 use tollgate_oracle::reference::Interpreters;
 use tollgate_runtime::artifact::{self, Compiled};
 use tollgate_runtime::notify::{Action, Cap, NotifyPolicy, NotifyRule};
 use tollgate_runtime::rounding::RoundingMode;
-
-fn tollgate(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_tollgate"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env("NO_COLOR", "1")
-        .output()
-        .unwrap()
-}
 
 /// A vectors file: its header and its groups of (record, expected line).
 struct Vectors {

@@ -172,3 +172,27 @@ pub fn unproven(
         }
     }
 }
+
+/// The repository's root: the directory every test runs `tollgate` from.
+#[allow(dead_code)]
+pub fn root() -> &'static std::path::Path {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs the `tollgate` binary from the repository root with `args`, its
+/// colours off (`NO_COLOR`).
+#[allow(dead_code)]
+pub fn tollgate(args: &[&str]) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_tollgate"))
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap()
+}
+
+/// What a run wrote to stdout, as text.
+#[allow(dead_code)]
+pub fn stdout(o: &std::process::Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
