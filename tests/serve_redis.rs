@@ -876,3 +876,83 @@ fn the_unchecked_step_writes_what_the_step_writes_for_one_instance() {
     assert!(contents[0].len() > 10, "{:?}", contents[0].len());
     assert_eq!(contents[0], contents[1]);
 }
+
+/// A proxy in front of `redis` on a free loopback port that flips the
+/// first byte of the first answer to an `EVALSHA` (to `T`, which starts
+/// no RESP value) and passes everything else through; its port.
+fn corrupting_proxy(redis: &Redis) -> u16 {
+    use std::io::{Read, Write};
+    use std::net::{TcpListener, TcpStream};
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let upstream = redis.port;
+    let corrupted = Arc::new(AtomicBool::new(false));
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { return };
+            let server = TcpStream::connect(("127.0.0.1", upstream)).unwrap();
+            let asked = Arc::new(AtomicBool::new(false));
+            let (mut c_in, mut s_out) = (client.try_clone().unwrap(), server.try_clone().unwrap());
+            let flag = asked.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 65536];
+                while let Ok(n @ 1..) = c_in.read(&mut buf) {
+                    if buf[..n].windows(7).any(|w| w == b"EVALSHA") {
+                        flag.store(true, Ordering::SeqCst);
+                    }
+                    if s_out.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
+                }
+            });
+            let (mut s_in, mut c_out) = (server, client);
+            let corrupted = corrupted.clone();
+            std::thread::spawn(move || {
+                let mut buf = [0u8; 65536];
+                while let Ok(n @ 1..) = s_in.read(&mut buf) {
+                    if asked.load(Ordering::SeqCst) && !corrupted.swap(true, Ordering::SeqCst) {
+                        buf[0] = b'T';
+                    }
+                    if c_out.write_all(&buf[..n]).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// An answer that is not Redis's protocol fails its decision (the fail
+/// mode), and the next decision is made on a new connection, not on the
+/// one whose answers can no longer be read.
+#[test]
+fn an_answer_that_is_not_resp_fails_one_decision_and_the_next_reconnects() {
+    let redis = Redis::start();
+    let port = corrupting_proxy(&redis);
+    let dir = policy_dir("not_resp", MERCHANT);
+    let url = format!("redis://127.0.0.1:{port}/0");
+    let server = Server::start(
+        env!("CARGO_BIN_EXE_tollgate"),
+        root(),
+        &dir,
+        &["--state", &url, "--fail-closed", "merchant_messages"],
+    );
+    let eval = server.url("/v1/policies/merchant_messages/eval");
+    let agent = agent();
+    let send = |terminal: &str| -> serde_json::Value {
+        let body = format!(
+            r#"{{"kind":"network_status","merchant":"m","terminal":"{terminal}","at":"2026-11-25T14:00:00+08:00"}}"#
+        );
+        let (status, got) = post(&agent, &eval, "application/json", body.as_bytes());
+        assert_eq!(status, 200, "{got}");
+        serde_json::from_str(&got).unwrap()
+    };
+    let v = send("a");
+    assert_eq!(v["degraded"], true, "{v}");
+    for t in ["b", "c", "d"] {
+        let v = send(t);
+        assert_eq!(v["decision"], "deliver", "{v}");
+        assert!(v.get("degraded").is_none(), "{v}");
+    }
+}

@@ -311,16 +311,7 @@ impl RedisState {
                 Ok(Err(e)) if !refused && not_sent(&e) => {
                     refused = true;
                 }
-                Ok(Err(e)) => {
-                    if e.kind() == redis::ErrorKind::ParseError {
-                        // An answer that is not Redis's protocol: the
-                        // connection cannot be trusted again (the client
-                        // keeps it, as it keeps any connection that is not
-                        // closed). The next decision makes a new one.
-                        *self.conn.lock().await = None;
-                    }
-                    return Err(self.failed(&e));
-                }
+                Ok(Err(e)) => return Err(self.failed(&e)),
                 Err(_) => return Err(self.late()),
             }
         }
