@@ -161,7 +161,7 @@ pub enum Command {
         /// slow: `open` (decide on an empty state, marked degraded; the
         /// default) or `closed` (suppress, marked degraded).
         #[arg(long, value_name = "MODE", value_parser = fail_mode)]
-        fail_mode: Option<String>,
+        fail_mode: Option<crate::serve::redis_state::FailMode>,
         /// With Redis: fail open for the policy NAME whatever --fail-mode says.
         #[arg(long, value_name = "NAME")]
         fail_open: Vec<String>,
@@ -487,7 +487,8 @@ pub fn run() -> ExitCode {
                     .then(|| crate::serve::RedisOptions {
                         url: state.clone(),
                         timeout: std::time::Duration::from_millis(redis_timeout_ms),
-                        default_mode: fail_mode_of(fail_mode.as_deref()),
+                        default_mode: fail_mode
+                            .unwrap_or(crate::serve::redis_state::FailMode::Open),
                         fail_open,
                         fail_closed,
                         known_keys: usize::try_from(redis_known_keys).unwrap_or(usize::MAX),
@@ -602,9 +603,11 @@ fn state_backend(name: &str) -> Result<String, String> {
 }
 
 /// What `--fail-mode` names: `open` or `closed`.
-fn fail_mode(name: &str) -> Result<String, String> {
+fn fail_mode(name: &str) -> Result<crate::serve::redis_state::FailMode, String> {
+    use crate::serve::redis_state::FailMode;
     match name {
-        "open" | "closed" => Ok(name.to_string()),
+        "open" => Ok(FailMode::Open),
+        "closed" => Ok(FailMode::Closed),
         _ => Err(format!(
             "unknown fail mode `{name}` (use `open` or `closed`)"
         )),
@@ -637,15 +640,6 @@ fn fail_flags(
             "`{name}` is named by both --fail-open and --fail-closed"
         )),
         None => Ok(()),
-    }
-}
-
-/// The fail mode a checked `--fail-mode` names (open when none).
-fn fail_mode_of(name: Option<&str>) -> crate::serve::redis_state::FailMode {
-    if name == Some("closed") {
-        crate::serve::redis_state::FailMode::Closed
-    } else {
-        crate::serve::redis_state::FailMode::Open
     }
 }
 
