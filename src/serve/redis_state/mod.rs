@@ -297,7 +297,7 @@ impl RedisState {
         conn: &mut redis::aio::ConnectionManager,
         cmd: &redis::Cmd,
     ) -> Result<redis::Value, String> {
-        let mut refused = false;
+        let mut resent = false;
         let mut loaded = false;
         loop {
             let answer =
@@ -308,8 +308,8 @@ impl RedisState {
                     loaded = true;
                     self.call(lua.load_async(conn)).await?;
                 }
-                Ok(Err(e)) if !refused && not_sent(&e) => {
-                    refused = true;
+                Ok(Err(e)) if !resent && not_sent(&e) => {
+                    resent = true;
                 }
                 Ok(Err(e)) => return Err(self.failed(&e)),
                 Err(_) => return Err(self.late()),
